@@ -1,0 +1,153 @@
+// Package api is the JSON API under /api/v1. It authenticates by bearer
+// token or by the browser's session (writes then need the CSRF header,
+// checked before the request reaches here).
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"conductportal/server/auth"
+	"conductportal/server/model"
+	"conductportal/server/training"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Deps is what the API needs.
+type Deps struct {
+	Auth     *auth.Service
+	Training *training.Service
+	// Session returns the user and session the web layer loaded, if any.
+	Session func(c *fiber.Ctx) (*model.User, *model.Session)
+	Log     *slog.Logger
+}
+
+// API holds the handlers.
+type API struct{ Deps }
+
+// New returns the API.
+func New(d Deps) *API { return &API{Deps: d} }
+
+// Error is an answer the client caused, and the body sent for it.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *Error) Error() string { return "api: " + e.Code + ": " + e.Message }
+
+// fail returns a client error; errorAnswer writes it.
+func fail(status int, code, msg, field string) error {
+	return &Error{Status: status, Code: code, Message: msg, Field: field}
+}
+
+// errorAnswer writes the API's client errors as
+// {"error": {"code", "message", "field"}}; anything else goes on to the
+// app's error handler, which answers in the same shape.
+func errorAnswer(c *fiber.Ctx) error {
+	err := c.Next()
+	var e *Error
+	if errors.As(err, &e) {
+		return c.Status(e.Status).JSON(fiber.Map{"error": e})
+	}
+	return err
+}
+
+const localAPIUser = "api_user"
+
+// authenticate finds the caller: a bearer token wins over the cookie.
+func (a *API) authenticate(c *fiber.Ctx) error {
+	if h := c.Get(fiber.HeaderAuthorization); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return fail(fiber.StatusUnauthorized, "unauthorized", "use Authorization: Bearer <token>", "")
+		}
+		u, err := a.Auth.TokenUser(c.UserContext(), strings.TrimSpace(tok))
+		if errors.Is(err, auth.ErrBadToken) {
+			return fail(fiber.StatusUnauthorized, "unauthorized", "the token is not valid", "")
+		}
+		if err != nil {
+			return err
+		}
+		c.Locals(localAPIUser, u)
+		return c.Next()
+	}
+	u, _ := a.Session(c)
+	if u == nil {
+		return fail(fiber.StatusUnauthorized, "unauthorized", "log in or send a bearer token", "")
+	}
+	if u.MustChangePassword {
+		return fail(fiber.StatusForbidden, "password_change_required", "set a new password first", "")
+	}
+	c.Locals(localAPIUser, u)
+	return c.Next()
+}
+
+func user(c *fiber.Ctx) *model.User {
+	u, _ := c.Locals(localAPIUser).(*model.User)
+	return u
+}
+
+// Routes registers the API on r.
+func (a *API) Routes(r fiber.Router) {
+	r.Use(errorAnswer, a.authenticate)
+	r.Get("/me", a.me)
+	r.Get("/me/lessons", a.myLessons)
+	r.Get("/me/receipts", a.myReceipts)
+	r.Get("/lessons/:slug", a.lesson)
+	r.Post("/lessons/:slug/read", a.read)
+	r.Post("/lessons/:slug/attempts", a.startAttempt)
+	r.Post("/attempts/:id/submit", a.submit)
+	r.Post("/lessons/:slug/acknowledgements", a.acknowledge)
+	r.Use(func(c *fiber.Ctx) error {
+		return fail(fiber.StatusNotFound, "not_found", "no such API route", "")
+	})
+}
+
+// decode reads a JSON body strictly: unknown fields are refused, so a
+// client cannot slip in fields the server decides (user, time, role).
+func decode(c *fiber.Ctx, v any) error {
+	if !strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) {
+		return fail(fiber.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json", "")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(c.Body())))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		field := ""
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			field = ute.Field
+		} else if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			field = strings.Trim(f, `"`)
+		}
+		return fail(fiber.StatusBadRequest, "invalid_json", "the body is not valid JSON of the expected shape: "+err.Error(), field)
+	}
+	return nil
+}
+
+// domainError answers the training package's errors; others go to the
+// app's error handler.
+func domainError(err error) error {
+	switch {
+	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned):
+		return fail(fiber.StatusNotFound, "not_found", "not found", "")
+	case errors.Is(err, training.ErrQuizNotPassed):
+		return fail(fiber.StatusConflict, "quiz_not_passed", "pass the quiz of this version first", "")
+	case errors.Is(err, training.ErrNotCurrent):
+		return fail(fiber.StatusConflict, "not_current", "only the current version can be acknowledged", "version")
+	case errors.Is(err, training.ErrSignature):
+		return fail(fiber.StatusUnprocessableEntity, "invalid_signature", "the signature must be your full name", "signature")
+	case errors.Is(err, training.ErrCooldown):
+		return fail(fiber.StatusTooManyRequests, "cooldown", "wait before the next attempt", "")
+	case errors.Is(err, training.ErrNoAttemptsRemaining):
+		return fail(fiber.StatusConflict, "no_attempts_left", "no attempts left at this quiz", "")
+	case errors.Is(err, training.ErrAlreadyDone):
+		return fail(fiber.StatusConflict, "quiz_already_passed", "the quiz of this version is already passed", "")
+	}
+	return err
+}

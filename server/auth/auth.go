@@ -1,0 +1,250 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// Errors of authentication. ErrInvalid never says which part was wrong.
+var (
+	ErrInvalid   = errors.New("auth: invalid login or password")
+	ErrNoSession = errors.New("auth: no valid session")
+	ErrBadToken  = errors.New("auth: invalid token")
+)
+
+// Session lifetimes.
+const (
+	IdleTimeout     = 8 * time.Hour
+	AbsoluteTimeout = 7 * 24 * time.Hour
+	touchEvery      = time.Minute // last_seen is written at most this often
+	tokenPrefix     = "cp_"
+)
+
+// Service authenticates users.
+type Service struct {
+	store *storage.Storage
+	now   func() time.Time
+}
+
+// New returns a Service; now may be nil for the wall clock.
+func New(store *storage.Storage, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, now: now}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// randomToken returns 256 random bits, URL-safe.
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Errorf("auth: crypto/rand failed: %w", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:])
+}
+
+// Login checks a login and password.
+func (s *Service) Login(ctx context.Context, login, password string) (*model.User, error) {
+	u, err := s.store.UserByLogin(ctx, strings.TrimSpace(login))
+	if errors.Is(err, storage.ErrNotFound) {
+		VerifyPassword(dummyHash, password)
+		return nil, ErrInvalid
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !VerifyPassword(u.PasswordHash, password) || !u.Active {
+		return nil, ErrInvalid
+	}
+	return u, nil
+}
+
+// StartSession creates a new session for u and returns the cookie value.
+// A fresh id at every login prevents session fixation.
+func (s *Service) StartSession(ctx context.Context, u *model.User, client string) (string, *model.Session, error) {
+	tok := randomToken()
+	now := s.clock()
+	sess := &model.Session{
+		ID: hashToken(tok), UserID: u.ID, CSRF: randomToken(),
+		Created: now, LastSeen: now, Expires: now.Add(AbsoluteTimeout), Client: client,
+	}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return "", nil, err
+	}
+	return tok, sess, nil
+}
+
+// Session returns the live session and its user for a cookie value.
+func (s *Service) Session(ctx context.Context, tok string) (*model.Session, *model.User, error) {
+	if tok == "" || len(tok) > 128 {
+		return nil, nil, ErrNoSession
+	}
+	sess, err := s.store.Session(ctx, hashToken(tok))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.clock()
+	if now.After(sess.Expires) || now.Sub(sess.LastSeen) > IdleTimeout {
+		_ = s.store.DeleteSession(ctx, sess.ID)
+		return nil, nil, ErrNoSession
+	}
+	u, err := s.store.User(ctx, sess.UserID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !u.Active) {
+		_ = s.store.DeleteSession(ctx, sess.ID)
+		return nil, nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if now.Sub(sess.LastSeen) > touchEvery {
+		if err := s.store.TouchSession(ctx, sess.ID, now); err != nil {
+			return nil, nil, err
+		}
+	}
+	return sess, u, nil
+}
+
+// EndSession logs out the session of a cookie value.
+func (s *Service) EndSession(ctx context.Context, tok string) error {
+	if tok == "" {
+		return nil
+	}
+	return s.store.DeleteSession(ctx, hashToken(tok))
+}
+
+// ChangePassword sets a new password after checking the current one, and
+// ends the user's other sessions.
+func (s *Service) ChangePassword(ctx context.Context, u *model.User, current, next string, keepSession string) error {
+	if !VerifyPassword(u.PasswordHash, current) {
+		return ErrInvalid
+	}
+	if err := CheckPasswordPolicy(next); err != nil {
+		return err
+	}
+	hash, err := HashPassword(next)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetPassword(ctx, u.ID, hash, false); err != nil {
+		return err
+	}
+	return s.store.DeleteUserSessions(ctx, u.ID, keepSession)
+}
+
+// CreateToken makes an API token that acts as u; only its hash is stored.
+func (s *Service) CreateToken(ctx context.Context, u *model.User, name string) (string, error) {
+	tok := tokenPrefix + randomToken()
+	t := &model.APIToken{ID: hashToken(tok), UserID: u.ID, Name: name, Created: s.clock()}
+	if err := s.store.CreateAPIToken(ctx, t); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// TokenUser returns the user an API token acts as.
+func (s *Service) TokenUser(ctx context.Context, tok string) (*model.User, error) {
+	if !strings.HasPrefix(tok, tokenPrefix) || len(tok) > 128 {
+		return nil, ErrBadToken
+	}
+	t, err := s.store.APIToken(ctx, hashToken(tok))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrBadToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	if t.Revoked || (!t.Expires.IsZero() && now.After(t.Expires)) {
+		return nil, ErrBadToken
+	}
+	u, err := s.store.User(ctx, t.UserID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !u.Active) {
+		return nil, ErrBadToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if now.Sub(t.LastUsed) > touchEvery {
+		_ = s.store.TouchAPIToken(ctx, t.ID, now)
+	}
+	return u, nil
+}
+
+// NewUser is what creating an account takes.
+type NewUser struct {
+	Login, Name, Department, Manager, Password string
+	Roles                                      []string
+	Hired                                      time.Time
+	MustChangePassword                         bool
+}
+
+// CreateUser validates and stores a new account.
+func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, error) {
+	nu.Login = strings.TrimSpace(nu.Login)
+	if nu.Login == "" || len(nu.Login) > 64 || strings.ContainsAny(nu.Login, " \t\n$") {
+		return nil, fmt.Errorf("auth: login %q must be 1 to 64 characters without spaces or '$'", nu.Login)
+	}
+	if strings.TrimSpace(nu.Name) == "" {
+		return nil, errors.New("auth: name is required")
+	}
+	if len(nu.Roles) == 0 {
+		nu.Roles = []string{model.RoleEmployee}
+	}
+	for _, r := range nu.Roles {
+		if !contains(model.AllRoles, r) {
+			return nil, fmt.Errorf("auth: unknown role %q (roles: %s)", r, strings.Join(model.AllRoles, ", "))
+		}
+	}
+	if err := CheckPasswordPolicy(nu.Password); err != nil {
+		return nil, fmt.Errorf("auth: password must be %d to %d characters: %w", MinPasswordLen, MaxPasswordLen, err)
+	}
+	hash, err := HashPassword(nu.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	if nu.Hired.IsZero() {
+		nu.Hired = now
+	}
+	u := &model.User{
+		ID: storage.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
+		Department: nu.Department, Manager: nu.Manager, Hired: nu.Hired.UTC(),
+		PasswordHash: hash, MustChangePassword: nu.MustChangePassword, Active: true, Created: now,
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, storage.ErrDuplicate) {
+			return nil, fmt.Errorf("auth: login %q is taken: %w", nu.Login, err)
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

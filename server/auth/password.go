@@ -1,0 +1,105 @@
+// Package auth owns passwords, sessions and API tokens.
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Password limits. Long passphrases, Chinese included, are welcome; the
+// upper bound only keeps hashing cheap to refuse abuse.
+const (
+	MinPasswordLen = 8
+	MaxPasswordLen = 256
+)
+
+// Errors of password checks.
+var (
+	ErrPasswordShort = errors.New("auth: password too short")
+	ErrPasswordLong  = errors.New("auth: password too long")
+)
+
+// argon2id parameters: OWASP's second recommended set (19 MiB, 2 passes).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// CheckPasswordPolicy says whether a new password is acceptable.
+func CheckPasswordPolicy(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	if n < MinPasswordLen {
+		return ErrPasswordShort
+	}
+	if n > MaxPasswordLen {
+		return ErrPasswordLong
+	}
+	return nil
+}
+
+// HashPassword returns an argon2id hash in PHC string format.
+func HashPassword(pw string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("auth: salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// dummyHash is compared against when the login does not exist, so that
+// unknown and known logins take the same time to refuse.
+var dummyHash, _ = HashPassword("conduct-portal-dummy-password")
+
+// VerifyPassword reports whether pw matches hash, in constant time.
+func VerifyPassword(hash, pw string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var version int
+	var mem, t uint32
+	var threads uint8
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &threads); err != nil {
+		return false
+	}
+	b64 := base64.RawStdEncoding
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil {
+		return false
+	}
+	want, err := b64.DecodeString(parts[5])
+	if err != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, mem, threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// RandomPassword returns a password for first use: 16 characters from an
+// alphabet without look-alikes (about 90 bits).
+func RandomPassword() string {
+	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Errorf("auth: crypto/rand failed: %w", err))
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}

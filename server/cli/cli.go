@@ -1,0 +1,147 @@
+// Package cli reads the command line and runs the server or one of the
+// admin commands. Start-up reads top to bottom: config, logger, database,
+// schema, content, accounts, serve.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	portal "conductportal"
+	"conductportal/server/auth"
+	"conductportal/server/config"
+	"conductportal/server/database"
+	"conductportal/server/lesson"
+	"conductportal/server/storage"
+	"conductportal/server/training"
+)
+
+const usage = `Conduct Portal: teaches the company's rules and proves staff learned them.
+
+Usage: portal [command] [flags]
+
+Commands:
+  serve          serve the portal (the default)
+  user add       create an account
+  token create   print an API token that acts as a user
+  import         check or publish a content folder
+  help           show this text
+
+Each command takes --help. Settings come from the environment (see README).
+`
+
+// Run runs the command in args and returns the exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	if (cmd == "user" || cmd == "token") && len(args) > 0 {
+		cmd, args = cmd+" "+args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, args, stdout, stderr)
+	case "user add":
+		err = userAdd(ctx, args, stdin, stdout, stderr)
+	case "token create":
+		err = tokenCreate(ctx, args, stdout, stderr)
+	case "import":
+		err = importContent(ctx, args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "portal: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(stderr, "portal: %v\n", err)
+		return 1
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// newFlags returns a flag set that prints its usage to stderr.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: portal %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// newLogger builds the one logger of the process.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// openStore connects to the configured database and applies the schema.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database.DB, *storage.Storage, error) {
+	db, err := database.Open(ctx, database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := db.Migrate(ctx, log); err != nil {
+		db.Close(context.Background())
+		return nil, nil, err
+	}
+	return db, storage.New(db.Database), nil
+}
+
+// contentFS is the content to import: PORTAL_CONTENT, or the embedded one.
+func contentFS(cfg *config.Config) fs.FS {
+	if cfg.ContentDir != "" {
+		return os.DirFS(cfg.ContentDir)
+	}
+	return portal.Assets
+}
+
+// loadBundle validates content and reports every problem on w.
+func loadBundle(fsys fs.FS, name string, w io.Writer) (*training.Bundle, error) {
+	b, probs := training.LoadBundle(fsys)
+	if len(probs) > 0 {
+		for _, p := range probs {
+			fmt.Fprintf(w, "%s: %s\n", name, p.Error())
+		}
+		return nil, fmt.Errorf("cli: %d problem(s) in the content of %s", len(probs), name)
+	}
+	return b, nil
+}
+
+func newTraining(store *storage.Storage, log *slog.Logger) *training.Service {
+	return training.New(store, lesson.NewRenderer(), log, nil)
+}
+
+func newAuth(store *storage.Storage) *auth.Service { return auth.New(store, nil) }

@@ -1,0 +1,184 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	portal "conductportal"
+	"conductportal/server/auth"
+	"conductportal/server/config"
+	"conductportal/server/database"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+	"conductportal/server/training"
+	"conductportal/server/web"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Server is a running portal: database, services and the HTTP app.
+type Server struct {
+	Config   *config.Config
+	DB       *database.DB
+	Store    *storage.Storage
+	Auth     *auth.Service
+	Training *training.Service
+	App      *fiber.App
+	Log      *slog.Logger
+}
+
+// Start opens the database, applies the schema, imports the content into an
+// empty database, creates the first admin, and builds the app. It does not
+// listen; see Serve. The admin's one-time password goes to console only.
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io.Writer) (*Server, error) {
+	started := time.Now()
+	log.Info("starting", cfg.Redacted()...)
+	// Content is checked before the database is touched: bad content stops
+	// the start and nothing is half imported.
+	bundle, err := loadBundle(contentFS(cfg), contentName(cfg), console)
+	if err != nil {
+		return nil, err
+	}
+	db, store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log}
+	if err := s.firstRun(ctx, bundle, console); err != nil {
+		db.Close(context.Background())
+		return nil, err
+	}
+	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, DB: db, Assets: portal.Assets, Log: log})
+	if err != nil {
+		db.Close(context.Background())
+		return nil, err
+	}
+	log.Info("ready", "took", time.Since(started).Round(time.Millisecond).String())
+	return s, nil
+}
+
+func contentName(cfg *config.Config) string {
+	if cfg.ContentDir != "" {
+		return cfg.ContentDir
+	}
+	return "embedded content"
+}
+
+// firstRun imports the content into an empty database and creates the
+// admin account when there is none.
+func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Writer) error {
+	n, err := s.Store.LessonCount(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		res, err := s.Training.Import(ctx, b, model.ChangeReack, "system", 14)
+		if err != nil {
+			return fmt.Errorf("cli: import content: %w", err)
+		}
+		s.Log.Info("content imported", "lessons", len(res))
+	}
+	users, err := s.Store.UserCount(ctx)
+	if err != nil {
+		return err
+	}
+	if users > 0 {
+		return nil
+	}
+	pw := auth.RandomPassword()
+	_, err = s.Auth.CreateUser(ctx, auth.NewUser{
+		Login: "admin", Name: "Administrator", Roles: []string{model.RoleHR, model.RoleAdmin},
+		Password: pw, MustChangePassword: true,
+	})
+	if errors.Is(err, storage.ErrDuplicate) {
+		return nil // another instance created it first
+	}
+	if err != nil {
+		return err
+	}
+	rule := strings.Repeat("=", 64)
+	fmt.Fprintf(console, "\n  %s\n  First start: an administrator account was created.\n"+
+		"    login:     admin\n    password:  %s   (shown only this once)\n"+
+		"  Log in and choose a new password.\n  %s\n\n", rule, pw, rule)
+	return nil
+}
+
+// Serve answers on ln until ctx ends, then stops gracefully: requests in
+// flight may finish within the grace period.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
+	go s.sweepSessions(sweepCtx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.App.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("cli: serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.Log.Info("stopping")
+	if err := s.App.ShutdownWithTimeout(8 * time.Second); err != nil {
+		s.Log.Warn("shutdown", "err", err)
+	}
+	return nil
+}
+
+// Close releases the database.
+func (s *Server) Close() error {
+	cx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.DB.Close(cx)
+}
+
+// sweepSessions deletes expired sessions; FerretDB has no TTL indexes.
+func (s *Server) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := time.Now().UTC()
+			if n, err := s.Store.DeleteExpiredSessions(ctx, now, now.Add(-auth.IdleTimeout)); err != nil {
+				s.Log.Warn("session sweep", "err", err)
+			} else if n > 0 {
+				s.Log.Info("expired sessions removed", "count", n)
+			}
+		}
+	}
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := config.FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	fs := newFlags("serve", "serve [--addr host:port]", stderr)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on (PORTAL_ADDR)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cli: listen on %s: %w", cfg.Addr, err)
+	}
+	s, err := Start(ctx, cfg, log, stdout)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintf(stdout, "Conduct Portal is serving on http://%s\n", ln.Addr())
+	return s.Serve(ctx, ln)
+}

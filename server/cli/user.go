@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/config"
+)
+
+func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("user add", "user add --login L --name N --role R [--department D] [--manager M] [--hired YYYY-MM-DD] [--password-stdin]", stderr)
+	login := fs.String("login", "", "login name (required)")
+	name := fs.String("name", "", "full name, as the person signs (required)")
+	roles := fs.String("role", "employee", "roles, comma separated: employee, manager, hr, admin")
+	dept := fs.String("department", "", "department")
+	manager := fs.String("manager", "", "the manager's login")
+	hired := fs.String("hired", "", "hire date, YYYY-MM-DD (default today)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input; without it a one-time password is printed")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *login == "" || *name == "" {
+		fs.Usage()
+		return errUsage
+	}
+	nu := auth.NewUser{Login: *login, Name: *name, Department: *dept, Manager: *manager}
+	for _, r := range strings.Split(*roles, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			nu.Roles = append(nu.Roles, r)
+		}
+	}
+	if *hired != "" {
+		t, err := time.ParseInLocation("2006-01-02", *hired, time.Local)
+		if err != nil {
+			return fmt.Errorf("cli: --hired %q: want YYYY-MM-DD", *hired)
+		}
+		nu.Hired = t
+	}
+	if *fromStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("cli: read password: %w", err)
+		}
+		nu.Password = strings.TrimRight(line, "\r\n")
+	} else {
+		nu.Password, nu.MustChangePassword = auth.RandomPassword(), true
+	}
+	cfg, err := config.FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	u, err := newAuth(store).CreateUser(ctx, nu)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (%s) with roles %s\n", u.Login, u.Name, strings.Join(u.Roles, ","))
+	if !*fromStdin {
+		fmt.Fprintf(stdout, "one-time password: %s (to be changed at first login)\n", nu.Password)
+	}
+	return nil
+}
+
+func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token create", "token create --login L [--name N]", stderr)
+	login := fs.String("login", "", "the user the token acts as (required)")
+	name := fs.String("name", "cli", "what the token is for")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *login == "" {
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := config.FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	db, store, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	u, err := store.UserByLogin(ctx, *login)
+	if err != nil {
+		return fmt.Errorf("cli: no user %q: %w", *login, err)
+	}
+	tok, err := newAuth(store).CreateToken(ctx, u, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}

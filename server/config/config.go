@@ -1,0 +1,120 @@
+// Package config reads the portal's settings from the environment once, and
+// validates them. The Config is passed down; nothing reads the environment later.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// Config is every setting of the portal.
+type Config struct {
+	Addr           string   // PORTAL_ADDR
+	MongoURI       string   // MONGODB_URI; empty: embedded database
+	DataDir        string   // PORTAL_DATA
+	ContentDir     string   // PORTAL_CONTENT; empty: the embedded content
+	BaseURL        string   // PORTAL_BASE_URL
+	CookieSecure   bool     // PORTAL_COOKIE_SECURE
+	TrustedProxies []string // PORTAL_TRUSTED_PROXIES, comma separated
+	LogFormat      string   // PORTAL_LOG_FORMAT: text or json
+	SMTPURL        string   // PORTAL_SMTP_URL
+}
+
+// FromEnv reads the configuration from getenv (os.Getenv when nil).
+func FromEnv(getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{
+		Addr:       get("PORTAL_ADDR", "127.0.0.1:8080"),
+		MongoURI:   get("MONGODB_URI", ""),
+		DataDir:    get("PORTAL_DATA", "./data"),
+		ContentDir: get("PORTAL_CONTENT", ""),
+		BaseURL:    strings.TrimRight(get("PORTAL_BASE_URL", ""), "/"),
+		LogFormat:  get("PORTAL_LOG_FORMAT", "text"),
+		SMTPURL:    get("PORTAL_SMTP_URL", ""),
+	}
+	switch v := strings.ToLower(get("PORTAL_COOKIE_SECURE", "false")); v {
+	case "true", "1", "yes":
+		c.CookieSecure = true
+	case "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("config: PORTAL_COOKIE_SECURE=%q: want true or false", v)
+	}
+	if p := get("PORTAL_TRUSTED_PROXIES", ""); p != "" {
+		for _, s := range strings.Split(p, ",") {
+			c.TrustedProxies = append(c.TrustedProxies, strings.TrimSpace(s))
+		}
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	return c, c.Validate()
+}
+
+// Validate checks that every setting makes sense.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("config: PORTAL_ADDR=%q: want host:port: %w", c.Addr, err)
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		return fmt.Errorf("config: MONGODB_URI must start with mongodb:// or mongodb+srv://")
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("config: PORTAL_BASE_URL=%q: want an http(s) URL", c.BaseURL)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("config: PORTAL_LOG_FORMAT=%q: want text or json", c.LogFormat)
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return fmt.Errorf("config: PORTAL_TRUSTED_PROXIES: %q is not an address or CIDR range", p)
+			}
+		}
+	}
+	return nil
+}
+
+// Redacted returns the settings for the log, passwords in URIs masked.
+func (c *Config) Redacted() []any {
+	return []any{
+		"addr", c.Addr, "database", redactURL(c.MongoURI, "embedded in "+c.DataDir),
+		"content", orDefault(c.ContentDir, "embedded"), "base_url", c.BaseURL,
+		"cookie_secure", c.CookieSecure, "trusted_proxies", c.TrustedProxies,
+		"smtp", redactURL(c.SMTPURL, "off"),
+	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func redactURL(raw, empty string) string {
+	if raw == "" {
+		return empty
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	return u.String()
+}

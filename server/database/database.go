@@ -1,0 +1,237 @@
+// Package database connects to MongoDB, or starts the embedded FerretDB when no
+// MONGODB_URI is configured, and applies the numbered schema steps.
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+)
+
+// DefaultName is the database used when the URI does not name one.
+const DefaultName = "portal"
+
+// ErrLocked is returned when another process holds the embedded database.
+var ErrLocked = errors.New("database: the embedded database in this data folder is in use by a running portal; stop it first, or set MONGODB_URI to share a MongoDB server")
+
+// Options says where the database is.
+type Options struct {
+	URI     string // MongoDB URI; empty starts the embedded database
+	DataDir string // folder of the embedded database
+	Logger  *slog.Logger
+}
+
+// DB is an open database: the driver client, the portal's database, and the
+// embedded server when there is one.
+type DB struct {
+	Client   *mongo.Client
+	Database *mongo.Database
+	Embedded bool
+
+	stopEmbedded context.CancelFunc
+	embeddedDone chan struct{}
+	lock         *os.File
+	closeOnce    sync.Once
+}
+
+// Open connects to opts.URI, or starts the embedded database under opts.DataDir.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	db := &DB{}
+	uri := opts.URI
+	name := DefaultName
+	if uri == "" {
+		var err error
+		uri, err = db.startEmbedded(ctx, opts.DataDir, logger)
+		if err != nil {
+			return nil, err
+		}
+	} else if n := uriDatabase(uri); n != "" {
+		name = n
+	}
+
+	// Majority with journaling where the server supports it: a receipt the
+	// user was told about must survive a crash.
+	clientOpts := options.Client().ApplyURI(uri).
+		SetWriteConcern(writeconcern.Majority()).
+		SetServerSelectionTimeout(5 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetTimeout(10 * time.Second)
+	if db.Embedded {
+		// FerretDB on SQLite commits each write durably; it does not
+		// implement write concerns beyond acknowledging them.
+		clientOpts.SetWriteConcern(writeconcern.W1())
+	}
+	client, err := mongo.Connect(clientOpts)
+	if err != nil {
+		db.Close(context.Background())
+		return nil, fmt.Errorf("database: connect: %w", err)
+	}
+	db.Client = client
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx, readpref.Primary()); err != nil {
+		db.Close(context.Background())
+		return nil, fmt.Errorf("database: ping: %w", err)
+	}
+	db.Database = client.Database(name)
+	return db, nil
+}
+
+// uriDatabase returns the database named in the path of a MongoDB URI.
+func uriDatabase(uri string) string {
+	rest := uri
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	i := strings.Index(rest, "/")
+	if i < 0 {
+		return ""
+	}
+	rest = rest[i+1:]
+	if j := strings.IndexAny(rest, "?"); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
+}
+
+// startEmbedded locks the data folder and starts FerretDB with its SQLite
+// handler on a loopback port chosen by the kernel.
+func (db *DB) startEmbedded(ctx context.Context, dir string, logger *slog.Logger) (string, error) {
+	if dir == "" {
+		dir = "data"
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("database: data folder: %w", err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return "", fmt.Errorf("database: create data folder: %w", err)
+	}
+	lock, err := lockFolder(abs)
+	if err != nil {
+		return "", err
+	}
+	db.lock = lock
+
+	// FerretDB logs every connection at info level; only warnings matter to us.
+	quiet := slog.New(&levelHandler{min: slog.LevelWarn, next: logger.Handler()})
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+		Logger:    quiet,
+	})
+	if err != nil {
+		db.unlock()
+		return "", fmt.Errorf("database: start embedded: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	db.stopEmbedded = cancel
+	db.embeddedDone = make(chan struct{})
+	db.Embedded = true
+	go func() {
+		defer close(db.embeddedDone)
+		if err := f.Run(runCtx); err != nil {
+			logger.Error("embedded database stopped", "err", err)
+		}
+	}()
+	uri := f.MongoDBURI() // blocks until the listener is up
+	return uri, nil
+}
+
+// lockFolder takes an exclusive, non-blocking lock on dir/portal.lock. The
+// kernel drops it when the process dies, so a crash never leaves it stale.
+func lockFolder(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "portal.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("database: lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, ErrLocked
+		}
+		return nil, fmt.Errorf("database: lock %s: %w", dir, err)
+	}
+	_ = f.Truncate(0)
+	_, _ = fmt.Fprintf(f, "%d\n", os.Getpid())
+	return f, nil
+}
+
+func (db *DB) unlock() {
+	if db.lock != nil {
+		_ = syscall.Flock(int(db.lock.Fd()), syscall.LOCK_UN)
+		_ = db.lock.Close()
+		db.lock = nil
+	}
+}
+
+// Ping reports whether the database answers within the context's deadline.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.Client.Ping(ctx, readpref.Primary()); err != nil {
+		return fmt.Errorf("database: ping: %w", err)
+	}
+	return nil
+}
+
+// Close disconnects and stops the embedded database, if any.
+func (db *DB) Close(ctx context.Context) error {
+	var err error
+	db.closeOnce.Do(func() {
+		if db.Client != nil {
+			if e := db.Client.Disconnect(ctx); e != nil {
+				err = fmt.Errorf("database: disconnect: %w", e)
+			}
+		}
+		if db.stopEmbedded != nil {
+			db.stopEmbedded()
+			select {
+			case <-db.embeddedDone:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		db.unlock()
+	})
+	return err
+}
+
+// levelHandler drops records below min.
+type levelHandler struct {
+	min  slog.Level
+	next slog.Handler
+}
+
+func (h *levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.next.Enabled(ctx, l)
+}
+func (h *levelHandler) Handle(ctx context.Context, r slog.Record) error {
+	// The driver ends its sessions on disconnect; FerretDB v1 does not know
+	// the command and warns at every shutdown. That warning means nothing.
+	if strings.Contains(r.Message, "endSessions") {
+		return nil
+	}
+	return h.next.Handle(ctx, r)
+}
+func (h *levelHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return &levelHandler{min: h.min, next: h.next.WithAttrs(a)}
+}
+func (h *levelHandler) WithGroup(n string) slog.Handler {
+	return &levelHandler{min: h.min, next: h.next.WithGroup(n)}
+}

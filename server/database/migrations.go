@@ -1,0 +1,87 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// step is one schema change. Steps run in order, each once; the number of
+// the last applied step is recorded in the schema collection.
+type step func(ctx context.Context, db *mongo.Database) error
+
+var steps = []step{
+	// 1: unique keys that enforce the domain's rules.
+	func(ctx context.Context, db *mongo.Database) error {
+		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
+			"users": {unique("login_unique", bson.D{{Key: "login", Value: 1}})},
+			"receipts": {
+				// One receipt per user, lesson and version: exactly-once acknowledgement.
+				unique("user_lesson_version", bson.D{{Key: "user_id", Value: 1}, {Key: "lesson", Value: 1}, {Key: "version", Value: 1}}),
+				// One receipt per position in a user's chain: concurrent acknowledgements cannot fork it.
+				unique("user_seq", bson.D{{Key: "user_id", Value: 1}, {Key: "seq", Value: 1}}),
+			},
+			"attempts": {plain("user_lesson", bson.D{{Key: "user_id", Value: 1}, {Key: "lesson", Value: 1}})},
+			"sessions": {plain("user", bson.D{{Key: "user_id", Value: 1}})},
+			"audit":    {plain("at", bson.D{{Key: "at", Value: -1}})},
+		})
+	},
+}
+
+// SchemaVersion is the number of schema steps this build knows.
+func SchemaVersion() int { return len(steps) }
+
+func unique(name string, keys bson.D) mongo.IndexModel {
+	return mongo.IndexModel{Keys: keys, Options: options.Index().SetName(name).SetUnique(true)}
+}
+
+func plain(name string, keys bson.D) mongo.IndexModel {
+	return mongo.IndexModel{Keys: keys, Options: options.Index().SetName(name)}
+}
+
+func createIndexes(ctx context.Context, db *mongo.Database, byCollection map[string][]mongo.IndexModel) error {
+	for col, models := range byCollection {
+		if _, err := db.Collection(col).Indexes().CreateMany(ctx, models); err != nil {
+			return fmt.Errorf("indexes of %s: %w", col, err)
+		}
+	}
+	return nil
+}
+
+type schemaDoc struct {
+	ID      string    `bson:"_id"`
+	Version int       `bson:"version"`
+	Updated time.Time `bson:"updated"`
+}
+
+// Migrate applies the steps not yet recorded. Steps are idempotent, so two
+// instances starting together at worst both apply the same step.
+func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) (int, error) {
+	col := db.Database.Collection("schema")
+	var doc schemaDoc
+	err := col.FindOne(ctx, bson.M{"_id": "schema"}).Decode(&doc)
+	if err != nil && err != mongo.ErrNoDocuments {
+		return 0, fmt.Errorf("database: read schema version: %w", err)
+	}
+	if doc.Version > len(steps) {
+		return doc.Version, fmt.Errorf("database: schema version %d is newer than this portal (%d); upgrade the portal", doc.Version, len(steps))
+	}
+	for i := doc.Version; i < len(steps); i++ {
+		if err := steps[i](ctx, db.Database); err != nil {
+			return i, fmt.Errorf("database: schema step %d: %w", i+1, err)
+		}
+		_, err := col.UpdateOne(ctx, bson.M{"_id": "schema"},
+			bson.M{"$max": bson.M{"version": i + 1}, "$set": bson.M{"updated": time.Now().UTC()}},
+			options.UpdateOne().SetUpsert(true))
+		if err != nil {
+			return i, fmt.Errorf("database: record schema step %d: %w", i+1, err)
+		}
+		logger.Info("schema step applied", "step", i+1)
+	}
+	return len(steps), nil
+}

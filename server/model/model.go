@@ -1,0 +1,233 @@
+// Package model holds the portal's plain data types, shared by storage and
+// the packages above it.
+package model
+
+import (
+	"strconv"
+	"time"
+)
+
+// Roles a user may hold; a user may hold several.
+const (
+	RoleEmployee = "employee"
+	RoleManager  = "manager"
+	RoleHR       = "hr"
+	RoleAdmin    = "admin"
+)
+
+// AllRoles lists the valid roles in display order.
+var AllRoles = []string{RoleEmployee, RoleManager, RoleHR, RoleAdmin}
+
+// Languages the portal ships in; the first is the content's source language.
+const (
+	LangZH = "zh-CN"
+	LangEN = "en"
+)
+
+// Languages lists the supported languages, source language first.
+var Languages = []string{LangZH, LangEN}
+
+// User is a person who can log in.
+type User struct {
+	ID                 string    `bson:"_id"`
+	Login              string    `bson:"login"`
+	Name               string    `bson:"name"`
+	Roles              []string  `bson:"roles"`
+	Department         string    `bson:"department,omitempty"`
+	Manager            string    `bson:"manager,omitempty"` // the manager's login
+	Lang               string    `bson:"lang,omitempty"`
+	Hired              time.Time `bson:"hired"`
+	PasswordHash       string    `bson:"password_hash"`
+	MustChangePassword bool      `bson:"must_change_password"`
+	Active             bool      `bson:"active"`
+	Created            time.Time `bson:"created"`
+}
+
+// HasRole reports whether u holds role.
+func (u *User) HasRole(role string) bool {
+	for _, r := range u.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Session is a logged-in browser. Its _id is the SHA-256 of the cookie value,
+// so a copy of the database does not hand out live sessions.
+type Session struct {
+	ID       string    `bson:"_id"`
+	UserID   string    `bson:"user_id"`
+	CSRF     string    `bson:"csrf"`
+	Created  time.Time `bson:"created"`
+	LastSeen time.Time `bson:"last_seen"`
+	Expires  time.Time `bson:"expires"`
+	Client   string    `bson:"client,omitempty"`
+}
+
+// APIToken lets a script act as a user. Its _id is the SHA-256 of the token.
+type APIToken struct {
+	ID       string    `bson:"_id"`
+	UserID   string    `bson:"user_id"`
+	Name     string    `bson:"name"`
+	Created  time.Time `bson:"created"`
+	LastUsed time.Time `bson:"last_used,omitempty"`
+	Expires  time.Time `bson:"expires,omitempty"`
+	Revoked  bool      `bson:"revoked"`
+}
+
+// Change kinds of a published version.
+const (
+	ChangeInitial = "initial" // version 1
+	ChangeMinor   = "minor"   // nobody signs again
+	ChangeReack   = "reack"   // everyone acknowledges again
+	ChangeRequiz  = "requiz"  // acknowledge again and retake the changed clauses' questions
+)
+
+// Lesson is the stable identity of a lesson; its text lives in versions.
+type Lesson struct {
+	Slug       string            `bson:"_id"`
+	Order      int               `bson:"order"`
+	Audience   string            `bson:"audience"`
+	DueDays    int               `bson:"due_days"`
+	Titles     map[string]string `bson:"titles"`
+	Current    int               `bson:"current"`     // latest published version
+	Required   int               `bson:"required"`    // latest version that asks for acknowledgement
+	QuizFrom   int               `bson:"quiz_from"`   // latest version that asks for the quiz
+	GraceDays  int               `bson:"grace_days"`  // for re-acknowledgement of Required
+	RequiredAt time.Time         `bson:"required_at"` // when Required was published
+	Updated    time.Time         `bson:"updated"`
+}
+
+// Title returns the title in lang, falling back to the source language.
+func (l *Lesson) Title(lang string) string {
+	if t := l.Titles[lang]; t != "" {
+		return t
+	}
+	return l.Titles[LangZH]
+}
+
+// Clause is a heading-anchored section of a lesson.
+type Clause struct {
+	ID    string `bson:"id" json:"id"`
+	Title string `bson:"title" json:"title"`
+	Hash  string `bson:"hash" json:"-"` // SHA-256 of the clause's source, to see what changed
+}
+
+// LessonText is one language of a lesson version.
+type LessonText struct {
+	Title    string   `bson:"title"`
+	Summary  string   `bson:"summary"`
+	Markdown string   `bson:"markdown"` // the body, exactly as imported or edited
+	HTML     string   `bson:"html"`     // rendered and sanitized
+	Hash     string   `bson:"hash"`     // SHA-256 of Markdown, hex
+	Clauses  []Clause `bson:"clauses"`
+}
+
+// LessonVersion is an immutable published text of a lesson. _id is slug@N.
+type LessonVersion struct {
+	ID         string                `bson:"_id"`
+	Slug       string                `bson:"slug"`
+	Version    int                   `bson:"version"`
+	Kind       string                `bson:"kind"`
+	Note       string                `bson:"note,omitempty"`
+	Texts      map[string]LessonText `bson:"texts"`
+	Published  time.Time             `bson:"published"`
+	Author     string                `bson:"author"`
+	Changed    []string              `bson:"changed,omitempty"` // clause ids changed since the previous version
+	QuizSource string                `bson:"quiz_source"`       // the quiz YAML of this version
+}
+
+// Text returns the text in lang, falling back to the source language.
+func (v *LessonVersion) Text(lang string) (LessonText, string) {
+	if t, ok := v.Texts[lang]; ok {
+		return t, lang
+	}
+	return v.Texts[LangZH], LangZH
+}
+
+// VersionID is the _id of a lesson version.
+func VersionID(slug string, version int) string {
+	return slug + "@" + strconv.Itoa(version)
+}
+
+// AttemptQuestion is a question as drawn for one attempt, options in the
+// order shown.
+type AttemptQuestion struct {
+	ID      string   `bson:"id"`
+	Options []string `bson:"options"`
+}
+
+// AttemptAnswer is the graded answer to one question.
+type AttemptAnswer struct {
+	ID      string   `bson:"id"`
+	Chosen  []string `bson:"chosen"`
+	Correct bool     `bson:"correct"`
+}
+
+// Attempt is one try at a lesson's quiz. It is append-only: created when
+// drawn, graded once by a conditional update.
+type Attempt struct {
+	ID        string            `bson:"_id"`
+	UserID    string            `bson:"user_id"`
+	Lesson    string            `bson:"lesson"`
+	Version   int               `bson:"version"`
+	Lang      string            `bson:"lang"`
+	Questions []AttemptQuestion `bson:"questions"`
+	Started   time.Time         `bson:"started"`
+	Submitted bool              `bson:"submitted"`
+	At        time.Time         `bson:"at,omitempty"`
+	Answers   []AttemptAnswer   `bson:"answers,omitempty"`
+	Score     int               `bson:"score"` // percent
+	PassMark  int               `bson:"pass_mark"`
+	Passed    bool              `bson:"passed"`
+}
+
+// Receipt is a signed acknowledgement of one lesson version. Receipts of a
+// user form a hash chain: each stores the hash of the one before.
+type Receipt struct {
+	ID        string    `bson:"_id"`
+	UserID    string    `bson:"user_id"`
+	Login     string    `bson:"login"`
+	Lesson    string    `bson:"lesson"`
+	Version   int       `bson:"version"`
+	Lang      string    `bson:"lang"`
+	TextHash  string    `bson:"text_hash"`
+	Signature string    `bson:"signature"`
+	At        time.Time `bson:"at"`
+	Client    string    `bson:"client"`
+	Agent     string    `bson:"agent"`
+	Seq       int       `bson:"seq"`
+	PrevHash  string    `bson:"prev_hash"`
+	Hash      string    `bson:"hash"`
+}
+
+// LessonProgress is one user's standing in one lesson.
+type LessonProgress struct {
+	Opened       time.Time `bson:"opened,omitempty"`
+	ReadVersion  int       `bson:"read_version"`
+	PassVersion  int       `bson:"pass_version"` // latest version whose quiz was passed
+	AckVersion   int       `bson:"ack_version"`  // latest version acknowledged
+	Attempts     int       `bson:"attempts"`
+	LastAttempt  time.Time `bson:"last_attempt,omitempty"`
+	Acknowledged time.Time `bson:"acknowledged,omitempty"`
+}
+
+// Progress is the projection of a user's events; _id is the user id. It can
+// always be rebuilt from attempts and receipts.
+type Progress struct {
+	UserID  string                    `bson:"_id"`
+	Lessons map[string]LessonProgress `bson:"lessons"`
+	Updated time.Time                 `bson:"updated"`
+}
+
+// AuditEntry records an action worth remembering.
+type AuditEntry struct {
+	ID     string    `bson:"_id"`
+	At     time.Time `bson:"at"`
+	Actor  string    `bson:"actor"` // login, or "system"
+	Action string    `bson:"action"`
+	Target string    `bson:"target,omitempty"`
+	Detail string    `bson:"detail,omitempty"`
+	Client string    `bson:"client,omitempty"`
+}

@@ -1,0 +1,317 @@
+// Package quiz parses and validates quiz files, draws attempts from a
+// question pool and grades them.
+package quiz
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strings"
+
+	"conductportal/server/lesson"
+	"conductportal/server/model"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Question types.
+const (
+	Single    = "single"
+	Multiple  = "multiple"
+	TrueFalse = "truefalse"
+)
+
+// Text is a string per language.
+type Text map[string]string
+
+// In returns the text in lang, falling back to the source language.
+func (t Text) In(lang string) string {
+	if s := t[lang]; s != "" {
+		return s
+	}
+	return t[model.LangZH]
+}
+
+// Option is one answer choice.
+type Option struct {
+	ID   string
+	Text Text
+	Line int
+}
+
+// UnmarshalYAML reads {id: a, zh-CN: ..., en: ...}.
+func (o *Option) UnmarshalYAML(n *yaml.Node) error {
+	var m map[string]string
+	if err := n.Decode(&m); err != nil {
+		return err
+	}
+	o.Line = n.Line
+	o.Text = Text{}
+	for k, v := range m {
+		if k == "id" {
+			o.ID = v
+			continue
+		}
+		o.Text[k] = v
+	}
+	return nil
+}
+
+// Question is one question of the pool.
+type Question struct {
+	ID          string   `yaml:"id"`
+	Clause      string   `yaml:"clause"`
+	Type        string   `yaml:"type"`
+	Scenario    bool     `yaml:"scenario"`
+	Prompt      Text     `yaml:"prompt"`
+	Options     []Option `yaml:"options"`
+	Answer      []string `yaml:"answer"`
+	Explanation Text     `yaml:"explanation"`
+	Line        int      `yaml:"-"`
+}
+
+// Option returns the option with id.
+func (q *Question) Option(id string) (Option, bool) {
+	for _, o := range q.Options {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// Quiz is a lesson's question pool and rules.
+type Quiz struct {
+	Lesson          string     `yaml:"lesson"`
+	PassMark        int        `yaml:"pass_mark"`
+	PerAttempt      int        `yaml:"draw"` // questions drawn per attempt
+	CooldownMinutes int        `yaml:"cooldown_minutes"`
+	MaxAttempts     int        `yaml:"max_attempts"`
+	Questions       []Question `yaml:"questions"`
+
+	byID map[string]*Question
+}
+
+// Question returns the pool's question with id.
+func (q *Quiz) Question(id string) (*Question, bool) {
+	qq, ok := q.byID[id]
+	return qq, ok
+}
+
+// Problem is one thing wrong with a quiz file.
+type Problem = lesson.Problem
+
+var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// Parse reads and validates a quiz file against the clause ids of its
+// lesson (nil skips that check). All problems are returned, each with its line.
+func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
+	var probs []Problem
+	add := func(line int, format string, args ...any) {
+		probs = append(probs, Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(src, &root); err != nil {
+		add(lineOf(err), "%s", cleanYAMLError(err))
+		return nil, probs
+	}
+	var q Quiz
+	if err := root.Decode(&q); err != nil {
+		add(lineOf(err), "%s", cleanYAMLError(err))
+		return nil, probs
+	}
+	// Question lines come from the node tree, for messages about them.
+	if len(root.Content) > 0 {
+		m := root.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == "questions" {
+				for j, n := range m.Content[i+1].Content {
+					if j < len(q.Questions) {
+						q.Questions[j].Line = n.Line
+					}
+				}
+			}
+		}
+	}
+	if q.Lesson == "" {
+		add(1, "lesson is missing")
+	}
+	if q.PassMark < 1 || q.PassMark > 100 {
+		add(1, "pass_mark must be a percentage between 1 and 100")
+	}
+	if q.CooldownMinutes < 0 || q.MaxAttempts < 0 {
+		add(1, "cooldown_minutes and max_attempts cannot be negative")
+	}
+	if len(q.Questions) == 0 {
+		add(1, "the quiz has no questions")
+	}
+	if q.PerAttempt < 1 || q.PerAttempt > len(q.Questions) {
+		add(1, "draw must be between 1 and the number of questions (%d)", len(q.Questions))
+	}
+	q.byID = map[string]*Question{}
+	for i := range q.Questions {
+		qq := &q.Questions[i]
+		line := qq.Line
+		switch {
+		case !idRe.MatchString(qq.ID):
+			add(line, "question id %q must be letters, digits, '-' or '_'", qq.ID)
+		case q.byID[qq.ID] != nil:
+			add(line, "question id %q is used twice (first on line %d)", qq.ID, q.byID[qq.ID].Line)
+		default:
+			q.byID[qq.ID] = qq
+		}
+		if qq.Clause == "" {
+			add(line, "question %s: clause is missing", qq.ID)
+		} else if clauses != nil && !slices.Contains(clauses, qq.Clause) {
+			add(line, "question %s: clause %q does not exist in lesson %s", qq.ID, qq.Clause, q.Lesson)
+		}
+		for _, lang := range model.Languages {
+			if strings.TrimSpace(qq.Prompt[lang]) == "" {
+				add(line, "question %s: prompt in %s is missing", qq.ID, lang)
+			}
+			if strings.TrimSpace(qq.Explanation[lang]) == "" {
+				add(line, "question %s: explanation in %s is missing", qq.ID, lang)
+			}
+		}
+		opts := map[string]bool{}
+		for _, o := range qq.Options {
+			if !idRe.MatchString(o.ID) {
+				add(o.Line, "question %s: option id %q must be letters, digits, '-' or '_'", qq.ID, o.ID)
+			}
+			if opts[o.ID] {
+				add(o.Line, "question %s: option id %q is used twice", qq.ID, o.ID)
+			}
+			opts[o.ID] = true
+			for _, lang := range model.Languages {
+				if strings.TrimSpace(o.Text[lang]) == "" {
+					add(o.Line, "question %s: option %s has no %s text", qq.ID, o.ID, lang)
+				}
+			}
+			for k := range o.Text {
+				if !slices.Contains(model.Languages, k) {
+					add(o.Line, "question %s: option %s: unknown key %q", qq.ID, o.ID, k)
+				}
+			}
+		}
+		for _, a := range qq.Answer {
+			if !opts[a] {
+				add(line, "question %s: answer %q is not one of its options", qq.ID, a)
+			}
+		}
+		switch qq.Type {
+		case Single:
+			if len(qq.Options) < 2 || len(qq.Answer) != 1 {
+				add(line, "question %s: a single-choice question needs at least 2 options and exactly 1 answer", qq.ID)
+			}
+		case Multiple:
+			if len(qq.Options) < 2 || len(qq.Answer) < 1 {
+				add(line, "question %s: a multiple-choice question needs at least 2 options and 1 answer", qq.ID)
+			}
+		case TrueFalse:
+			if len(qq.Options) != 2 || !opts["true"] || !opts["false"] || len(qq.Answer) != 1 {
+				add(line, "question %s: a true/false question has exactly the options 'true' and 'false' and 1 answer", qq.ID)
+			}
+		default:
+			add(line, "question %s: type %q must be single, multiple or truefalse", qq.ID, qq.Type)
+		}
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return &q, nil
+}
+
+func lineOf(err error) int {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		var n int
+		fmt.Sscanf(m[1], "%d", &n)
+		return n
+	}
+	return 1
+}
+
+func cleanYAMLError(err error) string {
+	s := err.Error()
+	s = strings.TrimPrefix(s, "yaml: ")
+	s = strings.TrimPrefix(s, "unmarshal errors:\n")
+	s = yamlLine.ReplaceAllString(s, "")
+	s = strings.TrimLeft(strings.TrimSpace(s), ": ")
+	return s
+}
+
+// Draw picks n questions from pool ids (all of them when n >= len) and
+// shuffles each question's options, so every attempt is its own.
+func (q *Quiz) Draw(pool []string, n int, r *rand.Rand) []model.AttemptQuestion {
+	ids := slices.Clone(pool)
+	r.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	if n < len(ids) {
+		ids = ids[:n]
+	}
+	out := make([]model.AttemptQuestion, 0, len(ids))
+	for _, id := range ids {
+		qq := q.byID[id]
+		var opts []string
+		for _, o := range qq.Options {
+			opts = append(opts, o.ID)
+		}
+		// True/false reads naturally only in that order.
+		if qq.Type != TrueFalse {
+			r.Shuffle(len(opts), func(i, j int) { opts[i], opts[j] = opts[j], opts[i] })
+		}
+		out = append(out, model.AttemptQuestion{ID: id, Options: opts})
+	}
+	return out
+}
+
+// IDs returns the ids of every question, or of those testing one of clauses
+// when clauses is not nil.
+func (q *Quiz) IDs(clauses []string) []string {
+	var out []string
+	for _, qq := range q.Questions {
+		if clauses == nil || slices.Contains(clauses, qq.Clause) {
+			out = append(out, qq.ID)
+		}
+	}
+	return out
+}
+
+// Grade marks the answers to the drawn questions. Options not shown in the
+// attempt are ignored, so a crafted answer cannot score.
+func (q *Quiz) Grade(drawn []model.AttemptQuestion, answers map[string][]string) (graded []model.AttemptAnswer, score int) {
+	right := 0
+	for _, d := range drawn {
+		qq := q.byID[d.ID]
+		var chosen []string
+		for _, c := range answers[d.ID] {
+			if slices.Contains(d.Options, c) && !slices.Contains(chosen, c) {
+				chosen = append(chosen, c)
+			}
+		}
+		if qq.Type != Multiple && len(chosen) > 1 {
+			chosen = chosen[:1]
+		}
+		ok := sameSet(chosen, qq.Answer)
+		if ok {
+			right++
+		}
+		graded = append(graded, model.AttemptAnswer{ID: d.ID, Chosen: chosen, Correct: ok})
+	}
+	if len(drawn) > 0 {
+		score = right * 100 / len(drawn)
+	}
+	return graded, score
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,70 @@
+package storage
+
+import (
+	"context"
+
+	"conductportal/server/model"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Lessons returns every lesson in order.
+func (s *Storage) Lessons(ctx context.Context) ([]model.Lesson, error) {
+	cur, err := s.c(colLessons).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "order", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, wrap("lessons", err)
+	}
+	var out []model.Lesson
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, wrap("lessons", err)
+	}
+	return out, nil
+}
+
+// Lesson returns the lesson with slug.
+func (s *Storage) Lesson(ctx context.Context, slug string) (*model.Lesson, error) {
+	var l model.Lesson
+	if err := s.c(colLessons).FindOne(ctx, bson.M{"_id": slug}).Decode(&l); err != nil {
+		return nil, wrap("lesson", err)
+	}
+	return &l, nil
+}
+
+// LessonCount returns how many lessons exist.
+func (s *Storage) LessonCount(ctx context.Context) (int64, error) {
+	n, err := s.c(colLessons).CountDocuments(ctx, bson.M{})
+	return n, wrap("count lessons", err)
+}
+
+// CreateLessonVersion stores an immutable version; the same version twice
+// gives ErrDuplicate.
+func (s *Storage) CreateLessonVersion(ctx context.Context, v *model.LessonVersion) error {
+	_, err := s.c(colLessonVersions).InsertOne(ctx, v)
+	return wrap("create lesson version", err)
+}
+
+// LessonVersion returns version n of slug.
+func (s *Storage) LessonVersion(ctx context.Context, slug string, n int) (*model.LessonVersion, error) {
+	var v model.LessonVersion
+	if err := s.c(colLessonVersions).FindOne(ctx, bson.M{"_id": model.VersionID(slug, n)}).Decode(&v); err != nil {
+		return nil, wrap("lesson version", err)
+	}
+	return &v, nil
+}
+
+// PublishLesson makes l current. The version document must be stored
+// first, so a reader never sees a lesson pointing at a missing version; the
+// update only moves forward, so a slower, older publish cannot win.
+func (s *Storage) PublishLesson(ctx context.Context, l *model.Lesson) error {
+	filter := bson.M{"_id": l.Slug, "current": bson.M{"$lt": l.Current}}
+	res, err := s.c(colLessons).UpdateOne(ctx, filter, bson.M{"$set": l})
+	if err != nil {
+		return wrap("publish lesson", err)
+	}
+	if res.MatchedCount == 1 {
+		return nil
+	}
+	_, err = s.c(colLessons).InsertOne(ctx, l)
+	return wrap("publish lesson", err)
+}

@@ -1,0 +1,57 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"conductportal/server/model"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Progress returns the user's progress; a user with none gets an empty one.
+func (s *Storage) Progress(ctx context.Context, userID string) (*model.Progress, error) {
+	p := model.Progress{UserID: userID}
+	err := s.c(colProgress).FindOne(ctx, bson.M{"_id": userID}).Decode(&p)
+	if err != nil && !isNotFound(err) {
+		return nil, wrap("progress", err)
+	}
+	if p.Lessons == nil {
+		p.Lessons = map[string]model.LessonProgress{}
+	}
+	return &p, nil
+}
+
+// UpdateLessonProgress applies fields (relative to the lesson's entry) to the
+// user's progress with single-document atomic operators: $max for versions,
+// so a late event never moves progress back; $set for times; $inc for counts.
+func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string, max, set, inc bson.M) error {
+	prefix := "lessons." + slug + "."
+	up := bson.M{"$set": bson.M{"updated": time.Now().UTC()}}
+	if len(max) > 0 {
+		m := bson.M{}
+		for k, v := range max {
+			m[prefix+k] = v
+		}
+		up["$max"] = m
+	}
+	for k, v := range set {
+		up["$set"].(bson.M)[prefix+k] = v
+	}
+	if len(inc) > 0 {
+		m := bson.M{}
+		for k, v := range inc {
+			m[prefix+k] = v
+		}
+		up["$inc"] = m
+	}
+	_, err := s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, up, options.UpdateOne().SetUpsert(true))
+	return wrap("update progress", err)
+}
+
+// ReplaceProgress stores a rebuilt projection.
+func (s *Storage) ReplaceProgress(ctx context.Context, p *model.Progress) error {
+	_, err := s.c(colProgress).ReplaceOne(ctx, bson.M{"_id": p.UserID}, p, options.Replace().SetUpsert(true))
+	return wrap("replace progress", err)
+}

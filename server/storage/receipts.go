@@ -1,0 +1,61 @@
+package storage
+
+import (
+	"context"
+
+	"conductportal/server/model"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// CreateReceipt inserts a receipt. The unique indexes on (user, lesson,
+// version) and (user, seq) make a duplicate or a forked chain ErrDuplicate.
+func (s *Storage) CreateReceipt(ctx context.Context, r *model.Receipt) error {
+	_, err := s.c(colReceipts).InsertOne(ctx, r)
+	return wrap("create receipt", err)
+}
+
+// Receipt returns the receipt with id.
+func (s *Storage) Receipt(ctx context.Context, id string) (*model.Receipt, error) {
+	var r model.Receipt
+	if err := s.c(colReceipts).FindOne(ctx, bson.M{"_id": id}).Decode(&r); err != nil {
+		return nil, wrap("receipt", err)
+	}
+	return &r, nil
+}
+
+// ReceiptFor returns the user's receipt for one lesson version.
+func (s *Storage) ReceiptFor(ctx context.Context, userID, slug string, version int) (*model.Receipt, error) {
+	var r model.Receipt
+	err := s.c(colReceipts).FindOne(ctx, bson.M{"user_id": userID, "lesson": slug, "version": version}).Decode(&r)
+	if err != nil {
+		return nil, wrap("receipt for", err)
+	}
+	return &r, nil
+}
+
+// LastReceipt returns the head of the user's receipt chain.
+func (s *Storage) LastReceipt(ctx context.Context, userID string) (*model.Receipt, error) {
+	var r model.Receipt
+	err := s.c(colReceipts).FindOne(ctx, bson.M{"user_id": userID},
+		options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}})).Decode(&r)
+	if err != nil {
+		return nil, wrap("last receipt", err)
+	}
+	return &r, nil
+}
+
+// UserReceipts returns the user's receipts, oldest first.
+func (s *Storage) UserReceipts(ctx context.Context, userID string) ([]model.Receipt, error) {
+	cur, err := s.c(colReceipts).Find(ctx, bson.M{"user_id": userID},
+		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
+	if err != nil {
+		return nil, wrap("user receipts", err)
+	}
+	var out []model.Receipt
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, wrap("user receipts", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,56 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"conductportal/server/model"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// CreateSession stores a new session.
+func (s *Storage) CreateSession(ctx context.Context, sess *model.Session) error {
+	_, err := s.c(colSessions).InsertOne(ctx, sess)
+	return wrap("create session", err)
+}
+
+// Session returns the session with id (the hash of the cookie value).
+func (s *Storage) Session(ctx context.Context, id string) (*model.Session, error) {
+	var sess model.Session
+	if err := s.c(colSessions).FindOne(ctx, bson.M{"_id": id}).Decode(&sess); err != nil {
+		return nil, wrap("session", err)
+	}
+	return &sess, nil
+}
+
+// TouchSession records activity on a session.
+func (s *Storage) TouchSession(ctx context.Context, id string, at time.Time) error {
+	_, err := s.c(colSessions).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"last_seen": at}})
+	return wrap("touch session", err)
+}
+
+// DeleteSession ends one session.
+func (s *Storage) DeleteSession(ctx context.Context, id string) error {
+	_, err := s.c(colSessions).DeleteOne(ctx, bson.M{"_id": id})
+	return wrap("delete session", err)
+}
+
+// DeleteUserSessions ends every session of a user except keep.
+func (s *Storage) DeleteUserSessions(ctx context.Context, userID, keep string) error {
+	_, err := s.c(colSessions).DeleteMany(ctx, bson.M{"user_id": userID, "_id": bson.M{"$ne": keep}})
+	return wrap("delete user sessions", err)
+}
+
+// DeleteExpiredSessions removes sessions past their absolute expiry or idle
+// since before idleBefore. FerretDB has no TTL indexes, so the portal sweeps.
+func (s *Storage) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int64, error) {
+	res, err := s.c(colSessions).DeleteMany(ctx, bson.M{"$or": bson.A{
+		bson.M{"expires": bson.M{"$lt": now}},
+		bson.M{"last_seen": bson.M{"$lt": idleBefore}},
+	}})
+	if err != nil {
+		return 0, wrap("delete expired sessions", err)
+	}
+	return res.DeletedCount, nil
+}

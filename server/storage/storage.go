@@ -1,0 +1,66 @@
+// Package storage holds every MongoDB query of the portal: one file per
+// collection, methods named for what they return.
+package storage
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// ErrNotFound is returned when the asked-for document does not exist.
+var ErrNotFound = errors.New("storage: not found")
+
+// ErrDuplicate is returned when a unique key is already taken.
+var ErrDuplicate = errors.New("storage: duplicate key")
+
+// Collection names.
+const (
+	colUsers          = "users"
+	colSessions       = "sessions"
+	colLessons        = "lessons"
+	colLessonVersions = "lesson_versions"
+	colAttempts       = "attempts"
+	colReceipts       = "receipts"
+	colProgress       = "progress"
+	colAudit          = "audit"
+	colAPITokens      = "api_tokens"
+)
+
+// Storage is the portal's access to its database.
+type Storage struct {
+	db *mongo.Database
+}
+
+// New returns a Storage over db.
+func New(db *mongo.Database) *Storage {
+	return &Storage{db: db}
+}
+
+func (s *Storage) c(name string) *mongo.Collection { return s.db.Collection(name) }
+
+// NewID returns a random 128-bit id in hex.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Errorf("storage: crypto/rand failed: %w", err))
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// wrap turns driver errors into the package's errors, keeping the cause.
+func wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return fmt.Errorf("storage: %s: %w", op, ErrNotFound)
+	case mongo.IsDuplicateKeyError(err):
+		return fmt.Errorf("storage: %s: %w", op, errors.Join(ErrDuplicate, err))
+	default:
+		return fmt.Errorf("storage: %s: %w", op, err)
+	}
+}

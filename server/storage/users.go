@@ -1,0 +1,74 @@
+package storage
+
+import (
+	"context"
+
+	"conductportal/server/model"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// CreateUser inserts u; a taken login gives ErrDuplicate.
+func (s *Storage) CreateUser(ctx context.Context, u *model.User) error {
+	_, err := s.c(colUsers).InsertOne(ctx, u)
+	return wrap("create user", err)
+}
+
+// User returns the user with id.
+func (s *Storage) User(ctx context.Context, id string) (*model.User, error) {
+	var u model.User
+	err := s.c(colUsers).FindOne(ctx, bson.M{"_id": id}).Decode(&u)
+	if err != nil {
+		return nil, wrap("user", err)
+	}
+	return &u, nil
+}
+
+// UserByLogin returns the user with login.
+func (s *Storage) UserByLogin(ctx context.Context, login string) (*model.User, error) {
+	var u model.User
+	err := s.c(colUsers).FindOne(ctx, bson.M{"login": login}).Decode(&u)
+	if err != nil {
+		return nil, wrap("user by login", err)
+	}
+	return &u, nil
+}
+
+// Users returns every user, by login.
+func (s *Storage) Users(ctx context.Context) ([]model.User, error) {
+	cur, err := s.c(colUsers).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "login", Value: 1}}))
+	if err != nil {
+		return nil, wrap("users", err)
+	}
+	var out []model.User
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, wrap("users", err)
+	}
+	return out, nil
+}
+
+// UserCount returns how many users exist.
+func (s *Storage) UserCount(ctx context.Context) (int64, error) {
+	n, err := s.c(colUsers).CountDocuments(ctx, bson.M{})
+	return n, wrap("count users", err)
+}
+
+// SetPassword stores a new password hash and whether it must be changed.
+func (s *Storage) SetPassword(ctx context.Context, id, hash string, mustChange bool) error {
+	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id},
+		bson.M{"$set": bson.M{"password_hash": hash, "must_change_password": mustChange}})
+	if err != nil {
+		return wrap("set password", err)
+	}
+	if res.MatchedCount == 0 {
+		return wrap("set password", ErrNotFound)
+	}
+	return nil
+}
+
+// SetUserLang remembers the user's language.
+func (s *Storage) SetUserLang(ctx context.Context, id, lang string) error {
+	_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"lang": lang}})
+	return wrap("set user lang", err)
+}

@@ -1,0 +1,152 @@
+package training
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"conductportal/server/lesson"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// PublishRequest is a new text of a lesson in every language, with its quiz.
+type PublishRequest struct {
+	Slug       string
+	Docs       map[string]*lesson.Doc
+	QuizSource string
+	Kind       string // model.ChangeMinor, ChangeReack or ChangeRequiz; ignored for version 1
+	Note       string
+	GraceDays  int
+	Author     string
+}
+
+// PublishResult says what Publish did.
+type PublishResult struct {
+	Slug    string
+	Version int
+	Created bool // false: the text was already current, nothing stored
+	Changed []string
+}
+
+// Publish stores a new immutable version of a lesson and makes it current.
+// Publishing a text identical to the current one stores nothing.
+func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResult, error) {
+	src := req.Docs[model.LangZH]
+	if src == nil {
+		return nil, fmt.Errorf("training: publish %s: the %s text is required", req.Slug, model.LangZH)
+	}
+	texts := map[string]model.LessonText{}
+	for lang, d := range req.Docs {
+		html, err := s.renderer.Render(d.Body)
+		if err != nil {
+			return nil, err
+		}
+		texts[lang] = model.LessonText{
+			Title: d.Title, Summary: d.Summary, Markdown: d.Body, HTML: html,
+			Hash: lesson.TextHash(d.Title, d.Summary, d.Body), Clauses: lesson.ModelClauses(d.Clauses),
+		}
+	}
+	titles := map[string]string{}
+	for lang, t := range texts {
+		titles[lang] = t.Title
+	}
+	now := s.Now()
+	l, err := s.store.Lesson(ctx, req.Slug)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		l = &model.Lesson{Slug: req.Slug}
+	case err != nil:
+		return nil, err
+	}
+	var prev *model.LessonVersion
+	if l.Current > 0 {
+		if prev, err = s.Version(ctx, req.Slug, l.Current); err != nil {
+			return nil, err
+		}
+		if sameTexts(prev, texts) && prev.QuizSource == req.QuizSource {
+			return &PublishResult{Slug: req.Slug, Version: l.Current}, nil
+		}
+	}
+	n := l.Current + 1
+	kind := req.Kind
+	if n == 1 {
+		kind = model.ChangeInitial
+	}
+	if !slices.Contains([]string{model.ChangeInitial, model.ChangeMinor, model.ChangeReack, model.ChangeRequiz}, kind) {
+		return nil, fmt.Errorf("training: publish %s: unknown change kind %q", req.Slug, kind)
+	}
+	v := &model.LessonVersion{
+		ID: model.VersionID(req.Slug, n), Slug: req.Slug, Version: n, Kind: kind, Note: req.Note,
+		Texts: texts, Published: now, Author: req.Author, QuizSource: req.QuizSource,
+		Changed: changedClauses(prev, texts[model.LangZH].Clauses),
+	}
+	if err := s.store.CreateLessonVersion(ctx, v); err != nil {
+		if errors.Is(err, storage.ErrDuplicate) {
+			return nil, fmt.Errorf("training: publish %s: version %d was published at the same time; reload and try again: %w", req.Slug, n, err)
+		}
+		return nil, err
+	}
+	l.Order, l.Audience, l.DueDays, l.Titles, l.Current, l.Updated = src.Order, src.Audience, src.DueDays, titles, n, now
+	if kind != model.ChangeMinor {
+		l.Required, l.RequiredAt, l.GraceDays = n, now, req.GraceDays
+	}
+	if kind == model.ChangeInitial || kind == model.ChangeRequiz {
+		l.QuizFrom = n
+	}
+	if err := s.store.PublishLesson(ctx, l); err != nil {
+		return nil, err
+	}
+	_ = s.store.Audit(ctx, &model.AuditEntry{At: now, Actor: req.Author, Action: "lesson.publish",
+		Target: v.ID, Detail: fmt.Sprintf("kind=%s changed=%v", kind, v.Changed)})
+	s.log.Info("lesson published", "lesson", req.Slug, "version", n, "kind", kind)
+	return &PublishResult{Slug: req.Slug, Version: n, Created: true, Changed: v.Changed}, nil
+}
+
+func sameTexts(v *model.LessonVersion, texts map[string]model.LessonText) bool {
+	if len(v.Texts) != len(texts) {
+		return false
+	}
+	for lang, t := range texts {
+		if v.Texts[lang].Hash != t.Hash {
+			return false
+		}
+	}
+	return true
+}
+
+// changedClauses lists the clauses that are new or differ from prev.
+func changedClauses(prev *model.LessonVersion, now []model.Clause) []string {
+	if prev == nil {
+		return nil
+	}
+	old := map[string]string{}
+	for _, c := range prev.Texts[model.LangZH].Clauses {
+		old[c.ID] = c.Hash
+	}
+	var out []string
+	for _, c := range now {
+		if old[c.ID] != c.Hash {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+// Import publishes every lesson of a bundle: new lessons as version 1,
+// changed ones as a new version of the given kind, unchanged ones not at all.
+func (s *Service) Import(ctx context.Context, b *Bundle, kind, author string, graceDays int) ([]PublishResult, error) {
+	var out []PublishResult
+	for _, bl := range b.Lessons {
+		res, err := s.Publish(ctx, PublishRequest{
+			Slug: bl.Slug, Docs: bl.Docs, QuizSource: bl.QuizSource,
+			Kind: kind, Author: author, GraceDays: graceDays, Note: "import",
+		})
+		if err != nil {
+			return out, err
+		}
+		out = append(out, *res)
+	}
+	return out, nil
+}

@@ -1,0 +1,126 @@
+package training
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// ReceiptHash is the chain hash of a receipt: SHA-256 over every recorded
+// field, the previous receipt's hash included, so any edit, deletion or
+// reordering of a user's receipts shows.
+func ReceiptHash(r *model.Receipt) string {
+	fields := []string{
+		"conduct-portal-receipt-v1",
+		r.ID, r.UserID, r.Login, r.Lesson, strconv.Itoa(r.Version), r.Lang, r.TextHash,
+		r.Signature, r.At.UTC().Format(time.RFC3339Nano), r.Client, r.Agent,
+		strconv.Itoa(r.Seq), r.PrevHash,
+	}
+	h := sha256.New()
+	for _, f := range fields {
+		// Length-prefixed, so no two field lists hash alike.
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AckRequest is what the user signs.
+type AckRequest struct {
+	Slug      string
+	Version   int
+	Lang      string
+	Signature string
+	Client    string
+	Agent     string
+}
+
+// Acknowledge records the user's signed receipt for the current version of
+// a lesson. It is safe to retry and to race: one receipt per user, lesson
+// and version is ever stored, and every caller gets that one.
+func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest) (*model.Receipt, error) {
+	l, err := s.assignedLesson(ctx, u, req.Slug)
+	if err != nil {
+		return nil, err
+	}
+	if existing, err := s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version); err == nil {
+		return existing, nil
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	if req.Version != l.Current {
+		return nil, ErrNotCurrent
+	}
+	prog, err := s.store.Progress(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if prog.Lessons[req.Slug].PassVersion < max(l.QuizFrom, 1) {
+		return nil, ErrQuizNotPassed
+	}
+	if !SignatureMatches(u, req.Signature) {
+		return nil, ErrSignature
+	}
+	v, err := s.Version(ctx, req.Slug, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	text, lang := v.Text(langOrDefault(req.Lang))
+
+	// Append to the user's chain. A concurrent acknowledgement of another
+	// lesson may take the same seq first; then the unique (user, seq) key
+	// refuses ours and we link to the new head instead.
+	for try := 0; try < 20; try++ {
+		r := &model.Receipt{
+			ID: storage.NewID(), UserID: u.ID, Login: u.Login, Lesson: req.Slug, Version: req.Version,
+			Lang: lang, TextHash: text.Hash, Signature: strings.TrimSpace(req.Signature),
+			At: s.Now(), Client: req.Client, Agent: truncate(req.Agent, 300), Seq: 1,
+		}
+		head, err := s.store.LastReceipt(ctx, u.ID)
+		switch {
+		case err == nil:
+			r.Seq, r.PrevHash = head.Seq+1, head.Hash
+		case !errors.Is(err, storage.ErrNotFound):
+			return nil, err
+		}
+		r.Hash = ReceiptHash(r)
+		err = s.store.CreateReceipt(ctx, r)
+		if err == nil {
+			if err := s.recordAck(ctx, u, r); err != nil {
+				return nil, err
+			}
+			return r, nil
+		}
+		if !errors.Is(err, storage.ErrDuplicate) {
+			return nil, err
+		}
+		if existing, err := s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version); err == nil {
+			// Another request for this very version won; make sure its
+			// progress update is in place too (it may have crashed after).
+			if err := s.recordAck(ctx, u, existing); err != nil {
+				return nil, err
+			}
+			return existing, nil
+		}
+	}
+	return nil, fmt.Errorf("training: acknowledge %s: the receipt chain stayed busy", req.Slug)
+}
+
+func (s *Service) recordAck(ctx context.Context, u *model.User, r *model.Receipt) error {
+	return s.store.UpdateLessonProgress(ctx, u.ID, r.Lesson,
+		map[string]any{"ack_version": r.Version, "acknowledged": r.At}, nil, nil)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

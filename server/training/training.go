@@ -1,0 +1,420 @@
+// Package training holds the rules of the portal: who must do what by when,
+// reading, quiz attempts, signed receipts, and publishing lesson versions.
+package training
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"conductportal/server/lesson"
+	"conductportal/server/model"
+	"conductportal/server/quiz"
+	"conductportal/server/storage"
+)
+
+// Errors the callers turn into messages for the user.
+var (
+	ErrNotFound            = errors.New("training: not found")
+	ErrNotAssigned         = errors.New("training: lesson not assigned to this user")
+	ErrQuizNotPassed       = errors.New("training: the quiz of this version has not been passed")
+	ErrNotCurrent          = errors.New("training: only the current version can be acknowledged")
+	ErrSignature           = errors.New("training: the signature must be the user's full name")
+	ErrCooldown            = errors.New("training: wait before the next attempt")
+	ErrNoAttemptsRemaining = errors.New("training: no attempts left")
+	ErrAlreadyDone         = errors.New("training: nothing left to do in this lesson")
+)
+
+// Service is the training domain over storage.
+type Service struct {
+	store    *storage.Storage
+	renderer *lesson.Renderer
+	log      *slog.Logger
+	now      func() time.Time
+
+	// Published versions and their quizzes never change: cached for good.
+	versions sync.Map // versionID -> *model.LessonVersion
+	quizzes  sync.Map // versionID -> *quiz.Quiz
+
+	randMu sync.Mutex
+	rand   *rand.Rand
+}
+
+// New returns a Service. now may be nil for the wall clock.
+func New(store *storage.Storage, renderer *lesson.Renderer, log *slog.Logger, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	var seed [32]byte
+	for i := range seed {
+		seed[i] = byte(rand.Uint32())
+	}
+	return &Service{store: store, renderer: renderer, log: log, now: now, rand: rand.New(rand.NewChaCha8(seed))}
+}
+
+// Now is the service's clock, in UTC at millisecond precision (what the
+// database stores, so hashes computed before and after storing agree).
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+func notFound(err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	return err
+}
+
+// Version returns a published lesson version (cached).
+func (s *Service) Version(ctx context.Context, slug string, n int) (*model.LessonVersion, error) {
+	id := model.VersionID(slug, n)
+	if v, ok := s.versions.Load(id); ok {
+		return v.(*model.LessonVersion), nil
+	}
+	v, err := s.store.LessonVersion(ctx, slug, n)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	s.versions.Store(id, v)
+	return v, nil
+}
+
+// Quiz returns the quiz of a lesson version (cached).
+func (s *Service) Quiz(ctx context.Context, slug string, n int) (*quiz.Quiz, error) {
+	id := model.VersionID(slug, n)
+	if q, ok := s.quizzes.Load(id); ok {
+		return q.(*quiz.Quiz), nil
+	}
+	v, err := s.Version(ctx, slug, n)
+	if err != nil {
+		return nil, err
+	}
+	q, probs := quiz.Parse(slug+".yaml", []byte(v.QuizSource), nil)
+	if q == nil {
+		return nil, fmt.Errorf("training: stored quiz of %s is invalid: %v", id, probs)
+	}
+	s.quizzes.Store(id, q)
+	return q, nil
+}
+
+// Assigned reports whether a lesson's audience includes u: "all", or a
+// comma list naming one of u's roles or u's department.
+func Assigned(l *model.Lesson, u *model.User) bool {
+	a := strings.TrimSpace(l.Audience)
+	if a == "" || a == "all" {
+		return true
+	}
+	for _, part := range strings.Split(a, ",") {
+		part = strings.TrimSpace(part)
+		if part == "all" || (part != "" && (u.HasRole(part) || part == u.Department)) {
+			return true
+		}
+	}
+	return false
+}
+
+// assignedLesson loads a lesson and checks that u must take it.
+func (s *Service) assignedLesson(ctx context.Context, u *model.User, slug string) (*model.Lesson, error) {
+	l, err := s.store.Lesson(ctx, slug)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if !Assigned(l, u) {
+		return nil, ErrNotAssigned
+	}
+	return l, nil
+}
+
+// Status codes of a lesson for a user, as the API names them.
+const (
+	StatusNotStarted = "not_started"
+	StatusReading    = "reading"
+	StatusQuizPassed = "quiz_passed"
+	StatusDone       = "done"
+	StatusNeedsReack = "needs_reack"
+)
+
+// Standing is where a user is in one lesson.
+type Standing struct {
+	Lesson   model.Lesson
+	Progress model.LessonProgress
+	Code     string
+	Due      time.Time
+	Overdue  bool
+	// QuizDone says the quiz need not be taken again for the current version.
+	QuizDone bool
+}
+
+// StandingOf derives the status of one lesson from the user's progress.
+func StandingOf(l model.Lesson, p model.LessonProgress, hired, now time.Time) Standing {
+	st := Standing{Lesson: l, Progress: p, QuizDone: p.PassVersion >= max(l.QuizFrom, 1)}
+	switch {
+	case p.AckVersion >= max(l.Required, 1):
+		st.Code = StatusDone
+	case p.AckVersion > 0:
+		st.Code = StatusNeedsReack
+	case st.QuizDone:
+		st.Code = StatusQuizPassed
+	case p.ReadVersion > 0 || !p.Opened.IsZero() || p.Attempts > 0:
+		st.Code = StatusReading
+	default:
+		st.Code = StatusNotStarted
+	}
+	if p.AckVersion > 0 && st.Code == StatusNeedsReack {
+		st.Due = l.RequiredAt.AddDate(0, 0, l.GraceDays)
+	} else {
+		st.Due = hired.AddDate(0, 0, l.DueDays)
+	}
+	st.Overdue = st.Code != StatusDone && now.After(st.Due)
+	return st
+}
+
+// Standings returns every lesson assigned to u with its status, in order.
+func (s *Service) Standings(ctx context.Context, u *model.User) ([]Standing, error) {
+	lessons, err := s.store.Lessons(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := s.store.Progress(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	var out []Standing
+	for _, l := range lessons {
+		if l.Current == 0 || !Assigned(&l, u) {
+			continue
+		}
+		out = append(out, StandingOf(l, prog.Lessons[l.Slug], u.Hired, now))
+	}
+	return out, nil
+}
+
+// Standing returns the status of one assigned lesson.
+func (s *Service) Standing(ctx context.Context, u *model.User, slug string) (*Standing, error) {
+	l, err := s.assignedLesson(ctx, u, slug)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := s.store.Progress(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	st := StandingOf(*l, prog.Lessons[slug], u.Hired, s.Now())
+	return &st, nil
+}
+
+// Open returns the current version of an assigned lesson and records the
+// first time the user opened it.
+func (s *Service) Open(ctx context.Context, u *model.User, slug string) (*model.Lesson, *model.LessonVersion, error) {
+	l, err := s.assignedLesson(ctx, u, slug)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.Version(ctx, slug, l.Current)
+	if err != nil {
+		return nil, nil, err
+	}
+	prog, err := s.store.Progress(ctx, u.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if prog.Lessons[slug].Opened.IsZero() {
+		if err := s.store.UpdateLessonProgress(ctx, u.ID, slug, nil, map[string]any{"opened": s.Now()}, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	return l, v, nil
+}
+
+// MarkRead records that the user read the current version.
+func (s *Service) MarkRead(ctx context.Context, u *model.User, slug string) (int, error) {
+	l, err := s.assignedLesson(ctx, u, slug)
+	if err != nil {
+		return 0, err
+	}
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, map[string]any{"read_version": l.Current}, nil, nil)
+	return l.Current, err
+}
+
+// StartAttempt draws a new attempt at the quiz of the lesson's current
+// version. After a re-quiz publish, a user who passed before is asked only
+// the questions on the clauses that changed.
+func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang string) (*model.Attempt, error) {
+	l, err := s.assignedLesson(ctx, u, slug)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.Quiz(ctx, slug, l.Current)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := s.store.Progress(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := prog.Lessons[slug]
+	if p.PassVersion >= max(l.QuizFrom, 1) {
+		return nil, ErrAlreadyDone
+	}
+	now := s.Now()
+	if q.CooldownMinutes > 0 && !p.LastAttempt.IsZero() && now.Before(p.LastAttempt.Add(time.Duration(q.CooldownMinutes)*time.Minute)) {
+		return nil, ErrCooldown
+	}
+	if q.MaxAttempts > 0 && p.Attempts >= q.MaxAttempts {
+		return nil, ErrNoAttemptsRemaining
+	}
+	pool := q.IDs(nil)
+	if p.PassVersion > 0 && l.QuizFrom > p.PassVersion {
+		v, err := s.Version(ctx, slug, l.QuizFrom)
+		if err != nil {
+			return nil, err
+		}
+		if changed := q.IDs(v.Changed); len(changed) > 0 && len(v.Changed) > 0 {
+			pool = changed
+		}
+	}
+	s.randMu.Lock()
+	drawn := q.Draw(pool, q.PerAttempt, s.rand)
+	s.randMu.Unlock()
+	a := &model.Attempt{
+		ID: storage.NewID(), UserID: u.ID, Lesson: slug, Version: l.Current, Lang: lang,
+		Questions: drawn, Started: now, PassMark: q.PassMark,
+	}
+	if err := s.store.CreateAttempt(ctx, a); err != nil {
+		return nil, err
+	}
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, nil,
+		map[string]any{"last_attempt": now}, map[string]any{"attempts": 1})
+	return a, err
+}
+
+// Attempt returns one of the user's own attempts.
+func (s *Service) Attempt(ctx context.Context, u *model.User, id string) (*model.Attempt, *quiz.Quiz, error) {
+	a, err := s.store.Attempt(ctx, id)
+	if err != nil {
+		return nil, nil, notFound(err)
+	}
+	if a.UserID != u.ID {
+		// Someone else's attempt does not exist for this user.
+		return nil, nil, ErrNotFound
+	}
+	q, err := s.Quiz(ctx, a.Lesson, a.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, q, nil
+}
+
+// Submit grades an attempt once. Submitting it again, or concurrently,
+// returns the result stored first.
+func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers map[string][]string) (*model.Attempt, *quiz.Quiz, error) {
+	a, q, err := s.Attempt(ctx, u, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.Submitted {
+		return a, q, nil
+	}
+	a.Answers, a.Score = q.Grade(a.Questions, answers)
+	a.PassMark = q.PassMark
+	a.Passed = a.Score >= q.PassMark
+	a.At = s.Now()
+	won, err := s.store.SubmitAttempt(ctx, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !won {
+		stored, err := s.store.Attempt(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		return stored, q, nil
+	}
+	if a.Passed {
+		if err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, map[string]any{"pass_version": a.Version}, nil, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	a.Submitted = true
+	return a, q, nil
+}
+
+// Receipts returns the user's receipts, oldest first.
+func (s *Service) Receipts(ctx context.Context, u *model.User) ([]model.Receipt, error) {
+	return s.store.UserReceipts(ctx, u.ID)
+}
+
+// Receipt returns one of the user's own receipts.
+func (s *Service) Receipt(ctx context.Context, u *model.User, id string) (*model.Receipt, error) {
+	r, err := s.store.Receipt(ctx, id)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if r.UserID != u.ID {
+		return nil, ErrNotFound
+	}
+	return r, nil
+}
+
+// SignatureMatches reports whether a typed signature is the user's name,
+// ignoring case and white space.
+func SignatureMatches(u *model.User, sig string) bool {
+	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), "")) }
+	return norm(sig) != "" && norm(sig) == norm(u.Name)
+}
+
+// langOrDefault picks a supported language.
+func langOrDefault(lang string) string {
+	if slices.Contains(model.Languages, lang) {
+		return lang
+	}
+	return model.LangZH
+}
+
+// SetLanguage remembers the user's language.
+func (s *Service) SetLanguage(ctx context.Context, u *model.User, lang string) error {
+	return s.store.SetUserLang(ctx, u.ID, lang)
+}
+
+// Audit appends an entry to the audit log, stamped now.
+func (s *Service) Audit(ctx context.Context, e *model.AuditEntry) error {
+	e.At = s.Now()
+	return s.store.Audit(ctx, e)
+}
+
+// LessonAt returns a lesson and one of its published versions.
+func (s *Service) LessonAt(ctx context.Context, slug string, n int) (*model.Lesson, *model.LessonVersion, error) {
+	l, err := s.store.Lesson(ctx, slug)
+	if err != nil {
+		return nil, nil, notFound(err)
+	}
+	v, err := s.Version(ctx, slug, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, v, nil
+}
+
+// LessonTitles maps every lesson's slug to its title in lang.
+func (s *Service) LessonTitles(ctx context.Context, lang string) (map[string]string, error) {
+	ls, err := s.store.Lessons(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(ls))
+	for _, l := range ls {
+		out[l.Slug] = l.Title(lang)
+	}
+	return out, nil
+}
+
+// ReceiptFor returns the user's receipt for a lesson version.
+func (s *Service) ReceiptFor(ctx context.Context, u *model.User, slug string, version int) (*model.Receipt, error) {
+	r, err := s.store.ReceiptFor(ctx, u.ID, slug, version)
+	return r, notFound(err)
+}

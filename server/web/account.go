@@ -1,0 +1,123 @@
+package web
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/locale"
+	"conductportal/server/model"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+type loginPage struct {
+	Login string
+	Next  string
+}
+
+func (h *handler) loginShow(c *fiber.Ctx) error {
+	if u, _ := currentSession(c); u != nil {
+		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
+	}
+	return h.render(c, "login", locale.T(langOf(c), "login.title"), loginPage{Next: safeNext(c.Query("next"))})
+}
+
+func (h *handler) loginSubmit(c *fiber.Ctx) error {
+	lang := langOf(c)
+	login, password, next := strings.TrimSpace(c.FormValue("login")), c.FormValue("password"), safeNext(c.FormValue("next"))
+	client, agent := clientInfo(c)
+	u, err := h.Auth.Login(ctx(c), login, password)
+	if errors.Is(err, auth.ErrInvalid) {
+		h.audit(c, login, "login.failed", "", "")
+		c.Status(fiber.StatusUnauthorized)
+		return h.renderPage(c, "login", &page{Title: locale.T(lang, "login.title"), Error: locale.T(lang, "login.invalid"),
+			Data: loginPage{Login: login, Next: next}})
+	}
+	if err != nil {
+		return err
+	}
+	// A new session id at login: whatever session the browser had is ended.
+	if old := c.Cookies(h.sessionCookie()); old != "" {
+		_ = h.Auth.EndSession(ctx(c), old)
+	}
+	tok, _, err := h.Auth.StartSession(ctx(c), u, client)
+	if err != nil {
+		return err
+	}
+	h.setCookie(c, h.sessionCookie(), tok, 0)
+	h.audit(c, u.Login, "login", "", agent)
+	if u.MustChangePassword {
+		return c.Redirect("/password", fiber.StatusSeeOther)
+	}
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+func (h *handler) logout(c *fiber.Ctx) error {
+	if err := h.Auth.EndSession(ctx(c), c.Cookies(h.sessionCookie())); err != nil {
+		return err
+	}
+	h.setCookie(c, h.sessionCookie(), "", -1)
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+// langSwitch remembers the chosen language for the user and the browser.
+func (h *handler) langSwitch(c *fiber.Ctx) error {
+	lang := c.FormValue("lang")
+	if !locale.Supported(lang) {
+		return fiber.ErrBadRequest
+	}
+	if u, _ := currentSession(c); u != nil {
+		if err := h.Training.SetLanguage(ctx(c), u, lang); err != nil {
+			return err
+		}
+	}
+	h.setCookie(c, "lang", lang, 365*24*time.Hour)
+	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
+}
+
+type passwordPage struct{ Must bool }
+
+func (h *handler) passwordShow(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	return h.render(c, "password", locale.T(langOf(c), "password.title"), passwordPage{Must: u.MustChangePassword})
+}
+
+func (h *handler) passwordSubmit(c *fiber.Ctx) error {
+	u, sess := currentSession(c)
+	lang := langOf(c)
+	current, next, confirm := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
+	fail := func(key string, args ...any) error {
+		c.Status(fiber.StatusUnprocessableEntity)
+		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"),
+			Error: locale.T(lang, key, args...), Data: passwordPage{Must: u.MustChangePassword}})
+	}
+	switch err := auth.CheckPasswordPolicy(next); {
+	case errors.Is(err, auth.ErrPasswordShort):
+		return fail("password.short", auth.MinPasswordLen)
+	case errors.Is(err, auth.ErrPasswordLong):
+		return fail("password.long", auth.MaxPasswordLen)
+	case next != confirm:
+		return fail("password.mismatch")
+	case next == current:
+		return fail("password.same")
+	}
+	err := h.Auth.ChangePassword(ctx(c), u, current, next, sess.ID)
+	if errors.Is(err, auth.ErrInvalid) {
+		return fail("password.wrong")
+	}
+	if err != nil {
+		return err
+	}
+	h.audit(c, u.Login, "password.change", u.Login, "")
+	return c.Redirect("/?m=password.saved", fiber.StatusSeeOther)
+}
+
+// audit records an action; a failure to record is logged, not shown.
+func (h *handler) audit(c *fiber.Ctx, actor, action, target, detail string) {
+	client, _ := clientInfo(c)
+	if err := h.Training.Audit(ctx(c), &model.AuditEntry{Actor: actor, Action: action, Target: target, Detail: detail, Client: client}); err != nil {
+		h.Log.Warn("audit not recorded", "action", action, "err", err)
+	}
+}

@@ -1,0 +1,317 @@
+package web
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+
+	"conductportal/server/locale"
+	"conductportal/server/model"
+	"conductportal/server/quiz"
+	"conductportal/server/training"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+type trainingPage struct {
+	Rows  []trainingRow
+	Done  int
+	Total int
+	Next  *trainingRow
+}
+
+type trainingRow struct {
+	training.Standing
+	Title string
+}
+
+func (h *handler) trainingShow(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	sts, err := h.Training.Standings(ctx(c), u)
+	if err != nil {
+		return err
+	}
+	p := trainingPage{Total: len(sts)}
+	for _, st := range sts {
+		p.Rows = append(p.Rows, trainingRow{Standing: st, Title: st.Lesson.Title(lang)})
+	}
+	for i := range p.Rows {
+		if p.Rows[i].Code == training.StatusDone {
+			p.Done++
+		} else if p.Next == nil {
+			p.Next = &p.Rows[i]
+		}
+	}
+	return h.render(c, "training", locale.T(lang, "training.title"), p)
+}
+
+type lessonPage struct {
+	Lesson   *model.Lesson
+	Version  *model.LessonVersion
+	Text     model.LessonText
+	Standing *training.Standing
+	Receipt  *model.Receipt
+}
+
+func (h *handler) lessonShow(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	l, v, err := h.Training.Open(ctx(c), u, c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	st, err := h.Training.Standing(ctx(c), u, l.Slug)
+	if err != nil {
+		return err
+	}
+	text, _ := v.Text(lang)
+	p := lessonPage{Lesson: l, Version: v, Text: text, Standing: st}
+	if st.Code == training.StatusDone {
+		p.Receipt, _ = h.Training.ReceiptFor(ctx(c), u, l.Slug, st.Progress.AckVersion)
+	}
+	pg := &page{Title: text.Title, Data: p}
+	if m := c.Query("e"); notices[m] {
+		pg.Error = locale.T(lang, m)
+	}
+	return h.renderPage(c, "lesson", pg)
+}
+
+func (h *handler) lessonRead(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	slug := c.Params("slug")
+	if _, err := h.Training.MarkRead(ctx(c), u, slug); err != nil {
+		return err
+	}
+	return c.Redirect("/lessons/"+slug+"?m=lesson.read.done#actions", fiber.StatusSeeOther)
+}
+
+func (h *handler) attemptCreate(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	slug := c.Params("slug")
+	a, err := h.Training.StartAttempt(ctx(c), u, slug, langOf(c))
+	switch {
+	case errors.Is(err, training.ErrCooldown):
+		return c.Redirect("/lessons/"+slug+"?e=quiz.cooldown#actions", fiber.StatusSeeOther)
+	case errors.Is(err, training.ErrNoAttemptsRemaining):
+		return c.Redirect("/lessons/"+slug+"?e=quiz.nomore#actions", fiber.StatusSeeOther)
+	case errors.Is(err, training.ErrAlreadyDone):
+		return c.Redirect("/lessons/"+slug+"#actions", fiber.StatusSeeOther)
+	case err != nil:
+		return err
+	}
+	return c.Redirect("/attempts/"+a.ID, fiber.StatusSeeOther)
+}
+
+// quizQuestion is one question as shown: in the page's language, options
+// in the attempt's order, and after grading the verdict.
+type quizQuestion struct {
+	N           int
+	ID          string
+	Prompt      string
+	Multiple    bool
+	Options     []quizOption
+	Graded      bool
+	Correct     bool
+	Answer      []string
+	Chosen      []string
+	Explanation string
+	Clause      model.Clause
+}
+
+type quizOption struct {
+	ID, Text string
+	Chosen   bool
+	Right    bool
+}
+
+type quizPage struct {
+	Attempt   *model.Attempt
+	Lesson    *model.Lesson
+	Questions []quizQuestion
+	Standing  *training.Standing
+}
+
+func (h *handler) attemptShow(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	a, q, err := h.Training.Attempt(ctx(c), u, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return h.showAttempt(c, u, lang, a, q)
+}
+
+func (h *handler) showAttempt(c *fiber.Ctx, u *model.User, lang string, a *model.Attempt, q *quiz.Quiz) error {
+	l, v, err := h.Training.LessonAt(ctx(c), a.Lesson, a.Version)
+	if err != nil {
+		return err
+	}
+	text, _ := v.Text(lang)
+	clauses := map[string]model.Clause{}
+	for _, cl := range text.Clauses {
+		clauses[cl.ID] = cl
+	}
+	graded := map[string]model.AttemptAnswer{}
+	for _, ans := range a.Answers {
+		graded[ans.ID] = ans
+	}
+	p := quizPage{Attempt: a, Lesson: l}
+	for i, aq := range a.Questions {
+		qq, ok := q.Question(aq.ID)
+		if !ok {
+			continue
+		}
+		qv := quizQuestion{N: i + 1, ID: aq.ID, Prompt: qq.Prompt.In(lang), Multiple: qq.Type == quiz.Multiple}
+		g, isGraded := graded[aq.ID]
+		for _, oid := range aq.Options {
+			o, _ := qq.Option(oid)
+			qo := quizOption{ID: oid, Text: o.Text.In(lang)}
+			if a.Submitted {
+				qo.Chosen = slices.Contains(g.Chosen, oid)
+				qo.Right = slices.Contains(qq.Answer, oid)
+				if qo.Right {
+					qv.Answer = append(qv.Answer, qo.Text)
+				}
+				if qo.Chosen {
+					qv.Chosen = append(qv.Chosen, qo.Text)
+				}
+			}
+			qv.Options = append(qv.Options, qo)
+		}
+		if a.Submitted {
+			qv.Graded, qv.Correct = isGraded, g.Correct
+			qv.Explanation = qq.Explanation.In(lang)
+			qv.Clause = clauses[qq.Clause]
+		}
+		p.Questions = append(p.Questions, qv)
+	}
+	title := l.Title(lang)
+	if !a.Submitted {
+		return h.render(c, "quiz", locale.T(lang, "quiz.title", title), p)
+	}
+	st, err := h.Training.Standing(ctx(c), u, a.Lesson)
+	if err != nil {
+		return err
+	}
+	p.Standing = st
+	return h.render(c, "result", locale.T(lang, "result.title", title), p)
+}
+
+func (h *handler) attemptSubmit(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	id := c.Params("id")
+	a, _, err := h.Training.Attempt(ctx(c), u, id)
+	if err != nil {
+		return err
+	}
+	answers := map[string][]string{}
+	args := c.Request().PostArgs()
+	for _, aq := range a.Questions {
+		for _, v := range args.PeekMulti("q_" + aq.ID) {
+			answers[aq.ID] = append(answers[aq.ID], string(v))
+		}
+	}
+	if _, _, err := h.Training.Submit(ctx(c), u, id, answers); err != nil {
+		return err
+	}
+	return c.Redirect("/attempts/"+id, fiber.StatusSeeOther)
+}
+
+type ackPage struct {
+	Lesson    *model.Lesson
+	Version   *model.LessonVersion
+	Title     string
+	Signature string
+}
+
+func (h *handler) ackShow(c *fiber.Ctx) error {
+	return h.ackRender(c, "", "")
+}
+
+func (h *handler) ackRender(c *fiber.Ctx, errKey, signature string) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	slug := c.Params("slug")
+	st, err := h.Training.Standing(ctx(c), u, slug)
+	if err != nil {
+		return err
+	}
+	if st.Code == training.StatusDone {
+		return c.Redirect("/lessons/"+slug+"#actions", fiber.StatusSeeOther)
+	}
+	if !st.QuizDone {
+		return c.Redirect("/lessons/"+slug+"?e=ack.quiz_first#actions", fiber.StatusSeeOther)
+	}
+	l, v, err := h.Training.LessonAt(ctx(c), slug, st.Lesson.Current)
+	if err != nil {
+		return err
+	}
+	text, _ := v.Text(lang)
+	pg := &page{Title: locale.T(lang, "ack.title", text.Title), Data: ackPage{Lesson: l, Version: v, Title: text.Title, Signature: signature}}
+	if errKey != "" {
+		pg.Error = locale.T(lang, errKey)
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return h.renderPage(c, "acknowledge", pg)
+}
+
+func (h *handler) ackSubmit(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	slug := c.Params("slug")
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	client, agent := clientInfo(c)
+	sig := c.FormValue("signature")
+	r, err := h.Training.Acknowledge(ctx(c), u, training.AckRequest{
+		Slug: slug, Version: version, Lang: langOf(c), Signature: sig, Client: client, Agent: agent,
+	})
+	switch {
+	case errors.Is(err, training.ErrSignature):
+		return h.ackRender(c, "ack.bad_signature", sig)
+	case errors.Is(err, training.ErrNotCurrent):
+		return c.Redirect("/lessons/"+slug+"?e=ack.not_current", fiber.StatusSeeOther)
+	case errors.Is(err, training.ErrQuizNotPassed):
+		return c.Redirect("/lessons/"+slug+"?e=ack.quiz_first#actions", fiber.StatusSeeOther)
+	case err != nil:
+		return err
+	}
+	return c.Redirect("/receipts/"+r.ID+"?m=ack.recorded", fiber.StatusSeeOther)
+}
+
+type receiptRow struct {
+	model.Receipt
+	Title string
+}
+
+func (h *handler) receiptsList(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	rs, err := h.Training.Receipts(ctx(c), u)
+	if err != nil {
+		return err
+	}
+	titles, err := h.Training.LessonTitles(ctx(c), lang)
+	if err != nil {
+		return err
+	}
+	var rows []receiptRow
+	for i := len(rs) - 1; i >= 0; i-- { // newest first
+		rows = append(rows, receiptRow{Receipt: rs[i], Title: titles[rs[i].Lesson]})
+	}
+	return h.render(c, "receipts", locale.T(lang, "receipts.title"), rows)
+}
+
+func (h *handler) receiptShow(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	r, err := h.Training.Receipt(ctx(c), u, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	_, v, err := h.Training.LessonAt(ctx(c), r.Lesson, r.Version)
+	if err != nil {
+		return err
+	}
+	text, _ := v.Text(r.Lang)
+	return h.render(c, "receipt", locale.T(lang, "receipt.title"), receiptRow{Receipt: *r, Title: text.Title})
+}

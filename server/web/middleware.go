@@ -1,0 +1,250 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/locale"
+	"conductportal/server/model"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// requestTimeout bounds every request's database work, so an outage
+// answers 503 quickly instead of hanging.
+const requestTimeout = 5 * time.Second
+
+func (h *handler) recoverPanics(c *fiber.Ctx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			h.Log.Error("panic", "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
+			err = fiber.ErrInternalServerError
+		}
+	}()
+	return c.Next()
+}
+
+// securityHeaders sets the headers every answer carries. Personal pages
+// must not be cached; static files override Cache-Control.
+func (h *handler) securityHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("Cache-Control", "no-store")
+	if h.Config.CookieSecure {
+		c.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	}
+	return c.Next()
+}
+
+func (h *handler) withDeadline(c *fiber.Ctx) error {
+	cx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	c.SetUserContext(cx)
+	return c.Next()
+}
+
+// sessionCookie is the cookie's name; the __Host- prefix binds it to this
+// exact origin over HTTPS.
+func (h *handler) sessionCookie() string {
+	if h.Config.CookieSecure {
+		return "__Host-portal_session"
+	}
+	return "portal_session"
+}
+
+func (h *handler) csrfCookie() string {
+	if h.Config.CookieSecure {
+		return "__Host-portal_csrf"
+	}
+	return "portal_csrf"
+}
+
+func (h *handler) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duration) {
+	ck := &fiber.Cookie{
+		Name: name, Value: value, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+		Secure: h.Config.CookieSecure,
+	}
+	if maxAge < 0 {
+		ck.Expires = time.Unix(1, 0)
+		ck.MaxAge = -1
+	} else if maxAge > 0 {
+		ck.MaxAge = int(maxAge.Seconds())
+	}
+	c.Cookie(ck)
+}
+
+// loadSession puts the logged-in user, if any, in the request's locals.
+func (h *handler) loadSession(c *fiber.Ctx) error {
+	tok := c.Cookies(h.sessionCookie())
+	if tok == "" {
+		return c.Next()
+	}
+	sess, u, err := h.Auth.Session(ctx(c), tok)
+	switch {
+	case errors.Is(err, auth.ErrNoSession):
+		h.setCookie(c, h.sessionCookie(), "", -1)
+	case err != nil:
+		return err
+	default:
+		c.Locals(localUser, u)
+		c.Locals(localSession, sess)
+	}
+	return c.Next()
+}
+
+// language picks the UI language: the user's choice, then the cookie, then
+// the browser's Accept-Language.
+func (h *handler) language(c *fiber.Ctx) error {
+	lang := ""
+	if u, _ := currentSession(c); u != nil && locale.Supported(u.Lang) {
+		lang = u.Lang
+	} else if l := c.Cookies("lang"); locale.Supported(l) {
+		lang = l
+	} else {
+		lang = locale.Match(c.Get(fiber.HeaderAcceptLanguage))
+	}
+	c.Locals(localLang, lang)
+	return c.Next()
+}
+
+func langOf(c *fiber.Ctx) string {
+	if l, ok := c.Locals(localLang).(string); ok {
+		return l
+	}
+	return model.LangZH
+}
+
+// csrfToken is the token forms must echo: the session's, or before login a
+// random value kept in a cookie (double submit).
+func (h *handler) csrfToken(c *fiber.Ctx) string {
+	if _, s := currentSession(c); s != nil {
+		return s.CSRF
+	}
+	if t := c.Cookies(h.csrfCookie()); len(t) >= 32 {
+		return t
+	}
+	t := randomString()
+	h.setCookie(c, h.csrfCookie(), t, 0)
+	return t
+}
+
+// checkCSRF refuses a state-changing request without the right token. A
+// request with a bearer token carries no ambient credential, so needs none.
+func (h *handler) checkCSRF(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	if strings.HasPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ") {
+		return c.Next()
+	}
+	want := ""
+	if _, s := currentSession(c); s != nil {
+		want = s.CSRF
+	} else {
+		want = c.Cookies(h.csrfCookie())
+	}
+	got := c.Get("X-CSRF-Token")
+	if got == "" {
+		got = c.FormValue("_csrf")
+	}
+	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return &fiber.Error{Code: fiber.StatusForbidden, Message: "csrf"}
+	}
+	return c.Next()
+}
+
+func (h *handler) requireLogin(c *fiber.Ctx) error {
+	if u, _ := currentSession(c); u == nil {
+		return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+	}
+	return c.Next()
+}
+
+// requirePasswordSet sends a user with a one-time password to set their own.
+func (h *handler) requirePasswordSet(c *fiber.Ctx) error {
+	if u, _ := currentSession(c); u != nil && u.MustChangePassword {
+		return c.Redirect("/password", fiber.StatusSeeOther)
+	}
+	return c.Next()
+}
+
+func (h *handler) notFound(c *fiber.Ctx) error {
+	return fiber.ErrNotFound
+}
+
+// isUnavailable reports errors that mean the database is out of reach.
+func isUnavailable(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err) || mongo.IsNetworkError(err) ||
+		errors.Is(err, mongo.ErrClientDisconnected) || strings.Contains(err.Error(), "server selection")
+}
+
+// handleError answers every error: JSON under /api, a page elsewhere.
+// Server errors are logged; their text never reaches the user.
+func (h *handler) handleError(c *fiber.Ctx, err error) error {
+	status := errStatus(err)
+	if status >= 500 {
+		h.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+	}
+	if strings.HasPrefix(c.Path(), "/api/") {
+		return apiError(c, status, err)
+	}
+	lang := langOf(c)
+	key := "error.server"
+	switch status {
+	case fiber.StatusNotFound:
+		key = "error.notfound"
+	case fiber.StatusForbidden:
+		key = "error.forbidden"
+		var fe *fiber.Error
+		if errors.As(err, &fe) && fe.Message == "csrf" {
+			key = "error.csrf"
+		}
+	case fiber.StatusServiceUnavailable:
+		key = "error.unavailable"
+	case fiber.StatusMethodNotAllowed, fiber.StatusRequestEntityTooLarge, fiber.StatusBadRequest:
+		key = "error.notfound"
+	}
+	c.Status(status)
+	return h.render(c, "error", locale.T(lang, "error.title"), errorPage{Message: locale.T(lang, key)})
+}
+
+type errorPage struct{ Message string }
+
+func apiError(c *fiber.Ctx, status int, err error) error {
+	code, msg := "internal", "the server had a problem"
+	var fe *fiber.Error
+	switch {
+	case status == fiber.StatusForbidden && errors.As(err, &fe) && fe.Message == "csrf":
+		code, msg = "csrf", "missing or wrong X-CSRF-Token header"
+	case status == fiber.StatusNotFound:
+		code, msg = "not_found", "not found"
+	case status == fiber.StatusServiceUnavailable:
+		code, msg = "unavailable", "the database cannot be reached; try again shortly"
+	case status < 500 && errors.As(err, &fe):
+		code, msg = strings.ReplaceAll(strings.ToLower(utils.StatusMessage(status)), " ", "_"), fe.Message
+	}
+	return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": msg}})
+}
+
+// safeNext returns a local path to go to after login, or "/".
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return "/"
+	}
+	return next
+}
+
+func clientInfo(c *fiber.Ctx) (string, string) {
+	return c.IP(), c.Get(fiber.HeaderUserAgent)
+}

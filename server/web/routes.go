@@ -1,0 +1,49 @@
+package web
+
+import (
+	"conductportal/server/api"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// routes registers every route of the portal, in one place.
+func (h *handler) routes(app *fiber.App, a *api.API) {
+	app.Use(h.recoverPanics, h.securityHeaders, h.withDeadline)
+
+	// Health, for load balancers and orchestrators: no session needed.
+	app.Get("/healthz", h.healthz)
+	app.Get("/readyz", h.readyz)
+
+	// Static files: content-hashed names, cached for good.
+	app.Get("/static/:name", h.staticFile)
+	app.Get("/favicon.ico", h.favicon)
+
+	app.Use(h.loadSession, h.language, h.checkCSRF)
+
+	// Accounts.
+	app.Get("/login", h.loginShow)
+	app.Post("/login", h.loginSubmit)
+	app.Post("/logout", h.logout)
+	app.Post("/lang", h.langSwitch)
+
+	// The JSON API authenticates on its own (bearer token or this session).
+	a.Routes(app.Group("/api/v1"))
+
+	pages := app.Group("", h.requireLogin)
+	pages.Get("/password", h.passwordShow)
+	pages.Post("/password", h.passwordSubmit)
+
+	learner := pages.Group("", h.requirePasswordSet)
+	learner.Get("/", h.trainingShow)
+	learner.Get("/lessons/:slug", h.lessonShow)
+	learner.Post("/lessons/:slug/read", h.lessonRead)
+	learner.Post("/lessons/:slug/attempts", h.attemptCreate)
+	learner.Get("/attempts/:id", h.attemptShow)
+	learner.Post("/attempts/:id", h.attemptSubmit)
+	learner.Get("/lessons/:slug/acknowledge", h.ackShow)
+	learner.Post("/lessons/:slug/acknowledge", h.ackSubmit)
+	learner.Get("/receipts", h.receiptsList)
+	learner.Get("/receipts/:id", h.receiptShow)
+
+	app.Use(h.notFound)
+}

@@ -1,0 +1,156 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"conductportal/server/locale"
+	"conductportal/server/model"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// templates holds every page, each parsed once with the layout.
+type templates struct {
+	pages map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"add": func(a, b int) int { return a + b },
+	"pct": func(a, b int) int {
+		if b == 0 {
+			return 0
+		}
+		return a * 100 / b
+	},
+	"html": func(s string) template.HTML { return template.HTML(s) }, // only for sanitized lesson HTML
+	"short": func(s string) string {
+		if len(s) > 16 {
+			return s[:16] + "…"
+		}
+		return s
+	},
+}
+
+func loadTemplates() (*templates, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		p, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", base, err)
+		}
+		t.pages[base] = p
+	}
+	for _, want := range []string{"login", "password", "training", "lesson", "quiz", "result", "acknowledge", "receipts", "receipt", "error"} {
+		if t.pages[want] == nil {
+			return nil, fmt.Errorf("web: template %s.html is missing", want)
+		}
+	}
+	return t, nil
+}
+
+// page is the data every template gets: who is logged in, the language,
+// the CSRF token, a message, and the page's own data.
+type page struct {
+	Lang   string
+	User   *model.User
+	CSRF   string
+	Title  string
+	Notice string
+	Error  string
+	Path   string
+	Static func(string) string
+	Data   any
+}
+
+// T translates a UI string into the page's language.
+func (p *page) T(key string, args ...any) string { return locale.T(p.Lang, key, args...) }
+
+// Date formats a time for the page's language.
+func (p *page) Date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(displayZone)
+	if p.Lang == model.LangZH {
+		return t.Format("2006年1月2日")
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// Time formats a moment for the page's language.
+func (p *page) Time(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(displayZone)
+	if p.Lang == model.LangZH {
+		return t.Format("2006年1月2日 15:04:05 MST")
+	}
+	return t.Format("2 Jan 2006 15:04:05 MST")
+}
+
+// OtherLang is the language the switch offers.
+func (p *page) OtherLang() string {
+	if p.Lang == model.LangZH {
+		return model.LangEN
+	}
+	return model.LangZH
+}
+
+// displayZone is the zone dates are shown in: the machine's local zone.
+var displayZone = time.Local
+
+// notices are the messages a redirect may ask the next page to show.
+var notices = map[string]bool{
+	"password.saved": true, "lesson.read.done": true, "ack.recorded": true,
+	"ack.quiz_first": true, "quiz.cooldown": true, "quiz.nomore": true, "ack.not_current": true,
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render executes a page into a pooled buffer, so a template error gives a
+// clean error page rather than half a page.
+func (h *handler) render(c *fiber.Ctx, name, title string, data any) error {
+	return h.renderPage(c, name, &page{Title: title, Data: data})
+}
+
+func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
+	t := h.tpl.pages[name]
+	if t == nil {
+		return fmt.Errorf("web: no template %q", name)
+	}
+	p.Lang = langOf(c)
+	p.User, _ = currentSession(c)
+	p.CSRF = h.csrfToken(c)
+	p.Path = c.OriginalURL()
+	p.Static = h.static.URL
+	if m := c.Query("m"); p.Notice == "" && notices[m] {
+		p.Notice = locale.T(p.Lang, m)
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := t.Execute(buf, p); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Send(buf.Bytes())
+}

@@ -1,0 +1,109 @@
+// Package web is the portal's Fiber application: the server-rendered pages,
+// the middleware every request passes, and the mount point of the JSON API.
+package web
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"conductportal/server/api"
+	"conductportal/server/auth"
+	"conductportal/server/config"
+	"conductportal/server/model"
+	"conductportal/server/training"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Pinger reports whether the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps is what the web layer needs from below.
+type Deps struct {
+	Config   *config.Config
+	Auth     *auth.Service
+	Training *training.Service
+	DB       Pinger
+	Assets   fs.FS // holds static/
+	Log      *slog.Logger
+}
+
+// handler holds the dependencies of every page handler.
+type handler struct {
+	Deps
+	tpl    *templates
+	static *staticFiles
+}
+
+// New builds the Fiber app with every route. Templates and static files are
+// loaded here, so a missing template stops the start, not a request.
+func New(d Deps) (*fiber.App, error) {
+	tpl, err := loadTemplates()
+	if err != nil {
+		return nil, err
+	}
+	st, err := loadStatic(d.Assets)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{Deps: d, tpl: tpl, static: st}
+	app := fiber.New(fiber.Config{
+		AppName:                 "conduct-portal",
+		DisableStartupMessage:   true,
+		Immutable:               true, // request strings outlive the handler in storage calls and logs
+		BodyLimit:               1 << 20,
+		ReadTimeout:             15 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             60 * time.Second,
+		ErrorHandler:            h.handleError,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          d.Config.TrustedProxies,
+		ProxyHeader:             proxyHeader(d.Config),
+	})
+	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Session: currentSession, Log: d.Log}))
+	return app, nil
+}
+
+func proxyHeader(c *config.Config) string {
+	if len(c.TrustedProxies) > 0 {
+		return fiber.HeaderXForwardedFor
+	}
+	return ""
+}
+
+// Locals keys.
+const (
+	localUser    = "user"
+	localSession = "session"
+	localLang    = "lang"
+)
+
+// currentSession returns the user and session loaded by the session middleware.
+func currentSession(c *fiber.Ctx) (*model.User, *model.Session) {
+	u, _ := c.Locals(localUser).(*model.User)
+	s, _ := c.Locals(localSession).(*model.Session)
+	return u, s
+}
+
+// ctx is the request's context, with the deadline set by the middleware.
+func ctx(c *fiber.Ctx) context.Context { return c.UserContext() }
+
+// errStatus maps domain errors to HTTP statuses.
+func errStatus(err error) int {
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &fe):
+		return fe.Code
+	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned):
+		return fiber.StatusNotFound
+	case isUnavailable(err):
+		return fiber.StatusServiceUnavailable
+	default:
+		return fiber.StatusInternalServerError
+	}
+}
