@@ -58,8 +58,8 @@ type Clause struct {
 func (c Clause) Hash() string { return sha256Hex(c.Source) }
 
 var (
-	slugRe   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	clauseRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	// idRe is the shape of slugs and clause ids: they appear in URLs and anchors.
+	idRe     = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	yamlLine = regexp.MustCompile(`line (\d+)`)
 )
 
@@ -96,15 +96,8 @@ func Parse(file, lang string, src []byte) (*Doc, []Problem) {
 	dec := yaml.NewDecoder(strings.NewReader(front))
 	dec.KnownFields(true)
 	if err := dec.Decode(doc); err != nil {
-		line := 2
-		msg := err.Error()
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			line = n + 1
-			msg = strings.Replace(msg, m[0], "", 1)
-		}
-		msg = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(msg, "yaml:")), ":")
-		add(line, "front matter: %s", strings.TrimSpace(msg))
+		// The front matter starts on the file's second line.
+		probs = append(probs, YAMLProblem(file, 1, err))
 		return nil, probs
 	}
 	doc.Summary = strings.TrimSpace(doc.Summary)
@@ -112,7 +105,7 @@ func Parse(file, lang string, src []byte) (*Doc, []Problem) {
 	switch {
 	case doc.Slug == "":
 		add(2, "front matter: slug is missing")
-	case !slugRe.MatchString(doc.Slug):
+	case !idRe.MatchString(doc.Slug):
 		add(2, "front matter: slug %q must be lowercase letters, digits and '-'", doc.Slug)
 	}
 	if doc.Title == "" {
@@ -189,7 +182,7 @@ func clauses(doc *Doc, probs []Problem) ([]Clause, []Problem) {
 		switch {
 		case id == "":
 			add(lineNo, "clause heading %q needs an id, like '## %s {#some-id}'", title, title)
-		case !clauseRe.MatchString(id):
+		case !idRe.MatchString(id):
 			add(lineNo, "clause id %q must be lowercase letters, digits and '-'", id)
 		case seen[id] > 0:
 			add(lineNo, "clause id %q is used twice (first on line %d)", id, seen[id])
@@ -205,6 +198,34 @@ func clauses(doc *Doc, probs []Problem) ([]Clause, []Problem) {
 		add(doc.BodyLine, "the lesson has no clauses: start each rule group with '## Title {#id}'")
 	}
 	return out, probs
+}
+
+// YAMLProblem turns a yaml.v3 error into a Problem at the file's line;
+// offset is the file line before the YAML's first line.
+func YAMLProblem(file string, offset int, err error) Problem {
+	line := 0
+	var msgs []string
+	for _, part := range strings.Split(err.Error(), "\n") {
+		part = strings.TrimSpace(strings.TrimPrefix(part, "yaml: "))
+		if part == "" || part == "unmarshal errors:" {
+			continue
+		}
+		if m := yamlLine.FindStringSubmatch(part); m != nil {
+			if line == 0 {
+				line, _ = strconv.Atoi(m[1])
+			}
+			part = strings.TrimLeft(strings.Replace(part, m[0], "", 1), ": ")
+		}
+		msgs = append(msgs, part)
+	}
+	if line == 0 {
+		line = 1
+	}
+	prefix := ""
+	if offset > 0 {
+		prefix = "front matter: "
+	}
+	return Problem{File: file, Line: line + offset, Msg: prefix + strings.Join(msgs, "; ")}
 }
 
 // TextHash is the SHA-256 of exactly what a reader of one language sees:

@@ -35,7 +35,7 @@ func NewRenderer() *Renderer {
 	p.AllowURLSchemes("http", "https", "mailto")
 	p.RequireNoFollowOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
-	p.AllowAttrs("id").Matching(clauseRe).OnElements("h2")
+	p.AllowAttrs("id").Matching(idRe).OnElements("h2")
 	return &Renderer{md: md, policy: p}
 }
 

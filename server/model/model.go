@@ -165,8 +165,8 @@ type AttemptAnswer struct {
 	Correct bool     `bson:"correct"`
 }
 
-// Attempt is one try at a lesson's quiz. It is append-only: created when
-// drawn, graded once by a conditional update.
+// Attempt is one try at a lesson's quiz. It is append-only: stored when
+// drawn; its graded result is stored once, apart, under the same id.
 type Attempt struct {
 	ID        string            `bson:"_id"`
 	UserID    string            `bson:"user_id"`
@@ -175,12 +175,13 @@ type Attempt struct {
 	Lang      string            `bson:"lang"`
 	Questions []AttemptQuestion `bson:"questions"`
 	Started   time.Time         `bson:"started"`
-	Submitted bool              `bson:"submitted"`
-	At        time.Time         `bson:"at,omitempty"`
-	Answers   []AttemptAnswer   `bson:"answers,omitempty"`
-	Score     int               `bson:"score"` // percent
 	PassMark  int               `bson:"pass_mark"`
-	Passed    bool              `bson:"passed"`
+	// The result, filled from attempt_results once graded.
+	Submitted bool            `bson:"-"`
+	At        time.Time       `bson:"-"`
+	Answers   []AttemptAnswer `bson:"-"`
+	Score     int             `bson:"-"` // percent
+	Passed    bool            `bson:"-"`
 }
 
 // Receipt is a signed acknowledgement of one lesson version. Receipts of a

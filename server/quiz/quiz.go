@@ -103,7 +103,6 @@ func (q *Quiz) Question(id string) (*Question, bool) {
 type Problem = lesson.Problem
 
 var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
-var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // Parse reads and validates a quiz file against the clause ids of its
 // lesson (nil skips that check). All problems are returned, each with its line.
@@ -114,13 +113,11 @@ func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
-		add(lineOf(err), "%s", cleanYAMLError(err))
-		return nil, probs
+		return nil, append(probs, lesson.YAMLProblem(file, 0, err))
 	}
 	var q Quiz
 	if err := root.Decode(&q); err != nil {
-		add(lineOf(err), "%s", cleanYAMLError(err))
-		return nil, probs
+		return nil, append(probs, lesson.YAMLProblem(file, 0, err))
 	}
 	// Question lines come from the node tree, for messages about them.
 	if len(root.Content) > 0 {
@@ -221,24 +218,6 @@ func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
 		return nil, probs
 	}
 	return &q, nil
-}
-
-func lineOf(err error) int {
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		var n int
-		fmt.Sscanf(m[1], "%d", &n)
-		return n
-	}
-	return 1
-}
-
-func cleanYAMLError(err error) string {
-	s := err.Error()
-	s = strings.TrimPrefix(s, "yaml: ")
-	s = strings.TrimPrefix(s, "unmarshal errors:\n")
-	s = yamlLine.ReplaceAllString(s, "")
-	s = strings.TrimLeft(strings.TrimSpace(s), ": ")
-	return s
 }
 
 // Draw picks n questions from pool ids (all of them when n >= len) and

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"hash/fnv"
 	"time"
 
 	"conductportal/server/model"
@@ -27,6 +28,13 @@ func (s *Storage) Progress(ctx context.Context, userID string) (*model.Progress,
 // user's progress with single-document atomic operators: $max for versions,
 // so a late event never moves progress back; $set for times; $inc for counts.
 func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string, max, set, inc bson.M) error {
+	// FerretDB v1 applies an update as read, modify, write: two concurrent
+	// updates of one user's document can lose one. The embedded database
+	// serves one process only (its folder is locked), so serializing a
+	// user's updates here makes them safe; MongoDB applies them atomically.
+	mu := &s.progressLocks[lockStripe(userID)]
+	mu.Lock()
+	defer mu.Unlock()
 	prefix := "lessons." + slug + "."
 	up := bson.M{"$set": bson.M{"updated": time.Now().UTC()}}
 	if len(max) > 0 {
@@ -48,6 +56,12 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 	}
 	_, err := s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, up, options.UpdateOne().SetUpsert(true))
 	return wrap("update progress", err)
+}
+
+func lockStripe(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % uint32(len(Storage{}.progressLocks)))
 }
 
 // ReplaceProgress stores a rebuilt projection.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -24,6 +25,7 @@ const (
 	colLessons        = "lessons"
 	colLessonVersions = "lesson_versions"
 	colAttempts       = "attempts"
+	colAttemptResults = "attempt_results"
 	colReceipts       = "receipts"
 	colProgress       = "progress"
 	colAudit          = "audit"
@@ -32,7 +34,8 @@ const (
 
 // Storage is the portal's access to its database.
 type Storage struct {
-	db *mongo.Database
+	db            *mongo.Database
+	progressLocks [64]sync.Mutex // see UpdateLessonProgress
 }
 
 // New returns a Storage over db.

@@ -1,0 +1,611 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/cli"
+	"conductportal/server/config"
+	"conductportal/server/model"
+	"conductportal/server/quiz"
+	"conductportal/server/training"
+)
+
+// portal is a real server on a real embedded database in a temporary folder.
+type portal struct {
+	t    *testing.T
+	dir  string
+	s    *cli.Server
+	base string
+	stop func()
+}
+
+func testConfig(t *testing.T, dir string) *config.Config {
+	t.Helper()
+	cfg, err := config.FromEnv(func(k string) string {
+		switch k {
+		case "PORTAL_DATA":
+			return dir
+		case "PORTAL_ADDR":
+			return "127.0.0.1:0"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func quietLog() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// startPortal starts the server on dir; console receives the first-run output.
+func startPortal(t *testing.T, dir string, console io.Writer) *portal {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := cli.Start(ctx, testConfig(t, dir), quietLog(), console)
+	if err != nil {
+		cancel()
+		t.Fatalf("start: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Serve(ctx, ln) }()
+	p := &portal{t: t, dir: dir, s: s, base: "http://" + ln.Addr().String()}
+	var once sync.Once
+	p.stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			if err := s.Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		})
+	}
+	t.Cleanup(p.stop)
+	return p
+}
+
+// browser is an HTTP client with cookies that does not follow redirects,
+// so each step's answer can be checked.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type answer struct {
+	status   int
+	location string
+	body     string
+	header   http.Header
+}
+
+func (b *browser) do(method, path string, form url.Values) answer {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.base+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9")
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return answer{status: res.StatusCode, location: res.Header.Get("Location"), body: string(raw), header: res.Header}
+}
+
+func (b *browser) get(path string) answer { return b.do(http.MethodGet, path, nil) }
+
+var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// post submits a form with the CSRF token of the page at from.
+func (b *browser) post(from, path string, form url.Values) answer {
+	b.t.Helper()
+	page := b.get(from)
+	m := csrfRe.FindStringSubmatch(page.body)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on %s (status %d)", from, page.status)
+	}
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("_csrf", m[1])
+	return b.do(http.MethodPost, path, form)
+}
+
+func expect(t *testing.T, a answer, status int, location string) {
+	t.Helper()
+	if a.status != status || (location != "" && !strings.HasPrefix(a.location, location)) {
+		t.Fatalf("got %d %q, want %d %q; body: %.400s", a.status, a.location, status, location, a.body)
+	}
+}
+
+func createUser(t *testing.T, s *cli.Server, login, name string, mustChange bool) *model.User {
+	t.Helper()
+	u, err := s.Auth.CreateUser(context.Background(), auth.NewUser{
+		Login: login, Name: name, Roles: []string{model.RoleEmployee}, Password: "correct horse battery",
+		MustChangePassword: mustChange, Hired: time.Now().AddDate(0, 0, -1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// answers returns right (or deliberately wrong) answers for drawn questions.
+func answers(q *quiz.Quiz, drawn []model.AttemptQuestion, right bool) map[string][]string {
+	out := map[string][]string{}
+	for _, d := range drawn {
+		qq, _ := q.Question(d.ID)
+		if right {
+			out[d.ID] = slices.Clone(qq.Answer)
+			continue
+		}
+		for _, o := range d.Options {
+			if !slices.Contains(qq.Answer, o) {
+				out[d.ID] = []string{o}
+				break
+			}
+		}
+	}
+	return out
+}
+
+var attemptRe = regexp.MustCompile(`^/attempts/([0-9a-f]{32})$`)
+
+// TestLessonJourneyOverHTTP is the foundation's promise: one lesson from not
+// started to done through the pages, and the receipt still there after the
+// database is stopped and started again on the same folder.
+func TestLessonJourneyOverHTTP(t *testing.T) {
+	dir := t.TempDir()
+	var console bytes.Buffer
+	p := startPortal(t, dir, &console)
+	if !strings.Contains(console.String(), "password:") {
+		t.Fatalf("first start did not print the admin password: %q", console.String())
+	}
+	ctx := context.Background()
+	u := createUser(t, p.s, "wang.fang", "王芳", false)
+	b := newBrowser(t, p.base)
+
+	// Anonymous visitors are sent to the login page.
+	expect(t, b.get("/"), http.StatusSeeOther, "/login")
+	// A wrong password is refused on the page, and the typed login is kept.
+	bad := b.post("/login", "/login", url.Values{"login": {"wang.fang"}, "password": {"wrong password"}})
+	if bad.status != http.StatusUnauthorized || !strings.Contains(bad.body, "账号或密码不正确") || !strings.Contains(bad.body, `value="wang.fang"`) {
+		t.Fatalf("wrong password: %d %.300s", bad.status, bad.body)
+	}
+	expect(t, b.post("/login", "/login", url.Values{"login": {"wang.fang"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+
+	home := b.get("/")
+	if home.status != 200 || !strings.Contains(home.body, "着装规范") || !strings.Contains(home.body, "未开始") {
+		t.Fatalf("my training: %d %.500s", home.status, home.body)
+	}
+	if home.header.Get("Cache-Control") != "no-store" || !strings.Contains(home.header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("personal page headers: %v", home.header)
+	}
+
+	page := b.get("/lessons/dress")
+	if page.status != 200 || !strings.Contains(page.body, `<h2 id="work-attire">`) || strings.Contains(page.body, "{#") {
+		t.Fatalf("lesson page: %d %.500s", page.status, page.body)
+	}
+	expect(t, b.post("/lessons/dress", "/lessons/dress/read", nil), http.StatusSeeOther, "/lessons/dress?m=lesson.read.done")
+
+	q, err := p.s.Training.Quiz(ctx, "dress", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	takeQuiz := func(right bool) string {
+		t.Helper()
+		start := b.post("/lessons/dress", "/lessons/dress/attempts", nil)
+		m := attemptRe.FindStringSubmatch(start.location)
+		if start.status != http.StatusSeeOther || m == nil {
+			t.Fatalf("start quiz: %d %q", start.status, start.location)
+		}
+		quizPage := b.get(start.location)
+		a, _, err := p.s.Training.Attempt(ctx, u, m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// No answer and no explanation may be in the page before submission.
+		for _, d := range a.Questions {
+			qq, _ := q.Question(d.ID)
+			if strings.Contains(quizPage.body, qq.Explanation.In(model.LangZH)) {
+				t.Fatalf("the quiz page shows the explanation of %s before submission", d.ID)
+			}
+		}
+		form := url.Values{}
+		for id, opts := range answers(q, a.Questions, right) {
+			for _, o := range opts {
+				form.Add("q_"+id, o)
+			}
+		}
+		expect(t, b.post(start.location, start.location, form), http.StatusSeeOther, start.location)
+		return start.location
+	}
+	failed := b.get(takeQuiz(false))
+	if !strings.Contains(failed.body, "未通过") || !strings.Contains(failed.body, "正确答案") || !strings.Contains(failed.body, `href="/lessons/dress#`) {
+		t.Fatalf("failed result: %.800s", failed.body)
+	}
+	// Acknowledging before passing is refused.
+	expect(t, b.get("/lessons/dress/acknowledge"), http.StatusSeeOther, "/lessons/dress?e=ack.quiz_first")
+
+	passedAt := takeQuiz(true)
+	passed := b.get(passedAt)
+	if !strings.Contains(passed.body, "通过!得分 100%") {
+		t.Fatalf("passed result: %.800s", passed.body)
+	}
+	// Submitting a graded attempt again changes nothing.
+	expect(t, b.post(passedAt, passedAt, url.Values{}), http.StatusSeeOther, passedAt)
+	if again := b.get(passedAt); !strings.Contains(again.body, "通过!得分 100%") {
+		t.Fatalf("resubmit changed the result: %.400s", again.body)
+	}
+
+	// A signature that is not the user's name is refused, keeping the text.
+	wrong := b.post("/lessons/dress/acknowledge", "/lessons/dress/acknowledge", url.Values{"version": {"1"}, "signature": {"张三"}})
+	if wrong.status != http.StatusUnprocessableEntity || !strings.Contains(wrong.body, "签名须与你的全名一致") || !strings.Contains(wrong.body, `value="张三"`) {
+		t.Fatalf("wrong signature: %d %.400s", wrong.status, wrong.body)
+	}
+	ack := b.post("/lessons/dress/acknowledge", "/lessons/dress/acknowledge", url.Values{"version": {"1"}, "signature": {"王芳"}})
+	expect(t, ack, http.StatusSeeOther, "/receipts/")
+	receiptPath := strings.SplitN(ack.location, "?", 2)[0]
+	rp := b.get(ack.location)
+	if !strings.Contains(rp.body, "已记录你的确认回执") || !strings.Contains(rp.body, "王芳") {
+		t.Fatalf("receipt page: %.600s", rp.body)
+	}
+	if home := b.get("/"); !strings.Contains(home.body, "已完成") {
+		t.Fatalf("my training after acknowledging: %.600s", home.body)
+	}
+	receipts, err := p.s.Store.UserReceipts(ctx, u.ID)
+	if err != nil || len(receipts) != 1 {
+		t.Fatalf("receipts: %v %v", receipts, err)
+	}
+	r := receipts[0]
+	v, _ := p.s.Training.Version(ctx, "dress", 1)
+	if r.Lesson != "dress" || r.Version != 1 || r.Lang != model.LangZH || r.TextHash != v.Texts[model.LangZH].Hash ||
+		r.Signature != "王芳" || r.Seq != 1 || r.PrevHash != "" || r.Hash != training.ReceiptHash(&r) || r.Client == "" || r.Agent == "" {
+		t.Fatalf("receipt fields: %+v", r)
+	}
+
+	// Stop everything, start again on the same folder: the receipt is there,
+	// nothing is imported twice and no second admin is made.
+	p.stop()
+	console.Reset()
+	p2 := startPortal(t, dir, &console)
+	if strings.Contains(console.String(), "password:") {
+		t.Fatalf("a restart printed a new admin password")
+	}
+	after, err := p2.s.Store.UserReceipts(ctx, u.ID)
+	if err != nil || len(after) != 1 || after[0] != r {
+		t.Fatalf("after restart: %+v %v, want %+v", after, err, r)
+	}
+	if l, _ := p2.s.Store.Lesson(ctx, "dress"); l.Current != 1 {
+		t.Fatalf("restart re-imported: version %d", l.Current)
+	}
+	b2 := newBrowser(t, p2.base)
+	expect(t, b2.post("/login", "/login", url.Values{"login": {"wang.fang"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+	if page := b2.get(receiptPath); page.status != 200 || !strings.Contains(page.body, r.Hash) {
+		t.Fatalf("receipt after restart: %d", page.status)
+	}
+	// Another user cannot see it.
+	createUser(t, p2.s, "zhao.lei", "赵雷", false)
+	b3 := newBrowser(t, p2.base)
+	b3.post("/login", "/login", url.Values{"login": {"zhao.lei"}, "password": {"correct horse battery"}})
+	if page := b3.get(receiptPath); page.status != http.StatusNotFound {
+		t.Fatalf("another user's receipt: %d", page.status)
+	}
+}
+
+func TestFirstLoginMustSetPassword(t *testing.T) {
+	p := startPortal(t, t.TempDir(), io.Discard)
+	createUser(t, p.s, "new.hire", "新员工", true)
+	b := newBrowser(t, p.base)
+	expect(t, b.post("/login", "/login", url.Values{"login": {"new.hire"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/password")
+	expect(t, b.get("/"), http.StatusSeeOther, "/password")
+	expect(t, b.get("/lessons/dress"), http.StatusSeeOther, "/password")
+
+	for _, tc := range []struct{ current, next, confirm, msg string }{
+		{"correct horse battery", "short", "short", "至少需要 8 个字符"},
+		{"correct horse battery", "a new long password", "another one", "不一致"},
+		{"wrong current", "a new long password", "a new long password", "当前密码不正确"},
+	} {
+		a := b.post("/password", "/password", url.Values{"current": {tc.current}, "new": {tc.next}, "confirm": {tc.confirm}})
+		if a.status != http.StatusUnprocessableEntity || !strings.Contains(a.body, tc.msg) {
+			t.Fatalf("%+v: %d %.300s", tc, a.status, a.body)
+		}
+	}
+	expect(t, b.post("/password", "/password", url.Values{"current": {"correct horse battery"}, "new": {"我的新密码很长很长"}, "confirm": {"我的新密码很长很长"}}), http.StatusSeeOther, "/")
+	if a := b.get("/"); a.status != 200 {
+		t.Fatalf("after setting the password: %d", a.status)
+	}
+	// The old password no longer works; the new one does.
+	b2 := newBrowser(t, p.base)
+	expect(t, b2.post("/login", "/login", url.Values{"login": {"new.hire"}, "password": {"correct horse battery"}}), http.StatusUnauthorized, "")
+	expect(t, b2.post("/login", "/login", url.Values{"login": {"new.hire"}, "password": {"我的新密码很长很长"}}), http.StatusSeeOther, "/")
+}
+
+func TestCSRFAndSessions(t *testing.T) {
+	p := startPortal(t, t.TempDir(), io.Discard)
+	u := createUser(t, p.s, "sun.li", "孙丽", false)
+	b := newBrowser(t, p.base)
+	// A login form posted without the token is refused.
+	if a := b.do(http.MethodPost, "/login", url.Values{"login": {"sun.li"}, "password": {"correct horse battery"}}); a.status != http.StatusForbidden {
+		t.Fatalf("login without CSRF token: %d", a.status)
+	}
+	var oldCookie string
+	for _, c := range b.c.Jar.Cookies(mustURL(p.base)) {
+		if c.Name == "portal_session" {
+			oldCookie = c.Value
+		}
+	}
+	expect(t, b.post("/login", "/login", url.Values{"login": {"sun.li"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+	var sessionCookie string
+	for _, c := range b.c.Jar.Cookies(mustURL(p.base)) {
+		if c.Name == "portal_session" {
+			sessionCookie = c.Value
+		}
+	}
+	if len(sessionCookie) < 40 || sessionCookie == oldCookie {
+		t.Fatalf("session cookie %q (before %q)", sessionCookie, oldCookie)
+	}
+	// A state change with a wrong token is refused and changes nothing.
+	a := b.do(http.MethodPost, "/lessons/dress/read", url.Values{"_csrf": {"forged"}})
+	if a.status != http.StatusForbidden || !strings.Contains(a.body, "表单已过期") {
+		t.Fatalf("forged token: %d %.300s", a.status, a.body)
+	}
+	prog, _ := p.s.Store.Progress(context.Background(), u.ID)
+	if prog.Lessons["dress"].ReadVersion != 0 {
+		t.Fatalf("a refused request changed progress: %+v", prog.Lessons["dress"])
+	}
+	// Logging out ends the session on the server: the old cookie is dead.
+	expect(t, b.post("/", "/logout", nil), http.StatusSeeOther, "/login")
+	stale := newBrowser(t, p.base)
+	stale.c.Jar.SetCookies(mustURL(p.base), []*http.Cookie{{Name: "portal_session", Value: sessionCookie}})
+	expect(t, stale.get("/"), http.StatusSeeOther, "/login")
+	// Open redirects are not followed after login.
+	c := newBrowser(t, p.base)
+	expect(t, c.post("/login", "/login", url.Values{"login": {"sun.li"}, "password": {"correct horse battery"}, "next": {"//evil.example/"}}), http.StatusSeeOther, "/")
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// api calls the JSON API with a bearer token.
+func api(t *testing.T, base, token, method, path string, body any) (int, map[string]any, []any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, base+"/api/v1"+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var obj map[string]any
+	var arr []any
+	if json.Unmarshal(raw, &obj) != nil {
+		if err := json.Unmarshal(raw, &arr); err != nil {
+			t.Fatalf("%s %s: not JSON: %s", method, path, raw)
+		}
+	}
+	return res.StatusCode, obj, arr
+}
+
+// TestCLIAndAPI creates a user and a token with the CLI on the stopped
+// embedded database, checks the CLI refuses while the server runs, and
+// walks the learner API with the token.
+func TestCLIAndAPI(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PORTAL_DATA", dir)
+	t.Setenv("MONGODB_URI", "")
+	t.Setenv("PORTAL_ADDR", "127.0.0.1:0")
+	ctx := context.Background()
+	run := func(stdin string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := cli.Run(ctx, args, strings.NewReader(stdin), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if code, out, _ := run("", "import", "--check"); code != 0 || !strings.Contains(out, "ok, 6 lessons") {
+		t.Fatalf("import --check: %d %s", code, out)
+	}
+	if code, out, errs := run("long enough password\n", "user", "add", "--login", "chen.jie", "--name", "陈杰", "--role", "employee",
+		"--department", "客服部", "--manager", "boss", "--hired", "2026-11-01", "--password-stdin"); code != 0 || !strings.Contains(out, "created user chen.jie") {
+		t.Fatalf("user add: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := run("another password\n", "user", "add", "--login", "chen.jie", "--name", "again", "--password-stdin"); code == 0 || !strings.Contains(errs, "taken") {
+		t.Fatalf("duplicate login: %d %s", code, errs)
+	}
+	if code, _, errs := run("", "user", "add", "--login", "x", "--name", "X", "--role", "boss"); code == 0 || !strings.Contains(errs, "unknown role") {
+		t.Fatalf("bad role: %d %s", code, errs)
+	}
+	code, tokOut, errs := run("", "token", "create", "--login", "chen.jie")
+	token := strings.TrimSpace(tokOut)
+	if code != 0 || !strings.HasPrefix(token, "cp_") {
+		t.Fatalf("token create: %d %q %s", code, tokOut, errs)
+	}
+	if code, _, _ := run("", "user", "add", "--help"); code != 0 {
+		t.Fatalf("--help exits %d", code)
+	}
+
+	p := startPortal(t, dir, io.Discard)
+	// While the server holds the embedded database, the CLI refuses cleanly.
+	if code, _, errs := run("", "token", "create", "--login", "chen.jie"); code != 1 || !strings.Contains(errs, "in use by a running portal") {
+		t.Fatalf("CLI while serving: %d %s", code, errs)
+	}
+
+	st, me, _ := api(t, p.base, token, "GET", "/me", nil)
+	if st != 200 || me["login"] != "chen.jie" || me["name"] != "陈杰" || me["department"] != "客服部" || me["manager"] != "boss" {
+		t.Fatalf("me: %d %v", st, me)
+	}
+	if st, obj, _ := api(t, p.base, "", "GET", "/me", nil); st != 401 || obj["error"].(map[string]any)["code"] != "unauthorized" {
+		t.Fatalf("no token: %d %v", st, obj)
+	}
+	if st, _, _ := api(t, p.base, "cp_forged", "GET", "/me", nil); st != 401 {
+		t.Fatalf("forged token: %d", st)
+	}
+	_, _, lessons := api(t, p.base, token, "GET", "/me/lessons", nil)
+	if len(lessons) != 6 || lessons[0].(map[string]any)["status"] != "not_started" {
+		t.Fatalf("lessons: %v", lessons)
+	}
+	st, les, _ := api(t, p.base, token, "GET", "/lessons/grooming?lang=en", nil)
+	if st != 200 || les["lang"] != "en" || les["version"].(float64) != 1 || len(les["text_hash"].(string)) != 64 || len(les["clauses"].([]any)) == 0 {
+		t.Fatalf("lesson: %d %v", st, les)
+	}
+	if st, _, _ := api(t, p.base, token, "GET", "/lessons/nope", nil); st != 404 {
+		t.Fatalf("missing lesson: %d", st)
+	}
+	if st, _, _ := api(t, p.base, token, "POST", "/lessons/grooming/read", nil); st != 200 {
+		t.Fatalf("read: %d", st)
+	}
+	// Acknowledging before passing the quiz is refused.
+	if st, obj, _ := api(t, p.base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰"}); st != 409 || obj["error"].(map[string]any)["code"] != "quiz_not_passed" {
+		t.Fatalf("early ack: %d %v", st, obj)
+	}
+	q, _ := p.s.Training.Quiz(ctx, "grooming", 1)
+	submit := func(right bool) map[string]any {
+		st, at, _ := api(t, p.base, token, "POST", "/lessons/grooming/attempts", nil)
+		if st != 201 {
+			t.Fatalf("attempt: %d %v", st, at)
+		}
+		raw, _ := json.Marshal(at)
+		if strings.Contains(string(raw), "answer") || strings.Contains(string(raw), "explanation") {
+			t.Fatalf("the drawn attempt reveals answers: %s", raw)
+		}
+		var drawn []model.AttemptQuestion
+		for _, qi := range at["questions"].([]any) {
+			qm := qi.(map[string]any)
+			var opts []string
+			for _, o := range qm["options"].([]any) {
+				opts = append(opts, o.(map[string]any)["id"].(string))
+			}
+			drawn = append(drawn, model.AttemptQuestion{ID: qm["id"].(string), Options: opts})
+		}
+		if len(drawn) != q.PerAttempt {
+			t.Fatalf("drew %d questions, want %d", len(drawn), q.PerAttempt)
+		}
+		path := fmt.Sprintf("/attempts/%s/submit", at["id"])
+		body := map[string]any{"answers": answers(q, drawn, right)}
+		st, res, _ := api(t, p.base, token, "POST", path, body)
+		if st != 200 {
+			t.Fatalf("submit: %d %v", st, res)
+		}
+		// A second submit, even with other answers, returns the first result.
+		_, again, _ := api(t, p.base, token, "POST", path, map[string]any{"answers": answers(q, drawn, !right)})
+		if again["score"] != res["score"] || again["passed"] != res["passed"] {
+			t.Fatalf("resubmit changed the result: %v vs %v", again, res)
+		}
+		return res
+	}
+	if res := submit(false); res["passed"] != false || res["score"].(float64) != 0 {
+		t.Fatalf("wrong answers: %v", res)
+	}
+	res := submit(true)
+	if res["passed"] != true || res["score"].(float64) != 100 {
+		t.Fatalf("right answers: %v", res)
+	}
+	for _, g := range res["questions"].([]any) {
+		gm := g.(map[string]any)
+		if gm["correct"] != true || gm["explanation"] == "" || gm["clause"] == "" {
+			t.Fatalf("graded question: %v", gm)
+		}
+	}
+	if st, obj, _ := api(t, p.base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰", "user": "admin"}); st != 400 || obj["error"].(map[string]any)["field"] != "user" {
+		t.Fatalf("mass assignment: %d %v", st, obj)
+	}
+	if st, obj, _ := api(t, p.base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "someone"}); st != 422 || obj["error"].(map[string]any)["field"] != "signature" {
+		t.Fatalf("bad signature: %d %v", st, obj)
+	}
+	st, rec, _ := api(t, p.base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰"})
+	if st != 201 || rec["lesson"] != "grooming" || rec["prev_hash"] != "" || len(rec["hash"].(string)) != 64 {
+		t.Fatalf("ack: %d %v", st, rec)
+	}
+	_, rec2, _ := api(t, p.base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰"})
+	if rec2["id"] != rec["id"] || rec2["hash"] != rec["hash"] {
+		t.Fatalf("second ack gave another receipt: %v vs %v", rec2, rec)
+	}
+	_, _, mine := api(t, p.base, token, "GET", "/me/receipts", nil)
+	if len(mine) != 1 || mine[0].(map[string]any)["id"] != rec["id"] {
+		t.Fatalf("my receipts: %v", mine)
+	}
+	_, _, lessons = api(t, p.base, token, "GET", "/me/lessons", nil)
+	for _, l := range lessons {
+		lm := l.(map[string]any)
+		if lm["slug"] == "grooming" && lm["status"] != "done" {
+			t.Fatalf("grooming status: %v", lm)
+		}
+	}
+}
+
+func TestHealth(t *testing.T) {
+	p := startPortal(t, t.TempDir(), io.Discard)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res, err := http.Get(p.base + path)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", path, res, err)
+		}
+		res.Body.Close()
+	}
+	// With the database gone, readyz fails quickly while healthz still answers.
+	if err := p.s.DB.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	res, err := client.Get(p.base + "/readyz")
+	if err != nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("readyz without database: %v %v", res, err)
+	}
+	res.Body.Close()
+	if res, err := client.Get(p.base + "/healthz"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz without database: %v %v", res, err)
+	}
+}

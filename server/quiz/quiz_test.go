@@ -1,0 +1,120 @@
+package quiz
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const pool = `lesson: dress
+pass_mark: 80
+draw: 2
+cooldown_minutes: 0
+max_attempts: 0
+questions:
+  - id: q1
+    clause: a
+    type: single
+    prompt: {zh-CN: 问一, en: Q one}
+    options:
+      - {id: a, zh-CN: 对, en: right}
+      - {id: b, zh-CN: 错, en: wrong}
+    answer: [a]
+    explanation: {zh-CN: 因为, en: because}
+  - id: q2
+    clause: b
+    type: multiple
+    prompt: {zh-CN: 问二, en: Q two}
+    options:
+      - {id: a, zh-CN: 甲, en: A}
+      - {id: b, zh-CN: 乙, en: B}
+      - {id: c, zh-CN: 丙, en: C}
+    answer: [a, c]
+    explanation: {zh-CN: 因为, en: because}
+  - id: q3
+    clause: b
+    type: truefalse
+    prompt: {zh-CN: 问三, en: Q three}
+    options:
+      - {id: "true", zh-CN: 正确, en: "True"}
+      - {id: "false", zh-CN: 错误, en: "False"}
+    answer: ["false"]
+    explanation: {zh-CN: 因为, en: because}
+`
+
+func TestParseAndGrade(t *testing.T) {
+	q, probs := Parse("quizzes/dress.yaml", []byte(pool), []string{"a", "b"})
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	if q.PerAttempt != 2 || len(q.Questions) != 3 || q.Questions[1].Line != 16 {
+		t.Fatalf("parsed: %+v", q)
+	}
+	drawn := q.Draw(q.IDs(nil), 3, rand.New(rand.NewPCG(1, 2)))
+	if len(drawn) != 3 {
+		t.Fatalf("drawn %d", len(drawn))
+	}
+	graded, score := q.Grade(drawn, map[string][]string{
+		"q1": {"a"}, "q2": {"c", "a"}, "q3": {"true"},
+	})
+	if score != 66 {
+		t.Fatalf("score %d, want 66 (2 of 3)", score)
+	}
+	for _, g := range graded {
+		if g.Correct != (g.ID != "q3") {
+			t.Fatalf("graded %+v", g)
+		}
+	}
+	// Half of a multiple answer is wrong; options not shown are ignored;
+	// a single-choice question takes only one choice.
+	_, score = q.Grade(drawn, map[string][]string{"q1": {"b", "a"}, "q2": {"a"}, "q3": {"false", "x"}})
+	if score != 33 {
+		t.Fatalf("score %d, want 33", score)
+	}
+}
+
+func TestDrawIsRandomAndOnlyFromPool(t *testing.T) {
+	q, _ := Parse("q.yaml", []byte(pool), nil)
+	r := rand.New(rand.NewPCG(3, 4))
+	seen := map[string]bool{}
+	orders := map[string]bool{}
+	for i := 0; i < 50; i++ {
+		d := q.Draw(q.IDs([]string{"b"}), 1, r)
+		if len(d) != 1 || (d[0].ID != "q2" && d[0].ID != "q3") {
+			t.Fatalf("drew %+v from clause b", d)
+		}
+		seen[d[0].ID] = true
+		if d[0].ID == "q2" {
+			orders[strings.Join(d[0].Options, "")] = true
+		}
+		if d[0].ID == "q3" && !slices.Equal(d[0].Options, []string{"true", "false"}) {
+			t.Fatalf("true/false options reordered: %v", d[0].Options)
+		}
+	}
+	if len(seen) != 2 || len(orders) < 2 {
+		t.Fatalf("draws are not varied: %v %v", seen, orders)
+	}
+}
+
+func TestParseProblems(t *testing.T) {
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"unknown clause", "clause: a", "clause: zz", `:7: question q1: clause "zz" does not exist`},
+		{"answer not an option", "answer: [a]", "answer: [d]", `answer "d" is not one of its options`},
+		{"two answers to single", "answer: [a]", "answer: [a, b]", "exactly 1 answer"},
+		{"missing english", "prompt: {zh-CN: 问一, en: Q one}", "prompt: {zh-CN: 问一}", "prompt in en is missing"},
+		{"duplicate id", "id: q2", "id: q1", `question id "q1" is used twice`},
+		{"bad type", "type: single", "type: essay", `type "essay"`},
+		{"draw too big", "draw: 2", "draw: 9", "draw must be between 1 and the number of questions (3)"},
+		{"syntax", "questions:", "questions: [", "did not find expected"},
+	} {
+		_, probs := Parse("q.yaml", []byte(strings.Replace(pool, tc.from, tc.to, 1)), []string{"a", "b"})
+		all := ""
+		for _, p := range probs {
+			all += p.Error() + "\n"
+		}
+		if !strings.Contains(all, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.name, all, tc.want)
+		}
+	}
+}

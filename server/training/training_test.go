@@ -1,0 +1,365 @@
+package training_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	portal "conductportal"
+	"conductportal/server/auth"
+	"conductportal/server/database"
+	"conductportal/server/lesson"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+	"conductportal/server/training"
+)
+
+type env struct {
+	store *storage.Storage
+	svc   *training.Service
+	auth  *auth.Service
+	now   time.Time
+	mu    sync.Mutex
+}
+
+func (e *env) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now
+}
+
+func (e *env) advance(d time.Duration) {
+	e.mu.Lock()
+	e.now = e.now.Add(d)
+	e.mu.Unlock()
+}
+
+// newEnv opens a fresh embedded database with the shipped content imported.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := database.Open(ctx, database.Options{DataDir: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+	if _, err := db.Migrate(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{store: storage.New(db.Database), now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	e.svc = training.New(e.store, lesson.NewRenderer(), log, e.clock)
+	e.auth = auth.New(e.store, e.clock)
+	b, probs := training.LoadBundle(portal.Assets)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	if _, err := e.svc.Import(ctx, b, model.ChangeReack, "test", 14); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) user(t *testing.T, login, name string) *model.User {
+	t.Helper()
+	u, err := e.auth.CreateUser(context.Background(), auth.NewUser{Login: login, Name: name, Password: "long enough pw", Hired: e.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// pass takes and passes the current quiz of slug.
+func (e *env) pass(t *testing.T, u *model.User, slug string) *model.Attempt {
+	t.Helper()
+	ctx := context.Background()
+	a, err := e.svc.StartAttempt(ctx, u, slug, model.LangZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := e.svc.Quiz(ctx, slug, a.Version)
+	ans := map[string][]string{}
+	for _, d := range a.Questions {
+		qq, _ := q.Question(d.ID)
+		ans[d.ID] = qq.Answer
+	}
+	got, _, err := e.svc.Submit(ctx, u, a.ID, ans)
+	if err != nil || !got.Passed {
+		t.Fatalf("pass %s: %+v %v", slug, got, err)
+	}
+	return got
+}
+
+func (e *env) ack(t *testing.T, u *model.User, slug string, version int) *model.Receipt {
+	t.Helper()
+	r, err := e.svc.Acknowledge(context.Background(), u, training.AckRequest{Slug: slug, Version: version, Lang: model.LangZH, Signature: u.Name})
+	if err != nil {
+		t.Fatalf("acknowledge %s v%d: %v", slug, version, err)
+	}
+	return r
+}
+
+func (e *env) status(t *testing.T, u *model.User, slug string) *training.Standing {
+	t.Helper()
+	st, err := e.svc.Standing(context.Background(), u, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestStatusFlowAndDueDates(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.user(t, "li", "李雷")
+	st := e.status(t, u, "dress")
+	if st.Code != training.StatusNotStarted || st.Overdue || !st.Due.Equal(e.now.AddDate(0, 0, st.Lesson.DueDays)) {
+		t.Fatalf("fresh: %+v", st)
+	}
+	if _, _, err := e.svc.Open(ctx, u, "dress"); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.status(t, u, "dress"); st.Code != training.StatusReading {
+		t.Fatalf("after opening: %s", st.Code)
+	}
+	e.advance(8 * 24 * time.Hour)
+	if st := e.status(t, u, "dress"); !st.Overdue {
+		t.Fatalf("8 days after hire with 7 due days: not overdue")
+	}
+	if _, err := e.svc.Acknowledge(ctx, u, training.AckRequest{Slug: "dress", Version: 1, Signature: "李雷"}); !errors.Is(err, training.ErrQuizNotPassed) {
+		t.Fatalf("ack before quiz: %v", err)
+	}
+	e.pass(t, u, "dress")
+	if st := e.status(t, u, "dress"); st.Code != training.StatusQuizPassed {
+		t.Fatalf("after quiz: %s", st.Code)
+	}
+	if _, err := e.svc.StartAttempt(ctx, u, "dress", model.LangZH); !errors.Is(err, training.ErrAlreadyDone) {
+		t.Fatalf("another attempt after passing: %v", err)
+	}
+	if _, err := e.svc.Acknowledge(ctx, u, training.AckRequest{Slug: "dress", Version: 1, Signature: "韩梅梅"}); !errors.Is(err, training.ErrSignature) {
+		t.Fatalf("wrong signature: %v", err)
+	}
+	e.ack(t, u, "dress", 1)
+	if st := e.status(t, u, "dress"); st.Code != training.StatusDone || st.Overdue {
+		t.Fatalf("after ack: %+v", st)
+	}
+}
+
+// republish changes one clause of dress and publishes it with kind.
+func republish(t *testing.T, e *env, kind, note string) *training.PublishResult {
+	t.Helper()
+	b, _ := training.LoadBundle(portal.Assets)
+	for _, bl := range b.Lessons {
+		if bl.Slug != "dress" {
+			continue
+		}
+		docs := map[string]*lesson.Doc{}
+		for lang, d := range bl.Docs {
+			c := *d
+			last := d.Clauses[len(d.Clauses)-1]
+			c.Body = strings.Replace(d.Body, last.Source, last.Source+"\n"+note+"\n", 1)
+			parsed, probs := lesson.Parse(d.File, lang, []byte(fmt.Sprintf("---\nslug: %s\ntitle: %s\norder: %d\naudience: %s\ndue_days: %d\nsummary: %s\n---\n%s",
+				c.Slug, c.Title, c.Order, c.Audience, c.DueDays, c.Summary, c.Body)))
+			if len(probs) > 0 {
+				t.Fatal(probs)
+			}
+			docs[lang] = parsed
+		}
+		res, err := e.svc.Publish(context.Background(), training.PublishRequest{Slug: "dress", Docs: docs, QuizSource: bl.QuizSource, Kind: kind, GraceDays: 10, Author: "hr"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	t.Fatal("no dress lesson")
+	return nil
+}
+
+func TestReacknowledgementAndRequiz(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.user(t, "han", "韩梅梅")
+	e.pass(t, u, "dress")
+	first := e.ack(t, u, "dress", 1)
+
+	// Publishing the same text again stores nothing.
+	b, _ := training.LoadBundle(portal.Assets)
+	res, err := e.svc.Import(ctx, b, model.ChangeReack, "test", 14)
+	if err != nil || slices.ContainsFunc(res, func(r training.PublishResult) bool { return r.Created }) {
+		t.Fatalf("re-import of unchanged content: %+v %v", res, err)
+	}
+
+	minor := republish(t, e, model.ChangeMinor, "补充说明一。")
+	if !minor.Created || minor.Version != 2 || len(minor.Changed) != 1 {
+		t.Fatalf("minor publish: %+v", minor)
+	}
+	if st := e.status(t, u, "dress"); st.Code != training.StatusDone {
+		t.Fatalf("after a minor change: %s", st.Code)
+	}
+
+	e.advance(time.Hour)
+	reack := republish(t, e, model.ChangeRequiz, "补充说明二。")
+	if reack.Version != 3 {
+		t.Fatalf("requiz publish: %+v", reack)
+	}
+	st := e.status(t, u, "dress")
+	if st.Code != training.StatusNeedsReack || st.QuizDone || !st.Due.Equal(e.now.AddDate(0, 0, 10)) {
+		t.Fatalf("after a requiz change: %+v", st)
+	}
+	// The re-quiz asks only the questions on the changed clause.
+	a, err := e.svc.StartAttempt(ctx, u, "dress", model.LangZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := e.svc.Quiz(ctx, "dress", 3)
+	want := q.IDs(reack.Changed)
+	for _, d := range a.Questions {
+		if !slices.Contains(want, d.ID) {
+			t.Fatalf("re-quiz asked %s, not on changed clauses %v", d.ID, reack.Changed)
+		}
+	}
+	if _, err := e.svc.Acknowledge(ctx, u, training.AckRequest{Slug: "dress", Version: 1, Signature: u.Name}); err != nil {
+		t.Fatalf("re-acknowledging v1 returns the stored receipt: %v", err)
+	}
+	if _, err := e.svc.Acknowledge(ctx, u, training.AckRequest{Slug: "dress", Version: 2, Signature: u.Name}); !errors.Is(err, training.ErrNotCurrent) {
+		t.Fatalf("acknowledging an old version: %v", err)
+	}
+	ans := map[string][]string{}
+	for _, d := range a.Questions {
+		qq, _ := q.Question(d.ID)
+		ans[d.ID] = qq.Answer
+	}
+	if got, _, err := e.svc.Submit(ctx, u, a.ID, ans); err != nil || !got.Passed {
+		t.Fatalf("re-quiz: %+v %v", got, err)
+	}
+	second := e.ack(t, u, "dress", 3)
+	if second.PrevHash != first.Hash || second.Seq != 2 || st.Lesson.Required != 3 {
+		t.Fatalf("chain: %+v after %+v", second, first)
+	}
+	if st := e.status(t, u, "dress"); st.Code != training.StatusDone {
+		t.Fatalf("after re-acknowledging: %s", st.Code)
+	}
+}
+
+// TestExactlyOnce races acknowledgements and submits.
+func TestExactlyOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.user(t, "zhou", "周杰")
+	for _, slug := range []string{"dress", "grooming", "attendance", "deportment"} {
+		e.pass(t, u, slug)
+	}
+	// 20 concurrent acknowledgements of one version: one receipt, every
+	// caller told about that one.
+	var wg sync.WaitGroup
+	ids := make([]string, 20)
+	errs := make([]error, 20)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := e.svc.Acknowledge(ctx, u, training.AckRequest{Slug: "dress", Version: 1, Signature: u.Name})
+			errs[i] = err
+			if r != nil {
+				ids[i] = r.ID
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range ids {
+		if errs[i] != nil || ids[i] != ids[0] {
+			t.Fatalf("call %d: %v %q vs %q", i, errs[i], ids[i], ids[0])
+		}
+	}
+	// Three lessons acknowledged at once by the same user: the chain stays a chain.
+	for _, slug := range []string{"grooming", "attendance", "deportment"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.svc.Acknowledge(ctx, u, training.AckRequest{Slug: slug, Version: 1, Signature: u.Name}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	rs, _ := e.store.UserReceipts(ctx, u.ID)
+	if len(rs) != 4 {
+		t.Fatalf("%d receipts, want 4", len(rs))
+	}
+	prev := ""
+	for i, r := range rs {
+		if r.Seq != i+1 || r.PrevHash != prev || r.Hash != training.ReceiptHash(&r) {
+			t.Fatalf("receipt %d breaks the chain: %+v", i, r)
+		}
+		prev = r.Hash
+	}
+
+	// 20 concurrent submits of one attempt: graded once.
+	a, err := e.svc.StartAttempt(ctx, u, "ethics-missing-ok", model.LangZH)
+	if !errors.Is(err, training.ErrNotFound) {
+		t.Fatalf("unknown lesson: %v", err)
+	}
+	a, err = e.svc.StartAttempt(ctx, u, "professional-ethics", model.LangZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := e.svc.Quiz(ctx, "professional-ethics", 1)
+	results := make([]*model.Attempt, 20)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ans := map[string][]string{}
+			for _, d := range a.Questions {
+				qq, _ := q.Question(d.ID)
+				if i%2 == 0 {
+					ans[d.ID] = qq.Answer
+				}
+			}
+			got, _, err := e.svc.Submit(ctx, u, a.ID, ans)
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = got
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r == nil || r.Score != results[0].Score || r.Passed != results[0].Passed || !r.At.Equal(results[0].At) {
+			t.Fatalf("concurrent submits disagree: %+v vs %+v", r, results[0])
+		}
+	}
+	prog, _ := e.store.Progress(ctx, u.ID)
+	if p := prog.Lessons["professional-ethics"]; p.Attempts != 1 || (p.PassVersion == 1) != results[0].Passed {
+		t.Fatalf("progress after the race: %+v", p)
+	}
+}
+
+func TestAttemptsArePrivate(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := e.user(t, "a", "甲")
+	b := e.user(t, "b", "乙")
+	at, err := e.svc.StartAttempt(ctx, a, "dress", model.LangZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.Submit(ctx, b, at.ID, nil); !errors.Is(err, training.ErrNotFound) {
+		t.Fatalf("someone else's attempt: %v", err)
+	}
+	if _, err := e.svc.Receipt(ctx, b, "nope"); !errors.Is(err, training.ErrNotFound) {
+		t.Fatalf("missing receipt: %v", err)
+	}
+	e.pass(t, a, "dress")
+	r := e.ack(t, a, "dress", 1)
+	if _, err := e.svc.Receipt(ctx, b, r.ID); !errors.Is(err, training.ErrNotFound) {
+		t.Fatalf("someone else's receipt: %v", err)
+	}
+}
