@@ -368,7 +368,7 @@ type browser struct {
 
 type shot struct {
 	name string
-	jpeg []byte
+	png  []byte
 }
 
 type response struct {
@@ -686,12 +686,12 @@ func (b *browser) snap(name string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives a PNG
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	b.shots = append(b.shots, shot{name: fmt.Sprintf("%02d-%s.jpg", len(b.shots)+1, name), jpeg: buf})
+	b.shots = append(b.shots, shot{name: fmt.Sprintf("%02d-%s.png", len(b.shots)+1, name), png: buf})
 }
 
 // saveShots writes the screenshots when the test failed, or always when
@@ -711,7 +711,7 @@ func (b *browser) saveShots() {
 		return
 	}
 	for _, s := range b.shots {
-		if err := os.WriteFile(filepath.Join(dir, s.name), s.jpeg, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, s.name), s.png, 0o644); err != nil {
 			b.t.Logf("screenshots: %v", err)
 			return
 		}

@@ -83,28 +83,22 @@ type page struct {
 // T translates a UI string into the page's language.
 func (p *page) T(key string, args ...any) string { return locale.T(p.Lang, key, args...) }
 
-// Date formats a time for the page's language.
-func (p *page) Date(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	t = t.In(displayZone)
-	if p.Lang == model.LangZH {
-		return t.Format("2006年1月2日")
-	}
-	return t.Format("2 Jan 2006")
-}
+// Date formats a day for the page's language.
+func (p *page) Date(t time.Time) string { return p.format(t, "2006年1月2日", "2 Jan 2006") }
 
 // Time formats a moment for the page's language.
 func (p *page) Time(t time.Time) string {
+	return p.format(t, "2006年1月2日 15:04:05 MST", "2 Jan 2006 15:04:05 MST")
+}
+
+func (p *page) format(t time.Time, zh, en string) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.In(displayZone)
 	if p.Lang == model.LangZH {
-		return t.Format("2006年1月2日 15:04:05 MST")
+		return t.In(displayZone).Format(zh)
 	}
-	return t.Format("2 Jan 2006 15:04:05 MST")
+	return t.In(displayZone).Format(en)
 }
 
 // OtherLang is the language the switch offers.
