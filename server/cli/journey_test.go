@@ -267,12 +267,12 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 
 	passedAt := takeQuiz(true)
 	passed := b.get(passedAt)
-	if !strings.Contains(passed.body, "通过!得分 100%") {
+	if !strings.Contains(passed.body, "通过！得分 100%") {
 		t.Fatalf("passed result: %.800s", passed.body)
 	}
 	// Submitting a graded attempt again changes nothing.
 	expect(t, b.post(passedAt, passedAt, url.Values{}), http.StatusSeeOther, passedAt)
-	if again := b.get(passedAt); !strings.Contains(again.body, "通过!得分 100%") {
+	if again := b.get(passedAt); !strings.Contains(again.body, "通过！得分 100%") {
 		t.Fatalf("resubmit changed the result: %.400s", again.body)
 	}
 

@@ -647,7 +647,7 @@ func (b *browser) checkResults(q *quiz.Quiz, ids []string, right bool) {
 			b.t.Errorf("question %s: verdict %q, want %q", id, got, verdict)
 		}
 		answer := b.text(li + " p:nth-of-type(4)")
-		if !strings.HasPrefix(answer, "正确答案:") {
+		if !strings.HasPrefix(answer, "正确答案：") {
 			b.t.Errorf("question %s: %q is not the right answer line", id, answer)
 		}
 		for _, oid := range qq.Answer {

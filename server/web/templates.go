@@ -134,7 +134,7 @@ func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
 	p.Lang = langOf(c)
 	p.User, _ = currentSession(c)
 	p.CSRF = h.csrfToken(c)
-	p.Path = c.OriginalURL()
+	p.Path = c.Path() // without the query: a notice shown once is not shown again
 	p.Static = h.static.URL
 	if m := c.Query("m"); p.Notice == "" && notices[m] {
 		p.Notice = locale.T(p.Lang, m)
