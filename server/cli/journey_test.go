@@ -6,84 +6,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"conductportal/server/auth"
 	"conductportal/server/cli"
-	"conductportal/server/config"
 	"conductportal/server/model"
-	"conductportal/server/quiz"
+	"conductportal/server/testkit"
 	"conductportal/server/training"
 )
 
-// portal is a real server on a real embedded database in a temporary folder.
-type portal struct {
-	t    *testing.T
-	dir  string
-	s    *cli.Server
-	base string
-	stop func()
-}
-
-func testConfig(t *testing.T, dir string) *config.Config {
-	t.Helper()
-	cfg, err := config.FromEnv(func(k string) string {
-		switch k {
-		case "PORTAL_DATA":
-			return dir
-		case "PORTAL_ADDR":
-			return "127.0.0.1:0"
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-func quietLog() *slog.Logger {
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
-// startPortal starts the server on dir; console receives the first-run output.
-func startPortal(t *testing.T, dir string, console io.Writer) *portal {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	s, err := cli.Start(ctx, testConfig(t, dir), quietLog(), console)
-	if err != nil {
-		cancel()
-		t.Fatalf("start: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(ctx, ln) }()
-	p := &portal{t: t, dir: dir, s: s, base: "http://" + ln.Addr().String()}
-	var once sync.Once
-	p.stop = func() {
-		once.Do(func() {
-			cancel()
-			<-done
-			if err := s.Close(); err != nil {
-				t.Errorf("close: %v", err)
-			}
-		})
-	}
-	t.Cleanup(p.stop)
-	return p
+func startPortal(t *testing.T, dir string, console io.Writer) *testkit.Portal {
+	return testkit.Start(t, dir, console)
 }
 
 // browser is an HTTP client with cookies that does not follow redirects,
@@ -156,7 +95,7 @@ func expect(t *testing.T, a answer, status int, location string) {
 	}
 }
 
-func createUser(t *testing.T, s *cli.Server, login, name string, mustChange bool) *model.User {
+func createUser(t *testing.T, s *testkit.Portal, login, name string, mustChange bool) *model.User {
 	t.Helper()
 	u, err := s.Auth.CreateUser(context.Background(), auth.NewUser{
 		Login: login, Name: name, Roles: []string{model.RoleEmployee}, Password: "correct horse battery",
@@ -168,24 +107,7 @@ func createUser(t *testing.T, s *cli.Server, login, name string, mustChange bool
 	return u
 }
 
-// answers returns right (or deliberately wrong) answers for drawn questions.
-func answers(q *quiz.Quiz, drawn []model.AttemptQuestion, right bool) map[string][]string {
-	out := map[string][]string{}
-	for _, d := range drawn {
-		qq, _ := q.Question(d.ID)
-		if right {
-			out[d.ID] = slices.Clone(qq.Answer)
-			continue
-		}
-		for _, o := range d.Options {
-			if !slices.Contains(qq.Answer, o) {
-				out[d.ID] = []string{o}
-				break
-			}
-		}
-	}
-	return out
-}
+var answers = testkit.Answers
 
 var attemptRe = regexp.MustCompile(`^/attempts/([0-9a-f]{32})$`)
 
@@ -200,8 +122,8 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 		t.Fatalf("first start did not print the admin password: %q", console.String())
 	}
 	ctx := context.Background()
-	u := createUser(t, p.s, "wang.fang", "王芳", false)
-	b := newBrowser(t, p.base)
+	u := createUser(t, p, "wang.fang", "王芳", false)
+	b := newBrowser(t, p.Base)
 
 	// Anonymous visitors are sent to the login page.
 	expect(t, b.get("/"), http.StatusSeeOther, "/login")
@@ -226,7 +148,7 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 	}
 	expect(t, b.post("/lessons/dress", "/lessons/dress/read", nil), http.StatusSeeOther, "/lessons/dress?m=lesson.read.done")
 
-	q, err := p.s.Training.Quiz(ctx, "dress", 1)
+	q, err := p.Training.Quiz(ctx, "dress", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +160,7 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 			t.Fatalf("start quiz: %d %q", start.status, start.location)
 		}
 		quizPage := b.get(start.location)
-		a, _, err := p.s.Training.Attempt(ctx, u, m[1])
+		a, _, err := p.Training.Attempt(ctx, u, m[1])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,12 +213,12 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 	if home := b.get("/"); !strings.Contains(home.body, "已完成") {
 		t.Fatalf("my training after acknowledging: %.600s", home.body)
 	}
-	receipts, err := p.s.Store.UserReceipts(ctx, u.ID)
+	receipts, err := p.Store.UserReceipts(ctx, u.ID)
 	if err != nil || len(receipts) != 1 {
 		t.Fatalf("receipts: %v %v", receipts, err)
 	}
 	r := receipts[0]
-	v, _ := p.s.Training.Version(ctx, "dress", 1)
+	v, _ := p.Training.Version(ctx, "dress", 1)
 	if r.Lesson != "dress" || r.Version != 1 || r.Lang != model.LangZH || r.TextHash != v.Texts[model.LangZH].Hash ||
 		r.Signature != "王芳" || r.Seq != 1 || r.PrevHash != "" || r.Hash != training.ReceiptHash(&r) || r.Client == "" || r.Agent == "" {
 		t.Fatalf("receipt fields: %+v", r)
@@ -304,27 +226,27 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 
 	// Stop everything, start again on the same folder: the receipt is there,
 	// nothing is imported twice and no second admin is made.
-	p.stop()
+	p.Stop()
 	console.Reset()
 	p2 := startPortal(t, dir, &console)
 	if strings.Contains(console.String(), "password:") {
 		t.Fatalf("a restart printed a new admin password")
 	}
-	after, err := p2.s.Store.UserReceipts(ctx, u.ID)
+	after, err := p2.Store.UserReceipts(ctx, u.ID)
 	if err != nil || len(after) != 1 || after[0] != r {
 		t.Fatalf("after restart: %+v %v, want %+v", after, err, r)
 	}
-	if l, _ := p2.s.Store.Lesson(ctx, "dress"); l.Current != 1 {
+	if l, _ := p2.Store.Lesson(ctx, "dress"); l.Current != 1 {
 		t.Fatalf("restart re-imported: version %d", l.Current)
 	}
-	b2 := newBrowser(t, p2.base)
+	b2 := newBrowser(t, p2.Base)
 	expect(t, b2.post("/login", "/login", url.Values{"login": {"wang.fang"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
 	if page := b2.get(receiptPath); page.status != 200 || !strings.Contains(page.body, r.Hash) {
 		t.Fatalf("receipt after restart: %d", page.status)
 	}
 	// Another user cannot see it.
-	createUser(t, p2.s, "zhao.lei", "赵雷", false)
-	b3 := newBrowser(t, p2.base)
+	createUser(t, p2, "zhao.lei", "赵雷", false)
+	b3 := newBrowser(t, p2.Base)
 	b3.post("/login", "/login", url.Values{"login": {"zhao.lei"}, "password": {"correct horse battery"}})
 	if page := b3.get(receiptPath); page.status != http.StatusNotFound {
 		t.Fatalf("another user's receipt: %d", page.status)
@@ -333,8 +255,8 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 
 func TestFirstLoginMustSetPassword(t *testing.T) {
 	p := startPortal(t, t.TempDir(), io.Discard)
-	createUser(t, p.s, "new.hire", "新员工", true)
-	b := newBrowser(t, p.base)
+	createUser(t, p, "new.hire", "新员工", true)
+	b := newBrowser(t, p.Base)
 	expect(t, b.post("/login", "/login", url.Values{"login": {"new.hire"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/password")
 	expect(t, b.get("/"), http.StatusSeeOther, "/password")
 	expect(t, b.get("/lessons/dress"), http.StatusSeeOther, "/password")
@@ -354,28 +276,28 @@ func TestFirstLoginMustSetPassword(t *testing.T) {
 		t.Fatalf("after setting the password: %d", a.status)
 	}
 	// The old password no longer works; the new one does.
-	b2 := newBrowser(t, p.base)
+	b2 := newBrowser(t, p.Base)
 	expect(t, b2.post("/login", "/login", url.Values{"login": {"new.hire"}, "password": {"correct horse battery"}}), http.StatusUnauthorized, "")
 	expect(t, b2.post("/login", "/login", url.Values{"login": {"new.hire"}, "password": {"我的新密码很长很长"}}), http.StatusSeeOther, "/")
 }
 
 func TestCSRFAndSessions(t *testing.T) {
 	p := startPortal(t, t.TempDir(), io.Discard)
-	u := createUser(t, p.s, "sun.li", "孙丽", false)
-	b := newBrowser(t, p.base)
+	u := createUser(t, p, "sun.li", "孙丽", false)
+	b := newBrowser(t, p.Base)
 	// A login form posted without the token is refused.
 	if a := b.do(http.MethodPost, "/login", url.Values{"login": {"sun.li"}, "password": {"correct horse battery"}}); a.status != http.StatusForbidden {
 		t.Fatalf("login without CSRF token: %d", a.status)
 	}
 	var oldCookie string
-	for _, c := range b.c.Jar.Cookies(mustURL(p.base)) {
+	for _, c := range b.c.Jar.Cookies(mustURL(p.Base)) {
 		if c.Name == "portal_session" {
 			oldCookie = c.Value
 		}
 	}
 	expect(t, b.post("/login", "/login", url.Values{"login": {"sun.li"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
 	var sessionCookie string
-	for _, c := range b.c.Jar.Cookies(mustURL(p.base)) {
+	for _, c := range b.c.Jar.Cookies(mustURL(p.Base)) {
 		if c.Name == "portal_session" {
 			sessionCookie = c.Value
 		}
@@ -388,17 +310,17 @@ func TestCSRFAndSessions(t *testing.T) {
 	if a.status != http.StatusForbidden || !strings.Contains(a.body, "表单已过期") {
 		t.Fatalf("forged token: %d %.300s", a.status, a.body)
 	}
-	prog, _ := p.s.Store.Progress(context.Background(), u.ID)
+	prog, _ := p.Store.Progress(context.Background(), u.ID)
 	if prog.Lessons["dress"].ReadVersion != 0 {
 		t.Fatalf("a refused request changed progress: %+v", prog.Lessons["dress"])
 	}
 	// Logging out ends the session on the server: the old cookie is dead.
 	expect(t, b.post("/", "/logout", nil), http.StatusSeeOther, "/login")
-	stale := newBrowser(t, p.base)
-	stale.c.Jar.SetCookies(mustURL(p.base), []*http.Cookie{{Name: "portal_session", Value: sessionCookie}})
+	stale := newBrowser(t, p.Base)
+	stale.c.Jar.SetCookies(mustURL(p.Base), []*http.Cookie{{Name: "portal_session", Value: sessionCookie}})
 	expect(t, stale.get("/"), http.StatusSeeOther, "/login")
 	// Open redirects are not followed after login.
-	c := newBrowser(t, p.base)
+	c := newBrowser(t, p.Base)
 	expect(t, c.post("/login", "/login", url.Values{"login": {"sun.li"}, "password": {"correct horse battery"}, "next": {"//evil.example/"}}), http.StatusSeeOther, "/")
 }
 
@@ -483,37 +405,37 @@ func TestCLIAndAPI(t *testing.T) {
 		t.Fatalf("CLI while serving: %d %s", code, errs)
 	}
 
-	st, me, _ := api(t, p.base, token, "GET", "/me", nil)
+	st, me, _ := api(t, p.Base, token, "GET", "/me", nil)
 	if st != 200 || me["login"] != "chen.jie" || me["name"] != "陈杰" || me["department"] != "客服部" || me["manager"] != "boss" {
 		t.Fatalf("me: %d %v", st, me)
 	}
-	if st, obj, _ := api(t, p.base, "", "GET", "/me", nil); st != 401 || obj["error"].(map[string]any)["code"] != "unauthorized" {
+	if st, obj, _ := api(t, p.Base, "", "GET", "/me", nil); st != 401 || obj["error"].(map[string]any)["code"] != "unauthorized" {
 		t.Fatalf("no token: %d %v", st, obj)
 	}
-	if st, _, _ := api(t, p.base, "cp_forged", "GET", "/me", nil); st != 401 {
+	if st, _, _ := api(t, p.Base, "cp_forged", "GET", "/me", nil); st != 401 {
 		t.Fatalf("forged token: %d", st)
 	}
-	_, _, lessons := api(t, p.base, token, "GET", "/me/lessons", nil)
+	_, _, lessons := api(t, p.Base, token, "GET", "/me/lessons", nil)
 	if len(lessons) != 6 || lessons[0].(map[string]any)["status"] != "not_started" {
 		t.Fatalf("lessons: %v", lessons)
 	}
-	st, les, _ := api(t, p.base, token, "GET", "/lessons/grooming?lang=en", nil)
+	st, les, _ := api(t, p.Base, token, "GET", "/lessons/grooming?lang=en", nil)
 	if st != 200 || les["lang"] != "en" || les["version"].(float64) != 1 || len(les["text_hash"].(string)) != 64 || len(les["clauses"].([]any)) == 0 {
 		t.Fatalf("lesson: %d %v", st, les)
 	}
-	if st, _, _ := api(t, p.base, token, "GET", "/lessons/nope", nil); st != 404 {
+	if st, _, _ := api(t, p.Base, token, "GET", "/lessons/nope", nil); st != 404 {
 		t.Fatalf("missing lesson: %d", st)
 	}
-	if st, _, _ := api(t, p.base, token, "POST", "/lessons/grooming/read", nil); st != 200 {
+	if st, _, _ := api(t, p.Base, token, "POST", "/lessons/grooming/read", nil); st != 200 {
 		t.Fatalf("read: %d", st)
 	}
 	// Acknowledging before passing the quiz is refused.
-	if st, obj, _ := api(t, p.base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰"}); st != 409 || obj["error"].(map[string]any)["code"] != "quiz_not_passed" {
+	if st, obj, _ := api(t, p.Base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰"}); st != 409 || obj["error"].(map[string]any)["code"] != "quiz_not_passed" {
 		t.Fatalf("early ack: %d %v", st, obj)
 	}
-	q, _ := p.s.Training.Quiz(ctx, "grooming", 1)
+	q, _ := p.Training.Quiz(ctx, "grooming", 1)
 	submit := func(right bool) map[string]any {
-		st, at, _ := api(t, p.base, token, "POST", "/lessons/grooming/attempts", nil)
+		st, at, _ := api(t, p.Base, token, "POST", "/lessons/grooming/attempts", nil)
 		if st != 201 {
 			t.Fatalf("attempt: %d %v", st, at)
 		}
@@ -535,12 +457,12 @@ func TestCLIAndAPI(t *testing.T) {
 		}
 		path := fmt.Sprintf("/attempts/%s/submit", at["id"])
 		body := map[string]any{"answers": answers(q, drawn, right)}
-		st, res, _ := api(t, p.base, token, "POST", path, body)
+		st, res, _ := api(t, p.Base, token, "POST", path, body)
 		if st != 200 {
 			t.Fatalf("submit: %d %v", st, res)
 		}
 		// A second submit, even with other answers, returns the first result.
-		_, again, _ := api(t, p.base, token, "POST", path, map[string]any{"answers": answers(q, drawn, !right)})
+		_, again, _ := api(t, p.Base, token, "POST", path, map[string]any{"answers": answers(q, drawn, !right)})
 		if again["score"] != res["score"] || again["passed"] != res["passed"] {
 			t.Fatalf("resubmit changed the result: %v vs %v", again, res)
 		}
@@ -559,25 +481,25 @@ func TestCLIAndAPI(t *testing.T) {
 			t.Fatalf("graded question: %v", gm)
 		}
 	}
-	if st, obj, _ := api(t, p.base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰", "user": "admin"}); st != 400 || obj["error"].(map[string]any)["field"] != "user" {
+	if st, obj, _ := api(t, p.Base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰", "user": "admin"}); st != 400 || obj["error"].(map[string]any)["field"] != "user" {
 		t.Fatalf("mass assignment: %d %v", st, obj)
 	}
-	if st, obj, _ := api(t, p.base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "someone"}); st != 422 || obj["error"].(map[string]any)["field"] != "signature" {
+	if st, obj, _ := api(t, p.Base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "someone"}); st != 422 || obj["error"].(map[string]any)["field"] != "signature" {
 		t.Fatalf("bad signature: %d %v", st, obj)
 	}
-	st, rec, _ := api(t, p.base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰"})
+	st, rec, _ := api(t, p.Base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰"})
 	if st != 201 || rec["lesson"] != "grooming" || rec["prev_hash"] != "" || len(rec["hash"].(string)) != 64 {
 		t.Fatalf("ack: %d %v", st, rec)
 	}
-	_, rec2, _ := api(t, p.base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰"})
+	_, rec2, _ := api(t, p.Base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰"})
 	if rec2["id"] != rec["id"] || rec2["hash"] != rec["hash"] {
 		t.Fatalf("second ack gave another receipt: %v vs %v", rec2, rec)
 	}
-	_, _, mine := api(t, p.base, token, "GET", "/me/receipts", nil)
+	_, _, mine := api(t, p.Base, token, "GET", "/me/receipts", nil)
 	if len(mine) != 1 || mine[0].(map[string]any)["id"] != rec["id"] {
 		t.Fatalf("my receipts: %v", mine)
 	}
-	_, _, lessons = api(t, p.base, token, "GET", "/me/lessons", nil)
+	_, _, lessons = api(t, p.Base, token, "GET", "/me/lessons", nil)
 	for _, l := range lessons {
 		lm := l.(map[string]any)
 		if lm["slug"] == "grooming" && lm["status"] != "done" {
@@ -589,23 +511,99 @@ func TestCLIAndAPI(t *testing.T) {
 func TestHealth(t *testing.T) {
 	p := startPortal(t, t.TempDir(), io.Discard)
 	for _, path := range []string{"/healthz", "/readyz"} {
-		res, err := http.Get(p.base + path)
+		res, err := http.Get(p.Base + path)
 		if err != nil || res.StatusCode != 200 {
 			t.Fatalf("%s: %v %v", path, res, err)
 		}
 		res.Body.Close()
 	}
 	// With the database gone, readyz fails quickly while healthz still answers.
-	if err := p.s.DB.Close(context.Background()); err != nil {
+	if err := p.DB.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
-	res, err := client.Get(p.base + "/readyz")
+	res, err := client.Get(p.Base + "/readyz")
 	if err != nil || res.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("readyz without database: %v %v", res, err)
 	}
 	res.Body.Close()
-	if res, err := client.Get(p.base + "/healthz"); err != nil || res.StatusCode != 200 {
+	if res, err := client.Get(p.Base + "/healthz"); err != nil || res.StatusCode != 200 {
 		t.Fatalf("healthz without database: %v %v", res, err)
+	}
+}
+
+// TestReacknowledgeAndCertificate: a material change asks for a new
+// signature and shows what changed; completing everything gives a
+// certificate that anyone can verify, showing nothing more than it should.
+func TestReacknowledgeAndCertificate(t *testing.T) {
+	p := startPortal(t, t.TempDir(), io.Discard)
+	ctx := context.Background()
+	u := createUser(t, p, "he.jing", "何静", false)
+	b := newBrowser(t, p.Base)
+	expect(t, b.post("/login", "/login", url.Values{"login": {"he.jing"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+
+	if a := b.get("/certificate"); a.status != http.StatusNotFound || !strings.Contains(a.body, "完成全部课程后即可获得结业证书") {
+		t.Fatalf("certificate too early: %d %.300s", a.status, a.body)
+	}
+	sts, _ := p.Training.Standings(ctx, u)
+	for _, st := range sts {
+		testkit.Complete(t, p.Training, u, st.Lesson.Slug)
+	}
+	if home := b.get("/"); !strings.Contains(home.body, `href="/certificate"`) || !strings.Contains(home.body, "全部完成") {
+		t.Fatalf("all done page: %.600s", home.body)
+	}
+	cert := b.get("/certificate")
+	code := regexp.MustCompile(`[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}`).FindString(cert.body)
+	if cert.status != 200 || code == "" || !strings.Contains(cert.body, "何静") {
+		t.Fatalf("certificate: %d %.600s", cert.status, cert.body)
+	}
+	anon := newBrowser(t, p.Base)
+	v := anon.get("/verify/" + code)
+	if v.status != 200 || !strings.Contains(v.body, "证书有效") || !strings.Contains(v.body, "何静") || !strings.Contains(v.body, "着装规范") || !strings.Contains(v.body, "第 1 版") {
+		t.Fatalf("verify: %d %.800s", v.status, v.body)
+	}
+	for _, private := range []string{"he.jing", u.ID, "nav.logout", "退出登录"} {
+		if strings.Contains(v.body, private) {
+			t.Fatalf("the public verification page shows %q", private)
+		}
+	}
+	if v := anon.get("/verify?code=" + url.QueryEscape(strings.ToLower(code))); v.status != 200 || !strings.Contains(v.body, "证书有效") {
+		t.Fatalf("verify by typed code: %d", v.status)
+	}
+	if v := anon.get("/verify/ZZZZ-ZZZZ-ZZZZ"); v.status != http.StatusNotFound || !strings.Contains(v.body, "找不到该验证码") {
+		t.Fatalf("unknown code: %d %.300s", v.status, v.body)
+	}
+
+	testkit.PublishChange(t, p.Training, "dress", model.ChangeReack, map[string]string{
+		model.LangZH: "工牌应端正佩戴在左胸前。", model.LangEN: "Wear the badge straight on the left of your chest.",
+	})
+	if home := b.get("/"); !strings.Contains(home.body, "需重新确认") || strings.Contains(home.body, "全部完成") {
+		t.Fatalf("after a material change: %.800s", home.body)
+	}
+	page := b.get("/lessons/dress")
+	if !strings.Contains(page.body, "自你签字确认第 1 版以来的修改（当前为第 2 版）") || !regexp.MustCompile(`<ins>\s*工牌应端正佩戴在左胸前。\s*</ins>`).MatchString(page.body) {
+		t.Fatalf("lesson after a change: %.3000s", page.body)
+	}
+	b.c.Jar.SetCookies(mustURL(p.Base), []*http.Cookie{{Name: "lang", Value: "en"}})
+	if en := b.post("/lessons/dress", "/lang", url.Values{"lang": {"en"}, "next": {"/lessons/dress"}}); en.status != http.StatusSeeOther {
+		t.Fatalf("switch language: %d", en.status)
+	}
+	if en := b.get("/lessons/dress"); !strings.Contains(en.body, "What changed since you signed version 1") || !regexp.MustCompile(`<ins>\s*Wear the badge straight on the left of your chest.\s*</ins>`).MatchString(en.body) || strings.Contains(en.body, "{#") {
+		t.Fatalf("English diff: %s", en.body[strings.Index(en.body, "<main"):])
+	}
+	// The quiz is not asked again for a re-acknowledgement without re-quiz.
+	ack := b.post("/lessons/dress/acknowledge", "/lessons/dress/acknowledge", url.Values{"version": {"2"}, "signature": {"何静"}})
+	expect(t, ack, http.StatusSeeOther, "/receipts/")
+	rs, _ := p.Store.UserReceipts(ctx, u.ID)
+	last := rs[len(rs)-1]
+	if last.Lesson != "dress" || last.Version != 2 || last.Lang != model.LangEN || last.PrevHash != rs[len(rs)-2].Hash {
+		t.Fatalf("re-acknowledgement receipt: %+v", last)
+	}
+	renewed := b.get("/certificate")
+	if newCode := regexp.MustCompile(`[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}`).FindString(renewed.body); newCode == "" || newCode == code {
+		t.Fatalf("renewed certificate code %q (old %q)", newCode, code)
+	}
+	if v := anon.get("/verify/" + code); v.status != 200 {
+		t.Fatalf("the old certificate must stay verifiable: %d", v.status)
 	}
 }

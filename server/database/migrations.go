@@ -31,6 +31,12 @@ var steps = []step{
 			"audit":    {plain("at", bson.D{{Key: "at", Value: -1}})},
 		})
 	},
+	// 2: one certificate per completed set of lesson versions.
+	func(ctx context.Context, db *mongo.Database) error {
+		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
+			"certificates": {unique("fingerprint_unique", bson.D{{Key: "fingerprint", Value: 1}})},
+		})
+	},
 }
 
 // SchemaVersion is the number of schema steps this build knows.

@@ -11,6 +11,7 @@ const (
 	Equal  = 0
 	Insert = 1
 	Delete = 2
+	Skip   = 3 // unchanged lines left out by Collapse
 )
 
 // Op is one run of a diff.
@@ -64,6 +65,8 @@ func HTML(ops []Op) string {
 	for _, o := range ops {
 		t := html.EscapeString(o.Text)
 		switch o.Kind {
+		case Skip:
+			b.WriteString("<span class=\"skip\">⋯</span>\n")
 		case Insert:
 			b.WriteString("<ins>" + t + "</ins>")
 		case Delete:
@@ -73,6 +76,62 @@ func HTML(ops []Op) string {
 		}
 	}
 	return b.String()
+}
+
+// Collapse leaves out unchanged lines farther than context lines from a
+// change, so a reader sees what changed and just enough around it.
+func Collapse(ops []Op, context int) []Op {
+	var out []Op
+	for i, o := range ops {
+		if o.Kind != Equal {
+			out = append(out, o)
+			continue
+		}
+		lines := strings.SplitAfter(o.Text, "\n")
+		keepHead, keepTail := context, context
+		if i == 0 {
+			keepHead = 0
+		}
+		if i == len(ops)-1 {
+			keepTail = 0
+		}
+		// The partial lines that touch a change stay whole.
+		if i > 0 {
+			keepHead++
+		}
+		if i < len(ops)-1 {
+			keepTail++
+		}
+		if len(lines) <= keepHead+keepTail+1 {
+			out = append(out, o)
+			continue
+		}
+		head := strings.Join(lines[:keepHead], "")
+		tail := strings.Join(lines[len(lines)-keepTail:], "")
+		if head != "" {
+			out = append(out, Op{Equal, head})
+		}
+		out = append(out, Op{Kind: Skip})
+		if tail != "" {
+			out = append(out, Op{Equal, tail})
+		}
+	}
+	return out
+}
+
+// Readable turns lesson Markdown into the text a reader compares: headings
+// without their marks and ids, no emphasis marks.
+func Readable(md string) string {
+	lines := strings.SplitAfter(md, "\n")
+	for i, ln := range lines {
+		if m := headingRe.FindStringSubmatch(strings.TrimRight(ln, "\n")); m != nil {
+			title := idAttrRe.ReplaceAllString(m[2], "")
+			lines[i] = title + ln[len(strings.TrimRight(ln, "\n")):]
+			continue
+		}
+		lines[i] = strings.NewReplacer("**", "", "__", "").Replace(ln)
+	}
+	return strings.Join(lines, "")
 }
 
 // Changed reports whether ops hold any insertion or deletion.

@@ -68,3 +68,23 @@ func TestDiffRebuildsRandomTexts(t *testing.T) {
 		}
 	}
 }
+
+func TestCollapseAndReadable(t *testing.T) {
+	var old, nw strings.Builder
+	for i := 0; i < 20; i++ {
+		line := "第" + string(rune('A'+i)) + "行。\n"
+		old.WriteString(line)
+		if i == 10 {
+			line = "第K行，已修改。\n"
+		}
+		nw.WriteString(line)
+	}
+	got := HTML(Collapse(Diff(old.String(), nw.String(), "zh-CN"), 2))
+	want := "<span class=\"skip\">⋯</span>\n第I行。\n第J行。\n第K行<ins>，已修改</ins>。\n第L行。\n第M行。\n<span class=\"skip\">⋯</span>\n"
+	if got != want {
+		t.Fatalf("collapsed:\n%s\nwant:\n%s", got, want)
+	}
+	if r := Readable("## 着装 {#dress}\n\n- **上班**时穿制服。\n"); r != "着装\n\n- 上班时穿制服。\n" {
+		t.Fatalf("readable: %q", r)
+	}
+}

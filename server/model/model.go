@@ -232,3 +232,22 @@ type AuditEntry struct {
 	Detail string    `bson:"detail,omitempty"`
 	Client string    `bson:"client,omitempty"`
 }
+
+// CertificateLesson is one lesson a certificate vouches for.
+type CertificateLesson struct {
+	Slug    string            `bson:"slug"`
+	Titles  map[string]string `bson:"titles"`
+	Version int               `bson:"version"`
+}
+
+// Certificate says a person completed every assigned lesson. _id is the
+// public verification code; Fingerprint (user and lesson versions) is
+// unique, so completing the same set twice yields the same certificate.
+type Certificate struct {
+	Code        string              `bson:"_id"`
+	UserID      string              `bson:"user_id"`
+	Name        string              `bson:"name"`
+	Lessons     []CertificateLesson `bson:"lessons"`
+	Issued      time.Time           `bson:"issued"`
+	Fingerprint string              `bson:"fingerprint"`
+}

@@ -30,6 +30,7 @@ const (
 	colProgress       = "progress"
 	colAudit          = "audit"
 	colAPITokens      = "api_tokens"
+	colCertificates   = "certificates"
 )
 
 // Storage is the portal's access to its database.

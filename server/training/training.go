@@ -418,3 +418,31 @@ func (s *Service) ReceiptFor(ctx context.Context, u *model.User, slug string, ve
 	r, err := s.store.ReceiptFor(ctx, u.ID, slug, version)
 	return r, notFound(err)
 }
+
+// Changes returns what changed in a lesson's text, in lang, between the
+// version the user signed and the current one: nil when nothing needs
+// showing (never signed, or signed the current text).
+func (s *Service) Changes(ctx context.Context, st *Standing, lang string) (from int, ops []lesson.Op, err error) {
+	from = st.Progress.AckVersion
+	if from == 0 || from >= st.Lesson.Current {
+		return 0, nil, nil
+	}
+	old, err := s.Version(ctx, st.Lesson.Slug, from)
+	if err != nil {
+		return 0, nil, err
+	}
+	cur, err := s.Version(ctx, st.Lesson.Slug, st.Lesson.Current)
+	if err != nil {
+		return 0, nil, err
+	}
+	a, _ := old.Text(lang)
+	b, _ := cur.Text(lang)
+	text := func(t model.LessonText) string {
+		return t.Title + "\n\n" + t.Summary + "\n\n" + lesson.Readable(t.Markdown)
+	}
+	ops = lesson.Diff(text(a), text(b), lang)
+	if !lesson.Changed(ops) {
+		return from, nil, nil
+	}
+	return from, lesson.Collapse(ops, 2), nil
+}

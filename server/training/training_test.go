@@ -363,3 +363,104 @@ func TestAttemptsArePrivate(t *testing.T) {
 		t.Fatalf("someone else's receipt: %v", err)
 	}
 }
+
+func TestChangesSinceSigned(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.user(t, "wu", "吴敏")
+	e.pass(t, u, "dress")
+	e.ack(t, u, "dress", 1)
+	st := e.status(t, u, "dress")
+	if from, ops, err := e.svc.Changes(ctx, st, model.LangZH); err != nil || from != 0 || ops != nil {
+		t.Fatalf("nothing changed yet: %d %v %v", from, ops, err)
+	}
+	republish(t, e, model.ChangeReack, "新增规定：工牌须端正。")
+	st = e.status(t, u, "dress")
+	from, ops, err := e.svc.Changes(ctx, st, model.LangZH)
+	if err != nil || from != 1 {
+		t.Fatalf("changes: %d %v", from, err)
+	}
+	html := lesson.HTML(ops)
+	if !strings.Contains(html, "<ins>\n新增规定：工牌须端正。\n</ins>") || strings.Contains(html, "<del>") {
+		t.Fatalf("diff: %s", html)
+	}
+}
+
+func TestCertificate(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := e.user(t, "zheng", "郑爽")
+	if _, err := e.svc.Certificate(ctx, u); !errors.Is(err, training.ErrNotComplete) {
+		t.Fatalf("certificate before anything is done: %v", err)
+	}
+	sts, _ := e.svc.Standings(ctx, u)
+	for i, st := range sts {
+		e.pass(t, u, st.Lesson.Slug)
+		e.ack(t, u, st.Lesson.Slug, 1)
+		if i == len(sts)-2 {
+			if _, err := e.svc.Certificate(ctx, u); !errors.Is(err, training.ErrNotComplete) {
+				t.Fatalf("certificate with one lesson left: %v", err)
+			}
+		}
+	}
+	c, err := e.svc.Certificate(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "郑爽" || len(c.Lessons) != 6 || len(c.Code) != 14 || c.Lessons[0].Version != 1 {
+		t.Fatalf("certificate: %+v", c)
+	}
+	again, _ := e.svc.Certificate(ctx, u)
+	if again.Code != c.Code {
+		t.Fatalf("a second request issued another certificate: %s vs %s", again.Code, c.Code)
+	}
+	typed := strings.ToLower(strings.ReplaceAll(c.Code, "-", " "))
+	if got, err := e.svc.VerifyCertificate(ctx, typed); err != nil || got.Code != c.Code {
+		t.Fatalf("verify %q: %v %v", typed, got, err)
+	}
+	for _, bad := range []string{"", "AAAA-BBBB-CCCC", "{\"$ne\": 1}", strings.Repeat("A", 500)} {
+		if _, err := e.svc.VerifyCertificate(ctx, bad); !errors.Is(err, training.ErrNotFound) {
+			t.Fatalf("verify %q: %v", bad, err)
+		}
+	}
+	// A re-acknowledgement makes a new set: a new certificate once done,
+	// and the old one stays verifiable.
+	republish(t, e, model.ChangeReack, "补充。")
+	if _, err := e.svc.Certificate(ctx, u); !errors.Is(err, training.ErrNotComplete) {
+		t.Fatalf("certificate while a lesson needs re-acknowledging: %v", err)
+	}
+	e.ack(t, u, "dress", 2)
+	renewed, err := e.svc.Certificate(ctx, u)
+	if err != nil || renewed.Code == c.Code {
+		t.Fatalf("renewed: %+v %v", renewed, err)
+	}
+	if _, err := e.svc.VerifyCertificate(ctx, c.Code); err != nil {
+		t.Fatalf("the old certificate: %v", err)
+	}
+}
+
+func TestCooldownAndAttemptLimit(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	b, _ := training.LoadBundle(portal.Assets)
+	bl := b.Lessons[0]
+	src := strings.Replace(strings.Replace(bl.QuizSource, "cooldown_minutes: 0", "cooldown_minutes: 10", 1), "max_attempts: 0", "max_attempts: 2", 1)
+	if _, err := e.svc.Publish(ctx, training.PublishRequest{Slug: bl.Slug, Docs: bl.Docs, QuizSource: src, Kind: model.ChangeMinor, Author: "hr"}); err != nil {
+		t.Fatal(err)
+	}
+	u := e.user(t, "qian", "钱多")
+	if _, err := e.svc.StartAttempt(ctx, u, bl.Slug, model.LangZH); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.StartAttempt(ctx, u, bl.Slug, model.LangZH); !errors.Is(err, training.ErrCooldown) {
+		t.Fatalf("second attempt within the cool-down: %v", err)
+	}
+	e.advance(11 * time.Minute)
+	if _, err := e.svc.StartAttempt(ctx, u, bl.Slug, model.LangZH); err != nil {
+		t.Fatalf("after the cool-down: %v", err)
+	}
+	e.advance(11 * time.Minute)
+	if _, err := e.svc.StartAttempt(ctx, u, bl.Slug, model.LangZH); !errors.Is(err, training.ErrNoAttemptsRemaining) {
+		t.Fatalf("third attempt with a limit of 2: %v", err)
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,10 +16,9 @@ import (
 	"time"
 
 	"conductportal/server/auth"
-	"conductportal/server/cli"
-	"conductportal/server/config"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
+	"conductportal/server/testkit"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -123,11 +120,16 @@ func TestBrowserLearnerJourney(t *testing.T) {
 	}
 	b.snap("lesson")
 
-	// 4. Mark it read.
-	b.submit(`form[action="/lessons/dress/read"] button`, 200)
-	b.wantPath("/lessons/dress")
-	b.wantText("p.notice", "已记录你读完了本课。")
+	// 4. Reaching the end of the text records the reading, no click needed.
+	b.do("scroll to the end of the text", chromedp.ScrollIntoView(chromedp.CSS("#end-of-text")))
+	b.wait("#read-status")
+	b.wantText("#read-status", "已记录你读完了本课。")
+	b.open("/lessons/dress")
+	b.wait("article.lesson h1")
 	b.wantNone(`form[action="/lessons/dress/read"]`)
+	if prog, err := s.Store.Progress(ctx, user.ID); err != nil || prog.Lessons["dress"].ReadVersion != 1 {
+		t.Fatalf("reading not recorded: %+v %v", prog, err)
+	}
 	b.snap("read")
 
 	// 5. Start the quiz and fail it on purpose.
@@ -237,7 +239,7 @@ func TestBrowserLearnerJourney(t *testing.T) {
 	b.snap("training-en")
 
 	b.checkResponses()
-	s.checkLog(t)
+	checkLog(t, s)
 }
 
 // wrongAnswer picks a wrong answer among the options shown: an option not
@@ -261,100 +263,21 @@ func optionSel(questionID, optionID string) string {
 }
 
 // portal is a running server and what its log said.
-type portal struct {
-	*cli.Server
-	log *testLog
-}
-
-// startPortal starts the portal on a free port of the loopback, with its own
-// embedded database, and stops it when the test ends.
-func startPortal(t *testing.T) (*portal, string) {
+// startPortal starts a portal with its own embedded database until the test ends.
+func startPortal(t *testing.T) (*testkit.Portal, string) {
 	t.Helper()
-	dir := t.TempDir()
-	cfg, err := config.FromEnv(func(k string) string {
-		switch k {
-		case "PORTAL_DATA":
-			return filepath.Join(dir, "data")
-		case "PORTAL_ADDR":
-			return "127.0.0.1:0"
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl := &testLog{t: t}
-	log := slog.New(slog.NewTextHandler(tl, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ctx, cancel := context.WithCancel(context.Background())
-	s, err := cli.Start(ctx, cfg, log, io.Discard)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		s.Close()
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		if err := s.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-		tl.stop()
-	})
-	return &portal{Server: s, log: tl}, "http://" + ln.Addr().String()
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	return p, p.Base
 }
 
 // checkLog fails the test when the server logged an error.
-func (p *portal) checkLog(t *testing.T) {
+func checkLog(t *testing.T, p *testkit.Portal) {
 	t.Helper()
-	if n := p.log.errors(); n > 0 {
+	if n := p.LoggedErrors(); n > 0 {
 		t.Errorf("the server logged %d error(s); see the log above", n)
 	}
 }
 
-// testLog passes the server's log to t.Log until the test ends, and counts
-// the errors in it.
-type testLog struct {
-	t       *testing.T
-	mu      sync.Mutex
-	stopped bool
-	errs    int
-}
-
-func (l *testLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.stopped {
-		l.t.Logf("server: %s", strings.TrimRight(string(p), "\n"))
-		if strings.Contains(string(p), "level=ERROR") {
-			l.errs++
-		}
-	}
-	return len(p), nil
-}
-
-func (l *testLog) stop() {
-	l.mu.Lock()
-	l.stopped = true
-	l.mu.Unlock()
-}
-
-func (l *testLog) errors() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.errs
-}
-
-// browser is one Chromium tab on the portal, with the screenshots of the
-// steps so far.
 type browser struct {
 	t    *testing.T
 	ctx  context.Context

@@ -2,9 +2,11 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"slices"
 	"strconv"
 
+	"conductportal/server/lesson"
 	"conductportal/server/locale"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
@@ -52,6 +54,9 @@ type lessonPage struct {
 	Text     model.LessonText
 	Standing *training.Standing
 	Receipt  *model.Receipt
+	// SignedVersion and Diff show what changed since the reader signed.
+	SignedVersion int
+	Diff          template.HTML
 }
 
 func (h *handler) lessonShow(c *fiber.Ctx) error {
@@ -67,8 +72,16 @@ func (h *handler) lessonShow(c *fiber.Ctx) error {
 	}
 	text, _ := v.Text(lang)
 	p := lessonPage{Lesson: l, Version: v, Text: text, Standing: st}
-	if st.Code == training.StatusDone {
+	switch st.Code {
+	case training.StatusDone:
 		p.Receipt, _ = h.Training.ReceiptFor(ctx(c), u, l.Slug, st.Progress.AckVersion)
+	case training.StatusNeedsReack:
+		from, ops, err := h.Training.Changes(ctx(c), st, lang)
+		if err != nil {
+			return err
+		}
+		// lesson.HTML escapes every character of both texts.
+		p.SignedVersion, p.Diff = from, template.HTML(lesson.HTML(ops))
 	}
 	pg := &page{Title: text.Title, Data: p}
 	if m := c.Query("e"); notices[m] {
@@ -314,4 +327,43 @@ func (h *handler) receiptShow(c *fiber.Ctx) error {
 	}
 	text, _ := v.Text(r.Lang)
 	return h.render(c, "receipt", locale.T(lang, "receipt.title"), receiptRow{Receipt: *r, Title: text.Title})
+}
+
+type certificatePage struct {
+	Cert *model.Certificate
+	URL  string
+}
+
+func (h *handler) certificateShow(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	cert, err := h.Training.Certificate(ctx(c), u)
+	if errors.Is(err, training.ErrNotComplete) {
+		c.Status(fiber.StatusNotFound)
+		return h.render(c, "error", locale.T(lang, "certificate.title"), errorPage{Message: locale.T(lang, "certificate.notyet")})
+	}
+	if err != nil {
+		return err
+	}
+	return h.render(c, "certificate", locale.T(lang, "certificate.title"),
+		certificatePage{Cert: cert, URL: h.Config.BaseURL + "/verify/" + cert.Code})
+}
+
+// verifyShow is public: it confirms a certificate's name, lessons,
+// versions and date, and nothing else.
+func (h *handler) verifyShow(c *fiber.Ctx) error {
+	lang := langOf(c)
+	code := c.Params("code", c.Query("code"))
+	if code == "" {
+		return h.render(c, "verify", locale.T(lang, "verify.title"), certificatePage{})
+	}
+	cert, err := h.Training.VerifyCertificate(ctx(c), code)
+	if errors.Is(err, training.ErrNotFound) {
+		c.Status(fiber.StatusNotFound)
+		return h.renderPage(c, "verify", &page{Title: locale.T(lang, "verify.title"), Error: locale.T(lang, "verify.unknown"), Data: certificatePage{}})
+	}
+	if err != nil {
+		return err
+	}
+	return h.render(c, "verify", locale.T(lang, "verify.title"), certificatePage{Cert: cert})
 }

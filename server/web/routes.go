@@ -26,6 +26,10 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	app.Post("/logout", h.logout)
 	app.Post("/lang", h.langSwitch)
 
+	// Public: anyone holding a certificate's code may check it.
+	app.Get("/verify", h.verifyShow)
+	app.Get("/verify/:code", h.verifyShow)
+
 	// The JSON API authenticates on its own (bearer token or this session).
 	a.Routes(app.Group("/api/v1"))
 
@@ -44,6 +48,7 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	learner.Post("/lessons/:slug/acknowledge", h.ackSubmit)
 	learner.Get("/receipts", h.receiptsList)
 	learner.Get("/receipts/:id", h.receiptShow)
+	learner.Get("/certificate", h.certificateShow)
 
 	app.Use(h.notFound)
 }

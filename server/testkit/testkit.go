@@ -1,0 +1,206 @@
+// Package testkit starts real portals for tests: a server on a loopback
+// port with its own embedded database in a temporary folder, and helpers
+// that move a learner along without the browser.
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	portal "conductportal"
+	"conductportal/server/cli"
+	"conductportal/server/config"
+	"conductportal/server/lesson"
+	"conductportal/server/model"
+	"conductportal/server/quiz"
+	"conductportal/server/training"
+)
+
+// Portal is a running server.
+type Portal struct {
+	*cli.Server
+	Base string // http://127.0.0.1:port
+	Dir  string // the data folder
+
+	log  *Log
+	stop func()
+}
+
+// Config returns the configuration of a portal on dir.
+func Config(t testing.TB, dir string) *config.Config {
+	t.Helper()
+	cfg, err := config.FromEnv(func(k string) string {
+		switch k {
+		case "PORTAL_DATA":
+			return dir
+		case "PORTAL_ADDR":
+			return "127.0.0.1:0"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// Start serves a portal on dir until the test ends (or Stop). The first
+// run's console output (the admin password) goes to console.
+func Start(t testing.TB, dir string, console io.Writer) *Portal {
+	t.Helper()
+	tl := &Log{t: t}
+	log := slog.New(slog.NewTextHandler(tl, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := cli.Start(ctx, Config(t, dir), log, console)
+	if err != nil {
+		cancel()
+		t.Fatalf("start: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		s.Close()
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	p := &Portal{Server: s, Base: "http://" + ln.Addr().String(), Dir: dir, log: tl}
+	var once sync.Once
+	p.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-served; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+			if err := s.Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
+			tl.close()
+		})
+	}
+	t.Cleanup(p.stop)
+	return p
+}
+
+// Stop stops the server and its database now.
+func (p *Portal) Stop() { p.stop() }
+
+// LoggedErrors is how many errors the server logged.
+func (p *Portal) LoggedErrors() int { return p.log.errors() }
+
+// Log passes the server's log to the test's, and counts errors.
+type Log struct {
+	mu     sync.Mutex
+	t      testing.TB
+	closed bool
+	errs   int
+}
+
+func (l *Log) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.t.Logf("server: %s", bytes.TrimRight(p, "\n"))
+	}
+	if bytes.Contains(p, []byte("level=ERROR")) {
+		l.errs++
+	}
+	return len(p), nil
+}
+
+func (l *Log) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+}
+
+func (l *Log) errors() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.errs
+}
+
+// Answers returns right (or deliberately wrong) answers to drawn questions.
+func Answers(q *quiz.Quiz, drawn []model.AttemptQuestion, right bool) map[string][]string {
+	out := map[string][]string{}
+	for _, d := range drawn {
+		qq, _ := q.Question(d.ID)
+		if right {
+			out[d.ID] = slices.Clone(qq.Answer)
+			continue
+		}
+		for _, o := range d.Options {
+			if !slices.Contains(qq.Answer, o) {
+				out[d.ID] = []string{o}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Complete passes the quiz of a lesson's current version (when needed) and
+// acknowledges it, as u.
+func Complete(t testing.TB, svc *training.Service, u *model.User, slug string) *model.Receipt {
+	t.Helper()
+	ctx := context.Background()
+	st, err := svc.Standing(ctx, u, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.QuizDone {
+		a, err := svc.StartAttempt(ctx, u, slug, model.LangZH)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, _ := svc.Quiz(ctx, slug, a.Version)
+		if got, _, err := svc.Submit(ctx, u, a.ID, Answers(q, a.Questions, true)); err != nil || !got.Passed {
+			t.Fatalf("pass %s: %v %v", slug, got, err)
+		}
+	}
+	r, err := svc.Acknowledge(ctx, u, training.AckRequest{Slug: slug, Version: st.Lesson.Current, Lang: model.LangZH, Signature: u.Name})
+	if err != nil {
+		t.Fatalf("acknowledge %s: %v", slug, err)
+	}
+	return r
+}
+
+// PublishChange publishes the shipped lesson slug with a sentence added at
+// the end of its last clause in each language, as a change of kind.
+func PublishChange(t testing.TB, svc *training.Service, slug, kind string, added map[string]string) *training.PublishResult {
+	t.Helper()
+	docs := map[string]*lesson.Doc{}
+	for _, lang := range model.Languages {
+		file := fmt.Sprintf("content/%s/%s.md", lang, slug)
+		raw, err := fs.ReadFile(portal.Assets, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := strings.TrimRight(string(raw), "\n") + "\n\n" + added[lang] + "\n"
+		d, probs := lesson.Parse(file, lang, []byte(src))
+		if len(probs) > 0 {
+			t.Fatal(probs)
+		}
+		docs[lang] = d
+	}
+	quizSrc, err := fs.ReadFile(portal.Assets, "quizzes/"+slug+".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Publish(context.Background(), training.PublishRequest{
+		Slug: slug, Docs: docs, QuizSource: string(quizSrc), Kind: kind, GraceDays: 14, Author: "hr", Note: "test change",
+	})
+	if err != nil || !res.Created {
+		t.Fatalf("publish %s: %+v %v", slug, res, err)
+	}
+	return res
+}

@@ -1,0 +1,99 @@
+package training
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// ErrNotComplete is returned when a certificate is asked for too early.
+var ErrNotComplete = errors.New("training: not every assigned lesson is done")
+
+// codeAlphabet leaves out look-alikes (0/O, 1/I/L) so a code can be read
+// aloud or typed from paper.
+const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// newCode returns a verification code like 7KQ2-M9XD-4RTA (about 59 bits).
+func newCode() string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Errorf("training: crypto/rand failed: %w", err))
+	}
+	var s strings.Builder
+	for i, x := range b {
+		if i > 0 && i%4 == 0 {
+			s.WriteByte('-')
+		}
+		s.WriteByte(codeAlphabet[int(x)%len(codeAlphabet)])
+	}
+	return s.String()
+}
+
+// NormalizeCode turns what a person typed into the stored form.
+func NormalizeCode(code string) string {
+	code = strings.ToUpper(strings.Map(func(r rune) rune {
+		if r == '-' || r == ' ' {
+			return -1
+		}
+		return r
+	}, code))
+	if len(code) != 12 {
+		return ""
+	}
+	return code[0:4] + "-" + code[4:8] + "-" + code[8:12]
+}
+
+// Certificate returns the user's certificate for the lessons they have
+// completed, issuing it the first time. Every assigned lesson must be done.
+func (s *Service) Certificate(ctx context.Context, u *model.User) (*model.Certificate, error) {
+	sts, err := s.Standings(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if len(sts) == 0 {
+		return nil, ErrNotComplete
+	}
+	c := &model.Certificate{UserID: u.ID, Name: u.Name}
+	fp := sha256.New()
+	fmt.Fprintf(fp, "%s;", u.ID)
+	for _, st := range sts {
+		if st.Code != StatusDone {
+			return nil, ErrNotComplete
+		}
+		c.Lessons = append(c.Lessons, model.CertificateLesson{Slug: st.Lesson.Slug, Titles: st.Lesson.Titles, Version: st.Progress.AckVersion})
+		fmt.Fprintf(fp, "%s@%d;", st.Lesson.Slug, st.Progress.AckVersion)
+	}
+	c.Fingerprint = hex.EncodeToString(fp.Sum(nil))
+	if existing, err := s.store.CertificateByFingerprint(ctx, c.Fingerprint); err == nil {
+		return existing, nil
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	c.Code, c.Issued = newCode(), s.Now()
+	if err := s.store.CreateCertificate(ctx, c); err != nil {
+		if errors.Is(err, storage.ErrDuplicate) {
+			// Issued by a concurrent request: that one is the certificate.
+			return s.store.CertificateByFingerprint(ctx, c.Fingerprint)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// VerifyCertificate returns the certificate with a code, for the public
+// verification page.
+func (s *Service) VerifyCertificate(ctx context.Context, code string) (*model.Certificate, error) {
+	code = NormalizeCode(code)
+	if code == "" {
+		return nil, ErrNotFound
+	}
+	c, err := s.store.Certificate(ctx, code)
+	return c, notFound(err)
+}
