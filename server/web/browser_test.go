@@ -644,3 +644,88 @@ func (b *browser) saveShots() {
 	}
 	b.t.Logf("%d screenshots in %s", len(b.shots), dir)
 }
+
+// TestBrowserPhoneReackAndCertificate uses a 375 px wide phone screen and
+// the keyboard alone: log in, see what changed in a lesson since it was
+// signed, sign again, then open and verify the certificate.
+func TestBrowserPhoneReackAndCertificate(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
+	}
+	s, base := startPortal(t)
+	ctx := context.Background()
+	user, err := s.Auth.CreateUser(ctx, auth.NewUser{
+		Login: "zhang.wei", Name: "张伟", Roles: []string{model.RoleEmployee}, Password: firstPass,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts, err := s.Training.Standings(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range sts {
+		testkit.Complete(t, s.Training, user, st.Lesson.Slug)
+	}
+	testkit.PublishChange(t, s.Training, "dress", model.ChangeReack, map[string]string{
+		model.LangZH: "工牌应端正佩戴在左胸前。", model.LangEN: "Wear the badge straight on the left of your chest.",
+	})
+
+	b := newBrowser(t, base)
+	b.acceptLanguage("zh-CN")
+	b.do("phone screen", chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile))
+
+	// Log in with the keyboard alone: the login field has the focus.
+	b.open("/login")
+	b.wait("#login")
+	b.do("type the login", chromedp.KeyEvent("zhang.wei"))
+	b.do("tab to the password", chromedp.KeyEvent("\t"))
+	b.do("type the password and press Enter", chromedp.KeyEvent(firstPass+"\r"))
+	b.wait("ol.lessons")
+	b.wantPath("/")
+	b.fitsWidth(375)
+	b.wantText(`li.lesson-row:has(a[href="/lessons/dress"]) .badge`, "需重新确认")
+	b.snap("phone-training")
+
+	b.submit(`li.lesson-row a[href="/lessons/dress"]`, 200)
+	b.wait("section.changed")
+	if got := b.text("section.changed ins"); !strings.Contains(got, "工牌应端正佩戴在左胸前。") {
+		b.fail("the change shown is %q", got)
+	}
+	b.fitsWidth(375)
+	b.snap("phone-lesson-changed")
+
+	b.submit(`a[href="/lessons/dress/acknowledge"]`, 200)
+	b.wantText("p.statement", "本人已阅读并将遵守《着装规范》第 2 版。")
+	b.do("focus the signature", chromedp.Focus(chromedp.CSS("#signature")))
+	b.do("sign and press Enter", chromedp.KeyEvent("张伟\r"))
+	b.wait("section.receipt")
+	b.wantText("p.notice", "已记录你的确认回执。")
+	b.fitsWidth(375)
+	b.snap("phone-receipt")
+
+	b.open("/")
+	b.wait("ol.lessons")
+	b.submit(`a[href="/certificate"]`, 200)
+	code := b.text("strong.code")
+	if !regexp.MustCompile(`^[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}$`).MatchString(code) {
+		b.fail("certificate code %q", code)
+	}
+	b.fitsWidth(375)
+	b.snap("phone-certificate")
+
+	b.open("/verify/" + code)
+	b.wantText("p.success", "证书有效。")
+	b.snap("phone-verify")
+	b.checkResponses()
+	checkLog(t, s)
+}
+
+// fitsWidth fails when the page scrolls sideways on a screen of width px.
+func (b *browser) fitsWidth(px int64) {
+	b.t.Helper()
+	w := run(b, "page width", chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
+	if w > px {
+		b.fail("the page is %d px wide on a %d px screen", w, px)
+	}
+}
