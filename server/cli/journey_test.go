@@ -213,6 +213,9 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 	if home := b.get("/"); !strings.Contains(home.body, "已完成") {
 		t.Fatalf("my training after acknowledging: %.600s", home.body)
 	}
+	if list := b.get("/receipts"); !strings.Contains(list.body, `href="`+strings.SplitN(ack.location, "?", 2)[0]+`"`) || !strings.Contains(list.body, "着装规范") {
+		t.Fatalf("my receipts: %.600s", list.body)
+	}
 	receipts, err := p.Store.UserReceipts(ctx, u.ID)
 	if err != nil || len(receipts) != 1 {
 		t.Fatalf("receipts: %v %v", receipts, err)
@@ -605,5 +608,25 @@ func TestReacknowledgeAndCertificate(t *testing.T) {
 	}
 	if v := anon.get("/verify/" + code); v.status != 200 {
 		t.Fatalf("the old certificate must stay verifiable: %d", v.status)
+	}
+}
+
+func TestOverdueIsShown(t *testing.T) {
+	p := startPortal(t, t.TempDir(), io.Discard)
+	u, err := p.Auth.CreateUser(context.Background(), auth.NewUser{
+		Login: "late", Name: "迟到者", Password: "correct horse battery", Hired: time.Now().AddDate(0, 0, -30),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Complete(t, p.Training, u, "attendance")
+	b := newBrowser(t, p.Base)
+	expect(t, b.post("/login", "/login", url.Values{"login": {"late"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+	home := b.get("/")
+	if n := strings.Count(home.body, `class="badge overdue"`); n != 5 {
+		t.Fatalf("%d overdue marks, want 5 (every lesson but the done one): %.1500s", n, home.body)
+	}
+	if !strings.Contains(home.body, "已逾期") || !strings.Contains(home.body, "已完成 1 / 6 门课程") {
+		t.Fatalf("home: %.1500s", home.body)
 	}
 }

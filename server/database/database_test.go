@@ -1,0 +1,77 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestEmbeddedLockMigrateAndReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, Options{DataDir: dir, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !db.Embedded {
+		t.Fatal("no URI must start the embedded database")
+	}
+	// A second process (or opener) on the same folder is refused cleanly.
+	if _, err := Open(ctx, Options{DataDir: dir, Logger: quiet()}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v", err)
+	}
+	if n, err := db.Migrate(ctx, quiet()); err != nil || n != SchemaVersion() {
+		t.Fatalf("migrate: %d %v", n, err)
+	}
+	if n, err := db.Migrate(ctx, quiet()); err != nil || n != SchemaVersion() {
+		t.Fatalf("migrate again: %d %v", n, err)
+	}
+	if _, err := db.Database.Collection("users").InsertOne(ctx, bson.M{"_id": "u1", "login": "a"}); err != nil {
+		t.Fatal(err)
+	}
+	// The unique login index of step 1 is in force.
+	if _, err := db.Database.Collection("users").InsertOne(ctx, bson.M{"_id": "u2", "login": "a"}); err == nil {
+		t.Fatal("duplicate login accepted")
+	}
+	if err := db.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(ctx, Options{DataDir: dir, Logger: quiet()})
+	if err != nil {
+		t.Fatalf("reopen after close: %v", err)
+	}
+	defer db.Close(ctx)
+	var doc schemaDoc
+	if err := db.Database.Collection("schema").FindOne(ctx, bson.M{"_id": "schema"}).Decode(&doc); err != nil || doc.Version != SchemaVersion() {
+		t.Fatalf("recorded schema version: %+v %v", doc, err)
+	}
+	if n, _ := db.Database.Collection("users").CountDocuments(ctx, bson.M{}); n != 1 {
+		t.Fatalf("%d users after reopening, want 1", n)
+	}
+	// A database newer than this build is refused, not "downgraded".
+	if _, err := db.Database.Collection("schema").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 99}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx, quiet()); err == nil {
+		t.Fatal("a newer schema must stop the start")
+	}
+}
+
+func TestURIDatabase(t *testing.T) {
+	for uri, want := range map[string]string{
+		"mongodb://h:27017":                         "",
+		"mongodb://h:27017/":                        "",
+		"mongodb://u:p@h1,h2/portal?replicaSet=rs0": "portal",
+		"mongodb+srv://cluster.example/hr":          "hr",
+	} {
+		if got := uriDatabase(uri); got != want {
+			t.Errorf("uriDatabase(%q) = %q, want %q", uri, got, want)
+		}
+	}
+}
