@@ -4,6 +4,7 @@ package auth
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -22,9 +23,24 @@ const (
 
 // Errors of password checks.
 var (
-	ErrPasswordShort = errors.New("auth: password too short")
-	ErrPasswordLong  = errors.New("auth: password too long")
+	ErrPasswordShort  = errors.New("auth: password too short")
+	ErrPasswordLong   = errors.New("auth: password too long")
+	ErrPasswordCommon = errors.New("auth: password is one of the most common ones")
 )
+
+//go:embed common-passwords.txt
+var commonPasswordList string
+
+// commonPasswords holds the 10,000 most common passwords, lower case.
+var commonPasswords = func() map[string]struct{} {
+	m := make(map[string]struct{}, 10000)
+	for _, line := range strings.Split(commonPasswordList, "\n") {
+		if line != "" && !strings.HasPrefix(line, "# ") {
+			m[line] = struct{}{}
+		}
+	}
+	return m
+}()
 
 // argon2id parameters: OWASP's second recommended set (19 MiB, 2 passes).
 const (
@@ -42,6 +58,9 @@ func CheckPasswordPolicy(pw string) error {
 	}
 	if n > MaxPasswordLen {
 		return ErrPasswordLong
+	}
+	if _, ok := commonPasswords[strings.ToLower(pw)]; ok {
+		return ErrPasswordCommon
 	}
 	return nil
 }

@@ -34,11 +34,19 @@ func TestPasswordHashing(t *testing.T) {
 }
 
 func TestPasswordPolicy(t *testing.T) {
-	if !errors.Is(CheckPasswordPolicy("1234567"), ErrPasswordShort) || CheckPasswordPolicy("12345678") != nil {
+	if !errors.Is(CheckPasswordPolicy("1234567"), ErrPasswordShort) || CheckPasswordPolicy("kx7!pq2z") != nil {
 		t.Fatal("minimum length is 8")
 	}
 	if CheckPasswordPolicy(strings.Repeat("密", 64)) != nil || !errors.Is(CheckPasswordPolicy(strings.Repeat("密", 257)), ErrPasswordLong) {
 		t.Fatal("64 Chinese characters must be accepted, 257 refused")
+	}
+	for _, pw := range []string{"password", "Password1", "12345678", "iloveyou", "QWERTYUIOP"} {
+		if !errors.Is(CheckPasswordPolicy(pw), ErrPasswordCommon) && !errors.Is(CheckPasswordPolicy(pw), ErrPasswordShort) {
+			t.Errorf("%q must be refused as common", pw)
+		}
+	}
+	if !errors.Is(CheckPasswordPolicy("password1"), ErrPasswordCommon) || len(commonPasswords) < 9900 {
+		t.Fatalf("the common list is not loaded (%d entries)", len(commonPasswords))
 	}
 	if len(RandomPassword()) != 16 || RandomPassword() == RandomPassword() {
 		t.Fatal("random passwords")

@@ -98,6 +98,8 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 		return fail("password.short", auth.MinPasswordLen)
 	case errors.Is(err, auth.ErrPasswordLong):
 		return fail("password.long", auth.MaxPasswordLen)
+	case errors.Is(err, auth.ErrPasswordCommon):
+		return fail("password.common")
 	case next != confirm:
 		return fail("password.mismatch")
 	case next == current:
