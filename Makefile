@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: build run test vet fmt check clean
+.PHONY: build run test fuzz check clean
 
 build:
 	$(GO) build -o $(BIN) ./server
@@ -15,6 +15,14 @@ test:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l server embed.go)" || (echo "gofmt needed:"; gofmt -l server embed.go; exit 1)
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Fuzz the parsers and the render-and-sanitize pipeline (the seeds also run in `make test`).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./server/lesson
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./server/lesson
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./server/quiz
+	$(GO) test -run '^$$' -fuzz '^FuzzGrade$$' -fuzztime $(FUZZTIME) ./server/quiz
 
 check: build
 	./$(BIN) import --check

@@ -76,21 +76,22 @@ func Parse(file, lang string, src []byte) (*Doc, []Problem) {
 		add(1, "the file must start with a front matter block between '---' lines")
 		return nil, probs
 	}
-	end := strings.Index(text[4:], "\n---\n")
-	if end < 0 {
-		if strings.HasSuffix(text, "\n---") {
-			end = len(text) - 4 - 4
-		} else {
-			add(1, "the front matter is not closed by a '---' line")
-			return nil, probs
-		}
+	// The front matter ends at the first line that is exactly "---".
+	rest := text[4:]
+	var front, body string
+	switch {
+	case rest == "---" || strings.HasPrefix(rest, "---\n"):
+		body = strings.TrimPrefix(rest[3:], "\n")
+	case strings.Contains(rest, "\n---\n"):
+		end := strings.Index(rest, "\n---\n")
+		front, body = rest[:end+1], rest[end+5:]
+	case strings.HasSuffix(rest, "\n---"):
+		front = rest[:len(rest)-3]
+	default:
+		add(1, "the front matter is not closed by a '---' line")
+		return nil, probs
 	}
-	front := text[4 : 4+end+1]
-	body := ""
-	if 4+end+5 <= len(text) {
-		body = text[4+end+5:]
-	}
-	bodyLine := strings.Count(text[:4+end+5], "\n") + 1
+	bodyLine := strings.Count(text[:len(text)-len(body)], "\n") + 1
 
 	doc := &Doc{File: file, Lang: lang, Body: body, BodyLine: bodyLine}
 	dec := yaml.NewDecoder(strings.NewReader(front))
