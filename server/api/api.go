@@ -37,6 +37,8 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RequestID names the request in the server's log.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 func (e *Error) Error() string { return "api: " + e.Code + ": " + e.Message }
@@ -53,12 +55,16 @@ func errorAnswer(c *fiber.Ctx) error {
 	err := c.Next()
 	var e *Error
 	if errors.As(err, &e) {
+		e.RequestID, _ = c.Locals(LocalRequestID).(string)
 		return c.Status(e.Status).JSON(fiber.Map{"error": e})
 	}
 	return err
 }
 
 const localAPIUser = "api_user"
+
+// LocalRequestID is the request-local key of the request id (set by web).
+const LocalRequestID = "request_id"
 
 // authenticate finds the caller: a bearer token wins over the cookie.
 func (a *API) authenticate(c *fiber.Ctx) error {

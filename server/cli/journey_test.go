@@ -227,6 +227,21 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 		t.Fatalf("receipt fields: %+v", r)
 	}
 
+	// The log names requests and users by id; it never holds a password or
+	// a session cookie.
+	logged := p.LogText()
+	if !strings.Contains(logged, "msg=request") || !strings.Contains(logged, "user="+u.ID) {
+		t.Fatalf("no access log lines: %.500s", logged)
+	}
+	for _, c := range b.c.Jar.Cookies(mustURL(p.Base)) {
+		if strings.Contains(logged, c.Value) {
+			t.Fatalf("the log holds the %s cookie", c.Name)
+		}
+	}
+	if strings.Contains(logged, "correct horse battery") || strings.Contains(logged, "wrong password") {
+		t.Fatal("the log holds a password")
+	}
+
 	// Stop everything, start again on the same folder: the receipt is there,
 	// nothing is imported twice and no second admin is made.
 	p.Stop()
@@ -412,7 +427,7 @@ func TestCLIAndAPI(t *testing.T) {
 	if st != 200 || me["login"] != "chen.jie" || me["name"] != "陈杰" || me["department"] != "客服部" || me["manager"] != "boss" {
 		t.Fatalf("me: %d %v", st, me)
 	}
-	if st, obj, _ := api(t, p.Base, "", "GET", "/me", nil); st != 401 || obj["error"].(map[string]any)["code"] != "unauthorized" {
+	if st, obj, _ := api(t, p.Base, "", "GET", "/me", nil); st != 401 || obj["error"].(map[string]any)["code"] != "unauthorized" || len(obj["error"].(map[string]any)["request_id"].(string)) != 16 {
 		t.Fatalf("no token: %d %v", st, obj)
 	}
 	if st, _, _ := api(t, p.Base, "cp_forged", "GET", "/me", nil); st != 401 {
@@ -498,6 +513,9 @@ func TestCLIAndAPI(t *testing.T) {
 	if rec2["id"] != rec["id"] || rec2["hash"] != rec["hash"] {
 		t.Fatalf("second ack gave another receipt: %v vs %v", rec2, rec)
 	}
+	if strings.Contains(p.LogText(), token) || strings.Contains(p.LogText(), "long enough password") {
+		t.Fatal("the log holds the API token or a password")
+	}
 	_, _, mine := api(t, p.Base, token, "GET", "/me/receipts", nil)
 	if len(mine) != 1 || mine[0].(map[string]any)["id"] != rec["id"] {
 		t.Fatalf("my receipts: %v", mine)
@@ -513,6 +531,9 @@ func TestCLIAndAPI(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	p := startPortal(t, t.TempDir(), io.Discard)
+	createUser(t, p, "ops", "运维", false)
+	b := newBrowser(t, p.Base)
+	expect(t, b.post("/login", "/login", url.Values{"login": {"ops"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
 	for _, path := range []string{"/healthz", "/readyz"} {
 		res, err := http.Get(p.Base + path)
 		if err != nil || res.StatusCode != 200 {
@@ -532,6 +553,15 @@ func TestHealth(t *testing.T) {
 	res.Body.Close()
 	if res, err := client.Get(p.Base + "/healthz"); err != nil || res.StatusCode != 200 {
 		t.Fatalf("healthz without database: %v %v", res, err)
+	}
+	// Pages answer 503 with a clear message and the request's reference.
+	page := b.get("/")
+	id := page.header.Get("X-Request-Id")
+	if page.status != http.StatusServiceUnavailable || !strings.Contains(page.body, "数据库暂时无法访问") || len(id) != 16 || !strings.Contains(page.body, id) {
+		t.Fatalf("page without database: %d %q %.400s", page.status, id, page.body)
+	}
+	if !strings.Contains(p.LogText(), "id="+id) {
+		t.Fatalf("the log does not name request %s", id)
 	}
 }
 

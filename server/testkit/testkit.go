@@ -58,7 +58,7 @@ func Config(t testing.TB, dir string) *config.Config {
 func Start(t testing.TB, dir string, console io.Writer) *Portal {
 	t.Helper()
 	tl := &Log{t: t}
-	log := slog.New(slog.NewTextHandler(tl, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(tl, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := cli.Start(ctx, Config(t, dir), log, console)
 	if err != nil {
@@ -97,12 +97,16 @@ func (p *Portal) Stop() { p.stop() }
 // LoggedErrors is how many errors the server logged.
 func (p *Portal) LoggedErrors() int { return p.log.errors() }
 
+// LogText is everything the server logged so far.
+func (p *Portal) LogText() string { return p.log.text() }
+
 // Log passes the server's log to the test's, and counts errors.
 type Log struct {
 	mu     sync.Mutex
 	t      testing.TB
 	closed bool
 	errs   int
+	all    bytes.Buffer
 }
 
 func (l *Log) Write(p []byte) (int, error) {
@@ -111,6 +115,7 @@ func (l *Log) Write(p []byte) (int, error) {
 	if !l.closed {
 		l.t.Logf("server: %s", bytes.TrimRight(p, "\n"))
 	}
+	l.all.Write(p)
 	if bytes.Contains(p, []byte("level=ERROR")) {
 		l.errs++
 	}
@@ -203,4 +208,10 @@ func PublishChange(t testing.TB, svc *training.Service, slug, kind string, added
 		t.Fatalf("publish %s: %+v %v", slug, res, err)
 	}
 	return res
+}
+
+func (l *Log) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.all.String()
 }

@@ -22,10 +22,42 @@ import (
 // answers 503 quickly instead of hanging.
 const requestTimeout = 5 * time.Second
 
+// requestID names every request: in the X-Request-Id header, on error
+// pages, and in every log line about it, so a user's report finds the log.
+func (h *handler) requestID(c *fiber.Ctx) error {
+	id := randomString()[:16]
+	c.Locals(localRequestID, id)
+	c.Set("X-Request-Id", id)
+	return c.Next()
+}
+
+// accessLog writes one line per request, after it is answered. It logs the
+// path without its query, and the user's id, never a cookie or token.
+func (h *handler) accessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	status := c.Response().StatusCode()
+	if err != nil {
+		status = errStatus(err)
+	}
+	attrs := []any{"id", requestIDOf(c), "method", c.Method(), "path", c.Path(), "status", status,
+		"ms", time.Since(start).Milliseconds()}
+	if u, _ := currentSession(c); u != nil {
+		attrs = append(attrs, "user", u.ID)
+	}
+	h.Log.Info("request", attrs...)
+	return err
+}
+
+func requestIDOf(c *fiber.Ctx) string {
+	id, _ := c.Locals(localRequestID).(string)
+	return id
+}
+
 func (h *handler) recoverPanics(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			h.Log.Error("panic", "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
+			h.Log.Error("panic", "id", requestIDOf(c), "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
 			err = fiber.ErrInternalServerError
 		}
 	}()
@@ -194,7 +226,7 @@ func isUnavailable(err error) bool {
 func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	status := errStatus(err)
 	if status >= 500 {
-		h.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+		h.Log.Error("request failed", "id", requestIDOf(c), "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") {
 		return apiError(c, status, err)
@@ -216,10 +248,10 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		key = "error.notfound"
 	}
 	c.Status(status)
-	return h.render(c, "error", locale.T(lang, "error.title"), errorPage{Message: locale.T(lang, key)})
+	return h.render(c, "error", locale.T(lang, "error.title"), errorPage{Message: locale.T(lang, key), RequestID: requestIDOf(c)})
 }
 
-type errorPage struct{ Message string }
+type errorPage struct{ Message, RequestID string }
 
 func apiError(c *fiber.Ctx, status int, err error) error {
 	code, msg := "internal", "the server had a problem"
@@ -234,7 +266,7 @@ func apiError(c *fiber.Ctx, status int, err error) error {
 	case status < 500 && errors.As(err, &fe):
 		code, msg = strings.ReplaceAll(strings.ToLower(utils.StatusMessage(status)), " ", "_"), fe.Message
 	}
-	return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": msg}})
+	return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": msg, "request_id": requestIDOf(c)}})
 }
 
 // safeNext returns a local path to go to after login, or "/".

@@ -81,6 +81,8 @@ const (
 	localUser    = "user"
 	localSession = "session"
 	localLang    = "lang"
+	// localRequestID is shared with the api package, which puts it in errors.
+	localRequestID = api.LocalRequestID
 )
 
 // currentSession returns the user and session loaded by the session middleware.
