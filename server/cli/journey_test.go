@@ -660,3 +660,32 @@ func TestOverdueIsShown(t *testing.T) {
 		t.Fatalf("home: %.1500s", home.body)
 	}
 }
+
+func TestLoginThrottle(t *testing.T) {
+	p := startPortal(t, t.TempDir(), io.Discard)
+	createUser(t, p, "target", "目标", false)
+	createUser(t, p, "colleague", "同事", false)
+	b := newBrowser(t, p.Base)
+	for i := 0; i < 6; i++ {
+		expect(t, b.post("/login", "/login", url.Values{"login": {"target"}, "password": {fmt.Sprintf("guess number %d", i)}}), http.StatusUnauthorized, "")
+	}
+	// Now even the right password waits, and says so.
+	a := b.post("/login", "/login", url.Values{"login": {"target"}, "password": {"correct horse battery"}})
+	if a.status != http.StatusTooManyRequests || !strings.Contains(a.body, "尝试次数过多") || a.header.Get("Retry-After") == "" {
+		t.Fatalf("throttled login: %d %q %.300s", a.status, a.header.Get("Retry-After"), a.body)
+	}
+	// A colleague behind the same address is not locked out.
+	c := newBrowser(t, p.Base)
+	expect(t, c.post("/login", "/login", url.Values{"login": {"colleague"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+	entries, err := p.Store.AuditEntries(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, e := range entries {
+		count[e.Action+":"+e.Actor]++
+	}
+	if count["login.failed:target"] != 6 || count["login.throttled:target"] != 1 || count["login:colleague"] != 1 {
+		t.Fatalf("audit: %v", count)
+	}
+}

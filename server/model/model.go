@@ -251,3 +251,11 @@ type Certificate struct {
 	Issued      time.Time           `bson:"issued"`
 	Fingerprint string              `bson:"fingerprint"`
 }
+
+// Throttle counts recent failed logins for an account or a client address.
+type Throttle struct {
+	Key      string    `bson:"_id"` // "login:<login>" or "addr:<ip>"
+	Failures int       `bson:"failures"`
+	Last     time.Time `bson:"last"`
+	Until    time.Time `bson:"until"` // no login before this
+}

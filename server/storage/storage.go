@@ -31,6 +31,7 @@ const (
 	colAudit          = "audit"
 	colAPITokens      = "api_tokens"
 	colCertificates   = "certificates"
+	colThrottles      = "login_throttles"
 )
 
 // Storage is the portal's access to its database.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,14 +29,33 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	lang := langOf(c)
 	login, password, next := strings.TrimSpace(c.FormValue("login")), c.FormValue("password"), safeNext(c.FormValue("next"))
 	client, agent := clientInfo(c)
+	again := func(status int, msg string) error {
+		c.Status(status)
+		return h.renderPage(c, "login", &page{Title: locale.T(lang, "login.title"), Error: msg, Data: loginPage{Login: login, Next: next}})
+	}
+	// A throttled login is refused before the password is checked, so
+	// guessing learns nothing while the delay runs.
+	wait, err := h.Auth.LoginWait(ctx(c), login, client)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		h.audit(c, login, "login.throttled", "", "")
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+		return again(fiber.StatusTooManyRequests, locale.T(lang, "login.throttled", int(wait.Minutes())+1))
+	}
 	u, err := h.Auth.Login(ctx(c), login, password)
 	if errors.Is(err, auth.ErrInvalid) {
 		h.audit(c, login, "login.failed", "", "")
-		c.Status(fiber.StatusUnauthorized)
-		return h.renderPage(c, "login", &page{Title: locale.T(lang, "login.title"), Error: locale.T(lang, "login.invalid"),
-			Data: loginPage{Login: login, Next: next}})
+		if err := h.Auth.LoginFailed(ctx(c), login, client); err != nil {
+			return err
+		}
+		return again(fiber.StatusUnauthorized, locale.T(lang, "login.invalid"))
 	}
 	if err != nil {
+		return err
+	}
+	if err := h.Auth.LoginSucceeded(ctx(c), login); err != nil {
 		return err
 	}
 	// A new session id at login: whatever session the browser had is ended.
