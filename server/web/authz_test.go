@@ -1,0 +1,246 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/model"
+	"conductportal/server/testkit"
+)
+
+// Who calls a route in the authorization table.
+var roles = []string{"anon", "employee", "manager", "other-manager", "hr", "admin"}
+
+// want is the status each role gets from a route, in the order of roles.
+// 303 from a page means "sent to log in" for anon and a redirect to the
+// next step for others; 404 for someone else's object means "not yours".
+type want [6]int
+
+// routeTable is the explicit list of every route and who may use it. The
+// test fails when a registered route has no row, so a new route cannot
+// slip in unreviewed. Object routes use the employee's own attempt and
+// receipt: everybody else must get 404.
+var routeTable = map[string]want{
+	"GET /healthz":                                {200, 200, 200, 200, 200, 200},
+	"GET /readyz":                                 {200, 200, 200, 200, 200, 200},
+	"GET /static/:name":                           {200, 200, 200, 200, 200, 200},
+	"GET /favicon.ico":                            {301, 301, 301, 301, 301, 301},
+	"GET /login":                                  {200, 303, 303, 303, 303, 303},
+	"POST /login":                                 {401, 401, 401, 401, 401, 401},
+	"POST /logout":                                {303, 303, 303, 303, 303, 303},
+	"POST /lang":                                  {303, 303, 303, 303, 303, 303},
+	"GET /verify":                                 {200, 200, 200, 200, 200, 200},
+	"GET /verify/:code":                           {404, 404, 404, 404, 404, 404},
+	"GET /password":                               {303, 200, 200, 200, 200, 200},
+	"POST /password":                              {303, 422, 422, 422, 422, 422},
+	"GET /":                                       {303, 200, 200, 200, 200, 200},
+	"GET /lessons/:slug":                          {303, 200, 200, 200, 200, 200},
+	"POST /lessons/:slug/read":                    {303, 303, 303, 303, 303, 303},
+	"POST /lessons/:slug/attempts":                {303, 303, 303, 303, 303, 303},
+	"GET /attempts/:id":                           {303, 200, 404, 404, 404, 404},
+	"POST /attempts/:id":                          {303, 303, 404, 404, 404, 404},
+	"GET /lessons/:slug/acknowledge":              {303, 303, 303, 303, 303, 303},
+	"POST /lessons/:slug/acknowledge":             {303, 303, 303, 303, 303, 303},
+	"GET /receipts":                               {303, 200, 200, 200, 200, 200},
+	"GET /receipts/:id":                           {303, 200, 404, 404, 404, 404},
+	"GET /certificate":                            {303, 404, 404, 404, 404, 404},
+	"GET /api/v1/me":                              {401, 200, 200, 200, 200, 200},
+	"GET /api/v1/me/lessons":                      {401, 200, 200, 200, 200, 200},
+	"GET /api/v1/me/receipts":                     {401, 200, 200, 200, 200, 200},
+	"GET /api/v1/lessons/:slug":                   {401, 200, 200, 200, 200, 200},
+	"POST /api/v1/lessons/:slug/read":             {401, 200, 200, 200, 200, 200},
+	"POST /api/v1/lessons/:slug/attempts":         {401, 409, 201, 201, 201, 201},
+	"POST /api/v1/attempts/:id/submit":            {401, 200, 404, 404, 404, 404},
+	"POST /api/v1/lessons/:slug/acknowledgements": {401, 201, 409, 409, 409, 409},
+}
+
+// caller is one role's HTTP client.
+type caller struct {
+	c    *http.Client
+	csrf string
+}
+
+var csrfMeta = regexp.MustCompile(`name="csrf-token" content="([^"]+)"`)
+
+func newCaller(t *testing.T, base, login, password string) *caller {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	cl := &caller{c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	cl.csrf = cl.token(t, base+"/login")
+	if login != "" {
+		res, err := cl.c.PostForm(base+"/login", url.Values{"_csrf": {cl.csrf}, "login": {login}, "password": {password}})
+		if err != nil || res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("log in %s: %v %v", login, res, err)
+		}
+		res.Body.Close()
+		cl.csrf = cl.token(t, base+"/")
+	}
+	return cl
+}
+
+func (cl *caller) token(t *testing.T, u string) string {
+	t.Helper()
+	res, err := cl.c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	m := csrfMeta.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token on %s", u)
+	}
+	return string(m[1])
+}
+
+// call sends a request with the caller's credentials and CSRF token, and
+// an empty body of the route's kind.
+func (cl *caller) call(t *testing.T, method, u string) int {
+	t.Helper()
+	var body io.Reader
+	req, _ := http.NewRequest(method, u, nil)
+	if method == http.MethodPost {
+		if strings.Contains(u, "/api/") {
+			body = strings.NewReader(`{}`)
+			switch {
+			case strings.HasSuffix(u, "/submit"):
+				body = strings.NewReader(`{"answers": {}}`)
+			case strings.HasSuffix(u, "/acknowledgements"):
+				body = strings.NewReader(`{"version": 1, "signature": "x"}`)
+			}
+			req, _ = http.NewRequest(method, u, body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-CSRF-Token", cl.csrf)
+		} else {
+			form := url.Values{"_csrf": {cl.csrf}}
+			if strings.HasSuffix(u, "/lang") {
+				form.Set("lang", "en")
+			}
+			req, _ = http.NewRequest(method, u, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	res, err := cl.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func TestRouteAuthorization(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	ctx := context.Background()
+	const pw = "role test password"
+	users := map[string]*model.User{}
+	for role, spec := range map[string]auth.NewUser{
+		"employee":      {Login: "emp", Name: "员工", Roles: []string{model.RoleEmployee}, Manager: "mgr"},
+		"manager":       {Login: "mgr", Name: "经理", Roles: []string{model.RoleManager}},
+		"other-manager": {Login: "mgr2", Name: "另一经理", Roles: []string{model.RoleManager}},
+		"hr":            {Login: "hr", Name: "人事", Roles: []string{model.RoleHR}},
+		"admin":         {Login: "root", Name: "管理员", Roles: []string{model.RoleAdmin}},
+	} {
+		spec.Password = pw
+		u, err := p.Auth.CreateUser(ctx, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[role] = u
+	}
+	// The employee's own objects: a passed attempt and a receipt.
+	emp := users["employee"]
+	receipt := testkit.Complete(t, p.Training, emp, "dress")
+	attempt, err := p.Training.StartAttempt(ctx, emp, "grooming", model.LangZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer(":slug", "dress", ":code", "ZZZZ-ZZZZ-ZZZZ")
+	pathFor := func(route string) string {
+		switch {
+		case strings.Contains(route, "/static/:name"):
+			return strings.Replace(route, ":name", staticName(t, p), 1)
+		case strings.Contains(route, "attempts/:id"):
+			return strings.Replace(route, ":id", attempt.ID, 1)
+		case strings.Contains(route, "receipts/:id"):
+			return strings.Replace(route, ":id", receipt.ID, 1)
+		}
+		return fill.Replace(route)
+	}
+
+	callers := map[string]*caller{"anon": newCaller(t, p.Base, "", "")}
+	for role, u := range users {
+		callers[role] = newCaller(t, p.Base, u.Login, pw)
+	}
+	seen := map[string]bool{}
+	var keys []string
+	for _, r := range p.App.GetRoutes(true) {
+		if r.Method == http.MethodHead || r.Method == "CONNECT" || r.Method == "TRACE" {
+			continue
+		}
+		key := r.Method + " " + r.Path
+		if !seen[key] {
+			seen[key] = true
+			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		row, ok := routeTable[key]
+		if !ok {
+			t.Errorf("route %s has no row in the authorization table", key)
+			continue
+		}
+		method, route, _ := strings.Cut(key, " ")
+		for i, role := range roles {
+			// The employee's POST /logout would end the session the later
+			// rows need; it is checked last, below.
+			if route == "/logout" && role != "anon" {
+				continue
+			}
+			if got := callers[role].call(t, method, p.Base+pathFor(route)); got != row[i] {
+				t.Errorf("%s as %s: %d, want %d", key, role, got, row[i])
+			}
+		}
+	}
+	for key := range routeTable {
+		if !seen[key] {
+			t.Errorf("the table lists %s, which is not registered", key)
+		}
+	}
+	for _, role := range roles[1:] {
+		if got := callers[role].call(t, http.MethodPost, p.Base+"/logout"); got != http.StatusSeeOther {
+			t.Errorf("logout as %s: %d", role, got)
+		}
+		if got := callers[role].call(t, http.MethodGet, p.Base+"/"); got != http.StatusSeeOther {
+			t.Errorf("after logout, %s still reaches /: %d", role, got)
+		}
+	}
+}
+
+var staticRe = regexp.MustCompile(`/static/(app\.[0-9a-f]+\.css)`)
+
+func staticName(t *testing.T, p *testkit.Portal) string {
+	t.Helper()
+	res, err := http.Get(p.Base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	m := staticRe.FindSubmatch(body)
+	if m == nil {
+		t.Fatal("no stylesheet link on /login")
+	}
+	return string(m[1])
+}
