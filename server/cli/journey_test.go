@@ -689,3 +689,90 @@ func TestLoginThrottle(t *testing.T) {
 		t.Fatalf("audit: %v", count)
 	}
 }
+
+func TestSecureCookiesHeadersAndProxies(t *testing.T) {
+	cfg := testkit.Config(t, t.TempDir())
+	cfg.CookieSecure = true
+	cfg.TrustedProxies = []string{"127.0.0.1"}
+	p := testkit.StartConfig(t, cfg, io.Discard)
+	createUser(t, p, "secure", "安全", false)
+
+	res, err := http.Get(p.Base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	h := res.Header
+	if !strings.HasPrefix(h.Get("Strict-Transport-Security"), "max-age=") || h.Get("X-Content-Type-Options") != "nosniff" ||
+		h.Get("Referrer-Policy") != "same-origin" || h.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("headers: %v", h)
+	}
+	csp := h.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
+		if !strings.Contains(csp, want) || strings.Contains(csp, "unsafe-inline") {
+			t.Fatalf("CSP %q lacks %q or allows inline code", csp, want)
+		}
+	}
+	cookie := h.Get("Set-Cookie")
+	if !strings.HasPrefix(cookie, "__Host-portal_csrf=") || !strings.Contains(cookie, "secure") || !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Lax") {
+		t.Fatalf("cookie: %s", cookie)
+	}
+
+	// Behind a trusted proxy the client is the one it names; the session
+	// cookie is __Host- and Secure.
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	token := csrfRe.FindStringSubmatch(get(t, c, p.Base+"/login", "203.0.113.9"))
+	req, _ := http.NewRequest("POST", p.Base+"/login", strings.NewReader(url.Values{"_csrf": {token[1]}, "login": {"secure"}, "password": {"correct horse battery"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	// The jar keeps Secure cookies only for https; send them by hand.
+	for _, ck := range jar.Cookies(mustURL(strings.Replace(p.Base, "http:", "https:", 1))) {
+		req.AddCookie(ck)
+	}
+	res, err = c.Do(req)
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login behind the proxy: %v %v", res, err)
+	}
+	res.Body.Close()
+	if sc := res.Header.Get("Set-Cookie"); !strings.HasPrefix(sc, "__Host-portal_session=") || !strings.Contains(sc, "secure") || !strings.Contains(sc, "HttpOnly") {
+		t.Fatalf("session cookie: %s", sc)
+	}
+	entries, _ := p.Store.AuditEntries(context.Background(), 10)
+	if len(entries) == 0 || entries[0].Action != "login" || entries[0].Client != "203.0.113.9" {
+		t.Fatalf("client address behind a trusted proxy: %+v", entries)
+	}
+}
+
+func TestUntrustedForwardedForIsIgnored(t *testing.T) {
+	p := startPortal(t, t.TempDir(), io.Discard)
+	createUser(t, p, "direct", "直连", false)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	token := csrfRe.FindStringSubmatch(get(t, c, p.Base+"/login", "203.0.113.9"))
+	req, _ := http.NewRequest("POST", p.Base+"/login", strings.NewReader(url.Values{"_csrf": {token[1]}, "login": {"direct"}, "password": {"correct horse battery"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	res, err := c.Do(req)
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %v %v", res, err)
+	}
+	res.Body.Close()
+	entries, _ := p.Store.AuditEntries(context.Background(), 10)
+	if len(entries) == 0 || entries[0].Client != "127.0.0.1" {
+		t.Fatalf("a forged X-Forwarded-For was believed: %+v", entries)
+	}
+}
+
+func get(t *testing.T, c *http.Client, u, forwardedFor string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("X-Forwarded-For", forwardedFor)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return string(raw)
+}

@@ -57,10 +57,17 @@ func Config(t testing.TB, dir string) *config.Config {
 // run's console output (the admin password) goes to console.
 func Start(t testing.TB, dir string, console io.Writer) *Portal {
 	t.Helper()
+	return StartConfig(t, Config(t, dir), console)
+}
+
+// StartConfig is Start with a configuration of the test's own.
+func StartConfig(t testing.TB, cfg *config.Config, console io.Writer) *Portal {
+	t.Helper()
+	dir := cfg.DataDir
 	tl := &Log{t: t}
 	log := slog.New(slog.NewTextHandler(tl, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := cli.Start(ctx, Config(t, dir), log, console)
+	s, err := cli.Start(ctx, cfg, log, console)
 	if err != nil {
 		cancel()
 		t.Fatalf("start: %v", err)
