@@ -48,7 +48,7 @@ func TestPasswordPolicy(t *testing.T) {
 	if !errors.Is(CheckPasswordPolicy("password1"), ErrPasswordCommon) || len(commonPasswords) < 9900 {
 		t.Fatalf("the common list is not loaded (%d entries)", len(commonPasswords))
 	}
-	if len(RandomPassword()) != 16 || RandomPassword() == RandomPassword() {
+	if a, b := RandomPassword(), RandomPassword(); len(a) != 16 || a == b {
 		t.Fatal("random passwords")
 	}
 }

@@ -114,7 +114,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*data
 		return nil, nil, err
 	}
 	if _, err := db.Migrate(ctx, log); err != nil {
-		db.Close(context.Background())
+		_ = db.Close(context.Background())
 		return nil, nil, err
 	}
 	return db, storage.New(db.Database), nil

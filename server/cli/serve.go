@@ -51,12 +51,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	}
 	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log}
 	if err := s.firstRun(ctx, bundle, console); err != nil {
-		db.Close(context.Background())
+		_ = db.Close(context.Background())
 		return nil, err
 	}
 	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, DB: db, Assets: portal.Assets, Log: log})
 	if err != nil {
-		db.Close(context.Background())
+		_ = db.Close(context.Background())
 		return nil, err
 	}
 	log.Info("ready", "took", time.Since(started).Round(time.Millisecond).String())
@@ -175,7 +175,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	s, err := Start(ctx, cfg, log, stdout)
 	if err != nil {
-		ln.Close()
+		_ = ln.Close()
 		return err
 	}
 	defer s.Close()

@@ -80,14 +80,14 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	client, err := mongo.Connect(clientOpts)
 	if err != nil {
-		db.Close(context.Background())
+		_ = db.Close(context.Background())
 		return nil, fmt.Errorf("database: connect: %w", err)
 	}
 	db.Client = client
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := client.Ping(pingCtx, readpref.Primary()); err != nil {
-		db.Close(context.Background())
+		_ = db.Close(context.Background())
 		return nil, fmt.Errorf("database: ping: %w", err)
 	}
 	db.Database = client.Database(name)
@@ -159,12 +159,12 @@ func (db *DB) startEmbedded(ctx context.Context, dir string, logger *slog.Logger
 // lockFolder takes an exclusive, non-blocking lock on dir/portal.lock. The
 // kernel drops it when the process dies, so a crash never leaves it stale.
 func lockFolder(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "portal.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, "portal.lock"), os.O_CREATE|os.O_RDWR, 0o600) // #nosec G304 -- the configured data folder
 	if err != nil {
 		return nil, fmt.Errorf("database: lock file: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
+		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, ErrLocked
 		}

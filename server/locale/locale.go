@@ -59,8 +59,10 @@ func Supported(lang string) bool {
 	return ok
 }
 
+// messages holds UI text; keys such as "password.new" name fields, they are
+// not credentials.
 var messages = map[string]map[string]string{
-	model.LangZH: {
+	model.LangZH: { // #nosec G101 -- UI strings, not credentials
 		"app.name":              "行为规范培训",
 		"nav.training":          "我的培训",
 		"nav.receipts":          "我的确认回执",
@@ -185,7 +187,7 @@ var messages = map[string]map[string]string{
 		"lang.zh-CN":            "中文",
 		"lang.en":               "English",
 	},
-	model.LangEN: {
+	model.LangEN: { // #nosec G101 -- UI strings, not credentials
 		"app.name":              "Conduct Training",
 		"nav.training":          "My training",
 		"nav.receipts":          "My receipts",

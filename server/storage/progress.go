@@ -60,7 +60,7 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 
 func lockStripe(id string) int {
 	h := fnv.New32a()
-	h.Write([]byte(id))
+	_, _ = h.Write([]byte(id)) // hash.Hash writes never fail
 	return int(h.Sum32() % uint32(len(Storage{}.progressLocks)))
 }
 

@@ -75,7 +75,7 @@ func StartConfig(t testing.TB, cfg *config.Config, console io.Writer) *Portal {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		cancel()
-		s.Close()
+		_ = s.Close()
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
