@@ -205,7 +205,6 @@ type Receipt struct {
 
 // LessonProgress is one user's standing in one lesson.
 type LessonProgress struct {
-	Opened       time.Time `bson:"opened,omitempty"`
 	ReadVersion  int       `bson:"read_version"`
 	PassVersion  int       `bson:"pass_version"` // latest version whose quiz was passed
 	AckVersion   int       `bson:"ack_version"`  // latest version acknowledged

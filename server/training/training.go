@@ -162,7 +162,7 @@ func StandingOf(l model.Lesson, p model.LessonProgress, hired, now time.Time) St
 		st.Code = StatusNeedsReack
 	case st.QuizDone:
 		st.Code = StatusQuizPassed
-	case p.ReadVersion > 0 || !p.Opened.IsZero() || p.Attempts > 0:
+	case p.ReadVersion > 0 || p.Attempts > 0:
 		st.Code = StatusReading
 	default:
 		st.Code = StatusNotStarted
@@ -211,8 +211,8 @@ func (s *Service) Standing(ctx context.Context, u *model.User, slug string) (*St
 	return &st, nil
 }
 
-// Open returns the current version of an assigned lesson and records the
-// first time the user opened it.
+// Open returns the current version of an assigned lesson. It changes
+// nothing: a GET never does. Reading is recorded by MarkRead.
 func (s *Service) Open(ctx context.Context, u *model.User, slug string) (*model.Lesson, *model.LessonVersion, error) {
 	l, err := s.assignedLesson(ctx, u, slug)
 	if err != nil {
@@ -221,15 +221,6 @@ func (s *Service) Open(ctx context.Context, u *model.User, slug string) (*model.
 	v, err := s.Version(ctx, slug, l.Current)
 	if err != nil {
 		return nil, nil, err
-	}
-	prog, err := s.store.Progress(ctx, u.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if prog.Lessons[slug].Opened.IsZero() {
-		if err := s.store.UpdateLessonProgress(ctx, u.ID, slug, nil, map[string]any{"opened": s.Now()}, nil); err != nil {
-			return nil, nil, err
-		}
 	}
 	return l, v, nil
 }

@@ -126,8 +126,14 @@ func TestStatusFlowAndDueDates(t *testing.T) {
 	if _, _, err := e.svc.Open(ctx, u, "dress"); err != nil {
 		t.Fatal(err)
 	}
+	if st := e.status(t, u, "dress"); st.Code != training.StatusNotStarted {
+		t.Fatalf("opening (a GET) changed the status to %s", st.Code)
+	}
+	if _, err := e.svc.MarkRead(ctx, u, "dress"); err != nil {
+		t.Fatal(err)
+	}
 	if st := e.status(t, u, "dress"); st.Code != training.StatusReading {
-		t.Fatalf("after opening: %s", st.Code)
+		t.Fatalf("after reading: %s", st.Code)
 	}
 	e.advance(8 * 24 * time.Hour)
 	if st := e.status(t, u, "dress"); !st.Overdue {

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,6 +18,9 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/model"
 	"conductportal/server/testkit"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Who calls a route in the authorization table.
@@ -194,8 +199,23 @@ func TestRouteAuthorization(t *testing.T) {
 			keys = append(keys, key)
 		}
 	}
-	sort.Strings(keys)
+	// GETs first, then the rest: no GET may change what is stored.
+	sort.Slice(keys, func(i, j int) bool {
+		gi, gj := strings.HasPrefix(keys[i], "GET "), strings.HasPrefix(keys[j], "GET ")
+		if gi != gj {
+			return gi
+		}
+		return keys[i] < keys[j]
+	})
+	before := digest(t, p)
+	checkedGETs := false
 	for _, key := range keys {
+		if !checkedGETs && !strings.HasPrefix(key, "GET ") {
+			checkedGETs = true
+			if after := digest(t, p); after != before {
+				t.Errorf("GET requests changed stored data")
+			}
+		}
 		row, ok := routeTable[key]
 		if !ok {
 			t.Errorf("route %s has no row in the authorization table", key)
@@ -243,4 +263,32 @@ func staticName(t *testing.T, p *testkit.Portal) string {
 		t.Fatal("no stylesheet link on /login")
 	}
 	return string(m[1])
+}
+
+// digest hashes every stored document except sessions (whose last-seen time
+// a visit refreshes) and the audit log.
+func digest(t *testing.T, p *testkit.Portal) string {
+	t.Helper()
+	ctx := context.Background()
+	names, err := p.DB.Database.ListCollectionNames(ctx, bson.M{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, name := range names {
+		if name == "sessions" || name == "audit" {
+			continue
+		}
+		cur, err := p.DB.Database.Collection(name).Find(ctx, bson.M{}, options.Find().SetSort(bson.M{"_id": 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cur.Next(ctx) {
+			h.Write([]byte(name))
+			h.Write(cur.Current)
+		}
+		cur.Close(ctx)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
