@@ -248,3 +248,12 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Deactivate turns an account off and ends all its sessions at once; its
+// API tokens stop working too (TokenUser checks the account).
+func (s *Service) Deactivate(ctx context.Context, u *model.User) error {
+	if err := s.store.SetUserActive(ctx, u.ID, false); err != nil {
+		return err
+	}
+	return s.store.DeleteUserSessions(ctx, u.ID, "")
+}

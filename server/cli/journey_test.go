@@ -444,6 +444,15 @@ func TestCLIAndAPI(t *testing.T) {
 	if st, _, _ := api(t, p.Base, token, "GET", "/lessons/nope", nil); st != 404 {
 		t.Fatalf("missing lesson: %d", st)
 	}
+	// Operator-shaped input never reaches a query.
+	for _, path := range []string{"/lessons/" + url.PathEscape(`{"$ne":1}`), "/lessons/%24where"} {
+		if st, _, _ := api(t, p.Base, token, "GET", path, nil); st != 404 {
+			t.Fatalf("GET %s: %d", path, st)
+		}
+	}
+	if st, _, _ := api(t, p.Base, token, "POST", "/attempts/"+url.PathEscape(`{"$gt":""}`)+"/submit", map[string]any{"answers": map[string]any{}}); st != 404 {
+		t.Fatalf("operator as attempt id: %d", st)
+	}
 	if st, _, _ := api(t, p.Base, token, "POST", "/lessons/grooming/read", nil); st != 200 {
 		t.Fatalf("read: %d", st)
 	}
@@ -501,6 +510,12 @@ func TestCLIAndAPI(t *testing.T) {
 	}
 	if st, obj, _ := api(t, p.Base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "陈杰", "user": "admin"}); st != 400 || obj["error"].(map[string]any)["field"] != "user" {
 		t.Fatalf("mass assignment: %d %v", st, obj)
+	}
+	if st, obj, _ := api(t, p.Base, token, "POST", "/attempts/0123456789abcdef0123456789abcdef/submit", map[string]any{"answers": map[string]any{"$where": map[string]any{"$ne": 1}}}); st != 400 || obj["error"].(map[string]any)["field"] != "answers" {
+		t.Fatalf("operator object as answers: %d %v", st, obj)
+	}
+	if st, obj, _ := api(t, p.Base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": strings.Repeat("陈杰", 60)}); st != 422 || obj["error"].(map[string]any)["field"] != "signature" {
+		t.Fatalf("overlong signature: %d %v", st, obj)
 	}
 	if st, obj, _ := api(t, p.Base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1, "signature": "someone"}); st != 422 || obj["error"].(map[string]any)["field"] != "signature" {
 		t.Fatalf("bad signature: %d %v", st, obj)

@@ -63,6 +63,9 @@ var (
 	yamlLine = regexp.MustCompile(`line (\d+)`)
 )
 
+// ValidID reports whether s has the shape of a slug or clause id.
+func ValidID(s string) bool { return len(s) <= 64 && idRe.MatchString(s) }
+
 // Parse reads one lesson file. All problems found are returned, each with
 // its line; a Doc is returned only when there are none.
 func Parse(file, lang string, src []byte) (*Doc, []Problem) {

@@ -72,3 +72,15 @@ func (s *Storage) SetUserLang(ctx context.Context, id, lang string) error {
 	_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"lang": lang}})
 	return wrap("set user lang", err)
 }
+
+// SetUserActive turns an account on or off.
+func (s *Storage) SetUserActive(ctx context.Context, id string, active bool) error {
+	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"active": active}})
+	if err != nil {
+		return wrap("set user active", err)
+	}
+	if res.MatchedCount == 0 {
+		return wrap("set user active", ErrNotFound)
+	}
+	return nil
+}

@@ -122,6 +122,10 @@ func Assigned(l *model.Lesson, u *model.User) bool {
 
 // assignedLesson loads a lesson and checks that u must take it.
 func (s *Service) assignedLesson(ctx context.Context, u *model.User, slug string) (*model.Lesson, error) {
+	// Input that cannot be a slug never reaches a query.
+	if !lesson.ValidID(slug) {
+		return nil, ErrNotFound
+	}
 	l, err := s.store.Lesson(ctx, slug)
 	if err != nil {
 		return nil, notFound(err)
@@ -289,6 +293,9 @@ func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang st
 
 // Attempt returns one of the user's own attempts.
 func (s *Service) Attempt(ctx context.Context, u *model.User, id string) (*model.Attempt, *quiz.Quiz, error) {
+	if !validObjectID(id) {
+		return nil, nil, ErrNotFound
+	}
 	a, err := s.store.Attempt(ctx, id)
 	if err != nil {
 		return nil, nil, notFound(err)
@@ -345,6 +352,9 @@ func (s *Service) Receipts(ctx context.Context, u *model.User) ([]model.Receipt,
 
 // Receipt returns one of the user's own receipts.
 func (s *Service) Receipt(ctx context.Context, u *model.User, id string) (*model.Receipt, error) {
+	if !validObjectID(id) {
+		return nil, ErrNotFound
+	}
 	r, err := s.store.Receipt(ctx, id)
 	if err != nil {
 		return nil, notFound(err)
@@ -355,9 +365,28 @@ func (s *Service) Receipt(ctx context.Context, u *model.User, id string) (*model
 	return r, nil
 }
 
+// validObjectID reports whether id has the shape of storage.NewID's ids.
+func validObjectID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// maxSignature bounds a typed signature (a name) in characters.
+const maxSignature = 100
+
 // SignatureMatches reports whether a typed signature is the user's name,
 // ignoring case and white space.
 func SignatureMatches(u *model.User, sig string) bool {
+	if len([]rune(sig)) > maxSignature {
+		return false
+	}
 	norm := func(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), "")) }
 	return norm(sig) != "" && norm(sig) == norm(u.Name)
 }
@@ -383,6 +412,9 @@ func (s *Service) Audit(ctx context.Context, e *model.AuditEntry) error {
 
 // LessonAt returns a lesson and one of its published versions.
 func (s *Service) LessonAt(ctx context.Context, slug string, n int) (*model.Lesson, *model.LessonVersion, error) {
+	if !lesson.ValidID(slug) {
+		return nil, nil, ErrNotFound
+	}
 	l, err := s.store.Lesson(ctx, slug)
 	if err != nil {
 		return nil, nil, notFound(err)
