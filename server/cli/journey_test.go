@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -331,6 +333,19 @@ func TestCSRFAndSessions(t *testing.T) {
 	prog, _ := p.Store.Progress(context.Background(), u.ID)
 	if prog.Lessons["dress"].ReadVersion != 0 {
 		t.Fatalf("a refused request changed progress: %+v", prog.Lessons["dress"])
+	}
+	// The JSON API with the session cookie needs the CSRF header too.
+	req, _ := http.NewRequest("POST", p.Base+"/api/v1/lessons/dress/read", nil)
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("cookie API write without X-CSRF-Token: %d", res.StatusCode)
+	}
+	if prog, _ := p.Store.Progress(context.Background(), u.ID); prog.Lessons["dress"].ReadVersion != 0 {
+		t.Fatal("a refused API request changed progress")
 	}
 	// Logging out ends the session on the server: the old cookie is dead.
 	expect(t, b.post("/", "/logout", nil), http.StatusSeeOther, "/login")
@@ -790,4 +805,34 @@ func get(t *testing.T, c *http.Client, u, forwardedFor string) string {
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	return string(raw)
+}
+
+// A client that sends its request too slowly is cut off, so it cannot tie
+// up a connection (slowloris).
+func TestSlowClientIsCutOff(t *testing.T) {
+	cfg := testkit.Config(t, t.TempDir())
+	cfg.ReadTimeout = 300 * time.Millisecond
+	p := testkit.StartConfig(t, cfg, io.Discard)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.Base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// The request never ends; the server must close the connection.
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 512)
+	for {
+		_, err := conn.Read(buf)
+		if err == nil {
+			continue
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("the server kept a slow client's connection open")
+		}
+		return // closed by the server
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 )
 
 // Config is every setting of the portal.
@@ -22,6 +23,9 @@ type Config struct {
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES, comma separated
 	LogFormat      string   // PORTAL_LOG_FORMAT: text or json
 	SMTPURL        string   // PORTAL_SMTP_URL
+
+	// Timeouts against slow or idle clients (not from the environment).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
 // FromEnv reads the configuration from getenv (os.Getenv when nil).
@@ -43,6 +47,8 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 		BaseURL:    strings.TrimRight(get("PORTAL_BASE_URL", ""), "/"),
 		LogFormat:  get("PORTAL_LOG_FORMAT", "text"),
 		SMTPURL:    get("PORTAL_SMTP_URL", ""),
+
+		ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
 	}
 	switch v := strings.ToLower(get("PORTAL_COOKIE_SECURE", "false")); v {
 	case "true", "1", "yes":

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
-	"time"
 
 	"conductportal/server/api"
 	"conductportal/server/auth"
@@ -57,9 +56,9 @@ func New(d Deps) (*fiber.App, error) {
 		DisableStartupMessage:   true,
 		Immutable:               true, // request strings outlive the handler in storage calls and logs
 		BodyLimit:               1 << 20,
-		ReadTimeout:             15 * time.Second,
-		WriteTimeout:            30 * time.Second,
-		IdleTimeout:             60 * time.Second,
+		ReadTimeout:             d.Config.ReadTimeout,
+		WriteTimeout:            d.Config.WriteTimeout,
+		IdleTimeout:             d.Config.IdleTimeout,
 		ErrorHandler:            h.handleError,
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          d.Config.TrustedProxies,
