@@ -1,0 +1,150 @@
+package web_test
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"conductportal/server/auth"
+	"conductportal/server/model"
+	"conductportal/server/testkit"
+
+	"github.com/chromedp/chromedp"
+)
+
+// rawKey matches a locale key shown instead of its text.
+var rawKey = regexp.MustCompile(`\b(app|nav|login|password|training|status|lesson|quiz|result|ack|receipts?|certificate|verify|error|lang)\.[a-z_.]+[a-z]\b`)
+
+//go:embed testdata/axe.min.js
+var axeSource string
+
+// axeCheck runs axe-core on the page for WCAG 2.1 A and AA and fails on any
+// violation, naming the rule and the elements.
+func (b *browser) axeCheck(page string) {
+	b.t.Helper()
+	if !run(b, "axe loaded", chromedp.Evaluate[bool](`typeof axe !== 'undefined'`)) {
+		run(b, "load axe", chromedp.Evaluate[any](axeSource+";true"))
+	}
+	raw := run(b, "axe "+page, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})
+		.then(r => JSON.stringify(r.violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))))`,
+		chromedp.EvalAwaitPromise))
+	var violations []struct {
+		ID    string   `json:"id"`
+		Help  string   `json:"help"`
+		Nodes []string `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(raw), &violations); err != nil {
+		b.fail("axe on %s: %v (%s)", page, err, raw)
+	}
+	for _, v := range violations {
+		b.t.Errorf("axe on %s: %s (%s) at %s", page, v.ID, v.Help, strings.Join(v.Nodes, ", "))
+	}
+}
+
+// TestBrowserAccessibility opens every page type in both languages, on a
+// phone and a desktop screen: axe finds no WCAG 2.1 A/AA violation, the
+// page fits the screen, and no raw locale key shows. Screenshots of each
+// are kept in the test output folder (TEST_KEEP_SCREENSHOTS=1).
+func TestBrowserAccessibility(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
+	}
+	s, base := startPortal(t)
+	ctx := context.Background()
+	done, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "done", Name: "林晓", Password: firstPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts, _ := s.Training.Standings(ctx, done)
+	var receiptID string
+	for _, st := range sts {
+		receiptID = testkit.Complete(t, s.Training, done, st.Lesson.Slug).ID
+	}
+	cert, err := s.Training.Certificate(ctx, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "new", Name: "新人", Password: firstPass, MustChangePassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	learner, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "mid", Name: "中途", Password: firstPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.PublishChange(t, s.Training, "dress", model.ChangeReack, map[string]string{
+		model.LangZH: "工牌应端正佩戴在左胸前。", model.LangEN: "Wear the badge straight on the left of your chest.",
+	})
+	testkit.Complete(t, s.Training, learner, "grooming")
+
+	for _, lang := range []string{model.LangZH, model.LangEN} {
+		for _, width := range []int64{375, 1280} {
+			t.Run(fmt.Sprintf("%s-%d", lang, width), func(t *testing.T) {
+				b := newBrowser(t, base)
+				b.acceptLanguage(lang)
+				b.do("screen", chromedp.EmulateViewport(width, 900))
+				check := func(name string) {
+					t.Helper()
+					b.wait("main")
+					b.fitsWidth(width)
+					if key := rawKey.FindString(b.text("body")); key != "" {
+						b.fail("%s shows the raw locale key %q", name, key)
+					}
+					b.axeCheck(name)
+					b.snap(fmt.Sprintf("%s-%s-%d", name, lang, width))
+				}
+				login := func(who string) {
+					b.open("/login")
+					b.wait("#login")
+					b.typeInto("#login", who)
+					b.typeInto("#password", firstPass)
+					b.submit(`form[action="/login"] button[type="submit"]`, 200)
+				}
+				b.open("/login")
+				check("login")
+				b.open("/verify")
+				check("verify-form")
+				b.open("/verify/" + cert.Code)
+				check("verify")
+				b.open("/no-such-page")
+				check("not-found")
+
+				login("new")
+				check("password")
+				b.submit(`form[action="/logout"] button`, 200)
+
+				login("mid")
+				check("training")
+				b.open("/lessons/attendance")
+				check("lesson")
+				b.submit(`form[action="/lessons/attendance/attempts"] button`, 200)
+				check("quiz")
+				b.submit(`form.quiz button[type="submit"]`, 200)
+				check("result")
+				b.open("/lessons/grooming")
+				check("lesson-done")
+				b.open("/certificate")
+				check("certificate-not-yet")
+				b.submit(`form[action="/logout"] button`, 200)
+
+				login("done")
+				check("training-reack")
+				b.open("/lessons/dress")
+				check("lesson-changed")
+				b.open("/lessons/dress/acknowledge")
+				check("acknowledge")
+				b.open("/receipts")
+				check("receipts")
+				b.open("/receipts/" + receiptID)
+				check("receipt")
+				b.open("/lessons/nope")
+				check("lesson-not-found")
+			})
+		}
+	}
+	checkLog(t, s)
+}
