@@ -71,13 +71,15 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 // users are rebuilt; against a shared MongoDB run "portal rebuild".
 func (s *Server) checkProgress(ctx context.Context) {
 	repair := s.DB.Embedded
+	started := time.Now()
 	rep, err := s.Training.CheckProgressSample(ctx, 200, 50, repair)
+	took := time.Since(started).Round(time.Millisecond).String()
 	if err != nil {
 		s.Log.Warn("progress drift check failed", "err", err)
 		return
 	}
 	if len(rep.Drift) == 0 {
-		s.Log.Info("progress matches the events", "users_checked", rep.Users)
+		s.Log.Info("progress matches the events", "users_checked", rep.Users, "took", took)
 		return
 	}
 	for i, d := range rep.Drift {
@@ -87,7 +89,7 @@ func (s *Server) checkProgress(ctx context.Context) {
 		}
 		s.Log.Warn("progress drift", "user", d.Login, "lesson", d.Lesson, "field", d.Field, "stored", d.Stored, "events", d.Expected)
 	}
-	s.Log.Warn("progress drift found", "users_checked", rep.Users, "fields", len(rep.Drift), "users_repaired", rep.Repaired)
+	s.Log.Warn("progress drift found", "users_checked", rep.Users, "fields", len(rep.Drift), "users_repaired", rep.Repaired, "took", took)
 }
 
 func contentName(cfg *config.Config) string {

@@ -56,42 +56,90 @@ func (s *Storage) UserIDs(ctx context.Context) ([]string, error) {
 	return s.ids(ctx, colUsers, bson.M{}, "_id", nil, 0)
 }
 
-// AttemptsOfUser returns every attempt of a user, at every lesson, with
-// its result when graded.
-func (s *Storage) AttemptsOfUser(ctx context.Context, userID string) ([]model.Attempt, error) {
-	cur, err := s.c(colAttempts).Find(ctx, bson.M{"user_id": userID},
-		options.Find().SetSort(bson.D{{Key: "started", Value: 1}}))
+// Events are one user's attempts (with their results) and receipts.
+type Events struct {
+	Attempts []model.Attempt // by start
+	Receipts []model.Receipt // by seq
+}
+
+// EventsOf returns the events of the given users, keyed by user id: one
+// pass over each event collection, whatever the number of users.
+func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*Events, error) {
+	out := make(map[string]*Events, len(userIDs))
+	for _, id := range userIDs {
+		out[id] = &Events{}
+	}
+	filter := bson.M{"user_id": bson.M{"$in": userIDs}}
+	cur, err := s.c(colAttempts).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "started", Value: 1}}))
 	if err != nil {
-		return nil, wrap("attempts of user", err)
+		return nil, wrap("attempts of users", err)
 	}
-	var out []model.Attempt
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, wrap("attempts of user", err)
+	var attempts []model.Attempt
+	if err := cur.All(ctx, &attempts); err != nil {
+		return nil, wrap("attempts of users", err)
 	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	ids := make([]string, len(out))
-	for i, a := range out {
-		ids[i] = a.ID
-	}
-	rcur, err := s.c(colAttemptResults).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
-	if err != nil {
-		return nil, wrap("attempt results of user", err)
-	}
-	var results []attemptResult
-	if err := rcur.All(ctx, &results); err != nil {
-		return nil, wrap("attempt results of user", err)
-	}
-	byID := make(map[string]attemptResult, len(results))
-	for _, r := range results {
-		byID[r.ID] = r
-	}
-	for i := range out {
-		if r, ok := byID[out[i].ID]; ok {
-			a := &out[i]
-			a.Submitted, a.At, a.Answers, a.Score, a.PassMark, a.Passed = true, r.At, r.Answers, r.Score, r.PassMark, r.Passed
+	if len(attempts) > 0 {
+		ids := make([]string, len(attempts))
+		for i, a := range attempts {
+			ids[i] = a.ID
 		}
+		rcur, err := s.c(colAttemptResults).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+		if err != nil {
+			return nil, wrap("attempt results of users", err)
+		}
+		var results []attemptResult
+		if err := rcur.All(ctx, &results); err != nil {
+			return nil, wrap("attempt results of users", err)
+		}
+		byID := make(map[string]attemptResult, len(results))
+		for _, r := range results {
+			byID[r.ID] = r
+		}
+		for _, a := range attempts {
+			if r, ok := byID[a.ID]; ok {
+				a.Submitted, a.At, a.Answers, a.Score, a.PassMark, a.Passed = true, r.At, r.Answers, r.Score, r.PassMark, r.Passed
+			}
+			if e := out[a.UserID]; e != nil {
+				e.Attempts = append(e.Attempts, a)
+			}
+		}
+	}
+	cur, err = s.c(colReceipts).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "user_id", Value: 1}, {Key: "seq", Value: 1}}))
+	if err != nil {
+		return nil, wrap("receipts of users", err)
+	}
+	var receipts []model.Receipt
+	if err := cur.All(ctx, &receipts); err != nil {
+		return nil, wrap("receipts of users", err)
+	}
+	for _, r := range receipts {
+		if e := out[r.UserID]; e != nil {
+			e.Receipts = append(e.Receipts, r)
+		}
+	}
+	return out, nil
+}
+
+// ProgressOf returns the progress of the given users, keyed by user id; a
+// user with none gets an empty one.
+func (s *Storage) ProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error) {
+	out := make(map[string]*model.Progress, len(userIDs))
+	for _, id := range userIDs {
+		out[id] = &model.Progress{UserID: id, Lessons: map[string]model.LessonProgress{}}
+	}
+	cur, err := s.c(colProgress).Find(ctx, bson.M{"_id": bson.M{"$in": userIDs}})
+	if err != nil {
+		return nil, wrap("progress of users", err)
+	}
+	var ps []model.Progress
+	if err := cur.All(ctx, &ps); err != nil {
+		return nil, wrap("progress of users", err)
+	}
+	for i := range ps {
+		if ps[i].Lessons == nil {
+			ps[i].Lessons = map[string]model.LessonProgress{}
+		}
+		out[ps[i].UserID] = &ps[i]
 	}
 	return out, nil
 }

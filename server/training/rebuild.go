@@ -40,22 +40,14 @@ type RebuildReport struct {
 
 // ExpectedProgress computes a user's progress from their events, keeping
 // the reading state of stored.
-func (s *Service) ExpectedProgress(ctx context.Context, stored *model.Progress) (*model.Progress, error) {
-	attempts, err := s.store.AttemptsOfUser(ctx, stored.UserID)
-	if err != nil {
-		return nil, err
-	}
-	receipts, err := s.store.UserReceipts(ctx, stored.UserID)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) ExpectedProgress(stored *model.Progress, ev *storage.Events) *model.Progress {
 	out := &model.Progress{UserID: stored.UserID, Lessons: map[string]model.LessonProgress{}, Updated: s.Now()}
 	for slug, lp := range stored.Lessons {
 		if !lp.Opened.IsZero() || lp.ReadVersion > 0 {
 			out.Lessons[slug] = model.LessonProgress{Opened: lp.Opened, ReadVersion: lp.ReadVersion}
 		}
 	}
-	for _, a := range attempts {
+	for _, a := range ev.Attempts {
 		lp := out.Lessons[a.Lesson]
 		lp.Attempts++
 		if a.Started.After(lp.LastAttempt) {
@@ -66,7 +58,7 @@ func (s *Service) ExpectedProgress(ctx context.Context, stored *model.Progress) 
 		}
 		out.Lessons[a.Lesson] = lp
 	}
-	for _, r := range receipts {
+	for _, r := range ev.Receipts {
 		lp := out.Lessons[r.Lesson]
 		lp.AckVersion = max(lp.AckVersion, r.Version)
 		if r.At.After(lp.Acknowledged) {
@@ -74,7 +66,7 @@ func (s *Service) ExpectedProgress(ctx context.Context, stored *model.Progress) 
 		}
 		out.Lessons[r.Lesson] = lp
 	}
-	return out, nil
+	return out
 }
 
 // progressDrift lists the event-derived fields where stored and expected differ.
@@ -138,15 +130,29 @@ func (s *Service) RebuildProgress(ctx context.Context, ids []string, repair bool
 		}
 	}
 	rep := &RebuildReport{}
+	// In batches: each reads every event collection once.
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 500)]
+		ids = ids[len(batch):]
+		if err := s.rebuildBatch(ctx, batch, repair, rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+func (s *Service) rebuildBatch(ctx context.Context, ids []string, repair bool, rep *RebuildReport) error {
+	progress, err := s.store.ProgressOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	events, err := s.store.EventsOf(ctx, ids)
+	if err != nil {
+		return err
+	}
 	for _, id := range ids {
-		stored, err := s.store.Progress(ctx, id)
-		if err != nil {
-			return rep, err
-		}
-		want, err := s.ExpectedProgress(ctx, stored)
-		if err != nil {
-			return rep, err
-		}
+		stored := progress[id]
+		want := s.ExpectedProgress(stored, events[id])
 		rep.Users++
 		drift := progressDrift(stored, want)
 		if len(drift) == 0 {
@@ -156,7 +162,7 @@ func (s *Service) RebuildProgress(ctx context.Context, ids []string, repair bool
 		if u, err := s.store.User(ctx, id); err == nil {
 			login = u.Login
 		} else if !errors.Is(err, storage.ErrNotFound) {
-			return rep, err
+			return err
 		}
 		for i := range drift {
 			drift[i].Login = login
@@ -164,12 +170,12 @@ func (s *Service) RebuildProgress(ctx context.Context, ids []string, repair bool
 		rep.Drift = append(rep.Drift, drift...)
 		if repair {
 			if err := s.store.ReplaceProgress(ctx, want); err != nil {
-				return rep, err
+				return err
 			}
 			rep.Repaired++
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // CheckProgressSample compares the progress of a sample of users with
