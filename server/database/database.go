@@ -82,6 +82,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		SetWriteConcern(writeconcern.Majority()).
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second).
+		// A burst of requests opens connections in parallel, not two at a time.
+		SetMaxConnecting(16).
 		SetTimeout(10 * time.Second)
 	if db.Embedded {
 		// FerretDB on SQLite commits each write durably; it does not

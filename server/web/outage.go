@@ -19,25 +19,40 @@ var errDatabaseDown = errors.New("web: the database is out of reach")
 // API answer 503 at once, and one watcher pings until the database is back.
 // The database driver reconnects by itself; nothing needs a restart.
 type outage struct {
-	db   Pinger
-	log  *slog.Logger
-	down atomic.Bool
-	stop chan struct{} // closed when the app shuts down
+	db       Pinger
+	log      *slog.Logger
+	down     atomic.Bool
+	checking atomic.Bool   // a ping is confirming a reported error
+	stop     chan struct{} // closed when the app shuts down
 }
 
 func newOutage(db Pinger, log *slog.Logger) *outage {
 	return &outage{db: db, log: log, stop: make(chan struct{})}
 }
 
-// report notes an error; one meaning "database unreachable" starts the watch.
+// report notes an error meaning "database unreachable". A request can
+// also run out of time because the database is busy, so the outage is
+// declared only when a ping fails too.
 func (o *outage) report(err error) {
-	if err == nil || !isUnavailable(err) || errors.Is(err, errDatabaseDown) {
+	if err == nil || !isUnavailable(err) || errors.Is(err, errDatabaseDown) || o.down.Load() {
 		return
 	}
-	if o.down.CompareAndSwap(false, true) {
-		o.log.Error("database unreachable: answering 503 until it is back", "err", err)
-		go o.watch()
+	if !o.checking.CompareAndSwap(false, true) {
+		return
 	}
+	go func() {
+		defer o.checking.Store(false)
+		cx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		perr := o.db.Ping(cx)
+		cancel()
+		if perr == nil {
+			return // busy, not gone
+		}
+		if o.down.CompareAndSwap(false, true) {
+			o.log.Error("database unreachable: answering 503 until it is back", "err", err, "ping", perr)
+			o.watch()
+		}
+	}()
 }
 
 // watch pings until the database answers, then lets requests through again.
