@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: build run test lint fuzz check clean
+.PHONY: build run test lint fuzz soak check clean
 
 build:
 	$(GO) build -o $(BIN) ./server
@@ -32,6 +32,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./server/lesson
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./server/quiz
 	$(GO) test -run '^$$' -fuzz '^FuzzGrade$$' -fuzztime $(FUZZTIME) ./server/quiz
+
+# Crash safety: the real binary under load, killed with SIGKILL at random
+# moments, then every 2xx answer checked against the database (about 2 min).
+soak: build
+	$(GO) run ./server/soak -bin $(BIN) -duration 60s
 
 check: build
 	./$(BIN) import --check

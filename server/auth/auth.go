@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"conductportal/server/model"
@@ -34,6 +35,9 @@ const (
 type Service struct {
 	store *storage.Storage
 	now   func() time.Time
+	// touched is when this process last wrote a token's last_used, so a
+	// burst of requests with one token writes it once, not once each.
+	touched sync.Map // token id -> time.Time
 }
 
 // New returns a Service; now may be nil for the wall clock.
@@ -185,7 +189,9 @@ func (s *Service) TokenUser(ctx context.Context, tok string) (*model.User, error
 		return nil, err
 	}
 	if now.Sub(t.LastUsed) > touchEvery {
-		_ = s.store.TouchAPIToken(ctx, t.ID, now)
+		if prev, seen := s.touched.Swap(t.ID, now); !seen || now.Sub(prev.(time.Time)) > touchEvery {
+			_ = s.store.TouchAPIToken(ctx, t.ID, now)
+		}
 	}
 	return u, nil
 }

@@ -32,6 +32,10 @@ Commands:
   user add       create an account
   token create   print an API token that acts as a user
   import         check or publish a content folder
+  verify         check every receipt chain and the texts receipts name
+  rebuild        recompute progress from attempts and receipts
+  backup FILE    write the whole database to a file
+  restore FILE   read a backup into an empty database
   help           show this text
 
 Each command takes --help. Settings come from the environment (see README).
@@ -56,6 +60,14 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = tokenCreate(ctx, args, stdout, stderr)
 	case "import":
 		err = importContent(ctx, args, stdout, stderr)
+	case "verify":
+		err = verify(ctx, args, stdout, stderr)
+	case "rebuild":
+		err = rebuild(ctx, args, stdout, stderr)
+	case "backup":
+		err = backupCmd(ctx, args, stdout, stderr)
+	case "restore":
+		err = restoreCmd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -70,6 +82,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errProblems):
+		return 1
 	default:
 		fmt.Fprintf(stderr, "portal: %v\n", err)
 		return 1

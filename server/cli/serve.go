@@ -54,6 +54,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		_ = db.Close(context.Background())
 		return nil, err
 	}
+	s.checkProgress(ctx)
 	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, DB: db, Assets: portal.Assets, Log: log})
 	if err != nil {
 		_ = db.Close(context.Background())
@@ -61,6 +62,34 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	}
 	log.Info("ready", "took", time.Since(started).Round(time.Millisecond).String())
 	return s, nil
+}
+
+// checkProgress compares the progress of a sample of users (those of the
+// latest events first: a crash may have stopped a request between storing
+// an event and updating progress) with their events, and logs any drift.
+// On the embedded database no other process can be writing, so drifted
+// users are rebuilt; against a shared MongoDB run "portal rebuild".
+func (s *Server) checkProgress(ctx context.Context) {
+	repair := s.DB.Embedded
+	started := time.Now()
+	rep, err := s.Training.CheckProgressSample(ctx, 200, 50, repair)
+	took := time.Since(started).Round(time.Millisecond).String()
+	if err != nil {
+		s.Log.Warn("progress drift check failed", "err", err)
+		return
+	}
+	if len(rep.Drift) == 0 {
+		s.Log.Info("progress matches the events", "users_checked", rep.Users, "took", took)
+		return
+	}
+	for i, d := range rep.Drift {
+		if i == 20 {
+			s.Log.Warn("progress drift: more not shown", "fields", len(rep.Drift)-i)
+			break
+		}
+		s.Log.Warn("progress drift", "user", d.Login, "lesson", d.Lesson, "field", d.Field, "stored", d.Stored, "events", d.Expected)
+	}
+	s.Log.Warn("progress drift found", "users_checked", rep.Users, "fields", len(rep.Drift), "users_repaired", rep.Repaired, "took", took)
 }
 
 func contentName(cfg *config.Config) string {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,10 +42,19 @@ type DB struct {
 	Database *mongo.Database
 	Embedded bool
 
+	mu           sync.Mutex // guards the embedded server's fields below
+	embedded     embedded
 	stopEmbedded context.CancelFunc
 	embeddedDone chan struct{}
 	lock         *os.File
 	closeOnce    sync.Once
+}
+
+// embedded is what it takes to start the embedded server again.
+type embedded struct {
+	dir    string       // absolute data folder
+	addr   string       // host:port it listens on, kept across restarts
+	logger *slog.Logger // FerretDB's own, quieted
 }
 
 // Open connects to opts.URI, or starts the embedded database under opts.DataDir.
@@ -72,6 +82,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		SetWriteConcern(writeconcern.Majority()).
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second).
+		// A burst of requests opens connections in parallel, not two at a time.
+		SetMaxConnecting(16).
 		SetTimeout(10 * time.Second)
 	if db.Embedded {
 		// FerretDB on SQLite commits each write durably; it does not
@@ -132,28 +144,88 @@ func (db *DB) startEmbedded(ctx context.Context, dir string, logger *slog.Logger
 
 	// FerretDB logs every connection at info level; only warnings matter to us.
 	quiet := slog.New(&levelHandler{min: slog.LevelWarn, next: logger.Handler()})
+	db.embedded = embedded{dir: abs, addr: "127.0.0.1:0", logger: logger}
+	uri, err := db.runEmbedded(quiet)
+	if err != nil {
+		db.unlock()
+		return "", err
+	}
+	db.Embedded = true
+	return uri, nil
+}
+
+// sqliteURL names the data folder for FerretDB's SQLite handler. FerretDB
+// turns on WAL; synchronous=FULL (also SQLite's default) is set here so
+// that every commit is on disk before the write is acknowledged: a receipt
+// the user was told about survives a crash or a power cut.
+func sqliteURL(dir string) string {
+	return "file:" + dir + "/?_pragma=synchronous(full)"
+}
+
+// runEmbedded starts FerretDB on db.embedded.addr and remembers the port
+// the kernel chose, so a restart listens where the client looks.
+func (db *DB) runEmbedded(quiet *slog.Logger) (string, error) {
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener:  ferretdb.ListenerConfig{TCP: db.embedded.addr},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		SQLiteURL: sqliteURL(db.embedded.dir),
 		Logger:    quiet,
 	})
 	if err != nil {
-		db.unlock()
 		return "", fmt.Errorf("database: start embedded: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	db.stopEmbedded = cancel
-	db.embeddedDone = make(chan struct{})
-	db.Embedded = true
+	done := make(chan struct{})
+	logger := db.embedded.logger
 	go func() {
-		defer close(db.embeddedDone)
+		defer close(done)
 		if err := f.Run(runCtx); err != nil {
 			logger.Error("embedded database stopped", "err", err)
 		}
 	}()
 	uri := f.MongoDBURI() // blocks until the listener is up
+	if u, err := url.Parse(uri); err == nil {
+		db.embedded.addr = u.Host
+	}
+	db.mu.Lock()
+	db.stopEmbedded, db.embeddedDone = cancel, done
+	db.mu.Unlock()
 	return uri, nil
+}
+
+// StopEmbedded stops the embedded database server but keeps the client and
+// the folder lock: the portal sees an outage, as with a MongoDB server
+// going away. For tests of outages; see StartEmbedded.
+func (db *DB) StopEmbedded() {
+	db.mu.Lock()
+	stop, done := db.stopEmbedded, db.embeddedDone
+	db.stopEmbedded = nil
+	db.mu.Unlock()
+	if stop == nil {
+		return
+	}
+	stop()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// StartEmbedded starts the stopped embedded database again on the same
+// folder and port; the client reconnects by itself.
+func (db *DB) StartEmbedded() error {
+	if !db.Embedded {
+		return errors.New("database: not the embedded database")
+	}
+	db.mu.Lock()
+	running := db.stopEmbedded != nil
+	db.mu.Unlock()
+	if running {
+		return nil
+	}
+	quiet := slog.New(&levelHandler{min: slog.LevelWarn, next: db.embedded.logger.Handler()})
+	_, err := db.runEmbedded(quiet)
+	return err
 }
 
 // lockFolder takes an exclusive, non-blocking lock on dir/portal.lock. The
@@ -200,13 +272,7 @@ func (db *DB) Close(ctx context.Context) error {
 				err = fmt.Errorf("database: disconnect: %w", e)
 			}
 		}
-		if db.stopEmbedded != nil {
-			db.stopEmbedded()
-			select {
-			case <-db.embeddedDone:
-			case <-time.After(10 * time.Second):
-			}
-		}
+		db.StopEmbedded()
 		db.unlock()
 	})
 	return err

@@ -64,8 +64,12 @@ func lockStripe(id string) int {
 	return int(h.Sum32() % uint32(len(Storage{}.progressLocks)))
 }
 
-// ReplaceProgress stores a rebuilt projection.
+// ReplaceProgress stores a rebuilt projection, in turn with the user's
+// other progress updates of this process.
 func (s *Storage) ReplaceProgress(ctx context.Context, p *model.Progress) error {
+	mu := &s.progressLocks[lockStripe(p.UserID)]
+	mu.Lock()
+	defer mu.Unlock()
 	_, err := s.c(colProgress).ReplaceOne(ctx, bson.M{"_id": p.UserID}, p, options.Replace().SetUpsert(true))
 	return wrap("replace progress", err)
 }

@@ -51,6 +51,12 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 		return nil, err
 	}
 	if existing, err := s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version); err == nil {
+		// Signed before: the answer is that receipt. Its progress update
+		// may be missing if the first request stopped right after storing
+		// it (a crash, an outage); put it in place.
+		if err := s.ensureAck(ctx, u, existing); err != nil {
+			return nil, err
+		}
 		return existing, nil
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
@@ -104,7 +110,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 		if existing, err := s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version); err == nil {
 			// Another request for this very version won; make sure its
 			// progress update is in place too (it may have crashed after).
-			if err := s.recordAck(ctx, u, existing); err != nil {
+			if err := s.ensureAck(ctx, u, existing); err != nil {
 				return nil, err
 			}
 			return existing, nil
@@ -113,9 +119,23 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 	return nil, fmt.Errorf("training: acknowledge %s: the receipt chain stayed busy", req.Slug)
 }
 
+// recordAck moves progress to a receipt. $max on both fields: a late or
+// repeated update never moves progress back.
 func (s *Service) recordAck(ctx context.Context, u *model.User, r *model.Receipt) error {
 	return s.store.UpdateLessonProgress(ctx, u.ID, r.Lesson,
 		map[string]any{"ack_version": r.Version, "acknowledged": r.At}, nil, nil)
+}
+
+// ensureAck is recordAck when progress does not show the receipt yet.
+func (s *Service) ensureAck(ctx context.Context, u *model.User, r *model.Receipt) error {
+	prog, err := s.store.Progress(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if lp := prog.Lessons[r.Lesson]; lp.AckVersion >= r.Version && !lp.Acknowledged.Before(r.At) {
+		return nil
+	}
+	return s.recordAck(ctx, u, r)
 }
 
 func truncate(s string, n int) string {

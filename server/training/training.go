@@ -286,8 +286,8 @@ func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang st
 	if err := s.store.CreateAttempt(ctx, a); err != nil {
 		return nil, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, nil,
-		map[string]any{"last_attempt": now}, map[string]any{"attempts": 1})
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug,
+		map[string]any{"last_attempt": now}, nil, map[string]any{"attempts": 1})
 	return a, err
 }
 
@@ -319,6 +319,11 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 		return nil, nil, err
 	}
 	if a.Submitted {
+		// Graded before; make sure its progress update is in place too
+		// (the grading request may have stopped in between).
+		if err := s.recordPass(ctx, u, a); err != nil {
+			return nil, nil, err
+		}
 		return a, q, nil
 	}
 	a.Answers, a.Score = q.Grade(a.Questions, answers)
@@ -334,15 +339,32 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 		if err != nil {
 			return nil, nil, err
 		}
-		return stored, q, nil
-	}
-	if a.Passed {
-		if err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, map[string]any{"pass_version": a.Version}, nil, nil); err != nil {
+		if err := s.recordPass(ctx, u, stored); err != nil {
 			return nil, nil, err
 		}
+		return stored, q, nil
 	}
 	a.Submitted = true
+	if err := s.recordPass(ctx, u, a); err != nil {
+		return nil, nil, err
+	}
 	return a, q, nil
+}
+
+// recordPass moves progress to a passed attempt's version, unless it is
+// there already. $max makes it safe to repeat.
+func (s *Service) recordPass(ctx context.Context, u *model.User, a *model.Attempt) error {
+	if !a.Passed {
+		return nil
+	}
+	prog, err := s.store.Progress(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if prog.Lessons[a.Lesson].PassVersion >= a.Version {
+		return nil
+	}
+	return s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, map[string]any{"pass_version": a.Version}, nil, nil)
 }
 
 // Receipts returns the user's receipts, oldest first.

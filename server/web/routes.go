@@ -18,7 +18,8 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	app.Get("/static/:name", h.staticFile)
 	app.Get("/favicon.ico", h.favicon)
 
-	app.Use(h.loadSession, h.language, h.checkCSRF)
+	// Everything below needs the database: 503 at once while it is out.
+	app.Use(h.failFastWhenDown, h.loadSession, h.language, h.checkCSRF)
 
 	// Accounts.
 	app.Get("/login", h.loginShow)

@@ -37,6 +37,7 @@ type handler struct {
 	Deps
 	tpl    *templates
 	static *staticFiles
+	outage *outage
 }
 
 // New builds the Fiber app with every route. Templates and static files are
@@ -50,7 +51,7 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{Deps: d, tpl: tpl, static: st}
+	h := &handler{Deps: d, tpl: tpl, static: st, outage: newOutage(d.DB, d.Log)}
 	app := fiber.New(fiber.Config{
 		AppName:                 "conduct-portal",
 		DisableStartupMessage:   true,
@@ -64,6 +65,7 @@ func New(d Deps) (*fiber.App, error) {
 		TrustedProxies:          d.Config.TrustedProxies,
 		ProxyHeader:             proxyHeader(d.Config),
 	})
+	app.Hooks().OnShutdown(h.outage.close)
 	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Session: currentSession, Log: d.Log}))
 	return app, nil
 }

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"conductportal/server/config"
+)
+
+// errProblems makes the exit code non-zero once the problems are printed.
+var errProblems = errors.New("cli: problems found")
+
+func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("verify", "verify\n\n"+
+		"Checks every user's receipt chain (numbered 1..n, each linking to the hash of the one\n"+
+		"before, each hash recomputed), every receipt's text hash against the stored lesson\n"+
+		"text, and that no acknowledgement lost its receipt. Prints each problem and exits 1\n"+
+		"when there is any. On the embedded database, run it while the portal is stopped.", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	rep, err := newTraining(store, log).Verify(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(stdout, p.String())
+	}
+	fmt.Fprintf(stdout, "verify: %d receipts of %d users, %d lesson texts: %d problem(s)\n",
+		rep.Receipts, rep.Users, rep.Versions, len(rep.Problems))
+	if len(rep.Problems) > 0 {
+		return errProblems
+	}
+	return nil
+}
+
+func rebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("rebuild", "rebuild [--check]\n\n"+
+		"Recomputes every user's progress from their attempts, graded results and receipts,\n"+
+		"prints where the stored progress differed, and stores the recomputed one. With\n"+
+		"--check it only reports, and exits 1 when anything differs. Run it while no portal\n"+
+		"serves this database.", stderr)
+	check := fs.Bool("check", false, "only report differences; change nothing")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	rep, err := newTraining(store, log).RebuildProgress(ctx, nil, !*check)
+	if err != nil {
+		return err
+	}
+	for _, d := range rep.Drift {
+		fmt.Fprintln(stdout, d.String())
+	}
+	if *check {
+		fmt.Fprintf(stdout, "rebuild --check: %d users, %d field(s) differ from the events\n", rep.Users, len(rep.Drift))
+		if len(rep.Drift) > 0 {
+			return errProblems
+		}
+		return nil
+	}
+	fmt.Fprintf(stdout, "rebuild: %d users, %d field(s) differed, %d users' progress rewritten\n", rep.Users, len(rep.Drift), rep.Repaired)
+	return nil
+}

@@ -1,0 +1,208 @@
+package storage
+
+import (
+	"context"
+
+	"conductportal/server/model"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Reads over whole collections, for verification and for rebuilding the
+// progress projection. They stream, so memory stays flat.
+
+// EachReceipt calls fn with every receipt, by user and then chain position.
+func (s *Storage) EachReceipt(ctx context.Context, fn func(*model.Receipt) error) error {
+	cur, err := s.c(colReceipts).Find(ctx, bson.M{},
+		options.Find().SetSort(bson.D{{Key: "user_id", Value: 1}, {Key: "seq", Value: 1}}))
+	if err != nil {
+		return wrap("each receipt", err)
+	}
+	return each(ctx, cur, "each receipt", fn)
+}
+
+// EachProgress calls fn with every user's progress.
+func (s *Storage) EachProgress(ctx context.Context, fn func(*model.Progress) error) error {
+	cur, err := s.c(colProgress).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return wrap("each progress", err)
+	}
+	return each(ctx, cur, "each progress", func(p *model.Progress) error {
+		if p.Lessons == nil {
+			p.Lessons = map[string]model.LessonProgress{}
+		}
+		return fn(p)
+	})
+}
+
+func each[T any](ctx context.Context, cur *mongo.Cursor, op string, fn func(*T) error) error {
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var v T
+		if err := cur.Decode(&v); err != nil {
+			return wrap(op, err)
+		}
+		if err := fn(&v); err != nil {
+			return err
+		}
+	}
+	return wrap(op, cur.Err())
+}
+
+// UserIDs returns the id of every user.
+func (s *Storage) UserIDs(ctx context.Context) ([]string, error) {
+	return s.ids(ctx, colUsers, bson.M{}, "_id", nil, 0)
+}
+
+// Events are one user's attempts (with their results) and receipts.
+type Events struct {
+	Attempts []model.Attempt // by start
+	Receipts []model.Receipt // by seq
+}
+
+// EventsOf returns the events of the given users, keyed by user id: one
+// pass over each event collection, whatever the number of users.
+func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*Events, error) {
+	out := make(map[string]*Events, len(userIDs))
+	for _, id := range userIDs {
+		out[id] = &Events{}
+	}
+	filter := bson.M{"user_id": bson.M{"$in": userIDs}}
+	cur, err := s.c(colAttempts).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "started", Value: 1}}))
+	if err != nil {
+		return nil, wrap("attempts of users", err)
+	}
+	var attempts []model.Attempt
+	if err := cur.All(ctx, &attempts); err != nil {
+		return nil, wrap("attempts of users", err)
+	}
+	if len(attempts) > 0 {
+		ids := make([]string, len(attempts))
+		for i, a := range attempts {
+			ids[i] = a.ID
+		}
+		rcur, err := s.c(colAttemptResults).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+		if err != nil {
+			return nil, wrap("attempt results of users", err)
+		}
+		var results []attemptResult
+		if err := rcur.All(ctx, &results); err != nil {
+			return nil, wrap("attempt results of users", err)
+		}
+		byID := make(map[string]attemptResult, len(results))
+		for _, r := range results {
+			byID[r.ID] = r
+		}
+		for _, a := range attempts {
+			if r, ok := byID[a.ID]; ok {
+				a.Submitted, a.At, a.Answers, a.Score, a.PassMark, a.Passed = true, r.At, r.Answers, r.Score, r.PassMark, r.Passed
+			}
+			if e := out[a.UserID]; e != nil {
+				e.Attempts = append(e.Attempts, a)
+			}
+		}
+	}
+	cur, err = s.c(colReceipts).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "user_id", Value: 1}, {Key: "seq", Value: 1}}))
+	if err != nil {
+		return nil, wrap("receipts of users", err)
+	}
+	var receipts []model.Receipt
+	if err := cur.All(ctx, &receipts); err != nil {
+		return nil, wrap("receipts of users", err)
+	}
+	for _, r := range receipts {
+		if e := out[r.UserID]; e != nil {
+			e.Receipts = append(e.Receipts, r)
+		}
+	}
+	return out, nil
+}
+
+// ProgressOf returns the progress of the given users, keyed by user id; a
+// user with none gets an empty one.
+func (s *Storage) ProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error) {
+	out := make(map[string]*model.Progress, len(userIDs))
+	for _, id := range userIDs {
+		out[id] = &model.Progress{UserID: id, Lessons: map[string]model.LessonProgress{}}
+	}
+	cur, err := s.c(colProgress).Find(ctx, bson.M{"_id": bson.M{"$in": userIDs}})
+	if err != nil {
+		return nil, wrap("progress of users", err)
+	}
+	var ps []model.Progress
+	if err := cur.All(ctx, &ps); err != nil {
+		return nil, wrap("progress of users", err)
+	}
+	for i := range ps {
+		if ps[i].Lessons == nil {
+			ps[i].Lessons = map[string]model.LessonProgress{}
+		}
+		out[ps[i].UserID] = &ps[i]
+	}
+	return out, nil
+}
+
+// RecentEventUsers returns the users of the latest n receipts, attempts and
+// graded results: the ones whose progress a crash may have left behind.
+func (s *Storage) RecentEventUsers(ctx context.Context, n int64) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	add := func(ids []string) {
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	fromReceipts, err := s.ids(ctx, colReceipts, bson.M{}, "user_id", bson.D{{Key: "at", Value: -1}}, n)
+	if err != nil {
+		return nil, err
+	}
+	add(fromReceipts)
+	fromAttempts, err := s.ids(ctx, colAttempts, bson.M{}, "user_id", bson.D{{Key: "started", Value: -1}}, n)
+	if err != nil {
+		return nil, err
+	}
+	add(fromAttempts)
+	graded, err := s.ids(ctx, colAttemptResults, bson.M{}, "_id", bson.D{{Key: "at", Value: -1}}, n)
+	if err != nil {
+		return nil, err
+	}
+	if len(graded) > 0 {
+		ofGraded, err := s.ids(ctx, colAttempts, bson.M{"_id": bson.M{"$in": graded}}, "user_id", nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		add(ofGraded)
+	}
+	return out, nil
+}
+
+// ids returns one string field of the documents matching filter.
+func (s *Storage) ids(ctx context.Context, col string, filter bson.M, field string, sort bson.D, limit int64) ([]string, error) {
+	opts := options.Find().SetProjection(bson.M{field: 1})
+	if sort != nil {
+		opts.SetSort(sort)
+	}
+	if limit > 0 {
+		opts.SetLimit(limit)
+	}
+	cur, err := s.c(col).Find(ctx, filter, opts)
+	if err != nil {
+		return nil, wrap("ids of "+col, err)
+	}
+	var docs []bson.M
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, wrap("ids of "+col, err)
+	}
+	out := make([]string, 0, len(docs))
+	for _, d := range docs {
+		if v, ok := d[field].(string); ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,201 @@
+package training
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// Progress is a projection of the events (attempts, their graded results,
+// receipts): these functions recompute it and compare. Reading state
+// (opened, read_version) has no event; it is kept as stored.
+
+// Drift is one field of one user's progress that differs from what the
+// events imply.
+type Drift struct {
+	UserID   string
+	Login    string
+	Lesson   string
+	Field    string
+	Stored   string
+	Expected string
+}
+
+func (d Drift) String() string {
+	return fmt.Sprintf("user %s, lesson %s: %s is %s, the events give %s", d.Login, d.Lesson, d.Field, d.Stored, d.Expected)
+}
+
+// RebuildReport says what a rebuild or drift check did.
+type RebuildReport struct {
+	Users    int // users checked
+	Drift    []Drift
+	Repaired int // users whose progress was rewritten
+}
+
+// ExpectedProgress computes a user's progress from their events, keeping
+// the reading state of stored.
+func (s *Service) ExpectedProgress(stored *model.Progress, ev *storage.Events) *model.Progress {
+	out := &model.Progress{UserID: stored.UserID, Lessons: map[string]model.LessonProgress{}, Updated: s.Now()}
+	for slug, lp := range stored.Lessons {
+		if lp.ReadVersion > 0 {
+			out.Lessons[slug] = model.LessonProgress{ReadVersion: lp.ReadVersion}
+		}
+	}
+	for _, a := range ev.Attempts {
+		lp := out.Lessons[a.Lesson]
+		lp.Attempts++
+		if a.Started.After(lp.LastAttempt) {
+			lp.LastAttempt = a.Started
+		}
+		if a.Submitted && a.Passed {
+			lp.PassVersion = max(lp.PassVersion, a.Version)
+		}
+		out.Lessons[a.Lesson] = lp
+	}
+	for _, r := range ev.Receipts {
+		lp := out.Lessons[r.Lesson]
+		lp.AckVersion = max(lp.AckVersion, r.Version)
+		if r.At.After(lp.Acknowledged) {
+			lp.Acknowledged = r.At
+		}
+		out.Lessons[r.Lesson] = lp
+	}
+	return out
+}
+
+// progressDrift lists the event-derived fields where stored and expected differ.
+func progressDrift(stored, expected *model.Progress) []Drift {
+	var out []Drift
+	slugs := map[string]bool{}
+	for s := range stored.Lessons {
+		slugs[s] = true
+	}
+	for s := range expected.Lessons {
+		slugs[s] = true
+	}
+	for slug := range slugs {
+		a, b := stored.Lessons[slug], expected.Lessons[slug]
+		field := func(name string, got, want any) {
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				out = append(out, Drift{UserID: stored.UserID, Lesson: slug, Field: name, Stored: fmt.Sprint(got), Expected: fmt.Sprint(want)})
+			}
+		}
+		field("attempts", a.Attempts, b.Attempts)
+		field("pass_version", a.PassVersion, b.PassVersion)
+		field("ack_version", a.AckVersion, b.AckVersion)
+		field("last_attempt", stamp(a.LastAttempt), stamp(b.LastAttempt))
+		field("acknowledged", stamp(a.Acknowledged), stamp(b.Acknowledged))
+	}
+	slices.SortFunc(out, func(x, y Drift) int {
+		if x.Lesson != y.Lesson {
+			return compare(x.Lesson, y.Lesson)
+		}
+		return compare(x.Field, y.Field)
+	})
+	return out
+}
+
+func compare(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "unset"
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// RebuildProgress recomputes the progress of the given users (every user
+// when ids is nil) from their events, reports where it differed and, with
+// repair, stores the recomputed projection. Repair while no portal serves
+// these users: a live update racing the rewrite could be lost.
+func (s *Service) RebuildProgress(ctx context.Context, ids []string, repair bool) (*RebuildReport, error) {
+	if ids == nil {
+		var err error
+		if ids, err = s.store.UserIDs(ctx); err != nil {
+			return nil, err
+		}
+	}
+	rep := &RebuildReport{}
+	// In batches: each reads every event collection once.
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 500)]
+		ids = ids[len(batch):]
+		if err := s.rebuildBatch(ctx, batch, repair, rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+func (s *Service) rebuildBatch(ctx context.Context, ids []string, repair bool, rep *RebuildReport) error {
+	progress, err := s.store.ProgressOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	events, err := s.store.EventsOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		stored := progress[id]
+		want := s.ExpectedProgress(stored, events[id])
+		rep.Users++
+		drift := progressDrift(stored, want)
+		if len(drift) == 0 {
+			continue
+		}
+		login := id
+		if u, err := s.store.User(ctx, id); err == nil {
+			login = u.Login
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		for i := range drift {
+			drift[i].Login = login
+		}
+		rep.Drift = append(rep.Drift, drift...)
+		if repair {
+			if err := s.store.ReplaceProgress(ctx, want); err != nil {
+				return err
+			}
+			rep.Repaired++
+		}
+	}
+	return nil
+}
+
+// CheckProgressSample compares the progress of a sample of users with
+// their events: the users of the latest events (those a crash may have
+// caught between storing an event and updating progress) and a few more at
+// random. With repair, drifted users are rebuilt.
+func (s *Service) CheckProgressSample(ctx context.Context, recent int64, random int, repair bool) (*RebuildReport, error) {
+	ids, err := s.store.RecentEventUsers(ctx, recent)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.store.UserIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	for _, id := range all[:min(random, len(all))] {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return s.RebuildProgress(ctx, ids, repair)
+}
