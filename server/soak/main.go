@@ -69,7 +69,6 @@ type soak struct {
 type claim struct {
 	kind   string // read, attempt, submit, ack
 	login  string
-	userID string
 	id     string // attempt or receipt id
 	slug   string
 	n      int    // version read, or score
