@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -834,5 +836,39 @@ func TestSlowClientIsCutOff(t *testing.T) {
 			t.Fatal("the server kept a slow client's connection open")
 		}
 		return // closed by the server
+	}
+}
+
+func TestCompanyNameAndLogo(t *testing.T) {
+	dir := t.TempDir()
+	logo := filepath.Join(dir, "logo.svg")
+	svg := `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>`
+	if err := os.WriteFile(logo, []byte(svg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testkit.Config(t, filepath.Join(dir, "data"))
+	cfg.CompanyName, cfg.LogoFile = "星河物业", logo
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p := testkit.StartConfig(t, cfg, io.Discard)
+	page := newBrowser(t, p.Base).get("/login")
+	m := regexp.MustCompile(`<img src="(/static/logo\.[0-9a-f]+\.svg)"`).FindStringSubmatch(page.body)
+	if m == nil || !strings.Contains(page.body, `<span class="company">星河物业</span>`) || !strings.Contains(page.body, "<title>登录 · 星河物业 行为规范培训</title>") {
+		t.Fatalf("branding: %.900s", page.body)
+	}
+	res, err := http.Get(p.Base + m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(body) != svg || res.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
+		t.Fatalf("logo: %d %q %v", res.StatusCode, body, res.Header)
+	}
+	bad := testkit.Config(t, filepath.Join(dir, "data2"))
+	bad.LogoFile = filepath.Join(dir, "logo.gif")
+	if err := bad.Validate(); err == nil {
+		t.Fatal("a .gif logo must be refused at start")
 	}
 }

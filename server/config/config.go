@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -23,6 +24,8 @@ type Config struct {
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES, comma separated
 	LogFormat      string   // PORTAL_LOG_FORMAT: text or json
 	SMTPURL        string   // PORTAL_SMTP_URL
+	CompanyName    string   // PORTAL_COMPANY_NAME, shown beside the portal's name
+	LogoFile       string   // PORTAL_LOGO: a PNG, JPEG or SVG file shown in the header
 
 	// Timeouts against slow or idle clients (not from the environment).
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -40,13 +43,15 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 		return def
 	}
 	c := &Config{
-		Addr:       get("PORTAL_ADDR", "127.0.0.1:8080"),
-		MongoURI:   get("MONGODB_URI", ""),
-		DataDir:    get("PORTAL_DATA", "./data"),
-		ContentDir: get("PORTAL_CONTENT", ""),
-		BaseURL:    strings.TrimRight(get("PORTAL_BASE_URL", ""), "/"),
-		LogFormat:  get("PORTAL_LOG_FORMAT", "text"),
-		SMTPURL:    get("PORTAL_SMTP_URL", ""),
+		Addr:        get("PORTAL_ADDR", "127.0.0.1:8080"),
+		MongoURI:    get("MONGODB_URI", ""),
+		DataDir:     get("PORTAL_DATA", "./data"),
+		ContentDir:  get("PORTAL_CONTENT", ""),
+		BaseURL:     strings.TrimRight(get("PORTAL_BASE_URL", ""), "/"),
+		LogFormat:   get("PORTAL_LOG_FORMAT", "text"),
+		SMTPURL:     get("PORTAL_SMTP_URL", ""),
+		CompanyName: get("PORTAL_COMPANY_NAME", ""),
+		LogoFile:    get("PORTAL_LOGO", ""),
 
 		ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
 	}
@@ -81,6 +86,20 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: PORTAL_LOG_FORMAT=%q: want text or json", c.LogFormat)
+	}
+	if c.LogoFile != "" {
+		switch strings.ToLower(filepath.Ext(c.LogoFile)) {
+		case ".png", ".jpg", ".jpeg", ".svg":
+		default:
+			return fmt.Errorf("config: PORTAL_LOGO=%q: want a .png, .jpg or .svg file", c.LogoFile)
+		}
+		st, err := os.Stat(c.LogoFile)
+		if err != nil || st.IsDir() || st.Size() > 512<<10 {
+			return fmt.Errorf("config: PORTAL_LOGO=%q: want a readable file of at most 512 KiB", c.LogoFile)
+		}
+	}
+	if len([]rune(c.CompanyName)) > 60 {
+		return fmt.Errorf("config: PORTAL_COMPANY_NAME is longer than 60 characters")
 	}
 	for _, p := range c.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {

@@ -85,6 +85,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		for _, width := range []int64{375, 1280} {
 			t.Run(fmt.Sprintf("%s-%d", lang, width), func(t *testing.T) {
 				b := newBrowser(t, base)
+				b.keep = true // the screenshots of every page are the look to review
 				b.acceptLanguage(lang)
 				b.do("screen", chromedp.EmulateViewport(width, 900))
 				check := func(name string) {

@@ -284,6 +284,7 @@ type browser struct {
 	base string
 
 	shots []shot
+	keep  bool // write the screenshots even when the test passes
 
 	mu        sync.Mutex
 	responses []response
@@ -621,7 +622,7 @@ func (b *browser) snap(name string) {
 // TEST_KEEP_SCREENSHOTS is set, to TEST_OUTPUT_DIR or testout/ at the root
 // of the repository.
 func (b *browser) saveShots() {
-	if !b.t.Failed() && os.Getenv("TEST_KEEP_SCREENSHOTS") == "" {
+	if !b.keep && !b.t.Failed() && os.Getenv("TEST_KEEP_SCREENSHOTS") == "" {
 		return
 	}
 	out := os.Getenv("TEST_OUTPUT_DIR")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"mime"
+	"os"
 	"path"
 	"strings"
 
@@ -26,9 +27,10 @@ type staticFile struct {
 type staticFiles struct {
 	byHashed map[string]*staticFile
 	urls     map[string]string // plain name -> URL
+	logo     string            // URL of the company's logo, if any
 }
 
-func loadStatic(assets fs.FS) (*staticFiles, error) {
+func loadStatic(assets fs.FS, logoFile string) (*staticFiles, error) {
 	st := &staticFiles{byHashed: map[string]*staticFile{}, urls: map[string]string{}}
 	err := fs.WalkDir(assets, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -38,23 +40,36 @@ func loadStatic(assets fs.FS) (*staticFiles, error) {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
-		h := hex.EncodeToString(sum[:])[:10]
-		name := strings.TrimPrefix(p, "static/")
-		ext := path.Ext(name)
-		hashed := strings.TrimSuffix(name, ext) + "." + h + ext
-		ct := mime.TypeByExtension(ext)
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		st.byHashed[hashed] = &staticFile{body: body, contentType: ct, etag: `"` + h + `"`}
-		st.urls[name] = "/static/" + hashed
+		st.add(strings.TrimPrefix(p, "static/"), body)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
 	}
+	// The company's logo, if configured, is served like the others.
+	if logoFile != "" {
+		body, err := os.ReadFile(logoFile) // #nosec G304 -- the operator's configured logo
+		if err != nil {
+			return nil, fmt.Errorf("web: logo: %w", err)
+		}
+		st.add("logo"+strings.ToLower(path.Ext(logoFile)), body)
+		st.logo = st.urls["logo"+strings.ToLower(path.Ext(logoFile))]
+	}
 	return st, nil
+}
+
+// add serves body under name, content-hashed like the embedded files.
+func (s *staticFiles) add(name string, body []byte) {
+	sum := sha256.Sum256(body)
+	h := hex.EncodeToString(sum[:])[:10]
+	ext := path.Ext(name)
+	hashed := strings.TrimSuffix(name, ext) + "." + h + ext
+	ct := mime.TypeByExtension(ext)
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	s.byHashed[hashed] = &staticFile{body: body, contentType: ct, etag: `"` + h + `"`}
+	s.urls[name] = "/static/" + hashed
 }
 
 // URL returns the hashed URL of a static file; templates call it.

@@ -80,6 +80,9 @@ type page struct {
 	Path   string
 	Static func(string) string
 	Data   any
+
+	Company string // the configured company name
+	Logo    string // URL of the company's logo, or ""
 }
 
 // T translates a UI string into the page's language.
@@ -138,6 +141,7 @@ func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
 	p.CSRF = h.csrfToken(c)
 	p.Path = c.Path() // without the query: a notice shown once is not shown again
 	p.Static = h.static.URL
+	p.Company, p.Logo = h.Config.CompanyName, h.static.logo
 	if m := c.Query("m"); p.Notice == "" && notices[m] {
 		p.Notice = locale.T(p.Lang, m)
 	}

@@ -47,7 +47,7 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := loadStatic(d.Assets)
+	st, err := loadStatic(d.Assets, d.Config.LogoFile)
 	if err != nil {
 		return nil, err
 	}
