@@ -263,3 +263,13 @@ func (s *Service) Deactivate(ctx context.Context, u *model.User) error {
 	}
 	return s.store.DeleteUserSessions(ctx, u.ID, "")
 }
+
+// EndSessionID ends the session with a stored id (the hash of its cookie).
+func (s *Service) EndSessionID(ctx context.Context, id string) error {
+	return s.store.DeleteSession(ctx, id)
+}
+
+// UserByID returns the account with id.
+func (s *Service) UserByID(ctx context.Context, id string) (*model.User, error) {
+	return s.store.User(ctx, id)
+}

@@ -30,6 +30,7 @@ Usage: portal [command] [flags]
 Commands:
   serve          serve the portal (the default)
   user add       create an account
+  user reset-mfa turn off a person's second factor (they enrol again when required)
   token create   print an API token that acts as a user
   import         check or publish a content folder
   verify         check every receipt chain and the texts receipts name
@@ -56,6 +57,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = serve(ctx, args, stdout, stderr)
 	case "user add":
 		err = userAdd(ctx, args, stdin, stdout, stderr)
+	case "user reset-mfa":
+		err = userResetMFA(ctx, args, stdout, stderr)
 	case "token create":
 		err = tokenCreate(ctx, args, stdout, stderr)
 	case "import":

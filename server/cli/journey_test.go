@@ -872,3 +872,90 @@ func TestCompanyNameAndLogo(t *testing.T) {
 		t.Fatal("a .gif logo must be refused at start")
 	}
 }
+
+var secretRe = regexp.MustCompile(`<code class="code" id="secret">([A-Z2-7]+)</code>`)
+var recoveryRe = regexp.MustCompile(`<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>`)
+
+// TestSecondFactorLogin: a role that must use a second factor is sent to
+// set it up; then login asks for a code, a code works once, a recovery
+// code works once, and wrong codes count towards the throttle.
+func TestSecondFactorLogin(t *testing.T) {
+	cfg := testkit.Config(t, t.TempDir())
+	cfg.MFARequired = []string{model.RoleHR}
+	p := testkit.StartConfig(t, cfg, io.Discard)
+	ctx := context.Background()
+	u, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hr.li", Name: "李人事", Roles: []string{model.RoleHR}, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, p.Base)
+	expect(t, b.post("/login", "/login", url.Values{"login": {"hr.li"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+	expect(t, b.get("/"), http.StatusSeeOther, "/mfa/setup")
+	expect(t, b.post("/mfa/setup", "/mfa/setup/start", nil), http.StatusSeeOther, "/mfa/setup")
+	setup := b.get("/mfa/setup")
+	m := secretRe.FindStringSubmatch(setup.body)
+	if setup.status != 200 || m == nil || !strings.Contains(setup.body, `src="data:image/png;base64,`) || !strings.Contains(setup.body, "你的角色要求") {
+		t.Fatalf("setup page: %d %s", setup.status, setup.body[strings.Index(setup.body, "<main"):])
+	}
+	secret := m[1]
+	if bad := b.post("/mfa/setup", "/mfa/setup", url.Values{"code": {"123456"}}); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "验证码不正确") {
+		t.Fatalf("wrong first code: %d", bad.status)
+	}
+	done := b.post("/mfa/setup", "/mfa/setup", url.Values{"code": {auth.CodeAt(secret, time.Now())}})
+	codes := recoveryRe.FindAllStringSubmatch(done.body, -1)
+	if done.status != 200 || len(codes) != 10 {
+		t.Fatalf("confirmed: %d %d codes %.600s", done.status, len(codes), done.body)
+	}
+	if home := b.get("/"); home.status != 200 {
+		t.Fatalf("home after enrolling: %d", home.status)
+	}
+
+	// A new login now needs the code; the half-open session opens nothing.
+	login := func() *browser {
+		nb := newBrowser(t, p.Base)
+		expect(t, nb.post("/login", "/login", url.Values{"login": {"hr.li"}, "password": {"correct horse battery"}, "next": {"/receipts"}}), http.StatusSeeOther, "/login/mfa")
+		expect(t, nb.get("/"), http.StatusSeeOther, "/login")
+		if st, _, _ := apiWithCookies(t, nb, "/me"); st != http.StatusUnauthorized {
+			t.Fatalf("the API with a half-open session: %d", st)
+		}
+		return nb
+	}
+	b2 := login()
+	if a := b2.post("/login/mfa", "/login/mfa", url.Values{"code": {"000000"}}); a.status != http.StatusUnauthorized || !strings.Contains(a.body, "验证码不正确") {
+		t.Fatalf("wrong code: %d", a.status)
+	}
+	// The next step's code: unused so far, and within the one-step window
+	// even if the clock crosses a step edge meanwhile.
+	code := auth.CodeAt(secret, time.Now().Add(30*time.Second))
+	expect(t, b2.post("/login/mfa", "/login/mfa", url.Values{"code": {code}, "next": {"/receipts"}}), http.StatusSeeOther, "/receipts")
+	if a := b2.get("/receipts"); a.status != 200 {
+		t.Fatalf("after the second step: %d", a.status)
+	}
+	b3 := login()
+	expect(t, b3.post("/login/mfa", "/login/mfa", url.Values{"code": {code}}), http.StatusUnauthorized, "")
+	expect(t, b3.post("/login/mfa", "/login/mfa", url.Values{"code": {codes[0][1]}}), http.StatusSeeOther, "/")
+	b4 := login()
+	expect(t, b4.post("/login/mfa", "/login/mfa", url.Values{"code": {codes[0][1]}}), http.StatusUnauthorized, "")
+
+	// An admin resets it: sessions end, and the next login enrols again.
+	if err := p.Auth.ResetMFA(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, b2.get("/receipts"), http.StatusSeeOther, "/login")
+	b5 := newBrowser(t, p.Base)
+	expect(t, b5.post("/login", "/login", url.Values{"login": {"hr.li"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+	expect(t, b5.get("/"), http.StatusSeeOther, "/mfa/setup")
+}
+
+// apiWithCookies calls the API with the browser's cookies.
+func apiWithCookies(t *testing.T, b *browser, path string) (int, string, error) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", b.base+"/api/v1"+path, nil)
+	res, err := b.c.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(raw), nil
+}

@@ -10,6 +10,7 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/config"
+	"conductportal/server/model"
 )
 
 func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -100,5 +101,38 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+func userResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("user reset-mfa", "user reset-mfa --login L", stderr)
+	login := fs.String("login", "", "the person whose second factor to reset (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *login == "" {
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := config.FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	db, store, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	u, err := store.UserByLogin(ctx, *login)
+	if err != nil {
+		return fmt.Errorf("cli: no user %q: %w", *login, err)
+	}
+	if err := newAuth(store).ResetMFA(ctx, u); err != nil {
+		return err
+	}
+	if err := store.Audit(ctx, &model.AuditEntry{At: time.Now().UTC(), Actor: "cli", Action: "mfa.reset", Target: u.Login}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "second factor of %s reset; their sessions are ended\n", u.Login)
 	return nil
 }

@@ -26,6 +26,7 @@ type Config struct {
 	SMTPURL        string   // PORTAL_SMTP_URL
 	CompanyName    string   // PORTAL_COMPANY_NAME, shown beside the portal's name
 	LogoFile       string   // PORTAL_LOGO: a PNG, JPEG or SVG file shown in the header
+	MFARequired    []string // PORTAL_MFA_REQUIRED: roles that must use a second factor
 
 	// Timeouts against slow or idle clients (not from the environment).
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -65,6 +66,17 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	if p := get("PORTAL_TRUSTED_PROXIES", ""); p != "" {
 		for _, s := range strings.Split(p, ",") {
 			c.TrustedProxies = append(c.TrustedProxies, strings.TrimSpace(s))
+		}
+	}
+	if r := get("PORTAL_MFA_REQUIRED", ""); r != "" {
+		for _, role := range strings.Split(r, ",") {
+			role = strings.TrimSpace(role)
+			switch role {
+			case "employee", "manager", "hr", "admin":
+				c.MFARequired = append(c.MFARequired, role)
+			default:
+				return nil, fmt.Errorf("config: PORTAL_MFA_REQUIRED: unknown role %q (employee, manager, hr, admin)", role)
+			}
 		}
 	}
 	if c.BaseURL == "" {

@@ -41,6 +41,18 @@ type User struct {
 	MustChangePassword bool      `bson:"must_change_password"`
 	Active             bool      `bson:"active"`
 	Created            time.Time `bson:"created"`
+	MFA                MFA       `bson:"mfa"`
+}
+
+// MFA is a user's second factor: a TOTP secret (RFC 6238) and one-time
+// recovery codes, stored as SHA-256 hashes.
+type MFA struct {
+	Enabled  bool      `bson:"enabled"`
+	Secret   string    `bson:"secret,omitempty"`
+	Pending  string    `bson:"pending,omitempty"`   // secret shown for enrolment, not yet confirmed
+	LastStep int64     `bson:"last_step,omitempty"` // the last time step used: a code works once
+	Recovery []string  `bson:"recovery,omitempty"`
+	Since    time.Time `bson:"since,omitempty"`
 }
 
 // HasRole reports whether u holds role.
@@ -63,6 +75,9 @@ type Session struct {
 	LastSeen time.Time `bson:"last_seen"`
 	Expires  time.Time `bson:"expires"`
 	Client   string    `bson:"client,omitempty"`
+	// Pending: the password was right but the second factor is still due.
+	// Such a session opens nothing but the second-factor page.
+	Pending bool `bson:"pending,omitempty"`
 }
 
 // APIToken lets a script act as a user. Its _id is the SHA-256 of the token.

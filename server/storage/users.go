@@ -84,3 +84,37 @@ func (s *Storage) SetUserActive(ctx context.Context, id string, active bool) err
 	}
 	return nil
 }
+
+// SetMFA replaces a user's second-factor state.
+func (s *Storage) SetMFA(ctx context.Context, id string, m model.MFA) error {
+	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"mfa": m}})
+	if err != nil {
+		return wrap("set mfa", err)
+	}
+	if res.MatchedCount == 0 {
+		return wrap("set mfa", ErrNotFound)
+	}
+	return nil
+}
+
+// UseMFAStep records that the code of time step was used, unless a code of
+// that or a later step was used already (then it reports false).
+func (s *Storage) UseMFAStep(ctx context.Context, id string, step int64) (bool, error) {
+	res, err := s.c(colUsers).UpdateOne(ctx,
+		bson.M{"_id": id, "$or": bson.A{bson.M{"mfa.last_step": bson.M{"$lt": step}}, bson.M{"mfa.last_step": bson.M{"$exists": false}}}},
+		bson.M{"$set": bson.M{"mfa.last_step": step}})
+	if err != nil {
+		return false, wrap("use mfa step", err)
+	}
+	return res.ModifiedCount == 1, nil
+}
+
+// UseRecoveryCode removes one recovery code hash, reporting whether it was there.
+func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, error) {
+	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id, "mfa.recovery": hash},
+		bson.M{"$pull": bson.M{"mfa.recovery": hash}})
+	if err != nil {
+		return false, wrap("use recovery code", err)
+	}
+	return res.ModifiedCount == 1, nil
+}

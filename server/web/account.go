@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -55,12 +56,21 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Auth.LoginSucceeded(ctx(c), login); err != nil {
-		return err
-	}
 	// A new session id at login: whatever session the browser had is ended.
 	if old := c.Cookies(h.sessionCookie()); old != "" {
 		_ = h.Auth.EndSession(ctx(c), old)
+	}
+	if u.MFA.Enabled {
+		// The password was right; the session opens once the code is too.
+		tok, err := h.Auth.StartPendingSession(ctx(c), u, client)
+		if err != nil {
+			return err
+		}
+		h.setCookie(c, h.sessionCookie(), tok, 0)
+		return c.Redirect("/login/mfa?next="+url.QueryEscape(next), fiber.StatusSeeOther)
+	}
+	if err := h.Auth.LoginSucceeded(ctx(c), login); err != nil {
+		return err
 	}
 	tok, _, err := h.Auth.StartSession(ctx(c), u, client)
 	if err != nil {

@@ -128,6 +128,10 @@ func (h *handler) loadSession(c *fiber.Ctx) error {
 		h.setCookie(c, h.sessionCookie(), "", -1)
 	case err != nil:
 		return err
+	case sess.Pending:
+		// Password given, second factor not yet: only /login/mfa sees it.
+		c.Locals(localPending, sess)
+		c.Locals(localPendingUser, u)
 	default:
 		c.Locals(localUser, u)
 		c.Locals(localSession, sess)
@@ -163,6 +167,9 @@ func (h *handler) csrfToken(c *fiber.Ctx) string {
 	if _, s := currentSession(c); s != nil {
 		return s.CSRF
 	}
+	if s, ok := c.Locals(localPending).(*model.Session); ok {
+		return s.CSRF
+	}
 	if t := c.Cookies(h.csrfCookie()); len(t) >= 32 {
 		return t
 	}
@@ -183,6 +190,8 @@ func (h *handler) checkCSRF(c *fiber.Ctx) error {
 	}
 	want := ""
 	if _, s := currentSession(c); s != nil {
+		want = s.CSRF
+	} else if s, ok := c.Locals(localPending).(*model.Session); ok {
 		want = s.CSRF
 	} else {
 		want = c.Cookies(h.csrfCookie())
@@ -208,6 +217,15 @@ func (h *handler) requireLogin(c *fiber.Ctx) error {
 func (h *handler) requirePasswordSet(c *fiber.Ctx) error {
 	if u, _ := currentSession(c); u != nil && u.MustChangePassword {
 		return c.Redirect("/password", fiber.StatusSeeOther)
+	}
+	return c.Next()
+}
+
+// requireSecondFactor sends a user whose role requires a second factor,
+// and who has none, to set it up.
+func (h *handler) requireSecondFactor(c *fiber.Ctx) error {
+	if u, _ := currentSession(c); u != nil && !u.MFA.Enabled && auth.MFARequired(u, h.Config.MFARequired) {
+		return c.Redirect("/mfa/setup", fiber.StatusSeeOther)
 	}
 	return c.Next()
 }

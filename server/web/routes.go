@@ -25,6 +25,8 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	app.Get("/login", h.loginShow)
 	app.Post("/login", h.loginSubmit)
 	app.Post("/logout", h.logout)
+	app.Get("/login/mfa", h.mfaLoginShow)
+	app.Post("/login/mfa", h.mfaLoginSubmit)
 	app.Post("/lang", h.langSwitch)
 
 	// Public: anyone holding a certificate's code may check it.
@@ -38,7 +40,13 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	pages.Get("/password", h.passwordShow)
 	pages.Post("/password", h.passwordSubmit)
 
-	learner := pages.Group("", h.requirePasswordSet)
+	// The second factor: set up once the password is the user's own.
+	enrol := pages.Group("", h.requirePasswordSet)
+	enrol.Get("/mfa/setup", h.mfaSetupShow)
+	enrol.Post("/mfa/setup/start", h.mfaSetupStart)
+	enrol.Post("/mfa/setup", h.mfaSetupSubmit)
+
+	learner := pages.Group("", h.requirePasswordSet, h.requireSecondFactor)
 	learner.Get("/", h.trainingShow)
 	learner.Get("/lessons/:slug", h.lessonShow)
 	learner.Post("/lessons/:slug/read", h.lessonRead)

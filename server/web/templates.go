@@ -60,7 +60,7 @@ func loadTemplates() (*templates, error) {
 		}
 		t.pages[base] = p
 	}
-	for _, want := range []string{"login", "password", "training", "lesson", "quiz", "result", "acknowledge", "receipts", "receipt", "certificate", "verify", "error"} {
+	for _, want := range []string{"login", "password", "training", "lesson", "quiz", "result", "acknowledge", "receipts", "receipt", "certificate", "verify", "mfa_login", "mfa_setup", "error"} {
 		if t.pages[want] == nil {
 			return nil, fmt.Errorf("web: template %s.html is missing", want)
 		}

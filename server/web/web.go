@@ -82,6 +82,9 @@ const (
 	localUser    = "user"
 	localSession = "session"
 	localLang    = "lang"
+	// A session whose second factor is still due, and its user.
+	localPending     = "pending_session"
+	localPendingUser = "pending_user"
 	// localRequestID is shared with the api package, which puts it in errors.
 	localRequestID = api.LocalRequestID
 )

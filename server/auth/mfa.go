@@ -1,0 +1,226 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image/png"
+	"strings"
+	"sync"
+	"time"
+
+	"conductportal/server/model"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// Errors of the second factor.
+var (
+	ErrBadCode       = errors.New("auth: wrong or used code")
+	ErrNoEnrolment   = errors.New("auth: no second factor is being set up")
+	ErrMFAEnabled    = errors.New("auth: the second factor is already on")
+	recoveryAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+)
+
+const (
+	totpPeriod     = 30
+	recoveryCodes  = 10
+	pendingTimeout = 10 * time.Minute // to type the code after the password
+)
+
+// mfaMu serializes a user's code checks in this process, so a code cannot
+// be used twice by racing requests (FerretDB's conditional updates are not
+// atomic; MongoDB's are, and UseMFAStep relies on that across instances).
+var mfaMu sync.Mutex
+
+// MFARequired reports whether one of u's roles must use a second factor.
+func MFARequired(u *model.User, roles []string) bool {
+	for _, r := range roles {
+		if u.HasRole(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Enrolment is what the setup page shows: the secret as a QR code and as
+// text for typing into the app by hand.
+type Enrolment struct {
+	Secret string
+	URL    string // otpauth:// URL
+	QRCode string // data: URL of a PNG
+}
+
+// StartEnrolment makes a new secret to set up for u.
+func (s *Service) StartEnrolment(ctx context.Context, u *model.User) error {
+	if u.MFA.Enabled {
+		return ErrMFAEnabled
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "x", AccountName: u.Login, Period: totpPeriod, Rand: rand.Reader})
+	if err != nil {
+		return fmt.Errorf("auth: totp secret: %w", err)
+	}
+	m := u.MFA
+	m.Pending = key.Secret()
+	if err := s.store.SetMFA(ctx, u.ID, m); err != nil {
+		return err
+	}
+	u.MFA = m
+	return nil
+}
+
+// Enrolment shows the secret being set up, or nil when none is.
+func (s *Service) Enrolment(u *model.User, issuer string) (*Enrolment, error) {
+	secret := u.MFA.Pending
+	if u.MFA.Enabled || secret == "" {
+		return nil, nil
+	}
+	url := fmt.Sprintf("otpauth://totp/%s:%s?secret=%s&issuer=%s&period=%d&digits=6&algorithm=SHA1",
+		escape(issuer), escape(u.Login), secret, escape(issuer), totpPeriod)
+	key, err := otp.NewKeyFromURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("auth: totp key: %w", err)
+	}
+	img, err := key.Image(220, 220)
+	if err != nil {
+		return nil, fmt.Errorf("auth: qr code: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("auth: qr code: %w", err)
+	}
+	return &Enrolment{Secret: secret, URL: url, QRCode: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())}, nil
+}
+
+func escape(s string) string {
+	return strings.NewReplacer(" ", "%20", ":", "%3A", "&", "%26", "?", "%3F", "#", "%23", "/", "%2F").Replace(s)
+}
+
+// ConfirmEnrolment turns the second factor on when code matches the secret
+// being set up, and returns ten recovery codes, shown only this once.
+func (s *Service) ConfirmEnrolment(ctx context.Context, u *model.User, code string) ([]string, error) {
+	if u.MFA.Enabled {
+		return nil, ErrMFAEnabled
+	}
+	if u.MFA.Pending == "" {
+		return nil, ErrNoEnrolment
+	}
+	step, ok := matchStep(u.MFA.Pending, code, s.clock())
+	if !ok {
+		return nil, ErrBadCode
+	}
+	codes, hashes := newRecoveryCodes()
+	m := model.MFA{Enabled: true, Secret: u.MFA.Pending, LastStep: step, Recovery: hashes, Since: s.clock()}
+	if err := s.store.SetMFA(ctx, u.ID, m); err != nil {
+		return nil, err
+	}
+	u.MFA = m
+	return codes, nil
+}
+
+// CheckSecondFactor accepts a current TOTP code (one step either side, each
+// step once) or an unused recovery code.
+func (s *Service) CheckSecondFactor(ctx context.Context, u *model.User, code string) error {
+	if !u.MFA.Enabled {
+		return ErrNoEnrolment
+	}
+	mfaMu.Lock()
+	defer mfaMu.Unlock()
+	code = strings.ToLower(strings.Join(strings.Fields(code), ""))
+	if len(code) > 6 {
+		ok, err := s.store.UseRecoveryCode(ctx, u.ID, hashRecovery(code))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrBadCode
+		}
+		return nil
+	}
+	step, ok := matchStep(u.MFA.Secret, code, s.clock())
+	if !ok || step <= u.MFA.LastStep {
+		return ErrBadCode
+	}
+	fresh, err := s.store.UseMFAStep(ctx, u.ID, step)
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		return ErrBadCode
+	}
+	return nil
+}
+
+// ResetMFA turns the second factor off; the person enrols again when their
+// role requires it.
+func (s *Service) ResetMFA(ctx context.Context, u *model.User) error {
+	if err := s.store.SetMFA(ctx, u.ID, model.MFA{}); err != nil {
+		return err
+	}
+	return s.store.DeleteUserSessions(ctx, u.ID, "")
+}
+
+// matchStep finds the time step, within one either side of now, whose code
+// is code.
+func matchStep(secret, code string, now time.Time) (int64, bool) {
+	if len(code) != 6 {
+		return 0, false
+	}
+	cur := now.Unix() / totpPeriod
+	for _, step := range []int64{cur - 1, cur, cur + 1} {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*totpPeriod, 0), totp.ValidateOpts{
+			Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
+		})
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step, true
+		}
+	}
+	return 0, false
+}
+
+// CodeAt returns the TOTP code of secret at t (for tests and tools).
+func CodeAt(secret string, t time.Time) string {
+	c, _ := totp.GenerateCodeCustom(secret, t, totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	return c
+}
+
+func newRecoveryCodes() (codes, hashes []string) {
+	for i := 0; i < recoveryCodes; i++ {
+		b := make([]byte, 10)
+		if _, err := rand.Read(b); err != nil {
+			panic(fmt.Errorf("auth: crypto/rand failed: %w", err))
+		}
+		for j := range b {
+			b[j] = recoveryAlphabet[int(b[j])%len(recoveryAlphabet)]
+		}
+		code := string(b[:5]) + "-" + string(b[5:])
+		codes = append(codes, code)
+		hashes = append(hashes, hashRecovery(strings.ReplaceAll(code, "-", "")))
+	}
+	return codes, hashes
+}
+
+func hashRecovery(code string) string {
+	h := sha256.Sum256([]byte("conduct-portal-recovery:" + strings.ReplaceAll(code, "-", "")))
+	return hex.EncodeToString(h[:])
+}
+
+// StartPendingSession opens a session that only allows the second-factor
+// step; it lasts a few minutes.
+func (s *Service) StartPendingSession(ctx context.Context, u *model.User, client string) (string, error) {
+	tok := randomToken()
+	now := s.clock()
+	sess := &model.Session{ID: hashToken(tok), UserID: u.ID, CSRF: randomToken(), Created: now, LastSeen: now,
+		Expires: now.Add(pendingTimeout), Client: client, Pending: true}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return "", err
+	}
+	return tok, nil
+}

@@ -1,0 +1,133 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"strings"
+
+	"conductportal/server/auth"
+	"conductportal/server/locale"
+	"conductportal/server/model"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+type mfaLoginPage struct{ Next string }
+
+func (h *handler) pending(c *fiber.Ctx) (*model.User, *model.Session) {
+	u, _ := c.Locals(localPendingUser).(*model.User)
+	s, _ := c.Locals(localPending).(*model.Session)
+	return u, s
+}
+
+func (h *handler) mfaLoginShow(c *fiber.Ctx) error {
+	if u, _ := h.pending(c); u == nil {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	return h.render(c, "mfa_login", locale.T(langOf(c), "mfa.login.title"), mfaLoginPage{Next: safeNext(c.Query("next"))})
+}
+
+// mfaLoginSubmit checks the code after the password. Wrong codes count
+// towards the login throttle like wrong passwords.
+func (h *handler) mfaLoginSubmit(c *fiber.Ctx) error {
+	u, sess := h.pending(c)
+	if u == nil {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	lang, next := langOf(c), safeNext(c.FormValue("next"))
+	client, agent := clientInfo(c)
+	again := func(status int, msg string) error {
+		c.Status(status)
+		return h.renderPage(c, "mfa_login", &page{Title: locale.T(lang, "mfa.login.title"), Error: msg, Data: mfaLoginPage{Next: next}})
+	}
+	wait, err := h.Auth.LoginWait(ctx(c), u.Login, client)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		h.audit(c, u.Login, "login.throttled", "", "second factor")
+		return again(fiber.StatusTooManyRequests, locale.T(lang, "login.throttled", int(wait.Minutes())+1))
+	}
+	err = h.Auth.CheckSecondFactor(ctx(c), u, c.FormValue("code"))
+	if errors.Is(err, auth.ErrBadCode) {
+		h.audit(c, u.Login, "login.failed", "", "second factor")
+		if err := h.Auth.LoginFailed(ctx(c), u.Login, client); err != nil {
+			return err
+		}
+		return again(fiber.StatusUnauthorized, locale.T(lang, "mfa.bad_code"))
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.Auth.LoginSucceeded(ctx(c), u.Login); err != nil {
+		return err
+	}
+	// The half-open session ends; a fresh one starts.
+	_ = h.Auth.EndSessionID(ctx(c), sess.ID)
+	tok, _, err := h.Auth.StartSession(ctx(c), u, client)
+	if err != nil {
+		return err
+	}
+	h.setCookie(c, h.sessionCookie(), tok, 0)
+	h.audit(c, u.Login, "login", "", agent)
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+type mfaSetupPage struct {
+	Enrolment *auth.Enrolment
+	QR        template.URL // the QR code as a data: URL, made here, not from input
+	Codes     []string     // recovery codes, shown once after confirming
+	Required  bool
+	Enabled   bool
+}
+
+func (h *handler) issuer() string {
+	if h.Config.CompanyName != "" {
+		return h.Config.CompanyName
+	}
+	return "Conduct Portal"
+}
+
+// mfaSetupShow shows the secret being set up (a GET changes nothing; the
+// secret is made by mfaSetupStart).
+func (h *handler) mfaSetupShow(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	return h.setupPage(c, u, "", fiber.StatusOK)
+}
+
+func (h *handler) mfaSetupStart(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	if err := h.Auth.StartEnrolment(ctx(c), u); err != nil && !errors.Is(err, auth.ErrMFAEnabled) {
+		return err
+	}
+	return c.Redirect("/mfa/setup", fiber.StatusSeeOther)
+}
+
+func (h *handler) mfaSetupSubmit(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	codes, err := h.Auth.ConfirmEnrolment(ctx(c), u, strings.TrimSpace(c.FormValue("code")))
+	switch {
+	case errors.Is(err, auth.ErrBadCode):
+		return h.setupPage(c, u, locale.T(lang, "mfa.bad_code"), fiber.StatusUnprocessableEntity)
+	case errors.Is(err, auth.ErrMFAEnabled), errors.Is(err, auth.ErrNoEnrolment):
+		return c.Redirect("/mfa/setup", fiber.StatusSeeOther)
+	case err != nil:
+		return err
+	}
+	h.audit(c, u.Login, "mfa.enable", u.Login, "")
+	return h.render(c, "mfa_setup", locale.T(lang, "mfa.setup.title"), mfaSetupPage{Codes: codes, Enabled: true})
+}
+
+func (h *handler) setupPage(c *fiber.Ctx, u *model.User, errMsg string, status int) error {
+	e, err := h.Auth.Enrolment(u, h.issuer())
+	if err != nil {
+		return err
+	}
+	p := mfaSetupPage{Enrolment: e, Enabled: u.MFA.Enabled, Required: auth.MFARequired(u, h.Config.MFARequired)}
+	if e != nil {
+		p.QR = template.URL(e.QRCode) // #nosec G203 -- a PNG encoded by auth, no user input
+	}
+	c.Status(status)
+	return h.renderPage(c, "mfa_setup", &page{Title: locale.T(langOf(c), "mfa.setup.title"), Error: errMsg, Data: p})
+}
