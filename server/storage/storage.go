@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -31,12 +32,15 @@ const (
 	colAudit          = "audit"
 	colAPITokens      = "api_tokens"
 	colCertificates   = "certificates"
+	colNotifications  = "notifications"
 )
 
 // Storage is the portal's access to its database.
 type Storage struct {
 	db            *mongo.Database
 	progressLocks [64]sync.Mutex // see UpdateLessonProgress
+	usersGen      atomic.Uint64  // see UsersGeneration
+	progress      *progressCache // see SetSoleWriter
 }
 
 // New returns a Storage over db.
