@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -22,6 +23,8 @@ type Config struct {
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES, comma separated
 	LogFormat      string   // PORTAL_LOG_FORMAT: text or json
 	SMTPURL        string   // PORTAL_SMTP_URL
+	RemindDays     int      // PORTAL_REMIND_DAYS: remind people this many days before a due date
+	EscalateDays   int      // PORTAL_ESCALATE_DAYS: tell the manager when this many days overdue
 }
 
 // FromEnv reads the configuration from getenv (os.Getenv when nil).
@@ -51,6 +54,17 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	default:
 		return nil, fmt.Errorf("config: PORTAL_COOKIE_SECURE=%q: want true or false", v)
 	}
+	for _, d := range []struct {
+		key string
+		def string
+		to  *int
+	}{{"PORTAL_REMIND_DAYS", "3", &c.RemindDays}, {"PORTAL_ESCALATE_DAYS", "7", &c.EscalateDays}} {
+		n, err := strconv.Atoi(get(d.key, d.def))
+		if err != nil || n < 0 || n > 365 {
+			return nil, fmt.Errorf("config: %s=%q: want a number of days from 0 to 365", d.key, get(d.key, d.def))
+		}
+		*d.to = n
+	}
 	if p := get("PORTAL_TRUSTED_PROXIES", ""); p != "" {
 		for _, s := range strings.Split(p, ",") {
 			c.TrustedProxies = append(c.TrustedProxies, strings.TrimSpace(s))
@@ -73,6 +87,11 @@ func (c *Config) Validate() error {
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("config: PORTAL_BASE_URL=%q: want an http(s) URL", c.BaseURL)
 	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || u.Scheme != "smtp" || u.Hostname() == "" {
+			return fmt.Errorf("config: PORTAL_SMTP_URL: want smtp://user:password@host:587?from=portal@example.com")
+		}
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: PORTAL_LOG_FORMAT=%q: want text or json", c.LogFormat)
 	}
@@ -92,7 +111,7 @@ func (c *Config) Redacted() []any {
 		"addr", c.Addr, "database", redactURL(c.MongoURI, "embedded in "+c.DataDir),
 		"content", orDefault(c.ContentDir, "embedded"), "base_url", c.BaseURL,
 		"cookie_secure", c.CookieSecure, "trusted_proxies", c.TrustedProxies,
-		"smtp", redactURL(c.SMTPURL, "off"),
+		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays,
 	}
 }
 

@@ -267,9 +267,11 @@ const (
 )
 
 // Notification is a message in a user's inbox, maybe also sent by email.
-// Its _id is kind/about/lesson/day, so each kind of message about one
-// person and lesson is stored (and sent) at most once a day, however many
-// portal instances try at once.
+// Its _id is kind/about/day, the unique key that makes each kind of message
+// about one person go out at most once a day, however many portal
+// instances try at once. The lessons it names are those sharing that day
+// (the job's milestones: due date less N days, or plus M days), so each
+// person and lesson gets at most one message of a kind a day.
 type Notification struct {
 	ID         string    `bson:"_id"`
 	Kind       string    `bson:"kind"`
@@ -277,8 +279,8 @@ type Notification struct {
 	About      string    `bson:"about"`   // the user id of the person concerned
 	AboutName  string    `bson:"about_name"`
 	AboutLogin string    `bson:"about_login"`
-	Lesson     string    `bson:"lesson"`
-	Due        time.Time `bson:"due"`
+	Lessons    []string  `bson:"lessons"`
+	Due        time.Time `bson:"due,omitempty"`
 	Day        string    `bson:"day"`  // YYYY-MM-DD
 	From       string    `bson:"from"` // the sender's login, or "system"
 	Created    time.Time `bson:"created"`

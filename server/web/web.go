@@ -13,6 +13,8 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/config"
 	"conductportal/server/model"
+	"conductportal/server/notify"
+	"conductportal/server/report"
 	"conductportal/server/training"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,6 +30,8 @@ type Deps struct {
 	Config   *config.Config
 	Auth     *auth.Service
 	Training *training.Service
+	Reports  *report.Service
+	Notify   *notify.Service
 	DB       Pinger
 	Assets   fs.FS // holds static/
 	Log      *slog.Logger
@@ -65,7 +69,7 @@ func New(d Deps) (*fiber.App, error) {
 		TrustedProxies:          d.Config.TrustedProxies,
 		ProxyHeader:             proxyHeader(d.Config),
 	})
-	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Session: currentSession, Log: d.Log}))
+	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Session: currentSession, Log: d.Log}))
 	return app, nil
 }
 
@@ -99,8 +103,10 @@ func errStatus(err error) int {
 	switch {
 	case errors.As(err, &fe):
 		return fe.Code
-	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned):
+	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned), errors.Is(err, report.ErrNotFound):
 		return fiber.StatusNotFound
+	case errors.Is(err, report.ErrForbidden):
+		return fiber.StatusForbidden
 	case isUnavailable(err):
 		return fiber.StatusServiceUnavailable
 	default:
