@@ -99,6 +99,11 @@ func (s *Service) Directory(ctx context.Context) (*Directory, error) {
 	return d, nil
 }
 
+// Lessons returns the published lessons, in order.
+func (s *Service) Lessons(ctx context.Context) ([]model.Lesson, error) {
+	return s.publishedLessons(ctx)
+}
+
 // publishedLessons returns the lessons people can be asked to take.
 func (s *Service) publishedLessons(ctx context.Context) ([]model.Lesson, error) {
 	all, err := s.store.Lessons(ctx)

@@ -118,13 +118,15 @@ type WeekPoint struct {
 type Team struct {
 	Scope   Scope          `json:"scope"`
 	Filter  Filter         `json:"-"`
-	Lessons []model.Lesson `json:"-"`
-	Rows    []Row          `json:"rows"`
-	Totals  []Total        `json:"totals"`
-	Total   Total          `json:"total"`
-	Members int            `json:"members"` // people in scope before filtering
-	Weeks   []WeekPoint    `json:"weeks"`
-	At      time.Time      `json:"at"`
+	Lessons []model.Lesson `json:"-"` // the columns shown
+	// AllLessons are every published lesson, for choosing a column.
+	AllLessons []model.Lesson `json:"-"`
+	Rows       []Row          `json:"rows"`
+	Totals     []Total        `json:"totals"`
+	Total      Total          `json:"total"`
+	Members    int            `json:"members"` // people in scope before filtering
+	Weeks      []WeekPoint    `json:"weeks"`
+	At         time.Time      `json:"at"`
 }
 
 // chartWeeks is how many weeks the progress chart covers.
@@ -157,7 +159,7 @@ func (s *Service) Team(ctx context.Context, scope Scope, f Filter) (*Team, error
 	}
 	now := s.Now()
 	f = f.Normalize(lessons)
-	t := &Team{Scope: scope, Filter: f, Lessons: lessons, Members: len(members), At: now}
+	t := &Team{Scope: scope, Filter: f, Lessons: lessons, AllLessons: lessons, Members: len(members), At: now}
 	all := make([]Row, 0, len(members))
 	for _, u := range members {
 		all = append(all, rowOf(u, lessons, prog[u.ID].Lessons, now))
