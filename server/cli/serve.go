@@ -155,7 +155,9 @@ func (s *Server) remind(ctx context.Context) {
 	if err := s.Reports.Warm(ctx); err != nil && ctx.Err() == nil {
 		s.Log.Warn("report cache", "err", err)
 	}
-	s.Notify.Schedule(ctx, remindEvery)
+	if s.Config.ReminderJob {
+		s.Notify.Schedule(ctx, remindEvery)
+	}
 }
 
 // Close releases the database.

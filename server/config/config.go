@@ -25,6 +25,7 @@ type Config struct {
 	SMTPURL        string   // PORTAL_SMTP_URL
 	RemindDays     int      // PORTAL_REMIND_DAYS: remind people this many days before a due date
 	EscalateDays   int      // PORTAL_ESCALATE_DAYS: tell the manager when this many days overdue
+	ReminderJob    bool     // PORTAL_REMINDER_JOB: run the daily reminder job in this process
 }
 
 // FromEnv reads the configuration from getenv (os.Getenv when nil).
@@ -64,6 +65,13 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("config: %s=%q: want a number of days from 0 to 365", d.key, get(d.key, d.def))
 		}
 		*d.to = n
+	}
+	switch v := strings.ToLower(get("PORTAL_REMINDER_JOB", "on")); v {
+	case "on", "true", "1", "yes":
+		c.ReminderJob = true
+	case "off", "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("config: PORTAL_REMINDER_JOB=%q: want on or off", v)
 	}
 	if p := get("PORTAL_TRUSTED_PROXIES", ""); p != "" {
 		for _, s := range strings.Split(p, ",") {
@@ -111,7 +119,7 @@ func (c *Config) Redacted() []any {
 		"addr", c.Addr, "database", redactURL(c.MongoURI, "embedded in "+c.DataDir),
 		"content", orDefault(c.ContentDir, "embedded"), "base_url", c.BaseURL,
 		"cookie_secure", c.CookieSecure, "trusted_proxies", c.TrustedProxies,
-		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays,
+		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays, "reminder_job", c.ReminderJob,
 	}
 }
 

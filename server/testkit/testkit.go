@@ -35,8 +35,9 @@ type Portal struct {
 	stop func()
 }
 
-// Config returns the configuration of a portal on dir.
-func Config(t testing.TB, dir string) *config.Config {
+// Config returns the configuration of a portal on dir; env adds settings
+// (PORTAL_SMTP_URL, say).
+func Config(t testing.TB, dir string, env ...map[string]string) *config.Config {
 	t.Helper()
 	cfg, err := config.FromEnv(func(k string) string {
 		switch k {
@@ -44,6 +45,19 @@ func Config(t testing.TB, dir string) *config.Config {
 			return dir
 		case "PORTAL_ADDR":
 			return "127.0.0.1:0"
+		}
+		for _, e := range env {
+			if v, ok := e[k]; ok {
+				return v
+			}
+		}
+		if k == "PORTAL_REMINDER_JOB" {
+			return "off" // tests run the job themselves, at the time they choose
+		}
+		for _, e := range env {
+			if v, ok := e[k]; ok {
+				return v
+			}
 		}
 		return ""
 	})
@@ -57,10 +71,16 @@ func Config(t testing.TB, dir string) *config.Config {
 // run's console output (the admin password) goes to console.
 func Start(t testing.TB, dir string, console io.Writer) *Portal {
 	t.Helper()
+	return StartEnv(t, dir, console, nil)
+}
+
+// StartEnv is Start with extra settings.
+func StartEnv(t testing.TB, dir string, console io.Writer, env map[string]string) *Portal {
+	t.Helper()
 	tl := &Log{t: t}
 	log := slog.New(slog.NewTextHandler(tl, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := cli.Start(ctx, Config(t, dir), log, console)
+	s, err := cli.Start(ctx, Config(t, dir, env), log, console)
 	if err != nil {
 		cancel()
 		t.Fatalf("start: %v", err)
