@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"html/template"
 	"net/url"
 	"time"
 
@@ -43,6 +44,9 @@ type teamPage struct {
 	// ScopeFields are the hidden fields that keep the scope in forms.
 	ScopeFields map[string]string
 	ClearURL    string
+	// CSV and XLSX export the view as shown (built here: the template
+	// would escape the query's = and &).
+	CSV, XLSX template.URL
 }
 
 // teamQuery reads what a team view was asked for.
@@ -122,6 +126,11 @@ func (h *handler) teamShow(c *fiber.Ctx) error {
 			p.ScopeFields[k] = v
 			clear.Set(k, v)
 		}
+	}
+	p.CSV, p.XLSX = template.URL("/team/export.csv"), template.URL("/team/export.xlsx")
+	if q != "" {
+		// q comes from url.Values.Encode: every value is escaped.
+		p.CSV, p.XLSX = template.URL("/team/export.csv?"+q), template.URL("/team/export.xlsx?"+q)
 	}
 	p.ClearURL = "/team"
 	if len(clear) > 0 {
