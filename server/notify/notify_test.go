@@ -156,7 +156,10 @@ func TestReminderJob(t *testing.T) {
 			if i%2 == 1 {
 				svc = other
 			}
-			results[i], err = svc.Run(ctx, now.Add(time.Hour))
+			var err error
+			if results[i], err = svc.Run(ctx, now.Add(time.Hour)); err != nil {
+				t.Error(err)
+			}
 		}()
 	}
 	wg.Wait()
