@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: build run test lint fuzz soak check clean
+.PHONY: build run test lint fuzz soak bench check clean
 
 build:
 	$(GO) build -o $(BIN) ./server
@@ -38,6 +38,10 @@ fuzz:
 # moments, then every 2xx answer checked against the database (about 2 min).
 soak: build
 	$(GO) run ./server/soak -bin $(BIN) -duration 60s
+
+# Report benchmarks on 10,000 seeded employees (not part of test); p50/p99 per view.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 40x -timeout 30m ./server/report/...
 
 check: build
 	./$(BIN) import --check

@@ -11,6 +11,7 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
+	"conductportal/server/report"
 	"conductportal/server/training"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,6 +21,7 @@ import (
 type Deps struct {
 	Auth     *auth.Service
 	Training *training.Service
+	Reports  *report.Service
 	// Session returns the user and session the web layer loaded, if any.
 	Session func(c *fiber.Ctx) (*model.User, *model.Session)
 	Log     *slog.Logger
@@ -110,6 +112,10 @@ func (a *API) Routes(r fiber.Router) {
 	r.Post("/lessons/:slug/attempts", a.startAttempt)
 	r.Post("/attempts/:id/submit", a.submit)
 	r.Post("/lessons/:slug/acknowledgements", a.acknowledge)
+
+	// Reports for managers and HR (see reports.go).
+	r.Get("/reports/team", a.teamReport)
+	r.Get("/reports/organisation", a.organisationReport)
 	r.Use(func(c *fiber.Ctx) error {
 		return fail(fiber.StatusNotFound, "not_found", "no such API route", "")
 	})
@@ -152,6 +158,10 @@ func domainError(err error) error {
 		return fail(fiber.StatusTooManyRequests, "cooldown", "wait before the next attempt", "")
 	case errors.Is(err, training.ErrNoAttemptsRemaining):
 		return fail(fiber.StatusConflict, "no_attempts_left", "no attempts left at this quiz", "")
+	case errors.Is(err, report.ErrForbidden):
+		return fail(fiber.StatusForbidden, "forbidden", "you may not see this report", "")
+	case errors.Is(err, report.ErrNotFound):
+		return fail(fiber.StatusNotFound, "not_found", "not found", "")
 	case errors.Is(err, training.ErrAlreadyDone):
 		return fail(fiber.StatusConflict, "quiz_already_passed", "the quiz of this version is already passed", "")
 	}

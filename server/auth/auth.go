@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 	"sync"
 	"time"
@@ -199,9 +200,13 @@ func (s *Service) TokenUser(ctx context.Context, tok string) (*model.User, error
 // NewUser is what creating an account takes.
 type NewUser struct {
 	Login, Name, Department, Manager, Password string
-	Roles                                      []string
-	Hired                                      time.Time
-	MustChangePassword                         bool
+	// Manages is the department a manager answers for as a whole.
+	Manages string
+	// Email is optional; reminders are mailed to it when SMTP is set up.
+	Email              string
+	Roles              []string
+	Hired              time.Time
+	MustChangePassword bool
 }
 
 // CreateUser validates and stores a new account.
@@ -221,6 +226,15 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 			return nil, fmt.Errorf("auth: unknown role %q (roles: %s)", r, strings.Join(model.AllRoles, ", "))
 		}
 	}
+	nu.Email = strings.TrimSpace(nu.Email)
+	if nu.Email != "" {
+		if a, err := mail.ParseAddress(nu.Email); err != nil || a.Address != nu.Email {
+			return nil, fmt.Errorf("auth: email %q is not a plain address like name@example.com", nu.Email)
+		}
+	}
+	if nu.Manages != "" && !contains(nu.Roles, model.RoleManager) {
+		return nil, errors.New("auth: only a manager can manage a department")
+	}
 	if err := CheckPasswordPolicy(nu.Password); err != nil {
 		return nil, fmt.Errorf("auth: password must be %d to %d characters: %w", MinPasswordLen, MaxPasswordLen, err)
 	}
@@ -234,7 +248,8 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 	}
 	u := &model.User{
 		ID: storage.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
-		Department: nu.Department, Manager: nu.Manager, Hired: nu.Hired.UTC(),
+		Department: nu.Department, Manager: nu.Manager, Manages: strings.TrimSpace(nu.Manages), Email: nu.Email,
+		Hired:        nu.Hired.UTC(),
 		PasswordHash: hash, MustChangePassword: nu.MustChangePassword, Active: true, Created: now,
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {

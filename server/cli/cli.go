@@ -134,7 +134,11 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*data
 		_ = db.Close(context.Background())
 		return nil, nil, err
 	}
-	return db, storage.New(db.Database), nil
+	store := storage.New(db.Database)
+	if db.Embedded {
+		store.SetSoleWriter() // the embedded database's folder is locked to this process
+	}
+	return db, store, nil
 }
 
 // contentFS is the content to import: PORTAL_CONTENT, or the embedded one.

@@ -15,6 +15,8 @@ import (
 	"conductportal/server/config"
 	"conductportal/server/database"
 	"conductportal/server/model"
+	"conductportal/server/notify"
+	"conductportal/server/report"
 	"conductportal/server/storage"
 	"conductportal/server/training"
 	"conductportal/server/web"
@@ -29,6 +31,8 @@ type Server struct {
 	Store    *storage.Storage
 	Auth     *auth.Service
 	Training *training.Service
+	Reports  *report.Service
+	Notify   *notify.Service
 	App      *fiber.App
 	Log      *slog.Logger
 }
@@ -50,12 +54,23 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		return nil, err
 	}
 	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log}
+	s.Reports = report.New(store, nil)
+	var mailer notify.Mailer
+	if cfg.SMTPURL != "" {
+		if mailer, err = notify.NewSMTP(cfg.SMTPURL, "Conduct Portal"); err != nil {
+			_ = db.Close(context.Background())
+			return nil, err
+		}
+	}
+	s.Notify = notify.New(store, s.Reports, mailer,
+		notify.Config{RemindDays: cfg.RemindDays, EscalateDays: cfg.EscalateDays, BaseURL: cfg.BaseURL}, log, nil)
 	if err := s.firstRun(ctx, bundle, console); err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
 	}
 	s.checkProgress(ctx)
-	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, DB: db, Assets: portal.Assets, Log: log})
+	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
+		DB: db, Assets: portal.Assets, Log: log})
 	if err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
@@ -144,6 +159,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
 	go s.sweepSessions(sweepCtx)
+	go s.remind(sweepCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.App.Listener(ln) }()
 	select {
@@ -158,8 +174,24 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// remindEvery is how often the reminder job looks for people to remind;
+// its keys make running it more than once a day harmless.
+const remindEvery = time.Hour
+
+// remind loads the reports' caches, then runs the reminder job now and
+// every remindEvery.
+func (s *Server) remind(ctx context.Context) {
+	if err := s.Reports.Warm(ctx); err != nil && ctx.Err() == nil {
+		s.Log.Warn("report cache", "err", err)
+	}
+	if s.Config.ReminderJob {
+		s.Notify.Schedule(ctx, remindEvery)
+	}
+}
+
 // Close releases the database.
 func (s *Server) Close() error {
+	s.Notify.Wait()
 	cx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return s.DB.Close(cx)

@@ -14,12 +14,14 @@ import (
 )
 
 func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("user add", "user add --login L --name N --role R [--department D] [--manager M] [--hired YYYY-MM-DD] [--password-stdin]", stderr)
+	fs := newFlags("user add", "user add --login L --name N --role R [--department D] [--manager M] [--manages D] [--email E] [--hired YYYY-MM-DD] [--password-stdin]", stderr)
 	login := fs.String("login", "", "login name (required)")
 	name := fs.String("name", "", "full name, as the person signs (required)")
 	roles := fs.String("role", "employee", "roles, comma separated: employee, manager, hr, admin")
 	dept := fs.String("department", "", "department")
 	manager := fs.String("manager", "", "the manager's login")
+	manages := fs.String("manages", "", "for a manager: the department they answer for as a whole (they see all its people)")
+	email := fs.String("email", "", "email address for reminders (optional)")
 	hired := fs.String("hired", "", "hire date, YYYY-MM-DD (default today)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input; without it a one-time password is printed")
 	if err := parse(fs, args); err != nil {
@@ -29,7 +31,7 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fs.Usage()
 		return errUsage
 	}
-	nu := auth.NewUser{Login: *login, Name: *name, Department: *dept, Manager: *manager}
+	nu := auth.NewUser{Login: *login, Name: *name, Department: *dept, Manager: *manager, Manages: *manages, Email: *email}
 	for _, r := range strings.Split(*roles, ",") {
 		if r = strings.TrimSpace(r); r != "" {
 			nu.Roles = append(nu.Roles, r)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,6 +28,9 @@ type Config struct {
 	CompanyName    string   // PORTAL_COMPANY_NAME, shown beside the portal's name
 	LogoFile       string   // PORTAL_LOGO: a PNG, JPEG or SVG file shown in the header
 	MFARequired    []string // PORTAL_MFA_REQUIRED: roles that must use a second factor
+	RemindDays     int      // PORTAL_REMIND_DAYS: remind people this many days before a due date
+	EscalateDays   int      // PORTAL_ESCALATE_DAYS: tell the manager when this many days overdue
+	ReminderJob    bool     // PORTAL_REMINDER_JOB: run the daily reminder job in this process
 
 	// Timeouts against slow or idle clients (not from the environment).
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -63,6 +67,24 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	default:
 		return nil, fmt.Errorf("config: PORTAL_COOKIE_SECURE=%q: want true or false", v)
 	}
+	for _, d := range []struct {
+		key string
+		def string
+		to  *int
+	}{{"PORTAL_REMIND_DAYS", "3", &c.RemindDays}, {"PORTAL_ESCALATE_DAYS", "7", &c.EscalateDays}} {
+		n, err := strconv.Atoi(get(d.key, d.def))
+		if err != nil || n < 0 || n > 365 {
+			return nil, fmt.Errorf("config: %s=%q: want a number of days from 0 to 365", d.key, get(d.key, d.def))
+		}
+		*d.to = n
+	}
+	switch v := strings.ToLower(get("PORTAL_REMINDER_JOB", "on")); v {
+	case "on", "true", "1", "yes":
+		c.ReminderJob = true
+	case "off", "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("config: PORTAL_REMINDER_JOB=%q: want on or off", v)
+	}
 	if p := get("PORTAL_TRUSTED_PROXIES", ""); p != "" {
 		for _, s := range strings.Split(p, ",") {
 			c.TrustedProxies = append(c.TrustedProxies, strings.TrimSpace(s))
@@ -95,6 +117,11 @@ func (c *Config) Validate() error {
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("config: PORTAL_BASE_URL=%q: want an http(s) URL", c.BaseURL)
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || u.Scheme != "smtp" || u.Hostname() == "" {
+			return fmt.Errorf("config: PORTAL_SMTP_URL: want smtp://user:password@host:587?from=portal@example.com")
+		}
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: PORTAL_LOG_FORMAT=%q: want text or json", c.LogFormat)
@@ -129,7 +156,7 @@ func (c *Config) Redacted() []any {
 		"addr", c.Addr, "database", redactURL(c.MongoURI, "embedded in "+c.DataDir),
 		"content", orDefault(c.ContentDir, "embedded"), "base_url", c.BaseURL,
 		"cookie_secure", c.CookieSecure, "trusted_proxies", c.TrustedProxies,
-		"smtp", redactURL(c.SMTPURL, "off"),
+		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays, "reminder_job", c.ReminderJob,
 	}
 }
 

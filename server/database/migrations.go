@@ -37,6 +37,21 @@ var steps = []step{
 			"certificates": {unique("fingerprint_unique", bson.D{{Key: "fingerprint", Value: 1}})},
 		})
 	},
+	// 3: team reports and notifications. A notification's _id is its
+	// once-a-day key (kind/person/lesson/day), unique by nature.
+	func(ctx context.Context, db *mongo.Database) error {
+		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
+			"users": {
+				plain("manager", bson.D{{Key: "manager", Value: 1}}),
+				plain("department", bson.D{{Key: "department", Value: 1}}),
+			},
+			"notifications": {
+				plain("user_created", bson.D{{Key: "user_id", Value: 1}, {Key: "created", Value: -1}}),
+				plain("about_created", bson.D{{Key: "about", Value: 1}, {Key: "created", Value: -1}}),
+			},
+			"attempts": {plain("user_started", bson.D{{Key: "user_id", Value: 1}, {Key: "started", Value: 1}})},
+		})
+	},
 }
 
 // SchemaVersion is the number of schema steps this build knows.

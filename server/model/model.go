@@ -29,12 +29,19 @@ var Languages = []string{LangZH, LangEN}
 
 // User is a person who can log in.
 type User struct {
-	ID                 string    `bson:"_id"`
-	Login              string    `bson:"login"`
-	Name               string    `bson:"name"`
-	Roles              []string  `bson:"roles"`
-	Department         string    `bson:"department,omitempty"`
-	Manager            string    `bson:"manager,omitempty"` // the manager's login
+	ID         string   `bson:"_id"`
+	Login      string   `bson:"login"`
+	Name       string   `bson:"name"`
+	Roles      []string `bson:"roles"`
+	Department string   `bson:"department,omitempty"`
+	Manager    string   `bson:"manager,omitempty"` // the manager's login
+	// Manages names the department a manager is responsible for as a whole:
+	// they see its people besides their direct reports. Empty for most.
+	Manages string `bson:"manages,omitempty"`
+	Email   string `bson:"email,omitempty"`
+	// Unread counts the user's unread notifications, for the bell in the
+	// header: kept on the user, which every request loads anyway.
+	Unread             int       `bson:"unread,omitempty"`
 	Lang               string    `bson:"lang,omitempty"`
 	Hired              time.Time `bson:"hired"`
 	PasswordHash       string    `bson:"password_hash"`
@@ -272,4 +279,34 @@ type Throttle struct {
 	Failures int       `bson:"failures"`
 	Last     time.Time `bson:"last"`
 	Until    time.Time `bson:"until"` // no login before this
+}
+
+// Notification kinds.
+const (
+	NotifyReminder   = "reminder"   // a manager or HR reminded the person
+	NotifyDueSoon    = "due_soon"   // the daily job: due in a few days
+	NotifyEscalation = "escalation" // the daily job: to the manager, the person is overdue
+)
+
+// Notification is a message in a user's inbox, maybe also sent by email.
+// Its _id is kind/about/day, the unique key that makes each kind of message
+// about one person go out at most once a day, however many portal
+// instances try at once. The lessons it names are those sharing that day
+// (the job's milestones: due date less N days, or plus M days), so each
+// person and lesson gets at most one message of a kind a day.
+type Notification struct {
+	ID         string    `bson:"_id"`
+	Kind       string    `bson:"kind"`
+	UserID     string    `bson:"user_id"` // the recipient
+	About      string    `bson:"about"`   // the user id of the person concerned
+	AboutName  string    `bson:"about_name"`
+	AboutLogin string    `bson:"about_login"`
+	Lessons    []string  `bson:"lessons"`
+	Due        time.Time `bson:"due,omitempty"`
+	Day        string    `bson:"day"`  // YYYY-MM-DD
+	From       string    `bson:"from"` // the sender's login, or "system"
+	Created    time.Time `bson:"created"`
+	Read       bool      `bson:"read"`
+	Emailed    time.Time `bson:"emailed,omitempty"`
+	EmailError string    `bson:"email_error,omitempty"`
 }

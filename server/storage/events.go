@@ -120,9 +120,10 @@ func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*E
 	return out, nil
 }
 
-// ProgressOf returns the progress of the given users, keyed by user id; a
+// StoredProgressOf reads the progress of the given users from the database
+// (never a cache), keyed by user id; a
 // user with none gets an empty one.
-func (s *Storage) ProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error) {
+func (s *Storage) StoredProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error) {
 	out := make(map[string]*model.Progress, len(userIDs))
 	for _, id := range userIDs {
 		out[id] = &model.Progress{UserID: id, Lessons: map[string]model.LessonProgress{}}

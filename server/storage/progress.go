@@ -55,6 +55,7 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 		up["$inc"] = m
 	}
 	_, err := s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, up, options.UpdateOne().SetUpsert(true))
+	s.progressChanged(userID)
 	return wrap("update progress", err)
 }
 
@@ -71,5 +72,6 @@ func (s *Storage) ReplaceProgress(ctx context.Context, p *model.Progress) error 
 	mu.Lock()
 	defer mu.Unlock()
 	_, err := s.c(colProgress).ReplaceOne(ctx, bson.M{"_id": p.UserID}, p, options.Replace().SetUpsert(true))
+	s.progressChanged(p.UserID)
 	return wrap("replace progress", err)
 }

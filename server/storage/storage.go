@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -32,12 +33,15 @@ const (
 	colAPITokens      = "api_tokens"
 	colCertificates   = "certificates"
 	colThrottles      = "login_throttles"
+	colNotifications  = "notifications"
 )
 
 // Storage is the portal's access to its database.
 type Storage struct {
 	db            *mongo.Database
 	progressLocks [64]sync.Mutex // see UpdateLessonProgress
+	usersGen      atomic.Uint64  // see UsersGeneration
+	progress      *progressCache // see SetSoleWriter
 }
 
 // New returns a Storage over db.

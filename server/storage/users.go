@@ -12,6 +12,7 @@ import (
 // CreateUser inserts u; a taken login gives ErrDuplicate.
 func (s *Storage) CreateUser(ctx context.Context, u *model.User) error {
 	_, err := s.c(colUsers).InsertOne(ctx, u)
+	s.usersGen.Add(1)
 	return wrap("create user", err)
 }
 

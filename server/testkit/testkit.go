@@ -35,8 +35,9 @@ type Portal struct {
 	stop func()
 }
 
-// Config returns the configuration of a portal on dir.
-func Config(t testing.TB, dir string) *config.Config {
+// Config returns the configuration of a portal on dir; env adds settings
+// (PORTAL_SMTP_URL, say).
+func Config(t testing.TB, dir string, env ...map[string]string) *config.Config {
 	t.Helper()
 	cfg, err := config.FromEnv(func(k string) string {
 		switch k {
@@ -44,6 +45,14 @@ func Config(t testing.TB, dir string) *config.Config {
 			return dir
 		case "PORTAL_ADDR":
 			return "127.0.0.1:0"
+		}
+		for _, e := range env {
+			if v, ok := e[k]; ok {
+				return v
+			}
+		}
+		if k == "PORTAL_REMINDER_JOB" {
+			return "off" // tests run the job themselves, at the time they choose
 		}
 		return ""
 	})
@@ -58,6 +67,12 @@ func Config(t testing.TB, dir string) *config.Config {
 func Start(t testing.TB, dir string, console io.Writer) *Portal {
 	t.Helper()
 	return StartConfig(t, Config(t, dir), console)
+}
+
+// StartEnv is Start with extra settings.
+func StartEnv(t testing.TB, dir string, console io.Writer, env map[string]string) *Portal {
+	t.Helper()
+	return StartConfig(t, Config(t, dir, env), console)
 }
 
 // StartConfig is Start with a configuration of the test's own.

@@ -142,7 +142,7 @@ func (s *Service) RebuildProgress(ctx context.Context, ids []string, repair bool
 }
 
 func (s *Service) rebuildBatch(ctx context.Context, ids []string, repair bool, rep *RebuildReport) error {
-	progress, err := s.store.ProgressOf(ctx, ids)
+	progress, err := s.store.StoredProgressOf(ctx, ids)
 	if err != nil {
 		return err
 	}

@@ -59,5 +59,17 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	learner.Get("/receipts/:id", h.receiptShow)
 	learner.Get("/certificate", h.certificateShow)
 
+	// Managers and HR: team matrix, person record, organisation, exports,
+	// reminders; everyone: their notifications. (team.go, person.go)
+	learner.Get("/notifications", h.notificationsShow)
+	learner.Post("/notifications/read", h.notificationsRead)
+	learner.Get("/team", h.requireReports, h.teamShow)
+	learner.Get("/team/export.:format", h.requireReports, h.teamExport)
+	learner.Post("/team/remind", h.requireReports, h.teamRemind)
+	learner.Get("/people/:login", h.requireReports, h.personShow)
+	learner.Post("/people/:login/remind", h.requireReports, h.personRemind)
+	learner.Get("/organisation", h.requireHR, h.organisationShow)
+	learner.Get("/organisation/export.:format", h.requireHR, h.organisationExport)
+
 	app.Use(h.notFound)
 }

@@ -35,6 +35,7 @@ var funcs = template.FuncMap{
 	// html marks lesson HTML as safe: it was sanitized by bluemonday when
 	// the version was published (see lesson.Renderer).
 	"html": func(s string) template.HTML { return template.HTML(s) }, // #nosec G203 -- sanitized before storing
+	"sub":  func(a, b int) int { return a - b },
 	"short": func(s string) string {
 		if len(s) > 16 {
 			return s[:16] + "…"
@@ -60,7 +61,8 @@ func loadTemplates() (*templates, error) {
 		}
 		t.pages[base] = p
 	}
-	for _, want := range []string{"login", "password", "training", "lesson", "quiz", "result", "acknowledge", "receipts", "receipt", "certificate", "verify", "mfa_login", "mfa_setup", "error"} {
+	for _, want := range []string{"login", "password", "training", "lesson", "quiz", "result", "acknowledge", "receipts", "receipt", "certificate", "verify", "error",
+		"mfa_login", "mfa_setup", "team", "person", "organisation", "notifications"} {
 		if t.pages[want] == nil {
 			return nil, fmt.Errorf("web: template %s.html is missing", want)
 		}
@@ -90,6 +92,9 @@ func (p *page) T(key string, args ...any) string { return locale.T(p.Lang, key, 
 
 // Date formats a day for the page's language.
 func (p *page) Date(t time.Time) string { return p.format(t, "2006年1月2日", "2 Jan 2006") }
+
+// ShortDate formats a day briefly, for tables.
+func (p *page) ShortDate(t time.Time) string { return p.format(t, "1月2日", "2 Jan") }
 
 // Time formats a moment for the page's language.
 func (p *page) Time(t time.Time) string {
@@ -121,7 +126,14 @@ var displayZone = time.Local
 var notices = map[string]bool{
 	"password.saved": true, "lesson.read.done": true, "ack.recorded": true,
 	"ack.quiz_first": true, "quiz.cooldown": true, "quiz.nomore": true, "ack.not_current": true,
+	"remind.sent": true, "remind.already": true, "remind.none": true, "notifications.read": true,
 }
+
+// SeesTeam reports whether the header offers the team view.
+func (p *page) SeesTeam() bool { return p.User != nil && p.User.HasRole(model.RoleManager) }
+
+// SeesOrganisation reports whether the header offers the organisation view.
+func (p *page) SeesOrganisation() bool { return p.User != nil && p.User.HasRole(model.RoleHR) }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 

@@ -12,6 +12,8 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/config"
 	"conductportal/server/model"
+	"conductportal/server/notify"
+	"conductportal/server/report"
 	"conductportal/server/training"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,6 +29,8 @@ type Deps struct {
 	Config   *config.Config
 	Auth     *auth.Service
 	Training *training.Service
+	Reports  *report.Service
+	Notify   *notify.Service
 	DB       Pinger
 	Assets   fs.FS // holds static/
 	Log      *slog.Logger
@@ -66,7 +70,7 @@ func New(d Deps) (*fiber.App, error) {
 		ProxyHeader:             proxyHeader(d.Config),
 	})
 	app.Hooks().OnShutdown(h.outage.close)
-	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Session: currentSession, Log: d.Log}))
+	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Session: currentSession, Log: d.Log}))
 	return app, nil
 }
 
@@ -105,8 +109,10 @@ func errStatus(err error) int {
 	switch {
 	case errors.As(err, &fe):
 		return fe.Code
-	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned):
+	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned), errors.Is(err, report.ErrNotFound):
 		return fiber.StatusNotFound
+	case errors.Is(err, report.ErrForbidden):
+		return fiber.StatusForbidden
 	case isUnavailable(err):
 		return fiber.StatusServiceUnavailable
 	default:

@@ -1,0 +1,61 @@
+package api
+
+import (
+	"conductportal/server/report"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// teamJSON is the team view: the same rows as the page, with the lesson
+// columns named.
+type teamJSON struct {
+	*report.Team
+	Lessons []lessonColumnJSON `json:"lessons"`
+}
+
+type lessonColumnJSON struct {
+	Slug  string `json:"slug"`
+	Title string `json:"title"`
+}
+
+// teamReport answers GET /reports/team?manager=LOGIN (or department=D),
+// with the page's filters: status, lesson, overdue=1, reack=1, sort, desc=1.
+func (a *API) teamReport(c *fiber.Ctx) error {
+	u := user(c)
+	scope, err := a.Reports.ResolveScope(c.UserContext(), u, c.Query("manager"), c.Query("department"))
+	if err != nil {
+		return domainError(err)
+	}
+	t, err := a.Reports.Team(c.UserContext(), scope, report.Filter{
+		Status: c.Query("status"), Lesson: c.Query("lesson"), Overdue: c.QueryBool("overdue"),
+		Reack: c.QueryBool("reack"), Sort: c.Query("sort"), Desc: c.QueryBool("desc"),
+	})
+	if err != nil {
+		return err
+	}
+	lang := langOf(c, u)
+	out := teamJSON{Team: t, Lessons: make([]lessonColumnJSON, 0, len(t.Lessons))}
+	for _, l := range t.Lessons {
+		out.Lessons = append(out.Lessons, lessonColumnJSON{Slug: l.Slug, Title: l.Title(lang)})
+	}
+	if out.Rows == nil {
+		out.Rows = []report.Row{}
+	}
+	return c.JSON(out)
+}
+
+// organisationReport answers GET /reports/organisation, for HR.
+func (a *API) organisationReport(c *fiber.Ctx) error {
+	u := user(c)
+	if !report.CanSeeOrganisation(u) {
+		return domainError(report.ErrForbidden)
+	}
+	o, err := a.Reports.Organisation(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if o.Departments == nil {
+		o.Departments = []report.OrgRow{}
+	}
+	return c.JSON(o)
+}

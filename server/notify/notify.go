@@ -1,0 +1,361 @@
+// Package notify reminds people of their training: reminders a manager or
+// HR sends, and the daily job that reminds people before their due date
+// and escalates to their manager when they are late. Each message is an
+// in-app notification and, when SMTP is configured, an email.
+package notify
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"conductportal/server/locale"
+	"conductportal/server/model"
+	"conductportal/server/report"
+	"conductportal/server/storage"
+	"conductportal/server/training"
+)
+
+// Config is what the reminders need to know.
+type Config struct {
+	RemindDays   int    // remind people this many days before their due date
+	EscalateDays int    // tell their manager when they are this many days overdue
+	BaseURL      string // for links in emails
+}
+
+// Service sends notifications.
+type Service struct {
+	store   *storage.Storage
+	reports *report.Service
+	mailer  Mailer // nil: in-app only
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+
+	mails sync.WaitGroup
+}
+
+// New returns a Service. mailer may be nil; now may be nil for the wall clock.
+func New(store *storage.Storage, reports *report.Service, mailer Mailer, cfg Config, log *slog.Logger, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, reports: reports, mailer: mailer, cfg: cfg, log: log, now: now}
+}
+
+// day is the calendar day of t where the portal runs.
+func day(t time.Time) string { return t.In(time.Local).Format("2006-01-02") }
+
+// dayStart is midnight of t's day where the portal runs.
+func dayStart(t time.Time) time.Time {
+	l := t.In(time.Local)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.Local)
+}
+
+// Key is a notification's _id: its kind, the person concerned, the day.
+func Key(kind, userID, day string) string { return kind + "/" + userID + "/" + day }
+
+// Sent says what a reminder call did.
+type Sent struct {
+	Stored  int // notifications stored now
+	Already int // already sent today
+	Nothing int // people with nothing left to do
+}
+
+// RemindPerson reminds one person, as viewer, of every lesson they have
+// not finished: at most once a day.
+func (s *Service) RemindPerson(ctx context.Context, viewer *model.User, login string) (Sent, error) {
+	dir, err := s.reports.Directory(ctx)
+	if err != nil {
+		return Sent{}, err
+	}
+	u := dir.ByLogin(login)
+	if u == nil || !report.CanSeePerson(viewer, u) {
+		return Sent{}, report.ErrForbidden
+	}
+	return s.remind(ctx, viewer, []*model.User{u}, false)
+}
+
+// RemindOverdue reminds, as viewer, everyone in scope who is overdue.
+func (s *Service) RemindOverdue(ctx context.Context, viewer *model.User, scope report.Scope) (Sent, error) {
+	t, err := s.reports.Team(ctx, scope, report.Filter{Overdue: true})
+	if err != nil {
+		return Sent{}, err
+	}
+	dir, err := s.reports.Directory(ctx)
+	if err != nil {
+		return Sent{}, err
+	}
+	var people []*model.User
+	for _, r := range t.Rows {
+		if u := dir.ByID(r.ID); u != nil && report.CanSeePerson(viewer, u) {
+			people = append(people, u)
+		}
+	}
+	return s.remind(ctx, viewer, people, true)
+}
+
+func (s *Service) remind(ctx context.Context, viewer *model.User, people []*model.User, overdueOnly bool) (Sent, error) {
+	var sent Sent
+	lessons, err := s.store.Lessons(ctx)
+	if err != nil {
+		return sent, err
+	}
+	ids := make([]string, len(people))
+	for i, u := range people {
+		ids[i] = u.ID
+	}
+	prog, err := s.store.ProgressOf(ctx, ids)
+	if err != nil {
+		return sent, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	for _, u := range people {
+		var open []string
+		var due time.Time
+		for _, l := range lessons {
+			if l.Current == 0 || !training.Assigned(&l, u) {
+				continue
+			}
+			st := training.StandingOf(l, prog[u.ID].Lessons[l.Slug], u.Hired, now)
+			if st.Code == training.StatusDone || (overdueOnly && !st.Overdue) {
+				continue
+			}
+			open = append(open, l.Slug)
+			if due.IsZero() || st.Due.Before(due) {
+				due = st.Due
+			}
+		}
+		if len(open) == 0 {
+			sent.Nothing++
+			continue
+		}
+		n := &model.Notification{
+			ID: Key(model.NotifyReminder, u.ID, day(now)), Kind: model.NotifyReminder, UserID: u.ID,
+			About: u.ID, AboutName: u.Name, AboutLogin: u.Login, Lessons: open, Due: due, Day: day(now),
+			From: viewer.Login, Created: now,
+		}
+		stored, err := s.deliver(ctx, n, u, lessons)
+		if err != nil {
+			return sent, err
+		}
+		if stored {
+			sent.Stored++
+		} else {
+			sent.Already++
+		}
+	}
+	return sent, nil
+}
+
+// Run is the daily job, at now: it reminds people RemindDays before a due
+// date and tells their manager when they are EscalateDays overdue. It
+// catches up on days it did not run, and is safe to run often and from
+// several instances at once: each message's key (kind, person, day of the
+// milestone) is inserted once.
+func (s *Service) Run(ctx context.Context, now time.Time) (Sent, error) {
+	var sent Sent
+	lessons, err := s.store.Lessons(ctx)
+	if err != nil {
+		return sent, err
+	}
+	dir, err := s.reports.Directory(ctx)
+	if err != nil {
+		return sent, err
+	}
+	prog, err := s.store.AllProgress(ctx)
+	if err != nil {
+		return sent, err
+	}
+	today := dayStart(now)
+	type pending struct {
+		n  *model.Notification
+		to *model.User
+	}
+	byKey := map[string]*pending{}
+	var keys []string
+	add := func(kind string, u, to *model.User, slug string, milestone, due time.Time) {
+		k := Key(kind, u.ID, day(milestone))
+		p := byKey[k]
+		if p == nil {
+			p = &pending{to: to, n: &model.Notification{ID: k, Kind: kind, UserID: to.ID, About: u.ID,
+				AboutName: u.Name, AboutLogin: u.Login, Due: due, Day: day(milestone), From: "system",
+				Created: now.UTC().Truncate(time.Millisecond)}}
+			byKey[k] = p
+			keys = append(keys, k)
+		}
+		p.n.Lessons = append(p.n.Lessons, slug)
+	}
+	for i := range dir.Users {
+		u := &dir.Users[i]
+		if !u.Active {
+			continue
+		}
+		for _, l := range lessons {
+			if l.Current == 0 || !training.Assigned(&l, u) {
+				continue
+			}
+			st := training.StandingOf(l, prog[u.ID].Lessons[l.Slug], u.Hired, now)
+			if st.Code == training.StatusDone {
+				continue
+			}
+			dueDay := dayStart(st.Due)
+			if remindOn := dueDay.AddDate(0, 0, -s.cfg.RemindDays); !st.Overdue && !today.Before(remindOn) {
+				add(model.NotifyDueSoon, u, u, l.Slug, remindOn, st.Due)
+			}
+			if escalateOn := dueDay.AddDate(0, 0, s.cfg.EscalateDays); st.Overdue && !today.Before(escalateOn) {
+				if m := dir.ByLogin(u.Manager); m != nil && m.Active {
+					add(model.NotifyEscalation, u, m, l.Slug, escalateOn, st.Due)
+				}
+			}
+		}
+	}
+	existing, err := s.store.ExistingNotifications(ctx, keys)
+	if err != nil {
+		return sent, err
+	}
+	for _, k := range keys {
+		if existing[k] {
+			sent.Already++
+			continue
+		}
+		p := byKey[k]
+		stored, err := s.deliver(ctx, p.n, p.to, lessons)
+		if err != nil {
+			return sent, err
+		}
+		if stored {
+			sent.Stored++
+		} else {
+			sent.Already++
+		}
+	}
+	return sent, nil
+}
+
+// Schedule runs the job now and then every interval until ctx ends.
+func (s *Service) Schedule(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if sent, err := s.Run(ctx, s.now()); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("reminder job", "err", err)
+		} else if sent.Stored > 0 {
+			s.log.Info("reminders sent", "count", sent.Stored)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// deliver stores n and, when this call stored it, emails it to to. The
+// email goes out in the background: the caller does not wait for the mail
+// server.
+func (s *Service) deliver(ctx context.Context, n *model.Notification, to *model.User, lessons []model.Lesson) (bool, error) {
+	stored, err := s.store.CreateNotification(ctx, n)
+	if err != nil || !stored {
+		return stored, err
+	}
+	if s.mailer == nil || to.Email == "" {
+		return true, nil
+	}
+	m := s.Compose(n, to, lessons)
+	s.mails.Add(1)
+	// The email outlives the request that caused it: it gets its own
+	// deadline, not the request's context.
+	go func() { // #nosec G118 -- deliberately detached from the request
+		defer s.mails.Done()
+		cx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		errText := ""
+		if err := s.mailer.Send(cx, m); err != nil {
+			s.log.Warn("reminder email not sent", "notification", n.ID, "err", err)
+			errText = truncate(err.Error(), 300)
+		}
+		if err := s.store.SetNotificationEmailed(cx, n.ID, time.Now().UTC(), errText); err != nil {
+			s.log.Warn("reminder email not recorded", "notification", n.ID, "err", err)
+		}
+	}()
+	return true, nil
+}
+
+// Wait waits for the emails being sent.
+func (s *Service) Wait() { s.mails.Wait() }
+
+// Compose writes the email of a notification, in the recipient's language.
+func (s *Service) Compose(n *model.Notification, to *model.User, lessons []model.Lesson) Mail {
+	lang := to.Lang
+	if !locale.Supported(lang) {
+		lang = model.LangZH
+	}
+	title, body, link := Text(lang, n, lessons)
+	return Mail{To: []string{to.Email}, Subject: title,
+		Body: locale.T(lang, "mail.greeting", to.Name) + "\n\n" + body + "\n\n" + s.cfg.BaseURL + link + "\n\n" + locale.T(lang, "mail.footer")}
+}
+
+// Text is a notification in words: its title, its text, and the path it
+// links to.
+func Text(lang string, n *model.Notification, lessons []model.Lesson) (title, body, link string) {
+	titles := make([]string, 0, len(n.Lessons))
+	for _, slug := range n.Lessons {
+		t := slug
+		for _, l := range lessons {
+			if l.Slug == slug {
+				t = l.Title(lang)
+			}
+		}
+		titles = append(titles, t)
+	}
+	list := strings.Join(titles, locale.T(lang, "notify.list.sep"))
+	due := n.Due.In(time.Local).Format(locale.T(lang, "notify.date"))
+	switch n.Kind {
+	case model.NotifyEscalation:
+		return locale.T(lang, "notify.escalation.title", n.AboutName),
+			locale.T(lang, "notify.escalation.body", n.AboutName, n.AboutLogin, list, due),
+			"/people/" + n.AboutLogin
+	case model.NotifyDueSoon:
+		return locale.T(lang, "notify.due_soon.title", due),
+			locale.T(lang, "notify.due_soon.body", list, due), lessonLink(n)
+	default:
+		return locale.T(lang, "notify.reminder.title", len(n.Lessons)),
+			locale.T(lang, "notify.reminder.body", n.From, list), lessonLink(n)
+	}
+}
+
+func lessonLink(n *model.Notification) string {
+	if len(n.Lessons) == 1 {
+		return "/lessons/" + n.Lessons[0]
+	}
+	return "/"
+}
+
+// Inbox returns the user's notifications, newest first, and marks them read.
+func (s *Service) Inbox(ctx context.Context, u *model.User, markRead bool) ([]model.Notification, error) {
+	ns, err := s.store.Notifications(ctx, u.ID, 200)
+	if err != nil {
+		return nil, err
+	}
+	unread := u.Unread > 0 || slices.ContainsFunc(ns, func(n model.Notification) bool { return !n.Read })
+	if markRead && unread {
+		if err := s.store.MarkNotificationsRead(ctx, u.ID); err != nil {
+			return nil, err
+		}
+	}
+	return ns, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,213 @@
+// Package report builds what managers and HR see of other people's
+// training: the team matrix, a person's record, the organisation summary,
+// and their CSV and XLSX exports. Statuses come from training.StandingOf,
+// computed in Go over one read of the people and one of their progress.
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// Errors the callers turn into 403 and 404.
+var (
+	ErrForbidden = errors.New("report: not allowed")
+	ErrNotFound  = errors.New("report: not found")
+)
+
+// directoryTTL bounds how stale the cached list of people may be when
+// another portal instance changes it (on a shared MongoDB); changes made by
+// this process are seen at once.
+const directoryTTL = time.Minute
+
+// Service answers report questions.
+type Service struct {
+	store *storage.Storage
+	now   func() time.Time
+
+	mu  sync.Mutex
+	dir *Directory
+}
+
+// New returns a Service; now may be nil for the wall clock.
+func New(store *storage.Storage, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, now: now}
+}
+
+// Warm loads what the reports cache, so the first report is quick.
+func (s *Service) Warm(ctx context.Context) error {
+	if _, err := s.Directory(ctx); err != nil {
+		return err
+	}
+	if err := s.store.WarmProgress(ctx); err != nil {
+		return fmt.Errorf("report: warm: %w", err)
+	}
+	return nil
+}
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// Directory is every user, indexed, without secrets. It is shared: read only.
+type Directory struct {
+	Users   []model.User
+	byLogin map[string]*model.User
+	byID    map[string]*model.User
+	gen     uint64
+	loaded  time.Time
+}
+
+// ByLogin returns the user with login, or nil.
+func (d *Directory) ByLogin(login string) *model.User { return d.byLogin[login] }
+
+// ByID returns the user with id, or nil.
+func (d *Directory) ByID(id string) *model.User { return d.byID[id] }
+
+// Directory returns the cached directory, loading it when this process
+// changed a user since, or when it is older than directoryTTL.
+func (s *Service) Directory(ctx context.Context) (*Directory, error) {
+	gen := s.store.UsersGeneration()
+	s.mu.Lock()
+	d := s.dir
+	s.mu.Unlock()
+	if d != nil && d.gen == gen && (s.store.SoleWriter() || time.Since(d.loaded) < directoryTTL) {
+		return d, nil
+	}
+	users, err := s.store.UserDirectory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report: directory: %w", err)
+	}
+	d = &Directory{Users: users, byLogin: make(map[string]*model.User, len(users)),
+		byID: make(map[string]*model.User, len(users)), gen: gen, loaded: time.Now()}
+	for i := range users {
+		u := &users[i]
+		d.byLogin[u.Login] = u
+		d.byID[u.ID] = u
+	}
+	s.mu.Lock()
+	s.dir = d
+	s.mu.Unlock()
+	return d, nil
+}
+
+// Lessons returns the published lessons, in order.
+func (s *Service) Lessons(ctx context.Context) ([]model.Lesson, error) {
+	return s.publishedLessons(ctx)
+}
+
+// publishedLessons returns the lessons people can be asked to take.
+func (s *Service) publishedLessons(ctx context.Context) ([]model.Lesson, error) {
+	all, err := s.store.Lessons(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report: lessons: %w", err)
+	}
+	out := all[:0]
+	for _, l := range all {
+		if l.Current > 0 {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// Authorization. A manager (role manager) sees their direct reports, the
+// users whose manager field is their login; a department manager is a
+// manager whose manages field names a department, and also sees everyone
+// in it. HR sees everyone. Nobody else, admin included, sees reports:
+// admin looks after accounts, not people's training.
+
+// CanSeeReports reports whether u may open any report page.
+func CanSeeReports(u *model.User) bool {
+	return u != nil && (u.HasRole(model.RoleHR) || u.HasRole(model.RoleManager))
+}
+
+// CanSeeOrganisation reports whether u may see the whole organisation.
+func CanSeeOrganisation(u *model.User) bool { return u != nil && u.HasRole(model.RoleHR) }
+
+// CanSeePerson reports whether viewer may see person's training record.
+func CanSeePerson(viewer, person *model.User) bool {
+	switch {
+	case viewer == nil || person == nil:
+		return false
+	case viewer.HasRole(model.RoleHR):
+		return true
+	case !viewer.HasRole(model.RoleManager) || person.ID == viewer.ID:
+		return false
+	}
+	return person.Manager == viewer.Login || (viewer.Manages != "" && person.Department == viewer.Manages)
+}
+
+// Scope is whose training a team view shows: the direct reports of a
+// manager and, when set, everyone in a department.
+type Scope struct {
+	Manager    string `json:"manager,omitempty"`    // a manager's login
+	Department string `json:"department,omitempty"` // a department's name
+}
+
+// Includes reports whether u belongs to the scope. A manager is not part
+// of their own team.
+func (sc Scope) Includes(u *model.User) bool {
+	if !u.Active || (sc.Manager != "" && u.Login == sc.Manager) {
+		return false
+	}
+	return (sc.Manager != "" && u.Manager == sc.Manager) || (sc.Department != "" && u.Department == sc.Department)
+}
+
+// ResolveScope turns what was asked (a manager's login, a department, or
+// neither for one's own team) into a scope viewer may see.
+func (s *Service) ResolveScope(ctx context.Context, viewer *model.User, manager, department string) (Scope, error) {
+	if !CanSeeReports(viewer) {
+		return Scope{}, ErrForbidden
+	}
+	hr := viewer.HasRole(model.RoleHR)
+	isManager := viewer.HasRole(model.RoleManager)
+	switch {
+	case manager == "" && department == "":
+		if !isManager {
+			return Scope{}, fmt.Errorf("%w: HR chooses a team from the organisation view", ErrNotFound)
+		}
+		return Scope{Manager: viewer.Login, Department: viewer.Manages}, nil
+	case department != "" && manager == "":
+		if hr || (isManager && department == viewer.Manages) {
+			return Scope{Department: department}, nil
+		}
+		return Scope{}, ErrForbidden
+	case manager != "" && department == "":
+		if isManager && manager == viewer.Login {
+			return Scope{Manager: viewer.Login, Department: viewer.Manages}, nil
+		}
+		if !hr {
+			return Scope{}, ErrForbidden
+		}
+		dir, err := s.Directory(ctx)
+		if err != nil {
+			return Scope{}, err
+		}
+		m := dir.ByLogin(manager)
+		if m == nil {
+			return Scope{}, fmt.Errorf("%w: no user %q", ErrNotFound, manager)
+		}
+		return Scope{Manager: m.Login, Department: m.Manages}, nil
+	}
+	// Both: only HR, or the manager for their own department.
+	if hr || (isManager && manager == viewer.Login && department == viewer.Manages) {
+		return Scope{Manager: manager, Department: department}, nil
+	}
+	return Scope{}, ErrForbidden
+}
+
+func percent(a, b int) int {
+	if b == 0 {
+		return 0
+	}
+	return a * 100 / b
+}

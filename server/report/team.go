@@ -1,0 +1,279 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"conductportal/server/model"
+	"conductportal/server/training"
+)
+
+// Filter narrows and orders a team view. A person is listed when at least
+// one of their cells in the shown lessons matches every criterion set.
+type Filter struct {
+	Status  string // a training status code; empty for any
+	Lesson  string // a lesson slug: show that lesson's column only
+	Overdue bool   // overdue cells only
+	Reack   bool   // cells that need re-acknowledgement only
+	Sort    string // one of Sorts; empty for name
+	Desc    bool
+}
+
+// Sorts are the orders a team view offers.
+var Sorts = []string{"name", "login", "department", "percent", "overdue"}
+
+// Statuses are the status codes a filter may ask for, in display order.
+var Statuses = []string{training.StatusNotStarted, training.StatusReading, training.StatusQuizPassed,
+	training.StatusDone, training.StatusNeedsReack}
+
+// Normalize drops values that are not allowed, so a hand-edited URL shows
+// the unfiltered view rather than an error.
+func (f Filter) Normalize(lessons []model.Lesson) Filter {
+	if !slices.Contains(Statuses, f.Status) {
+		f.Status = ""
+	}
+	if !slices.ContainsFunc(lessons, func(l model.Lesson) bool { return l.Slug == f.Lesson }) {
+		f.Lesson = ""
+	}
+	if !slices.Contains(Sorts, f.Sort) {
+		f.Sort = "name"
+	}
+	return f
+}
+
+// Active reports whether the filter narrows the rows.
+func (f Filter) Active() bool { return f.Status != "" || f.Lesson != "" || f.Overdue || f.Reack }
+
+func (f Filter) matches(c Cell) bool {
+	return c.Assigned && (f.Status == "" || c.Code == f.Status) && (!f.Overdue || c.Overdue) &&
+		(!f.Reack || c.Code == training.StatusNeedsReack)
+}
+
+// Cell is one person's standing in one lesson.
+type Cell struct {
+	Slug     string    `json:"lesson"`
+	Assigned bool      `json:"assigned"`
+	Code     string    `json:"status,omitempty"`
+	Due      time.Time `json:"due,omitzero"`
+	Overdue  bool      `json:"overdue"`
+}
+
+// Open reports whether the cell still asks something of the person.
+func (c Cell) Open() bool { return c.Assigned && c.Code != training.StatusDone }
+
+// Row is one person of a team.
+type Row struct {
+	ID         string `json:"-"`
+	Login      string `json:"login"`
+	Name       string `json:"name"`
+	Department string `json:"department"`
+	Manager    string `json:"manager"`
+	Cells      []Cell `json:"lessons"`
+	Assigned   int    `json:"assigned"`
+	Done       int    `json:"done"`
+	Overdue    int    `json:"overdue"`
+	Reack      int    `json:"needs_reack"`
+	Percent    int    `json:"percent"`
+}
+
+// Total sums one lesson's column, or a whole view.
+type Total struct {
+	Slug     string `json:"lesson,omitempty"`
+	Assigned int    `json:"assigned"`
+	Done     int    `json:"done"`
+	Overdue  int    `json:"overdue"`
+	Reack    int    `json:"needs_reack"`
+	Percent  int    `json:"percent"`
+}
+
+func (t *Total) add(c Cell) {
+	if !c.Assigned {
+		return
+	}
+	t.Assigned++
+	if c.Code == training.StatusDone {
+		t.Done++
+	}
+	if c.Overdue {
+		t.Overdue++
+	}
+	if c.Code == training.StatusNeedsReack {
+		t.Reack++
+	}
+	t.Percent = percent(t.Done, t.Assigned)
+}
+
+// WeekPoint is the completion of a team at the end of a week.
+type WeekPoint struct {
+	End     time.Time `json:"week_end"`
+	Percent int       `json:"percent"`
+	Known   bool      `json:"-"` // false: nobody had been hired yet
+}
+
+// Team is a team view: people by lessons.
+type Team struct {
+	Scope   Scope          `json:"scope"`
+	Filter  Filter         `json:"-"`
+	Lessons []model.Lesson `json:"-"` // the columns shown
+	// AllLessons are every published lesson, for choosing a column.
+	AllLessons []model.Lesson `json:"-"`
+	Rows       []Row          `json:"rows"`
+	Totals     []Total        `json:"totals"`
+	Total      Total          `json:"total"`
+	Members    int            `json:"members"` // people in scope before filtering
+	Weeks      []WeekPoint    `json:"weeks"`
+	At         time.Time      `json:"at"`
+}
+
+// chartWeeks is how many weeks the progress chart covers.
+const chartWeeks = 12
+
+// Team returns the team view of scope, as viewer may see it (see
+// ResolveScope). Two reads: the cached directory and the team's progress.
+func (s *Service) Team(ctx context.Context, scope Scope, f Filter) (*Team, error) {
+	lessons, err := s.publishedLessons(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := s.Directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var members []*model.User
+	for i := range dir.Users {
+		if u := &dir.Users[i]; scope.Includes(u) {
+			members = append(members, u)
+		}
+	}
+	ids := make([]string, len(members))
+	for i, u := range members {
+		ids[i] = u.ID
+	}
+	prog, err := s.store.ProgressOf(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("report: team: %w", err)
+	}
+	now := s.Now()
+	f = f.Normalize(lessons)
+	t := &Team{Scope: scope, Filter: f, Lessons: lessons, AllLessons: lessons, Members: len(members), At: now}
+	all := make([]Row, 0, len(members))
+	for _, u := range members {
+		all = append(all, rowOf(u, lessons, prog[u.ID].Lessons, now))
+	}
+	t.Weeks = weeks(all, lessons, members, prog, now)
+	if f.Lesson != "" {
+		i := slices.IndexFunc(lessons, func(l model.Lesson) bool { return l.Slug == f.Lesson })
+		t.Lessons = lessons[i : i+1]
+		for r := range all {
+			all[r] = recount(all[r], all[r].Cells[i:i+1])
+		}
+	}
+	for _, r := range all {
+		if !f.Active() || slices.ContainsFunc(r.Cells, f.matches) {
+			t.Rows = append(t.Rows, r)
+		}
+	}
+	sortRows(t.Rows, f)
+	t.Totals = make([]Total, len(t.Lessons))
+	for i, l := range t.Lessons {
+		t.Totals[i].Slug = l.Slug
+	}
+	for _, r := range t.Rows {
+		for i, c := range r.Cells {
+			t.Totals[i].add(c)
+			t.Total.add(c)
+		}
+	}
+	return t, nil
+}
+
+func rowOf(u *model.User, lessons []model.Lesson, prog map[string]model.LessonProgress, now time.Time) Row {
+	cells := make([]Cell, len(lessons))
+	for i := range lessons {
+		l := &lessons[i]
+		cells[i] = Cell{Slug: l.Slug}
+		if !training.Assigned(l, u) {
+			continue
+		}
+		st := training.StandingOf(*l, prog[l.Slug], u.Hired, now)
+		cells[i] = Cell{Slug: l.Slug, Assigned: true, Code: st.Code, Overdue: st.Overdue}
+		if st.Code != training.StatusDone {
+			cells[i].Due = st.Due
+		}
+	}
+	return recount(Row{ID: u.ID, Login: u.Login, Name: u.Name, Department: u.Department, Manager: u.Manager}, cells)
+}
+
+func recount(r Row, cells []Cell) Row {
+	var t Total
+	for _, c := range cells {
+		t.add(c)
+	}
+	r.Cells, r.Assigned, r.Done, r.Overdue, r.Reack, r.Percent = cells, t.Assigned, t.Done, t.Overdue, t.Reack, t.Percent
+	return r
+}
+
+func sortRows(rows []Row, f Filter) {
+	by := func(a, b Row) int {
+		switch f.Sort {
+		case "login":
+			return strings.Compare(a.Login, b.Login)
+		case "department":
+			return strings.Compare(a.Department, b.Department)
+		case "percent":
+			return cmp.Compare(a.Percent, b.Percent)
+		case "overdue":
+			return cmp.Compare(a.Overdue, b.Overdue)
+		}
+		return 0
+	}
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		c := by(a, b)
+		if f.Desc {
+			c = -c
+		}
+		return cmp.Or(c, strings.Compare(a.Name, b.Name), strings.Compare(a.Login, b.Login))
+	})
+}
+
+// weeks rebuilds the team's completion at the end of each of the last
+// chartWeeks weeks from the progress projection: a cell counts as done
+// from its acknowledgement, until a later version asked for a new one
+// (then until that version's publication). People count from their hire.
+func weeks(rows []Row, lessons []model.Lesson, members []*model.User, prog map[string]model.Progress, now time.Time) []WeekPoint {
+	local := now.In(time.Local)
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.Local)
+	monday := midnight.AddDate(0, 0, -((int(midnight.Weekday()) + 6) % 7))
+	out := make([]WeekPoint, 0, chartWeeks)
+	for w := chartWeeks - 1; w >= 0; w-- {
+		end := monday.AddDate(0, 0, 7-7*w)
+		if end.After(now) {
+			end = now
+		}
+		var done, assigned int
+		for r, u := range members {
+			if u.Hired.After(end) {
+				continue
+			}
+			for i, c := range rows[r].Cells {
+				if !c.Assigned {
+					continue
+				}
+				assigned++
+				p := prog[u.ID].Lessons[lessons[i].Slug]
+				if p.AckVersion == 0 || p.Acknowledged.IsZero() || p.Acknowledged.After(end) {
+					continue
+				}
+				if c.Code == training.StatusDone || (c.Code == training.StatusNeedsReack && end.Before(lessons[i].RequiredAt)) {
+					done++
+				}
+			}
+		}
+		out = append(out, WeekPoint{End: end, Percent: percent(done, assigned), Known: assigned > 0})
+	}
+	return out
+}

@@ -1,0 +1,126 @@
+package storage
+
+import (
+	"context"
+	"maps"
+	"sync"
+
+	"conductportal/server/model"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// progressCache keeps every user's progress in memory for the reports,
+// when this process is the database's only writer (the embedded database
+// locks its folder). FerretDB v1 answers a read of many users by scanning
+// the whole collection (about 4 s for 10,000 users); the cache is loaded
+// by one scan, then each write marks its user dirty and the next read
+// reloads only the dirty users, by _id.
+type progressCache struct {
+	mu     sync.Mutex // guards docs, dirty, loaded
+	reload sync.Mutex // one refresh at a time, so an older read never overwrites a newer one
+	loaded bool
+	docs   map[string]model.Progress
+	dirty  map[string]struct{}
+}
+
+// SetSoleWriter tells storage that no other process writes to the
+// database, so what it caches stays true. Call it before serving.
+func (s *Storage) SetSoleWriter() {
+	s.progress = &progressCache{dirty: map[string]struct{}{}}
+}
+
+// SoleWriter reports whether this process is the database's only writer.
+func (s *Storage) SoleWriter() bool { return s.progress != nil }
+
+// progressChanged marks a user's cached progress stale, after the write.
+func (s *Storage) progressChanged(userID string) {
+	if pc := s.progress; pc != nil {
+		pc.mu.Lock()
+		pc.dirty[userID] = struct{}{}
+		pc.mu.Unlock()
+	}
+}
+
+// refresh loads the cache, or reloads its dirty users.
+func (s *Storage) refresh(ctx context.Context) error {
+	pc := s.progress
+	pc.reload.Lock()
+	defer pc.reload.Unlock()
+	pc.mu.Lock()
+	loaded, dirty := pc.loaded, pc.dirty
+	pc.dirty = map[string]struct{}{}
+	pc.mu.Unlock()
+	if !loaded {
+		docs, err := s.progressWhere(ctx, bson.M{}, map[string]model.Progress{})
+		if err != nil {
+			s.requeue(dirty)
+			return err
+		}
+		pc.mu.Lock()
+		pc.docs, pc.loaded = docs, true
+		pc.mu.Unlock()
+		return nil
+	}
+	if len(dirty) == 0 {
+		return nil
+	}
+	fresh, err := s.progressByID(ctx, keys(dirty))
+	if err != nil {
+		s.requeue(dirty)
+		return err
+	}
+	pc.mu.Lock()
+	for id := range dirty {
+		if p, ok := fresh[id]; ok {
+			pc.docs[id] = p
+		} else {
+			delete(pc.docs, id)
+		}
+	}
+	pc.mu.Unlock()
+	return nil
+}
+
+func (s *Storage) requeue(dirty map[string]struct{}) {
+	s.progress.mu.Lock()
+	maps.Copy(s.progress.dirty, dirty)
+	s.progress.mu.Unlock()
+}
+
+func keys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// WarmProgress loads the progress cache ahead of the first report.
+func (s *Storage) WarmProgress(ctx context.Context) error {
+	if s.progress == nil {
+		return nil
+	}
+	return s.refresh(ctx)
+}
+
+// cachedProgress returns the cached progress of ids, or of everyone when
+// ids is nil.
+func (s *Storage) cachedProgress(ctx context.Context, ids []string) (map[string]model.Progress, error) {
+	if err := s.refresh(ctx); err != nil {
+		return nil, err
+	}
+	pc := s.progress
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if ids == nil {
+		return maps.Clone(pc.docs), nil
+	}
+	out := make(map[string]model.Progress, len(ids))
+	for _, id := range ids {
+		if p, ok := pc.docs[id]; ok {
+			out[id] = p
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,182 @@
+package storage
+
+import (
+	"context"
+	"sync"
+
+	"conductportal/server/model"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// UsersGeneration changes whenever this process creates or changes a user's
+// place in the organisation, so callers can cache the directory and know
+// when to load it again.
+func (s *Storage) UsersGeneration() uint64 { return s.usersGen.Load() }
+
+// directoryFields are the user fields reports need; password hashes stay
+// in the database.
+var directoryFields = bson.M{
+	"login": 1, "name": 1, "roles": 1, "department": 1, "manager": 1, "manages": 1,
+	"email": 1, "lang": 1, "hired": 1, "active": 1,
+}
+
+// UserDirectory returns every user without secrets, by login, in one read.
+func (s *Storage) UserDirectory(ctx context.Context) ([]model.User, error) {
+	cur, err := s.c(colUsers).Find(ctx, bson.M{},
+		options.Find().SetProjection(directoryFields).SetSort(bson.D{{Key: "login", Value: 1}}))
+	if err != nil {
+		return nil, wrap("user directory", err)
+	}
+	var out []model.User
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, wrap("user directory", err)
+	}
+	return out, nil
+}
+
+// ProgressOf returns the progress of the users with ids; a user without
+// progress is missing from the map.
+func (s *Storage) ProgressOf(ctx context.Context, ids []string) (map[string]model.Progress, error) {
+	if len(ids) == 0 {
+		return map[string]model.Progress{}, nil
+	}
+	if s.progress != nil {
+		return s.cachedProgress(ctx, ids)
+	}
+	return s.progressWhere(ctx, bson.M{"_id": bson.M{"$in": ids}}, make(map[string]model.Progress, len(ids)))
+}
+
+// progressByID reads progress documents one _id at a time, several at
+// once: FerretDB v1 scans the collection for {_id: {$in: ids}} but reads
+// one _id through its primary key.
+func (s *Storage) progressByID(ctx context.Context, ids []string) (map[string]model.Progress, error) {
+	if len(ids) > byIDLimit {
+		return s.progressWhere(ctx, bson.M{"_id": bson.M{"$in": ids}}, map[string]model.Progress{})
+	}
+	out := make(map[string]model.Progress, len(ids))
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		errOnce error
+		sem     = make(chan struct{}, byIDParallel)
+	)
+	for _, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var p model.Progress
+			err := s.c(colProgress).FindOne(ctx, bson.M{"_id": id}).Decode(&p)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				out[id] = p
+			case !isNotFound(err) && errOnce == nil:
+				errOnce = err
+			}
+		}()
+	}
+	wg.Wait()
+	if errOnce != nil {
+		return nil, wrap("progress by id", errOnce)
+	}
+	return out, nil
+}
+
+// Reading by _id one at a time beats a scan for up to byIDLimit ids.
+const (
+	byIDLimit    = 500
+	byIDParallel = 8
+)
+
+// AllProgress returns every user's progress, in one read.
+func (s *Storage) AllProgress(ctx context.Context) (map[string]model.Progress, error) {
+	if s.progress != nil {
+		return s.cachedProgress(ctx, nil)
+	}
+	return s.progressWhere(ctx, bson.M{}, map[string]model.Progress{})
+}
+
+func (s *Storage) progressWhere(ctx context.Context, filter bson.M, out map[string]model.Progress) (map[string]model.Progress, error) {
+	cur, err := s.c(colProgress).Find(ctx, filter)
+	if err != nil {
+		return nil, wrap("progress of users", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var p model.Progress
+		if err := cur.Decode(&p); err != nil {
+			return nil, wrap("progress of users", err)
+		}
+		out[p.UserID] = p
+	}
+	return out, wrap("progress of users", cur.Err())
+}
+
+// AttemptHistory returns every attempt of a user, oldest first, with the
+// results of those submitted.
+func (s *Storage) AttemptHistory(ctx context.Context, userID string) ([]model.Attempt, error) {
+	cur, err := s.c(colAttempts).Find(ctx, bson.M{"user_id": userID},
+		options.Find().SetSort(bson.D{{Key: "started", Value: 1}}))
+	if err != nil {
+		return nil, wrap("attempt history", err)
+	}
+	var out []model.Attempt
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, wrap("attempt history", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(out))
+	for i, a := range out {
+		ids[i] = a.ID
+	}
+	rc, err := s.c(colAttemptResults).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	if err != nil {
+		return nil, wrap("attempt history results", err)
+	}
+	var results []attemptResult
+	if err := rc.All(ctx, &results); err != nil {
+		return nil, wrap("attempt history results", err)
+	}
+	byID := make(map[string]attemptResult, len(results))
+	for _, r := range results {
+		byID[r.ID] = r
+	}
+	for i := range out {
+		if r, ok := byID[out[i].ID]; ok {
+			a := &out[i]
+			a.Submitted, a.At, a.Answers, a.Score, a.PassMark, a.Passed = true, r.At, r.Answers, r.Score, r.PassMark, r.Passed
+		}
+	}
+	return out, nil
+}
+
+// ImportUsers inserts many users at once (seeding and benchmarks).
+func (s *Storage) ImportUsers(ctx context.Context, users []model.User) error {
+	docs := make([]any, len(users))
+	for i := range users {
+		docs[i] = &users[i]
+	}
+	_, err := s.c(colUsers).InsertMany(ctx, docs)
+	s.usersGen.Add(1)
+	return wrap("import users", err)
+}
+
+// ImportProgress inserts many progress documents at once (seeding and
+// benchmarks).
+func (s *Storage) ImportProgress(ctx context.Context, ps []model.Progress) error {
+	docs := make([]any, len(ps))
+	for i := range ps {
+		docs[i] = &ps[i]
+	}
+	_, err := s.c(colProgress).InsertMany(ctx, docs)
+	for i := range ps {
+		s.progressChanged(ps[i].UserID)
+	}
+	return wrap("import progress", err)
+}

@@ -1,0 +1,225 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/url"
+	"time"
+
+	"conductportal/server/locale"
+	"conductportal/server/model"
+	"conductportal/server/notify"
+	"conductportal/server/report"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// requireReports lets managers and HR through; others get 403.
+func (h *handler) requireReports(c *fiber.Ctx) error {
+	if u, _ := currentSession(c); !report.CanSeeReports(u) {
+		return fiber.ErrForbidden
+	}
+	return c.Next()
+}
+
+// requireHR lets HR through; others get 403.
+func (h *handler) requireHR(c *fiber.Ctx) error {
+	if u, _ := currentSession(c); !report.CanSeeOrganisation(u) {
+		return fiber.ErrForbidden
+	}
+	return c.Next()
+}
+
+type teamPage struct {
+	Team     *report.Team
+	Heading  string
+	Query    string // the view's query, for the export links and the forms
+	Back     string // this view's URL, to come back to after a reminder
+	Scope    report.Scope
+	Statuses []string
+	Sorts    []string
+	Chart    *chart
+	HR       bool
+	// ScopeFields are the hidden fields that keep the scope in forms.
+	ScopeFields map[string]string
+	ClearURL    string
+	// CSV and XLSX export the view as shown (built here: the template
+	// would escape the query's = and &).
+	CSV, XLSX template.URL
+}
+
+// teamQuery reads what a team view was asked for.
+func teamQuery(c *fiber.Ctx) (manager, department string, f report.Filter) {
+	return c.Query("manager"), c.Query("department"), report.Filter{
+		Status: c.Query("status"), Lesson: c.Query("lesson"), Overdue: c.QueryBool("overdue"),
+		Reack: c.QueryBool("reack"), Sort: c.Query("sort"), Desc: c.QueryBool("desc"),
+	}
+}
+
+// encode writes the scope and the normalized filter back as a query.
+func encode(sc report.Scope, asked url.Values, f report.Filter) string {
+	q := url.Values{}
+	// Keep the scope as asked: "my team" stays without parameters.
+	for _, k := range []string{"manager", "department"} {
+		if v := asked.Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("status", f.Status)
+	set("lesson", f.Lesson)
+	if f.Overdue {
+		q.Set("overdue", "1")
+	}
+	if f.Reack {
+		q.Set("reack", "1")
+	}
+	if f.Sort != "" && f.Sort != "name" {
+		q.Set("sort", f.Sort)
+	}
+	if f.Desc {
+		q.Set("desc", "1")
+	}
+	return q.Encode()
+}
+
+// team loads the team view the request asks for.
+func (h *handler) team(c *fiber.Ctx) (*report.Team, string, error) {
+	u, _ := currentSession(c)
+	manager, department, f := teamQuery(c)
+	scope, err := h.Reports.ResolveScope(ctx(c), u, manager, department)
+	if err != nil {
+		return nil, "", err
+	}
+	t, err := h.Reports.Team(ctx(c), scope, f)
+	if err != nil {
+		return nil, "", err
+	}
+	asked, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
+	return t, encode(scope, asked, t.Filter), nil
+}
+
+func (h *handler) teamShow(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	if c.Query("manager") == "" && c.Query("department") == "" && !u.HasRole(model.RoleManager) {
+		return c.Redirect("/organisation", fiber.StatusSeeOther) // HR picks a team there
+	}
+	t, q, err := h.team(c)
+	if err != nil {
+		return err
+	}
+	p := teamPage{Team: t, Query: q, Back: "/team", Scope: t.Scope, Statuses: report.Statuses, Sorts: report.Sorts,
+		HR: report.CanSeeOrganisation(u), Chart: newChart(t.Weeks, lang)}
+	if q != "" {
+		p.Back += "?" + q
+	}
+	p.ScopeFields = map[string]string{}
+	clear := url.Values{}
+	for _, k := range []string{"manager", "department"} {
+		if v := c.Query(k); v != "" {
+			p.ScopeFields[k] = v
+			clear.Set(k, v)
+		}
+	}
+	p.CSV, p.XLSX = template.URL("/team/export.csv"), template.URL("/team/export.xlsx")
+	if q != "" {
+		// q comes from url.Values.Encode: every value is escaped.
+		p.CSV, p.XLSX = template.URL("/team/export.csv?"+q), template.URL("/team/export.xlsx?"+q) // #nosec G203 -- q is url.Values.Encode output
+	}
+	p.ClearURL = "/team"
+	if len(clear) > 0 {
+		p.ClearURL += "?" + clear.Encode()
+	}
+	p.Heading = h.teamHeading(c, t.Scope, u, lang)
+	return h.render(c, "team", p.Heading, p)
+}
+
+func (h *handler) teamHeading(c *fiber.Ctx, sc report.Scope, viewer *model.User, lang string) string {
+	switch {
+	case sc.Manager == viewer.Login:
+		return locale.T(lang, "team.title.mine")
+	case sc.Manager != "":
+		name := sc.Manager
+		if dir, err := h.Reports.Directory(ctx(c)); err == nil && dir.ByLogin(sc.Manager) != nil {
+			name = dir.ByLogin(sc.Manager).Name
+		}
+		return locale.T(lang, "team.title.of", name)
+	default:
+		return locale.T(lang, "team.title.department", sc.Department)
+	}
+}
+
+// teamExport sends the team view, as filtered, as CSV or XLSX.
+func (h *handler) teamExport(c *fiber.Ctx) error {
+	t, _, err := h.team(c)
+	if err != nil {
+		return err
+	}
+	return h.export(c, "team", c.Params("format"), report.TeamTable(t, langOf(c)))
+}
+
+// export writes tables as an attachment in format (csv or xlsx).
+func (h *handler) export(c *fiber.Ctx, name, format string, tables ...report.Table) error {
+	var buf bytes.Buffer
+	file := fmt.Sprintf("%s-%s.%s", name, time.Now().In(displayZone).Format("20060102"), format)
+	switch format {
+	case "csv":
+		if err := report.WriteCSV(&buf, tables[0]); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	case "xlsx":
+		if err := report.WriteXLSX(&buf, tables...); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	default:
+		return fiber.ErrNotFound
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+file+`"`)
+	return c.Send(buf.Bytes())
+}
+
+// teamRemind reminds everyone overdue in the team view's scope.
+func (h *handler) teamRemind(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	scope, err := h.Reports.ResolveScope(ctx(c), u, c.FormValue("manager"), c.FormValue("department"))
+	if err != nil {
+		return err
+	}
+	sent, err := h.Notify.RemindOverdue(ctx(c), u, scope)
+	if err != nil {
+		return err
+	}
+	h.audit(c, u.Login, "remind.overdue", scope.Manager+"/"+scope.Department, fmt.Sprintf("stored=%d already=%d", sent.Stored, sent.Already))
+	return c.Redirect(withNotice(c.FormValue("back"), sentNotice(sent)), fiber.StatusSeeOther)
+}
+
+// sentNotice is the notice that says what a reminder did.
+func sentNotice(s notify.Sent) string {
+	switch {
+	case s.Stored > 0:
+		return "remind.sent"
+	case s.Already > 0:
+		return "remind.already"
+	}
+	return "remind.none"
+}
+
+// withNotice adds a one-time notice to a local URL.
+func withNotice(back, key string) string {
+	u, err := url.Parse(safeNext(back))
+	if err != nil {
+		return "/"
+	}
+	q := u.Query()
+	q.Set("m", key)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -1,0 +1,144 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/model"
+	"conductportal/server/testkit"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserManagerTeam: a manager filters the matrix to the late
+// people, finds the export links carrying the filter, reminds one of
+// them, and sees the matrix scroll sideways on a phone with the names
+// kept in view.
+func TestBrowserManagerTeam(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
+	}
+	s, base := startPortal(t)
+	ctx := context.Background()
+	now := time.Now()
+	add := func(nu auth.NewUser) *model.User {
+		nu.Password = firstPass
+		if len(nu.Roles) == 0 {
+			nu.Roles = []string{model.RoleEmployee}
+		}
+		u, err := s.Auth.CreateUser(ctx, nu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	add(auth.NewUser{Login: "wang.qiang", Name: "王强", Roles: []string{model.RoleManager}, Department: "客服部"})
+	add(auth.NewUser{Login: "li.na", Name: "李娜", Manager: "wang.qiang", Department: "客服部", Hired: now.AddDate(0, 0, -20)})
+	done := add(auth.NewUser{Login: "zhao.lei", Name: "赵磊", Manager: "wang.qiang", Department: "客服部", Hired: now.AddDate(0, 0, -20)})
+	add(auth.NewUser{Login: "sun.yue", Name: "孙悦", Manager: "wang.qiang", Department: "客服部", Hired: now})
+	sts, err := s.Training.Standings(ctx, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range sts {
+		testkit.Complete(t, s.Training, done, st.Lesson.Slug)
+	}
+
+	b := newBrowser(t, base)
+	b.acceptLanguage("zh-CN")
+	b.open("/login")
+	b.typeInto("#login", "wang.qiang")
+	b.typeInto("#password", firstPass)
+	b.submit(`form[action="/login"] button[type="submit"]`, 200)
+	b.submit(`nav a[href="/team"]`, 200)
+	b.wantText("main h1", "我的团队")
+	if n := b.count("table.matrix tbody tr"); n != 3 {
+		b.fail("the matrix has %d people, want 3", n)
+	}
+	// Status in words, not colour alone.
+	b.wantText(`tr:has(a[href="/people/zhao.lei"]) td[data-lesson="dress"] .word`, "已完成")
+	if got := b.text(`tr:has(a[href="/people/li.na"]) td[data-lesson="dress"]`); !strings.Contains(got, "未开始") || !strings.Contains(got, "已逾期") || !strings.Contains(got, "截止") {
+		b.fail("李娜's dress cell reads %q", got)
+	}
+	if n := b.count("svg.chart circle.dot"); n < 1 {
+		b.fail("the progress chart has %d points", n)
+	}
+	b.snap("team-1280")
+
+	// Filter: overdue only.
+	b.click("#f-overdue")
+	b.submit(`form#filters button[type="submit"]`, 200)
+	if q := b.location().RawQuery; !strings.Contains(q, "overdue=1") {
+		b.fail("the filter is not in the URL: %q", q)
+	}
+	if n := b.count("table.matrix tbody tr"); n != 1 {
+		b.fail("overdue filter leaves %d people, want 1 (李娜)", n)
+	}
+	b.wantText("table.matrix tbody th.person a", "李娜")
+	for _, sel := range []string{"#export-csv", "#export-xlsx"} {
+		if href := b.attrs(sel, "href"); len(href) != 1 || !strings.Contains(href[0], "overdue=1") {
+			b.fail("%s links to %q, want the filtered view", sel, href)
+		}
+	}
+	b.snap("team-overdue")
+
+	// Remind 李娜 from her row.
+	b.submit(`tr:has(a[href="/people/li.na"]) form[action="/people/li.na/remind"] button`, 200)
+	b.wantText("p.notice", "提醒已发送。")
+	if q := b.location().RawQuery; !strings.Contains(q, "overdue=1") {
+		b.fail("after reminding, the filter was lost: %q", q)
+	}
+	b.submit(`tr:has(a[href="/people/li.na"]) form[action="/people/li.na/remind"] button`, 200)
+	b.wantText("p.notice", "今天已经提醒过，没有重复发送。")
+
+	// The person page lists the reminder.
+	b.submit(`table.matrix tbody th.person a[href="/people/li.na"]`, 200)
+	b.wantText("main h1", "李娜")
+	if got := b.text("#reminders"); !strings.Contains(got, "wang.qiang") {
+		b.fail("reminders on the person page: %q", got)
+	}
+	b.snap("person")
+
+	// A phone: the matrix scrolls inside its box, the page does not, and
+	// the names stay in view when it does.
+	b.do("phone screen", chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile))
+	b.open("/team")
+	b.wait("table.matrix")
+	b.fitsWidth(375)
+	scrollable := run(b, "matrix overflow", chromedp.Evaluate[bool](`(() => { const w = document.querySelector('.matrix-wrap'); return w.scrollWidth > w.clientWidth; })()`))
+	if !scrollable {
+		b.fail("the matrix does not scroll sideways on a phone")
+	}
+	left := run(b, "name column after scrolling", chromedp.Evaluate[float64](`(() => {
+		const w = document.querySelector('.matrix-wrap'); w.scrollLeft = 400;
+		const n = document.querySelector('.matrix tbody th.person');
+		return n.getBoundingClientRect().left - w.getBoundingClientRect().left; })()`))
+	if left < -1 || left > 2 {
+		b.fail("after scrolling the matrix, the names are %v px from its left edge, want fixed at 0", left)
+	}
+	b.snap("team-375-scrolled")
+	b.do("scroll back", chromedp.Evaluate[chromedp.Void](`document.querySelector('.matrix-wrap').scrollLeft = 0`))
+	b.snap("team-375")
+
+	// The reminded person sees the bell.
+	e := newBrowser(t, base)
+	e.acceptLanguage("zh-CN")
+	e.open("/login")
+	e.typeInto("#login", "li.na")
+	e.typeInto("#password", firstPass)
+	e.submit(`form[action="/login"] button[type="submit"]`, 200)
+	e.wantText("#bell .count", "1")
+	e.submit("#bell", 200)
+	if got := e.text("#notifications"); !strings.Contains(got, "wang.qiang 提醒你完成以下课程") {
+		e.fail("notifications: %q", got)
+	}
+	e.snap("notifications")
+
+	b.checkResponses()
+	e.checkResponses()
+	checkLog(t, s)
+}
