@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -56,7 +57,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	s, base := startPortal(t)
 	ctx := context.Background()
-	done, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "done", Name: "林晓", Password: firstPass})
+	done, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "done", Name: "林晓", Password: firstPass, Manager: "boss", Department: "客服部"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,9 +73,17 @@ func TestBrowserAccessibility(t *testing.T) {
 	if _, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "new", Name: "新人", Password: firstPass, MustChangePassword: true}); err != nil {
 		t.Fatal(err)
 	}
-	learner, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "mid", Name: "中途", Password: firstPass})
+	learner, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "mid", Name: "中途", Password: firstPass, Manager: "boss", Department: "客服部"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, nu := range []auth.NewUser{
+		{Login: "boss", Name: "王经理", Password: firstPass, Roles: []string{model.RoleManager}, Department: "客服部"},
+		{Login: "hr", Name: "人事", Password: firstPass, Roles: []string{model.RoleHR}},
+	} {
+		if _, err := s.Auth.CreateUser(ctx, nu); err != nil {
+			t.Fatal(err)
+		}
 	}
 	testkit.PublishChange(t, s.Training, "dress", model.ChangeReack, map[string]string{
 		model.LangZH: "工牌应端正佩戴在左胸前。", model.LangEN: "Wear the badge straight on the left of your chest.",
@@ -144,6 +153,24 @@ func TestBrowserAccessibility(t *testing.T) {
 				check("receipt")
 				b.open("/lessons/nope")
 				check("lesson-not-found")
+				b.submit(`form[action="/logout"] button`, 200)
+
+				login("boss")
+				b.open("/team")
+				check("team")
+				b.open("/people/mid")
+				check("person")
+				b.open("/notifications")
+				check("notifications")
+				b.open("/organisation")
+				check("forbidden")
+				b.submit(`form[action="/logout"] button`, 200)
+
+				login("hr")
+				b.open("/organisation")
+				check("organisation")
+				b.open("/team?department=" + url.QueryEscape("客服部"))
+				check("team-department")
 			})
 		}
 	}
