@@ -40,8 +40,10 @@ type lessonStatusJSON struct {
 	Title   string    `json:"title"`
 	Version int       `json:"version"`
 	Status  string    `json:"status"`
+	Reason  string    `json:"reason,omitempty"` // for needs_reack: "changed" (new text) or "renewal" (validity ran out)
 	Overdue bool      `json:"overdue"`
 	Due     time.Time `json:"due"`
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 func (a *API) myLessons(c *fiber.Ctx) error {
@@ -53,8 +55,15 @@ func (a *API) myLessons(c *fiber.Ctx) error {
 	lang := langOf(c, u)
 	out := make([]lessonStatusJSON, 0, len(sts))
 	for _, st := range sts {
-		out = append(out, lessonStatusJSON{Slug: st.Lesson.Slug, Title: st.Lesson.Title(lang), Version: st.Lesson.Current,
-			Status: st.Code, Overdue: st.Overdue, Due: st.Due})
+		j := lessonStatusJSON{Slug: st.Lesson.Slug, Title: st.Lesson.Title(lang), Version: st.Lesson.Current,
+			Status: st.Code, Overdue: st.Overdue, Due: st.Due, Expires: st.Expires}
+		switch {
+		case st.Renewal:
+			j.Reason = "renewal"
+		case st.Code == training.StatusNeedsReack:
+			j.Reason = "changed"
+		}
+		out = append(out, j)
 	}
 	return c.JSON(out)
 }

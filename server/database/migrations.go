@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -52,6 +53,30 @@ var steps = []step{
 			"attempts": {plain("user_started", bson.D{{Key: "user_id", Value: 1}, {Key: "started", Value: 1}})},
 		})
 	},
+	// 4: renewals. A lesson with a validity period is signed again when the
+	// receipt ages out, so the exactly-once key gains the renewal cycle.
+	func(ctx context.Context, db *mongo.Database) error {
+		receipts := db.Collection("receipts")
+		if _, err := receipts.UpdateMany(ctx, bson.M{"cycle": bson.M{"$exists": false}}, bson.M{"$set": bson.M{"cycle": 0}}); err != nil {
+			return fmt.Errorf("backfill cycle: %w", err)
+		}
+		if err := createIndexes(ctx, db, map[string][]mongo.IndexModel{
+			"receipts": {unique("user_lesson_version_cycle", bson.D{{Key: "user_id", Value: 1}, {Key: "lesson", Value: 1}, {Key: "version", Value: 1}, {Key: "cycle", Value: 1}})},
+		}); err != nil {
+			return err
+		}
+		if err := receipts.Indexes().DropOne(ctx, "user_lesson_version"); err != nil && !isIndexNotFound(err) {
+			return fmt.Errorf("drop user_lesson_version: %w", err)
+		}
+		return nil
+	},
+}
+
+// isIndexNotFound reports the server's "index not found" (code 27): the
+// step ran before, or the index never existed.
+func isIndexNotFound(err error) bool {
+	var se mongo.ServerError
+	return errors.As(err, &se) && se.HasErrorCode(27)
 }
 
 // SchemaVersion is the number of schema steps this build knows.

@@ -35,15 +35,18 @@ func (p Problem) Error() string {
 type Doc struct {
 	File     string
 	Lang     string
-	Slug     string   `yaml:"slug"`
-	Title    string   `yaml:"title"`
-	Order    int      `yaml:"order"`
-	Audience string   `yaml:"audience"`
-	DueDays  int      `yaml:"due_days"`
-	Summary  string   `yaml:"summary"`
-	Body     string   `yaml:"-"` // Markdown after the front matter
-	BodyLine int      `yaml:"-"` // line of the file where Body starts
-	Clauses  []Clause `yaml:"-"`
+	Slug     string `yaml:"slug"`
+	Title    string `yaml:"title"`
+	Order    int    `yaml:"order"`
+	Audience string `yaml:"audience"`
+	DueDays  int    `yaml:"due_days"`
+	// ValidMonths: how long a signature counts before the lesson is due
+	// again (0, the default: for good).
+	ValidMonths int      `yaml:"valid_months"`
+	Summary     string   `yaml:"summary"`
+	Body        string   `yaml:"-"` // Markdown after the front matter
+	BodyLine    int      `yaml:"-"` // line of the file where Body starts
+	Clauses     []Clause `yaml:"-"`
 }
 
 // Clause is a level-2 heading with an explicit id and the text under it.
@@ -123,6 +126,9 @@ func Parse(file, lang string, src []byte) (*Doc, []Problem) {
 	}
 	if doc.DueDays < 1 || doc.DueDays > 365 {
 		add(2, "front matter: due_days must be between 1 and 365")
+	}
+	if doc.ValidMonths < 0 || doc.ValidMonths > 120 {
+		add(2, "front matter: valid_months must be between 0 (no renewal) and 120")
 	}
 	if doc.Audience == "" {
 		doc.Audience = "all"

@@ -118,7 +118,10 @@ type Lesson struct {
 	QuizFrom   int               `bson:"quiz_from"`   // latest version that asks for the quiz
 	GraceDays  int               `bson:"grace_days"`  // for re-acknowledgement of Required
 	RequiredAt time.Time         `bson:"required_at"` // when Required was published
-	Updated    time.Time         `bson:"updated"`
+	// ValidMonths, when set, is how long a signature counts: after it the
+	// lesson is due again ("renewal"), GraceDays after the expiry.
+	ValidMonths int       `bson:"valid_months,omitempty"`
+	Updated     time.Time `bson:"updated"`
 }
 
 // Title returns the title in lang, falling back to the source language.
@@ -221,6 +224,7 @@ type Receipt struct {
 	Client    string    `bson:"client"`
 	Agent     string    `bson:"agent"`
 	Seq       int       `bson:"seq"`
+	Cycle     int       `bson:"cycle"` // 0 first signature of this version, then one per renewal
 	PrevHash  string    `bson:"prev_hash"`
 	Hash      string    `bson:"hash"`
 }
@@ -270,6 +274,7 @@ type Certificate struct {
 	Name        string              `bson:"name"`
 	Lessons     []CertificateLesson `bson:"lessons"`
 	Issued      time.Time           `bson:"issued"`
+	Expires     time.Time           `bson:"expires,omitempty"` // the first lesson signature to age out
 	Fingerprint string              `bson:"fingerprint"`
 }
 

@@ -200,6 +200,13 @@ func (s *Service) Run(ctx context.Context, now time.Time) (Sent, error) {
 			}
 			st := training.StandingOf(l, prog[u.ID].Lessons[l.Slug], u.Hired, now)
 			if st.Code == training.StatusDone {
+				// A signature that ages out soon: remind the person before.
+				if !st.Expires.IsZero() {
+					expDay := dayStart(st.Expires)
+					if remindOn := expDay.AddDate(0, 0, -s.cfg.RemindDays); !today.Before(remindOn) && today.Before(expDay) {
+						add(model.NotifyDueSoon, u, u, l.Slug, remindOn, st.Expires)
+					}
+				}
 				continue
 			}
 			dueDay := dayStart(st.Due)

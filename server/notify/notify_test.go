@@ -8,15 +8,20 @@ import (
 	"net"
 	"net/mail"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	portal "conductportal"
 	"conductportal/server/auth"
+	"conductportal/server/lesson"
 	"conductportal/server/model"
 	"conductportal/server/notify"
+	"conductportal/server/report"
 	"conductportal/server/testkit"
+	"conductportal/server/training"
 
 	"github.com/emersion/go-smtp"
 )
@@ -272,6 +277,92 @@ func TestReminderJob(t *testing.T) {
 	for _, n := range esc {
 		if n.AboutLogin == "li.na" && n.Emailed.IsZero() {
 			t.Errorf("escalation %s: email not recorded: %+v", n.ID, n)
+		}
+	}
+}
+
+// TestExpiringSignatures: with a 12-month validity, the person is reminded
+// a few days before their signature ages out, and the team view lists it
+// as expiring within 30 days (and the filter keeps only such people).
+func TestExpiringSignatures(t *testing.T) {
+	p := testkit.StartEnv(t, filepath.Join(t.TempDir(), "data"), io.Discard, map[string]string{"PORTAL_REMIND_DAYS": "3"})
+	ctx := context.Background()
+	b, _ := training.LoadBundle(portal.Assets)
+	for _, bl := range b.Lessons {
+		if bl.Slug != "dress" {
+			continue
+		}
+		docs := map[string]*lesson.Doc{}
+		for lang, d := range bl.Docs {
+			c := *d
+			c.ValidMonths = 12
+			docs[lang] = &c
+		}
+		if _, err := p.Training.Publish(ctx, training.PublishRequest{Slug: "dress", Docs: docs, QuizSource: bl.QuizSource, Author: "hr"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boss := addUser(t, p, auth.NewUser{Login: "boss", Name: "老板", Roles: []string{model.RoleManager}})
+	u := addUser(t, p, auth.NewUser{Login: "zhou", Name: "周", Manager: boss.Login, Hired: time.Now()})
+	other := addUser(t, p, auth.NewUser{Login: "wu", Name: "吴", Manager: boss.Login, Hired: time.Now()})
+	r := testkit.Complete(t, p.Training, u, "dress")
+	testkit.Complete(t, p.Training, other, "grooming")
+	expires := r.At.AddDate(1, 0, 0)
+
+	count := func(at time.Time) int {
+		t.Helper()
+		if _, err := p.Notify.Run(ctx, at); err != nil {
+			t.Fatal(err)
+		}
+		inbox, err := p.Notify.Inbox(ctx, u, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, m := range inbox {
+			if m.Kind == model.NotifyDueSoon && slices.Contains(m.Lessons, "dress") && m.Due.Equal(expires) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(expires.AddDate(0, 0, -10)); n != 0 {
+		t.Fatalf("10 days before the expiry: %d reminders", n)
+	}
+	if n := count(expires.AddDate(0, 0, -2)); n != 1 {
+		t.Fatalf("2 days before the expiry: %d reminders, want 1", n)
+	}
+	if n := count(expires.AddDate(0, 0, -1)); n != 1 {
+		t.Fatalf("the next day: %d reminders, want still 1", n)
+	}
+
+	for _, tc := range []struct {
+		at       time.Time
+		expiring int
+	}{{expires.AddDate(0, -2, 0), 0}, {expires.AddDate(0, 0, -20), 1}} {
+		rep := report.New(p.Store, func() time.Time { return tc.at })
+		team, err := rep.Team(ctx, report.Scope{Manager: boss.Login}, report.Filter{Expiring: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if team.Total.Expiring != tc.expiring || len(team.Rows) != tc.expiring {
+			t.Fatalf("at %v: %d expiring in %d rows, want %d", tc.at, team.Total.Expiring, len(team.Rows), tc.expiring)
+		}
+		if tc.expiring == 1 {
+			row := team.Rows[0]
+			var cell report.Cell
+			for _, c := range row.Cells {
+				if c.Slug == "dress" {
+					cell = c
+				}
+			}
+			if row.Login != "zhou" || !cell.Expiring || !cell.Expires.Equal(expires) || !strings.Contains(report.CellText("zh-CN", cell), "到期") {
+				t.Fatalf("expiring row: %+v %+v", row, cell)
+			}
+			tbl := report.TeamTable(team, "zh-CN")
+			if last := tbl.Header[len(tbl.Header)-1]; last != "30 天内到期" {
+				t.Fatalf("export header: %v", tbl.Header)
+			}
 		}
 	}
 }

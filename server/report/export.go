@@ -36,6 +36,9 @@ func CellText(lang string, c Cell) string {
 	if c.Overdue {
 		s += locale.T(lang, "team.cell.overdue")
 	}
+	if c.Expiring {
+		s += locale.T(lang, "team.cell.expires", c.Expires.In(time.Local).Format(exportDate))
+	}
 	return s
 }
 
@@ -47,20 +50,20 @@ func TeamTable(t *Team, lang string) Table {
 		tb.Header = append(tb.Header, l.Title(lang))
 	}
 	tb.Header = append(tb.Header, locale.T(lang, "team.col.done"), locale.T(lang, "team.col.assigned"),
-		locale.T(lang, "team.col.percent"), locale.T(lang, "team.col.overdue"))
+		locale.T(lang, "team.col.percent"), locale.T(lang, "team.col.overdue"), locale.T(lang, "team.col.expiring"))
 	for _, r := range t.Rows {
 		row := []string{r.Name, r.Login, r.Department}
 		for _, c := range r.Cells {
 			row = append(row, CellText(lang, c))
 		}
-		row = append(row, strconv.Itoa(r.Done), strconv.Itoa(r.Assigned), strconv.Itoa(r.Percent)+"%", strconv.Itoa(r.Overdue))
+		row = append(row, strconv.Itoa(r.Done), strconv.Itoa(r.Assigned), strconv.Itoa(r.Percent)+"%", strconv.Itoa(r.Overdue), strconv.Itoa(r.Expiring))
 		tb.Rows = append(tb.Rows, row)
 	}
 	total := []string{locale.T(lang, "team.total"), "", ""}
 	for _, c := range t.Totals {
 		total = append(total, locale.T(lang, "team.total.cell", c.Done, c.Assigned, c.Percent))
 	}
-	total = append(total, strconv.Itoa(t.Total.Done), strconv.Itoa(t.Total.Assigned), strconv.Itoa(t.Total.Percent)+"%", strconv.Itoa(t.Total.Overdue))
+	total = append(total, strconv.Itoa(t.Total.Done), strconv.Itoa(t.Total.Assigned), strconv.Itoa(t.Total.Percent)+"%", strconv.Itoa(t.Total.Overdue), strconv.Itoa(t.Total.Expiring))
 	tb.Rows = append(tb.Rows, total)
 	return tb
 }

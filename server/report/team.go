@@ -19,8 +19,10 @@ type Filter struct {
 	Lesson  string // a lesson slug: show that lesson's column only
 	Overdue bool   // overdue cells only
 	Reack   bool   // cells that need re-acknowledgement only
-	Sort    string // one of Sorts; empty for name
-	Desc    bool
+	// Expiring: signatures that age out within ExpiringDays.
+	Expiring bool
+	Sort     string // one of Sorts; empty for name
+	Desc     bool
 }
 
 // Sorts are the orders a team view offers.
@@ -46,11 +48,16 @@ func (f Filter) Normalize(lessons []model.Lesson) Filter {
 }
 
 // Active reports whether the filter narrows the rows.
-func (f Filter) Active() bool { return f.Status != "" || f.Lesson != "" || f.Overdue || f.Reack }
+func (f Filter) Active() bool {
+	return f.Status != "" || f.Lesson != "" || f.Overdue || f.Reack || f.Expiring
+}
+
+// ExpiringDays is how far ahead "expiring soon" looks.
+const ExpiringDays = 30
 
 func (f Filter) matches(c Cell) bool {
 	return c.Assigned && (f.Status == "" || c.Code == f.Status) && (!f.Overdue || c.Overdue) &&
-		(!f.Reack || c.Code == training.StatusNeedsReack)
+		(!f.Reack || c.Code == training.StatusNeedsReack) && (!f.Expiring || c.Expiring)
 }
 
 // Cell is one person's standing in one lesson.
@@ -60,6 +67,9 @@ type Cell struct {
 	Code     string    `json:"status,omitempty"`
 	Due      time.Time `json:"due,omitzero"`
 	Overdue  bool      `json:"overdue"`
+	Renewal  bool      `json:"renewal,omitempty"`  // due again because the signature aged out
+	Expires  time.Time `json:"expires,omitzero"`   // when a done lesson's signature ages out
+	Expiring bool      `json:"expiring,omitempty"` // it does so within ExpiringDays
 }
 
 // Open reports whether the cell still asks something of the person.
@@ -77,6 +87,7 @@ type Row struct {
 	Done       int    `json:"done"`
 	Overdue    int    `json:"overdue"`
 	Reack      int    `json:"needs_reack"`
+	Expiring   int    `json:"expiring"`
 	Percent    int    `json:"percent"`
 }
 
@@ -87,6 +98,7 @@ type Total struct {
 	Done     int    `json:"done"`
 	Overdue  int    `json:"overdue"`
 	Reack    int    `json:"needs_reack"`
+	Expiring int    `json:"expiring"`
 	Percent  int    `json:"percent"`
 }
 
@@ -103,6 +115,9 @@ func (t *Total) add(c Cell) {
 	}
 	if c.Code == training.StatusNeedsReack {
 		t.Reack++
+	}
+	if c.Expiring {
+		t.Expiring++
 	}
 	t.Percent = percent(t.Done, t.Assigned)
 }
@@ -200,9 +215,12 @@ func rowOf(u *model.User, lessons []model.Lesson, prog map[string]model.LessonPr
 			continue
 		}
 		st := training.StandingOf(*l, prog[l.Slug], u.Hired, now)
-		cells[i] = Cell{Slug: l.Slug, Assigned: true, Code: st.Code, Overdue: st.Overdue}
+		cells[i] = Cell{Slug: l.Slug, Assigned: true, Code: st.Code, Overdue: st.Overdue, Renewal: st.Renewal}
 		if st.Code != training.StatusDone {
 			cells[i].Due = st.Due
+		} else if !st.Expires.IsZero() {
+			cells[i].Expires = st.Expires
+			cells[i].Expiring = st.Expires.Before(now.AddDate(0, 0, ExpiringDays))
 		}
 	}
 	return recount(Row{ID: u.ID, Login: u.Login, Name: u.Name, Department: u.Department, Manager: u.Manager}, cells)
@@ -213,7 +231,7 @@ func recount(r Row, cells []Cell) Row {
 	for _, c := range cells {
 		t.add(c)
 	}
-	r.Cells, r.Assigned, r.Done, r.Overdue, r.Reack, r.Percent = cells, t.Assigned, t.Done, t.Overdue, t.Reack, t.Percent
+	r.Cells, r.Assigned, r.Done, r.Overdue, r.Reack, r.Expiring, r.Percent = cells, t.Assigned, t.Done, t.Overdue, t.Reack, t.Expiring, t.Percent
 	return r
 }
 

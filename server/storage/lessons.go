@@ -68,3 +68,18 @@ func (s *Storage) PublishLesson(ctx context.Context, l *model.Lesson) error {
 	_, err = s.c(colLessons).InsertOne(ctx, l)
 	return wrap("publish lesson", err)
 }
+
+// SetLessonSettings changes a lesson's settings that are not part of its
+// text: order, audience, due days and validity.
+func (s *Storage) SetLessonSettings(ctx context.Context, slug string, order int, audience string, dueDays, validMonths int) error {
+	res, err := s.c(colLessons).UpdateOne(ctx, bson.M{"_id": slug}, bson.M{"$set": bson.M{
+		"order": order, "audience": audience, "due_days": dueDays, "valid_months": validMonths,
+	}})
+	if err != nil {
+		return wrap("set lesson settings", err)
+	}
+	if res.MatchedCount == 0 {
+		return wrap("set lesson settings", ErrNotFound)
+	}
+	return nil
+}

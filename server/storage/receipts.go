@@ -25,10 +25,12 @@ func (s *Storage) Receipt(ctx context.Context, id string) (*model.Receipt, error
 	return &r, nil
 }
 
-// ReceiptFor returns the user's receipt for one lesson version.
+// ReceiptFor returns the user's latest receipt for one lesson version (the
+// last renewal, if any).
 func (s *Storage) ReceiptFor(ctx context.Context, userID, slug string, version int) (*model.Receipt, error) {
 	var r model.Receipt
-	err := s.c(colReceipts).FindOne(ctx, bson.M{"user_id": userID, "lesson": slug, "version": version}).Decode(&r)
+	err := s.c(colReceipts).FindOne(ctx, bson.M{"user_id": userID, "lesson": slug, "version": version},
+		options.FindOne().SetSort(bson.D{{Key: "cycle", Value: -1}})).Decode(&r)
 	if err != nil {
 		return nil, wrap("receipt for", err)
 	}

@@ -85,8 +85,8 @@ func LoadBundle(fsys fs.FS) (*Bundle, []lesson.Problem) {
 			if d == nil {
 				continue
 			}
-			if d.Order != src.Order || d.DueDays != src.DueDays || d.Audience != src.Audience {
-				add(d.File, 2, "order, due_days and audience must match %s", src.File)
+			if d.Order != src.Order || d.DueDays != src.DueDays || d.Audience != src.Audience || d.ValidMonths != src.ValidMonths {
+				add(d.File, 2, "order, due_days, valid_months and audience must match %s", src.File)
 			}
 			if !slices.Equal(clauseIDs(d), clauseIDs(src)) {
 				add(d.File, d.BodyLine, "clause ids %v differ from %s's %v (same ids, same order)", clauseIDs(d), src.File, clauseIDs(src))

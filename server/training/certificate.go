@@ -69,6 +69,14 @@ func (s *Service) Certificate(ctx context.Context, u *model.User) (*model.Certif
 		}
 		c.Lessons = append(c.Lessons, model.CertificateLesson{Slug: st.Lesson.Slug, Titles: st.Lesson.Titles, Version: st.Progress.AckVersion})
 		fmt.Fprintf(fp, "%s@%d;", st.Lesson.Slug, st.Progress.AckVersion)
+		if !st.Expires.IsZero() {
+			// A renewal is a new signature: a new certificate, with the
+			// expiry of its earliest-ageing lesson.
+			fmt.Fprintf(fp, "%d;", st.Progress.Acknowledged.UnixMilli())
+			if c.Expires.IsZero() || st.Expires.Before(c.Expires) {
+				c.Expires = st.Expires
+			}
+		}
 	}
 	c.Fingerprint = hex.EncodeToString(fp.Sum(nil))
 	if existing, err := s.store.CertificateByFingerprint(ctx, c.Fingerprint); err == nil {
@@ -85,6 +93,11 @@ func (s *Service) Certificate(ctx context.Context, u *model.User) (*model.Certif
 		return nil, err
 	}
 	return c, nil
+}
+
+// CertificateExpired reports whether a certificate has aged out.
+func (s *Service) CertificateExpired(c *model.Certificate) bool {
+	return !c.Expires.IsZero() && !s.Now().Before(c.Expires)
 }
 
 // VerifyCertificate returns the certificate with a code, for the public

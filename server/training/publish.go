@@ -66,6 +66,15 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 			return nil, err
 		}
 		if sameTexts(prev, texts) && prev.QuizSource == req.QuizSource {
+			// Same text: no new version, but the lesson's settings (order,
+			// audience, due days, validity) may still have changed.
+			if l.Order != src.Order || l.Audience != src.Audience || l.DueDays != src.DueDays || l.ValidMonths != src.ValidMonths {
+				if err := s.store.SetLessonSettings(ctx, req.Slug, src.Order, src.Audience, src.DueDays, src.ValidMonths); err != nil {
+					return nil, err
+				}
+				_ = s.store.Audit(ctx, &model.AuditEntry{At: now, Actor: req.Author, Action: "lesson.settings", Target: req.Slug,
+					Detail: fmt.Sprintf("order=%d audience=%s due_days=%d valid_months=%d", src.Order, src.Audience, src.DueDays, src.ValidMonths)})
+			}
 			return &PublishResult{Slug: req.Slug, Version: l.Current}, nil
 		}
 	}
@@ -89,6 +98,7 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 		return nil, err
 	}
 	l.Order, l.Audience, l.DueDays, l.Titles, l.Current, l.Updated = src.Order, src.Audience, src.DueDays, titles, n, now
+	l.ValidMonths = src.ValidMonths
 	if kind != model.ChangeMinor {
 		l.Required, l.RequiredAt, l.GraceDays = n, now, req.GraceDays
 	}

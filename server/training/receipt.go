@@ -24,6 +24,11 @@ func ReceiptHash(r *model.Receipt) string {
 		r.Signature, r.At.UTC().Format(time.RFC3339Nano), r.Client, r.Agent,
 		strconv.Itoa(r.Seq), r.PrevHash,
 	}
+	if r.Cycle > 0 {
+		// Only renewals carry the cycle, so receipts made before renewals
+		// existed keep their hashes.
+		fields = append(fields, "cycle="+strconv.Itoa(r.Cycle))
+	}
 	h := sha256.New()
 	for _, f := range fields {
 		// Length-prefixed, so no two field lists hash alike.
@@ -50,14 +55,18 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 	if err != nil {
 		return nil, err
 	}
+	cycle := 0
 	if existing, err := s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version); err == nil {
-		// Signed before: the answer is that receipt. Its progress update
-		// may be missing if the first request stopped right after storing
-		// it (a crash, an outage); put it in place.
-		if err := s.ensureAck(ctx, u, existing); err != nil {
-			return nil, err
+		if !s.expired(l, existing) {
+			// Signed before: the answer is that receipt. Its progress
+			// update may be missing if the first request stopped right
+			// after storing it (a crash, an outage); put it in place.
+			if err := s.ensureAck(ctx, u, existing); err != nil {
+				return nil, err
+			}
+			return existing, nil
 		}
-		return existing, nil
+		cycle = existing.Cycle + 1 // a renewal: this version signed again
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
 	}
@@ -87,7 +96,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 		r := &model.Receipt{
 			ID: storage.NewID(), UserID: u.ID, Login: u.Login, Lesson: req.Slug, Version: req.Version,
 			Lang: lang, TextHash: text.Hash, Signature: strings.TrimSpace(req.Signature),
-			At: s.Now(), Client: req.Client, Agent: truncate(req.Agent, 300), Seq: 1,
+			At: s.Now(), Client: req.Client, Agent: truncate(req.Agent, 300), Seq: 1, Cycle: cycle,
 		}
 		head, err := s.store.LastReceipt(ctx, u.ID)
 		switch {
@@ -107,7 +116,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 		if !errors.Is(err, storage.ErrDuplicate) {
 			return nil, err
 		}
-		if existing, err := s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version); err == nil {
+		if existing, err := s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version); err == nil && existing.Cycle >= cycle {
 			// Another request for this very version won; make sure its
 			// progress update is in place too (it may have crashed after).
 			if err := s.ensureAck(ctx, u, existing); err != nil {
@@ -117,6 +126,11 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 		}
 	}
 	return nil, fmt.Errorf("training: acknowledge %s: the receipt chain stayed busy", req.Slug)
+}
+
+// expired reports whether a receipt has aged past the lesson's validity.
+func (s *Service) expired(l *model.Lesson, r *model.Receipt) bool {
+	return l.ValidMonths > 0 && !s.Now().Before(r.At.AddDate(0, l.ValidMonths, 0))
 }
 
 // recordAck moves progress to a receipt. $max on both fields: a late or

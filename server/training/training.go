@@ -154,12 +154,22 @@ type Standing struct {
 	Overdue  bool
 	// QuizDone says the quiz need not be taken again for the current version.
 	QuizDone bool
+	// Renewal says the lesson is due again because the signature aged out
+	// (the validity period), not because the text changed.
+	Renewal bool
+	// Expires is when the current signature ages out (zero: never).
+	Expires time.Time
 }
 
 // StandingOf derives the status of one lesson from the user's progress.
 func StandingOf(l model.Lesson, p model.LessonProgress, hired, now time.Time) Standing {
 	st := Standing{Lesson: l, Progress: p, QuizDone: p.PassVersion >= max(l.QuizFrom, 1)}
+	if p.AckVersion >= max(l.Required, 1) && l.ValidMonths > 0 && !p.Acknowledged.IsZero() {
+		st.Expires = p.Acknowledged.AddDate(0, l.ValidMonths, 0)
+	}
 	switch {
+	case !st.Expires.IsZero() && !now.Before(st.Expires):
+		st.Code, st.Renewal = StatusNeedsReack, true
 	case p.AckVersion >= max(l.Required, 1):
 		st.Code = StatusDone
 	case p.AckVersion > 0:
@@ -171,9 +181,12 @@ func StandingOf(l model.Lesson, p model.LessonProgress, hired, now time.Time) St
 	default:
 		st.Code = StatusNotStarted
 	}
-	if p.AckVersion > 0 && st.Code == StatusNeedsReack {
+	switch {
+	case st.Renewal:
+		st.Due = st.Expires.AddDate(0, 0, l.GraceDays)
+	case p.AckVersion > 0 && st.Code == StatusNeedsReack:
 		st.Due = l.RequiredAt.AddDate(0, 0, l.GraceDays)
-	} else {
+	default:
 		st.Due = hired.AddDate(0, 0, l.DueDays)
 	}
 	st.Overdue = st.Code != StatusDone && now.After(st.Due)

@@ -470,3 +470,101 @@ func TestCooldownAndAttemptLimit(t *testing.T) {
 		t.Fatalf("third attempt with a limit of 2: %v", err)
 	}
 }
+
+// TestRenewal: with a 12-month validity, a signature 11 months old still
+// counts, one 13 months old is due again ("renewal", not "changed");
+// signing again clears it and keeps the old receipt and certificate.
+func TestRenewal(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	b, _ := training.LoadBundle(portal.Assets)
+	var dress training.BundleLesson
+	for _, bl := range b.Lessons {
+		if bl.Slug == "dress" {
+			dress = bl
+		}
+	}
+	docs := map[string]*lesson.Doc{}
+	for lang, d := range dress.Docs {
+		c := *d
+		c.ValidMonths = 12
+		docs[lang] = &c
+	}
+	res, err := e.svc.Publish(ctx, training.PublishRequest{Slug: "dress", Docs: docs, QuizSource: dress.QuizSource, Kind: model.ChangeMinor, GraceDays: 30, Author: "hr"})
+	if err != nil || res.Created {
+		t.Fatalf("a settings-only change must not make a version: %+v %v", res, err)
+	}
+	u := e.user(t, "sun", "孙悟")
+	sts, _ := e.svc.Standings(ctx, u)
+	for _, st := range sts {
+		e.pass(t, u, st.Lesson.Slug)
+		e.ack(t, u, st.Lesson.Slug, 1)
+	}
+	signed := e.now
+	cert1, err := e.svc.Certificate(ctx, u)
+	if err != nil || !cert1.Expires.Equal(signed.AddDate(1, 0, 0)) {
+		t.Fatalf("certificate: %+v %v", cert1, err)
+	}
+	first, _ := e.svc.ReceiptFor(ctx, u, "dress", 1)
+
+	e.advance(time.Until(time.Now().AddDate(0, 11, 0)))
+	if st := e.status(t, u, "dress"); st.Code != training.StatusDone || st.Renewal || !st.Expires.Equal(signed.AddDate(1, 0, 0)) {
+		t.Fatalf("at 11 months: %+v", st)
+	}
+	if again, _ := e.svc.Acknowledge(ctx, u, training.AckRequest{Slug: "dress", Version: 1, Signature: u.Name}); again.ID != first.ID {
+		t.Fatal("signing again before the expiry must return the same receipt")
+	}
+	e.advance(time.Until(time.Now().AddDate(0, 2, 0)))
+	st := e.status(t, u, "dress")
+	if st.Code != training.StatusNeedsReack || !st.Renewal || !st.Due.Equal(signed.AddDate(1, 0, 14)) {
+		t.Fatalf("at 13 months: %+v", st)
+	}
+	if st := e.status(t, u, "grooming"); st.Code != training.StatusDone {
+		t.Fatalf("a lesson without validity: %s", st.Code)
+	}
+	if !e.svc.CertificateExpired(cert1) {
+		t.Fatal("the certificate must say it expired")
+	}
+	// Ten racing renewals store one receipt, the next in the chain.
+	var wg sync.WaitGroup
+	ids := make([]string, 10)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := e.svc.Acknowledge(ctx, u, training.AckRequest{Slug: "dress", Version: 1, Signature: u.Name})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = r.ID
+		}()
+	}
+	wg.Wait()
+	renewed, _ := e.svc.ReceiptFor(ctx, u, "dress", 1)
+	for _, id := range ids {
+		if id != renewed.ID {
+			t.Fatalf("racing renewals got %s, stored %s", id, renewed.ID)
+		}
+	}
+	rs, _ := e.store.UserReceipts(ctx, u.ID)
+	if renewed.Cycle != 1 || renewed.ID == first.ID || len(rs) != 7 || rs[6].ID != renewed.ID || renewed.PrevHash != rs[5].Hash || renewed.Hash != training.ReceiptHash(renewed) {
+		t.Fatalf("renewal receipt %+v among %d", renewed, len(rs))
+	}
+	if rs[4].ID != first.ID || rs[4].Hash != first.Hash {
+		t.Fatal("the first receipt must stay as it was")
+	}
+	if st := e.status(t, u, "dress"); st.Code != training.StatusDone || st.Renewal {
+		t.Fatalf("after renewing: %+v", st)
+	}
+	cert2, err := e.svc.Certificate(ctx, u)
+	if err != nil || cert2.Code == cert1.Code || e.svc.CertificateExpired(cert2) {
+		t.Fatalf("renewed certificate: %+v %v", cert2, err)
+	}
+	if old, err := e.svc.VerifyCertificate(ctx, cert1.Code); err != nil || !e.svc.CertificateExpired(old) {
+		t.Fatalf("the old certificate stays verifiable, as expired: %v", err)
+	}
+	if rep, err := e.svc.Verify(ctx); err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("verify after a renewal: %+v %v", rep, err)
+	}
+}

@@ -330,8 +330,9 @@ func (h *handler) receiptShow(c *fiber.Ctx) error {
 }
 
 type certificatePage struct {
-	Cert *model.Certificate
-	URL  string
+	Cert    *model.Certificate
+	URL     string
+	Expired bool
 }
 
 func (h *handler) certificateShow(c *fiber.Ctx) error {
@@ -365,5 +366,5 @@ func (h *handler) verifyShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, "verify", locale.T(lang, "verify.title"), certificatePage{Cert: cert})
+	return h.render(c, "verify", locale.T(lang, "verify.title"), certificatePage{Cert: cert, Expired: h.Training.CertificateExpired(cert)})
 }

@@ -53,7 +53,7 @@ type teamPage struct {
 func teamQuery(c *fiber.Ctx) (manager, department string, f report.Filter) {
 	return c.Query("manager"), c.Query("department"), report.Filter{
 		Status: c.Query("status"), Lesson: c.Query("lesson"), Overdue: c.QueryBool("overdue"),
-		Reack: c.QueryBool("reack"), Sort: c.Query("sort"), Desc: c.QueryBool("desc"),
+		Reack: c.QueryBool("reack"), Expiring: c.QueryBool("expiring"), Sort: c.Query("sort"), Desc: c.QueryBool("desc"),
 	}
 }
 
@@ -78,6 +78,9 @@ func encode(sc report.Scope, asked url.Values, f report.Filter) string {
 	}
 	if f.Reack {
 		q.Set("reack", "1")
+	}
+	if f.Expiring {
+		q.Set("expiring", "1")
 	}
 	if f.Sort != "" && f.Sort != "name" {
 		q.Set("sort", f.Sort)
