@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"conductportal/server/auth"
+	"conductportal/server/authoring"
 	"conductportal/server/model"
 	"conductportal/server/training"
 
@@ -20,6 +21,8 @@ import (
 type Deps struct {
 	Auth     *auth.Service
 	Training *training.Service
+	// Authoring serves HR's scripts: drafts, publishing, versions.
+	Authoring *authoring.Service
 	// Session returns the user and session the web layer loaded, if any.
 	Session func(c *fiber.Ctx) (*model.User, *model.Session)
 	Log     *slog.Logger

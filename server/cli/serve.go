@@ -12,8 +12,10 @@ import (
 
 	portal "conductportal"
 	"conductportal/server/auth"
+	"conductportal/server/authoring"
 	"conductportal/server/config"
 	"conductportal/server/database"
+	"conductportal/server/lesson"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 	"conductportal/server/training"
@@ -29,8 +31,10 @@ type Server struct {
 	Store    *storage.Storage
 	Auth     *auth.Service
 	Training *training.Service
-	App      *fiber.App
-	Log      *slog.Logger
+	// Authoring is HR's drafts, publishing and history.
+	Authoring *authoring.Service
+	App       *fiber.App
+	Log       *slog.Logger
 }
 
 // Start opens the database, applies the schema, imports the content into an
@@ -50,12 +54,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		return nil, err
 	}
 	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log}
+	s.Authoring = authoring.New(store, s.Training, lesson.NewRenderer(), log)
 	if err := s.firstRun(ctx, bundle, console); err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
 	}
 	s.checkProgress(ctx)
-	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, DB: db, Assets: portal.Assets, Log: log})
+	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log})
 	if err != nil {
 		_ = db.Close(context.Background())
 		return nil, err

@@ -37,6 +37,14 @@ var steps = []step{
 			"certificates": {unique("fingerprint_unique", bson.D{{Key: "fingerprint", Value: 1}})},
 		})
 	},
+	// 3 (authoring; renumber at merge if another branch took 3): the audit
+	// log filtered by actor on HR's audit page. Drafts need no index: one
+	// per lesson, read by _id.
+	func(ctx context.Context, db *mongo.Database) error {
+		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
+			"audit": {plain("actor_at", bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}})},
+		})
+	},
 }
 
 // SchemaVersion is the number of schema steps this build knows.

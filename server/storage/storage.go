@@ -32,6 +32,7 @@ const (
 	colAPITokens      = "api_tokens"
 	colCertificates   = "certificates"
 	colThrottles      = "login_throttles"
+	colDrafts         = "drafts"
 )
 
 // Storage is the portal's access to its database.

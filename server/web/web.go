@@ -10,6 +10,7 @@ import (
 
 	"conductportal/server/api"
 	"conductportal/server/auth"
+	"conductportal/server/authoring"
 	"conductportal/server/config"
 	"conductportal/server/model"
 	"conductportal/server/training"
@@ -27,9 +28,11 @@ type Deps struct {
 	Config   *config.Config
 	Auth     *auth.Service
 	Training *training.Service
-	DB       Pinger
-	Assets   fs.FS // holds static/
-	Log      *slog.Logger
+	// Authoring is HR's side: drafts, publishing, history.
+	Authoring *authoring.Service
+	DB        Pinger
+	Assets    fs.FS // holds static/
+	Log       *slog.Logger
 }
 
 // handler holds the dependencies of every page handler.
@@ -66,7 +69,7 @@ func New(d Deps) (*fiber.App, error) {
 		ProxyHeader:             proxyHeader(d.Config),
 	})
 	app.Hooks().OnShutdown(h.outage.close)
-	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Session: currentSession, Log: d.Log}))
+	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Authoring: d.Authoring, Session: currentSession, Log: d.Log}))
 	return app, nil
 }
 
@@ -102,7 +105,7 @@ func errStatus(err error) int {
 	switch {
 	case errors.As(err, &fe):
 		return fe.Code
-	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned):
+	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned), errors.Is(err, authoring.ErrNotFound):
 		return fiber.StatusNotFound
 	case isUnavailable(err):
 		return fiber.StatusServiceUnavailable
