@@ -67,6 +67,30 @@ var routeTable = map[string]want{
 	"POST /api/v1/lessons/:slug/attempts":         {401, 409, 201, 201, 201, 201},
 	"POST /api/v1/attempts/:id/submit":            {401, 200, 404, 404, 404, 404},
 	"POST /api/v1/lessons/:slug/acknowledgements": {401, 201, 409, 409, 409, 409},
+	// The HR area: hr and admin only. Empty forms are refused (422) and
+	// change nothing; :login is a person made for the test.
+	"GET /hr/":                          {303, 403, 403, 403, 303, 303},
+	"GET /hr/lessons":                   {303, 403, 403, 403, 200, 200},
+	"GET /hr/lessons/:slug/edit":        {303, 403, 403, 403, 200, 200},
+	"POST /hr/lessons/:slug/edit":       {303, 403, 403, 403, 422, 422},
+	"POST /hr/lessons/:slug/preview":    {303, 403, 403, 403, 422, 422},
+	"POST /hr/lessons/:slug/discard":    {303, 403, 403, 403, 303, 303},
+	"GET /hr/lessons/:slug/publish":     {303, 403, 403, 403, 303, 303},
+	"POST /hr/lessons/:slug/publish":    {303, 403, 403, 403, 303, 303}, // no draft: back to the editor
+	"GET /hr/lessons/:slug/history":     {303, 403, 403, 403, 200, 200},
+	"GET /hr/lessons/:slug/diff":        {303, 403, 403, 403, 200, 200},
+	"POST /hr/lessons/:slug/restore":    {303, 403, 403, 403, 404, 404},
+	"GET /hr/audit":                     {303, 403, 403, 403, 200, 200},
+	"GET /hr/audit.csv":                 {303, 403, 403, 403, 200, 200},
+	"GET /hr/people":                    {303, 403, 403, 403, 200, 200},
+	"GET /hr/people/new":                {303, 403, 403, 403, 200, 200},
+	"POST /hr/people":                   {303, 403, 403, 403, 422, 422},
+	"GET /hr/people/import":             {303, 403, 403, 403, 200, 200},
+	"POST /hr/people/import":            {303, 403, 403, 403, 422, 422},
+	"GET /hr/people/:login":             {303, 403, 403, 403, 200, 200},
+	"POST /hr/people/:login":            {303, 403, 403, 403, 422, 422},
+	"POST /hr/people/:login/deactivate": {303, 403, 403, 403, 303, 303},
+	"POST /hr/people/:login/password":   {303, 403, 403, 403, 200, 200},
 }
 
 // caller is one role's HTTP client.
@@ -170,7 +194,10 @@ func TestRouteAuthorization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fill := strings.NewReplacer(":slug", "dress", ":code", "ZZZZ-ZZZZ-ZZZZ")
+	if _, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "target", Name: "对象", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer(":slug", "dress", ":code", "ZZZZ-ZZZZ-ZZZZ", ":login", "target")
 	pathFor := func(route string) string {
 		switch {
 		case strings.Contains(route, "/static/:name"):

@@ -37,7 +37,7 @@ var funcs = template.FuncMap{
 	// html marks lesson HTML as safe: it was sanitized by bluemonday when
 	// the version was published (see lesson.Renderer).
 	"html": func(s string) template.HTML { return template.HTML(s) }, // #nosec G203 -- sanitized before storing
-	"has": func(list []string, s string) bool { return slices.Contains(list, s) },
+	"has":  func(list []string, s string) bool { return slices.Contains(list, s) },
 	"short": func(s string) string {
 		if len(s) > 16 {
 			return s[:16] + "…"
