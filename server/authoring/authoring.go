@@ -537,3 +537,33 @@ func (s *Service) audit(ctx context.Context, actor, action, target, detail strin
 		s.log.Warn("audit not recorded", "action", action, "err", err)
 	}
 }
+
+// ExportFiles returns the current version of every lesson as the files of
+// a content folder: content/<lang>/<slug>.md and quizzes/<slug>.yaml, by
+// path. Importing them back changes nothing.
+func (s *Service) ExportFiles(ctx context.Context) (map[string]string, error) {
+	ls, err := s.store.Lessons(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for i := range ls {
+		l := &ls[i]
+		if l.Current == 0 {
+			continue
+		}
+		v, err := s.training.Version(ctx, l.Slug, l.Current)
+		if err != nil {
+			return nil, err
+		}
+		for lang := range v.Texts {
+			f, err := File(l, v, lang)
+			if err != nil {
+				return nil, err
+			}
+			out["content/"+lang+"/"+l.Slug+".md"] = f
+		}
+		out["quizzes/"+l.Slug+".yaml"] = v.QuizSource
+	}
+	return out, nil
+}
