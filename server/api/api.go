@@ -113,6 +113,12 @@ func (a *API) Routes(r fiber.Router) {
 	r.Post("/lessons/:slug/attempts", a.startAttempt)
 	r.Post("/attempts/:id/submit", a.submit)
 	r.Post("/lessons/:slug/acknowledgements", a.acknowledge)
+
+	// HR's scripts: hr and admin only.
+	r.Post("/lessons/:slug/drafts", requireHR, a.saveDraft)
+	r.Post("/lessons/:slug/publish", requireHR, a.publish)
+	r.Get("/lessons/:slug/versions", requireHR, a.versions)
+	r.Post("/users", requireHR, a.upsertUser)
 	r.Use(func(c *fiber.Ctx) error {
 		return fail(fiber.StatusNotFound, "not_found", "no such API route", "")
 	})

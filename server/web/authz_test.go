@@ -67,6 +67,10 @@ var routeTable = map[string]want{
 	"POST /api/v1/lessons/:slug/attempts":         {401, 409, 201, 201, 201, 201},
 	"POST /api/v1/attempts/:id/submit":            {401, 200, 404, 404, 404, 404},
 	"POST /api/v1/lessons/:slug/acknowledgements": {401, 201, 409, 409, 409, 409},
+	"POST /api/v1/lessons/:slug/drafts":           {401, 403, 403, 403, 422, 422},
+	"POST /api/v1/lessons/:slug/publish":          {401, 403, 403, 403, 422, 422},
+	"GET /api/v1/lessons/:slug/versions":          {401, 403, 403, 403, 200, 200},
+	"POST /api/v1/users":                          {401, 403, 403, 403, 422, 422},
 	// The HR area: hr and admin only. Empty forms are refused (422) and
 	// change nothing; :login is a person made for the test.
 	"GET /hr/":                          {303, 403, 403, 403, 303, 303},
