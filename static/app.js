@@ -34,3 +34,50 @@
   });
   observer.observe(end);
 })();
+
+// The lesson editor: preview the text while it is typed. Without the
+// script the form's Preview button does the same with a page load.
+(function () {
+  'use strict';
+  var form = document.getElementById('editor');
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  if (!form || !meta || !window.fetch || !window.DOMParser) {
+    return;
+  }
+  var text = document.getElementById('text');
+  var quiz = document.getElementById('quiz');
+  var preview = document.getElementById('preview');
+  var problems = document.getElementById('text-problems');
+  var timer = null;
+  var seq = 0;
+  function refresh() {
+    var mine = ++seq;
+    var body = new URLSearchParams();
+    body.set('lang', form.querySelector('input[name="lang"]').value);
+    body.set('text', text.value);
+    body.set('quiz', quiz.value);
+    fetch(form.getAttribute('data-preview-url'), {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'X-CSRF-Token': meta.getAttribute('content'), 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: body.toString()
+    }).then(function (res) {
+      return res.status === 200 || res.status === 422 ? res.text() : null;
+    }).then(function (html) {
+      if (html === null || mine !== seq) {
+        return;
+      }
+      // The server sanitized the preview with the readers' renderer.
+      var doc = new DOMParser().parseFromString(html, 'text/html');
+      var p = doc.querySelector('[data-part="problems"]');
+      var v = doc.querySelector('[data-part="preview"]');
+      if (p) { problems.replaceChildren.apply(problems, Array.prototype.slice.call(p.childNodes)); }
+      if (v) { preview.replaceChildren.apply(preview, Array.prototype.slice.call(v.childNodes)); }
+      if (p && p.querySelector('li')) { text.setAttribute('aria-invalid', 'true'); } else { text.removeAttribute('aria-invalid'); }
+    }).catch(function () {});
+  }
+  text.addEventListener('input', function () {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 400);
+  });
+})();

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"conductportal/server/auth"
+	"conductportal/server/authoring"
 	"conductportal/server/model"
 	"conductportal/server/report"
 	"conductportal/server/training"
@@ -22,6 +23,8 @@ type Deps struct {
 	Auth     *auth.Service
 	Training *training.Service
 	Reports  *report.Service
+	// Authoring serves HR's scripts: drafts, publishing, versions.
+	Authoring *authoring.Service
 	// Session returns the user and session the web layer loaded, if any.
 	Session func(c *fiber.Ctx) (*model.User, *model.Session)
 	Log     *slog.Logger
@@ -116,6 +119,11 @@ func (a *API) Routes(r fiber.Router) {
 	// Reports for managers and HR (see reports.go).
 	r.Get("/reports/team", a.teamReport)
 	r.Get("/reports/organisation", a.organisationReport)
+	// HR's scripts: hr and admin only.
+	r.Post("/lessons/:slug/drafts", requireHR, a.saveDraft)
+	r.Post("/lessons/:slug/publish", requireHR, a.publish)
+	r.Get("/lessons/:slug/versions", requireHR, a.versions)
+	r.Post("/users", requireHR, a.upsertUser)
 	r.Use(func(c *fiber.Ctx) error {
 		return fail(fiber.StatusNotFound, "not_found", "no such API route", "")
 	})

@@ -33,6 +33,7 @@ Commands:
   user reset-mfa turn off a person's second factor (they enrol again when required)
   token create   print an API token that acts as a user
   import         check or publish a content folder
+  export content DIR  write the current lessons and quizzes as a content folder
   verify         check every receipt chain and the texts receipts name
   rebuild        recompute progress from attempts and receipts
   backup FILE    write the whole database to a file
@@ -48,7 +49,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
-	if (cmd == "user" || cmd == "token") && len(args) > 0 {
+	if (cmd == "user" || cmd == "token" || cmd == "export") && len(args) > 0 {
 		cmd, args = cmd+" "+args[0], args[1:]
 	}
 	var err error
@@ -63,6 +64,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = tokenCreate(ctx, args, stdout, stderr)
 	case "import":
 		err = importContent(ctx, args, stdout, stderr)
+	case "export content":
+		err = exportContent(ctx, args, stdout, stderr)
 	case "verify":
 		err = verify(ctx, args, stdout, stderr)
 	case "rebuild":

@@ -12,8 +12,10 @@ import (
 
 	portal "conductportal"
 	"conductportal/server/auth"
+	"conductportal/server/authoring"
 	"conductportal/server/config"
 	"conductportal/server/database"
+	"conductportal/server/lesson"
 	"conductportal/server/model"
 	"conductportal/server/notify"
 	"conductportal/server/report"
@@ -33,8 +35,10 @@ type Server struct {
 	Training *training.Service
 	Reports  *report.Service
 	Notify   *notify.Service
-	App      *fiber.App
-	Log      *slog.Logger
+	// Authoring is HR's drafts, publishing and history.
+	Authoring *authoring.Service
+	App       *fiber.App
+	Log       *slog.Logger
 }
 
 // Start opens the database, applies the schema, imports the content into an
@@ -64,13 +68,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	}
 	s.Notify = notify.New(store, s.Reports, mailer,
 		notify.Config{RemindDays: cfg.RemindDays, EscalateDays: cfg.EscalateDays, BaseURL: cfg.BaseURL}, log, nil)
+	s.Authoring = authoring.New(store, s.Training, lesson.NewRenderer(), log)
 	if err := s.firstRun(ctx, bundle, console); err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
 	}
 	s.checkProgress(ctx)
 	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
-		DB: db, Assets: portal.Assets, Log: log})
+		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log})
 	if err != nil {
 		_ = db.Close(context.Background())
 		return nil, err

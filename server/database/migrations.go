@@ -70,6 +70,13 @@ var steps = []step{
 		}
 		return nil
 	},
+	// 5: the audit log filtered by actor on HR's audit page. Drafts need no index: one
+	// per lesson, read by _id.
+	func(ctx context.Context, db *mongo.Database) error {
+		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
+			"audit": {plain("actor_at", bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}})},
+		})
+	},
 }
 
 // isIndexNotFound reports the server's "index not found" (code 27): the

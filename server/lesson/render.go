@@ -45,14 +45,22 @@ func (r *Renderer) Render(markdown string) (string, error) {
 	if v, ok := r.cache.Load(key); ok {
 		return v.(string), nil
 	}
+	s, err := r.Preview(markdown)
+	if err != nil {
+		return "", err
+	}
+	r.cache.Store(key, s)
+	return s, nil
+}
+
+// Preview renders like Render but keeps nothing: for drafts, whose text
+// changes at every keystroke.
+func (r *Renderer) Preview(markdown string) (string, error) {
 	var buf bytes.Buffer
 	if err := r.md.Convert([]byte(markdown), &buf); err != nil {
 		return "", fmt.Errorf("lesson: render: %w", err)
 	}
-	out := r.policy.SanitizeBytes(buf.Bytes())
-	s := string(out)
-	r.cache.Store(key, s)
-	return s, nil
+	return string(r.policy.SanitizeBytes(buf.Bytes())), nil
 }
 
 // Sanitize cleans HTML that did not come from the renderer.

@@ -161,6 +161,22 @@ type LessonVersion struct {
 	Author     string                `bson:"author"`
 	Changed    []string              `bson:"changed,omitempty"` // clause ids changed since the previous version
 	QuizSource string                `bson:"quiz_source"`       // the quiz YAML of this version
+	// Outdated lists the languages whose text lags the source language:
+	// the source changed in this version or an earlier one, and they did
+	// not change since.
+	Outdated []string `bson:"outdated,omitempty"`
+}
+
+// Draft is HR's unpublished next text of a lesson: the whole lesson file
+// (front matter and Markdown) per language, and the quiz YAML. One per
+// lesson, _id is the slug; publishing it removes it. Readers never see it.
+type Draft struct {
+	Slug    string            `bson:"_id"`
+	Files   map[string]string `bson:"files"`
+	Quiz    string            `bson:"quiz"`
+	Base    int               `bson:"base"` // the published version it was started from
+	Author  string            `bson:"author"`
+	Updated time.Time         `bson:"updated"`
 }
 
 // Text returns the text in lang, falling back to the source language.

@@ -3,6 +3,9 @@ package storage
 import (
 	"context"
 	"errors"
+	"regexp"
+	"strings"
+	"time"
 
 	"conductportal/server/model"
 
@@ -29,6 +32,49 @@ func (s *Storage) AuditEntries(ctx context.Context, limit int64) ([]model.AuditE
 	var out []model.AuditEntry
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, wrap("audit entries", err)
+	}
+	return out, nil
+}
+
+// AuditFilter narrows the audit log; empty fields match everything.
+type AuditFilter struct {
+	Actor  string    // exact login
+	Action string    // exact action, or a prefix ending in "." ("lesson.")
+	From   time.Time // at or after
+	To     time.Time // before
+}
+
+// AuditSearch returns the entries matching f, newest first, at most limit.
+// The audit log is read by HR only, so a scan of it is acceptable.
+func (s *Storage) AuditSearch(ctx context.Context, f AuditFilter, limit int64) ([]model.AuditEntry, error) {
+	q := bson.M{}
+	if f.Actor != "" {
+		q["actor"] = f.Actor
+	}
+	if f.Action != "" {
+		if strings.HasSuffix(f.Action, ".") {
+			q["action"] = bson.M{"$regex": "^" + regexp.QuoteMeta(f.Action)}
+		} else {
+			q["action"] = f.Action
+		}
+	}
+	at := bson.M{}
+	if !f.From.IsZero() {
+		at["$gte"] = f.From
+	}
+	if !f.To.IsZero() {
+		at["$lt"] = f.To
+	}
+	if len(at) > 0 {
+		q["at"] = at
+	}
+	cur, err := s.c(colAudit).Find(ctx, q, options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: 1}}).SetLimit(limit))
+	if err != nil {
+		return nil, wrap("audit search", err)
+	}
+	var out []model.AuditEntry
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, wrap("audit search", err)
 	}
 	return out, nil
 }

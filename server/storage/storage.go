@@ -34,6 +34,7 @@ const (
 	colCertificates   = "certificates"
 	colThrottles      = "login_throttles"
 	colNotifications  = "notifications"
+	colDrafts         = "drafts"
 )
 
 // Storage is the portal's access to its database.

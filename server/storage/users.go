@@ -119,3 +119,18 @@ func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, e
 	}
 	return res.ModifiedCount == 1, nil
 }
+
+// UpdateUser stores the editable fields of u: name, roles, department,
+// manager and hire date.
+func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
+	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": u.ID}, bson.M{"$set": bson.M{
+		"name": u.Name, "roles": u.Roles, "department": u.Department, "manager": u.Manager, "hired": u.Hired,
+	}})
+	if err != nil {
+		return wrap("update user", err)
+	}
+	if res.MatchedCount == 0 {
+		return wrap("update user", ErrNotFound)
+	}
+	return nil
+}

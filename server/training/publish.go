@@ -91,6 +91,9 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 		Texts: texts, Published: now, Author: req.Author, QuizSource: req.QuizSource,
 		Changed: changedClauses(prev, texts[model.LangZH].Clauses),
 	}
+	if v.Outdated, err = s.outdated(ctx, prev, texts); err != nil {
+		return nil, err
+	}
 	if err := s.store.CreateLessonVersion(ctx, v); err != nil {
 		if errors.Is(err, storage.ErrDuplicate) {
 			return nil, fmt.Errorf("training: publish %s: version %d was published at the same time; reload and try again: %w", req.Slug, n, err)
@@ -109,7 +112,8 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 		return nil, err
 	}
 	_ = s.store.Audit(ctx, &model.AuditEntry{At: now, Actor: req.Author, Action: "lesson.publish",
-		Target: v.ID, Detail: fmt.Sprintf("kind=%s changed=%v", kind, v.Changed)})
+		Target: v.ID, Detail: fmt.Sprintf("version %d -> %d; kind=%s changed=%v grace_days=%d outdated=%v note=%q",
+			n-1, n, kind, v.Changed, req.GraceDays, v.Outdated, req.Note)})
 	s.log.Info("lesson published", "lesson", req.Slug, "version", n, "kind", kind)
 	return &PublishResult{Slug: req.Slug, Version: n, Created: true, Changed: v.Changed}, nil
 }
@@ -124,6 +128,44 @@ func sameTexts(v *model.LessonVersion, texts map[string]model.LessonText) bool {
 		}
 	}
 	return true
+}
+
+// outdated lists the languages whose text lags the source after a publish.
+// A translation that changed is taken as in step. One that did not change
+// lags when the source changed, unless an earlier version published this
+// very pair of texts in step (a restore); when the source did not change
+// either, it keeps the previous version's state.
+func (s *Service) outdated(ctx context.Context, prev *model.LessonVersion, texts map[string]model.LessonText) ([]string, error) {
+	if prev == nil {
+		return nil, nil
+	}
+	src := texts[model.LangZH].Hash
+	srcChanged := prev.Texts[model.LangZH].Hash != src
+	var out []string
+	for _, lang := range model.Languages[1:] {
+		t, ok := texts[lang]
+		if !ok || prev.Texts[lang].Hash != t.Hash {
+			continue
+		}
+		if !srcChanged {
+			if slices.Contains(prev.Outdated, lang) {
+				out = append(out, lang)
+			}
+			continue
+		}
+		inStep := false
+		for n := prev.Version - 1; n >= 1 && !inStep; n-- {
+			v, err := s.Version(ctx, prev.Slug, n)
+			if err != nil {
+				return nil, err
+			}
+			inStep = v.Texts[model.LangZH].Hash == src && v.Texts[lang].Hash == t.Hash && !slices.Contains(v.Outdated, lang)
+		}
+		if !inStep {
+			out = append(out, lang)
+		}
+	}
+	return out, nil
 }
 
 // changedClauses lists the clauses that are new or differ from prev.

@@ -445,6 +445,19 @@ func (s *Service) Audit(ctx context.Context, e *model.AuditEntry) error {
 	return s.store.Audit(ctx, e)
 }
 
+// AuditSearch returns the audit entries matching f, newest first.
+func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit int64) ([]model.AuditEntry, error) {
+	return s.store.AuditSearch(ctx, f, limit)
+}
+
+// Users returns every account, by login (for HR).
+func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
+
+// UserByLogin returns the account with login.
+func (s *Service) UserByLogin(ctx context.Context, login string) (*model.User, error) {
+	return s.store.UserByLogin(ctx, login)
+}
+
 // LessonAt returns a lesson and one of its published versions.
 func (s *Service) LessonAt(ctx context.Context, slug string, n int) (*model.Lesson, *model.LessonVersion, error) {
 	if !lesson.ValidID(slug) {

@@ -19,7 +19,7 @@ import (
 )
 
 // rawKey matches a locale key shown instead of its text.
-var rawKey = regexp.MustCompile(`\b(app|nav|login|password|training|status|lesson|quiz|result|ack|receipts?|certificate|verify|error|lang)\.[a-z_.]+[a-z]\b`)
+var rawKey = regexp.MustCompile(`\b(app|nav|login|password|training|status|lesson|quiz|result|ack|receipts?|certificate|verify|error|lang|hr|role)\.[a-z_.]+[a-z]\b`)
 
 //go:embed testdata/axe.min.js
 var axeSource string

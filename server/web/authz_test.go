@@ -85,6 +85,34 @@ var routeTable = map[string]want{
 	"POST /api/v1/lessons/:slug/attempts":         {401, 409, 201, 201, 201, 201},
 	"POST /api/v1/attempts/:id/submit":            {401, 200, 404, 404, 404, 404},
 	"POST /api/v1/lessons/:slug/acknowledgements": {401, 201, 409, 409, 409, 409},
+	"POST /api/v1/lessons/:slug/drafts":           {401, 403, 403, 403, 422, 422},
+	"POST /api/v1/lessons/:slug/publish":          {401, 403, 403, 403, 422, 422},
+	"GET /api/v1/lessons/:slug/versions":          {401, 403, 403, 403, 200, 200},
+	"POST /api/v1/users":                          {401, 403, 403, 403, 422, 422},
+	// The HR area: hr and admin only. Empty forms are refused (422) and
+	// change nothing; :login is a person made for the test.
+	"GET /hr/":                          {303, 403, 403, 403, 303, 303},
+	"GET /hr/lessons":                   {303, 403, 403, 403, 200, 200},
+	"GET /hr/lessons/:slug/edit":        {303, 403, 403, 403, 200, 200},
+	"POST /hr/lessons/:slug/edit":       {303, 403, 403, 403, 422, 422},
+	"POST /hr/lessons/:slug/preview":    {303, 403, 403, 403, 422, 422},
+	"POST /hr/lessons/:slug/discard":    {303, 403, 403, 403, 303, 303},
+	"GET /hr/lessons/:slug/publish":     {303, 403, 403, 403, 303, 303},
+	"POST /hr/lessons/:slug/publish":    {303, 403, 403, 403, 303, 303}, // no draft: back to the editor
+	"GET /hr/lessons/:slug/history":     {303, 403, 403, 403, 200, 200},
+	"GET /hr/lessons/:slug/diff":        {303, 403, 403, 403, 200, 200},
+	"POST /hr/lessons/:slug/restore":    {303, 403, 403, 403, 404, 404},
+	"GET /hr/audit":                     {303, 403, 403, 403, 200, 200},
+	"GET /hr/audit.csv":                 {303, 403, 403, 403, 200, 200},
+	"GET /hr/people":                    {303, 403, 403, 403, 200, 200},
+	"GET /hr/people/new":                {303, 403, 403, 403, 200, 200},
+	"POST /hr/people":                   {303, 403, 403, 403, 422, 422},
+	"GET /hr/people/import":             {303, 403, 403, 403, 200, 200},
+	"POST /hr/people/import":            {303, 403, 403, 403, 422, 422},
+	"GET /hr/people/:login":             {303, 403, 403, 403, 200, 200},
+	"POST /hr/people/:login":            {303, 403, 403, 403, 422, 422},
+	"POST /hr/people/:login/deactivate": {303, 403, 403, 403, 303, 303},
+	"POST /hr/people/:login/password":   {303, 403, 403, 403, 200, 200},
 }
 
 // caller is one role's HTTP client.
@@ -188,7 +216,13 @@ func TestRouteAuthorization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// HR's people actions (deactivate, reset) act on a bystander, so the
+	// callers' own accounts stay usable.
+	if _, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "target", Name: "对象", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
 	fill := strings.NewReplacer(":slug", "dress", ":code", "ZZZZ-ZZZZ-ZZZZ", ":login", "emp", ":format", "csv")
+	hrFill := strings.NewReplacer(":slug", "dress", ":login", "target")
 	pathFor := func(route string) string {
 		switch {
 		case strings.Contains(route, "/static/:name"):
@@ -197,6 +231,8 @@ func TestRouteAuthorization(t *testing.T) {
 			return strings.Replace(route, ":id", attempt.ID, 1)
 		case strings.Contains(route, "receipts/:id"):
 			return strings.Replace(route, ":id", receipt.ID, 1)
+		case strings.HasPrefix(route, "/hr/"):
+			return hrFill.Replace(route)
 		}
 		return fill.Replace(route)
 	}

@@ -54,6 +54,11 @@ type lessonPage struct {
 	Text     model.LessonText
 	Standing *training.Standing
 	Receipt  *model.Receipt
+	// TextLang is the language of the text shown; Outdated says it lags
+	// the source language; Other is the UI's language when another is shown.
+	TextLang string
+	Outdated bool
+	Other    string
 	// SignedVersion and Diff show what changed since the reader signed.
 	SignedVersion int
 	Diff          template.HTML
@@ -70,8 +75,18 @@ func (h *handler) lessonShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	text, _ := v.Text(lang)
-	p := lessonPage{Lesson: l, Version: v, Text: text, Standing: st}
+	// ?lang= shows the text in another language than the UI's: the
+	// translation guard links an outdated translation to the original.
+	textLang := lang
+	if q := c.Query("lang"); slices.Contains(model.Languages, q) {
+		textLang = q
+	}
+	text, textLang := v.Text(textLang)
+	p := lessonPage{Lesson: l, Version: v, Text: text, TextLang: textLang, Standing: st,
+		Outdated: slices.Contains(v.Outdated, textLang)}
+	if textLang != lang {
+		p.Other = lang
+	}
 	switch st.Code {
 	case training.StatusDone:
 		p.Receipt, _ = h.Training.ReceiptFor(ctx(c), u, l.Slug, st.Progress.AckVersion)
@@ -236,6 +251,7 @@ type ackPage struct {
 	Version   *model.LessonVersion
 	Title     string
 	Signature string
+	TextLang  string
 }
 
 func (h *handler) ackShow(c *fiber.Ctx) error {
@@ -260,13 +276,22 @@ func (h *handler) ackRender(c *fiber.Ctx, errKey, signature string) error {
 	if err != nil {
 		return err
 	}
-	text, _ := v.Text(lang)
-	pg := &page{Title: locale.T(lang, "ack.title", text.Title), Data: ackPage{Lesson: l, Version: v, Title: text.Title, Signature: signature}}
+	text, textLang := v.Text(ackLang(c))
+	pg := &page{Title: locale.T(lang, "ack.title", text.Title), Data: ackPage{Lesson: l, Version: v, Title: text.Title, Signature: signature, TextLang: textLang}}
 	if errKey != "" {
 		pg.Error = locale.T(lang, errKey)
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
 	return h.renderPage(c, "acknowledge", pg)
+}
+
+// ackLang is the language of the text being acknowledged: the one the
+// reader chose to read (text_lang), else the UI's. The receipt records it.
+func ackLang(c *fiber.Ctx) string {
+	if l := c.FormValue("text_lang", c.Query("lang")); slices.Contains(model.Languages, l) {
+		return l
+	}
+	return langOf(c)
 }
 
 func (h *handler) ackSubmit(c *fiber.Ctx) error {
@@ -276,7 +301,7 @@ func (h *handler) ackSubmit(c *fiber.Ctx) error {
 	client, agent := clientInfo(c)
 	sig := c.FormValue("signature")
 	r, err := h.Training.Acknowledge(ctx(c), u, training.AckRequest{
-		Slug: slug, Version: version, Lang: langOf(c), Signature: sig, Client: client, Agent: agent,
+		Slug: slug, Version: version, Lang: ackLang(c), Signature: sig, Client: client, Agent: agent,
 	})
 	switch {
 	case errors.Is(err, training.ErrSignature):

@@ -68,8 +68,36 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	learner.Post("/team/remind", h.requireReports, h.teamRemind)
 	learner.Get("/people/:login", h.requireReports, h.personShow)
 	learner.Post("/people/:login/remind", h.requireReports, h.personRemind)
-	learner.Get("/organisation", h.requireHR, h.organisationShow)
-	learner.Get("/organisation/export.:format", h.requireHR, h.organisationExport)
+	learner.Get("/organisation", h.requireOrganisation, h.organisationShow)
+	learner.Get("/organisation/export.:format", h.requireOrganisation, h.organisationExport)
+	// The HR area: hr and admin only, everyone else gets 403. Every action
+	// here is written to the audit log, which nothing here can change.
+	hr := learner.Group("/hr", h.requireHR)
+	hr.Get("/", h.hrHome)
+	// Lessons: draft editor with preview, publishing, history, diffs.
+	hr.Get("/lessons", h.hrLessons)
+	hr.Get("/lessons/:slug/edit", h.hrEditShow)
+	hr.Post("/lessons/:slug/edit", h.hrEditSubmit)
+	hr.Post("/lessons/:slug/preview", h.hrPreview)
+	hr.Post("/lessons/:slug/discard", h.hrDiscard)
+	hr.Get("/lessons/:slug/publish", h.hrPublishShow)
+	hr.Post("/lessons/:slug/publish", h.hrPublishSubmit)
+	hr.Get("/lessons/:slug/history", h.hrHistory)
+	hr.Get("/lessons/:slug/diff", h.hrDiff)
+	hr.Post("/lessons/:slug/restore", h.hrRestore)
+	// Audit log: read and export only.
+	hr.Get("/audit", h.hrAudit)
+	hr.Get("/audit.csv", h.hrAuditCSV)
+	// People.
+	hr.Get("/people", h.hrPeople)
+	hr.Get("/people/new", h.hrPersonNew)
+	hr.Post("/people", h.hrPersonCreate)
+	hr.Get("/people/import", h.hrImportShow)
+	hr.Post("/people/import", h.hrImportSubmit)
+	hr.Get("/people/:login", h.hrPersonShow)
+	hr.Post("/people/:login", h.hrPersonUpdate)
+	hr.Post("/people/:login/deactivate", h.hrPersonDeactivate)
+	hr.Post("/people/:login/password", h.hrPersonPassword)
 
 	app.Use(h.notFound)
 }

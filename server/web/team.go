@@ -23,8 +23,9 @@ func (h *handler) requireReports(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// requireHR lets HR through; others get 403.
-func (h *handler) requireHR(c *fiber.Ctx) error {
+// requireOrganisation lets those who see the whole organisation (HR)
+// through; others get 403.
+func (h *handler) requireOrganisation(c *fiber.Ctx) error {
 	if u, _ := currentSession(c); !report.CanSeeOrganisation(u) {
 		return fiber.ErrForbidden
 	}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"conductportal/server/lesson"
 	"conductportal/server/locale"
 	"conductportal/server/model"
 
@@ -36,6 +38,7 @@ var funcs = template.FuncMap{
 	// the version was published (see lesson.Renderer).
 	"html": func(s string) template.HTML { return template.HTML(s) }, // #nosec G203 -- sanitized before storing
 	"sub":  func(a, b int) int { return a - b },
+	"has":  func(list []string, s string) bool { return slices.Contains(list, s) },
 	"short": func(s string) string {
 		if len(s) > 16 {
 			return s[:16] + "…"
@@ -62,7 +65,9 @@ func loadTemplates() (*templates, error) {
 		t.pages[base] = p
 	}
 	for _, want := range []string{"login", "password", "training", "lesson", "quiz", "result", "acknowledge", "receipts", "receipt", "certificate", "verify", "error",
-		"mfa_login", "mfa_setup", "team", "person", "organisation", "notifications"} {
+		"mfa_login", "mfa_setup", "team", "person", "organisation", "notifications",
+		// The HR area.
+		"hr_lessons", "hr_edit", "hr_publish", "hr_history", "hr_diff", "hr_audit", "hr_people", "hr_person", "hr_onetime", "hr_import"} {
 		if t.pages[want] == nil {
 			return nil, fmt.Errorf("web: template %s.html is missing", want)
 		}
@@ -127,6 +132,9 @@ var notices = map[string]bool{
 	"password.saved": true, "lesson.read.done": true, "ack.recorded": true,
 	"ack.quiz_first": true, "quiz.cooldown": true, "quiz.nomore": true, "ack.not_current": true,
 	"remind.sent": true, "remind.already": true, "remind.none": true, "notifications.read": true,
+	"hr.draft.saved": true, "hr.draft.none": true, "hr.draft.restored": true, "hr.draft.discarded": true,
+	"hr.published": true, "hr.published.unchanged": true, "hr.person.saved": true, "hr.person.created": true,
+	"hr.person.deactivated": true, "hr.import.done": true,
 }
 
 // SeesTeam reports whether the header offers the team view.
@@ -143,11 +151,23 @@ func (h *handler) render(c *fiber.Ctx, name, title string, data any) error {
 	return h.renderPage(c, name, &page{Title: title, Data: data})
 }
 
-func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
+// renderBlock executes one named block of a page's template, for a
+// script that replaces part of the page.
+func (h *handler) renderBlock(c *fiber.Ctx, name, block string, p *page) error {
 	t := h.tpl.pages[name]
 	if t == nil {
 		return fmt.Errorf("web: no template %q", name)
 	}
+	h.fillPage(c, p)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, block, p); err != nil {
+		return fmt.Errorf("web: render %s/%s: %w", name, block, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Send(buf.Bytes())
+}
+
+func (h *handler) fillPage(c *fiber.Ctx, p *page) {
 	p.Lang = langOf(c)
 	p.User, _ = currentSession(c)
 	p.CSRF = h.csrfToken(c)
@@ -157,6 +177,14 @@ func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
 	if m := c.Query("m"); p.Notice == "" && notices[m] {
 		p.Notice = locale.T(p.Lang, m)
 	}
+}
+
+func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
+	t := h.tpl.pages[name]
+	if t == nil {
+		return fmt.Errorf("web: no template %q", name)
+	}
+	h.fillPage(c, p)
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -166,3 +194,16 @@ func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.Send(buf.Bytes())
 }
+
+// IsHR says whether the page's user may use the HR area (for the menu).
+func (p *page) IsHR() bool { return p.User != nil && isHR(p.User) }
+
+// problemList is a list of content problems with the page, to translate
+// "line N" in the shared "problems" block.
+type problemList struct {
+	Page  *page
+	Items []lesson.Problem
+}
+
+// ProblemList pairs problems with the page for the "problems" block.
+func (p *page) ProblemList(ps []lesson.Problem) problemList { return problemList{Page: p, Items: ps} }

@@ -10,6 +10,7 @@ import (
 
 	"conductportal/server/api"
 	"conductportal/server/auth"
+	"conductportal/server/authoring"
 	"conductportal/server/config"
 	"conductportal/server/model"
 	"conductportal/server/notify"
@@ -31,9 +32,11 @@ type Deps struct {
 	Training *training.Service
 	Reports  *report.Service
 	Notify   *notify.Service
-	DB       Pinger
-	Assets   fs.FS // holds static/
-	Log      *slog.Logger
+	// Authoring is HR's side: drafts, publishing, history.
+	Authoring *authoring.Service
+	DB        Pinger
+	Assets    fs.FS // holds static/
+	Log       *slog.Logger
 }
 
 // handler holds the dependencies of every page handler.
@@ -70,7 +73,7 @@ func New(d Deps) (*fiber.App, error) {
 		ProxyHeader:             proxyHeader(d.Config),
 	})
 	app.Hooks().OnShutdown(h.outage.close)
-	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Session: currentSession, Log: d.Log}))
+	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Authoring: d.Authoring, Session: currentSession, Log: d.Log}))
 	return app, nil
 }
 
@@ -109,7 +112,8 @@ func errStatus(err error) int {
 	switch {
 	case errors.As(err, &fe):
 		return fe.Code
-	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned), errors.Is(err, report.ErrNotFound):
+	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned), errors.Is(err, report.ErrNotFound),
+		errors.Is(err, authoring.ErrNotFound):
 		return fiber.StatusNotFound
 	case errors.Is(err, report.ErrForbidden):
 		return fiber.StatusForbidden

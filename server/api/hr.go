@@ -1,0 +1,256 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/authoring"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// requireHR lets only hr and admin use HR's routes.
+func requireHR(c *fiber.Ctx) error {
+	u := user(c)
+	if u == nil || !(u.HasRole(model.RoleHR) || u.HasRole(model.RoleAdmin)) {
+		return fail(fiber.StatusForbidden, "forbidden", "this route is for hr and admin only", "")
+	}
+	return c.Next()
+}
+
+func (a *API) audit(c *fiber.Ctx, action, target, detail string) {
+	if err := a.Training.Audit(c.UserContext(), &model.AuditEntry{Actor: user(c).Login, Action: action, Target: target, Detail: detail, Client: c.IP()}); err != nil {
+		a.Log.Warn("audit not recorded", "action", action, "err", err)
+	}
+}
+
+type problemJSON struct {
+	Part    string `json:"part"` // a language, or "quiz"
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+func problemsJSON(probs authoring.Problems) []problemJSON {
+	out := []problemJSON{}
+	parts := make([]string, 0, len(probs))
+	for p := range probs {
+		parts = append(parts, p)
+	}
+	sort.Strings(parts)
+	for _, part := range parts {
+		for _, p := range probs[part] {
+			out = append(out, problemJSON{Part: part, Line: p.Line, Message: p.Msg})
+		}
+	}
+	return out
+}
+
+// draftRequest is a script's new draft: whole lesson files (front matter
+// and Markdown) by language, and optionally the quiz YAML.
+type draftRequest struct {
+	Files map[string]string `json:"files"`
+	Quiz  string            `json:"quiz"`
+}
+
+type draftJSON struct {
+	Slug     string        `json:"slug"`
+	Base     int           `json:"base"`
+	Valid    bool          `json:"valid"`
+	Problems []problemJSON `json:"problems"`
+}
+
+// saveDraft stores a draft; one with problems is stored too, and the
+// answer lists them (valid false): publishing needs none.
+func (a *API) saveDraft(c *fiber.Ctx) error {
+	var req draftRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if len(req.Files) == 0 && req.Quiz == "" {
+		return fail(fiber.StatusUnprocessableEntity, "invalid", "send files (lesson file per language) and/or quiz", "files")
+	}
+	for lang := range req.Files {
+		if !slices.Contains(model.Languages, lang) {
+			return fail(fiber.StatusUnprocessableEntity, "invalid", fmt.Sprintf("unknown language %q (languages: %s)", lang, strings.Join(model.Languages, ", ")), "files")
+		}
+	}
+	d, probs, err := a.Authoring.SaveFiles(c.UserContext(), user(c).Login, c.Params("slug"), req.Files, req.Quiz)
+	if err != nil {
+		return authoringError(err)
+	}
+	return c.JSON(draftJSON{Slug: d.Slug, Base: d.Base, Valid: len(probs) == 0, Problems: problemsJSON(probs)})
+}
+
+type publishRequest struct {
+	Kind      string `json:"kind"`
+	Note      string `json:"note"`
+	GraceDays *int   `json:"grace_days"`
+}
+
+type publishJSON struct {
+	Slug    string   `json:"slug"`
+	Version int      `json:"version"`
+	Created bool     `json:"created"`
+	Changed []string `json:"changed"`
+}
+
+func (a *API) publish(c *fiber.Ctx) error {
+	var req publishRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	grace := 14
+	if req.GraceDays != nil {
+		grace = *req.GraceDays
+	}
+	res, probs, err := a.Authoring.Publish(c.UserContext(), authoring.PublishRequest{
+		Slug: c.Params("slug"), Kind: req.Kind, Note: req.Note, GraceDays: grace, Actor: user(c).Login,
+	})
+	if errors.Is(err, authoring.ErrInvalid) {
+		msgs := make([]string, 0, len(probs))
+		for _, p := range problemsJSON(probs) {
+			msgs = append(msgs, fmt.Sprintf("%s:%d: %s", p.Part, p.Line, p.Message))
+		}
+		return fail(fiber.StatusUnprocessableEntity, "invalid_draft", "the draft has problems: "+strings.Join(msgs, "; "), "")
+	}
+	if err != nil {
+		return authoringError(err)
+	}
+	status := fiber.StatusCreated
+	if !res.Created {
+		status = fiber.StatusOK
+	}
+	return c.Status(status).JSON(publishJSON{Slug: res.Slug, Version: res.Version, Created: res.Created, Changed: res.Changed})
+}
+
+type versionJSON struct {
+	Version    int               `json:"version"`
+	Kind       string            `json:"kind"`
+	Note       string            `json:"note"`
+	Author     string            `json:"author"`
+	Published  time.Time         `json:"published"`
+	Changed    []string          `json:"changed"`
+	Outdated   []string          `json:"outdated"`
+	TextHashes map[string]string `json:"text_hashes"`
+}
+
+func (a *API) versions(c *fiber.Ctx) error {
+	_, vs, err := a.Authoring.History(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return authoringError(err)
+	}
+	out := make([]versionJSON, 0, len(vs))
+	for _, v := range vs {
+		j := versionJSON{Version: v.Version, Kind: v.Kind, Note: v.Note, Author: v.Author, Published: v.Published,
+			Changed: v.Changed, Outdated: v.Outdated, TextHashes: map[string]string{}}
+		for lang, t := range v.Texts {
+			j.TextHashes[lang] = t.Hash
+		}
+		if j.Changed == nil {
+			j.Changed = []string{}
+		}
+		if j.Outdated == nil {
+			j.Outdated = []string{}
+		}
+		out = append(out, j)
+	}
+	return c.JSON(out)
+}
+
+// userRequest creates or updates an account by login.
+type userRequest struct {
+	Login      string   `json:"login"`
+	Name       string   `json:"name"`
+	Roles      []string `json:"roles"`
+	Department string   `json:"department"`
+	Manager    string   `json:"manager"`
+	Hired      string   `json:"hired"` // YYYY-MM-DD
+}
+
+type userJSON struct {
+	Login   string `json:"login"`
+	Created bool   `json:"created"`
+	Changed string `json:"changed,omitempty"`
+	// OneTimePassword is given once, for a new account: it must be changed
+	// at the first login.
+	OneTimePassword string `json:"one_time_password,omitempty"`
+}
+
+func (a *API) upsertUser(c *fiber.Ctx) error {
+	var req userRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	p := auth.Person{Login: req.Login, Name: req.Name, Roles: req.Roles, Department: req.Department, Manager: req.Manager}
+	if req.Hired != "" {
+		t, err := time.Parse(time.DateOnly, req.Hired)
+		if err != nil {
+			return fail(fiber.StatusUnprocessableEntity, "invalid", "hired must be a date like 2024-03-01", "hired")
+		}
+		p.Hired = t
+	}
+	if err := p.Check(); err != nil {
+		field := "name"
+		if strings.Contains(err.Error(), "login") {
+			field = "login"
+		} else if strings.Contains(err.Error(), "role") {
+			field = "roles"
+		}
+		return fail(fiber.StatusUnprocessableEntity, "invalid", strings.TrimPrefix(err.Error(), "auth: "), field)
+	}
+	ctx := c.UserContext()
+	existing, err := a.Training.UserByLogin(ctx, p.Login)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		u, pw, err := a.Auth.CreatePerson(ctx, user(c), p)
+		if err != nil {
+			return accountError(err)
+		}
+		a.audit(c, "user.create", u.Login, "by API; roles="+strings.Join(u.Roles, ","))
+		return c.Status(fiber.StatusCreated).JSON(userJSON{Login: u.Login, Created: true, OneTimePassword: pw})
+	case err != nil:
+		return err
+	}
+	diff, err := a.Auth.UpdatePerson(ctx, user(c), existing, p)
+	if err != nil {
+		return accountError(err)
+	}
+	if diff != "" {
+		a.audit(c, "user.update", existing.Login, diff+" (by API)")
+	}
+	return c.JSON(userJSON{Login: existing.Login, Changed: diff})
+}
+
+func accountError(err error) error {
+	switch {
+	case errors.Is(err, auth.ErrForbidden):
+		return fail(fiber.StatusForbidden, "forbidden", strings.TrimPrefix(err.Error(), "auth: "), "roles")
+	case errors.Is(err, storage.ErrDuplicate):
+		return fail(fiber.StatusConflict, "login_taken", "the login is taken", "login")
+	}
+	return err
+}
+
+// authoringError answers the authoring package's errors.
+func authoringError(err error) error {
+	switch {
+	case errors.Is(err, authoring.ErrNotFound):
+		return fail(fiber.StatusNotFound, "not_found", "no such lesson", "")
+	case errors.Is(err, authoring.ErrKind):
+		return fail(fiber.StatusUnprocessableEntity, "invalid", "kind must be minor, reack or requiz", "kind")
+	case errors.Is(err, authoring.ErrGrace):
+		return fail(fiber.StatusUnprocessableEntity, "invalid", "grace_days must be between 0 and 365", "grace_days")
+	case errors.Is(err, authoring.ErrNote):
+		return fail(fiber.StatusUnprocessableEntity, "invalid", "a change note is required", "note")
+	case errors.Is(err, authoring.ErrNoDraft):
+		return fail(fiber.StatusConflict, "no_draft", "the lesson has no draft: POST its drafts first", "")
+	}
+	return err
+}

@@ -1,0 +1,310 @@
+package auth
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// ErrForbidden is an account change the acting user may not make: only an
+// admin may touch an admin account or give the admin role.
+var ErrForbidden = errors.New("auth: only an admin may change admin accounts or give the admin role")
+
+// Person is the editable part of an account, as HR forms and CSV rows give it.
+type Person struct {
+	Login      string
+	Name       string
+	Roles      []string
+	Department string
+	Manager    string
+	Hired      time.Time
+}
+
+// Check validates p and tidies it.
+func (p *Person) Check() error {
+	p.Login, p.Name = strings.TrimSpace(p.Login), strings.TrimSpace(p.Name)
+	p.Department, p.Manager = strings.TrimSpace(p.Department), strings.TrimSpace(p.Manager)
+	if p.Login == "" || len(p.Login) > 64 || strings.ContainsAny(p.Login, " \t\n$") {
+		return fmt.Errorf("auth: login %q must be 1 to 64 characters without spaces or '$'", p.Login)
+	}
+	if p.Name == "" || len([]rune(p.Name)) > 100 {
+		return errors.New("auth: name is required (at most 100 characters)")
+	}
+	if len(p.Roles) == 0 {
+		p.Roles = []string{model.RoleEmployee}
+	}
+	for _, r := range p.Roles {
+		if !slices.Contains(model.AllRoles, r) {
+			return fmt.Errorf("auth: unknown role %q (roles: %s)", r, strings.Join(model.AllRoles, ", "))
+		}
+	}
+	if len(p.Department) > 100 || len(p.Manager) > 64 {
+		return errors.New("auth: department or manager is too long")
+	}
+	return nil
+}
+
+// mayChange reports whether by may give u (nil: a new account) the roles.
+func mayChange(by *model.User, u *model.User, roles []string) error {
+	if by.HasRole(model.RoleAdmin) {
+		return nil
+	}
+	if (u != nil && u.HasRole(model.RoleAdmin)) || slices.Contains(roles, model.RoleAdmin) {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// CreatePerson makes an account with a one-time password, returned once:
+// the person must choose their own at first login.
+func (s *Service) CreatePerson(ctx context.Context, by *model.User, p Person) (*model.User, string, error) {
+	if err := p.Check(); err != nil {
+		return nil, "", err
+	}
+	if err := mayChange(by, nil, p.Roles); err != nil {
+		return nil, "", err
+	}
+	pw := RandomPassword()
+	u, err := s.CreateUser(ctx, NewUser{Login: p.Login, Name: p.Name, Roles: p.Roles, Department: p.Department,
+		Manager: p.Manager, Hired: p.Hired, Password: pw, MustChangePassword: true})
+	if err != nil {
+		return nil, "", err
+	}
+	return u, pw, nil
+}
+
+// UpdatePerson stores p's fields on the account u and says what changed.
+func (s *Service) UpdatePerson(ctx context.Context, by *model.User, u *model.User, p Person) (string, error) {
+	p.Login = u.Login
+	if err := p.Check(); err != nil {
+		return "", err
+	}
+	if err := mayChange(by, u, p.Roles); err != nil {
+		return "", err
+	}
+	if p.Hired.IsZero() {
+		p.Hired = u.Hired
+	}
+	diff := PersonDiff(u, p)
+	if diff == "" {
+		return "", nil
+	}
+	next := *u
+	next.Name, next.Roles, next.Department, next.Manager, next.Hired = p.Name, p.Roles, p.Department, p.Manager, p.Hired.UTC()
+	if err := s.store.UpdateUser(ctx, &next); err != nil {
+		return "", err
+	}
+	return diff, nil
+}
+
+// PersonDiff describes how p differs from u, "field: before -> after; ...",
+// empty when it does not.
+func PersonDiff(u *model.User, p Person) string {
+	var out []string
+	add := func(field, a, b string) {
+		if a != b {
+			out = append(out, fmt.Sprintf("%s: %q -> %q", field, a, b))
+		}
+	}
+	add("name", u.Name, p.Name)
+	add("roles", strings.Join(u.Roles, ","), strings.Join(p.Roles, ","))
+	add("department", u.Department, p.Department)
+	add("manager", u.Manager, p.Manager)
+	if !p.Hired.IsZero() {
+		add("hired", u.Hired.UTC().Format(time.DateOnly), p.Hired.UTC().Format(time.DateOnly))
+	}
+	return strings.Join(out, "; ")
+}
+
+// DeactivateBy turns u off on by's request (see Deactivate).
+func (s *Service) DeactivateBy(ctx context.Context, by, u *model.User) error {
+	if err := mayChange(by, u, nil); err != nil {
+		return err
+	}
+	if by.ID == u.ID {
+		return fmt.Errorf("%w (not your own account)", ErrForbidden)
+	}
+	return s.Deactivate(ctx, u)
+}
+
+// ResetPassword gives u a new one-time password, returned once, and ends
+// their sessions: they must choose their own at the next login.
+func (s *Service) ResetPassword(ctx context.Context, by, u *model.User) (string, error) {
+	if err := mayChange(by, u, nil); err != nil {
+		return "", err
+	}
+	pw := RandomPassword()
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return "", err
+	}
+	if err := s.store.SetPassword(ctx, u.ID, hash, true); err != nil {
+		return "", err
+	}
+	if err := s.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// Import actions of one CSV row.
+const (
+	ImportCreate    = "create"
+	ImportUpdate    = "update"
+	ImportUnchanged = "unchanged"
+	ImportError     = "error"
+)
+
+// ImportRow is one row of a people CSV and what importing it does.
+type ImportRow struct {
+	Line   int
+	Person Person
+	Action string
+	Detail string // the change, or the error
+}
+
+// maxImportRows bounds one import.
+const maxImportRows = 5000
+
+// PlanImport reads a people CSV (header: login,name,roles,department,
+// manager,hired; roles separated by ';', hired as YYYY-MM-DD) and says
+// what importing it would do, row by row. It writes nothing. Rows are
+// matched by login, so importing the same file twice changes nothing.
+func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) ([]ImportRow, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("auth: import: no header line: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, need := range []string{"login", "name"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("auth: import: the header needs a %q column (login,name,roles,department,manager,hired)", need)
+		}
+	}
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byLogin := map[string]*model.User{}
+	for i := range users {
+		byLogin[users[i].Login] = &users[i]
+	}
+	seen := map[string]int{}
+	var out []ImportRow
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			out = append(out, ImportRow{Line: line, Action: ImportError, Detail: err.Error()})
+			continue
+		}
+		if len(out) >= maxImportRows {
+			return nil, fmt.Errorf("auth: import: more than %d rows", maxImportRows)
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		row := ImportRow{Line: line, Person: Person{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager")}}
+		for _, r := range strings.Split(get("roles"), ";") {
+			if r = strings.TrimSpace(r); r != "" {
+				row.Person.Roles = append(row.Person.Roles, r)
+			}
+		}
+		fail := func(err error) {
+			row.Action, row.Detail = ImportError, strings.TrimPrefix(err.Error(), "auth: ")
+			out = append(out, row)
+		}
+		if h := get("hired"); h != "" {
+			t, err := time.Parse(time.DateOnly, h)
+			if err != nil {
+				fail(fmt.Errorf("hired %q is not a date like 2024-03-01", h))
+				continue
+			}
+			row.Person.Hired = t
+		}
+		if err := row.Person.Check(); err != nil {
+			fail(err)
+			continue
+		}
+		if first, dup := seen[row.Person.Login]; dup {
+			fail(fmt.Errorf("login %q is also on line %d", row.Person.Login, first))
+			continue
+		}
+		seen[row.Person.Login] = line
+		u := byLogin[row.Person.Login]
+		if err := mayChange(by, u, row.Person.Roles); err != nil {
+			fail(err)
+			continue
+		}
+		switch {
+		case u == nil:
+			row.Action = ImportCreate
+		case PersonDiff(u, row.Person) == "":
+			row.Action = ImportUnchanged
+		default:
+			row.Action, row.Detail = ImportUpdate, PersonDiff(u, row.Person)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// ImportResult is one account an import created, with its one-time password.
+type ImportResult struct {
+	Login, Password string
+}
+
+// ApplyImport carries out a plan without errors: it creates and updates
+// accounts. Running it again on the same file creates nothing new.
+func (s *Service) ApplyImport(ctx context.Context, by *model.User, rows []ImportRow) ([]ImportResult, int, error) {
+	for _, r := range rows {
+		if r.Action == ImportError {
+			return nil, 0, fmt.Errorf("auth: import: line %d has an error; fix the file first", r.Line)
+		}
+	}
+	var created []ImportResult
+	updated := 0
+	for _, r := range rows {
+		switch r.Action {
+		case ImportCreate:
+			_, pw, err := s.CreatePerson(ctx, by, r.Person)
+			if errors.Is(err, storage.ErrDuplicate) {
+				continue // created meanwhile: idempotent by login
+			}
+			if err != nil {
+				return created, updated, err
+			}
+			created = append(created, ImportResult{Login: r.Person.Login, Password: pw})
+		case ImportUpdate:
+			u, err := s.store.UserByLogin(ctx, r.Person.Login)
+			if err != nil {
+				return created, updated, err
+			}
+			if _, err := s.UpdatePerson(ctx, by, u, r.Person); err != nil {
+				return created, updated, err
+			}
+			updated++
+		}
+	}
+	return created, updated, nil
+}

@@ -1,0 +1,296 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"slices"
+	"strconv"
+	"strings"
+
+	"conductportal/server/authoring"
+	"conductportal/server/lesson"
+	"conductportal/server/locale"
+	"conductportal/server/model"
+	"conductportal/server/quiz"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+type hrLessonsPage struct {
+	Rows []authoring.LessonRow
+}
+
+func (h *handler) hrLessons(c *fiber.Ctx) error {
+	rows, err := h.Authoring.Lessons(ctx(c))
+	if err != nil {
+		return err
+	}
+	return h.render(c, "hr_lessons", locale.T(langOf(c), "hr.lessons.title"), hrLessonsPage{Rows: rows})
+}
+
+// editPage is the editor of one language of a lesson's draft.
+type editPage struct {
+	Lesson        *model.Lesson
+	Title         string
+	Lang          string // the language of the text being edited
+	Langs         []string
+	File          string
+	Quiz          string
+	Stored        bool // a draft is stored
+	Draft         *model.Draft
+	Preview       *authoring.Preview
+	Problems      []lesson.Problem // of this language's text
+	QuizProblems  []lesson.Problem
+	OtherProblems int // in the other languages
+	Drawn         []*quiz.Question
+	Previewing    bool // the page shows unsaved text
+}
+
+// editLang is the language of the text to edit: ?lang= or the form's.
+func editLang(c *fiber.Ctx) string {
+	lang := c.FormValue("lang", c.Query("lang"))
+	if slices.Contains(model.Languages, lang) {
+		return lang
+	}
+	return model.LangZH
+}
+
+func (h *handler) hrEditShow(c *fiber.Ctx) error {
+	l, d, stored, err := h.Authoring.Draft(ctx(c), c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	lang := editLang(c)
+	return h.renderEdit(c, l, d, stored, lang, d.Files[lang], d.Quiz, false)
+}
+
+// renderEdit shows the editor with file and quizSrc as the texts of lang,
+// checked together with the draft's other languages.
+func (h *handler) renderEdit(c *fiber.Ctx, l *model.Lesson, d *model.Draft, stored bool, lang, file, quizSrc string, previewing bool) error {
+	files := map[string]string{}
+	for k, v := range d.Files {
+		files[k] = v
+	}
+	files[lang] = file
+	_, probs := authoring.Check(l.Slug, files, quizSrc)
+	pv, err := h.Authoring.Preview(lang, file)
+	if err != nil {
+		return err
+	}
+	p := editPage{
+		Lesson: l, Title: l.Title(langOf(c)), Lang: lang, Langs: model.Languages, File: file, Quiz: quizSrc,
+		Stored: stored, Draft: d, Preview: pv, Problems: probs[lang], QuizProblems: probs[authoring.QuizPart], Previewing: previewing,
+	}
+	for k, ps := range probs {
+		if k != lang && k != authoring.QuizPart {
+			p.OtherProblems += len(ps)
+		}
+	}
+	if len(p.QuizProblems) == 0 {
+		p.Drawn, _ = authoring.DrawPreview(quizSrc, authoring.ClauseIDs(model.LangZH, files[model.LangZH]))
+	}
+	pg := &page{Title: locale.T(langOf(c), "hr.edit.title", p.Title), Data: p}
+	if previewing && len(probs) > 0 {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return h.renderPage(c, "hr_edit", pg)
+}
+
+// hrEditSubmit saves the draft (do=save) or shows the text previewed
+// without saving it (do=preview, the form's other button).
+func (h *handler) hrEditSubmit(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	lang := editLang(c)
+	file, quizSrc := normalizeNewlines(c.FormValue("text")), normalizeNewlines(c.FormValue("quiz"))
+	if c.FormValue("do") == "save" {
+		if _, _, err := h.Authoring.SaveDraft(ctx(c), actor(c), slug, lang, file, quizSrc); err != nil {
+			return err
+		}
+		return c.Redirect("/hr/lessons/"+slug+"/edit?lang="+lang+"&m=hr.draft.saved", fiber.StatusSeeOther)
+	}
+	l, d, stored, err := h.Authoring.Draft(ctx(c), slug)
+	if err != nil {
+		return err
+	}
+	return h.renderEdit(c, l, d, stored, lang, file, quizSrc, true)
+}
+
+// hrPreview answers the editor's script with the preview block alone.
+func (h *handler) hrPreview(c *fiber.Ctx) error {
+	l, d, stored, err := h.Authoring.Draft(ctx(c), c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	lang := editLang(c)
+	file := normalizeNewlines(c.FormValue("text"))
+	files := map[string]string{}
+	for k, v := range d.Files {
+		files[k] = v
+	}
+	files[lang] = file
+	quizSrc := d.Quiz
+	if q := c.FormValue("quiz"); q != "" {
+		quizSrc = normalizeNewlines(q)
+	}
+	_, probs := authoring.Check(l.Slug, files, quizSrc)
+	pv, err := h.Authoring.Preview(lang, file)
+	if err != nil {
+		return err
+	}
+	p := editPage{Lesson: l, Lang: lang, File: file, Stored: stored, Draft: d, Preview: pv, Problems: probs[lang]}
+	if len(probs[lang]) > 0 {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return h.renderBlock(c, "hr_edit", "fragment", &page{Data: p})
+}
+
+func normalizeNewlines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+
+func (h *handler) hrDiscard(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	if err := h.Authoring.Discard(ctx(c), actor(c), slug); err != nil {
+		return err
+	}
+	return c.Redirect("/hr/lessons?m=hr.draft.discarded", fiber.StatusSeeOther)
+}
+
+// publishPage shows what publishing the draft would change.
+type publishPage struct {
+	Lesson    *model.Lesson
+	Title     string
+	Draft     *model.Draft
+	Problems  authoring.Problems
+	Diffs     map[string]template.HTML
+	Langs     []string
+	Quiz      bool
+	Outdated  []string
+	Kind      string
+	Note      string
+	GraceDays int
+	Kinds     []string
+}
+
+func (h *handler) hrPublishShow(c *fiber.Ctx) error {
+	return h.renderPublish(c, model.ChangeReack, "", 14, "")
+}
+
+func (h *handler) renderPublish(c *fiber.Ctx, kind, note string, grace int, errKey string) error {
+	slug := c.Params("slug")
+	l, d, stored, err := h.Authoring.Draft(ctx(c), slug)
+	if err != nil {
+		return err
+	}
+	if !stored {
+		return c.Redirect("/hr/lessons/"+slug+"/edit?m=hr.draft.none", fiber.StatusSeeOther)
+	}
+	p := publishPage{Lesson: l, Title: l.Title(langOf(c)), Draft: d, Langs: model.Languages, Kind: kind, Note: note, GraceDays: grace,
+		Kinds: []string{model.ChangeMinor, model.ChangeReack, model.ChangeRequiz}, Diffs: map[string]template.HTML{}}
+	docs, probs := authoring.Check(slug, d.Files, d.Quiz)
+	p.Problems = probs
+	if docs != nil {
+		ch, err := h.Authoring.DraftDiff(ctx(c), l, docs, d.Quiz)
+		if err != nil {
+			return err
+		}
+		for lang, ops := range ch.Diffs {
+			p.Diffs[lang] = template.HTML(lesson.HTML(ops)) // #nosec G203 -- lesson.HTML escapes all text
+		}
+		p.Quiz, p.Outdated = ch.Quiz, ch.Outdated
+	}
+	pg := &page{Title: locale.T(langOf(c), "hr.publish.title", p.Title), Data: p}
+	if errKey != "" {
+		pg.Error = locale.T(langOf(c), errKey)
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return h.renderPage(c, "hr_publish", pg)
+}
+
+func (h *handler) hrPublishSubmit(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	kind, note := c.FormValue("kind"), strings.TrimSpace(c.FormValue("note"))
+	grace, err := strconv.Atoi(strings.TrimSpace(c.FormValue("grace_days")))
+	if err != nil {
+		grace = -1
+	}
+	res, probs, err := h.Authoring.Publish(ctx(c), authoring.PublishRequest{Slug: slug, Kind: kind, Note: note, GraceDays: grace, Actor: actor(c)})
+	switch {
+	case errors.Is(err, authoring.ErrKind):
+		return h.renderPublish(c, model.ChangeReack, note, max(grace, 0), "hr.publish.bad_kind")
+	case errors.Is(err, authoring.ErrGrace):
+		return h.renderPublish(c, kind, note, 14, "hr.publish.bad_grace")
+	case errors.Is(err, authoring.ErrNote):
+		return h.renderPublish(c, kind, note, grace, "hr.publish.no_note")
+	case errors.Is(err, authoring.ErrNoDraft):
+		return c.Redirect("/hr/lessons/"+slug+"/edit?m=hr.draft.none", fiber.StatusSeeOther)
+	case errors.Is(err, authoring.ErrInvalid):
+		_ = probs
+		return h.renderPublish(c, kind, note, grace, "hr.publish.problems")
+	case err != nil:
+		return err
+	}
+	m := "hr.published"
+	if !res.Created {
+		m = "hr.published.unchanged"
+	}
+	return c.Redirect("/hr/lessons/"+slug+"/history?m="+m, fiber.StatusSeeOther)
+}
+
+type historyPage struct {
+	Lesson   *model.Lesson
+	Title    string
+	Versions []*model.LessonVersion
+	Langs    []string
+}
+
+func (h *handler) hrHistory(c *fiber.Ctx) error {
+	l, vs, err := h.Authoring.History(ctx(c), c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	p := historyPage{Lesson: l, Title: l.Title(langOf(c)), Versions: vs, Langs: model.Languages}
+	return h.render(c, "hr_history", locale.T(langOf(c), "hr.history.title", p.Title), p)
+}
+
+type diffPage struct {
+	Lesson   *model.Lesson
+	Title    string
+	From, To int
+	Lang     string
+	Langs    []string
+	Versions []int
+	Diff     template.HTML
+	Same     bool
+}
+
+func (h *handler) hrDiff(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	l, _, err := h.Authoring.History(ctx(c), slug)
+	if err != nil {
+		return err
+	}
+	from, _ := strconv.Atoi(c.Query("from", strconv.Itoa(max(l.Current-1, 1))))
+	to, _ := strconv.Atoi(c.Query("to", strconv.Itoa(l.Current)))
+	lang := c.Query("lang", langOf(c))
+	ops, err := h.Authoring.Diff(ctx(c), slug, from, to, lang)
+	if err != nil {
+		return err
+	}
+	p := diffPage{Lesson: l, Title: l.Title(langOf(c)), From: from, To: to, Lang: lang, Langs: model.Languages,
+		Diff: template.HTML(lesson.HTML(ops)), Same: !lesson.Changed(ops)} // #nosec G203 -- lesson.HTML escapes all text
+	for n := l.Current; n >= 1; n-- {
+		p.Versions = append(p.Versions, n)
+	}
+	return h.render(c, "hr_diff", locale.T(langOf(c), "hr.diff.title", p.Title), p)
+}
+
+func (h *handler) hrRestore(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	n, err := strconv.Atoi(c.FormValue("version"))
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	if _, err := h.Authoring.Restore(ctx(c), actor(c), slug, n); err != nil {
+		return err
+	}
+	return c.Redirect("/hr/lessons/"+slug+"/edit?m=hr.draft.restored", fiber.StatusSeeOther)
+}

@@ -1,0 +1,240 @@
+package web
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/locale"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+type peoplePage struct {
+	Users []model.User
+}
+
+func (h *handler) hrPeople(c *fiber.Ctx) error {
+	users, err := h.Training.Users(ctx(c))
+	if err != nil {
+		return err
+	}
+	return h.render(c, "hr_people", locale.T(langOf(c), "hr.people.title"), peoplePage{Users: users})
+}
+
+// accountPage is the form of a new or existing account.
+type accountPage struct {
+	Person   *model.User // nil for a new account
+	Login    string
+	Name     string
+	Roles    []string
+	Dept     string
+	Manager  string
+	Hired    string
+	AllRoles []string
+	Message  string
+}
+
+func (h *handler) hrPersonNew(c *fiber.Ctx) error {
+	return h.render(c, "hr_person", locale.T(langOf(c), "hr.person.new"), accountPage{AllRoles: model.AllRoles, Roles: []string{model.RoleEmployee}})
+}
+
+// personForm reads the account form.
+func personForm(c *fiber.Ctx) (auth.Person, accountPage, error) {
+	args := c.Request().PostArgs()
+	var roles []string
+	for _, r := range args.PeekMulti("roles") {
+		roles = append(roles, string(r))
+	}
+	p := auth.Person{Login: c.FormValue("login"), Name: c.FormValue("name"), Roles: roles,
+		Department: c.FormValue("department"), Manager: c.FormValue("manager")}
+	pp := accountPage{Login: p.Login, Name: p.Name, Roles: roles, Dept: p.Department, Manager: p.Manager,
+		Hired: strings.TrimSpace(c.FormValue("hired")), AllRoles: model.AllRoles}
+	if pp.Hired != "" {
+		t, err := time.Parse(time.DateOnly, pp.Hired)
+		if err != nil {
+			return p, pp, errors.New("auth: hired must be a date like 2024-03-01")
+		}
+		p.Hired = t
+	}
+	return p, pp, nil
+}
+
+func (h *handler) personFail(c *fiber.Ctx, pp accountPage, err error) error {
+	if errors.Is(err, auth.ErrForbidden) {
+		return fiber.ErrForbidden
+	}
+	lang := langOf(c)
+	msg := strings.TrimPrefix(err.Error(), "auth: ")
+	if errors.Is(err, storage.ErrDuplicate) {
+		msg = locale.T(lang, "hr.person.taken", pp.Login)
+	}
+	c.Status(fiber.StatusUnprocessableEntity)
+	title := locale.T(lang, "hr.person.new")
+	if pp.Person != nil {
+		title = pp.Person.Name
+	}
+	return h.renderPage(c, "hr_person", &page{Title: title, Error: msg, Data: pp})
+}
+
+func (h *handler) hrPersonCreate(c *fiber.Ctx) error {
+	by, _ := currentSession(c)
+	p, pp, err := personForm(c)
+	if err != nil {
+		return h.personFail(c, pp, err)
+	}
+	u, pw, err := h.Auth.CreatePerson(ctx(c), by, p)
+	if err != nil {
+		return h.personFail(c, pp, err)
+	}
+	h.audit(c, by.Login, "user.create", u.Login, "roles="+strings.Join(u.Roles, ",")+" department="+u.Department+" manager="+u.Manager)
+	return h.render(c, "hr_onetime", locale.T(langOf(c), "hr.onetime.title"), oneTimePage{User: u, Password: pw})
+}
+
+type oneTimePage struct {
+	User     *model.User
+	Password string
+}
+
+// person loads the account named in the path.
+func (h *handler) person(c *fiber.Ctx) (*model.User, error) {
+	login := c.Params("login")
+	if login == "" || len(login) > 64 {
+		return nil, fiber.ErrNotFound
+	}
+	u, err := h.Training.UserByLogin(ctx(c), login)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fiber.ErrNotFound
+	}
+	return u, err
+}
+
+func (h *handler) hrPersonShow(c *fiber.Ctx) error {
+	u, err := h.person(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, "hr_person", u.Name, accountPage{Person: u, Login: u.Login, Name: u.Name, Roles: u.Roles,
+		Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly), AllRoles: model.AllRoles})
+}
+
+func (h *handler) hrPersonUpdate(c *fiber.Ctx) error {
+	by, _ := currentSession(c)
+	u, err := h.person(c)
+	if err != nil {
+		return err
+	}
+	p, pp, err := personForm(c)
+	pp.Person, pp.Login = u, u.Login
+	if err != nil {
+		return h.personFail(c, pp, err)
+	}
+	diff, err := h.Auth.UpdatePerson(ctx(c), by, u, p)
+	if err != nil {
+		return h.personFail(c, pp, err)
+	}
+	if diff != "" {
+		h.audit(c, by.Login, "user.update", u.Login, diff)
+	}
+	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.saved", fiber.StatusSeeOther)
+}
+
+func (h *handler) hrPersonDeactivate(c *fiber.Ctx) error {
+	by, _ := currentSession(c)
+	u, err := h.person(c)
+	if err != nil {
+		return err
+	}
+	if err := h.Auth.DeactivateBy(ctx(c), by, u); err != nil {
+		if errors.Is(err, auth.ErrForbidden) {
+			return fiber.ErrForbidden
+		}
+		return err
+	}
+	h.audit(c, by.Login, "user.deactivate", u.Login, "active: "+strconv.FormatBool(u.Active)+" -> false; sessions ended")
+	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.deactivated", fiber.StatusSeeOther)
+}
+
+func (h *handler) hrPersonPassword(c *fiber.Ctx) error {
+	by, _ := currentSession(c)
+	u, err := h.person(c)
+	if err != nil {
+		return err
+	}
+	pw, err := h.Auth.ResetPassword(ctx(c), by, u)
+	if err != nil {
+		if errors.Is(err, auth.ErrForbidden) {
+			return fiber.ErrForbidden
+		}
+		return err
+	}
+	h.audit(c, by.Login, "user.password_reset", u.Login, "one-time password issued; sessions ended")
+	return h.render(c, "hr_onetime", locale.T(langOf(c), "hr.onetime.title"), oneTimePage{User: u, Password: pw})
+}
+
+type importPage struct {
+	CSV     string
+	Rows    []auth.ImportRow
+	Errors  int
+	Changes int
+	Created []auth.ImportResult
+	Updated int
+	Done    bool
+}
+
+func (h *handler) hrImportShow(c *fiber.Ctx) error {
+	return h.render(c, "hr_import", locale.T(langOf(c), "hr.import.title"), importPage{})
+}
+
+// hrImportSubmit previews a CSV (do=preview) or, once it has no errors,
+// applies it (do=confirm). Nothing is written before the confirmation.
+func (h *handler) hrImportSubmit(c *fiber.Ctx) error {
+	by, _ := currentSession(c)
+	lang := langOf(c)
+	p := importPage{CSV: normalizeNewlines(c.FormValue("csv"))}
+	fail := func(msg string) error {
+		c.Status(fiber.StatusUnprocessableEntity)
+		return h.renderPage(c, "hr_import", &page{Title: locale.T(lang, "hr.import.title"), Error: msg, Data: p})
+	}
+	if strings.TrimSpace(p.CSV) == "" {
+		return fail(locale.T(lang, "hr.import.empty"))
+	}
+	rows, err := h.Auth.PlanImport(ctx(c), by, strings.NewReader(p.CSV))
+	if err != nil {
+		return fail(strings.TrimPrefix(err.Error(), "auth: "))
+	}
+	p.Rows = rows
+	for _, r := range rows {
+		switch r.Action {
+		case auth.ImportError:
+			p.Errors++
+		case auth.ImportCreate, auth.ImportUpdate:
+			p.Changes++
+		}
+	}
+	if c.FormValue("do") != "confirm" || p.Errors > 0 {
+		if p.Errors > 0 {
+			return fail(locale.T(lang, "hr.import.has_errors", p.Errors))
+		}
+		return h.render(c, "hr_import", locale.T(lang, "hr.import.title"), p)
+	}
+	created, updated, err := h.Auth.ApplyImport(ctx(c), by, rows)
+	for _, r := range created {
+		h.audit(c, by.Login, "user.create", r.Login, "by CSV import")
+	}
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.Action == auth.ImportUpdate {
+			h.audit(c, by.Login, "user.update", r.Person.Login, r.Detail+" (CSV import)")
+		}
+	}
+	h.audit(c, by.Login, "user.import", "", "created="+strconv.Itoa(len(created))+" updated="+strconv.Itoa(updated)+" rows="+strconv.Itoa(len(rows)))
+	p.Created, p.Updated, p.Done = created, updated, true
+	return h.renderPage(c, "hr_import", &page{Title: locale.T(lang, "hr.import.title"), Notice: locale.T(lang, "hr.import.done"), Data: p})
+}

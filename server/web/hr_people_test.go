@@ -1,0 +1,162 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"conductportal/server/auth"
+	"conductportal/server/model"
+	"conductportal/server/testkit"
+)
+
+// post sends a form as the caller and returns the status and body.
+func (cl *caller) post(t *testing.T, u string, form url.Values) (int, string) {
+	t.Helper()
+	form.Set("_csrf", cl.csrf)
+	res, err := cl.c.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+func (cl *caller) get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	res, err := cl.c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+var oneTime = regexp.MustCompile(`<p class="code onetime">([^<]+)</p>`)
+
+// TestHRPeople: HR creates an account with a one-time password, resets a
+// password, deactivates an account (its session ends at once), cannot
+// touch admin accounts, and imports a CSV that is previewed with per-row
+// errors, writes nothing until confirmed, and is idempotent by login.
+// Every step is in the audit log and its CSV export.
+func TestHRPeople(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	ctx := context.Background()
+	const pw = "people test password"
+	for _, nu := range []auth.NewUser{
+		{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}},
+		{Login: "emp", Name: "员工"},
+		{Login: "root", Name: "管理员", Roles: []string{model.RoleAdmin}},
+	} {
+		nu.Password = pw
+		if _, err := p.Auth.CreateUser(ctx, nu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hr, emp := newCaller(t, p.Base, "hr", pw), newCaller(t, p.Base, "emp", pw)
+
+	// Create: the one-time password is shown once and must be changed.
+	st, body := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"new.one"}, "name": {"新人"}, "roles": {"employee"},
+		"department": {"前台"}, "manager": {"hr"}, "hired": {"2026-02-01"}})
+	m := oneTime.FindStringSubmatch(body)
+	if st != http.StatusOK || m == nil {
+		t.Fatalf("create: %d\n%s", st, body)
+	}
+	first := newCaller(t, p.Base, "", "")
+	if st, _ := first.post(t, p.Base+"/login", url.Values{"login": {"new.one"}, "password": {m[1]}}); st != http.StatusSeeOther {
+		t.Fatalf("log in with the one-time password: %d", st)
+	}
+	if st, _ := first.get(t, p.Base+"/password"); st != http.StatusOK {
+		t.Fatalf("the password page: %d", st)
+	}
+	if st, _ := first.get(t, p.Base+"/"); st != http.StatusSeeOther {
+		t.Errorf("a one-time password reached the training page: %d", st)
+	}
+	if st, _ := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"new.one"}, "name": {"又一个"}}); st != http.StatusUnprocessableEntity {
+		t.Errorf("a taken login: %d", st)
+	}
+
+	// Reset: a new one-time password; the old session ends.
+	st, body = hr.post(t, p.Base+"/hr/people/new.one/password", url.Values{})
+	if st != http.StatusOK || oneTime.FindStringSubmatch(body) == nil {
+		t.Fatalf("reset: %d", st)
+	}
+	if st, _ := first.get(t, p.Base+"/password"); st != http.StatusSeeOther {
+		t.Errorf("the session survived a password reset: %d", st)
+	}
+
+	// Edit, then deactivate: the employee's open session ends at once.
+	if st, _ := hr.post(t, p.Base+"/hr/people/emp", url.Values{"name": {"员工甲"}, "roles": {"employee", "manager"}, "department": {"客房"}}); st != http.StatusSeeOther {
+		t.Fatalf("edit: %d", st)
+	}
+	if u, _ := p.Store.UserByLogin(ctx, "emp"); u.Name != "员工甲" || u.Department != "客房" || !u.HasRole(model.RoleManager) {
+		t.Errorf("edit not stored: %+v", u)
+	}
+	if st, _ := emp.get(t, p.Base+"/"); st != http.StatusOK {
+		t.Fatalf("employee before: %d", st)
+	}
+	if st, _ := hr.post(t, p.Base+"/hr/people/emp/deactivate", url.Values{}); st != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d", st)
+	}
+	if st, _ := emp.get(t, p.Base+"/"); st != http.StatusSeeOther {
+		t.Errorf("a deactivated account's session still works: %d", st)
+	}
+
+	// HR cannot touch an admin account, nor give the admin role.
+	if st, _ := hr.post(t, p.Base+"/hr/people/root/password", url.Values{}); st != http.StatusForbidden {
+		t.Errorf("HR reset an admin's password: %d", st)
+	}
+	if st, _ := hr.post(t, p.Base+"/hr/people/emp", url.Values{"name": {"员工甲"}, "roles": {"admin"}}); st != http.StatusForbidden {
+		t.Errorf("HR gave the admin role: %d", st)
+	}
+
+	// Import: errors per row, nothing written; then confirmed; then again.
+	count := func() int {
+		us, _ := p.Store.Users(ctx)
+		return len(us)
+	}
+	before := count()
+	bad := "login,name,roles,department,manager,hired\nzhao,赵一,employee,前台,hr,2026-03-01\nqian,,employee,,,\nsun,孙三,king,,,\nzhao,赵一,employee,,,\n"
+	st, body = hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {bad}, "do": {"confirm"}})
+	if st != http.StatusUnprocessableEntity || strings.Count(body, `class="import-error"`) != 3 || count() != before {
+		t.Fatalf("a CSV with errors: %d, %d error rows, %d users (was %d)\n%s", st, strings.Count(body, `class="import-error"`), count(), before, body)
+	}
+	good := "login,name,roles,department,manager,hired\nzhao,赵一,employee,前台,hr,2026-03-01\nqian,钱二,employee;manager,客房,,\nemp,员工甲,employee;manager,餐饮,,\n"
+	st, body = hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {good}, "do": {"preview"}})
+	if st != http.StatusOK || count() != before || !strings.Contains(body, `class="import-create"`) || !strings.Contains(body, `class="import-update"`) {
+		t.Fatalf("preview: %d, %d users\n%s", st, count(), body)
+	}
+	st, body = hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {good}, "do": {"confirm"}})
+	if st != http.StatusOK || count() != before+2 || strings.Count(body, "<td class=\"code\">") != 2 {
+		t.Fatalf("confirm: %d, %d users\n%s", st, count(), body)
+	}
+	if u, _ := p.Store.UserByLogin(ctx, "emp"); u.Department != "餐饮" {
+		t.Errorf("the import did not update emp: %+v", u)
+	}
+	st, body = hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {good}, "do": {"confirm"}})
+	if st != http.StatusOK || count() != before+2 || !strings.Contains(body, "新建 0 个账号，更新 0 个账号。") {
+		t.Fatalf("the same import again: %d, %d users", st, count())
+	}
+
+	// The audit log has it all, filterable and exportable.
+	st, body = hr.get(t, p.Base+"/hr/audit?actor=hr&action=user.")
+	for _, want := range []string{"user.create", "user.password_reset", "user.update", "user.deactivate", "user.import"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the audit page (%d) lacks %s", st, want)
+		}
+	}
+	if strings.Contains(body, ">login<") {
+		t.Error("the filter let other actions through")
+	}
+	st, body = hr.get(t, p.Base+"/hr/audit.csv?action=user.deactivate")
+	if st != http.StatusOK || !strings.HasPrefix(body, "at,actor,action,target,detail,client\n") || strings.Count(body, "\n") != 2 || !strings.Contains(body, ",hr,user.deactivate,emp,") {
+		t.Errorf("the export: %d\n%s", st, body)
+	}
+}
