@@ -14,7 +14,11 @@ run: build
 test:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l server embed.go)" || (echo "gofmt needed:"; gofmt -l server embed.go; exit 1)
-	$(GO) test -race -count=1 -timeout 20m ./...
+	@# Compile every test binary in parallel first; then run the packages one at a time,
+	@# because the load tests (50 concurrent signatures under -race) and the browser
+	@# tests would otherwise share 2 cores and time out.
+	$(GO) test -race -count=1 -run '^$$' ./... >/dev/null
+	$(GO) test -race -count=1 -p 1 -timeout 25m ./...
 
 # Static checks: vet, staticcheck and gosec (pinned, from the Go module proxy). Every finding
 # left is justified by a "#nosec" comment where it stands. gosec skips server/soak: a load
