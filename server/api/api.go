@@ -27,7 +27,10 @@ type Deps struct {
 	Authoring *authoring.Service
 	// Session returns the user and session the web layer loaded, if any.
 	Session func(c *fiber.Ctx) (*model.User, *model.Session)
-	Log     *slog.Logger
+	// Client returns the client's address as the web layer resolved it
+	// (X-Forwarded-For believed from trusted proxies only).
+	Client func(c *fiber.Ctx) string
+	Log    *slog.Logger
 }
 
 // API holds the handlers.

@@ -225,7 +225,7 @@ func (a *API) acknowledge(c *fiber.Ctx) error {
 	u := user(c)
 	r, err := a.Training.Acknowledge(c.UserContext(), u, training.AckRequest{
 		Slug: c.Params("slug"), Version: body.Version, Lang: langOf(c, u), Signature: body.Signature,
-		Client: c.IP(), Agent: c.Get(fiber.HeaderUserAgent),
+		Client: a.Client(c), Agent: c.Get(fiber.HeaderUserAgent),
 	})
 	if err != nil {
 		return domainError(err)

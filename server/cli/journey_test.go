@@ -774,6 +774,32 @@ func TestSecureCookiesHeadersAndProxies(t *testing.T) {
 	if len(entries) == 0 || entries[0].Action != "login" || entries[0].Client != "203.0.113.9" {
 		t.Fatalf("client address behind a trusted proxy: %+v", entries)
 	}
+	// Only well-formed addresses count, read from the right: a client
+	// cannot choose the address that lands in the audit log and throttle.
+	for header, want := range map[string]string{
+		"anything-i-like-42, 203.0.113.7":     "203.0.113.7",
+		"198.51.100.1, 203.0.113.7":           "203.0.113.7",
+		"203.0.113.7, 127.0.0.1":              "203.0.113.7",
+		"not an address":                      "127.0.0.1",
+		"2001:db8::1":                         "2001:db8::1",
+		strings.Repeat("9.9.9.9, ", 50) + "x": "127.0.0.1",
+	} {
+		ajar, _ := cookiejar.New(nil)
+		anon := &http.Client{Jar: ajar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		tok := csrfRe.FindStringSubmatch(get(t, anon, p.Base+"/login", ""))
+		req, _ := http.NewRequest("POST", p.Base+"/login", strings.NewReader(url.Values{"_csrf": {tok[1]}, "login": {"nobody"}, "password": {"wrong password"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", header)
+		res, err := anon.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		entries, _ := p.Store.AuditEntries(context.Background(), 1)
+		if len(entries) != 1 || entries[0].Action != "login.failed" || entries[0].Client != want {
+			t.Errorf("X-Forwarded-For %q: client %+v, want %s", header, entries, want)
+		}
+	}
 }
 
 func TestUntrustedForwardedForIsIgnored(t *testing.T) {

@@ -144,7 +144,16 @@ func (db *DB) startEmbedded(ctx context.Context, dir string, logger *slog.Logger
 
 	// FerretDB logs every connection at info level; only warnings matter to us.
 	quiet := slog.New(&levelHandler{min: slog.LevelWarn, next: logger.Handler()})
-	db.embedded = embedded{dir: abs, addr: "127.0.0.1:0", logger: logger}
+	// A Unix socket in the 0700 data folder: only this account can reach
+	// the database (a loopback port would let any local user in, and
+	// FerretDB on SQLite has no authentication). Paths too long for a
+	// socket fall back to a kernel-chosen loopback port.
+	addr := filepath.Join(abs, "ferretdb.sock")
+	if len(addr) > maxSocketPath {
+		logger.Warn("data folder path too long for a Unix socket; the embedded database listens on loopback TCP", "folder", abs)
+		addr = "127.0.0.1:0"
+	}
+	db.embedded = embedded{dir: abs, addr: addr, logger: logger}
 	uri, err := db.runEmbedded(quiet)
 	if err != nil {
 		db.unlock()
@@ -162,11 +171,23 @@ func sqliteURL(dir string) string {
 	return "file:" + dir + "/?_pragma=synchronous(full)"
 }
 
-// runEmbedded starts FerretDB on db.embedded.addr and remembers the port
-// the kernel chose, so a restart listens where the client looks.
+// maxSocketPath keeps within the kernel's limit for a Unix socket path.
+const maxSocketPath = 100
+
+// runEmbedded starts FerretDB on db.embedded.addr (a socket path, or a
+// TCP address whose kernel-chosen port it remembers, so a restart listens
+// where the client looks).
 func (db *DB) runEmbedded(quiet *slog.Logger) (string, error) {
+	listener := ferretdb.ListenerConfig{TCP: db.embedded.addr}
+	unix := strings.HasSuffix(db.embedded.addr, ".sock")
+	if unix {
+		// A socket left by a killed portal would refuse the listen; the
+		// folder lock says no other portal uses it.
+		_ = os.Remove(db.embedded.addr)
+		listener = ferretdb.ListenerConfig{Unix: db.embedded.addr}
+	}
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: db.embedded.addr},
+		Listener:  listener,
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL(db.embedded.dir),
 		Logger:    quiet,
@@ -184,7 +205,10 @@ func (db *DB) runEmbedded(quiet *slog.Logger) (string, error) {
 		}
 	}()
 	uri := f.MongoDBURI() // blocks until the listener is up
-	if u, err := url.Parse(uri); err == nil {
+	if unix {
+		_ = os.Chmod(db.embedded.addr, 0o600)
+		uri = "mongodb://" + url.PathEscape(db.embedded.addr) + "/"
+	} else if u, err := url.Parse(uri); err == nil {
 		db.embedded.addr = u.Host
 	}
 	db.mu.Lock()

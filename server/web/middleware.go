@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -291,14 +292,79 @@ func apiError(c *fiber.Ctx, status int, err error) error {
 	return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": msg, "request_id": requestIDOf(c)}})
 }
 
-// safeNext returns a local path to go to after login, or "/".
+// safeNext returns a local path to go to after login, or "/". Browsers
+// drop tabs and newlines and read "\\" as "/", so any of those, or a
+// scheme or host, could turn "/x" into another site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || len(next) > 2000 {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next
 }
 
 func clientInfo(c *fiber.Ctx) (string, string) {
-	return c.IP(), c.Get(fiber.HeaderUserAgent)
+	return clientAddr(c), c.Get(fiber.HeaderUserAgent)
+}
+
+// clientAddr is the client's address, found by resolveClient.
+func clientAddr(c *fiber.Ctx) string {
+	if a, ok := c.Locals(localClient).(string); ok {
+		return a
+	}
+	return c.Context().RemoteIP().String()
+}
+
+// resolveClient finds the client's address: the peer's, or, when the peer
+// is a trusted proxy, the rightmost address in X-Forwarded-For that is not
+// a trusted proxy. Only well-formed addresses are believed, so a client
+// cannot write what it likes into receipts, the audit log or the throttle.
+func (h *handler) resolveClient(c *fiber.Ctx) error {
+	addr, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	addr = addr.Unmap()
+	if len(h.proxies) > 0 && trusted(h.proxies, addr) {
+		parts := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+		for i := len(parts) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(parts[i]))
+			if err != nil {
+				break
+			}
+			addr = hop.Unmap()
+			if !trusted(h.proxies, addr) {
+				break
+			}
+		}
+	}
+	c.Locals(localClient, addr.String())
+	return c.Next()
+}
+
+func trusted(proxies []netip.Prefix, a netip.Addr) bool {
+	for _, p := range proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// trustedProxies parses PORTAL_TRUSTED_PROXIES (validated by config).
+func trustedProxies(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range list {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		}
+	}
+	return out
 }

@@ -8,7 +8,7 @@ import (
 
 // routes registers every route of the portal, in one place.
 func (h *handler) routes(app *fiber.App, a *api.API) {
-	app.Use(h.requestID, h.accessLog, h.recoverPanics, h.securityHeaders, h.withDeadline)
+	app.Use(h.requestID, h.resolveClient, h.accessLog, h.recoverPanics, h.securityHeaders, h.withDeadline)
 
 	// Health, for load balancers and orchestrators: no session needed.
 	app.Get("/healthz", h.healthz)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 
 	"conductportal/server/api"
 	"conductportal/server/auth"
@@ -45,6 +46,8 @@ type handler struct {
 	tpl    *templates
 	static *staticFiles
 	outage *outage
+	// proxies are the peers whose X-Forwarded-For is believed.
+	proxies []netip.Prefix
 }
 
 // New builds the Fiber app with every route. Templates and static files are
@@ -58,30 +61,21 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{Deps: d, tpl: tpl, static: st, outage: newOutage(d.DB, d.Log)}
+	h := &handler{Deps: d, tpl: tpl, static: st, outage: newOutage(d.DB, d.Log),
+		proxies: trustedProxies(d.Config.TrustedProxies)}
 	app := fiber.New(fiber.Config{
-		AppName:                 "conduct-portal",
-		DisableStartupMessage:   true,
-		Immutable:               true, // request strings outlive the handler in storage calls and logs
-		BodyLimit:               1 << 20,
-		ReadTimeout:             d.Config.ReadTimeout,
-		WriteTimeout:            d.Config.WriteTimeout,
-		IdleTimeout:             d.Config.IdleTimeout,
-		ErrorHandler:            h.handleError,
-		EnableTrustedProxyCheck: true,
-		TrustedProxies:          d.Config.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.Config),
+		AppName:               "conduct-portal",
+		DisableStartupMessage: true,
+		Immutable:             true, // request strings outlive the handler in storage calls and logs
+		BodyLimit:             1 << 20,
+		ReadTimeout:           d.Config.ReadTimeout,
+		WriteTimeout:          d.Config.WriteTimeout,
+		IdleTimeout:           d.Config.IdleTimeout,
+		ErrorHandler:          h.handleError,
 	})
 	app.Hooks().OnShutdown(h.outage.close)
-	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Authoring: d.Authoring, Session: currentSession, Log: d.Log}))
+	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Authoring: d.Authoring, Session: currentSession, Client: clientAddr, Log: d.Log}))
 	return app, nil
-}
-
-func proxyHeader(c *config.Config) string {
-	if len(c.TrustedProxies) > 0 {
-		return fiber.HeaderXForwardedFor
-	}
-	return ""
 }
 
 // Locals keys.
@@ -92,6 +86,8 @@ const (
 	// A session whose second factor is still due, and its user.
 	localPending     = "pending_session"
 	localPendingUser = "pending_user"
+	// localClient is the client address resolveClient found.
+	localClient = "client_addr"
 	// localRequestID is shared with the api package, which puts it in errors.
 	localRequestID = api.LocalRequestID
 )
