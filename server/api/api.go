@@ -30,7 +30,9 @@ type Deps struct {
 	// Client returns the client's address as the web layer resolved it
 	// (X-Forwarded-For believed from trusted proxies only).
 	Client func(c *fiber.Ctx) string
-	Log    *slog.Logger
+	// MFARequired lists the roles whose session must have a second factor.
+	MFARequired []string
+	Log         *slog.Logger
 }
 
 // API holds the handlers.
@@ -94,6 +96,9 @@ func (a *API) authenticate(c *fiber.Ctx) error {
 	u, _ := a.Session(c)
 	if u == nil {
 		return fail(fiber.StatusUnauthorized, "unauthorized", "log in or send a bearer token", "")
+	}
+	if !u.MFA.Enabled && auth.MFARequired(u, a.MFARequired) {
+		return fail(fiber.StatusForbidden, "mfa_required", "set up the second factor first", "")
 	}
 	if u.MustChangePassword {
 		return fail(fiber.StatusForbidden, "password_change_required", "set a new password first", "")

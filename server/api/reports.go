@@ -26,10 +26,7 @@ func (a *API) teamReport(c *fiber.Ctx) error {
 	if err != nil {
 		return domainError(err)
 	}
-	t, err := a.Reports.Team(c.UserContext(), scope, report.Filter{
-		Status: c.Query("status"), Lesson: c.Query("lesson"), Overdue: c.QueryBool("overdue"),
-		Reack: c.QueryBool("reack"), Sort: c.Query("sort"), Desc: c.QueryBool("desc"),
-	})
+	t, err := a.Reports.Team(c.UserContext(), scope, report.ParseFilter(func(k string) string { return c.Query(k) }, func(k string) bool { return c.QueryBool(k) }))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -212,8 +213,8 @@ type NewUser struct {
 // CreateUser validates and stores a new account.
 func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, error) {
 	nu.Login = strings.TrimSpace(nu.Login)
-	if nu.Login == "" || len(nu.Login) > 64 || strings.ContainsAny(nu.Login, " \t\n$") {
-		return nil, fmt.Errorf("auth: login %q must be 1 to 64 characters without spaces or '$'", nu.Login)
+	if err := CheckLogin(nu.Login); err != nil {
+		return nil, err
 	}
 	if strings.TrimSpace(nu.Name) == "" {
 		return nil, errors.New("auth: name is required")
@@ -287,4 +288,21 @@ func (s *Service) EndSessionID(ctx context.Context, id string) error {
 // UserByID returns the account with id.
 func (s *Service) UserByID(ctx context.Context, id string) (*model.User, error) {
 	return s.store.User(ctx, id)
+}
+
+// loginRe is the shape of a login: it appears in URLs (/people/LOGIN),
+// links in messages and file names, so only plain characters.
+var loginRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// CheckLogin says whether login is acceptable.
+func CheckLogin(login string) error {
+	if !loginRe.MatchString(login) {
+		return fmt.Errorf("auth: login %q must be 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", login)
+	}
+	return nil
+}
+
+// EndOtherSessions ends every session of u but keep.
+func (s *Service) EndOtherSessions(ctx context.Context, u *model.User, keep string) error {
+	return s.store.DeleteUserSessions(ctx, u.ID, keep)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"unicode/utf8"
 
@@ -50,6 +51,16 @@ const (
 	argonKeyLen  = 32
 )
 
+// hashSlots bounds how many argon2id computations (19 MiB each) run at
+// once, so a flood of logins cannot exhaust memory.
+var hashSlots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+
+func argonKey(pw, salt []byte, t, mem uint32, threads uint8, n uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey(pw, salt, t, mem, threads, n)
+}
+
 // CheckPasswordPolicy says whether a new password is acceptable.
 func CheckPasswordPolicy(pw string) error {
 	n := utf8.RuneCountInString(pw)
@@ -71,7 +82,7 @@ func HashPassword(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argonKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -105,7 +116,10 @@ func VerifyPassword(hash, pw string) bool {
 	if err != nil || len(want) == 0 || len(want) > 64 {
 		return false
 	}
-	got := argon2.IDKey([]byte(pw), salt, t, mem, threads, uint32(len(want))) // #nosec G115 -- at most 64, checked above
+	if mem > 256*1024 || t > 10 || threads == 0 {
+		return false // not parameters this portal writes
+	}
+	got := argonKey([]byte(pw), salt, t, mem, threads, uint32(len(want))) // #nosec G115 -- at most 64, checked above
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 

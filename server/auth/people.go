@@ -32,8 +32,8 @@ type Person struct {
 func (p *Person) Check() error {
 	p.Login, p.Name = strings.TrimSpace(p.Login), strings.TrimSpace(p.Name)
 	p.Department, p.Manager = strings.TrimSpace(p.Department), strings.TrimSpace(p.Manager)
-	if p.Login == "" || len(p.Login) > 64 || strings.ContainsAny(p.Login, " \t\n$") {
-		return fmt.Errorf("auth: login %q must be 1 to 64 characters without spaces or '$'", p.Login)
+	if err := CheckLogin(p.Login); err != nil {
+		return err
 	}
 	if p.Name == "" || len([]rune(p.Name)) > 100 {
 		return errors.New("auth: name is required (at most 100 characters)")

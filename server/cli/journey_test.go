@@ -23,6 +23,8 @@ import (
 	"conductportal/server/model"
 	"conductportal/server/testkit"
 	"conductportal/server/training"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 func startPortal(t *testing.T, dir string, console io.Writer) *testkit.Portal {
@@ -684,6 +686,16 @@ func TestOverdueIsShown(t *testing.T) {
 	testkit.Complete(t, p.Training, u, "attendance")
 	b := newBrowser(t, p.Base)
 	expect(t, b.post("/login", "/login", url.Values{"login": {"late"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+	// The lessons appeared today: someone hired a month ago is not overdue
+	// at once; their due dates count from today.
+	if home := b.get("/"); strings.Contains(home.body, `class="badge overdue"`) {
+		t.Fatalf("new lessons made an earlier hire overdue: %.1500s", home.body)
+	}
+	// Had the lessons been there since before the hire, they would be.
+	if _, err := p.DB.Database.Collection("lessons").UpdateMany(context.Background(), bson.M{},
+		bson.M{"$set": bson.M{"since": time.Now().AddDate(0, 0, -60)}}); err != nil {
+		t.Fatal(err)
+	}
 	home := b.get("/")
 	if n := strings.Count(home.body, `class="badge overdue"`); n != 5 {
 		t.Fatalf("%d overdue marks, want 5 (every lesson but the done one): %.1500s", n, home.body)

@@ -120,8 +120,11 @@ type Lesson struct {
 	RequiredAt time.Time         `bson:"required_at"` // when Required was published
 	// ValidMonths, when set, is how long a signature counts: after it the
 	// lesson is due again ("renewal"), GraceDays after the expiry.
-	ValidMonths int       `bson:"valid_months,omitempty"`
-	Updated     time.Time `bson:"updated"`
+	ValidMonths int `bson:"valid_months,omitempty"`
+	// Since is when version 1 was published: nobody is due before a lesson
+	// existed plus its due days.
+	Since   time.Time `bson:"since,omitempty"`
+	Updated time.Time `bson:"updated"`
 }
 
 // Title returns the title in lang, falling back to the source language.

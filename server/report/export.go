@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"conductportal/server/locale"
@@ -109,7 +110,7 @@ func WriteCSV(w io.Writer, t Table) error {
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true // what Excel writes
-	if err := cw.Write(t.Header); err != nil {
+	if err := cw.Write(safeCells(t.Header)); err != nil {
 		return fmt.Errorf("report: csv: %w", err)
 	}
 	for _, r := range t.Rows {
@@ -125,11 +126,11 @@ func WriteCSV(w io.Writer, t Table) error {
 }
 
 // safeCells keeps a spreadsheet from reading a cell as a formula (a name
-// starting with =, +, - or @ is data, not code).
+// starting with =, +, -, @, a tab or a carriage return is data, not code).
 func safeCells(r []string) []string {
 	out := make([]string, len(r))
 	for i, s := range r {
-		if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
+		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 			s = "'" + s
 		}
 		out[i] = s

@@ -32,6 +32,13 @@ var Sorts = []string{"name", "login", "department", "percent", "overdue"}
 var Statuses = []string{training.StatusNotStarted, training.StatusReading, training.StatusQuizPassed,
 	training.StatusDone, training.StatusNeedsReack}
 
+// ParseFilter reads a filter from a request's query: get returns a value,
+// flag reports a true-ish one (1, true, on).
+func ParseFilter(get func(string) string, flag func(string) bool) Filter {
+	return Filter{Status: get("status"), Lesson: get("lesson"), Overdue: flag("overdue"), Reack: flag("reack"),
+		Expiring: flag("expiring"), Sort: get("sort"), Desc: flag("desc")}
+}
+
 // Normalize drops values that are not allowed, so a hand-edited URL shows
 // the unfiltered view rather than an error.
 func (f Filter) Normalize(lessons []model.Lesson) Filter {

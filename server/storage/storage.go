@@ -3,10 +3,12 @@
 package storage
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -73,4 +75,11 @@ func wrap(op string, err error) error {
 	default:
 		return fmt.Errorf("storage: %s: %w", op, err)
 	}
+}
+
+// IsUnavailable reports errors that mean the database is out of reach (or
+// did not answer in time).
+func IsUnavailable(err error) bool {
+	return err != nil && (errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err) || mongo.IsNetworkError(err) ||
+		errors.Is(err, mongo.ErrClientDisconnected) || strings.Contains(err.Error(), "server selection"))
 }

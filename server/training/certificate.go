@@ -13,8 +13,11 @@ import (
 	"conductportal/server/storage"
 )
 
-// ErrNotComplete is returned when a certificate is asked for too early.
-var ErrNotComplete = errors.New("training: not every assigned lesson is done")
+// Errors of certificates.
+var (
+	ErrNotComplete = errors.New("training: not every assigned lesson is done")
+	ErrNotIssued   = errors.New("training: no certificate issued for this completion yet")
+)
 
 // codeAlphabet leaves out look-alikes (0/O, 1/I/L) so a code can be read
 // aloud or typed from paper.
@@ -53,6 +56,16 @@ func NormalizeCode(code string) string {
 // Certificate returns the user's certificate for the lessons they have
 // completed, issuing it the first time. Every assigned lesson must be done.
 func (s *Service) Certificate(ctx context.Context, u *model.User) (*model.Certificate, error) {
+	return s.certificate(ctx, u, true)
+}
+
+// IssuedCertificate returns the certificate of the user's current
+// completion without issuing one (ErrNotIssued): for reading pages.
+func (s *Service) IssuedCertificate(ctx context.Context, u *model.User) (*model.Certificate, error) {
+	return s.certificate(ctx, u, false)
+}
+
+func (s *Service) certificate(ctx context.Context, u *model.User, issue bool) (*model.Certificate, error) {
 	sts, err := s.Standings(ctx, u)
 	if err != nil {
 		return nil, err
@@ -83,6 +96,9 @@ func (s *Service) Certificate(ctx context.Context, u *model.User) (*model.Certif
 		return existing, nil
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
+	}
+	if !issue {
+		return nil, ErrNotIssued
 	}
 	c.Code, c.Issued = newCode(), s.Now()
 	if err := s.store.CreateCertificate(ctx, c); err != nil {

@@ -102,6 +102,9 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	}
 	l.Order, l.Audience, l.DueDays, l.Titles, l.Current, l.Updated = src.Order, src.Audience, src.DueDays, titles, n, now
 	l.ValidMonths = src.ValidMonths
+	if n == 1 {
+		l.Since = now
+	}
 	if kind != model.ChangeMinor {
 		l.Required, l.RequiredAt, l.GraceDays = n, now, req.GraceDays
 	}

@@ -187,7 +187,13 @@ func StandingOf(l model.Lesson, p model.LessonProgress, hired, now time.Time) St
 	case p.AckVersion > 0 && st.Code == StatusNeedsReack:
 		st.Due = l.RequiredAt.AddDate(0, 0, l.GraceDays)
 	default:
-		st.Due = hired.AddDate(0, 0, l.DueDays)
+		// From the hire date, or from when the lesson appeared for people
+		// hired before it: a new lesson does not make everyone overdue.
+		start := hired
+		if l.Since.After(start) {
+			start = l.Since
+		}
+		st.Due = start.AddDate(0, 0, l.DueDays)
 	}
 	st.Overdue = st.Code != StatusDone && now.After(st.Due)
 	return st
@@ -281,12 +287,24 @@ func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang st
 	}
 	pool := q.IDs(nil)
 	if p.PassVersion > 0 && l.QuizFrom > p.PassVersion {
-		v, err := s.Version(ctx, slug, l.QuizFrom)
-		if err != nil {
-			return nil, err
+		// Asked again: the questions on every clause that a re-quiz
+		// publish changed since the version the person passed.
+		var changed []string
+		for n := p.PassVersion + 1; n <= l.QuizFrom; n++ {
+			v, err := s.Version(ctx, slug, n)
+			if err != nil {
+				return nil, err
+			}
+			if v.Kind == model.ChangeRequiz {
+				for _, c := range v.Changed {
+					if !slices.Contains(changed, c) {
+						changed = append(changed, c)
+					}
+				}
+			}
 		}
-		if changed := q.IDs(v.Changed); len(changed) > 0 && len(v.Changed) > 0 {
-			pool = changed
+		if ids := q.IDs(changed); len(changed) > 0 && len(ids) > 0 {
+			pool = ids
 		}
 	}
 	s.randMu.Lock()

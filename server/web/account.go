@@ -135,8 +135,22 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	case next == current:
 		return fail("password.same")
 	}
-	err := h.Auth.ChangePassword(ctx(c), u, current, next, sess.ID)
+	// Guessing the current password is throttled like logging in.
+	client, _ := clientInfo(c)
+	wait, err := h.Auth.LoginWait(ctx(c), u.Login, client)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		c.Status(fiber.StatusTooManyRequests)
+		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"),
+			Error: locale.T(lang, "login.throttled", int(wait.Minutes())+1), Data: passwordPage{Must: u.MustChangePassword}})
+	}
+	err = h.Auth.ChangePassword(ctx(c), u, current, next, sess.ID)
 	if errors.Is(err, auth.ErrInvalid) {
+		if err := h.Auth.LoginFailed(ctx(c), u.Login, client); err != nil {
+			return err
+		}
 		return fail("password.wrong")
 	}
 	if err != nil {

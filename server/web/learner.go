@@ -363,16 +363,30 @@ type certificatePage struct {
 func (h *handler) certificateShow(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
 	lang := langOf(c)
-	cert, err := h.Training.Certificate(ctx(c), u)
+	cert, err := h.Training.IssuedCertificate(ctx(c), u)
 	if errors.Is(err, training.ErrNotComplete) {
 		c.Status(fiber.StatusNotFound)
 		return h.render(c, "error", locale.T(lang, "certificate.title"), errorPage{Message: locale.T(lang, "certificate.notyet")})
+	}
+	if errors.Is(err, training.ErrNotIssued) {
+		// Complete, but not through a signature (an audience changed, say):
+		// the person asks for it with a POST.
+		return h.render(c, "certificate", locale.T(lang, "certificate.title"), certificatePage{})
 	}
 	if err != nil {
 		return err
 	}
 	return h.render(c, "certificate", locale.T(lang, "certificate.title"),
 		certificatePage{Cert: cert, URL: h.Config.BaseURL + "/verify/" + cert.Code})
+}
+
+// certificateIssue issues the certificate of a completed programme.
+func (h *handler) certificateIssue(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	if _, err := h.Training.Certificate(ctx(c), u); err != nil && !errors.Is(err, training.ErrNotComplete) {
+		return err
+	}
+	return c.Redirect("/certificate", fiber.StatusSeeOther)
 }
 
 // verifyShow is public: it confirms a certificate's name, lessons,

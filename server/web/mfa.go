@@ -115,6 +115,11 @@ func (h *handler) mfaSetupSubmit(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
+	// Whoever held another session with the password alone is out now.
+	_, sess := currentSession(c)
+	if err := h.Auth.EndOtherSessions(ctx(c), u, sess.ID); err != nil {
+		return err
+	}
 	h.audit(c, u.Login, "mfa.enable", u.Login, "")
 	return h.render(c, "mfa_setup", locale.T(lang, "mfa.setup.title"), mfaSetupPage{Codes: codes, Enabled: true})
 }

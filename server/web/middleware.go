@@ -13,10 +13,10 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/locale"
 	"conductportal/server/model"
+	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // requestTimeout bounds every request's database work, so an outage
@@ -186,7 +186,7 @@ func (h *handler) checkCSRF(c *fiber.Ctx) error {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		return c.Next()
 	}
-	if strings.HasPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ") {
+	if strings.HasPrefix(c.Path(), "/api/") && strings.HasPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ") {
 		return c.Next()
 	}
 	want := ""
@@ -237,8 +237,7 @@ func (h *handler) notFound(c *fiber.Ctx) error {
 
 // isUnavailable reports errors that mean the database is out of reach.
 func isUnavailable(err error) bool {
-	return errors.Is(err, errDatabaseDown) || errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err) || mongo.IsNetworkError(err) ||
-		errors.Is(err, mongo.ErrClientDisconnected) || strings.Contains(err.Error(), "server selection")
+	return errors.Is(err, errDatabaseDown) || storage.IsUnavailable(err)
 }
 
 // handleError answers every error: JSON under /api, a page elsewhere.

@@ -58,6 +58,7 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	learner.Get("/receipts", h.receiptsList)
 	learner.Get("/receipts/:id", h.receiptShow)
 	learner.Get("/certificate", h.certificateShow)
+	learner.Post("/certificate", h.certificateIssue)
 
 	// Managers and HR: team matrix, person record, organisation, exports,
 	// reminders; everyone: their notifications. (team.go, person.go)

@@ -52,10 +52,8 @@ type teamPage struct {
 
 // teamQuery reads what a team view was asked for.
 func teamQuery(c *fiber.Ctx) (manager, department string, f report.Filter) {
-	return c.Query("manager"), c.Query("department"), report.Filter{
-		Status: c.Query("status"), Lesson: c.Query("lesson"), Overdue: c.QueryBool("overdue"),
-		Reack: c.QueryBool("reack"), Expiring: c.QueryBool("expiring"), Sort: c.Query("sort"), Desc: c.QueryBool("desc"),
-	}
+	return c.Query("manager"), c.Query("department"),
+		report.ParseFilter(func(k string) string { return c.Query(k) }, func(k string) bool { return c.QueryBool(k) })
 }
 
 // encode writes the scope and the normalized filter back as a query.
