@@ -24,6 +24,7 @@ const teamPass = "correct horse battery"
 func teamFixture(t *testing.T) (*testkit.Portal, map[string]*model.User) {
 	t.Helper()
 	p := startPortal(t, t.TempDir(), &bytes.Buffer{})
+	testkit.BackdateLessons(t, p)
 	now := time.Now()
 	users := map[string]*model.User{}
 	for _, nu := range []auth.NewUser{

@@ -118,6 +118,7 @@ func TestReminderJob(t *testing.T) {
 		"PORTAL_SMTP_URL": "smtp://" + mb.addr + "?from=training@example.com", "PORTAL_REMIND_DAYS": "3",
 		"PORTAL_ESCALATE_DAYS": "7", "PORTAL_BASE_URL": "https://portal.example.com",
 	})
+	testkit.BackdateLessons(t, p)
 	ctx := context.Background()
 	boss := addUser(t, p, auth.NewUser{Login: "wang.qiang", Name: "王强", Roles: []string{model.RoleManager}, Email: "wang.qiang@example.com",
 		Hired: time.Now().AddDate(-1, 0, 0)}) // long overdue, but has no manager to tell

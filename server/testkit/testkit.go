@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	portal "conductportal"
 	"conductportal/server/cli"
@@ -236,4 +237,16 @@ func (l *Log) text() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.all.String()
+}
+
+// BackdateLessons makes every lesson look published years ago, so people
+// hired in the past are due (and overdue) from their hire dates, as in a
+// portal that has run for a while.
+func BackdateLessons(t testing.TB, p *Portal) {
+	t.Helper()
+	_, err := p.DB.Database.Collection("lessons").UpdateMany(context.Background(), map[string]any{},
+		map[string]any{"$set": map[string]any{"since": time.Now().AddDate(-5, 0, 0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

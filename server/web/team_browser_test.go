@@ -23,6 +23,7 @@ func TestBrowserManagerTeam(t *testing.T) {
 		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
 	}
 	s, base := startPortal(t)
+	testkit.BackdateLessons(t, s)
 	ctx := context.Background()
 	now := time.Now()
 	add := func(nu auth.NewUser) *model.User {
