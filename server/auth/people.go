@@ -102,6 +102,14 @@ func (s *Service) UpdatePerson(ctx context.Context, by *model.User, u *model.Use
 	if err := s.store.UpdateUser(ctx, &next); err != nil {
 		return "", err
 	}
+	// A change of roles ends the person's sessions: the next login starts
+	// a fresh session with the new powers (and, if a role now requires it,
+	// the second factor).
+	if strings.Join(u.Roles, ",") != strings.Join(p.Roles, ",") {
+		if err := s.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+			return "", err
+		}
+	}
 	return diff, nil
 }
 

@@ -94,3 +94,25 @@ func TestChangePasswordEndsOtherSessions(t *testing.T) {
 		t.Fatalf("another session: %v", err)
 	}
 }
+
+func TestRoleChangeEndsSessions(t *testing.T) {
+	a, _ := newAuth(t)
+	ctx := context.Background()
+	hr, _ := a.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "HR", Password: "hr long password", Roles: []string{"hr"}})
+	u, _ := a.CreateUser(ctx, auth.NewUser{Login: "e", Name: "E", Password: "employee password", Roles: []string{"employee"}})
+	tok, _, _ := a.StartSession(ctx, u, "")
+	// A change that keeps the roles keeps the session.
+	if _, err := a.UpdatePerson(ctx, hr, u, auth.Person{Login: "e", Name: "E 2", Roles: []string{"employee"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Session(ctx, tok); err != nil {
+		t.Fatalf("after a name change: %v", err)
+	}
+	u, _ = a.UserByID(ctx, u.ID)
+	if _, err := a.UpdatePerson(ctx, hr, u, auth.Person{Login: "e", Name: "E 2", Roles: []string{"employee", "manager"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Session(ctx, tok); !errors.Is(err, auth.ErrNoSession) {
+		t.Fatalf("after a role change the old session must end: %v", err)
+	}
+}
