@@ -997,3 +997,32 @@ func apiWithCookies(t *testing.T, b *browser, path string) (int, string, error) 
 	raw, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(raw), nil
 }
+
+// TestImportResumes: a start that a crash cut short (a version stored but
+// not its lesson, or lessons not reached) is completed by the next start.
+func TestImportResumes(t *testing.T) {
+	dir := t.TempDir()
+	p := startPortal(t, dir, io.Discard)
+	ctx := context.Background()
+	db := p.DB.Database
+	if _, err := db.Collection("lessons").DeleteOne(ctx, bson.M{"_id": "dress"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection("lessons").DeleteOne(ctx, bson.M{"_id": "deportment"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection("lesson_versions").DeleteOne(ctx, bson.M{"_id": "deportment@1"}); err != nil {
+		t.Fatal(err)
+	}
+	p.Stop()
+	p2 := startPortal(t, dir, io.Discard)
+	for _, slug := range []string{"dress", "deportment", "grooming"} {
+		l, err := p2.Store.Lesson(ctx, slug)
+		if err != nil || l.Current != 1 {
+			t.Fatalf("%s after the restart: %+v %v", slug, l, err)
+		}
+	}
+	if n, _ := p2.DB.Database.Collection("lesson_versions").CountDocuments(ctx, bson.M{}); n != 6 {
+		t.Fatalf("%d versions, want 6", n)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	portal "conductportal"
@@ -122,12 +123,20 @@ func contentName(cfg *config.Config) string {
 // firstRun imports the content into an empty database and creates the
 // admin account when there is none.
 func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Writer) error {
-	n, err := s.Store.LessonCount(ctx)
-	if err != nil {
-		return err
+	// Lessons of the content that the database lacks are imported as
+	// version 1: a first start, a lesson shipped later, or an import that a
+	// crash cut short. Lessons already there are HR's to change.
+	missing := &training.Bundle{}
+	for _, bl := range b.Lessons {
+		switch _, err := s.Store.Lesson(ctx, bl.Slug); {
+		case errors.Is(err, storage.ErrNotFound):
+			missing.Lessons = append(missing.Lessons, bl)
+		case err != nil:
+			return err
+		}
 	}
-	if n == 0 {
-		res, err := s.Training.Import(ctx, b, model.ChangeReack, "system", 14)
+	if len(missing.Lessons) > 0 {
+		res, err := s.Training.Import(ctx, missing, model.ChangeReack, "system", 14)
 		if err != nil {
 			return fmt.Errorf("cli: import content: %w", err)
 		}
@@ -162,9 +171,14 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 // flight may finish within the grace period.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	background.Add(2)
+	go func() { defer background.Done(); s.sweepSessions(sweepCtx) }()
+	go func() { defer background.Done(); s.remind(sweepCtx) }()
+	// The jobs end before Serve returns, so Close never pulls the database
+	// from under a reminder run.
+	defer background.Wait()
 	defer stopSweep()
-	go s.sweepSessions(sweepCtx)
-	go s.remind(sweepCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.App.Listener(ln) }()
 	select {

@@ -94,7 +94,7 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	if v.Outdated, err = s.outdated(ctx, prev, texts); err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateLessonVersion(ctx, v); err != nil {
+	if err := s.store.CreateLessonVersion(ctx, v); err != nil && !s.resumesImport(ctx, v, err) {
 		if errors.Is(err, storage.ErrDuplicate) {
 			return nil, fmt.Errorf("training: publish %s: version %d was published at the same time; reload and try again: %w", req.Slug, n, err)
 		}
@@ -119,6 +119,17 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 			n-1, n, kind, v.Changed, req.GraceDays, v.Outdated, req.Note)})
 	s.log.Info("lesson published", "lesson", req.Slug, "version", n, "kind", kind)
 	return &PublishResult{Slug: req.Slug, Version: n, Created: true, Changed: v.Changed}, nil
+}
+
+// resumesImport reports whether err is version 1 already stored with this
+// very text: an import that a crash cut short before the lesson was
+// stored. Publishing goes on as if it had just been stored.
+func (s *Service) resumesImport(ctx context.Context, v *model.LessonVersion, err error) bool {
+	if v.Version != 1 || !errors.Is(err, storage.ErrDuplicate) {
+		return false
+	}
+	stored, serr := s.store.LessonVersion(ctx, v.Slug, 1)
+	return serr == nil && sameTexts(stored, v.Texts) && stored.QuizSource == v.QuizSource
 }
 
 func sameTexts(v *model.LessonVersion, texts map[string]model.LessonText) bool {
