@@ -144,6 +144,22 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*data
 	return db, store, nil
 }
 
+// withStore opens the configured database (schema applied) for a one-off
+// command, runs fn, and closes it.
+func withStore(ctx context.Context, stderr io.Writer, fn func(store *storage.Storage, log *slog.Logger) error) error {
+	cfg, err := config.FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	return fn(store, log)
+}
+
 // contentFS is the content to import: PORTAL_CONTENT, or the embedded one.
 func contentFS(cfg *config.Config) fs.FS {
 	if cfg.ContentDir != "" {

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 
 	"conductportal/server/authoring"
-	"conductportal/server/config"
 	"conductportal/server/lesson"
+	"conductportal/server/storage"
 )
 
 // exportContent writes the current version of every lesson as a content
@@ -27,36 +28,28 @@ func exportContent(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fs.Usage()
 		return errUsage
 	}
-	cfg, err := config.FromEnv(nil)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
-	files, err := authoring.New(store, newTraining(store, log), lesson.NewRenderer(), log).ExportFiles(ctx)
-	if err != nil {
-		return err
-	}
-	paths := make([]string, 0, len(files))
-	for p := range files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o750); err != nil {
-			return fmt.Errorf("cli: export: %w", err)
+	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
+		files, err := authoring.New(store, newTraining(store, log), lesson.NewRenderer(), log).ExportFiles(ctx)
+		if err != nil {
+			return err
 		}
-		// Content files are meant to be read and shared (committed to git).
-		if err := os.WriteFile(full, []byte(files[p]), 0o644); err != nil { // #nosec G306 -- published lesson text, not a secret
-			return fmt.Errorf("cli: export: %w", err)
+		paths := make([]string, 0, len(files))
+		for p := range files {
+			paths = append(paths, p)
 		}
-		fmt.Fprintln(stdout, full)
-	}
-	fmt.Fprintf(stdout, "%d files written to %s\n", len(paths), dir)
-	return nil
+		sort.Strings(paths)
+		for _, p := range paths {
+			full := filepath.Join(dir, filepath.FromSlash(p))
+			if err := os.MkdirAll(filepath.Dir(full), 0o750); err != nil {
+				return fmt.Errorf("cli: export: %w", err)
+			}
+			// Content files are meant to be read and shared (committed to git).
+			if err := os.WriteFile(full, []byte(files[p]), 0o644); err != nil { // #nosec G306 -- published lesson text, not a secret
+				return fmt.Errorf("cli: export: %w", err)
+			}
+			fmt.Fprintln(stdout, full)
+		}
+		fmt.Fprintf(stdout, "%d files written to %s\n", len(paths), dir)
+		return nil
+	})
 }

@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
 	"conductportal/server/auth"
 	"conductportal/server/config"
 	"conductportal/server/model"
+	"conductportal/server/storage"
 )
 
 func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -53,25 +55,17 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	} else {
 		nu.Password, nu.MustChangePassword = auth.RandomPassword(), true
 	}
-	cfg, err := config.FromEnv(nil)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
-	u, err := newAuth(store).CreateUser(ctx, nu)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "created user %s (%s) with roles %s\n", u.Login, u.Name, strings.Join(u.Roles, ","))
-	if !*fromStdin {
-		fmt.Fprintf(stdout, "one-time password: %s (to be changed at first login)\n", nu.Password)
-	}
-	return nil
+	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
+		u, err := newAuth(store).CreateUser(ctx, nu)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created user %s (%s) with roles %s\n", u.Login, u.Name, strings.Join(u.Roles, ","))
+		if !*fromStdin {
+			fmt.Fprintf(stdout, "one-time password: %s (to be changed at first login)\n", nu.Password)
+		}
+		return nil
+	})
 }
 
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
-	"conductportal/server/config"
+	"conductportal/server/storage"
 )
 
 // errProblems makes the exit code non-zero once the problems are printed.
@@ -21,29 +22,21 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.FromEnv(nil)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
-	rep, err := newTraining(store, log).Verify(ctx)
-	if err != nil {
-		return err
-	}
-	for _, p := range rep.Problems {
-		fmt.Fprintln(stdout, p.String())
-	}
-	fmt.Fprintf(stdout, "verify: %d receipts of %d users, %d lesson texts: %d problem(s)\n",
-		rep.Receipts, rep.Users, rep.Versions, len(rep.Problems))
-	if len(rep.Problems) > 0 {
-		return errProblems
-	}
-	return nil
+	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
+		rep, err := newTraining(store, log).Verify(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range rep.Problems {
+			fmt.Fprintln(stdout, p.String())
+		}
+		fmt.Fprintf(stdout, "verify: %d receipts of %d users, %d lesson texts: %d problem(s)\n",
+			rep.Receipts, rep.Users, rep.Versions, len(rep.Problems))
+		if len(rep.Problems) > 0 {
+			return errProblems
+		}
+		return nil
+	})
 }
 
 func rebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,30 +49,22 @@ func rebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.FromEnv(nil)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
-	rep, err := newTraining(store, log).RebuildProgress(ctx, nil, !*check)
-	if err != nil {
-		return err
-	}
-	for _, d := range rep.Drift {
-		fmt.Fprintln(stdout, d.String())
-	}
-	if *check {
-		fmt.Fprintf(stdout, "rebuild --check: %d users, %d field(s) differ from the events\n", rep.Users, len(rep.Drift))
-		if len(rep.Drift) > 0 {
-			return errProblems
+	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
+		rep, err := newTraining(store, log).RebuildProgress(ctx, nil, !*check)
+		if err != nil {
+			return err
 		}
+		for _, d := range rep.Drift {
+			fmt.Fprintln(stdout, d.String())
+		}
+		if *check {
+			fmt.Fprintf(stdout, "rebuild --check: %d users, %d field(s) differ from the events\n", rep.Users, len(rep.Drift))
+			if len(rep.Drift) > 0 {
+				return errProblems
+			}
+			return nil
+		}
+		fmt.Fprintf(stdout, "rebuild: %d users, %d field(s) differed, %d users' progress rewritten\n", rep.Users, len(rep.Drift), rep.Repaired)
 		return nil
-	}
-	fmt.Fprintf(stdout, "rebuild: %d users, %d field(s) differed, %d users' progress rewritten\n", rep.Users, len(rep.Drift), rep.Repaired)
-	return nil
+	})
 }
