@@ -192,7 +192,11 @@ func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Send(buf.Bytes())
+	// SetBody copies: c.Send would keep a reference to the pooled buffer
+	// until the response is written, after the buffer is reused (a data
+	// race the race detector found).
+	c.Response().SetBody(buf.Bytes())
+	return nil
 }
 
 // IsHR says whether the page's user may use the HR area (for the menu).
