@@ -99,6 +99,11 @@ func TestHRPeople(t *testing.T) {
 	if u, _ := p.Store.UserByLogin(ctx, "emp"); u.Name != "员工甲" || u.Department != "客房" || !u.HasRole(model.RoleManager) {
 		t.Errorf("edit not stored: %+v", u)
 	}
+	// The edit gave emp a new role: their session ended with it.
+	if st, _ := emp.get(t, p.Base+"/"); st != http.StatusSeeOther {
+		t.Fatalf("a role change must end the person's session: %d", st)
+	}
+	emp = newCaller(t, p.Base, "emp", pw)
 	if st, _ := emp.get(t, p.Base+"/"); st != http.StatusOK {
 		t.Fatalf("employee before: %d", st)
 	}
