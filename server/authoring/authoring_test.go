@@ -312,3 +312,74 @@ func TestPublishedVersionsNeverChange(t *testing.T) {
 		t.Errorf("no note: %v", err)
 	}
 }
+
+// TestAnalytics: miss rates per question and clause, and attempts to pass,
+// from real graded attempts.
+func TestAnalytics(t *testing.T) {
+	p := start(t)
+	ctx := context.Background()
+	if a, err := p.Authoring.Analytics(ctx, "dress", model.LangZH); err != nil || a.Attempts != 0 || len(a.Questions) != 0 {
+		t.Fatalf("before any attempt: %+v %v", a, err)
+	}
+	q, _ := p.Training.Quiz(ctx, "dress", 1)
+	take := func(u *model.User, right bool) *model.Attempt {
+		t.Helper()
+		a, err := p.Training.StartAttempt(ctx, u, "dress", model.LangZH)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := p.Training.Submit(ctx, u, a.ID, testkit.Answers(q, a.Questions, right))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	newUser := func(login string) *model.User {
+		u, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: login, Name: login, Password: "analytics password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	a, b, c := newUser("a"), newUser("b"), newUser("c")
+	var all []*model.Attempt
+	all = append(all, take(a, false), take(a, false), take(a, true)) // passes on the 3rd
+	all = append(all, take(b, true))                                  // on the 1st
+	all = append(all, take(c, false))                                 // not yet
+	asked, missed := map[string]int{}, map[string]int{}
+	clauseAsked, clauseMissed := map[string]int{}, map[string]int{}
+	for _, at := range all {
+		for _, ans := range at.Answers {
+			qq, _ := q.Question(ans.ID)
+			asked[ans.ID]++
+			clauseAsked[qq.Clause]++
+			if !ans.Correct {
+				missed[ans.ID]++
+				clauseMissed[qq.Clause]++
+			}
+		}
+	}
+	got, err := p.Authoring.Analytics(ctx, "dress", model.LangEN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Attempts != 5 || got.People != 3 || got.Passed != 2 || got.AvgToPass != 2 {
+		t.Fatalf("summary: %+v", got)
+	}
+	for _, qs := range got.Questions {
+		if qs.Asked != asked[qs.ID] || qs.Missed != missed[qs.ID] || qs.MissRate != missed[qs.ID]*100/asked[qs.ID] || qs.Prompt == "" {
+			t.Fatalf("question %+v, want asked %d missed %d", qs, asked[qs.ID], missed[qs.ID])
+		}
+	}
+	for i, cs := range got.Clauses {
+		if cs.Asked != clauseAsked[cs.ID] || cs.Missed != clauseMissed[cs.ID] || cs.Title == "" {
+			t.Fatalf("clause %+v, want asked %d missed %d", cs, clauseAsked[cs.ID], clauseMissed[cs.ID])
+		}
+		if i > 0 && cs.MissRate > got.Clauses[i-1].MissRate {
+			t.Fatal("clauses must be listed most missed first")
+		}
+	}
+	if len(got.Questions) != len(asked) || len(got.Clauses) != len(clauseAsked) {
+		t.Fatalf("%d questions and %d clauses, want %d and %d", len(got.Questions), len(got.Clauses), len(asked), len(clauseAsked))
+	}
+}

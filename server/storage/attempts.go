@@ -77,3 +77,44 @@ func (s *Storage) UserAttempts(ctx context.Context, userID, slug string) ([]mode
 	}
 	return out, nil
 }
+
+// LessonAttempts returns every submitted attempt at a lesson's quizzes, with
+// its result, oldest first: the raw material of HR's analytics.
+func (s *Storage) LessonAttempts(ctx context.Context, slug string) ([]model.Attempt, error) {
+	cur, err := s.c(colAttempts).Find(ctx, bson.M{"lesson": slug}, options.Find().SetSort(bson.D{{Key: "started", Value: 1}}))
+	if err != nil {
+		return nil, wrap("lesson attempts", err)
+	}
+	var all []model.Attempt
+	if err := cur.All(ctx, &all); err != nil {
+		return nil, wrap("lesson attempts", err)
+	}
+	ids := make([]string, len(all))
+	for i := range all {
+		ids[i] = all[i].ID
+	}
+	results := map[string]attemptResult{}
+	if len(ids) > 0 {
+		rc, err := s.c(colAttemptResults).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+		if err != nil {
+			return nil, wrap("lesson attempt results", err)
+		}
+		var rs []attemptResult
+		if err := rc.All(ctx, &rs); err != nil {
+			return nil, wrap("lesson attempt results", err)
+		}
+		for _, r := range rs {
+			results[r.ID] = r
+		}
+	}
+	var out []model.Attempt
+	for _, a := range all {
+		r, ok := results[a.ID]
+		if !ok {
+			continue
+		}
+		a.Submitted, a.At, a.Answers, a.Score, a.PassMark, a.Passed = true, r.At, r.Answers, r.Score, r.PassMark, r.Passed
+		out = append(out, a)
+	}
+	return out, nil
+}

@@ -101,6 +101,7 @@ var routeTable = map[string]want{
 	"GET /hr/lessons/:slug/publish":     {303, 403, 403, 403, 303, 303},
 	"POST /hr/lessons/:slug/publish":    {303, 403, 403, 403, 303, 303}, // no draft: back to the editor
 	"GET /hr/lessons/:slug/history":     {303, 403, 403, 403, 200, 200},
+	"GET /hr/lessons/:slug/analytics":   {303, 403, 403, 403, 200, 200},
 	"GET /hr/lessons/:slug/diff":        {303, 403, 403, 403, 200, 200},
 	"POST /hr/lessons/:slug/restore":    {303, 403, 403, 403, 404, 404},
 	"GET /hr/audit":                     {303, 403, 403, 403, 200, 200},

@@ -160,6 +160,9 @@ func TestBrowserHREditPreviewPublish(t *testing.T) {
 	check("hr-person")
 	b.open("/hr/people/import")
 	check("hr-import")
+	b.open("/hr/lessons/dress/analytics")
+	b.wait("section.summary-line")
+	check("hr-analytics")
 
 	// Exactly the learner who had signed must sign again; the other did
 	// not move.

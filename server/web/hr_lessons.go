@@ -294,3 +294,13 @@ func (h *handler) hrRestore(c *fiber.Ctx) error {
 	}
 	return c.Redirect("/hr/lessons/"+slug+"/edit?m=hr.draft.restored", fiber.StatusSeeOther)
 }
+
+// hrAnalytics shows which questions and clauses people miss most.
+func (h *handler) hrAnalytics(c *fiber.Ctx) error {
+	lang := langOf(c)
+	a, err := h.Authoring.Analytics(ctx(c), c.Params("slug"), lang)
+	if err != nil {
+		return err
+	}
+	return h.render(c, "hr_analytics", locale.T(lang, "hr.analytics.title", a.Lesson.Title(lang)), a)
+}

@@ -84,6 +84,7 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	hr.Get("/lessons/:slug/publish", h.hrPublishShow)
 	hr.Post("/lessons/:slug/publish", h.hrPublishSubmit)
 	hr.Get("/lessons/:slug/history", h.hrHistory)
+	hr.Get("/lessons/:slug/analytics", h.hrAnalytics)
 	hr.Get("/lessons/:slug/diff", h.hrDiff)
 	hr.Post("/lessons/:slug/restore", h.hrRestore)
 	// Audit log: read and export only.
