@@ -344,8 +344,8 @@ func TestAnalytics(t *testing.T) {
 	a, b, c := newUser("a"), newUser("b"), newUser("c")
 	var all []*model.Attempt
 	all = append(all, take(a, false), take(a, false), take(a, true)) // passes on the 3rd
-	all = append(all, take(b, true))                                  // on the 1st
-	all = append(all, take(c, false))                                 // not yet
+	all = append(all, take(b, true))                                 // on the 1st
+	all = append(all, take(c, false))                                // not yet
 	asked, missed := map[string]int{}, map[string]int{}
 	clauseAsked, clauseMissed := map[string]int{}, map[string]int{}
 	for _, at := range all {
