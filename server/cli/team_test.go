@@ -12,6 +12,7 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
+	"conductportal/server/report"
 	"conductportal/server/testkit"
 
 	"github.com/xuri/excelize/v2"
@@ -319,4 +320,57 @@ func TestTeamEmptyStates(t *testing.T) {
 	if a := m.get("/team?status=bogus&sort=bogus&lesson=nope"); a.status != 200 || !strings.Contains(a.body, "李娜") {
 		t.Errorf("bogus filter: %d", a.status)
 	}
+}
+
+// TestTeamFollowsHREdits: moving a person to another manager, or turning
+// them off, shows in the team views at once (the reports keep a directory
+// of people in memory).
+func TestTeamFollowsHREdits(t *testing.T) {
+	p, users := teamFixture(t)
+	ctx := context.Background()
+	hr := users["hr.xu"]
+	count := func(manager string) int {
+		t.Helper()
+		team, err := p.Reports.Team(ctx, report.Scope{Manager: manager}, report.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(team.Rows)
+	}
+	var member *model.User
+	for _, u := range users {
+		if u.Manager == "wang.qiang" {
+			member = u
+			break
+		}
+	}
+	if member == nil {
+		t.Fatal("the fixture has nobody reporting to wang.qiang")
+	}
+	before := count("wang.qiang")
+	if _, err := p.Auth.UpdatePerson(ctx, hr, member, auth.Person{Login: member.Login, Name: member.Name, Roles: member.Roles,
+		Department: member.Department, Manager: "liu.yang", Hired: member.Hired}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count("wang.qiang"); got != before-1 {
+		t.Fatalf("after moving a person away: %d rows, want %d", got, before-1)
+	}
+	moved, _ := p.Store.User(ctx, member.ID)
+	if err := p.Auth.Deactivate(ctx, moved); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range mustTeam(t, p, "liu.yang").Rows {
+		if row.Login == member.Login {
+			t.Fatal("a deactivated person is still in the team view")
+		}
+	}
+}
+
+func mustTeam(t *testing.T, p *testkit.Portal, manager string) *report.Team {
+	t.Helper()
+	team, err := p.Reports.Team(context.Background(), report.Scope{Manager: manager}, report.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return team
 }

@@ -76,6 +76,7 @@ func (s *Storage) SetUserLang(ctx context.Context, id, lang string) error {
 
 // SetUserActive turns an account on or off.
 func (s *Storage) SetUserActive(ctx context.Context, id string, active bool) error {
+	defer s.usersGen.Add(1) // the reports' directory holds this field
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"active": active}})
 	if err != nil {
 		return wrap("set user active", err)
@@ -123,6 +124,7 @@ func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, e
 // UpdateUser stores the editable fields of u: name, roles, department,
 // manager and hire date.
 func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
+	defer s.usersGen.Add(1) // the reports' directory holds these fields
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": u.ID}, bson.M{"$set": bson.M{
 		"name": u.Name, "roles": u.Roles, "department": u.Department, "manager": u.Manager, "hired": u.Hired,
 	}})
