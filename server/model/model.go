@@ -49,6 +49,18 @@ type User struct {
 	Active             bool      `bson:"active"`
 	Created            time.Time `bson:"created"`
 	MFA                MFA       `bson:"mfa"`
+	// Exceptions are HR's per-lesson decisions for this person, by slug.
+	Exceptions map[string]Exception `bson:"exceptions,omitempty"`
+}
+
+// Exception frees one person from a lesson (Exempt) or gives them until a
+// later date (Until), for a recorded reason.
+type Exception struct {
+	Exempt bool      `bson:"exempt,omitempty"`
+	Until  time.Time `bson:"until,omitempty"`
+	Reason string    `bson:"reason"`
+	By     string    `bson:"by"`
+	At     time.Time `bson:"at"`
 }
 
 // MFA is a user's second factor: a TOTP secret (RFC 6238) and one-time

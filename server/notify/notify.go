@@ -120,7 +120,7 @@ func (s *Service) remind(ctx context.Context, viewer *model.User, people []*mode
 			if l.Current == 0 || !training.Assigned(&l, u) {
 				continue
 			}
-			st := training.StandingOf(l, prog[u.ID].Lessons[l.Slug], u.Hired, now)
+			st := training.StandingFor(l, prog[u.ID].Lessons[l.Slug], u, now)
 			if st.Code == training.StatusDone || (overdueOnly && !st.Overdue) {
 				continue
 			}
@@ -198,7 +198,7 @@ func (s *Service) Run(ctx context.Context, now time.Time) (Sent, error) {
 			if l.Current == 0 || !training.Assigned(&l, u) {
 				continue
 			}
-			st := training.StandingOf(l, prog[u.ID].Lessons[l.Slug], u.Hired, now)
+			st := training.StandingFor(l, prog[u.ID].Lessons[l.Slug], u, now)
 			if st.Code == training.StatusDone {
 				// A signature that ages out soon: remind the person before.
 				if !st.Expires.IsZero() {

@@ -52,7 +52,7 @@ func (s *Service) Person(ctx context.Context, viewer *model.User, login string) 
 		if !training.Assigned(&l, u) {
 			continue
 		}
-		st := training.StandingOf(l, prog.Lessons[l.Slug], u.Hired, now)
+		st := training.StandingFor(l, prog.Lessons[l.Slug], u, now)
 		if st.Code == training.StatusDone {
 			p.Done++
 		}

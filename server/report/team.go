@@ -221,7 +221,7 @@ func rowOf(u *model.User, lessons []model.Lesson, prog map[string]model.LessonPr
 		if !training.Assigned(l, u) {
 			continue
 		}
-		st := training.StandingOf(*l, prog[l.Slug], u.Hired, now)
+		st := training.StandingFor(*l, prog[l.Slug], u, now)
 		cells[i] = Cell{Slug: l.Slug, Assigned: true, Code: st.Code, Overdue: st.Overdue, Renewal: st.Renewal}
 		if st.Code != training.StatusDone {
 			cells[i].Due = st.Due

@@ -19,7 +19,7 @@ func (s *Storage) UsersGeneration() uint64 { return s.usersGen.Load() }
 // in the database.
 var directoryFields = bson.M{
 	"login": 1, "name": 1, "roles": 1, "department": 1, "manager": 1, "manages": 1,
-	"email": 1, "lang": 1, "hired": 1, "active": 1,
+	"email": 1, "lang": 1, "hired": 1, "active": 1, "exceptions": 1,
 }
 
 // UserDirectory returns every user without secrets, by login, in one read.

@@ -136,3 +136,20 @@ func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
 	}
 	return nil
 }
+
+// SetException stores HR's exception for one person and lesson; nil clears it.
+func (s *Storage) SetException(ctx context.Context, userID, slug string, ex *model.Exception) error {
+	defer s.usersGen.Add(1) // the reports' directory holds exceptions
+	up := bson.M{"$unset": bson.M{"exceptions." + slug: ""}}
+	if ex != nil {
+		up = bson.M{"$set": bson.M{"exceptions." + slug: ex}}
+	}
+	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, up)
+	if err != nil {
+		return wrap("set exception", err)
+	}
+	if res.MatchedCount == 0 {
+		return wrap("set exception", ErrNotFound)
+	}
+	return nil
+}

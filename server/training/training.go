@@ -107,6 +107,9 @@ func (s *Service) Quiz(ctx context.Context, slug string, n int) (*quiz.Quiz, err
 // Assigned reports whether a lesson's audience includes u: "all", or a
 // comma list naming one of u's roles or u's department.
 func Assigned(l *model.Lesson, u *model.User) bool {
+	if u.Exceptions[l.Slug].Exempt {
+		return false // HR exempted this person
+	}
 	a := strings.TrimSpace(l.Audience)
 	if a == "" || a == "all" {
 		return true
@@ -199,6 +202,17 @@ func StandingOf(l model.Lesson, p model.LessonProgress, hired, now time.Time) St
 	return st
 }
 
+// StandingFor is StandingOf for a person, with HR's extension of their
+// due date applied.
+func StandingFor(l model.Lesson, p model.LessonProgress, u *model.User, now time.Time) Standing {
+	st := StandingOf(l, p, u.Hired, now)
+	if until := u.Exceptions[l.Slug].Until; st.Code != StatusDone && until.After(st.Due) {
+		st.Due = until
+		st.Overdue = now.After(st.Due)
+	}
+	return st
+}
+
 // Standings returns every lesson assigned to u with its status, in order.
 func (s *Service) Standings(ctx context.Context, u *model.User) ([]Standing, error) {
 	lessons, err := s.store.Lessons(ctx)
@@ -215,7 +229,7 @@ func (s *Service) Standings(ctx context.Context, u *model.User) ([]Standing, err
 		if l.Current == 0 || !Assigned(&l, u) {
 			continue
 		}
-		out = append(out, StandingOf(l, prog.Lessons[l.Slug], u.Hired, now))
+		out = append(out, StandingFor(l, prog.Lessons[l.Slug], u, now))
 	}
 	return out, nil
 }
@@ -230,7 +244,7 @@ func (s *Service) Standing(ctx context.Context, u *model.User, slug string) (*St
 	if err != nil {
 		return nil, err
 	}
-	st := StandingOf(*l, prog.Lessons[slug], u.Hired, s.Now())
+	st := StandingFor(*l, prog.Lessons[slug], u, s.Now())
 	return &st, nil
 }
 
@@ -537,4 +551,55 @@ func (s *Service) Changes(ctx context.Context, st *Standing, lang string) (from 
 		return from, nil, nil
 	}
 	return from, lesson.Collapse(ops, 2), nil
+}
+
+// Errors of exceptions.
+var (
+	ErrExceptionReason = errors.New("training: an exception needs a reason")
+	ErrExceptionUntil  = errors.New("training: an extension needs a date in the future")
+)
+
+// SetException records HR's decision for one person and lesson: exempt,
+// extended until a date, or (kind "") back to normal. Audited.
+func (s *Service) SetException(ctx context.Context, by, u *model.User, slug, kind string, until time.Time, reason string) error {
+	if !lesson.ValidID(slug) {
+		return ErrNotFound
+	}
+	if _, err := s.store.Lesson(ctx, slug); err != nil {
+		return notFound(err)
+	}
+	reason = strings.TrimSpace(reason)
+	var ex *model.Exception
+	switch kind {
+	case "":
+	case "exempt", "extend":
+		if reason == "" || len([]rune(reason)) > 300 {
+			return ErrExceptionReason
+		}
+		ex = &model.Exception{Exempt: kind == "exempt", Reason: reason, By: by.Login, At: s.Now()}
+		if kind == "extend" {
+			if !until.After(s.Now()) {
+				return ErrExceptionUntil
+			}
+			ex.Until = until.UTC()
+		}
+	default:
+		return fmt.Errorf("training: exception kind %q: want exempt, extend or none", kind)
+	}
+	if err := s.store.SetException(ctx, u.ID, slug, ex); err != nil {
+		return err
+	}
+	detail := "none"
+	if ex != nil {
+		detail = kind + ": " + reason
+		if kind == "extend" {
+			detail = "extend until " + ex.Until.Format(time.DateOnly) + ": " + reason
+		}
+	}
+	return s.store.Audit(ctx, &model.AuditEntry{At: s.Now(), Actor: by.Login, Action: "person.exception", Target: u.Login + "/" + slug, Detail: detail})
+}
+
+// Lessons returns every lesson, in order.
+func (s *Service) Lessons(ctx context.Context) ([]model.Lesson, error) {
+	return s.store.Lessons(ctx)
 }

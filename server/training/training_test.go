@@ -568,3 +568,65 @@ func TestRenewal(t *testing.T) {
 		t.Fatalf("verify after a renewal: %+v %v", rep, err)
 	}
 }
+
+// TestExceptions: HR exempts a person from a lesson (it leaves their list,
+// and the programme completes without it) or extends their due date.
+func TestExceptions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	hr := e.user(t, "hr", "人事")
+	u := e.user(t, "yang", "杨帆")
+	e.advance(20 * 24 * time.Hour) // every lesson is overdue now
+	if st := e.status(t, u, "dress"); !st.Overdue {
+		t.Fatal("dress must be overdue before the extension")
+	}
+	if err := e.svc.SetException(ctx, hr, u, "dress", "extend", e.now.AddDate(0, 0, 10), ""); !errors.Is(err, training.ErrExceptionReason) {
+		t.Fatalf("an exception without a reason: %v", err)
+	}
+	if err := e.svc.SetException(ctx, hr, u, "dress", "extend", e.now.AddDate(0, 0, -1), "病假"); !errors.Is(err, training.ErrExceptionUntil) {
+		t.Fatalf("an extension into the past: %v", err)
+	}
+	if err := e.svc.SetException(ctx, hr, u, "dress", "extend", e.now.AddDate(0, 0, 10), "病假两周"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetException(ctx, hr, u, "grooming", "exempt", time.Time{}, "外包岗位，不接待客户"); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = e.store.User(ctx, u.ID)
+	st, err := e.svc.Standing(ctx, u, "dress")
+	if err != nil || st.Overdue || !st.Due.Equal(e.now.AddDate(0, 0, 10)) {
+		t.Fatalf("extended: %+v %v", st, err)
+	}
+	if _, err := e.svc.Standing(ctx, u, "grooming"); !errors.Is(err, training.ErrNotAssigned) {
+		t.Fatalf("exempt lesson: %v", err)
+	}
+	sts, _ := e.svc.Standings(ctx, u)
+	for _, s := range sts {
+		if s.Lesson.Slug == "grooming" {
+			t.Fatal("the exempt lesson is still listed")
+		}
+		e.pass(t, u, s.Lesson.Slug)
+		e.ack(t, u, s.Lesson.Slug, 1)
+	}
+	if c, err := e.svc.Certificate(ctx, u); err != nil || len(c.Lessons) != 5 {
+		t.Fatalf("certificate without the exempt lesson: %+v %v", c, err)
+	}
+	// Back to normal: the lesson is asked again.
+	if err := e.svc.SetException(ctx, hr, u, "grooming", "", time.Time{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = e.store.User(ctx, u.ID)
+	if st, err := e.svc.Standing(ctx, u, "grooming"); err != nil || st.Code != training.StatusNotStarted {
+		t.Fatalf("after clearing: %+v %v", st, err)
+	}
+	entries, _ := e.store.AuditEntries(ctx, 50)
+	n := 0
+	for _, a := range entries {
+		if a.Action == "person.exception" && a.Actor == "hr" {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d audited exceptions, want 3", n)
+	}
+}

@@ -115,6 +115,7 @@ var routeTable = map[string]want{
 	"POST /hr/people/:login":            {303, 403, 403, 403, 422, 422},
 	"POST /hr/people/:login/deactivate": {303, 403, 403, 403, 303, 303},
 	"POST /hr/people/:login/password":   {303, 403, 403, 403, 200, 200},
+	"POST /hr/people/:login/exceptions": {303, 403, 403, 403, 404, 404},
 }
 
 // caller is one role's HTTP client.

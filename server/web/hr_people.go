@@ -10,6 +10,7 @@ import (
 	"conductportal/server/locale"
 	"conductportal/server/model"
 	"conductportal/server/storage"
+	"conductportal/server/training"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -37,6 +38,7 @@ type accountPage struct {
 	Hired    string
 	AllRoles []string
 	Message  string
+	Lessons  []model.Lesson // for the exceptions of an existing person
 }
 
 func (h *handler) hrPersonNew(c *fiber.Ctx) error {
@@ -118,8 +120,53 @@ func (h *handler) hrPersonShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	lessons, err := h.Training.Lessons(ctx(c))
+	if err != nil {
+		return err
+	}
 	return h.render(c, "hr_person", u.Name, accountPage{Person: u, Login: u.Login, Name: u.Name, Roles: u.Roles,
-		Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly), AllRoles: model.AllRoles})
+		Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly), AllRoles: model.AllRoles,
+		Lessons: lessons})
+}
+
+// hrPersonException exempts a person from a lesson, extends their due date,
+// or puts them back to normal, with a reason; audited.
+func (h *handler) hrPersonException(c *fiber.Ctx) error {
+	by, _ := currentSession(c)
+	u, err := h.person(c)
+	if err != nil {
+		return err
+	}
+	var until time.Time
+	if d := c.FormValue("until"); d != "" {
+		// The end of the chosen day, in the portal's zone.
+		t, perr := time.ParseInLocation(time.DateOnly, d, displayZone)
+		if perr != nil {
+			return h.exceptionFail(c, u, "hr.exceptions.bad_date")
+		}
+		until = t.Add(24*time.Hour - time.Second)
+	}
+	err = h.Training.SetException(ctx(c), by, u, c.FormValue("lesson"), c.FormValue("kind"), until, c.FormValue("reason"))
+	switch {
+	case errors.Is(err, training.ErrExceptionReason):
+		return h.exceptionFail(c, u, "hr.exceptions.need_reason")
+	case errors.Is(err, training.ErrExceptionUntil):
+		return h.exceptionFail(c, u, "hr.exceptions.bad_date")
+	case err != nil:
+		return err
+	}
+	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.saved#exceptions-title", fiber.StatusSeeOther)
+}
+
+func (h *handler) exceptionFail(c *fiber.Ctx, u *model.User, key string) error {
+	lessons, err := h.Training.Lessons(ctx(c))
+	if err != nil {
+		return err
+	}
+	c.Status(fiber.StatusUnprocessableEntity)
+	return h.renderPage(c, "hr_person", &page{Title: u.Name, Error: locale.T(langOf(c), key), Data: accountPage{Person: u, Login: u.Login,
+		Name: u.Name, Roles: u.Roles, Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly),
+		AllRoles: model.AllRoles, Lessons: lessons}})
 }
 
 func (h *handler) hrPersonUpdate(c *fiber.Ctx) error {

@@ -99,13 +99,24 @@ func TestHRPeople(t *testing.T) {
 	if u, _ := p.Store.UserByLogin(ctx, "emp"); u.Name != "员工甲" || u.Department != "客房" || !u.HasRole(model.RoleManager) {
 		t.Errorf("edit not stored: %+v", u)
 	}
+	// Exceptions: a reason is required; an exempt lesson leaves the list.
+	if st, body := hr.post(t, p.Base+"/hr/people/emp/exceptions", url.Values{"lesson": {"grooming"}, "kind": {"exempt"}}); st != http.StatusUnprocessableEntity || !strings.Contains(body, "需要写明原因") {
+		t.Fatalf("an exemption without a reason: %d", st)
+	}
+	if st, _ := hr.post(t, p.Base+"/hr/people/emp/exceptions", url.Values{"lesson": {"grooming"}, "kind": {"exempt"}, "reason": {"外包岗位"}}); st != http.StatusSeeOther {
+		t.Fatalf("exempt: %d", st)
+	}
+	if st, body := hr.get(t, p.Base+"/hr/people/emp"); st != http.StatusOK || !strings.Contains(body, "外包岗位") {
+		t.Fatalf("the person page shows the exemption: %d", st)
+	}
 	// The edit gave emp a new role: their session ended with it.
 	if st, _ := emp.get(t, p.Base+"/"); st != http.StatusSeeOther {
 		t.Fatalf("a role change must end the person's session: %d", st)
 	}
 	emp = newCaller(t, p.Base, "emp", pw)
-	if st, _ := emp.get(t, p.Base+"/"); st != http.StatusOK {
-		t.Fatalf("employee before: %d", st)
+	st, body = emp.get(t, p.Base+"/")
+	if st != http.StatusOK || strings.Contains(body, `href="/lessons/grooming"`) || !strings.Contains(body, `href="/lessons/dress"`) {
+		t.Fatalf("employee before: %d (the exempt lesson must not be listed)", st)
 	}
 	if st, _ := hr.post(t, p.Base+"/hr/people/emp/deactivate", url.Values{}); st != http.StatusSeeOther {
 		t.Fatalf("deactivate: %d", st)

@@ -100,6 +100,7 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	hr.Post("/people/:login", h.hrPersonUpdate)
 	hr.Post("/people/:login/deactivate", h.hrPersonDeactivate)
 	hr.Post("/people/:login/password", h.hrPersonPassword)
+	hr.Post("/people/:login/exceptions", h.hrPersonException)
 
 	app.Use(h.notFound)
 }
