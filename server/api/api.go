@@ -114,6 +114,8 @@ func user(c *fiber.Ctx) *model.User {
 
 // Routes registers the API on r.
 func (a *API) Routes(r fiber.Router) {
+	// The document of this API is public: it describes, it grants nothing.
+	r.Get("/openapi.json", a.openapi)
 	r.Use(errorAnswer, a.authenticate)
 	r.Get("/me", a.me)
 	r.Get("/me/lessons", a.myLessons)
