@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,14 +20,10 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlags("backup", "backup FILE\n\n"+
 		"Writes every collection to FILE (gzip'd JSON lines of MongoDB extended JSON).\n"+
 		"On the embedded database, run it while the portal is stopped.", stderr)
-	if err := parse(fs, args); err != nil {
+	file, err := fileArg(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	file := fs.Arg(0)
 	cfg, err := config.FromEnv(nil)
 	if err != nil {
 		return err
@@ -69,14 +66,10 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("restore", "restore FILE\n\n"+
 		"Reads a backup into an EMPTY database (a new PORTAL_DATA folder, or an empty\n"+
 		"MONGODB_URI database) and applies the schema steps. Refuses a database with data.", stderr)
-	if err := parse(fs, args); err != nil {
+	file, err := fileArg(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	file := fs.Arg(0)
 	cfg, err := config.FromEnv(nil)
 	if err != nil {
 		return err
@@ -120,4 +113,16 @@ func counts(s *backup.Summary) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
+}
+
+// fileArg parses a command that takes exactly one FILE argument.
+func fileArg(fs *flag.FlagSet, args []string) (string, error) {
+	if err := parse(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return "", errUsage
+	}
+	return fs.Arg(0), nil
 }

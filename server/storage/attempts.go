@@ -64,20 +64,6 @@ func (s *Storage) SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, er
 	return true, nil
 }
 
-// UserAttempts returns a user's attempts at a lesson, oldest first.
-func (s *Storage) UserAttempts(ctx context.Context, userID, slug string) ([]model.Attempt, error) {
-	cur, err := s.c(colAttempts).Find(ctx, bson.M{"user_id": userID, "lesson": slug},
-		options.Find().SetSort(bson.D{{Key: "started", Value: 1}}))
-	if err != nil {
-		return nil, wrap("user attempts", err)
-	}
-	var out []model.Attempt
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, wrap("user attempts", err)
-	}
-	return out, nil
-}
-
 // LessonAttempts returns every submitted attempt at a lesson's quizzes, with
 // its result, oldest first: the raw material of HR's analytics.
 func (s *Storage) LessonAttempts(ctx context.Context, slug string) ([]model.Attempt, error) {

@@ -31,12 +31,6 @@ func (s *Storage) Lesson(ctx context.Context, slug string) (*model.Lesson, error
 	return &l, nil
 }
 
-// LessonCount returns how many lessons exist.
-func (s *Storage) LessonCount(ctx context.Context) (int64, error) {
-	n, err := s.c(colLessons).CountDocuments(ctx, bson.M{})
-	return n, wrap("count lessons", err)
-}
-
 // CreateLessonVersion stores an immutable version; the same version twice
 // gives ErrDuplicate.
 func (s *Storage) CreateLessonVersion(ctx context.Context, v *model.LessonVersion) error {

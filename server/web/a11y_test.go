@@ -107,13 +107,7 @@ func TestBrowserAccessibility(t *testing.T) {
 					b.axeCheck(name)
 					b.snap(fmt.Sprintf("%s-%s-%d", name, lang, width))
 				}
-				login := func(who string) {
-					b.open("/login")
-					b.wait("#login")
-					b.typeInto("#login", who)
-					b.typeInto("#password", firstPass)
-					b.submit(`form[action="/login"] button[type="submit"]`, 200)
-				}
+				login := b.login
 				b.open("/login")
 				check("login")
 				b.open("/verify")

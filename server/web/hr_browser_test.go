@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"conductportal/server/auth"
@@ -14,7 +13,6 @@ import (
 	"conductportal/server/testkit"
 	"conductportal/server/training"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -79,13 +77,7 @@ func TestBrowserHREditPreviewPublish(t *testing.T) {
 		b.axeCheck(name)
 		b.snap(name)
 	}
-	login := func(who string) {
-		b.open("/login")
-		b.wait("#login")
-		b.typeInto("#login", who)
-		b.typeInto("#password", firstPass)
-		b.submit(`form[action="/login"] button[type="submit"]`, 200)
-	}
+	login := b.login
 	login("wang.fang")
 	b.submit(`nav a[href="/hr/lessons"]`, 200)
 	b.wantText("main h1", "课程管理")
@@ -207,33 +199,13 @@ func TestBrowserXSSThroughTheEditor(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBrowser(t, base)
-	var dialogs atomic.Int32
-	if err := chromedp.Listen(b.ctx, func(ev any) {
-		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			dialogs.Add(1)
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	dialogs := b.watchDialogs()
 	b.acceptLanguage("zh-CN")
-	b.open("/login")
-	b.typeInto("#login", "li.ping")
-	b.typeInto("#password", firstPass)
-	b.submit(`form[action="/login"] button[type="submit"]`, 200)
+	b.login("li.ping")
 	noXSS := func(where string) {
 		t.Helper()
-		if v := run(b, "payload marker", chromedp.Evaluate[any](`window.__xss === undefined ? null : window.__xss`)); v != nil {
-			b.fail("payload %v ran on %s", v, where)
-		}
-		bad := run(b, "dangerous nodes", chromedp.Evaluate[int64](`
-			[...document.querySelectorAll('#preview *, .prose *, .summary *, main h1')].filter(el =>
-				['SCRIPT','IFRAME','OBJECT','EMBED','SVG','MATH','STYLE','BASE','META','FORM'].includes(el.tagName.toUpperCase()) ||
-				[...el.attributes].some(a => /^on/i.test(a.name) || a.name === 'style' ||
-					/^\s*(javascript|vbscript|data):/i.test(a.value))
-			).length`))
-		if bad > 0 {
-			b.fail("%d dangerous element(s) or attribute(s) on %s", bad, where)
-		}
+		b.noPayloadRan(where)
+		b.noDangerousDOM(where, "#preview *, .prose *, .summary *, main h1")
 	}
 	var payload strings.Builder
 	for i, x := range xssCorpus {

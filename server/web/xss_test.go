@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"conductportal/server/auth"
@@ -13,7 +12,6 @@ import (
 	"conductportal/server/model"
 	"conductportal/server/training"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -85,18 +83,8 @@ questions:
 	}
 
 	b := newBrowser(t, base)
-	var dialogs atomic.Int32
-	if err := chromedp.Listen(b.ctx, func(ev any) {
-		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			dialogs.Add(1)
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	b.open("/login")
-	b.typeInto("#login", "reader")
-	b.typeInto("#password", firstPass)
-	b.submit(`form[action="/login"] button[type="submit"]`, 200)
+	dialogs := b.watchDialogs()
+	b.login("reader")
 	for _, path := range []string{"/lessons/hostile", "/"} {
 		b.open(path)
 		b.wait("main")
@@ -105,27 +93,13 @@ questions:
 			run(b, "click everything", chromedp.Evaluate[int64](`
 				[...document.querySelectorAll('.prose a, .prose button, .prose summary')].map(el => { el.click(); return 1 }).length`))
 		}
-		if v := run(b, "payload marker", chromedp.Evaluate[any](`window.__xss === undefined ? null : window.__xss`)); v != nil {
-			b.fail("payload %v ran on %s", v, path)
-		}
-		// Nothing dangerous reached the DOM either (so the page is safe even
-		// without the Content-Security-Policy).
-		bad := run(b, "dangerous nodes", chromedp.Evaluate[int64](`
-			[...document.querySelectorAll('.prose *, .summary *, article header *, main h1')].filter(el =>
-				['SCRIPT','IFRAME','OBJECT','EMBED','SVG','MATH','STYLE','BASE','META','FORM'].includes(el.tagName.toUpperCase()) ||
-				[...el.attributes].some(a => /^on/i.test(a.name) || a.name === 'style' ||
-					/^\s*(javascript|vbscript|data):/i.test(a.value))
-			).length`))
-		if bad > 0 {
-			b.fail("%d dangerous element(s) or attribute(s) on %s", bad, path)
-		}
+		b.noPayloadRan(path)
+		b.noDangerousDOM(path, ".prose *, .summary *, article header *, main h1")
 	}
 	// The quiz texts are escaped too.
 	b.open("/lessons/hostile")
 	b.submit(`form[action="/lessons/hostile/attempts"] button`, 200)
-	if v := run(b, "payload marker", chromedp.Evaluate[any](`window.__xss === undefined ? null : window.__xss`)); v != nil {
-		b.fail("payload %v ran on the quiz", v)
-	}
+	b.noPayloadRan("the quiz")
 	if n := dialogs.Load(); n > 0 {
 		b.fail("%d dialog(s) opened", n)
 	}

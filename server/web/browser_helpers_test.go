@@ -1,0 +1,58 @@
+package web_test
+
+import (
+	"encoding/json"
+	"sync/atomic"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// login logs who in through the login form, with the tests' first password.
+func (b *browser) login(who string) {
+	b.t.Helper()
+	b.open("/login")
+	b.wait("#login")
+	b.typeInto("#login", who)
+	b.typeInto("#password", firstPass)
+	b.submit(`form[action="/login"] button[type="submit"]`, 200)
+}
+
+// watchDialogs counts the JavaScript dialogs (alert, confirm) the pages open.
+func (b *browser) watchDialogs() *atomic.Int32 {
+	b.t.Helper()
+	var n atomic.Int32
+	if err := chromedp.Listen(b.ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			n.Add(1)
+		}
+	}); err != nil {
+		b.t.Fatal(err)
+	}
+	return &n
+}
+
+// noPayloadRan fails when an XSS payload of xssCorpus ran on the page.
+func (b *browser) noPayloadRan(where string) {
+	b.t.Helper()
+	if v := run(b, "payload marker", chromedp.Evaluate[any](`window.__xss === undefined ? null : window.__xss`)); v != nil {
+		b.fail("payload %v ran on %s", v, where)
+	}
+}
+
+// noDangerousDOM fails when an element or attribute that could run code is
+// inside the elements scope selects (so the page is safe even without the
+// Content-Security-Policy).
+func (b *browser) noDangerousDOM(where, scope string) {
+	b.t.Helper()
+	sel, _ := json.Marshal(scope) // a JavaScript string literal
+	bad := run(b, "dangerous nodes", chromedp.Evaluate[int64](`
+		[...document.querySelectorAll(`+string(sel)+`)].filter(el =>
+			['SCRIPT','IFRAME','OBJECT','EMBED','SVG','MATH','STYLE','BASE','META','FORM'].includes(el.tagName.toUpperCase()) ||
+			[...el.attributes].some(a => /^on/i.test(a.name) || a.name === 'style' ||
+				/^\s*(javascript|vbscript|data):/i.test(a.value))
+		).length`))
+	if bad > 0 {
+		b.fail("%d dangerous element(s) or attribute(s) on %s", bad, where)
+	}
+}
