@@ -27,7 +27,7 @@ func requireHR(c *fiber.Ctx) error {
 
 func (a *API) audit(c *fiber.Ctx, action, target, detail string) {
 	if err := a.Training.Audit(c.UserContext(), &model.AuditEntry{Actor: user(c).Login, Action: action, Target: target, Detail: detail, Client: a.Client(c)}); err != nil {
-		a.Log.Warn("audit not recorded", "action", action, "err", err)
+		a.Log.WarnContext(c.UserContext(), "audit not recorded", "action", action, "err", err)
 	}
 }
 

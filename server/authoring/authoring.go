@@ -534,7 +534,7 @@ func ClauseIDs(lang, file string) []string {
 
 func (s *Service) audit(ctx context.Context, actor, action, target, detail string) {
 	if err := s.training.Audit(ctx, &model.AuditEntry{Actor: actor, Action: action, Target: target, Detail: detail}); err != nil {
-		s.log.Warn("audit not recorded", "action", action, "err", err)
+		s.log.WarnContext(ctx, "audit not recorded", "action", action, "err", err)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"conductportal/server/config"
 	"conductportal/server/database"
 	"conductportal/server/lesson"
+	"conductportal/server/logging"
 	"conductportal/server/storage"
 	"conductportal/server/training"
 )
@@ -121,10 +122,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 // newLogger builds the one logger of the process.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return logging.New(cfg.LogFormat, w)
 }
 
 // openStore connects to the configured database and applies the schema.

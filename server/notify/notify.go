@@ -278,18 +278,18 @@ func (s *Service) deliver(ctx context.Context, n *model.Notification, to *model.
 	m := s.Compose(n, to, lessons)
 	s.mails.Add(1)
 	// The email outlives the request that caused it: it gets its own
-	// deadline, not the request's context.
+	// deadline, not the request's cancellation (its values, the request id, stay).
 	go func() { // #nosec G118 -- deliberately detached from the request
 		defer s.mails.Done()
-		cx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		errText := ""
 		if err := s.mailer.Send(cx, m); err != nil {
-			s.log.Warn("reminder email not sent", "notification", n.ID, "err", err)
+			s.log.WarnContext(cx, "reminder email not sent", "notification", n.ID, "err", err)
 			errText = truncate(err.Error(), 300)
 		}
 		if err := s.store.SetNotificationEmailed(cx, n.ID, time.Now().UTC(), errText); err != nil {
-			s.log.Warn("reminder email not recorded", "notification", n.ID, "err", err)
+			s.log.WarnContext(cx, "reminder email not recorded", "notification", n.ID, "err", err)
 		}
 	}()
 	return true, nil

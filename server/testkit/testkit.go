@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"conductportal/server/cli"
 	"conductportal/server/config"
 	"conductportal/server/lesson"
+	"conductportal/server/logging"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
 	"conductportal/server/training"
@@ -81,7 +81,7 @@ func StartConfig(t testing.TB, cfg *config.Config, console io.Writer) *Portal {
 	t.Helper()
 	dir := cfg.DataDir
 	tl := &Log{t: t}
-	log := slog.New(slog.NewTextHandler(tl, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := logging.New(cfg.LogFormat, tl)
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := cli.Start(ctx, cfg, log, console)
 	if err != nil {
@@ -139,7 +139,7 @@ func (l *Log) Write(p []byte) (int, error) {
 		l.t.Logf("server: %s", bytes.TrimRight(p, "\n"))
 	}
 	l.all.Write(p)
-	if bytes.Contains(p, []byte("level=ERROR")) {
+	if bytes.Contains(p, []byte("level=ERROR")) || bytes.Contains(p, []byte(`"level":"ERROR"`)) {
 		l.errs++
 	}
 	return len(p), nil

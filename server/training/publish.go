@@ -117,7 +117,7 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	_ = s.store.Audit(ctx, &model.AuditEntry{At: now, Actor: req.Author, Action: "lesson.publish",
 		Target: v.ID, Detail: fmt.Sprintf("version %d -> %d; kind=%s changed=%v grace_days=%d outdated=%v note=%q",
 			n-1, n, kind, v.Changed, req.GraceDays, v.Outdated, req.Note)})
-	s.log.Info("lesson published", "lesson", req.Slug, "version", n, "kind", kind)
+	s.log.InfoContext(ctx, "lesson published", "lesson", req.Slug, "version", n, "kind", kind)
 	return &PublishResult{Slug: req.Slug, Version: n, Created: true, Changed: v.Changed}, nil
 }
 

@@ -114,7 +114,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 			// The signature that completes the programme issues the
 			// certificate; it is not asked of a page view.
 			if _, err := s.Certificate(ctx, u); err != nil && !errors.Is(err, ErrNotComplete) {
-				s.log.Warn("certificate not issued", "user", u.ID, "err", err)
+				s.log.WarnContext(ctx, "certificate not issued", "user", u.ID, "err", err)
 			}
 			return r, nil
 		}

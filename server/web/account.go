@@ -164,6 +164,6 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 func (h *handler) audit(c *fiber.Ctx, actor, action, target, detail string) {
 	client, _ := clientInfo(c)
 	if err := h.Training.Audit(ctx(c), &model.AuditEntry{Actor: actor, Action: action, Target: target, Detail: detail, Client: client}); err != nil {
-		h.Log.Warn("audit not recorded", "action", action, "err", err)
+		h.Log.WarnContext(ctx(c), "audit not recorded", "action", action, "err", err)
 	}
 }

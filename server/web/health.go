@@ -17,7 +17,7 @@ func (h *handler) readyz(c *fiber.Ctx) error {
 	cx, cancel := context.WithTimeout(ctx(c), 2*time.Second)
 	defer cancel()
 	if err := h.DB.Ping(cx); err != nil {
-		h.Log.Warn("not ready", "err", err)
+		h.Log.WarnContext(ctx(c), "not ready", "err", err)
 		h.outage.report(err)
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "database": "unreachable"})
 	}

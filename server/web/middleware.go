@@ -12,6 +12,7 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/locale"
+	"conductportal/server/logging"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 
@@ -30,6 +31,8 @@ func (h *handler) requestID(c *fiber.Ctx) error {
 	id := randomString()[:16]
 	c.Locals(localRequestID, id)
 	c.Set("X-Request-Id", id)
+	// Every line logged with the request's context carries the id.
+	c.SetUserContext(logging.WithRequestID(context.Background(), id))
 	return c.Next()
 }
 
@@ -42,12 +45,12 @@ func (h *handler) accessLog(c *fiber.Ctx) error {
 	if err != nil {
 		status = errStatus(err)
 	}
-	attrs := []any{"id", requestIDOf(c), "method", c.Method(), "path", c.Path(), "status", status,
+	attrs := []any{"method", c.Method(), "path", c.Path(), "status", status,
 		"ms", time.Since(start).Milliseconds()}
 	if u, _ := currentSession(c); u != nil {
 		attrs = append(attrs, "user", u.ID)
 	}
-	h.Log.Info("request", attrs...)
+	h.Log.InfoContext(c.UserContext(), "request", attrs...)
 	return err
 }
 
@@ -59,7 +62,7 @@ func requestIDOf(c *fiber.Ctx) string {
 func (h *handler) recoverPanics(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			h.Log.Error("panic", "id", requestIDOf(c), "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
+			h.Log.ErrorContext(c.UserContext(), "panic", "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
 			err = fiber.ErrInternalServerError
 		}
 	}()
@@ -81,7 +84,7 @@ func (h *handler) securityHeaders(c *fiber.Ctx) error {
 }
 
 func (h *handler) withDeadline(c *fiber.Ctx) error {
-	cx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	cx, cancel := context.WithTimeout(c.UserContext(), requestTimeout)
 	defer cancel()
 	c.SetUserContext(cx)
 	return c.Next()
@@ -248,7 +251,7 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		h.outage.report(err)
 	}
 	if status >= 500 && !errors.Is(err, errDatabaseDown) {
-		h.Log.Error("request failed", "id", requestIDOf(c), "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+		h.Log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") {
 		return apiError(c, status, err)
