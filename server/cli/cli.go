@@ -20,6 +20,7 @@ import (
 	"conductportal/server/database"
 	"conductportal/server/lesson"
 	"conductportal/server/logging"
+	"conductportal/server/metrics"
 	"conductportal/server/storage"
 	"conductportal/server/training"
 )
@@ -127,7 +128,17 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // openStore connects to the configured database and applies the schema.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database.DB, *storage.Storage, error) {
-	db, err := database.Open(ctx, database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: log})
+	return openStoreMetrics(ctx, cfg, log, nil)
+}
+
+// openStoreMetrics is openStore timing every database command in m (when
+// not nil).
+func openStoreMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger, m *metrics.Metrics) (*database.DB, *storage.Storage, error) {
+	opts := database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: log}
+	if m != nil {
+		opts.Observe = m.DBCommand
+	}
+	db, err := database.Open(ctx, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"conductportal/server/config"
 	"conductportal/server/database"
 	"conductportal/server/lesson"
+	"conductportal/server/metrics"
 	"conductportal/server/model"
 	"conductportal/server/notify"
 	"conductportal/server/report"
@@ -40,6 +41,8 @@ type Server struct {
 	Authoring *authoring.Service
 	App       *fiber.App
 	Log       *slog.Logger
+	// Metrics are served on /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Start opens the database, applies the schema, imports the content into an
@@ -54,11 +57,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	if err != nil {
 		return nil, err
 	}
-	db, store, err := openStore(ctx, cfg, log)
+	m := metrics.New()
+	db, store, err := openStoreMetrics(ctx, cfg, log, m)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log}
+	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log, Metrics: m}
+	s.Training.SetMetrics(m)
+	m.WatchSessions(store.SessionCount)
 	s.Reports = report.New(store, nil)
 	var mailer notify.Mailer
 	if cfg.SMTPURL != "" {
@@ -69,6 +75,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	}
 	s.Notify = notify.New(store, s.Reports, mailer,
 		notify.Config{RemindDays: cfg.RemindDays, EscalateDays: cfg.EscalateDays, BaseURL: cfg.BaseURL}, log, nil)
+	s.Notify.SetMetrics(m)
 	s.Authoring = authoring.New(store, s.Training, lesson.NewRenderer(), log)
 	if err := s.firstRun(ctx, bundle, console); err != nil {
 		_ = db.Close(context.Background())
@@ -76,7 +83,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	}
 	s.checkProgress(ctx)
 	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
-		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log})
+		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Metrics: m})
 	if err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
@@ -108,7 +115,7 @@ func (s *Server) checkProgress(ctx context.Context) {
 			s.Log.Warn("progress drift: more not shown", "fields", len(rep.Drift)-i)
 			break
 		}
-		s.Log.Warn("progress drift", "user", d.Login, "lesson", d.Lesson, "field", d.Field, "stored", d.Stored, "events", d.Expected)
+		s.Log.Warn("progress drift", "user", d.UserID, "lesson", d.Lesson, "field", d.Field, "stored", d.Stored, "events", d.Expected)
 	}
 	s.Log.Warn("progress drift found", "users_checked", rep.Users, "fields", len(rep.Drift), "users_repaired", rep.Repaired, "took", took)
 }

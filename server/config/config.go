@@ -31,6 +31,9 @@ type Config struct {
 	RemindDays     int      // PORTAL_REMIND_DAYS: remind people this many days before a due date
 	EscalateDays   int      // PORTAL_ESCALATE_DAYS: tell the manager when this many days overdue
 	ReminderJob    bool     // PORTAL_REMINDER_JOB: run the daily reminder job in this process
+	// MetricsToken (PORTAL_METRICS_TOKEN) lets a scraper that is not on
+	// loopback read /metrics with Authorization: Bearer.
+	MetricsToken string
 
 	// Timeouts against slow or idle clients (not from the environment).
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -57,6 +60,8 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 		SMTPURL:     get("PORTAL_SMTP_URL", ""),
 		CompanyName: get("PORTAL_COMPANY_NAME", ""),
 		LogoFile:    get("PORTAL_LOGO", ""),
+
+		MetricsToken: get("PORTAL_METRICS_TOKEN", ""),
 
 		ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
 	}
@@ -137,6 +142,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: PORTAL_LOGO=%q: want a readable file of at most 512 KiB", c.LogoFile)
 		}
 	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return fmt.Errorf("config: PORTAL_METRICS_TOKEN is shorter than 16 characters")
+	}
 	if len([]rune(c.CompanyName)) > 60 {
 		return fmt.Errorf("config: PORTAL_COMPANY_NAME is longer than 60 characters")
 	}
@@ -157,6 +165,7 @@ func (c *Config) Redacted() []any {
 		"content", orDefault(c.ContentDir, "embedded"), "base_url", c.BaseURL,
 		"cookie_secure", c.CookieSecure, "trusted_proxies", c.TrustedProxies,
 		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays, "reminder_job", c.ReminderJob,
+		"metrics_token", c.MetricsToken != "",
 	}
 }
 

@@ -33,6 +33,9 @@ type Options struct {
 	URI     string // MongoDB URI; empty starts the embedded database
 	DataDir string // folder of the embedded database
 	Logger  *slog.Logger
+	// Observe, when set, is told of every database command: its name, its
+	// collection and how long it took (for the metrics).
+	Observe func(command, collection string, took time.Duration, failed bool)
 }
 
 // DB is an open database: the driver client, the portal's database, and the
@@ -85,6 +88,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		// A burst of requests opens connections in parallel, not two at a time.
 		SetMaxConnecting(16).
 		SetTimeout(10 * time.Second)
+	if opts.Observe != nil {
+		clientOpts.SetMonitor(commandMonitor(opts.Observe))
+	}
 	if db.Embedded {
 		// FerretDB on SQLite commits each write durably; it does not
 		// implement write concerns beyond acknowledging them.

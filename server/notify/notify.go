@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"conductportal/server/locale"
+	"conductportal/server/metrics"
 	"conductportal/server/model"
 	"conductportal/server/report"
 	"conductportal/server/storage"
@@ -36,7 +37,12 @@ type Service struct {
 	now     func() time.Time
 
 	mails sync.WaitGroup
+
+	metrics *metrics.Metrics // counts the notifications sent; nil: not counted
 }
+
+// SetMetrics makes the service count the notifications it stores in m.
+func (s *Service) SetMetrics(m *metrics.Metrics) { s.metrics = m }
 
 // New returns a Service. mailer may be nil; now may be nil for the wall clock.
 func New(store *storage.Storage, reports *report.Service, mailer Mailer, cfg Config, log *slog.Logger, now func() time.Time) *Service {
@@ -272,6 +278,7 @@ func (s *Service) deliver(ctx context.Context, n *model.Notification, to *model.
 	if err != nil || !stored {
 		return stored, err
 	}
+	s.metrics.Notification(n.Kind)
 	if s.mailer == nil || to.Email == "" {
 		return true, nil
 	}

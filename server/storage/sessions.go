@@ -24,6 +24,13 @@ func (s *Storage) Session(ctx context.Context, id string) (*model.Session, error
 	return &sess, nil
 }
 
+// SessionCount is about how many sessions are stored (the collection's
+// count from its metadata: cheap, no scan).
+func (s *Storage) SessionCount(ctx context.Context) (int64, error) {
+	n, err := s.c(colSessions).EstimatedDocumentCount(ctx)
+	return n, wrap("count sessions", err)
+}
+
 // TouchSession records activity on a session.
 func (s *Storage) TouchSession(ctx context.Context, id string, at time.Time) error {
 	_, err := s.c(colSessions).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"last_seen": at}})

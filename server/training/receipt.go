@@ -108,6 +108,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 		r.Hash = ReceiptHash(r)
 		err = s.store.CreateReceipt(ctx, r)
 		if err == nil {
+			s.metrics.Receipt()
 			if err := s.recordAck(ctx, u, r); err != nil {
 				return nil, err
 			}

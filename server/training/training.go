@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"conductportal/server/lesson"
+	"conductportal/server/metrics"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
 	"conductportal/server/storage"
@@ -45,7 +46,12 @@ type Service struct {
 
 	randMu sync.Mutex
 	rand   *rand.Rand
+
+	metrics *metrics.Metrics // counts attempts and receipts; nil: not counted
 }
+
+// SetMetrics makes the service count graded attempts and receipts in m.
+func (s *Service) SetMetrics(m *metrics.Metrics) { s.metrics = m }
 
 // New returns a Service. now may be nil for the wall clock.
 func New(store *storage.Storage, renderer *lesson.Renderer, log *slog.Logger, now func() time.Time) *Service {
@@ -390,6 +396,7 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 		return stored, q, nil
 	}
 	a.Submitted = true
+	s.metrics.QuizAttempt(a.Passed)
 	if err := s.recordPass(ctx, u, a); err != nil {
 		return nil, nil, err
 	}

@@ -47,6 +47,7 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	}
 	u, err := h.Auth.Login(ctx(c), login, password)
 	if errors.Is(err, auth.ErrInvalid) {
+		h.Metrics.Login("password", false)
 		h.audit(c, login, "login.failed", "", "")
 		if err := h.Auth.LoginFailed(ctx(c), login, client); err != nil {
 			return err
@@ -77,6 +78,7 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	h.setCookie(c, h.sessionCookie(), tok, 0)
+	h.Metrics.Login("password", true)
 	h.audit(c, u.Login, "login", "", agent)
 	if u.MustChangePassword {
 		return c.Redirect("/password", fiber.StatusSeeOther)

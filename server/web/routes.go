@@ -8,11 +8,13 @@ import (
 
 // routes registers every route of the portal, in one place.
 func (h *handler) routes(app *fiber.App, a *api.API) {
-	app.Use(h.requestID, h.resolveClient, h.accessLog, h.recoverPanics, h.securityHeaders, h.withDeadline)
+	app.Use(h.requestID, h.resolveClient, h.accessLog, h.countRequest, h.recoverPanics, h.securityHeaders, h.withDeadline)
 
 	// Health, for load balancers and orchestrators: no session needed.
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
+	// Prometheus: loopback peers, or the metrics token. (metrics.go)
+	app.Get("/metrics", h.metricsShow)
 
 	// Static files: content-hashed names, cached for good.
 	app.Get("/static/:name", h.staticFile)

@@ -13,6 +13,7 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
 	"conductportal/server/config"
+	"conductportal/server/metrics"
 	"conductportal/server/model"
 	"conductportal/server/notify"
 	"conductportal/server/report"
@@ -38,6 +39,8 @@ type Deps struct {
 	DB        Pinger
 	Assets    fs.FS // holds static/
 	Log       *slog.Logger
+	// Metrics count requests and are served on /metrics; nil: none.
+	Metrics *metrics.Metrics
 }
 
 // handler holds the dependencies of every page handler.
