@@ -229,8 +229,8 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 	}
 	nu.Email = strings.TrimSpace(nu.Email)
 	if nu.Email != "" {
-		if a, err := mail.ParseAddress(nu.Email); err != nil || a.Address != nu.Email {
-			return nil, fmt.Errorf("auth: email %q is not a plain address like name@example.com", nu.Email)
+		if err := CheckEmail(nu.Email); err != nil {
+			return nil, err
 		}
 	}
 	if nu.Manages != "" && !contains(nu.Roles, model.RoleManager) {
@@ -260,6 +260,14 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 		return nil, err
 	}
 	return u, nil
+}
+
+// CheckEmail says whether e is a plain address like name@example.com.
+func CheckEmail(e string) error {
+	if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+		return fmt.Errorf("auth: email %q is not a plain address like name@example.com", e)
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {

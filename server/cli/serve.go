@@ -21,6 +21,7 @@ import (
 	"conductportal/server/model"
 	"conductportal/server/notify"
 	"conductportal/server/report"
+	"conductportal/server/sso"
 	"conductportal/server/storage"
 	"conductportal/server/training"
 	"conductportal/server/web"
@@ -43,6 +44,8 @@ type Server struct {
 	Log       *slog.Logger
 	// Metrics are served on /metrics.
 	Metrics *metrics.Metrics
+	// SSO is the OpenID Connect sign-on, nil when not configured.
+	SSO *sso.Client
 }
 
 // Start opens the database, applies the schema, imports the content into an
@@ -82,8 +85,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		return nil, err
 	}
 	s.checkProgress(ctx)
+	if cfg.OIDC.Enabled() {
+		s.SSO = sso.New(cfg.OIDC, cfg.BaseURL)
+		log.Info("single sign-on", "issuer", cfg.OIDC.Issuer, "redirect_url", s.SSO.RedirectURL())
+	}
 	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
-		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Metrics: m})
+		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Metrics: m, SSO: s.SSO})
 	if err != nil {
 		_ = db.Close(context.Background())
 		return nil, err

@@ -34,6 +34,11 @@ type Config struct {
 	// MetricsToken (PORTAL_METRICS_TOKEN) lets a scraper that is not on
 	// loopback read /metrics with Authorization: Bearer.
 	MetricsToken string
+	// OIDC is single sign-on with an OpenID Connect provider (PORTAL_OIDC_*).
+	OIDC OIDC
+	// LocalLogin (PORTAL_LOCAL_LOGIN, default true): false hides the
+	// password form and refuses password logins; people sign in with OIDC.
+	LocalLogin bool
 
 	// Timeouts against slow or idle clients (not from the environment).
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -82,6 +87,16 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("config: %s=%q: want a number of days from 0 to 365", d.key, get(d.key, d.def))
 		}
 		*d.to = n
+	}
+	if err := c.OIDC.fromEnv(get); err != nil {
+		return nil, err
+	}
+	switch v := strings.ToLower(get("PORTAL_LOCAL_LOGIN", "true")); v {
+	case "true", "1", "yes", "on":
+		c.LocalLogin = true
+	case "false", "0", "no", "off":
+	default:
+		return nil, fmt.Errorf("config: PORTAL_LOCAL_LOGIN=%q: want true or false", v)
 	}
 	switch v := strings.ToLower(get("PORTAL_REMINDER_JOB", "on")); v {
 	case "on", "true", "1", "yes":
@@ -142,6 +157,12 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: PORTAL_LOGO=%q: want a readable file of at most 512 KiB", c.LogoFile)
 		}
 	}
+	if err := c.OIDC.validate(); err != nil {
+		return err
+	}
+	if !c.LocalLogin && !c.OIDC.Enabled() {
+		return fmt.Errorf("config: PORTAL_LOCAL_LOGIN=false needs single sign-on: set PORTAL_OIDC_ISSUER, PORTAL_OIDC_CLIENT_ID and PORTAL_OIDC_CLIENT_SECRET")
+	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		return fmt.Errorf("config: PORTAL_METRICS_TOKEN is shorter than 16 characters")
 	}
@@ -165,7 +186,8 @@ func (c *Config) Redacted() []any {
 		"content", orDefault(c.ContentDir, "embedded"), "base_url", c.BaseURL,
 		"cookie_secure", c.CookieSecure, "trusted_proxies", c.TrustedProxies,
 		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays, "reminder_job", c.ReminderJob,
-		"metrics_token", c.MetricsToken != "",
+		"metrics_token", c.MetricsToken != "", "oidc_issuer", orDefault(c.OIDC.Issuer, "off"),
+		"oidc_provision", c.OIDC.Provision, "local_login", c.LocalLogin,
 	}
 }
 

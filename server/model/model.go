@@ -346,3 +346,12 @@ type Notification struct {
 	Emailed    time.Time `bson:"emailed,omitempty"`
 	EmailError string    `bson:"email_error,omitempty"`
 }
+
+// Identity is who a single sign-on provider says someone is, mapped to the
+// portal's fields. SyncRoles says whether Roles come from the provider
+// (then they replace the account's) or are the portal's to set.
+type Identity struct {
+	Login, Name, Email, Department string
+	Roles                          []string
+	SyncRoles                      bool
+}

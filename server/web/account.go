@@ -17,13 +17,25 @@ import (
 type loginPage struct {
 	Login string
 	Next  string
+	// Local: the password form is offered. SSO: the name of the sign-on
+	// provider on its button, "" when there is none.
+	Local bool
+	SSO   string
+}
+
+func (h *handler) loginData(login, next string) loginPage {
+	p := loginPage{Login: login, Next: next, Local: h.Config.LocalLogin}
+	if h.SSO != nil {
+		p.SSO = h.Config.OIDC.Name
+	}
+	return p
 }
 
 func (h *handler) loginShow(c *fiber.Ctx) error {
 	if u, _ := currentSession(c); u != nil {
 		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
 	}
-	return h.render(c, "login", locale.T(langOf(c), "login.title"), loginPage{Next: safeNext(c.Query("next"))})
+	return h.render(c, "login", locale.T(langOf(c), "login.title"), h.loginData("", safeNext(c.Query("next"))))
 }
 
 func (h *handler) loginSubmit(c *fiber.Ctx) error {
@@ -32,7 +44,12 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	client, agent := clientInfo(c)
 	again := func(status int, msg string) error {
 		c.Status(status)
-		return h.renderPage(c, "login", &page{Title: locale.T(lang, "login.title"), Error: msg, Data: loginPage{Login: login, Next: next}})
+		return h.renderPage(c, "login", &page{Title: locale.T(lang, "login.title"), Error: msg, Data: h.loginData(login, next)})
+	}
+	if !h.Config.LocalLogin {
+		// Passwords are off: the company's sign-on is the only way in.
+		h.Metrics.Login("password", false)
+		return again(fiber.StatusForbidden, locale.T(lang, "login.local_off", h.Config.OIDC.Name))
 	}
 	// A throttled login is refused before the password is checked, so
 	// guessing learns nothing while the delay runs.
@@ -91,6 +108,10 @@ func (h *handler) logout(c *fiber.Ctx) error {
 		return err
 	}
 	h.setCookie(c, h.sessionCookie(), "", -1)
+	// A sign-on session ends at the provider too, when it offers that.
+	if u := h.ssoLogoutURL(c); u != "" {
+		return c.Redirect(u, fiber.StatusSeeOther)
+	}
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 

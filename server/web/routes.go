@@ -30,6 +30,9 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	app.Get("/login/mfa", h.mfaLoginShow)
 	app.Post("/login/mfa", h.mfaLoginSubmit)
 	app.Post("/lang", h.langSwitch)
+	// Single sign-on with OpenID Connect (sso.go); 404 when not set up.
+	app.Get("/auth/oidc/start", h.ssoStart)
+	app.Get("/auth/oidc/callback", h.ssoCallback)
 
 	// Public: anyone holding a certificate's code may check it.
 	app.Get("/verify", h.verifyShow)

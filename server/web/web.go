@@ -17,6 +17,7 @@ import (
 	"conductportal/server/model"
 	"conductportal/server/notify"
 	"conductportal/server/report"
+	"conductportal/server/sso"
 	"conductportal/server/training"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,6 +42,8 @@ type Deps struct {
 	Log       *slog.Logger
 	// Metrics count requests and are served on /metrics; nil: none.
 	Metrics *metrics.Metrics
+	// SSO signs people in through an OpenID Connect provider; nil: off.
+	SSO *sso.Client
 }
 
 // handler holds the dependencies of every page handler.
