@@ -79,6 +79,14 @@ func StartEnv(t testing.TB, dir string, console io.Writer, env map[string]string
 // StartConfig is Start with a configuration of the test's own.
 func StartConfig(t testing.TB, cfg *config.Config, console io.Writer) *Portal {
 	t.Helper()
+	return StartOn(t, cfg, nil, console)
+}
+
+// StartOn is StartConfig serving on ln (nil: a new loopback port), for a
+// test that must know the portal's address before it starts (to set
+// PORTAL_BASE_URL, say).
+func StartOn(t testing.TB, cfg *config.Config, ln net.Listener, console io.Writer) *Portal {
+	t.Helper()
 	dir := cfg.DataDir
 	tl := &Log{t: t}
 	log := logging.New(cfg.LogFormat, tl)
@@ -88,11 +96,12 @@ func StartConfig(t testing.TB, cfg *config.Config, console io.Writer) *Portal {
 		cancel()
 		t.Fatalf("start: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		_ = s.Close()
-		t.Fatal(err)
+	if ln == nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			cancel()
+			_ = s.Close()
+			t.Fatal(err)
+		}
 	}
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, ln) }()
