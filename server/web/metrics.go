@@ -21,12 +21,18 @@ func (h *handler) countRequest(c *fiber.Ctx) error {
 	if err != nil {
 		status = errStatus(err)
 	}
-	route := "unmatched"
-	if r := c.Route(); r != nil && r.Method != "USE" {
-		route = r.Path
-	}
-	h.Metrics.Request(route, c.Method(), status, time.Since(start))
+	h.Metrics.Request(routeOf(c), c.Method(), status, time.Since(start))
 	return err
+}
+
+// routeOf is the pattern of the route that answered c ("/people/:login"),
+// or "unmatched" when only middleware did (a 404, a redirect to log in).
+// Logs and metrics name it instead of the path, which holds logins.
+func routeOf(c *fiber.Ctx) string {
+	if r := c.Route(); r != nil && r.Method != "USE" {
+		return r.Path
+	}
+	return "unmatched"
 }
 
 // metricsShow answers the Prometheus metrics to a loopback peer that is no

@@ -37,7 +37,8 @@ func (h *handler) requestID(c *fiber.Ctx) error {
 }
 
 // accessLog writes one line per request, after it is answered. It logs the
-// path without its query, and the user's id, never a cookie or token.
+// route's pattern, not the path (paths hold logins), and the user's id,
+// never a cookie or token.
 func (h *handler) accessLog(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
@@ -45,7 +46,7 @@ func (h *handler) accessLog(c *fiber.Ctx) error {
 	if err != nil {
 		status = errStatus(err)
 	}
-	attrs := []any{"method", c.Method(), "path", c.Path(), "status", status,
+	attrs := []any{"method", c.Method(), "route", routeOf(c), "status", status,
 		"ms", time.Since(start).Milliseconds()}
 	if u, _ := currentSession(c); u != nil {
 		attrs = append(attrs, "user", u.ID)
@@ -62,7 +63,7 @@ func requestIDOf(c *fiber.Ctx) string {
 func (h *handler) recoverPanics(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			h.Log.ErrorContext(c.UserContext(), "panic", "path", c.Path(), "panic", r, "stack", string(debug.Stack()))
+			h.Log.ErrorContext(c.UserContext(), "panic", "route", routeOf(c), "panic", r, "stack", string(debug.Stack()))
 			err = fiber.ErrInternalServerError
 		}
 	}()
@@ -251,7 +252,7 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		h.outage.report(err)
 	}
 	if status >= 500 && !errors.Is(err, errDatabaseDown) {
-		h.Log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+		h.Log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "route", routeOf(c), "status", status, "err", err)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") {
 		return apiError(c, status, err)
