@@ -5,8 +5,10 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -55,7 +57,12 @@ func TestBrowserAccessibility(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
 	}
-	s, base := startPortal(t)
+	// Sign-on set up (its provider need not answer): the login page shows
+	// its button beside the password form.
+	s := testkit.StartEnv(t, filepath.Join(t.TempDir(), "data"), io.Discard, map[string]string{
+		"PORTAL_OIDC_ISSUER": "http://127.0.0.1:1", "PORTAL_OIDC_CLIENT_ID": "portal", "PORTAL_OIDC_CLIENT_SECRET": "secret",
+		"PORTAL_OIDC_NAME": "企业微信"})
+	base := s.Base
 	ctx := context.Background()
 	done, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "done", Name: "林晓", Password: firstPass, Manager: "boss", Department: "客服部"})
 	if err != nil {
