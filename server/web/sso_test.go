@@ -270,7 +270,9 @@ func TestSSOMatchRolesAndLogout(t *testing.T) {
 	for _, e := range entries {
 		actions = append(actions, e.Action+" "+e.Detail)
 	}
-	if !slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "person.update sso: ") && strings.Contains(a, "roles") }) ||
+	if !slices.ContainsFunc(actions, func(a string) bool {
+		return strings.HasPrefix(a, "person.update sso: ") && strings.Contains(a, "roles")
+	}) ||
 		!slices.ContainsFunc(actions, func(a string) bool { return strings.HasPrefix(a, "login sso") }) {
 		t.Errorf("role sync or login not audited: %q", actions)
 	}
