@@ -74,9 +74,13 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// A new session id at login: whatever session the browser had is ended.
+	// A new session id at login: whatever session the browser had is ended,
+	// and with it any sign-on's logout hint.
 	if old := c.Cookies(h.sessionCookie()); old != "" {
 		_ = h.Auth.EndSession(ctx(c), old)
+	}
+	if c.Cookies(h.ssoCookie()) != "" {
+		h.setCookie(c, h.ssoCookie(), "", -1)
 	}
 	if u.MFA.Enabled {
 		// The password was right; the session opens once the code is too.
