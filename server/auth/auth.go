@@ -208,6 +208,8 @@ type NewUser struct {
 	Roles              []string
 	Hired              time.Time
 	MustChangePassword bool
+	// Contacts mention the person in WeCom and DingTalk group messages.
+	Contacts Contacts
 }
 
 // CreateUser validates and stores a new account.
@@ -236,6 +238,9 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 	if nu.Manages != "" && !contains(nu.Roles, model.RoleManager) {
 		return nil, errors.New("auth: only a manager can manage a department")
 	}
+	if err := nu.Contacts.Check(); err != nil {
+		return nil, err
+	}
 	if err := CheckPasswordPolicy(nu.Password); err != nil {
 		return nil, fmt.Errorf("auth: password must be %d to %d characters: %w", MinPasswordLen, MaxPasswordLen, err)
 	}
@@ -250,7 +255,8 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 	u := &model.User{
 		ID: storage.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
 		Department: nu.Department, Manager: nu.Manager, Manages: strings.TrimSpace(nu.Manages), Email: nu.Email,
-		Hired:        nu.Hired.UTC(),
+		Hired:  nu.Hired.UTC(),
+		Mobile: nu.Contacts.Mobile, WeComID: nu.Contacts.WeComID, DingTalkID: nu.Contacts.DingTalkID,
 		PasswordHash: hash, MustChangePassword: nu.MustChangePassword, Active: true, Created: now,
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
