@@ -37,19 +37,20 @@ type Target struct {
 
 // Sender posts messages to targets.
 type Sender struct {
-	HTTP   *http.Client
-	Mailer Mailer // the portal's SMTP, for email channels without their own
-	Now    func() time.Time
+	HTTP    *http.Client
+	Mailer  Mailer // the portal's SMTP, for email channels without their own
+	Now     func() time.Time
+	Timeout time.Duration // of one attempt
 }
 
 // NewSender returns a Sender with the default timeout.
 func NewSender(mailer Mailer) *Sender {
-	return &Sender{HTTP: &http.Client{Timeout: Timeout}, Mailer: mailer, Now: time.Now}
+	return &Sender{HTTP: &http.Client{}, Mailer: mailer, Now: time.Now, Timeout: Timeout}
 }
 
 // Send delivers m to t once.
 func (s *Sender) Send(ctx context.Context, t Target, m Message) error {
-	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	switch t.Kind {
 	case KindWeCom:

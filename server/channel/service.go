@@ -44,6 +44,9 @@ func NewService(store *storage.Storage, box *Box, sender *Sender, log *slog.Logg
 		MaxAttempts: 5, Backoff: time.Minute}
 }
 
+// SetTimeout sets how long one attempt may take (Timeout by default).
+func (s *Service) SetTimeout(d time.Duration) { s.sender.Timeout = d }
+
 // HasKey reports whether secrets can be stored.
 func (s *Service) HasKey() bool { return s.box != nil }
 

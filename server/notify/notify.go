@@ -376,12 +376,17 @@ func (s *Service) announce(ctx context.Context, slug string, version int) error 
 	due := l.RequiredAt.AddDate(0, 0, l.GraceDays)
 	_, err = s.channels.Queue(ctx, channel.Note{Key: "announcement/" + model.VersionID(slug, version), Kind: model.DeliveryAnnouncement, Lessons: []string{slug}},
 		func(ch *model.Channel) (channel.Message, []*model.User, bool) {
+			// The department's people who must sign; a department with
+			// nobody to sign hears nothing.
 			var people []*model.User
 			for i := range dir.Users {
 				u := &dir.Users[i]
 				if u.Active && len(people) < maxMentions && channel.Serves(ch, u.Department) && training.Assigned(l, u) {
 					people = append(people, u)
 				}
+			}
+			if len(people) == 0 {
+				return channel.Message{}, nil, false
 			}
 			lang := ch.Lang
 			return channel.Message{Title: locale.T(lang, "channel.announce.title", l.Title(lang)),
