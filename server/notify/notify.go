@@ -38,8 +38,8 @@ type Service struct {
 	// channels of the person's department.
 	channels *channel.Service
 	cfg      Config
-	log     *slog.Logger
-	now     func() time.Time
+	log      *slog.Logger
+	now      func() time.Time
 
 	mails sync.WaitGroup
 }
