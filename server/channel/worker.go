@@ -19,6 +19,9 @@ type Pass struct {
 // these for at most Timeout, and the others go on.
 const parallel = 8
 
+// KeepLog is how long finished deliveries stay in the log.
+const KeepLog = 180 * 24 * time.Hour
+
 // staleClaim is how long an attempt may stay claimed without an outcome
 // before it counts as interrupted (its instance stopped mid-send).
 const staleClaim = time.Minute
@@ -162,9 +165,19 @@ func (s *Service) send(ctx context.Context, ch *model.Channel, d *model.Delivery
 func (s *Service) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var pruned time.Time
 	for {
-		if _, err := s.Deliver(ctx, s.now()); err != nil && ctx.Err() == nil {
+		now := s.now()
+		if _, err := s.Deliver(ctx, now); err != nil && ctx.Err() == nil {
 			s.log.Warn("channel deliveries", "err", err)
+		}
+		if now.Sub(pruned) > 24*time.Hour {
+			pruned = now
+			if n, err := s.store.PruneDeliveries(ctx, now.Add(-KeepLog)); err != nil && ctx.Err() == nil {
+				s.log.Warn("delivery log prune", "err", err)
+			} else if n > 0 {
+				s.log.Info("old deliveries removed", "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -245,8 +245,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // deliverEvery is how often the delivery worker looks for due retries and
-// for messages other instances queued; messages queued here wake it at once.
-const deliverEvery = 15 * time.Second
+// for messages other instances queued (retries wait a minute or more);
+// messages queued here wake it at once.
+const deliverEvery = 30 * time.Second
 
 // remindEvery is how often the reminder job looks for people to remind;
 // its keys make running it more than once a day harmless.

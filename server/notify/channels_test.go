@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -312,4 +313,95 @@ func anyStrings(v any) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestChannelSecretsAndQueue: PORTAL_CHANNELS sets up channels on the
+// first start only; a portal restarted with another PORTAL_SECRET_KEY
+// fails the delivery with a clear message instead of crashing; without a
+// key, secrets cannot be saved; an attempt whose instance stopped
+// mid-send counts as failed after a minute and is retried; old finished
+// deliveries are pruned.
+func TestChannelSecretsAndQueue(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	robot := startRobot(t, "", ok)
+	env := map[string]string{
+		"PORTAL_SECRET_KEY": strings.Repeat("11", 32),
+		"PORTAL_CHANNELS":   `[{"name":"全员群","kind":"wecom","webhook":"` + robot.srv.URL + `/send?key=env-key"}]`,
+	}
+	p := testkit.StartEnv(t, dir, io.Discard, env)
+	ctx := context.Background()
+	chans, err := p.Channels.Channels(ctx)
+	if err != nil || len(chans) != 1 || chans[0].Name != "全员群" || !chans[0].Enabled || chans[0].Department != "" || chans[0].Lang != model.LangZH ||
+		strings.Contains(chans[0].Webhook, "env-key") {
+		t.Fatalf("channels from PORTAL_CHANNELS: %+v %v", chans, err)
+	}
+	if err := p.Channels.Delete(ctx, chans[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Channels.Save(ctx, "hr", nil, channel.Input{Name: "群", Kind: channel.KindWeCom, Enabled: true, Webhook: robot.srv.URL + "/send?key=k2"}); err != nil {
+		t.Fatal(err)
+	}
+	p.Stop()
+
+	// Restarted with another key: the stored webhook does not open. The
+	// seed is not applied again (there is a channel).
+	env["PORTAL_SECRET_KEY"] = strings.Repeat("22", 32)
+	p = testkit.StartEnv(t, dir, io.Discard, env)
+	chans, _ = p.Channels.Channels(ctx)
+	if len(chans) != 1 || chans[0].Name != "群" {
+		t.Fatalf("after restart: %+v", chans)
+	}
+	if err := p.Channels.Test(ctx, &chans[0], channel.Message{Title: "t", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if pass, err := p.Channels.Deliver(ctx, time.Now()); err != nil || pass.Failed != 1 {
+		t.Fatalf("wrong key: %+v %v", pass, err)
+	}
+	ds, _ := p.Channels.Deliveries(ctx, chans[0].ID, 5)
+	if len(ds) != 1 || !strings.Contains(ds[0].Error, "does not open with PORTAL_SECRET_KEY") || len(robot.received()) != 0 {
+		t.Errorf("wrong key delivery: %+v", ds)
+	}
+
+	// No key at all (MONGODB_URI without PORTAL_SECRET_KEY): refused.
+	keyless := channel.NewService(p.Store, nil, channel.NewSender(nil), p.Log, nil)
+	_, err = keyless.Save(ctx, "hr", nil, channel.Input{Name: "x", Kind: channel.KindWeCom, Webhook: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=a"})
+	var fe *channel.FieldError
+	if !errors.As(err, &fe) || fe.Key != "hr.channels.no_key" {
+		t.Errorf("save without a key: %v", err)
+	}
+	// Plain http to another machine would carry the key in clear.
+	if _, err := p.Channels.Save(ctx, "hr", nil, channel.Input{Name: "x", Kind: channel.KindWeCom, Webhook: "http://example.com/send?key=a"}); !errors.As(err, &fe) || fe.Field != "webhook" {
+		t.Errorf("http webhook to another host: %v", err)
+	}
+
+	// An attempt claimed by an instance that then stopped.
+	if _, err := p.Channels.Save(ctx, "hr", &chans[0], channel.Input{Name: "群", Kind: channel.KindWeCom, Enabled: true, Webhook: robot.srv.URL + "/send?key=k3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Channels.Test(ctx, &chans[0], channel.Message{Title: "t2", Text: "y"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ds, _ = p.Channels.Deliveries(ctx, chans[0].ID, 5)
+	var queued model.Delivery
+	for _, d := range ds {
+		if d.Status == model.DeliveryPending {
+			queued = d
+		}
+	}
+	if ok, err := p.Store.ClaimAttempt(ctx, queued.ID, 1, now.UTC()); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if pass, _ := p.Channels.Deliver(ctx, now.Add(10*time.Second)); pass.Sent+pass.Retrying+pass.Failed != 0 {
+		t.Errorf("an attempt another instance holds was made: %+v", pass)
+	}
+	if pass, _ := p.Channels.Deliver(ctx, now.Add(2*time.Minute)); pass.Retrying != 1 {
+		t.Errorf("interrupted attempt: %+v", pass)
+	}
+	if pass, _ := p.Channels.Deliver(ctx, now.Add(4*time.Minute)); pass.Sent != 1 || len(robot.received()) != 1 {
+		t.Errorf("retry after the interrupted attempt: %+v", pass)
+	}
+	if n, err := p.Store.PruneDeliveries(ctx, time.Now().Add(time.Hour)); err != nil || n != 2 {
+		t.Errorf("pruned %d, %v; want the 2 finished deliveries", n, err)
+	}
 }

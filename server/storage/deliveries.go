@@ -99,3 +99,17 @@ func (s *Storage) AttemptClaimed(ctx context.Context, deliveryID string, n int) 
 	}
 	return a.At, nil
 }
+
+// PruneDeliveries removes finished deliveries last updated before cutoff,
+// and attempt claims made before it: the log keeps recent history, and
+// the worker's scan of the queue stays short (FerretDB scans).
+func (s *Storage) PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.c(colDeliveries).DeleteMany(ctx, bson.M{"status": bson.M{"$ne": model.DeliveryPending}, "updated": bson.M{"$lt": cutoff}})
+	if err != nil {
+		return 0, wrap("prune deliveries", err)
+	}
+	if _, err := s.c(colAttemptClaims).DeleteMany(ctx, bson.M{"at": bson.M{"$lt": cutoff}}); err != nil {
+		return res.DeletedCount, wrap("prune delivery attempts", err)
+	}
+	return res.DeletedCount, nil
+}
