@@ -152,6 +152,26 @@ func TestHRChannels(t *testing.T) {
 		t.Errorf("bad mobile: %d", code)
 	}
 
+	// The CSV import takes the same columns; a file without them keeps
+	// what is stored; a bad number is an error row.
+	csv := "login,name,roles,department,mobile,wecom_id,dingtalk_id\nzhou,周,employee,销售部,+8613900000000,Zhou,dt-zhou\n"
+	if code, _ := hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {csv}, "do": {"confirm"}}); code != http.StatusOK {
+		t.Errorf("import with contacts: %d", code)
+	}
+	if z, err := p.Store.UserByLogin(ctx, "zhou"); err != nil || z.Mobile != "+8613900000000" || z.WeComID != "Zhou" || z.DingTalkID != "dt-zhou" {
+		t.Errorf("imported contacts: %+v %v", z, err)
+	}
+	if code, _ := hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {"login,name,roles,department\nemp,员工,employee,客服部\n"}, "do": {"confirm"}}); code != http.StatusOK {
+		t.Errorf("import without contacts: %d", code)
+	}
+	if u, _ := p.Store.UserByLogin(ctx, "emp"); u.Department != "客服部" || u.Mobile != "13800000000" {
+		t.Errorf("an import without the columns changed the contacts: %+v", u)
+	}
+	if code, body := hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {"login,name,mobile\nwu,吴,abc\n"}, "do": {"preview"}}); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, `class="import-error"`) {
+		t.Errorf("import with a bad mobile: %d", code)
+	}
+
 	// Deleting the channel: its page is gone.
 	if code, _ := hr.post(t, p.Base+"/hr/channels/"+ch.ID+"/delete", url.Values{}); code != http.StatusSeeOther {
 		t.Errorf("delete: %d", code)
