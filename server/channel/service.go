@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"conductportal/server/model"
@@ -26,6 +27,12 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	kick   chan struct{}
+
+	// A reminder run queues one message per person: the channels are read
+	// once per cacheFor, and at once after a change made here.
+	cacheMu  sync.Mutex
+	cached   []model.Channel
+	cachedAt time.Time
 
 	// MaxAttempts is how often a message is tried before it counts as
 	// failed; Backoff is the wait after the first failure, doubled after
@@ -82,6 +89,34 @@ func Serves(ch *model.Channel, dept string) bool {
 // Channels returns every channel.
 func (s *Service) Channels(ctx context.Context) ([]model.Channel, error) {
 	return s.store.Channels(ctx)
+}
+
+// cacheFor is how long another instance's change to the channels may take
+// to be seen here.
+const cacheFor = 10 * time.Second
+
+// current returns the channels, read at most once per cacheFor.
+func (s *Service) current(ctx context.Context) ([]model.Channel, error) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.cached != nil && time.Since(s.cachedAt) < cacheFor {
+		return s.cached, nil
+	}
+	chans, err := s.store.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if chans == nil {
+		chans = []model.Channel{}
+	}
+	s.cached, s.cachedAt = chans, time.Now()
+	return chans, nil
+}
+
+func (s *Service) forget() {
+	s.cacheMu.Lock()
+	s.cached = nil
+	s.cacheMu.Unlock()
 }
 
 // Channel returns one channel, storage.ErrNotFound when there is none.
@@ -180,6 +215,7 @@ func (s *Service) Save(ctx context.Context, by string, old *model.Channel, in In
 		}
 	}
 	ch.By, ch.Updated = by, s.now().UTC().Truncate(time.Millisecond)
+	defer s.forget()
 	if err := s.store.SaveChannel(ctx, ch); err != nil {
 		return nil, err
 	}
@@ -187,7 +223,10 @@ func (s *Service) Save(ctx context.Context, by string, old *model.Channel, in In
 }
 
 // Delete removes a channel; its queued messages are dropped when due.
-func (s *Service) Delete(ctx context.Context, id string) error { return s.store.DeleteChannel(ctx, id) }
+func (s *Service) Delete(ctx context.Context, id string) error {
+	defer s.forget()
+	return s.store.DeleteChannel(ctx, id)
+}
 
 // Seed creates the channels of PORTAL_CHANNELS (a JSON array of Input)
 // when there are none yet: the first set-up. Afterwards HR's page rules.
@@ -229,7 +268,7 @@ type Note struct {
 // A message already queued for a channel is not queued again. The worker
 // is woken; nothing is sent here.
 func (s *Service) Queue(ctx context.Context, n Note, build func(ch *model.Channel) (Message, []*model.User, bool)) (int, error) {
-	chans, err := s.store.Channels(ctx)
+	chans, err := s.current(ctx)
 	if err != nil {
 		return 0, err
 	}
