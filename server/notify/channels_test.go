@@ -303,6 +303,25 @@ func TestOverdueReminderReachesRobots(t *testing.T) {
 	if n := len(elsewhere.received()); n != 0 {
 		t.Errorf("the robot of a department with nobody to sign got %d announcements", n)
 	}
+
+	// The daily job escalates the overdue person to their manager: the
+	// department's robots hear of it too, linked to the person's page.
+	if _, err := p.Notify.Run(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Channels.Deliver(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	escalated := 0
+	for _, m := range wecom.received()[2:] {
+		c := m["markdown"].(map[string]any)["content"].(string)
+		if strings.HasPrefix(c, "### 逾期上报：李娜") && strings.Contains(c, "(https://portal.example.com/people/li.na)") {
+			escalated++
+		}
+	}
+	if escalated == 0 {
+		t.Errorf("no escalation reached the WeCom robot: %v", wecom.received()[2:])
+	}
 }
 
 func anyStrings(v any) []string {
