@@ -336,9 +336,10 @@ func (s *Service) Test(ctx context.Context, ch *model.Channel, m Message) error 
 	return nil
 }
 
-// Deliveries returns the newest deliveries, of one channel when channelID is set.
-func (s *Service) Deliveries(ctx context.Context, channelID string, limit int64) ([]model.Delivery, error) {
-	return s.store.Deliveries(ctx, channelID, limit)
+// Deliveries returns the newest deliveries, of one channel when channelID
+// is set, in one state when status is.
+func (s *Service) Deliveries(ctx context.Context, channelID, status string, limit int64) ([]model.Delivery, error) {
+	return s.store.Deliveries(ctx, channelID, status, limit)
 }
 
 // Wake asks the worker for a pass now.

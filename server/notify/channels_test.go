@@ -198,7 +198,7 @@ func TestOverdueReminderReachesRobots(t *testing.T) {
 	// retry make one attempt between them.
 	status := func(ch *model.Channel) model.Delivery {
 		t.Helper()
-		ds, err := p.Channels.Deliveries(ctx, ch.ID, 10)
+		ds, err := p.Channels.Deliveries(ctx, ch.ID, "", 10)
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("deliveries of %s: %v %v", ch.Name, ds, err)
 		}
@@ -376,7 +376,7 @@ func TestChannelSecretsAndQueue(t *testing.T) {
 	if pass, err := p.Channels.Deliver(ctx, time.Now()); err != nil || pass.Failed != 1 {
 		t.Fatalf("wrong key: %+v %v", pass, err)
 	}
-	ds, _ := p.Channels.Deliveries(ctx, chans[0].ID, 5)
+	ds, _ := p.Channels.Deliveries(ctx, chans[0].ID, "", 5)
 	if len(ds) != 1 || !strings.Contains(ds[0].Error, "does not open with PORTAL_SECRET_KEY") || len(robot.received()) != 0 {
 		t.Errorf("wrong key delivery: %+v", ds)
 	}
@@ -401,7 +401,7 @@ func TestChannelSecretsAndQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	ds, _ = p.Channels.Deliveries(ctx, chans[0].ID, 5)
+	ds, _ = p.Channels.Deliveries(ctx, chans[0].ID, "", 5)
 	var queued model.Delivery
 	for _, d := range ds {
 		if d.Status == model.DeliveryPending {

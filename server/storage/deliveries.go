@@ -38,12 +38,15 @@ func (s *Storage) DueDeliveries(ctx context.Context, now time.Time, limit int64)
 	return out, nil
 }
 
-// Deliveries returns the newest deliveries, at most limit; channelID, when
-// set, keeps one channel's.
-func (s *Storage) Deliveries(ctx context.Context, channelID string, limit int64) ([]model.Delivery, error) {
+// Deliveries returns the newest deliveries, at most limit; channelID and
+// status, when set, keep one channel's and those in that state.
+func (s *Storage) Deliveries(ctx context.Context, channelID, status string, limit int64) ([]model.Delivery, error) {
 	filter := bson.M{}
 	if channelID != "" {
 		filter["channel_id"] = channelID
+	}
+	if status != "" {
+		filter["status"] = status
 	}
 	cur, err := s.c(colDeliveries).Find(ctx, filter,
 		options.Find().SetSort(bson.D{{Key: "updated", Value: -1}, {Key: "_id", Value: 1}}).SetLimit(limit))

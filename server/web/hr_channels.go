@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"conductportal/server/channel"
@@ -172,11 +173,19 @@ func (h *handler) hrChannelTest(c *fiber.Ctx) error {
 
 type deliveriesPage struct {
 	Channel    *model.Channel // the channel shown, nil for all
+	Status     string         // the state shown, "" for all
+	Statuses   []string
+	Query      string // the channel part of the filter links
 	Deliveries []model.Delivery
 }
 
+var deliveryStatuses = []string{model.DeliveryPending, model.DeliverySent, model.DeliveryFailed, model.DeliveryCanceled}
+
 func (h *handler) hrDeliveries(c *fiber.Ctx) error {
-	var pg deliveriesPage
+	pg := deliveriesPage{Statuses: deliveryStatuses}
+	if st := c.Query("status"); slices.Contains(deliveryStatuses, st) {
+		pg.Status = st
+	}
 	title := locale.T(langOf(c), "hr.deliveries.title")
 	if id := c.Query("channel"); id != "" {
 		ch, err := h.Channels.Channel(ctx(c), id)
@@ -192,8 +201,9 @@ func (h *handler) hrDeliveries(c *fiber.Ctx) error {
 	chID := ""
 	if pg.Channel != nil {
 		chID = pg.Channel.ID
+		pg.Query = "channel=" + chID + "&"
 	}
-	ds, err := h.Channels.Deliveries(ctx(c), chID, 300)
+	ds, err := h.Channels.Deliveries(ctx(c), chID, pg.Status, 300)
 	if err != nil {
 		return err
 	}

@@ -130,9 +130,19 @@ func TestHRChannels(t *testing.T) {
 		t.Errorf("refused test: %+v", pass)
 	}
 	code, body = hr.get(t, p.Base+"/hr/channels/deliveries?channel="+ch.ID)
-	if code != 200 || !strings.Contains(body, "已送达") || !strings.Contains(body, "errcode 310000: keywords not in content") ||
+	const sentBadge = `<span class="badge status-done">已送达</span>`
+	if code != 200 || !strings.Contains(body, sentBadge) || !strings.Contains(body, "errcode 310000: keywords not in content") ||
 		!strings.Contains(body, "重试中（第 1 次失败）") || strings.Count(body, "<td>测试</td>") != 2 {
 		t.Errorf("delivery log: %d\n%s", code, body)
+	}
+	// Filtered by outcome.
+	_, body = hr.get(t, p.Base+"/hr/channels/deliveries?channel="+ch.ID+"&status=sent")
+	if !strings.Contains(body, sentBadge) || strings.Contains(body, "errcode") {
+		t.Errorf("sent only:\n%s", body)
+	}
+	_, body = hr.get(t, p.Base+"/hr/channels/deliveries?status=pending")
+	if strings.Contains(body, sentBadge) || !strings.Contains(body, "errcode 310000") {
+		t.Errorf("retrying only:\n%s", body)
 	}
 	for _, s := range []string{token, secret, "leak-me"} {
 		if strings.Contains(p.LogText(), s) {
