@@ -255,10 +255,10 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 	u := &model.User{
 		ID: storage.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
 		Department: nu.Department, Manager: nu.Manager, Manages: strings.TrimSpace(nu.Manages), Email: nu.Email,
-		Hired:  nu.Hired.UTC(),
-		Mobile: nu.Contacts.Mobile, WeComID: nu.Contacts.WeComID, DingTalkID: nu.Contacts.DingTalkID,
+		Hired:        nu.Hired.UTC(),
 		PasswordHash: hash, MustChangePassword: nu.MustChangePassword, Active: true, Created: now,
 	}
+	u.Mobile, u.WeComID, u.DingTalkID = nu.Contacts.Mobile, nu.Contacts.WeComID, nu.Contacts.DingTalkID
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, storage.ErrDuplicate) {
 			return nil, fmt.Errorf("auth: login %q is taken: %w", nu.Login, err)

@@ -40,10 +40,11 @@ type Server struct {
 	Notify   *notify.Service
 	// Authoring is HR's drafts, publishing and history.
 	Authoring *authoring.Service
+	App       *fiber.App
+	Log       *slog.Logger
+
 	// Channels are the departments' WeCom, DingTalk and email channels.
 	Channels *channel.Service
-	App      *fiber.App
-	Log      *slog.Logger
 }
 
 // Start opens the database, applies the schema, imports the content into an
@@ -94,7 +95,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	}
 	s.checkProgress(ctx)
 	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
-		Authoring: s.Authoring, Channels: s.Channels, DB: db, Assets: portal.Assets, Log: log})
+		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Channels: s.Channels})
 	if err != nil {
 		_ = db.Close(context.Background())
 		return nil, err

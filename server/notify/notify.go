@@ -34,14 +34,15 @@ type Service struct {
 	store   *storage.Storage
 	reports *report.Service
 	mailer  Mailer // nil: in-app only
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+
+	mails sync.WaitGroup
+
 	// channels, when set, gets every stored notification for the
 	// channels of the person's department.
 	channels *channel.Service
-	cfg      Config
-	log      *slog.Logger
-	now      func() time.Time
-
-	mails sync.WaitGroup
 }
 
 // New returns a Service. mailer may be nil; now may be nil for the wall clock.

@@ -29,18 +29,19 @@ func (h *handler) hrPeople(c *fiber.Ctx) error {
 
 // accountPage is the form of a new or existing account.
 type accountPage struct {
-	Person  *model.User // nil for a new account
-	Login   string
-	Name    string
-	Roles   []string
-	Dept    string
-	Manager string
-	Hired   string
+	Person   *model.User // nil for a new account
+	Login    string
+	Name     string
+	Roles    []string
+	Dept     string
+	Manager  string
+	Hired    string
+	AllRoles []string
+	Message  string
+	Lessons  []model.Lesson // for the exceptions of an existing person
+
 	// The ids that mention the person in WeCom and DingTalk groups.
 	Mobile, WeComID, DingTalkID string
-	AllRoles                    []string
-	Message                     string
-	Lessons                     []model.Lesson // for the exceptions of an existing person
 }
 
 func (h *handler) hrPersonNew(c *fiber.Ctx) error {

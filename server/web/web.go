@@ -36,11 +36,12 @@ type Deps struct {
 	Notify   *notify.Service
 	// Authoring is HR's side: drafts, publishing, history.
 	Authoring *authoring.Service
+	DB        Pinger
+	Assets    fs.FS // holds static/
+	Log       *slog.Logger
+
 	// Channels are the departments' WeCom, DingTalk and email channels.
 	Channels *channel.Service
-	DB       Pinger
-	Assets   fs.FS // holds static/
-	Log      *slog.Logger
 }
 
 // handler holds the dependencies of every page handler.
