@@ -208,6 +208,8 @@ type NewUser struct {
 	Roles              []string
 	Hired              time.Time
 	MustChangePassword bool
+	// Contacts mention the person in WeCom and DingTalk group messages.
+	Contacts Contacts
 }
 
 // CreateUser validates and stores a new account.
@@ -236,6 +238,9 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 	if nu.Manages != "" && !contains(nu.Roles, model.RoleManager) {
 		return nil, errors.New("auth: only a manager can manage a department")
 	}
+	if err := nu.Contacts.Check(); err != nil {
+		return nil, err
+	}
 	if err := CheckPasswordPolicy(nu.Password); err != nil {
 		return nil, fmt.Errorf("auth: password must be %d to %d characters: %w", MinPasswordLen, MaxPasswordLen, err)
 	}
@@ -253,6 +258,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 		Hired:        nu.Hired.UTC(),
 		PasswordHash: hash, MustChangePassword: nu.MustChangePassword, Active: true, Created: now,
 	}
+	u.Mobile, u.WeComID, u.DingTalkID = nu.Contacts.Mobile, nu.Contacts.WeComID, nu.Contacts.DingTalkID
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, storage.ErrDuplicate) {
 			return nil, fmt.Errorf("auth: login %q is taken: %w", nu.Login, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +27,37 @@ type Person struct {
 	Department string
 	Manager    string
 	Hired      time.Time
+	// Contacts, when set, are the ids that mention the person in group
+	// chats; nil leaves the stored ones (a CSV without those columns).
+	Contacts *Contacts
+}
+
+// Contacts are how WeCom and DingTalk robots mention a person.
+type Contacts struct {
+	Mobile     string
+	WeComID    string
+	DingTalkID string
+}
+
+var (
+	mobileRe = regexp.MustCompile(`^\+?[0-9]{6,20}$`)
+	chatIDRe = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+)
+
+// Check validates c and tidies it.
+func (c *Contacts) Check() error {
+	c.Mobile = strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(c.Mobile))
+	c.WeComID, c.DingTalkID = strings.TrimSpace(c.WeComID), strings.TrimSpace(c.DingTalkID)
+	if c.Mobile != "" && !mobileRe.MatchString(c.Mobile) {
+		return fmt.Errorf("auth: mobile %q is not a phone number (digits, optionally a leading +)", c.Mobile)
+	}
+	if c.WeComID != "" && !chatIDRe.MatchString(c.WeComID) {
+		return fmt.Errorf("auth: WeCom user id %q: letters, digits and _ . @ - only, at most 64", c.WeComID)
+	}
+	if c.DingTalkID != "" && !chatIDRe.MatchString(c.DingTalkID) {
+		return fmt.Errorf("auth: DingTalk user id %q: letters, digits and _ . @ - only, at most 64", c.DingTalkID)
+	}
+	return nil
 }
 
 // Check validates p and tidies it.
@@ -48,6 +80,9 @@ func (p *Person) Check() error {
 	}
 	if len(p.Department) > 100 || len(p.Manager) > 64 {
 		return errors.New("auth: department or manager is too long")
+	}
+	if p.Contacts != nil {
+		return p.Contacts.Check()
 	}
 	return nil
 }
@@ -73,8 +108,12 @@ func (s *Service) CreatePerson(ctx context.Context, by *model.User, p Person) (*
 		return nil, "", err
 	}
 	pw := RandomPassword()
-	u, err := s.CreateUser(ctx, NewUser{Login: p.Login, Name: p.Name, Roles: p.Roles, Department: p.Department,
-		Manager: p.Manager, Hired: p.Hired, Password: pw, MustChangePassword: true})
+	nu := NewUser{Login: p.Login, Name: p.Name, Roles: p.Roles, Department: p.Department,
+		Manager: p.Manager, Hired: p.Hired, Password: pw, MustChangePassword: true}
+	if p.Contacts != nil {
+		nu.Contacts = *p.Contacts
+	}
+	u, err := s.CreateUser(ctx, nu)
 	if err != nil {
 		return nil, "", err
 	}
@@ -99,6 +138,9 @@ func (s *Service) UpdatePerson(ctx context.Context, by *model.User, u *model.Use
 	}
 	next := *u
 	next.Name, next.Roles, next.Department, next.Manager, next.Hired = p.Name, p.Roles, p.Department, p.Manager, p.Hired.UTC()
+	if c := p.Contacts; c != nil {
+		next.Mobile, next.WeComID, next.DingTalkID = c.Mobile, c.WeComID, c.DingTalkID
+	}
 	if err := s.store.UpdateUser(ctx, &next); err != nil {
 		return "", err
 	}
@@ -128,6 +170,11 @@ func PersonDiff(u *model.User, p Person) string {
 	add("manager", u.Manager, p.Manager)
 	if !p.Hired.IsZero() {
 		add("hired", u.Hired.UTC().Format(time.DateOnly), p.Hired.UTC().Format(time.DateOnly))
+	}
+	if c := p.Contacts; c != nil {
+		add("mobile", u.Mobile, c.Mobile)
+		add("wecom_id", u.WeComID, c.WeComID)
+		add("dingtalk_id", u.DingTalkID, c.DingTalkID)
 	}
 	return strings.Join(out, "; ")
 }
@@ -183,7 +230,8 @@ type ImportRow struct {
 const maxImportRows = 5000
 
 // PlanImport reads a people CSV (header: login,name,roles,department,
-// manager,hired; roles separated by ';', hired as YYYY-MM-DD) and says
+// manager,hired, optionally mobile,wecom_id,dingtalk_id; roles separated
+// by ';', hired as YYYY-MM-DD) and says
 // what importing it would do, row by row. It writes nothing. Rows are
 // matched by login, so importing the same file twice changes nothing.
 func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) ([]ImportRow, error) {
@@ -203,6 +251,11 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 			return nil, fmt.Errorf("auth: import: the header needs a %q column (login,name,roles,department,manager,hired)", need)
 		}
 	}
+	// The chat ids change only when the file has their columns.
+	_, m := col["mobile"]
+	_, w := col["wecom_id"]
+	_, d := col["dingtalk_id"]
+	hasContacts := m || w || d
 	users, err := s.store.Users(ctx)
 	if err != nil {
 		return nil, err
@@ -233,6 +286,9 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 			return ""
 		}
 		row := ImportRow{Line: line, Person: Person{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager")}}
+		if hasContacts {
+			row.Person.Contacts = &Contacts{Mobile: get("mobile"), WeComID: get("wecom_id"), DingTalkID: get("dingtalk_id")}
+		}
 		for _, r := range strings.Split(get("roles"), ";") {
 			if r = strings.TrimSpace(r); r != "" {
 				row.Person.Roles = append(row.Person.Roles, r)

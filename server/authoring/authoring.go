@@ -42,6 +42,10 @@ type Service struct {
 	training *training.Service
 	renderer *lesson.Renderer
 	log      *slog.Logger
+	// OnPublish, when set, hears of each new version published (the
+	// channels announce those that ask for acknowledgement). It must not
+	// block: the publish request waits for it.
+	OnPublish func(ctx context.Context, slug string, version int)
 }
 
 // New returns a Service.
@@ -374,6 +378,8 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*training.Pu
 	}
 	if !res.Created {
 		s.audit(ctx, req.Actor, "draft.publish_unchanged", req.Slug, fmt.Sprintf("the draft equals version %d; nothing published", res.Version))
+	} else if s.OnPublish != nil && req.Kind != model.ChangeMinor {
+		s.OnPublish(ctx, req.Slug, res.Version)
 	}
 	return res, nil, nil
 }

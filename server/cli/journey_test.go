@@ -418,7 +418,8 @@ func TestCLIAndAPI(t *testing.T) {
 		t.Fatalf("import --check: %d %s", code, out)
 	}
 	if code, out, errs := run("long enough password\n", "user", "add", "--login", "chen.jie", "--name", "陈杰", "--role", "employee",
-		"--department", "客服部", "--manager", "boss", "--hired", "2026-11-01", "--password-stdin"); code != 0 || !strings.Contains(out, "created user chen.jie") {
+		"--department", "客服部", "--manager", "boss", "--hired", "2026-11-01", "--mobile", "13700000000", "--wecom-id", "ChenJie",
+		"--dingtalk-id", "dt-chen", "--password-stdin"); code != 0 || !strings.Contains(out, "created user chen.jie") {
 		t.Fatalf("user add: %d %s %s", code, out, errs)
 	}
 	if code, _, errs := run("another password\n", "user", "add", "--login", "chen.jie", "--name", "again", "--password-stdin"); code == 0 || !strings.Contains(errs, "taken") {
@@ -426,6 +427,9 @@ func TestCLIAndAPI(t *testing.T) {
 	}
 	if code, _, errs := run("", "user", "add", "--login", "x", "--name", "X", "--role", "boss"); code == 0 || !strings.Contains(errs, "unknown role") {
 		t.Fatalf("bad role: %d %s", code, errs)
+	}
+	if code, _, errs := run("", "user", "add", "--login", "x", "--name", "X", "--mobile", "not a phone"); code == 0 || !strings.Contains(errs, "mobile") {
+		t.Fatalf("bad mobile: %d %s", code, errs)
 	}
 	code, tokOut, errs := run("", "token", "create", "--login", "chen.jie")
 	token := strings.TrimSpace(tokOut)
@@ -442,6 +446,9 @@ func TestCLIAndAPI(t *testing.T) {
 		t.Fatalf("CLI while serving: %d %s", code, errs)
 	}
 
+	if u, err := p.Store.UserByLogin(ctx, "chen.jie"); err != nil || u.Mobile != "13700000000" || u.WeComID != "ChenJie" || u.DingTalkID != "dt-chen" {
+		t.Fatalf("user add mention ids: %+v %v", u, err)
+	}
 	st, me, _ := api(t, p.Base, token, "GET", "/me", nil)
 	if st != 200 || me["login"] != "chen.jie" || me["name"] != "陈杰" || me["department"] != "客服部" || me["manager"] != "boss" {
 		t.Fatalf("me: %d %v", st, me)

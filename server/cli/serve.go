@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	portal "conductportal"
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
+	"conductportal/server/channel"
 	"conductportal/server/config"
 	"conductportal/server/database"
 	"conductportal/server/lesson"
@@ -46,6 +48,9 @@ type Server struct {
 	Metrics *metrics.Metrics
 	// SSO is the OpenID Connect sign-on, nil when not configured.
 	SSO *sso.Client
+
+	// Channels are the departments' WeCom, DingTalk and email channels.
+	Channels *channel.Service
 }
 
 // Start opens the database, applies the schema, imports the content into an
@@ -79,10 +84,24 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	s.Notify = notify.New(store, s.Reports, mailer,
 		notify.Config{RemindDays: cfg.RemindDays, EscalateDays: cfg.EscalateDays, BaseURL: cfg.BaseURL}, log, nil)
 	s.Notify.SetMetrics(m)
+	box, err := secretBox(cfg, log)
+	if err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
+	s.Channels = channel.NewService(store, box, channel.NewSender(mailer), log, nil)
+	s.Notify.SetChannels(s.Channels)
 	s.Authoring = authoring.New(store, s.Training, lesson.NewRenderer(), log)
+	s.Authoring.OnPublish = s.Notify.Announce
 	if err := s.firstRun(ctx, bundle, console); err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
+	}
+	if n, err := s.Channels.Seed(ctx, cfg.Channels); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	} else if n > 0 {
+		log.Info("channels created from PORTAL_CHANNELS", "count", n)
 	}
 	s.checkProgress(ctx)
 	if cfg.OIDC.Enabled() {
@@ -90,13 +109,41 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		log.Info("single sign-on", "issuer", cfg.OIDC.Issuer, "redirect_url", s.SSO.RedirectURL())
 	}
 	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
-		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Metrics: m, SSO: s.SSO})
+		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Metrics: m, SSO: s.SSO,
+		Channels: s.Channels})
 	if err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
 	}
 	log.Info("ready", "took", time.Since(started).Round(time.Millisecond).String())
 	return s, nil
+}
+
+// secretBox returns the box that seals channel secrets: the key of
+// PORTAL_SECRET_KEY; unset, with the embedded database, <data>/secret.key
+// (made once, mode 0600); unset with MONGODB_URI, none: the portal runs,
+// but channel secrets cannot be saved until the key is set.
+func secretBox(cfg *config.Config, log *slog.Logger) (*channel.Box, error) {
+	var key []byte
+	var err error
+	switch {
+	case cfg.SecretKey != "":
+		if key, err = channel.ParseKey(cfg.SecretKey); err != nil {
+			return nil, err
+		}
+	case cfg.MongoURI == "":
+		var created bool
+		if key, created, err = channel.LoadOrCreateKey(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		if created {
+			log.Info("PORTAL_SECRET_KEY unset: a key for channel secrets was created; back it up with the data", "file", filepath.Join(cfg.DataDir, channel.KeyFile))
+		}
+	default:
+		log.Warn("PORTAL_SECRET_KEY unset: channel webhooks and secrets cannot be saved until it is set")
+		return nil, nil
+	}
+	return channel.NewBox(key)
 }
 
 // checkProgress compares the progress of a sample of users (those of the
@@ -186,9 +233,15 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var background sync.WaitGroup
-	background.Add(2)
+	background.Add(3)
 	go func() { defer background.Done(); s.sweepSessions(sweepCtx) }()
 	go func() { defer background.Done(); s.remind(sweepCtx) }()
+	go func() {
+		defer background.Done()
+		if s.Config.DeliveryWorker {
+			s.Channels.Run(sweepCtx, deliverEvery)
+		}
+	}()
 	// The jobs end before Serve returns, so Close never pulls the database
 	// from under a reminder run.
 	defer background.Wait()
@@ -206,6 +259,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return nil
 }
+
+// deliverEvery is how often the delivery worker looks for due retries and
+// for messages other instances queued (retries wait a minute or more);
+// messages queued here wake it at once.
+const deliverEvery = 30 * time.Second
 
 // remindEvery is how often the reminder job looks for people to remind;
 // its keys make running it more than once a day harmless.

@@ -16,7 +16,7 @@ import (
 )
 
 func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("user add", "user add --login L --name N --role R [--department D] [--manager M] [--manages D] [--email E] [--hired YYYY-MM-DD] [--password-stdin]", stderr)
+	fs := newFlags("user add", "user add --login L --name N --role R [--department D] [--manager M] [--manages D] [--email E] [--mobile M] [--wecom-id ID] [--dingtalk-id ID] [--hired YYYY-MM-DD] [--password-stdin]", stderr)
 	login := fs.String("login", "", "login name (required)")
 	name := fs.String("name", "", "full name, as the person signs (required)")
 	roles := fs.String("role", "employee", "roles, comma separated: employee, manager, hr, admin")
@@ -24,6 +24,9 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	manager := fs.String("manager", "", "the manager's login")
 	manages := fs.String("manages", "", "for a manager: the department they answer for as a whole (they see all its people)")
 	email := fs.String("email", "", "email address for reminders (optional)")
+	mobile := fs.String("mobile", "", "mobile number, to mention the person in DingTalk group messages (optional)")
+	wecomID := fs.String("wecom-id", "", "WeCom user id, to mention the person in WeCom group messages (optional)")
+	dingtalkID := fs.String("dingtalk-id", "", "DingTalk user id, to mention the person in DingTalk group messages (optional)")
 	hired := fs.String("hired", "", "hire date, YYYY-MM-DD (default today)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input; without it a one-time password is printed")
 	if err := parse(fs, args); err != nil {
@@ -33,7 +36,8 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fs.Usage()
 		return errUsage
 	}
-	nu := auth.NewUser{Login: *login, Name: *name, Department: *dept, Manager: *manager, Manages: *manages, Email: *email}
+	nu := auth.NewUser{Login: *login, Name: *name, Department: *dept, Manager: *manager, Manages: *manages, Email: *email,
+		Contacts: auth.Contacts{Mobile: *mobile, WeComID: *wecomID, DingTalkID: *dingtalkID}}
 	for _, r := range strings.Split(*roles, ",") {
 		if r = strings.TrimSpace(r); r != "" {
 			nu.Roles = append(nu.Roles, r)

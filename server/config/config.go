@@ -38,7 +38,14 @@ type Config struct {
 	OIDC OIDC
 	// LocalLogin (PORTAL_LOCAL_LOGIN, default true): false hides the
 	// password form and refuses password logins; people sign in with OIDC.
-	LocalLogin bool
+	LocalLogin     bool
+	DeliveryWorker bool // PORTAL_DELIVERY_WORKER: send queued channel messages from this process
+	// SecretKey seals channel secrets (PORTAL_SECRET_KEY, 32 bytes as hex or
+	// base64). Unset with the embedded database: <data>/secret.key.
+	SecretKey string
+	// Channels is PORTAL_CHANNELS: a JSON array of channels created on the
+	// first start (when there are none); HR manages them afterwards.
+	Channels string
 
 	// Timeouts against slow or idle clients (not from the environment).
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -65,6 +72,8 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 		SMTPURL:     get("PORTAL_SMTP_URL", ""),
 		CompanyName: get("PORTAL_COMPANY_NAME", ""),
 		LogoFile:    get("PORTAL_LOGO", ""),
+		SecretKey:   get("PORTAL_SECRET_KEY", ""),
+		Channels:    get("PORTAL_CHANNELS", ""),
 
 		MetricsToken: get("PORTAL_METRICS_TOKEN", ""),
 
@@ -104,6 +113,13 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	case "off", "false", "0", "no":
 	default:
 		return nil, fmt.Errorf("config: PORTAL_REMINDER_JOB=%q: want on or off", v)
+	}
+	switch v := strings.ToLower(get("PORTAL_DELIVERY_WORKER", "on")); v {
+	case "on", "true", "1", "yes":
+		c.DeliveryWorker = true
+	case "off", "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("config: PORTAL_DELIVERY_WORKER=%q: want on or off", v)
 	}
 	if p := get("PORTAL_TRUSTED_PROXIES", ""); p != "" {
 		for _, s := range strings.Split(p, ",") {
@@ -188,7 +204,16 @@ func (c *Config) Redacted() []any {
 		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays, "reminder_job", c.ReminderJob,
 		"metrics_token", c.MetricsToken != "", "oidc_issuer", orDefault(c.OIDC.Issuer, "off"),
 		"oidc_provision", c.OIDC.Provision, "local_login", c.LocalLogin,
+		"delivery_worker", c.DeliveryWorker, "secret_key", orDefault(mask(c.SecretKey), "unset"), "channels_env", c.Channels != "",
 	}
+}
+
+// mask says a secret is set without showing it.
+func mask(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "set"
 }
 
 func orDefault(s, def string) string {

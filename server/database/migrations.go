@@ -77,6 +77,17 @@ var steps = []step{
 			"audit": {plain("actor_at", bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}})},
 		})
 	},
+	// 6: the channels' delivery queue: the worker reads what is due, HR's
+	// log the newest. Uniqueness is the _id (message|channel, and
+	// delivery#attempt for the claims).
+	func(ctx context.Context, db *mongo.Database) error {
+		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
+			"deliveries": {
+				plain("status_next", bson.D{{Key: "status", Value: 1}, {Key: "next", Value: 1}}),
+				plain("updated", bson.D{{Key: "updated", Value: -1}}),
+			},
+		})
+	},
 }
 
 // isIndexNotFound reports the server's "index not found" (code 27): the

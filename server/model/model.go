@@ -39,6 +39,11 @@ type User struct {
 	// they see its people besides their direct reports. Empty for most.
 	Manages string `bson:"manages,omitempty"`
 	Email   string `bson:"email,omitempty"`
+	// Mobile, WeComID and DingTalkID let group-robot messages mention the
+	// person: DingTalk by mobile number or user id, WeCom by user id.
+	Mobile     string `bson:"mobile,omitempty"`
+	WeComID    string `bson:"wecom_id,omitempty"`
+	DingTalkID string `bson:"dingtalk_id,omitempty"`
 	// Unread counts the user's unread notifications, for the bell in the
 	// header: kept on the user, which every request loads anyway.
 	Unread             int       `bson:"unread,omitempty"`
@@ -354,4 +359,75 @@ type Identity struct {
 	Login, Name, Email, Department string
 	Roles                          []string
 	SyncRoles                      bool
+}
+
+// Channel is a place HR sends a department's notices besides the inbox: a
+// WeCom or DingTalk group robot, or an email address. Webhook, Secret and
+// SMTPURL hold secrets and are stored sealed (AES-256-GCM), never in clear.
+type Channel struct {
+	ID         string `bson:"_id"`
+	Name       string `bson:"name"`
+	Kind       string `bson:"kind"`       // email, wecom, dingtalk
+	Department string `bson:"department"` // "" for every department
+	Lang       string `bson:"lang"`       // the language its messages are written in
+	Enabled    bool   `bson:"enabled"`
+	Webhook    string `bson:"webhook,omitempty"`  // sealed: the robot's URL holds its key
+	Secret     string `bson:"secret,omitempty"`   // sealed: DingTalk signing secret
+	To         string `bson:"to,omitempty"`       // email: addresses, comma separated
+	SMTPURL    string `bson:"smtp_url,omitempty"` // sealed: email through another server
+	// WebhookHost shows which robot it is without the key.
+	WebhookHost string    `bson:"webhook_host,omitempty"`
+	Created     time.Time `bson:"created"`
+	Updated     time.Time `bson:"updated"`
+	By          string    `bson:"by"`
+}
+
+// Delivery kinds beyond the notification kinds.
+const (
+	DeliveryAnnouncement = "announcement" // a new version to acknowledge
+	DeliveryTest         = "test"         // HR's "send test message"
+)
+
+// Delivery states.
+const (
+	DeliveryPending  = "pending"  // not yet tried, or retrying at Next
+	DeliverySent     = "sent"     // the receiver accepted it
+	DeliveryFailed   = "failed"   // gave up after the last attempt
+	DeliveryCanceled = "canceled" // the channel was deleted or disabled
+)
+
+// Delivery is one message to one channel. Its _id is message|channel, the
+// unique key that queues it once however many instances try; each attempt
+// is claimed by inserting delivery_attempts/<_id>#<n>, so only one
+// instance makes attempt n.
+type Delivery struct {
+	ID          string    `bson:"_id"`
+	Message     string    `bson:"message"` // the notification id, announcement/slug@N, test/...
+	ChannelID   string    `bson:"channel_id"`
+	ChannelName string    `bson:"channel_name"`
+	ChannelKind string    `bson:"channel_kind"`
+	Kind        string    `bson:"kind"`             // reminder, due_soon, escalation, announcement, test
+	Person      string    `bson:"person,omitempty"` // the login concerned
+	Lessons     []string  `bson:"lessons,omitempty"`
+	Title       string    `bson:"title"`
+	Text        string    `bson:"text"`
+	Link        string    `bson:"link,omitempty"`
+	LinkText    string    `bson:"link_text,omitempty"`
+	Mobiles     []string  `bson:"mobiles,omitempty"`
+	UserIDs     []string  `bson:"user_ids,omitempty"`
+	Status      string    `bson:"status"`
+	Attempts    int       `bson:"attempts"`
+	Next        time.Time `bson:"next"`
+	ErrCode     int       `bson:"err_code,omitempty"`
+	Error       string    `bson:"error,omitempty"`
+	Created     time.Time `bson:"created"`
+	Sent        time.Time `bson:"sent,omitempty"`
+	Updated     time.Time `bson:"updated"`
+}
+
+// DeliveryAttempt is the claim of one attempt at a delivery.
+type DeliveryAttempt struct {
+	ID       string    `bson:"_id"` // delivery id#n
+	Delivery string    `bson:"delivery"`
+	At       time.Time `bson:"at"`
 }

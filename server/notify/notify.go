@@ -1,7 +1,9 @@
 // Package notify reminds people of their training: reminders a manager or
 // HR sends, and the daily job that reminds people before their due date
 // and escalates to their manager when they are late. Each message is an
-// in-app notification and, when SMTP is configured, an email.
+// in-app notification, an email when SMTP is configured and the person
+// has an address, and a post to their department's channels (WeCom,
+// DingTalk, email groups) when HR has set some up.
 package notify
 
 import (
@@ -12,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"conductportal/server/channel"
 	"conductportal/server/locale"
 	"conductportal/server/metrics"
 	"conductportal/server/model"
@@ -39,6 +42,9 @@ type Service struct {
 	mails sync.WaitGroup
 
 	metrics *metrics.Metrics // counts the notifications sent; nil: not counted
+	// channels, when set, gets every stored notification for the
+	// channels of the person's department.
+	channels *channel.Service
 }
 
 // SetMetrics makes the service count the notifications it stores in m.
@@ -51,6 +57,18 @@ func New(store *storage.Storage, reports *report.Service, mailer Mailer, cfg Con
 	}
 	return &Service{store: store, reports: reports, mailer: mailer, cfg: cfg, log: log, now: now}
 }
+
+// SetChannels makes the service post to the departments' channels.
+func (s *Service) SetChannels(c *channel.Service) { s.channels = c }
+
+// Mail and Mailer are the channel package's: email is one of the channels.
+type (
+	Mail   = channel.Mail
+	Mailer = channel.Mailer
+)
+
+// NewSMTP parses PORTAL_SMTP_URL (see channel.NewSMTP).
+func NewSMTP(raw, fromName string) (*channel.SMTP, error) { return channel.NewSMTP(raw, fromName) }
 
 // day is the calendar day of t where the portal runs.
 func day(t time.Time) string { return t.In(time.Local).Format("2006-01-02") }
@@ -144,7 +162,7 @@ func (s *Service) remind(ctx context.Context, viewer *model.User, people []*mode
 			About: u.ID, AboutName: u.Name, AboutLogin: u.Login, Lessons: open, Due: due, Day: day(now),
 			From: viewer.Login, Created: now,
 		}
-		stored, err := s.deliver(ctx, n, u, lessons)
+		stored, err := s.deliver(ctx, n, u, u, lessons)
 		if err != nil {
 			return sent, err
 		}
@@ -178,8 +196,9 @@ func (s *Service) Run(ctx context.Context, now time.Time) (Sent, error) {
 	}
 	today := dayStart(now)
 	type pending struct {
-		n  *model.Notification
-		to *model.User
+		n     *model.Notification
+		to    *model.User
+		about *model.User
 	}
 	byKey := map[string]*pending{}
 	var keys []string
@@ -187,7 +206,7 @@ func (s *Service) Run(ctx context.Context, now time.Time) (Sent, error) {
 		k := Key(kind, u.ID, day(milestone))
 		p := byKey[k]
 		if p == nil {
-			p = &pending{to: to, n: &model.Notification{ID: k, Kind: kind, UserID: to.ID, About: u.ID,
+			p = &pending{to: to, about: u, n: &model.Notification{ID: k, Kind: kind, UserID: to.ID, About: u.ID,
 				AboutName: u.Name, AboutLogin: u.Login, Due: due, Day: day(milestone), From: "system",
 				Created: now.UTC().Truncate(time.Millisecond)}}
 			byKey[k] = p
@@ -236,7 +255,7 @@ func (s *Service) Run(ctx context.Context, now time.Time) (Sent, error) {
 			continue
 		}
 		p := byKey[k]
-		stored, err := s.deliver(ctx, p.n, p.to, lessons)
+		stored, err := s.deliver(ctx, p.n, p.to, p.about, lessons)
 		if err != nil {
 			return sent, err
 		}
@@ -270,15 +289,19 @@ func (s *Service) Schedule(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// deliver stores n and, when this call stored it, emails it to to. The
-// email goes out in the background: the caller does not wait for the mail
-// server.
-func (s *Service) deliver(ctx context.Context, n *model.Notification, to *model.User, lessons []model.Lesson) (bool, error) {
+// deliver stores n and, when this call stored it, emails it to to and
+// queues it for the channels of the department of about (the person
+// concerned). The email and the channel posts go out in the background:
+// the caller waits for neither a mail server nor a robot.
+func (s *Service) deliver(ctx context.Context, n *model.Notification, to, about *model.User, lessons []model.Lesson) (bool, error) {
 	stored, err := s.store.CreateNotification(ctx, n)
 	if err != nil || !stored {
 		return stored, err
 	}
 	s.metrics.Notification(n.Kind)
+	if s.channels != nil {
+		s.post(ctx, n, to, about, lessons)
+	}
 	if s.mailer == nil || to.Email == "" {
 		return true, nil
 	}
@@ -300,6 +323,84 @@ func (s *Service) deliver(ctx context.Context, n *model.Notification, to *model.
 		}
 	}()
 	return true, nil
+}
+
+// post queues n for the channels of about's department, in each
+// channel's language, mentioning the recipient. A failure here is logged:
+// the notification is stored and the inbox has it.
+func (s *Service) post(ctx context.Context, n *model.Notification, to, about *model.User, lessons []model.Lesson) {
+	_, err := s.channels.Queue(ctx, channel.Note{Key: n.ID, Kind: n.Kind, Person: n.AboutLogin, Lessons: n.Lessons},
+		func(ch *model.Channel) (channel.Message, []*model.User, bool) {
+			if !channel.Serves(ch, about.Department) {
+				return channel.Message{}, nil, false
+			}
+			title, body, link := Text(ch.Lang, n, lessons)
+			if n.Kind != model.NotifyEscalation {
+				body = locale.T(ch.Lang, "channel.to", to.Name) + body
+			}
+			return channel.Message{Title: title, Text: body, Link: s.cfg.BaseURL + link,
+				LinkText: locale.T(ch.Lang, "channel.open")}, []*model.User{to}, true
+		})
+	if err != nil {
+		s.log.Warn("channel posts not queued", "notification", n.ID, "err", err)
+	}
+}
+
+// Announce tells the channels that a new version of a lesson asks for
+// acknowledgement: once per version and channel, mentioning the people of
+// the channel's department who must acknowledge it. It is called after a
+// publish and never fails the publish.
+func (s *Service) Announce(ctx context.Context, slug string, version int) {
+	if s.channels == nil {
+		return
+	}
+	if err := s.announce(ctx, slug, version); err != nil {
+		s.log.Warn("announcement not queued", "lesson", slug, "version", version, "err", err)
+	}
+}
+
+// maxMentions bounds the people one announcement mentions.
+const maxMentions = 50
+
+func (s *Service) announce(ctx context.Context, slug string, version int) error {
+	lessons, err := s.store.Lessons(ctx)
+	if err != nil {
+		return err
+	}
+	var l *model.Lesson
+	for i := range lessons {
+		if lessons[i].Slug == slug {
+			l = &lessons[i]
+		}
+	}
+	if l == nil || l.Required != version {
+		return nil // a minor change: nobody acknowledges again
+	}
+	dir, err := s.reports.Directory(ctx)
+	if err != nil {
+		return err
+	}
+	due := l.RequiredAt.AddDate(0, 0, l.GraceDays)
+	_, err = s.channels.Queue(ctx, channel.Note{Key: "announcement/" + model.VersionID(slug, version), Kind: model.DeliveryAnnouncement, Lessons: []string{slug}},
+		func(ch *model.Channel) (channel.Message, []*model.User, bool) {
+			// The department's people who must sign; a department with
+			// nobody to sign hears nothing.
+			var people []*model.User
+			for i := range dir.Users {
+				u := &dir.Users[i]
+				if u.Active && len(people) < maxMentions && channel.Serves(ch, u.Department) && training.Assigned(l, u) {
+					people = append(people, u)
+				}
+			}
+			if len(people) == 0 {
+				return channel.Message{}, nil, false
+			}
+			lang := ch.Lang
+			return channel.Message{Title: locale.T(lang, "channel.announce.title", l.Title(lang)),
+				Text: locale.T(lang, "channel.announce.body", l.Title(lang), version, due.In(time.Local).Format(locale.T(lang, "notify.date"))),
+				Link: s.cfg.BaseURL + "/lessons/" + slug, LinkText: locale.T(lang, "channel.open")}, people, true
+		})
+	return err
 }
 
 // Wait waits for the emails being sent.

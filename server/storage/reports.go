@@ -20,6 +20,7 @@ func (s *Storage) UsersGeneration() uint64 { return s.usersGen.Load() }
 var directoryFields = bson.M{
 	"login": 1, "name": 1, "roles": 1, "department": 1, "manager": 1, "manages": 1,
 	"email": 1, "lang": 1, "hired": 1, "active": 1, "exceptions": 1,
+	"mobile": 1, "wecom_id": 1, "dingtalk_id": 1, // to mention people in group messages
 }
 
 // UserDirectory returns every user without secrets, by login, in one read.

@@ -37,6 +37,9 @@ const (
 	colThrottles      = "login_throttles"
 	colNotifications  = "notifications"
 	colDrafts         = "drafts"
+	colChannels       = "channels"
+	colDeliveries     = "deliveries"
+	colAttemptClaims  = "delivery_attempts"
 )
 
 // Storage is the portal's access to its database.

@@ -122,11 +122,12 @@ func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, e
 }
 
 // UpdateUser stores the editable fields of u: name, roles, department,
-// manager and hire date.
+// manager, hire date and the ids that mention the person in group chats.
 func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
 	defer s.usersGen.Add(1) // the reports' directory holds these fields
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": u.ID}, bson.M{"$set": bson.M{
 		"name": u.Name, "roles": u.Roles, "department": u.Department, "manager": u.Manager, "hired": u.Hired,
+		"mobile": u.Mobile, "wecom_id": u.WeComID, "dingtalk_id": u.DingTalkID,
 	}})
 	if err != nil {
 		return wrap("update user", err)

@@ -52,8 +52,8 @@ func Config(t testing.TB, dir string, env ...map[string]string) *config.Config {
 				return v
 			}
 		}
-		if k == "PORTAL_REMINDER_JOB" {
-			return "off" // tests run the job themselves, at the time they choose
+		if k == "PORTAL_REMINDER_JOB" || k == "PORTAL_DELIVERY_WORKER" {
+			return "off" // tests run the jobs themselves, at the time they choose
 		}
 		return ""
 	})

@@ -6,14 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/channel"
 	"conductportal/server/model"
 	"conductportal/server/testkit"
 
@@ -21,7 +25,7 @@ import (
 )
 
 // rawKey matches a locale key shown instead of its text.
-var rawKey = regexp.MustCompile(`\b(app|nav|login|password|training|status|lesson|quiz|result|ack|receipts?|certificate|verify|error|lang|hr|role)\.[a-z_.]+[a-z]\b`)
+var rawKey = regexp.MustCompile(`\b(app|nav|login|password|training|status|lesson|quiz|result|ack|receipts?|certificate|verify|error|lang|hr|role|channel|delivery)\.[a-z_.]+[a-z]\b`)
 
 //go:embed testdata/axe.min.js
 var axeSource string
@@ -96,6 +100,32 @@ func TestBrowserAccessibility(t *testing.T) {
 		model.LangZH: "工牌应端正佩戴在左胸前。", model.LangEN: "Wear the badge straight on the left of your chest.",
 	})
 	testkit.Complete(t, s.Training, learner, "grooming")
+	// Channels with a delivery log: one message sent, one refused.
+	robot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.RawQuery, "bad") {
+			_, _ = io.WriteString(w, `{"errcode":310000,"errmsg":"keywords not in content"}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	defer robot.Close()
+	var chanID string
+	for _, in := range []channel.Input{
+		{Name: "客服部企业微信群", Kind: channel.KindWeCom, Department: "客服部", Enabled: true, Webhook: robot.URL + "/send?key=good"},
+		{Name: "客服部钉钉群", Kind: channel.KindDingTalk, Department: "客服部", Enabled: true, Webhook: robot.URL + "/send?access_token=bad", Secret: "SECx"},
+	} {
+		ch, err := s.Channels.Save(ctx, "hr", nil, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chanID = ch.ID
+		if err := s.Channels.Test(ctx, ch, channel.Message{Title: "测试消息", Text: "测试"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Channels.Deliver(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, lang := range []string{model.LangZH, model.LangEN} {
 		for _, width := range []int64{375, 1280} {
@@ -172,6 +202,14 @@ func TestBrowserAccessibility(t *testing.T) {
 				check("organisation")
 				b.open("/team?department=" + url.QueryEscape("客服部"))
 				check("team-department")
+				b.open("/hr/channels")
+				check("hr-channels")
+				b.open("/hr/channels/new")
+				check("hr-channel-new")
+				b.open("/hr/channels/" + chanID)
+				check("hr-channel")
+				b.open("/hr/channels/deliveries")
+				check("hr-deliveries")
 			})
 		}
 	}

@@ -122,6 +122,15 @@ var routeTable = map[string]want{
 	"POST /hr/people/:login/deactivate": {303, 403, 403, 403, 303, 303},
 	"POST /hr/people/:login/password":   {303, 403, 403, 403, 200, 200},
 	"POST /hr/people/:login/exceptions": {303, 403, 403, 403, 404, 404},
+	// Channels: an empty form is refused; :id names no channel.
+	"GET /hr/channels":             {303, 403, 403, 403, 200, 200},
+	"GET /hr/channels/new":         {303, 403, 403, 403, 200, 200},
+	"POST /hr/channels":            {303, 403, 403, 403, 422, 422},
+	"GET /hr/channels/deliveries":  {303, 403, 403, 403, 200, 200},
+	"GET /hr/channels/:id":         {303, 403, 403, 403, 404, 404},
+	"POST /hr/channels/:id":        {303, 403, 403, 403, 404, 404},
+	"POST /hr/channels/:id/delete": {303, 403, 403, 403, 404, 404},
+	"POST /hr/channels/:id/test":   {303, 403, 403, 403, 404, 404},
 }
 
 // caller is one role's HTTP client.

@@ -39,6 +39,9 @@ type accountPage struct {
 	AllRoles []string
 	Message  string
 	Lessons  []model.Lesson // for the exceptions of an existing person
+
+	// The ids that mention the person in WeCom and DingTalk groups.
+	Mobile, WeComID, DingTalkID string
 }
 
 func (h *handler) hrPersonNew(c *fiber.Ctx) error {
@@ -53,9 +56,11 @@ func personForm(c *fiber.Ctx) (auth.Person, accountPage, error) {
 		roles = append(roles, string(r))
 	}
 	p := auth.Person{Login: c.FormValue("login"), Name: c.FormValue("name"), Roles: roles,
-		Department: c.FormValue("department"), Manager: c.FormValue("manager")}
+		Department: c.FormValue("department"), Manager: c.FormValue("manager"),
+		Contacts: &auth.Contacts{Mobile: c.FormValue("mobile"), WeComID: c.FormValue("wecom_id"), DingTalkID: c.FormValue("dingtalk_id")}}
 	pp := accountPage{Login: p.Login, Name: p.Name, Roles: roles, Dept: p.Department, Manager: p.Manager,
-		Hired: strings.TrimSpace(c.FormValue("hired")), AllRoles: model.AllRoles}
+		Hired: strings.TrimSpace(c.FormValue("hired")), AllRoles: model.AllRoles,
+		Mobile: p.Contacts.Mobile, WeComID: p.Contacts.WeComID, DingTalkID: p.Contacts.DingTalkID}
 	if pp.Hired != "" {
 		t, err := time.Parse(time.DateOnly, pp.Hired)
 		if err != nil {
@@ -126,7 +131,7 @@ func (h *handler) hrPersonShow(c *fiber.Ctx) error {
 	}
 	return h.render(c, "hr_person", u.Name, accountPage{Person: u, Login: u.Login, Name: u.Name, Roles: u.Roles,
 		Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly), AllRoles: model.AllRoles,
-		Lessons: lessons})
+		Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID, Lessons: lessons})
 }
 
 // hrPersonException exempts a person from a lesson, extends their due date,
@@ -166,7 +171,7 @@ func (h *handler) exceptionFail(c *fiber.Ctx, u *model.User, key string) error {
 	c.Status(fiber.StatusUnprocessableEntity)
 	return h.renderPage(c, "hr_person", &page{Title: u.Name, Error: locale.T(langOf(c), key), Data: accountPage{Person: u, Login: u.Login,
 		Name: u.Name, Roles: u.Roles, Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly),
-		AllRoles: model.AllRoles, Lessons: lessons}})
+		AllRoles: model.AllRoles, Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID, Lessons: lessons}})
 }
 
 func (h *handler) hrPersonUpdate(c *fiber.Ctx) error {

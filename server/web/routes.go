@@ -106,6 +106,16 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	hr.Post("/people/:login/deactivate", h.hrPersonDeactivate)
 	hr.Post("/people/:login/password", h.hrPersonPassword)
 	hr.Post("/people/:login/exceptions", h.hrPersonException)
+	// Channels: the departments' WeCom, DingTalk and email channels, the
+	// delivery log, a test message. (hr_channels.go)
+	hr.Get("/channels", h.hrChannels)
+	hr.Get("/channels/new", h.hrChannelNew)
+	hr.Post("/channels", h.hrChannelCreate)
+	hr.Get("/channels/deliveries", h.hrDeliveries)
+	hr.Get("/channels/:id", h.hrChannelShow)
+	hr.Post("/channels/:id", h.hrChannelUpdate)
+	hr.Post("/channels/:id/delete", h.hrChannelDelete)
+	hr.Post("/channels/:id/test", h.hrChannelTest)
 
 	app.Use(h.notFound)
 }

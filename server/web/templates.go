@@ -67,7 +67,8 @@ func loadTemplates() (*templates, error) {
 	for _, want := range []string{"login", "password", "training", "lesson", "quiz", "result", "acknowledge", "receipts", "receipt", "certificate", "verify", "error",
 		"mfa_login", "mfa_setup", "team", "person", "organisation", "notifications",
 		// The HR area.
-		"hr_lessons", "hr_edit", "hr_publish", "hr_history", "hr_diff", "hr_audit", "hr_people", "hr_person", "hr_onetime", "hr_import", "hr_analytics"} {
+		"hr_lessons", "hr_edit", "hr_publish", "hr_history", "hr_diff", "hr_audit", "hr_people", "hr_person", "hr_onetime", "hr_import", "hr_analytics",
+		"hr_channels", "hr_channel", "hr_deliveries"} {
 		if t.pages[want] == nil {
 			return nil, fmt.Errorf("web: template %s.html is missing", want)
 		}
@@ -135,6 +136,7 @@ var notices = map[string]bool{
 	"hr.draft.saved": true, "hr.draft.none": true, "hr.draft.restored": true, "hr.draft.discarded": true,
 	"hr.published": true, "hr.published.unchanged": true, "hr.person.saved": true, "hr.person.created": true,
 	"hr.person.deactivated": true, "hr.import.done": true,
+	"hr.channels.saved": true, "hr.channels.deleted": true, "hr.channels.test_queued": true,
 }
 
 // SeesTeam reports whether the header offers the team view.

@@ -12,6 +12,7 @@ import (
 	"conductportal/server/api"
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
+	"conductportal/server/channel"
 	"conductportal/server/config"
 	"conductportal/server/metrics"
 	"conductportal/server/model"
@@ -44,6 +45,9 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// SSO signs people in through an OpenID Connect provider; nil: off.
 	SSO *sso.Client
+
+	// Channels are the departments' WeCom, DingTalk and email channels.
+	Channels *channel.Service
 }
 
 // handler holds the dependencies of every page handler.

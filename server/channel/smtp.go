@@ -1,4 +1,4 @@
-package notify
+package channel
 
 import (
 	"bytes"
@@ -45,7 +45,7 @@ type SMTP struct {
 func NewSMTP(raw, fromName string) (*SMTP, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "smtp" || u.Hostname() == "" {
-		return nil, fmt.Errorf("notify: PORTAL_SMTP_URL must look like smtp://user:password@host:587?from=portal@example.com")
+		return nil, fmt.Errorf("channel: PORTAL_SMTP_URL must look like smtp://user:password@host:587?from=portal@example.com")
 	}
 	port := u.Port()
 	if port == "" {
@@ -58,7 +58,7 @@ func NewSMTP(raw, fromName string) (*SMTP, error) {
 	}
 	a, err := mail.ParseAddress(from)
 	if err != nil {
-		return nil, fmt.Errorf("notify: PORTAL_SMTP_URL from=%q: %w", from, err)
+		return nil, fmt.Errorf("channel: PORTAL_SMTP_URL from=%q: %w", from, err)
 	}
 	s.from = mail.Address{Name: fromName, Address: a.Address}
 	if u.User != nil {
@@ -77,7 +77,7 @@ func (s *SMTP) Send(ctx context.Context, m Mail) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", s.addr)
 	if err != nil {
-		return fmt.Errorf("notify: smtp dial: %w", err)
+		return fmt.Errorf("channel: smtp dial: %w", err)
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
@@ -85,39 +85,39 @@ func (s *SMTP) Send(ctx context.Context, m Mail) error {
 	c, err := smtp.NewClient(conn, s.host)
 	if err != nil {
 		_ = conn.Close()
-		return fmt.Errorf("notify: smtp: %w", err)
+		return fmt.Errorf("channel: smtp: %w", err)
 	}
 	defer c.Close()
 	if ok, _ := c.Extension("STARTTLS"); ok {
 		if err := c.StartTLS(&tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12}); err != nil {
-			return fmt.Errorf("notify: smtp starttls: %w", err)
+			return fmt.Errorf("channel: smtp starttls: %w", err)
 		}
 	}
 	if s.username != "" {
 		if err := c.Auth(smtp.PlainAuth("", s.username, s.password, s.host)); err != nil {
-			return fmt.Errorf("notify: smtp auth: %w", err)
+			return fmt.Errorf("channel: smtp auth: %w", err)
 		}
 	}
 	if err := c.Mail(s.from.Address); err != nil {
-		return fmt.Errorf("notify: smtp mail from: %w", err)
+		return fmt.Errorf("channel: smtp mail from: %w", err)
 	}
 	for _, to := range m.To {
 		if err := c.Rcpt(to); err != nil {
-			return fmt.Errorf("notify: smtp rcpt %s: %w", to, err)
+			return fmt.Errorf("channel: smtp rcpt %s: %w", to, err)
 		}
 	}
 	w, err := c.Data()
 	if err != nil {
-		return fmt.Errorf("notify: smtp data: %w", err)
+		return fmt.Errorf("channel: smtp data: %w", err)
 	}
 	if _, err := w.Write(msg); err != nil {
-		return fmt.Errorf("notify: smtp data: %w", err)
+		return fmt.Errorf("channel: smtp data: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("notify: smtp data: %w", err)
+		return fmt.Errorf("channel: smtp data: %w", err)
 	}
 	if err := c.Quit(); err != nil {
-		return fmt.Errorf("notify: smtp quit: %w", err)
+		return fmt.Errorf("channel: smtp quit: %w", err)
 	}
 	return nil
 }
@@ -127,7 +127,7 @@ func (s *SMTP) Send(ctx context.Context, m Mail) error {
 func (s *SMTP) message(m Mail) ([]byte, error) {
 	for _, to := range m.To {
 		if strings.ContainsAny(to, "\r\n") {
-			return nil, fmt.Errorf("notify: bad recipient %q", to)
+			return nil, fmt.Errorf("channel: bad recipient %q", to)
 		}
 	}
 	var id [12]byte
@@ -146,10 +146,10 @@ func (s *SMTP) message(m Mail) ([]byte, error) {
 	b.WriteString("\r\n")
 	qp := quotedprintable.NewWriter(&b)
 	if _, err := qp.Write([]byte(strings.ReplaceAll(m.Body, "\n", "\r\n"))); err != nil {
-		return nil, fmt.Errorf("notify: message: %w", err)
+		return nil, fmt.Errorf("channel: message: %w", err)
 	}
 	if err := qp.Close(); err != nil {
-		return nil, fmt.Errorf("notify: message: %w", err)
+		return nil, fmt.Errorf("channel: message: %w", err)
 	}
 	return b.Bytes(), nil
 }

@@ -1,0 +1,132 @@
+package channel
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrNoKey: a secret was to be stored or read but the portal has no key
+// (PORTAL_SECRET_KEY unset with an external MongoDB).
+var ErrNoKey = errors.New("channel: no PORTAL_SECRET_KEY: set it (64 hex characters, e.g. from `openssl rand -hex 32`) to store channel secrets")
+
+// ErrWrongKey: a stored secret does not open with this key (the key was
+// changed, or the data comes from another portal).
+var ErrWrongKey = errors.New("channel: a stored secret does not open with PORTAL_SECRET_KEY (was the key changed?); enter the channel's secrets again")
+
+// Box seals and opens secrets with AES-256-GCM. The stored form is
+// "v1:" + base64(nonce | ciphertext | tag). A nil Box has no key.
+type Box struct {
+	aead cipher.AEAD
+}
+
+// ParseKey reads a 32-byte key written as 64 hex characters or as base64.
+func ParseKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if k, err := hex.DecodeString(s); err == nil && len(k) == 32 {
+		return k, nil
+	}
+	if k, err := base64.StdEncoding.DecodeString(s); err == nil && len(k) == 32 {
+		return k, nil
+	}
+	return nil, errors.New("channel: PORTAL_SECRET_KEY must be 32 bytes, as 64 hex characters or base64 (openssl rand -hex 32)")
+}
+
+// NewBox returns a Box for a 32-byte key.
+func NewBox(key []byte) (*Box, error) {
+	if len(key) != 32 {
+		return nil, errors.New("channel: the secret key must be 32 bytes")
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("channel: key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("channel: key: %w", err)
+	}
+	return &Box{aead: aead}, nil
+}
+
+// KeyFile is the key the embedded mode keeps beside its data when
+// PORTAL_SECRET_KEY is unset.
+const KeyFile = "secret.key"
+
+// LoadOrCreateKey reads <dir>/secret.key, creating it (mode 0600) with a
+// random key the first time; created says it was made now.
+func LoadOrCreateKey(dir string) (key []byte, created bool, err error) {
+	path := filepath.Join(dir, KeyFile)
+	raw, err := os.ReadFile(path) // #nosec G304 -- the portal's own data folder
+	if err == nil {
+		k, err := ParseKey(string(raw))
+		if err != nil {
+			return nil, false, fmt.Errorf("channel: %s: %w", path, err)
+		}
+		return k, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("channel: read %s: %w", path, err)
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, false, fmt.Errorf("channel: random key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- see above
+	if errors.Is(err, os.ErrExist) {
+		return LoadOrCreateKey(dir) // another process made it first
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("channel: create %s: %w", path, err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
+		_ = f.Close()
+		return nil, false, fmt.Errorf("channel: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, false, fmt.Errorf("channel: write %s: %w", path, err)
+	}
+	return k, true, nil
+}
+
+// Seal encrypts plain; an empty plain stays empty.
+func (b *Box) Seal(plain string) (string, error) {
+	if plain == "" {
+		return "", nil
+	}
+	if b == nil {
+		return "", ErrNoKey
+	}
+	nonce := make([]byte, b.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("channel: nonce: %w", err)
+	}
+	out := b.aead.Seal(nonce, nonce, []byte(plain), nil)
+	return "v1:" + base64.StdEncoding.EncodeToString(out), nil
+}
+
+// Open decrypts what Seal made.
+func (b *Box) Open(sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	if b == nil {
+		return "", ErrNoKey
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(sealed, "v1:"))
+	if err != nil || !strings.HasPrefix(sealed, "v1:") || len(raw) < b.aead.NonceSize() {
+		return "", ErrWrongKey
+	}
+	n := b.aead.NonceSize()
+	plain, err := b.aead.Open(nil, raw[:n], raw[n:], nil)
+	if err != nil {
+		return "", ErrWrongKey
+	}
+	return string(plain), nil
+}

@@ -1,0 +1,380 @@
+package channel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// Service keeps the channels and delivers messages to them.
+type Service struct {
+	store  *storage.Storage
+	box    *Box // nil: no key, secrets cannot be stored
+	sender *Sender
+	log    *slog.Logger
+	now    func() time.Time
+	kick   chan struct{}
+
+	// A reminder run queues one message per person: the channels are read
+	// once per cacheFor, and at once after a change made here.
+	cacheMu  sync.Mutex
+	cached   []model.Channel
+	cachedAt time.Time
+
+	// MaxAttempts is how often a message is tried before it counts as
+	// failed; Backoff is the wait after the first failure, doubled after
+	// each next one.
+	MaxAttempts int
+	Backoff     time.Duration
+}
+
+// NewService returns a Service. box may be nil (no PORTAL_SECRET_KEY); now
+// may be nil for the wall clock.
+func NewService(store *storage.Storage, box *Box, sender *Sender, log *slog.Logger, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, box: box, sender: sender, log: log, now: now, kick: make(chan struct{}, 1),
+		MaxAttempts: 5, Backoff: time.Minute}
+}
+
+// SetTimeout sets how long one attempt may take (Timeout by default).
+func (s *Service) SetTimeout(d time.Duration) { s.sender.Timeout = d }
+
+// HasKey reports whether secrets can be stored.
+func (s *Service) HasKey() bool { return s.box != nil }
+
+// FieldError is a form value HR must fix; Key names the message in the
+// locale, Field the form field.
+type FieldError struct {
+	Field string
+	Key   string
+}
+
+func (e *FieldError) Error() string { return "channel: invalid " + e.Field + " (" + e.Key + ")" }
+
+// Input is a channel as HR's form (or PORTAL_CHANNELS) gives it. Empty
+// secrets keep the stored ones; ClearSecret removes the signing secret.
+type Input struct {
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Department  string `json:"department"`
+	Lang        string `json:"lang"`
+	Enabled     bool   `json:"enabled"`
+	Webhook     string `json:"webhook"`
+	Secret      string `json:"secret"`
+	To          string `json:"to"`
+	SMTPURL     string `json:"smtp_url"`
+	ClearSecret bool   `json:"-"`
+}
+
+// Serves reports whether ch takes the messages of department dept.
+func Serves(ch *model.Channel, dept string) bool {
+	return ch.Enabled && (ch.Department == "" || ch.Department == dept)
+}
+
+// Channels returns every channel.
+func (s *Service) Channels(ctx context.Context) ([]model.Channel, error) {
+	return s.store.Channels(ctx)
+}
+
+// cacheFor is how long another instance's change to the channels may take
+// to be seen here.
+const cacheFor = 10 * time.Second
+
+// current returns the channels, read at most once per cacheFor.
+func (s *Service) current(ctx context.Context) ([]model.Channel, error) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if s.cached != nil && time.Since(s.cachedAt) < cacheFor {
+		return s.cached, nil
+	}
+	chans, err := s.store.Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if chans == nil {
+		chans = []model.Channel{}
+	}
+	s.cached, s.cachedAt = chans, time.Now()
+	return chans, nil
+}
+
+func (s *Service) forget() {
+	s.cacheMu.Lock()
+	s.cached = nil
+	s.cacheMu.Unlock()
+}
+
+// Channel returns one channel, storage.ErrNotFound when there is none.
+func (s *Service) Channel(ctx context.Context, id string) (*model.Channel, error) {
+	return s.store.Channel(ctx, id)
+}
+
+// Save validates in and stores it as a new channel (old nil) or over old.
+// Secrets are sealed before they are stored.
+func (s *Service) Save(ctx context.Context, by string, old *model.Channel, in Input) (*model.Channel, error) {
+	in.Name, in.Department = strings.TrimSpace(in.Name), strings.TrimSpace(in.Department)
+	in.Webhook, in.Secret, in.To, in.SMTPURL = strings.TrimSpace(in.Webhook), strings.TrimSpace(in.Secret), strings.TrimSpace(in.To), strings.TrimSpace(in.SMTPURL)
+	if in.Lang == "" {
+		in.Lang = model.LangZH
+	}
+	switch {
+	case in.Name == "" || len([]rune(in.Name)) > 60:
+		return nil, &FieldError{"name", "hr.channels.bad_name"}
+	case !slices.Contains(Kinds, in.Kind) || (old != nil && old.Kind != in.Kind):
+		return nil, &FieldError{"kind", "hr.channels.bad_kind"}
+	case !slices.Contains(model.Languages, in.Lang):
+		return nil, &FieldError{"lang", "hr.channels.bad_lang"}
+	case len([]rune(in.Department)) > 100:
+		return nil, &FieldError{"department", "hr.channels.bad_department"}
+	}
+	ch := &model.Channel{ID: storage.NewID(), Created: s.now().UTC().Truncate(time.Millisecond)}
+	if old != nil {
+		c := *old
+		ch = &c
+	}
+	ch.Name, ch.Kind, ch.Department, ch.Lang, ch.Enabled = in.Name, in.Kind, in.Department, in.Lang, in.Enabled
+	seal := func(field, plain string, to *string) error {
+		sealed, err := s.box.Seal(plain)
+		if errors.Is(err, ErrNoKey) {
+			return &FieldError{field, "hr.channels.no_key"}
+		}
+		if err != nil {
+			return err
+		}
+		*to = sealed
+		return nil
+	}
+	switch in.Kind {
+	case KindWeCom, KindDingTalk:
+		ch.To, ch.SMTPURL = "", ""
+		if in.Webhook != "" {
+			u, err := url.Parse(in.Webhook)
+			if err != nil || !webhookScheme(u) || u.Host == "" || len(in.Webhook) > 500 {
+				return nil, &FieldError{"webhook", "hr.channels.bad_webhook"}
+			}
+			if err := seal("webhook", in.Webhook, &ch.Webhook); err != nil {
+				return nil, err
+			}
+			ch.WebhookHost = u.Host
+		}
+		if ch.Webhook == "" {
+			return nil, &FieldError{"webhook", "hr.channels.bad_webhook"}
+		}
+		if in.Kind == KindDingTalk {
+			if in.ClearSecret {
+				ch.Secret = ""
+			}
+			if in.Secret != "" {
+				if len(in.Secret) > 200 {
+					return nil, &FieldError{"secret", "hr.channels.bad_secret"}
+				}
+				if err := seal("secret", in.Secret, &ch.Secret); err != nil {
+					return nil, err
+				}
+			}
+		} else {
+			ch.Secret = ""
+		}
+	case KindEmail:
+		ch.Webhook, ch.WebhookHost, ch.Secret = "", "", ""
+		to := splitList(in.To)
+		if len(to) == 0 || len(to) > 20 {
+			return nil, &FieldError{"to", "hr.channels.bad_to"}
+		}
+		for _, a := range to {
+			if p, err := mail.ParseAddress(a); err != nil || p.Address != a {
+				return nil, &FieldError{"to", "hr.channels.bad_to"}
+			}
+		}
+		ch.To = strings.Join(to, ", ")
+		if in.ClearSecret {
+			ch.SMTPURL = ""
+		}
+		if in.SMTPURL != "" {
+			if _, err := NewSMTP(in.SMTPURL, ""); err != nil {
+				return nil, &FieldError{"smtp_url", "hr.channels.bad_smtp"}
+			}
+			if err := seal("smtp_url", in.SMTPURL, &ch.SMTPURL); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ch.By, ch.Updated = by, s.now().UTC().Truncate(time.Millisecond)
+	defer s.forget()
+	if err := s.store.SaveChannel(ctx, ch); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// Delete removes a channel; its queued messages are dropped when due.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	defer s.forget()
+	return s.store.DeleteChannel(ctx, id)
+}
+
+// Seed creates the channels of PORTAL_CHANNELS (a JSON array of Input)
+// when there are none yet: the first set-up. Afterwards HR's page rules.
+func (s *Service) Seed(ctx context.Context, raw string) (int, error) {
+	if strings.TrimSpace(raw) == "" {
+		return 0, nil
+	}
+	var ins []Input
+	if err := json.Unmarshal([]byte(raw), &ins); err != nil {
+		return 0, errors.New("channel: PORTAL_CHANNELS must be a JSON array like [{\"name\":\"…\",\"kind\":\"wecom\",\"department\":\"…\",\"webhook\":\"https://…\"}]")
+	}
+	have, err := s.store.Channels(ctx)
+	if err != nil || len(have) > 0 {
+		return 0, err
+	}
+	for i, in := range ins {
+		in.Enabled = true
+		if _, err := s.Save(ctx, "system", nil, in); err != nil {
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				return i, fmt.Errorf("channel: PORTAL_CHANNELS entry %d: bad %s", i+1, fe.Field)
+			}
+			return i, err
+		}
+	}
+	return len(ins), nil
+}
+
+// Note is one message for the channels, before it is fitted to each.
+type Note struct {
+	Key     string // the message's unique key: the notification id, announcement/slug@N ...
+	Kind    string
+	Person  string // the login concerned
+	Lessons []string
+}
+
+// Queue queues a message for every enabled channel that build accepts;
+// build writes it in the channel's language and names whom to mention.
+// A message already queued for a channel is not queued again. The worker
+// is woken; nothing is sent here.
+func (s *Service) Queue(ctx context.Context, n Note, build func(ch *model.Channel) (Message, []*model.User, bool)) (int, error) {
+	chans, err := s.current(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	queued := 0
+	for i := range chans {
+		ch := &chans[i]
+		if !ch.Enabled {
+			continue
+		}
+		m, mention, ok := build(ch)
+		if !ok {
+			continue
+		}
+		mobiles, ids := Mentions(ch.Kind, mention)
+		d := &model.Delivery{ID: n.Key + "|" + ch.ID, Message: n.Key, ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: ch.Kind,
+			Kind: n.Kind, Person: n.Person, Lessons: n.Lessons, Title: m.Title, Text: m.Text, Link: m.Link, LinkText: m.LinkText,
+			Mobiles: mobiles, UserIDs: ids, Status: model.DeliveryPending, Next: now, Created: now, Updated: now}
+		stored, err := s.store.QueueDelivery(ctx, d)
+		if err != nil {
+			return queued, err
+		}
+		if stored {
+			queued++
+		}
+	}
+	if queued > 0 {
+		s.Wake()
+	}
+	return queued, nil
+}
+
+// Mentions picks how a channel kind mentions people: DingTalk by mobile
+// number and DingTalk user id, WeCom by WeCom user id, email not at all.
+func Mentions(kind string, people []*model.User) (mobiles, ids []string) {
+	for _, u := range people {
+		switch kind {
+		case KindDingTalk:
+			if u.Mobile != "" {
+				mobiles = append(mobiles, u.Mobile)
+			}
+			if u.DingTalkID != "" {
+				ids = append(ids, u.DingTalkID)
+			}
+		case KindWeCom:
+			if u.WeComID != "" {
+				ids = append(ids, u.WeComID)
+			}
+		}
+	}
+	return mobiles, ids
+}
+
+// Test queues a test message for one channel.
+func (s *Service) Test(ctx context.Context, ch *model.Channel, m Message) error {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	key := "test/" + storage.NewID()
+	d := &model.Delivery{ID: key + "|" + ch.ID, Message: key, ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: ch.Kind,
+		Kind: model.DeliveryTest, Title: m.Title, Text: m.Text, Link: m.Link, LinkText: m.LinkText,
+		Status: model.DeliveryPending, Next: now, Created: now, Updated: now}
+	if _, err := s.store.QueueDelivery(ctx, d); err != nil {
+		return err
+	}
+	s.Wake()
+	return nil
+}
+
+// Deliveries returns the newest deliveries, of one channel when channelID
+// is set, in one state when status is.
+func (s *Service) Deliveries(ctx context.Context, channelID, status string, limit int64) ([]model.Delivery, error) {
+	return s.store.Deliveries(ctx, channelID, status, limit)
+}
+
+// Wake asks the worker for a pass now.
+func (s *Service) Wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// webhookScheme allows https, and plain http only to this machine (a
+// relay or a test receiver): the URL carries the robot's key.
+func webhookScheme(u *url.URL) bool {
+	if u.Scheme == "https" {
+		return true
+	}
+	if u.Scheme != "http" {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+var listSep = regexp.MustCompile(`[,;，；\s]+`)
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range listSep.Split(s, -1) {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

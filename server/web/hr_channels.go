@@ -1,0 +1,212 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"conductportal/server/channel"
+	"conductportal/server/locale"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+type channelsPage struct {
+	Channels []model.Channel
+	HasKey   bool
+}
+
+func (h *handler) hrChannels(c *fiber.Ctx) error {
+	chans, err := h.Channels.Channels(ctx(c))
+	if err != nil {
+		return err
+	}
+	return h.render(c, "hr_channels", locale.T(langOf(c), "hr.channels.title"), channelsPage{Channels: chans, HasKey: h.Channels.HasKey()})
+}
+
+// channelPage is the form of a new or existing channel. Secrets are never
+// put back into it: the form says whether one is stored.
+type channelPage struct {
+	Channel *model.Channel // nil for a new channel
+	In      channel.Input
+	Kinds   []string
+	Langs   []string
+	HasKey  bool
+	Field   string // the field in error
+}
+
+func (h *handler) channelForm(in channel.Input, ch *model.Channel) channelPage {
+	return channelPage{Channel: ch, In: in, Kinds: channel.Kinds, Langs: model.Languages, HasKey: h.Channels.HasKey()}
+}
+
+func (h *handler) hrChannelNew(c *fiber.Ctx) error {
+	return h.render(c, "hr_channel", locale.T(langOf(c), "hr.channels.new"),
+		h.channelForm(channel.Input{Kind: channel.KindWeCom, Lang: model.LangZH, Enabled: true}, nil))
+}
+
+// channelInput reads the channel form.
+func channelInput(c *fiber.Ctx) channel.Input {
+	return channel.Input{Name: c.FormValue("name"), Kind: c.FormValue("kind"), Department: c.FormValue("department"),
+		Lang: c.FormValue("lang"), Enabled: c.FormValue("enabled") == "on", Webhook: c.FormValue("webhook"),
+		Secret: c.FormValue("secret"), To: c.FormValue("to"), SMTPURL: c.FormValue("smtp_url"),
+		ClearSecret: c.FormValue("clear_secret") == "on"}
+}
+
+// channelOf loads the channel named in the path.
+func (h *handler) channelOf(c *fiber.Ctx) (*model.Channel, error) {
+	id := c.Params("id")
+	if id == "" || len(id) > 64 {
+		return nil, fiber.ErrNotFound
+	}
+	ch, err := h.Channels.Channel(ctx(c), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fiber.ErrNotFound
+	}
+	return ch, err
+}
+
+func (h *handler) hrChannelShow(c *fiber.Ctx) error {
+	ch, err := h.channelOf(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, "hr_channel", ch.Name, h.channelForm(channel.Input{Name: ch.Name, Kind: ch.Kind, Department: ch.Department,
+		Lang: ch.Lang, Enabled: ch.Enabled, To: ch.To}, ch))
+}
+
+func (h *handler) hrChannelCreate(c *fiber.Ctx) error { return h.saveChannel(c, nil) }
+
+func (h *handler) hrChannelUpdate(c *fiber.Ctx) error {
+	ch, err := h.channelOf(c)
+	if err != nil {
+		return err
+	}
+	return h.saveChannel(c, ch)
+}
+
+func (h *handler) saveChannel(c *fiber.Ctx, old *model.Channel) error {
+	by, _ := currentSession(c)
+	in := channelInput(c)
+	ch, err := h.Channels.Save(ctx(c), by.Login, old, in)
+	var fe *channel.FieldError
+	if errors.As(err, &fe) {
+		lang := langOf(c)
+		title := locale.T(lang, "hr.channels.new")
+		if old != nil {
+			title = old.Name
+		}
+		// The secrets typed are not sent back: HR types them again.
+		in.Webhook, in.Secret, in.SMTPURL = "", "", ""
+		pg := h.channelForm(in, old)
+		pg.Field = fe.Field
+		c.Status(fiber.StatusUnprocessableEntity)
+		return h.renderPage(c, "hr_channel", &page{Title: title, Error: locale.T(lang, fe.Key), Data: pg})
+	}
+	if err != nil {
+		return err
+	}
+	action, detail := "channel.create", channelDetail(ch)
+	if old != nil {
+		action = "channel.update"
+		var changed []string
+		if old.Webhook != ch.Webhook {
+			changed = append(changed, "webhook")
+		}
+		if old.Secret != ch.Secret {
+			changed = append(changed, "signing secret")
+		}
+		if old.SMTPURL != ch.SMTPURL {
+			changed = append(changed, "smtp url")
+		}
+		if len(changed) > 0 {
+			detail += "; new " + strings.Join(changed, ", ")
+		}
+	}
+	h.audit(c, by.Login, action, ch.Name, detail)
+	return c.Redirect("/hr/channels?m=hr.channels.saved", fiber.StatusSeeOther)
+}
+
+// channelDetail describes a channel for the audit log, without secrets.
+func channelDetail(ch *model.Channel) string {
+	d := fmt.Sprintf("kind=%s department=%q lang=%s enabled=%t", ch.Kind, ch.Department, ch.Lang, ch.Enabled)
+	if ch.WebhookHost != "" {
+		d += " host=" + ch.WebhookHost
+	}
+	if ch.To != "" {
+		d += " to=" + ch.To
+	}
+	return d
+}
+
+func (h *handler) hrChannelDelete(c *fiber.Ctx) error {
+	by, _ := currentSession(c)
+	ch, err := h.channelOf(c)
+	if err != nil {
+		return err
+	}
+	if err := h.Channels.Delete(ctx(c), ch.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	h.audit(c, by.Login, "channel.delete", ch.Name, channelDetail(ch))
+	return c.Redirect("/hr/channels?m=hr.channels.deleted", fiber.StatusSeeOther)
+}
+
+// hrChannelTest queues a test message; the worker sends it, and the
+// channel's delivery log shows how it went.
+func (h *handler) hrChannelTest(c *fiber.Ctx) error {
+	by, _ := currentSession(c)
+	ch, err := h.channelOf(c)
+	if err != nil {
+		return err
+	}
+	m := channel.Message{Title: locale.T(ch.Lang, "channel.test.title"), Text: locale.T(ch.Lang, "channel.test.body", by.Name),
+		Link: h.Config.BaseURL + "/", LinkText: locale.T(ch.Lang, "channel.open")}
+	if err := h.Channels.Test(ctx(c), ch, m); err != nil {
+		return err
+	}
+	h.audit(c, by.Login, "channel.test", ch.Name, "test message queued")
+	return c.Redirect("/hr/channels/deliveries?channel="+ch.ID+"&m=hr.channels.test_queued", fiber.StatusSeeOther)
+}
+
+type deliveriesPage struct {
+	Channel    *model.Channel // the channel shown, nil for all
+	Status     string         // the state shown, "" for all
+	Statuses   []string
+	Query      string // the channel part of the filter links
+	Deliveries []model.Delivery
+}
+
+var deliveryStatuses = []string{model.DeliveryPending, model.DeliverySent, model.DeliveryFailed, model.DeliveryCanceled}
+
+func (h *handler) hrDeliveries(c *fiber.Ctx) error {
+	pg := deliveriesPage{Statuses: deliveryStatuses}
+	if st := c.Query("status"); slices.Contains(deliveryStatuses, st) {
+		pg.Status = st
+	}
+	title := locale.T(langOf(c), "hr.deliveries.title")
+	if id := c.Query("channel"); id != "" {
+		ch, err := h.Channels.Channel(ctx(c), id)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return fiber.ErrNotFound
+		case err != nil:
+			return err
+		}
+		pg.Channel = ch
+		title = locale.T(langOf(c), "hr.deliveries.of", ch.Name)
+	}
+	chID := ""
+	if pg.Channel != nil {
+		chID = pg.Channel.ID
+		pg.Query = "channel=" + chID + "&"
+	}
+	ds, err := h.Channels.Deliveries(ctx(c), chID, pg.Status, 300)
+	if err != nil {
+		return err
+	}
+	pg.Deliveries = ds
+	return h.render(c, "hr_deliveries", title, pg)
+}
