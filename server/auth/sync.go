@@ -156,4 +156,3 @@ func PersonField(err error) string {
 	}
 	return "name"
 }
-
