@@ -51,8 +51,10 @@ type spec struct {
 func (s spec) op() obj {
 	content := obj{"application/json": obj{"schema": s.answer}}
 	if s.ndjson {
-		content = obj{mimeNDJSON: obj{"schema": obj{"type": "string"}, "x-ndjson-item": s.answer,
-			"description": "one JSON object a line"}}
+		// Each line is one item; the schema describes the stream as the
+		// list of its lines.
+		content = obj{mimeNDJSON: obj{"schema": obj{"type": "array", "items": s.answer,
+			"description": "NDJSON: one item a line, streamed"}}}
 	}
 	responses := obj{strconv.Itoa(s.status): obj{"description": http.StatusText(s.status), "content": content}}
 	if s.alsoOK != 0 {
@@ -135,7 +137,7 @@ var (
 	person = closedBody(obj{"login": str, "name": obj{"type": "string", "description": "the full name, as the person signs"},
 		"roles":      obj{"type": "array", "items": obj{"enum": []string{"employee", "manager", "hr", "admin"}}, "description": "default: employee"},
 		"department": str, "manager": obj{"type": "string", "description": "the manager's login"},
-		"hired": obj{"type": "string", "description": "the hire date, YYYY-MM-DD (default: today for a new person)"}}, "login", "name")
+		"hired": obj{"type": "string", "pattern": `^\d{4}-\d{2}-\d{2}$`, "description": "the hire date, YYYY-MM-DD (default: today for a new person)"}}, "login", "name")
 )
 
 func withOptional(o obj, optional ...string) obj {
