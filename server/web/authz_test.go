@@ -91,6 +91,15 @@ var routeTable = map[string]want{
 	"POST /api/v1/lessons/:slug/publish":          {401, 403, 403, 403, 422, 422},
 	"GET /api/v1/lessons/:slug/versions":          {401, 403, 403, 403, 200, 200},
 	"POST /api/v1/users":                          {401, 403, 403, 403, 422, 422},
+	// People for an HR system's sync; :login is the bystander "target".
+	"GET /api/v1/users":                    {401, 403, 403, 403, 200, 200},
+	"GET /api/v1/users/:login":             {401, 403, 403, 403, 200, 200},
+	"PUT /api/v1/users/:login":             {401, 403, 403, 403, 422, 422},
+	"POST /api/v1/users/sync":              {401, 403, 403, 403, 422, 422},
+	"POST /api/v1/users/:login/deactivate": {401, 403, 403, 403, 200, 200},
+	// Exports: receipts are HR's, the audit log HR's and admins'.
+	"GET /api/v1/receipts": {401, 403, 403, 403, 200, 403},
+	"GET /api/v1/audit":    {401, 403, 403, 403, 200, 200},
 	// The HR area: hr and admin only. Empty forms are refused (422) and
 	// change nothing; :login is a person made for the test.
 	"GET /hr/":                          {303, 403, 403, 403, 303, 303},
@@ -165,7 +174,7 @@ func (cl *caller) call(t *testing.T, method, u string) int {
 	t.Helper()
 	var body io.Reader
 	req, _ := http.NewRequest(method, u, nil)
-	if method == http.MethodPost {
+	if method == http.MethodPost || method == http.MethodPut {
 		if strings.Contains(u, "/api/") {
 			body = strings.NewReader(`{}`)
 			switch {
@@ -235,7 +244,7 @@ func TestRouteAuthorization(t *testing.T) {
 			return strings.Replace(route, ":id", attempt.ID, 1)
 		case strings.Contains(route, "receipts/:id"):
 			return strings.Replace(route, ":id", receipt.ID, 1)
-		case strings.HasPrefix(route, "/hr/"):
+		case strings.HasPrefix(route, "/hr/"), strings.HasPrefix(route, "/api/v1/users/"):
 			return hrFill.Replace(route)
 		}
 		return fill.Replace(route)
