@@ -246,10 +246,7 @@ var paths = obj{
 		"post": spec{summary: "Creates a person, or updates them by login (HR, admin)", tag: "users", scope: auth.ScopeUsersWrite,
 			body: person, status: 201, alsoOK: 200, answer: ref("Upserted"), errs: []int{409, 422}}.op(),
 	},
-	"/users/sync": obj{"post": spec{summary: "Makes the accounts match an HR system's list, by login; a result per row", tag: "users", scope: auth.ScopeUsersWrite,
-		body: closedBody(obj{"users": arrayOf(person), "deactivate_missing": obj{"type": "boolean",
-			"description": "turn off active accounts absent from users (never admins or the caller), only when every row is valid"}}, "users"),
-		status: 200, answer: ref("SyncResult"), errs: []int{413, 422}}.op()},
+	"/users/sync": obj{"post": syncOp()},
 	"/users/{login}": obj{
 		"get": spec{summary: "One account (HR, admin)", tag: "users", scope: auth.ScopeUsersRead, status: 200, answer: ref("User"),
 			params: []obj{login}, errs: []int{404}}.op(),
@@ -304,4 +301,16 @@ func OpenAPIPaths() []string {
 		}
 	}
 	return out
+}
+
+// syncOp is the sync, which also takes the people CSV of HR's import.
+func syncOp() obj {
+	o := spec{summary: "Makes the accounts match an HR system's list, by login; a result per row", tag: "users", scope: auth.ScopeUsersWrite,
+		body: closedBody(obj{"users": arrayOf(person), "deactivate_missing": obj{"type": "boolean",
+			"description": "turn off active accounts absent from users (never admins or the caller), only when every row is valid"}}, "users"),
+		status: 200, answer: ref("SyncResult"), errs: []int{413, 422},
+		params: []obj{query("deactivate_missing", "with a CSV body: true to turn off active accounts absent from it", obj{"enum": []string{"true", "false"}})}}.op()
+	o["requestBody"].(obj)["content"].(obj)["text/csv"] = obj{"schema": obj{"type": "string",
+		"description": "a header line login,name,roles,department,manager,hired (roles separated by ';', hired as YYYY-MM-DD), then a person a line"}}
+	return o
 }

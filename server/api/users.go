@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bytes"
+	"encoding/csv"
 	"errors"
+	"io"
 	"strings"
 	"time"
 
@@ -217,7 +220,13 @@ type syncOut struct {
 // as it is, matched by login, with a result per row.
 func (a *API) syncUsers(c *fiber.Ctx) error {
 	var req syncRequest
-	if err := decode(c, &req); err != nil {
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), "text/csv") {
+		users, err := peopleCSV(c.Body())
+		if err != nil {
+			return err
+		}
+		req = syncRequest{Users: users, DeactivateMissing: c.QueryBool("deactivate_missing")}
+	} else if err := decode(c, &req); err != nil {
 		return err
 	}
 	if req.Users == nil {
@@ -279,4 +288,53 @@ func (a *API) syncUsers(c *fiber.Ctx) error {
 		out.Results = append(out.Results, row)
 	}
 	return c.JSON(out)
+}
+
+// peopleCSV reads the people CSV HR's import takes (header: login, name,
+// and any of roles, department, manager, hired; roles separated by ';').
+func peopleCSV(body []byte) ([]personRequest, error) {
+	bad := func(msg string) error { return fail(fiber.StatusBadRequest, "invalid_csv", msg, "body") }
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff"))))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, bad("no header line: login,name,roles,department,manager,hired")
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	if _, ok := col["login"]; !ok {
+		return nil, bad("the header needs a login column")
+	}
+	if _, ok := col["name"]; !ok {
+		return nil, bad("the header needs a name column")
+	}
+	users := []personRequest{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return users, nil
+		}
+		if err != nil {
+			return nil, bad(err.Error())
+		}
+		if len(users) >= auth.MaxSyncRows {
+			return nil, fail(fiber.StatusRequestEntityTooLarge, "too_many_rows", "send at most 5000 people at a time", "body")
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		r := personRequest{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager"), Hired: get("hired")}
+		for _, role := range strings.Split(get("roles"), ";") {
+			if role = strings.TrimSpace(role); role != "" {
+				r.Roles = append(r.Roles, role)
+			}
+		}
+		users = append(users, r)
+	}
 }
