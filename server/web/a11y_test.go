@@ -89,6 +89,13 @@ func TestBrowserAccessibility(t *testing.T) {
 		model.LangZH: "工牌应端正佩戴在左胸前。", model.LangEN: "Wear the badge straight on the left of your chest.",
 	})
 	testkit.Complete(t, s.Training, learner, "grooming")
+	hrUser, err := s.Training.UserByLogin(ctx, "hr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Auth.CreateToken(ctx, hrUser, hrUser, auth.TokenSpec{Name: "报表脚本", Scopes: []string{auth.ScopeReportsRead}}); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, lang := range []string{model.LangZH, model.LangEN} {
 		for _, width := range []int64{375, 1280} {
@@ -165,6 +172,8 @@ func TestBrowserAccessibility(t *testing.T) {
 				check("organisation")
 				b.open("/team?department=" + url.QueryEscape("客服部"))
 				check("team-department")
+				b.open("/tokens")
+				check("tokens")
 			})
 		}
 	}
