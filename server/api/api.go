@@ -182,6 +182,8 @@ func (a *API) Routes(r fiber.Router) {
 	r.Post("/lessons/:slug/drafts", requireHR, a.need(auth.ScopeContentWrite), a.saveDraft)
 	r.Post("/lessons/:slug/publish", requireHR, a.need(auth.ScopeContentWrite), a.publish)
 	r.Get("/lessons/:slug/versions", requireHR, a.need(auth.ScopeContentRead), a.versions)
+	r.Get("/lessons/:slug/draft", requireHR, a.need(auth.ScopeContentRead), a.draft)
+	r.Get("/lessons", requireHR, a.need(auth.ScopeContentRead), a.lessons)
 	// People, for an HR system's sync (users.go).
 	r.Get("/users", requireHR, a.need(auth.ScopeUsersRead), a.users)
 	r.Post("/users", requireHR, a.need(auth.ScopeUsersWrite), a.upsertUser)

@@ -196,3 +196,46 @@ func authoringError(err error) error {
 	}
 	return err
 }
+
+type lessonOut struct {
+	Slug     string            `json:"slug"`
+	Current  int               `json:"current"`
+	Audience string            `json:"audience"`
+	DueDays  int               `json:"due_days"`
+	Titles   map[string]string `json:"titles"`
+}
+
+// lessons answers GET /lessons: every lesson with its current version.
+func (a *API) lessons(c *fiber.Ctx) error {
+	ls, err := a.Training.Lessons(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := make([]lessonOut, 0, len(ls))
+	for _, l := range ls {
+		titles := l.Titles
+		if titles == nil {
+			titles = map[string]string{}
+		}
+		out = append(out, lessonOut{Slug: l.Slug, Current: l.Current, Audience: l.Audience, DueDays: l.DueDays, Titles: titles})
+	}
+	return c.JSON(out)
+}
+
+type draftOut struct {
+	Slug   string            `json:"slug"`
+	Base   int               `json:"base"`
+	Stored bool              `json:"stored"`
+	Files  map[string]string `json:"files"`
+	Quiz   string            `json:"quiz"`
+}
+
+// draft answers GET /lessons/{slug}/draft: the stored draft, or the
+// current version's files to start one from (stored false).
+func (a *API) draft(c *fiber.Ctx) error {
+	_, d, stored, err := a.Authoring.Draft(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return authoringError(err)
+	}
+	return c.JSON(draftOut{Slug: d.Slug, Base: d.Base, Stored: stored, Files: d.Files, Quiz: d.Quiz})
+}

@@ -307,6 +307,12 @@ func TestAPISessionMatchesOpenAPI(t *testing.T) {
 	s.do(hrTok, "GET", "/reports/team?department=客服部&sort=percent&desc=1", nil, 200)
 	s.do(hrTok, "GET", "/lessons/dress/versions", nil, 200)
 	s.do(hrTok, "GET", "/lessons/nope/versions", nil, 404)
+	s.do(hrTok, "GET", "/lessons", nil, 200)
+	s.do(empTok, "GET", "/lessons", nil, 403)
+	if d := s.object(hrTok, "GET", "/lessons/dress/draft", nil, 200); d["stored"] != false || d["base"] != 1.0 {
+		t.Errorf("draft before editing: %v", d)
+	}
+	s.do(hrTok, "GET", "/lessons/nope/draft", nil, 404)
 	_, d, _, err := p.Authoring.Draft(ctx, "dress")
 	if err != nil {
 		t.Fatal(err)

@@ -58,7 +58,7 @@ type SyncReport struct {
 // account and never an admin's.
 func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deactivateMissing bool) (*SyncReport, error) {
 	if len(rows) > MaxSyncRows {
-		return nil, fmt.Errorf("%w: more than %d rows", ErrTokenSpec, MaxSyncRows)
+		return nil, fmt.Errorf("auth: sync: more than %d rows", MaxSyncRows)
 	}
 	users, err := s.store.Users(ctx)
 	if err != nil {
