@@ -107,8 +107,8 @@ func ParseTTL(s string) (time.Duration, error) {
 
 // CreateToken makes an API token that acts as u within spec's scopes; only
 // its hash is stored and the token is returned this once. by is who asks:
-// u themselves (a personal token), an admin (an integration token), or nil
-// for the console.
+// u themselves (a personal token, which always has the learner scope), an
+// admin (an integration token), or nil for the console.
 func (s *Service) CreateToken(ctx context.Context, by, u *model.User, spec TokenSpec) (string, *model.APIToken, error) {
 	createdBy := "cli"
 	if by != nil {
@@ -135,8 +135,12 @@ func (s *Service) CreateToken(ctx context.Context, by, u *model.User, spec Token
 		}
 		scopes = append(scopes, sc)
 	}
-	if len(scopes) == 0 {
+	switch personal := by == nil || by.ID == u.ID; {
+	case len(scopes) == 0:
 		scopes = allowed
+	case personal && !slices.Contains(scopes, ScopeLearner):
+		// A personal token always covers the person's own training.
+		scopes = append([]string{ScopeLearner}, scopes...)
 	}
 	if spec.TTL < 0 || spec.TTL > MaxTokenTTL {
 		return "", nil, fmt.Errorf("%w: the expiry is out of range", ErrTokenSpec)

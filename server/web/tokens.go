@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,9 +80,10 @@ func (h *handler) renderTokens(c *fiber.Ctx, status int, form tokenForm, newToke
 	}
 	now := time.Now()
 	data := tokensPage{Admin: admin, Base: map[bool]string{true: "/admin"}[admin], Tokens: make([]tokenRow, 0, len(ts)), Expiries: tokenExpiries, Form: form, NewToken: newToken}
-	data.Scopes = auth.ScopesFor(u)
-	if admin {
-		data.Scopes = auth.Scopes
+	data.Scopes = auth.Scopes
+	if !admin {
+		// The learner scope is implicit in a personal token.
+		data.Scopes = slices.DeleteFunc(auth.ScopesFor(u), func(s string) bool { return s == auth.ScopeLearner })
 	}
 	for _, t := range ts {
 		row := tokenRow{Ref: t.Ref(), Login: logins[t.UserID], Name: t.Name, CreatedBy: t.CreatedBy, Scopes: t.Scopes,
@@ -129,7 +131,10 @@ func (h *handler) tokenCreate(c *fiber.Ctx) error {
 		}
 	}
 	if len(form.Scopes) == 0 {
-		return again("tokens.err.scope")
+		if target.ID != u.ID {
+			return again("tokens.err.scope")
+		}
+		form.Scopes = []string{auth.ScopeLearner}
 	}
 	tok, t, err := h.Auth.CreateToken(ctx(c), u, target, auth.TokenSpec{Name: form.Name, Scopes: form.Scopes, TTL: ttl})
 	if errors.Is(err, auth.ErrTokenSpec) {
