@@ -300,7 +300,7 @@ func TestAPISessionMatchesOpenAPI(t *testing.T) {
 		t.Errorf("the manager's team is empty: %v", team)
 	}
 	s.do(mgrTok, "GET", "/reports/organisation", nil, 403)
-	s.do(mgrTok, "GET", "/me/lessons", nil, 200) // a personal token always has the learner scope
+	s.do(mgrTok, "GET", "/me/lessons", nil, 200)   // a personal token always has the learner scope
 	s.do(readOnly, "GET", "/me/lessons", nil, 403) // an integration token has only its own
 
 	// HR's integration token: reports, content, people, exports.
