@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -189,6 +190,9 @@ func (a *API) userDeactivate(c *fiber.Ctx) error {
 	return c.JSON(userJSONOf(u))
 }
 
+// syncTimeout bounds one sync of up to auth.MaxSyncRows people.
+const syncTimeout = 5 * time.Minute
+
 // syncRequest is an HR system's list of people.
 type syncRequest struct {
 	Users []personRequest `json:"users"`
@@ -219,6 +223,12 @@ type syncOut struct {
 // syncUsers answers POST /users/sync: every row created, updated or left
 // as it is, matched by login, with a result per row.
 func (a *API) syncUsers(c *fiber.Ctx) error {
+	// A new account costs a password hash (tens of milliseconds): a large
+	// first sync outlives the request's usual deadline, which exists to
+	// answer quickly when the database is out, not to cut work short.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), syncTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
 	var req syncRequest
 	if strings.HasPrefix(c.Get(fiber.HeaderContentType), "text/csv") {
 		users, err := peopleCSV(c.Body())
