@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,45 @@ func TestReceiptsExportStreams(t *testing.T) {
 	since := start.Add(2000 * time.Minute).Format(time.RFC3339)
 	if got := stream("?since=" + since); len(got) != n-2000 || got[0] != "r02000" {
 		t.Errorf("since filter: %d lines", len(got))
+	}
+}
+
+// TestSyncOfManyNewPeople: a first sync of hundreds of people (a password
+// hash each, longer than the usual 4 s request deadline) completes, and
+// sending the same CSV again changes nothing.
+func TestSyncOfManyNewPeople(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	ctx := context.Background()
+	hr, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: "sync test password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := p.Auth.CreateToken(ctx, hr, hr, auth.TokenSpec{Name: "sync", Scopes: []string{auth.ScopeUsersWrite}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	var csv strings.Builder
+	csv.WriteString("login,name,department\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "p%04d,员工%04d,客服部\n", i, i)
+	}
+	for run, want := range []string{"created", "unchanged"} {
+		req, _ := http.NewRequest(http.MethodPost, p.Base+"/api/v1/users/sync", strings.NewReader(csv.String()))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "text/csv")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		err = json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK || out[want] != float64(n) {
+			t.Fatalf("run %d: %d %v %v", run, res.StatusCode, err, out["error"])
+		}
+	}
+	if got := p.LoggedErrors(); got != 0 {
+		t.Errorf("%d errors logged:\n%s", got, p.LogText())
 	}
 }
