@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
@@ -159,3 +161,25 @@ func userID(t *testing.T, p *testkit.Portal, login string) string {
 }
 
 func auditFilter(action string) storage.AuditFilter { return storage.AuditFilter{Action: action} }
+
+// TestHRImportOfManyPeople: HR's CSV import of hundreds of new people (a
+// password hash each, longer than the 4 s request deadline) completes.
+func TestHRImportOfManyPeople(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	const pw = "import test password"
+	if _, err := p.Auth.CreateUser(context.Background(), auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	hr := newCaller(t, p.Base, "hr", pw)
+	hr.c.Timeout = 3 * time.Minute
+	const n = 200
+	var csv strings.Builder
+	csv.WriteString("login,name,department\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "p%04d,员工%04d,客服部\n", i, i)
+	}
+	st, body := hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {csv.String()}, "do": {"confirm"}})
+	if st != http.StatusOK || strings.Count(body, `<td class="code">`) != n {
+		t.Fatalf("import: %d, %d one-time passwords", st, strings.Count(body, `<td class="code">`))
+	}
+}
