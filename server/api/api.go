@@ -6,8 +6,10 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
@@ -47,6 +49,8 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Scope names the scope a token lacks (code missing_scope).
+	Scope string `json:"scope,omitempty"`
 	// RequestID names the request in the server's log.
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -71,7 +75,10 @@ func errorAnswer(c *fiber.Ctx) error {
 	return err
 }
 
-const localAPIUser = "api_user"
+const (
+	localAPIUser  = "api_user"
+	localAPIToken = "api_token"
+)
 
 // LocalRequestID is the request-local key of the request id (set by web).
 const LocalRequestID = "request_id"
@@ -83,14 +90,19 @@ func (a *API) authenticate(c *fiber.Ctx) error {
 		if !ok {
 			return fail(fiber.StatusUnauthorized, "unauthorized", "use Authorization: Bearer <token>", "")
 		}
-		u, err := a.Auth.TokenUser(c.UserContext(), strings.TrimSpace(tok))
-		if errors.Is(err, auth.ErrBadToken) {
+		u, t, err := a.Auth.TokenUser(c.UserContext(), strings.TrimSpace(tok))
+		switch {
+		case errors.Is(err, auth.ErrTokenExpired):
+			return fail(fiber.StatusUnauthorized, "token_expired", "the token expired at "+t.Expires.UTC().Format(time.RFC3339)+"; make a new one", "")
+		case errors.Is(err, auth.ErrTokenRevoked):
+			return fail(fiber.StatusUnauthorized, "token_revoked", "the token was revoked; make a new one", "")
+		case errors.Is(err, auth.ErrBadToken):
 			return fail(fiber.StatusUnauthorized, "unauthorized", "the token is not valid", "")
-		}
-		if err != nil {
+		case err != nil:
 			return err
 		}
 		c.Locals(localAPIUser, u)
+		c.Locals(localAPIToken, t)
 		return c.Next()
 	}
 	u, _ := a.Session(c)
@@ -112,28 +124,76 @@ func user(c *fiber.Ctx) *model.User {
 	return u
 }
 
+// token is the API token of the request, nil for a browser session.
+func token(c *fiber.Ctx) *model.APIToken {
+	t, _ := c.Locals(localAPIToken).(*model.APIToken)
+	return t
+}
+
+// need lets a token through only if it carries scope; a browser session
+// passes (the route checks the user's roles either way). Every use of a
+// write scope is audited with the token's id and name, never its secret.
+func (a *API) need(scope string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		t := token(c)
+		if t == nil {
+			return c.Next()
+		}
+		if !auth.TokenAllows(t, scope) {
+			return &Error{Status: fiber.StatusForbidden, Code: "missing_scope", Scope: scope,
+				Message: fmt.Sprintf("the token lacks the scope %s", scope)}
+		}
+		if !auth.IsWriteScope(scope) {
+			return c.Next()
+		}
+		err := c.Next()
+		status := c.Response().StatusCode()
+		if err != nil {
+			status = fiber.StatusInternalServerError
+			var e *Error
+			if errors.As(err, &e) {
+				status = e.Status
+			}
+		}
+		a.audit(c, "token.use", t.Ref(), fmt.Sprintf("%s %s -> %d (token %q, scope %s)", c.Method(), c.Path(), status, t.Name, scope))
+		return err
+	}
+}
+
 // Routes registers the API on r.
 func (a *API) Routes(r fiber.Router) {
 	// The document of this API is public: it describes, it grants nothing.
 	r.Get("/openapi.json", a.openapi)
 	r.Use(errorAnswer, a.authenticate)
+	learner := a.need(auth.ScopeLearner)
 	r.Get("/me", a.me)
-	r.Get("/me/lessons", a.myLessons)
-	r.Get("/me/receipts", a.myReceipts)
-	r.Get("/lessons/:slug", a.lesson)
-	r.Post("/lessons/:slug/read", a.read)
-	r.Post("/lessons/:slug/attempts", a.startAttempt)
-	r.Post("/attempts/:id/submit", a.submit)
-	r.Post("/lessons/:slug/acknowledgements", a.acknowledge)
+	r.Get("/me/lessons", learner, a.myLessons)
+	r.Get("/me/receipts", learner, a.myReceipts)
+	r.Get("/lessons/:slug", learner, a.lesson)
+	r.Post("/lessons/:slug/read", learner, a.read)
+	r.Post("/lessons/:slug/attempts", learner, a.startAttempt)
+	r.Post("/attempts/:id/submit", learner, a.submit)
+	r.Post("/lessons/:slug/acknowledgements", learner, a.acknowledge)
 
 	// Reports for managers and HR (see reports.go).
-	r.Get("/reports/team", a.teamReport)
-	r.Get("/reports/organisation", a.organisationReport)
-	// HR's scripts: hr and admin only.
-	r.Post("/lessons/:slug/drafts", requireHR, a.saveDraft)
-	r.Post("/lessons/:slug/publish", requireHR, a.publish)
-	r.Get("/lessons/:slug/versions", requireHR, a.versions)
-	r.Post("/users", requireHR, a.upsertUser)
+	r.Get("/reports/team", a.need(auth.ScopeReportsRead), a.teamReport)
+	r.Get("/reports/organisation", a.need(auth.ScopeReportsRead), a.organisationReport)
+	// HR's scripts: hr and admin only (hr.go).
+	r.Post("/lessons/:slug/drafts", requireHR, a.need(auth.ScopeContentWrite), a.saveDraft)
+	r.Post("/lessons/:slug/publish", requireHR, a.need(auth.ScopeContentWrite), a.publish)
+	r.Get("/lessons/:slug/versions", requireHR, a.need(auth.ScopeContentRead), a.versions)
+	r.Get("/lessons/:slug/draft", requireHR, a.need(auth.ScopeContentRead), a.draft)
+	r.Get("/lessons", requireHR, a.need(auth.ScopeContentRead), a.lessons)
+	// People, for an HR system's sync (users.go).
+	r.Get("/users", requireHR, a.need(auth.ScopeUsersRead), a.users)
+	r.Post("/users", requireHR, a.need(auth.ScopeUsersWrite), a.upsertUser)
+	r.Post("/users/sync", requireHR, a.need(auth.ScopeUsersWrite), a.syncUsers)
+	r.Get("/users/:login", requireHR, a.need(auth.ScopeUsersRead), a.userShow)
+	r.Put("/users/:login", requireHR, a.need(auth.ScopeUsersWrite), a.userUpdate)
+	r.Post("/users/:login/deactivate", requireHR, a.need(auth.ScopeUsersWrite), a.userDeactivate)
+	// Exports as NDJSON streams (export.go).
+	r.Get("/receipts", requireRole(model.RoleHR), a.need(auth.ScopeReceiptsRead), a.receiptsExport)
+	r.Get("/audit", requireHR, a.need(auth.ScopeAuditRead), a.auditExport)
 	r.Use(func(c *fiber.Ctx) error {
 		return fail(fiber.StatusNotFound, "not_found", "no such API route", "")
 	})

@@ -17,12 +17,18 @@ import (
 )
 
 // requireHR lets only hr and admin use HR's routes.
-func requireHR(c *fiber.Ctx) error {
-	u := user(c)
-	if u == nil || !(u.HasRole(model.RoleHR) || u.HasRole(model.RoleAdmin)) {
-		return fail(fiber.StatusForbidden, "forbidden", "this route is for hr and admin only", "")
+var requireHR = requireRole(model.RoleHR, model.RoleAdmin)
+
+// requireRole lets through a user holding one of roles.
+func requireRole(roles ...string) fiber.Handler {
+	msg := "this route is for " + strings.Join(roles, " and ") + " only"
+	return func(c *fiber.Ctx) error {
+		u := user(c)
+		if u == nil || !slices.ContainsFunc(roles, u.HasRole) {
+			return fail(fiber.StatusForbidden, "forbidden", msg, "")
+		}
+		return c.Next()
 	}
-	return c.Next()
 }
 
 func (a *API) audit(c *fiber.Ctx, action, target, detail string) {
@@ -164,70 +170,6 @@ func (a *API) versions(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-// userRequest creates or updates an account by login.
-type userRequest struct {
-	Login      string   `json:"login"`
-	Name       string   `json:"name"`
-	Roles      []string `json:"roles"`
-	Department string   `json:"department"`
-	Manager    string   `json:"manager"`
-	Hired      string   `json:"hired"` // YYYY-MM-DD
-}
-
-type userJSON struct {
-	Login   string `json:"login"`
-	Created bool   `json:"created"`
-	Changed string `json:"changed,omitempty"`
-	// OneTimePassword is given once, for a new account: it must be changed
-	// at the first login.
-	OneTimePassword string `json:"one_time_password,omitempty"`
-}
-
-func (a *API) upsertUser(c *fiber.Ctx) error {
-	var req userRequest
-	if err := decode(c, &req); err != nil {
-		return err
-	}
-	p := auth.Person{Login: req.Login, Name: req.Name, Roles: req.Roles, Department: req.Department, Manager: req.Manager}
-	if req.Hired != "" {
-		t, err := time.Parse(time.DateOnly, req.Hired)
-		if err != nil {
-			return fail(fiber.StatusUnprocessableEntity, "invalid", "hired must be a date like 2024-03-01", "hired")
-		}
-		p.Hired = t
-	}
-	if err := p.Check(); err != nil {
-		field := "name"
-		if strings.Contains(err.Error(), "login") {
-			field = "login"
-		} else if strings.Contains(err.Error(), "role") {
-			field = "roles"
-		}
-		return fail(fiber.StatusUnprocessableEntity, "invalid", strings.TrimPrefix(err.Error(), "auth: "), field)
-	}
-	ctx := c.UserContext()
-	existing, err := a.Training.UserByLogin(ctx, p.Login)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		u, pw, err := a.Auth.CreatePerson(ctx, user(c), p)
-		if err != nil {
-			return accountError(err)
-		}
-		a.audit(c, "user.create", u.Login, "by API; roles="+strings.Join(u.Roles, ","))
-		return c.Status(fiber.StatusCreated).JSON(userJSON{Login: u.Login, Created: true, OneTimePassword: pw})
-	case err != nil:
-		return err
-	}
-	diff, err := a.Auth.UpdatePerson(ctx, user(c), existing, p)
-	if err != nil {
-		return accountError(err)
-	}
-	if diff != "" {
-		a.audit(c, "user.update", existing.Login, diff+" (by API)")
-	}
-	return c.JSON(userJSON{Login: existing.Login, Changed: diff})
-}
-
 func accountError(err error) error {
 	switch {
 	case errors.Is(err, auth.ErrForbidden):
@@ -253,4 +195,47 @@ func authoringError(err error) error {
 		return fail(fiber.StatusConflict, "no_draft", "the lesson has no draft: POST its drafts first", "")
 	}
 	return err
+}
+
+type lessonOut struct {
+	Slug     string            `json:"slug"`
+	Current  int               `json:"current"`
+	Audience string            `json:"audience"`
+	DueDays  int               `json:"due_days"`
+	Titles   map[string]string `json:"titles"`
+}
+
+// lessons answers GET /lessons: every lesson with its current version.
+func (a *API) lessons(c *fiber.Ctx) error {
+	ls, err := a.Training.Lessons(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := make([]lessonOut, 0, len(ls))
+	for _, l := range ls {
+		titles := l.Titles
+		if titles == nil {
+			titles = map[string]string{}
+		}
+		out = append(out, lessonOut{Slug: l.Slug, Current: l.Current, Audience: l.Audience, DueDays: l.DueDays, Titles: titles})
+	}
+	return c.JSON(out)
+}
+
+type draftOut struct {
+	Slug   string            `json:"slug"`
+	Base   int               `json:"base"`
+	Stored bool              `json:"stored"`
+	Files  map[string]string `json:"files"`
+	Quiz   string            `json:"quiz"`
+}
+
+// draft answers GET /lessons/{slug}/draft: the stored draft, or the
+// current version's files to start one from (stored false).
+func (a *API) draft(c *fiber.Ctx) error {
+	_, d, stored, err := a.Authoring.Draft(c.UserContext(), c.Params("slug"))
+	if err != nil {
+		return authoringError(err)
+	}
+	return c.JSON(draftOut{Slug: d.Slug, Base: d.Base, Stored: stored, Files: d.Files, Quiz: d.Quiz})
 }

@@ -1,31 +1,89 @@
 package api
 
 import (
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"conductportal/server/auth"
+
 	"github.com/gofiber/fiber/v2"
 )
 
 // The OpenAPI 3.1 document of the API. It is written by hand next to the
-// routes; a test checks that every registered route is in it.
+// routes; one test checks that every registered route is in it, another
+// that the answers of a full API session validate against it.
 
 type obj = map[string]any
 
 func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
 
-// op describes one operation: its summary, who may call it, the body it
-// takes (nil: none), and its success status with the schema answered.
-func op(summary, tag string, body obj, status string, answer obj, params ...obj) obj {
-	o := obj{
-		"summary": summary, "tags": []string{tag},
-		"responses": obj{
-			status:    obj{"description": "success", "content": obj{"application/json": obj{"schema": answer}}},
-			"default": obj{"description": "an error", "content": obj{"application/json": obj{"schema": ref("Error")}}},
-		},
+// errorText says what each error status means here.
+var errorText = map[int]string{
+	400: "bad input: `field` names the parameter or body field",
+	401: "no valid credentials: `unauthorized`, `token_expired` or `token_revoked`",
+	403: "not allowed: `forbidden` (the roles), `missing_scope` (the token; `scope` names it), `mfa_required`, `password_change_required`",
+	404: "no such route or object, or not the caller's",
+	409: "the state does not allow it now (e.g. `quiz_not_passed`, `no_draft`)",
+	413: "too many rows",
+	415: "the body is not `application/json`",
+	422: "a field is invalid: `field` names it",
+	429: "wait before trying again",
+}
+
+// spec is one operation.
+type spec struct {
+	summary, tag string
+	// scope is the token scope it needs ("": none beyond a valid token).
+	scope  string
+	body   obj // nil: no body
+	status int // success status
+	answer obj // success schema
+	params []obj
+	errs   []int // error statuses besides 401, 403 (and 500/503 as default)
+	ndjson bool  // the answer is an NDJSON stream of answer objects
+	// alsoOK is a second success status with the same answer (200 for an
+	// update where status is 201 for a creation).
+	alsoOK int
+}
+
+func (s spec) op() obj {
+	content := obj{"application/json": obj{"schema": s.answer}}
+	if s.ndjson {
+		// Each line is one item; the schema describes the stream as the
+		// list of its lines.
+		content = obj{mimeNDJSON: obj{"schema": obj{"type": "array", "items": s.answer,
+			"description": "NDJSON: one item a line, streamed"}}}
 	}
-	if len(params) > 0 {
-		o["parameters"] = params
+	responses := obj{strconv.Itoa(s.status): obj{"description": http.StatusText(s.status), "content": content}}
+	if s.alsoOK != 0 {
+		responses[strconv.Itoa(s.alsoOK)] = obj{"description": http.StatusText(s.alsoOK), "content": content}
 	}
-	if body != nil {
-		o["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": body}}}
+	errs := append([]int{401, 403}, s.errs...)
+	if s.body != nil {
+		errs = append(errs, 400, 415)
+	}
+	for _, code := range errs {
+		responses[strconv.Itoa(code)] = obj{"description": errorText[code], "content": obj{"application/json": obj{"schema": ref("Error")}}}
+	}
+	responses["default"] = obj{"description": "a server error (500), or the database cannot be reached (503)",
+		"content": obj{"application/json": obj{"schema": ref("Error")}}}
+	desc := "Needs a valid token or session."
+	security := []obj{{"bearer": []string{}}, {"session": []string{}}}
+	if s.scope != "" {
+		desc = "A token needs the scope `" + s.scope + "`; the caller's roles are checked too."
+		security = []obj{{"bearer": []string{s.scope}}, {"session": []string{}}}
+	}
+	o := obj{"summary": s.summary, "description": desc, "tags": []string{s.tag}, "security": security, "responses": responses}
+	if s.scope != "" {
+		o["x-scope"] = s.scope
+	}
+	if len(s.params) > 0 {
+		o["parameters"] = s.params
+	}
+	if s.body != nil {
+		o["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": s.body}}}
 	}
 	return o
 }
@@ -34,83 +92,212 @@ func pathParam(name, desc string) obj {
 	return obj{"name": name, "in": "path", "required": true, "description": desc, "schema": obj{"type": "string"}}
 }
 
-func query(name, desc string) obj {
-	return obj{"name": name, "in": "query", "required": false, "description": desc, "schema": obj{"type": "string"}}
+func query(name, desc string, schema ...obj) obj {
+	sc := obj{"type": "string"}
+	if len(schema) > 0 {
+		sc = schema[0]
+	}
+	return obj{"name": name, "in": "query", "required": false, "description": desc, "schema": sc}
 }
 
+// object is a closed object schema whose listed properties are all required.
+func object(props obj) obj {
+	return obj{"type": "object", "additionalProperties": false, "required": slices.Sorted(maps.Keys(props)), "properties": props}
+}
+
+// closedBody is a request body: unknown fields are refused, required as named.
+func closedBody(props obj, required ...string) obj {
+	o := obj{"type": "object", "additionalProperties": false, "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
+
 var (
+	str      = obj{"type": "string"}
+	integer  = obj{"type": "integer"}
+	boolean  = obj{"type": "boolean"}
+	dateTime = obj{"type": "string", "format": "date-time"}
+	date     = obj{"type": "string", "format": "date"}
+	strs     = arrayOf(str)
+	// optional marks a property that may be left out.
 	slug    = pathParam("slug", "the lesson's slug, e.g. dress")
-	anyObj  = obj{"type": "object"}
-	objList = obj{"type": "array", "items": anyObj}
+	login   = pathParam("login", "the person's login")
+	lang    = query("lang", "zh-CN or en (default: the caller's language)", obj{"enum": []string{"zh-CN", "en"}})
+	since   = query("since", "only from this time on: 2026-01-31 or 2026-01-31T08:00:00Z")
+	status  = obj{"enum": []string{"not_started", "reading", "quiz_passed", "done", "needs_reack"}}
 	filters = []obj{query("manager", "a manager's login (HR: any; managers: their own)"), query("department", "a department (HR or its manager)"),
 		query("status", "not_started, reading, quiz_passed, done or needs_reack"), query("lesson", "one lesson's slug"),
 		query("overdue", "1: overdue cells only"), query("reack", "1: cells to sign again only"),
 		query("expiring", "1: signatures ageing out within 30 days only"), query("sort", "name, login, department, percent or overdue"),
-		query("desc", "1: descending")}
+		query("desc", "1: descending"), lang}
+	person = closedBody(obj{"login": str, "name": obj{"type": "string", "description": "the full name, as the person signs"},
+		"roles":      obj{"type": "array", "items": obj{"enum": []string{"employee", "manager", "hr", "admin"}}, "description": "default: employee"},
+		"department": str, "manager": obj{"type": "string", "description": "the manager's login"},
+		"hired": obj{"type": "string", "pattern": `^\d{4}-\d{2}-\d{2}$`, "description": "the hire date, YYYY-MM-DD (default: today for a new person)"}}, "login", "name")
 )
+
+func withOptional(o obj, optional ...string) obj {
+	out := maps.Clone(o)
+	req := slices.DeleteFunc(slices.Clone(o["required"].([]string)), func(s string) bool { return slices.Contains(optional, s) })
+	out["required"] = req
+	return out
+}
+
+var total = obj{"assigned": integer, "done": integer, "overdue": integer, "needs_reack": integer, "expiring": integer, "percent": integer}
+
+func withProps(base obj, more obj) obj {
+	out := maps.Clone(base)
+	maps.Copy(out, more)
+	return out
+}
+
+var schemas = obj{
+	"Error": object(obj{"error": withOptional(object(obj{"code": str, "message": str, "field": str, "scope": str, "request_id": str}),
+		"field", "scope", "request_id")}),
+	"Me": object(obj{"login": str, "name": str, "roles": strs, "lang": str, "department": str, "manager": str}),
+	"LessonStatus": withOptional(object(obj{"slug": str, "title": str, "version": integer, "status": status,
+		"reason": obj{"enum": []string{"changed", "renewal"}}, "overdue": boolean, "due": dateTime, "expires": dateTime}), "reason", "expires"),
+	"Lesson": object(obj{"slug": str, "version": integer, "lang": str, "title": str, "summary": str, "html": str, "text_hash": str,
+		"clauses": arrayOf(object(obj{"id": str, "title": str}))}),
+	"Read": object(obj{"slug": str, "version": integer, "read": boolean}),
+	"Attempt": object(obj{"id": str, "lesson": str, "version": integer, "pass_mark": integer,
+		"questions": arrayOf(object(obj{"id": str, "type": str, "prompt": str, "options": arrayOf(object(obj{"id": str, "text": str}))}))}),
+	"Result": object(obj{"id": str, "score": integer, "pass_mark": integer, "passed": boolean,
+		"questions": arrayOf(object(obj{"id": str, "correct": boolean, "chosen": strs, "answer": strs, "explanation": str, "clause": str}))}),
+	"Receipt": object(obj{"id": str, "lesson": str, "version": integer, "lang": str, "text_hash": str, "prev_hash": str, "hash": str, "at": dateTime}),
+	"Team": object(obj{
+		"scope":   withOptional(object(obj{"manager": str, "department": str}), "manager", "department"),
+		"lessons": arrayOf(object(obj{"slug": str, "title": str})),
+		"rows": arrayOf(object(obj{"login": str, "name": str, "department": str, "manager": str, "assigned": integer, "done": integer,
+			"overdue": integer, "needs_reack": integer, "expiring": integer, "percent": integer,
+			"lessons": arrayOf(withOptional(object(obj{"lesson": str, "assigned": boolean, "status": status, "due": dateTime, "overdue": boolean,
+				"renewal": boolean, "expires": dateTime, "expiring": boolean}), "status", "due", "renewal", "expires", "expiring"))})),
+		"totals":  arrayOf(object(withProps(total, obj{"lesson": str}))),
+		"total":   withOptional(object(withProps(total, obj{"lesson": str})), "lesson"),
+		"members": integer, "weeks": arrayOf(object(obj{"week_end": dateTime, "percent": integer})), "at": dateTime}),
+	"OrgRow":       withOptional(object(withProps(total, obj{"key": str, "lesson": str, "people": integer, "overdue_people": integer})), "lesson"),
+	"Organisation": object(obj{"departments": arrayOf(ref("OrgRow")), "lessons": arrayOf(ref("OrgRow")), "all": ref("OrgRow"), "at": dateTime}),
+	"Problem":      withOptional(object(obj{"part": obj{"type": "string", "description": "a language, or quiz"}, "line": integer, "message": str}), "line"),
+	"LessonInfo": object(obj{"slug": str, "current": integer, "audience": str, "due_days": integer,
+		"titles": obj{"type": "object", "additionalProperties": str, "description": "language -> title"}}),
+	"DraftFiles": object(obj{"slug": str, "base": integer, "stored": boolean,
+		"files": obj{"type": "object", "additionalProperties": str, "description": "language -> the whole lesson file"}, "quiz": str}),
+	"Draft": object(obj{"slug": str, "base": integer, "valid": boolean, "problems": arrayOf(ref("Problem"))}),
+	"Published": object(obj{"slug": str, "version": integer, "created": boolean,
+		"changed": obj{"type": []string{"array", "null"}, "items": str, "description": "the clauses whose text changed"}}),
+	"Version": object(obj{"version": integer, "kind": str, "note": str, "author": str, "published": dateTime, "changed": strs, "outdated": strs,
+		"text_hashes": obj{"type": "object", "additionalProperties": str}}),
+	"User": object(obj{"login": str, "name": str, "roles": strs, "department": str, "manager": str, "manages": str, "email": str,
+		"hired": date, "active": boolean}),
+	"Upserted": withOptional(object(obj{"login": str, "created": boolean, "changed": str,
+		"one_time_password": obj{"type": "string", "description": "for a new account, given once: it must be changed at the first login"}}),
+		"changed", "one_time_password"),
+	"SyncResult": object(obj{"created": integer, "updated": integer, "unchanged": integer, "reactivated": integer, "deactivated": integer,
+		"invalid": integer, "results": arrayOf(withOptional(object(obj{
+			"index":             obj{"type": "integer", "description": "the row's place in users, from 0; -1 for an account absent from the list"},
+			"login":             str,
+			"status":            obj{"enum": []string{auth.SyncCreated, auth.SyncUpdated, auth.SyncUnchanged, auth.SyncReactivated, auth.SyncInvalid, auth.SyncDeactivated}},
+			"changed":           str,
+			"one_time_password": str,
+			"error":             ref("FieldError"),
+		}), "changed", "one_time_password", "error"))}),
+	"FieldError": withOptional(object(obj{"code": str, "message": str, "field": str}), "field"),
+	"ReceiptLine": object(obj{"id": str, "login": str, "lesson": str, "version": integer, "lang": str, "text_hash": str, "signature": str,
+		"at": dateTime, "client": str, "agent": str, "seq": integer, "cycle": integer, "prev_hash": str, "hash": str}),
+	"AuditLine": object(obj{"id": str, "at": dateTime, "actor": str, "action": str, "target": str, "detail": str, "client": str}),
+}
+
+var paths = obj{
+	"/me": obj{"get": spec{summary: "The caller", tag: "learner", status: 200, answer: ref("Me")}.op()},
+	"/me/lessons": obj{"get": spec{summary: "The caller's lessons with status and due date", tag: "learner", scope: auth.ScopeLearner,
+		status: 200, answer: arrayOf(ref("LessonStatus")), params: []obj{lang}}.op()},
+	"/me/receipts": obj{"get": spec{summary: "The caller's receipts, oldest first", tag: "learner", scope: auth.ScopeLearner,
+		status: 200, answer: arrayOf(ref("Receipt"))}.op()},
+	"/lessons/{slug}": obj{"get": spec{summary: "The current version of a lesson in the caller's language", tag: "learner", scope: auth.ScopeLearner,
+		status: 200, answer: ref("Lesson"), params: []obj{slug, lang}, errs: []int{404}}.op()},
+	"/lessons/{slug}/read": obj{"post": spec{summary: "Marks the current version read", tag: "learner", scope: auth.ScopeLearner,
+		status: 200, answer: ref("Read"), params: []obj{slug}, errs: []int{404}}.op()},
+	"/lessons/{slug}/attempts": obj{"post": spec{summary: "Draws a quiz attempt (no answers in it)", tag: "learner", scope: auth.ScopeLearner,
+		status: 201, answer: ref("Attempt"), params: []obj{slug, lang}, errs: []int{404, 409, 429}}.op()},
+	"/attempts/{id}/submit": obj{"post": spec{summary: "Grades an attempt once; again returns the first result", tag: "learner", scope: auth.ScopeLearner,
+		body:   closedBody(obj{"answers": obj{"type": "object", "additionalProperties": strs, "description": "question id -> chosen option ids"}}, "answers"),
+		status: 200, answer: ref("Result"), params: []obj{pathParam("id", "the attempt's id"), lang}, errs: []int{404}}.op()},
+	"/lessons/{slug}/acknowledgements": obj{"post": spec{summary: "Signs the current version; again returns the same receipt", tag: "learner", scope: auth.ScopeLearner,
+		body:   closedBody(obj{"version": integer, "signature": obj{"type": "string", "description": "the caller's full name"}}, "version", "signature"),
+		status: 201, answer: ref("Receipt"), params: []obj{slug, lang}, errs: []int{404, 409, 422}}.op()},
+	"/reports/team": obj{"get": spec{summary: "A team's matrix, as the team page shows it", tag: "reports", scope: auth.ScopeReportsRead,
+		status: 200, answer: ref("Team"), params: filters, errs: []int{404}}.op()},
+	"/reports/organisation": obj{"get": spec{summary: "Completion by department and by lesson (HR)", tag: "reports", scope: auth.ScopeReportsRead,
+		status: 200, answer: ref("Organisation")}.op()},
+	"/lessons/{slug}/drafts": obj{"post": spec{summary: "Stores a draft: the lesson file per language and the quiz YAML (HR)", tag: "content", scope: auth.ScopeContentWrite,
+		body: closedBody(obj{"files": obj{"type": "object", "additionalProperties": str, "description": "language -> the whole lesson file (front matter and Markdown)"},
+			"quiz": obj{"type": "string", "description": "the quiz YAML"}}),
+		status: 200, answer: ref("Draft"), params: []obj{slug}, errs: []int{404, 422}}.op()},
+	"/lessons/{slug}/publish": obj{"post": spec{summary: "Publishes the draft as a new version (HR)", tag: "content", scope: auth.ScopeContentWrite,
+		body: closedBody(obj{"kind": obj{"enum": []string{"minor", "reack", "requiz"}}, "note": str,
+			"grace_days": obj{"type": "integer", "description": "days to sign again (default 14)"}}, "kind", "note"),
+		status: 201, alsoOK: 200, answer: ref("Published"), params: []obj{slug}, errs: []int{404, 409, 422}}.op()},
+	"/lessons/{slug}/versions": obj{"get": spec{summary: "Every published version (HR)", tag: "content", scope: auth.ScopeContentRead,
+		status: 200, answer: arrayOf(ref("Version")), params: []obj{slug}, errs: []int{404}}.op()},
+	"/lessons": obj{"get": spec{summary: "Every lesson with its current version (HR, admin)", tag: "content", scope: auth.ScopeContentRead,
+		status: 200, answer: arrayOf(ref("LessonInfo"))}.op()},
+	"/lessons/{slug}/draft": obj{"get": spec{summary: "The stored draft, or the current version's files to start one (stored: false) (HR, admin)",
+		tag: "content", scope: auth.ScopeContentRead, status: 200, answer: ref("DraftFiles"), params: []obj{slug}, errs: []int{404}}.op()},
+	"/users": obj{
+		"get": spec{summary: "Every account (HR, admin)", tag: "users", scope: auth.ScopeUsersRead, status: 200, answer: arrayOf(ref("User")),
+			params: []obj{query("department", "only this department"), query("active", "true or false", obj{"enum": []string{"true", "false"}})},
+			errs:   []int{400}}.op(),
+		"post": spec{summary: "Creates a person, or updates them by login (HR, admin)", tag: "users", scope: auth.ScopeUsersWrite,
+			body: person, status: 201, alsoOK: 200, answer: ref("Upserted"), errs: []int{409, 422}}.op(),
+	},
+	"/users/sync": obj{"post": syncOp()},
+	"/users/{login}": obj{
+		"get": spec{summary: "One account (HR, admin)", tag: "users", scope: auth.ScopeUsersRead, status: 200, answer: ref("User"),
+			params: []obj{login}, errs: []int{404}}.op(),
+		"put": spec{summary: "Replaces a person's fields (HR, admin)", tag: "users", scope: auth.ScopeUsersWrite,
+			body: withOptional(person, "login"), status: 200, answer: ref("User"), params: []obj{login}, errs: []int{404, 422}}.op(),
+	},
+	"/users/{login}/deactivate": obj{"post": spec{summary: "Turns an account off and ends its sessions and tokens; again is harmless (HR, admin)",
+		tag: "users", scope: auth.ScopeUsersWrite, status: 200, answer: ref("User"), params: []obj{login}, errs: []int{404}}.op()},
+	"/receipts": obj{"get": spec{summary: "Every receipt, oldest first, streamed as NDJSON of ReceiptLine (HR)", tag: "exports", scope: auth.ScopeReceiptsRead,
+		status: 200, answer: ref("ReceiptLine"), ndjson: true, params: []obj{since, query("lesson", "only this lesson's slug")}, errs: []int{400}}.op()},
+	"/audit": obj{"get": spec{summary: "The audit log, oldest first, streamed as NDJSON of AuditLine (HR, admin)", tag: "exports", scope: auth.ScopeAuditRead,
+		status: 200, answer: ref("AuditLine"), ndjson: true, params: []obj{since, query("actor", "only this login"),
+			query("action", "an action, or a prefix ending in a dot (user.)")}, errs: []int{400}}.op()},
+	"/openapi.json": obj{"get": obj{"summary": "This document", "tags": []string{"meta"}, "security": []obj{},
+		"responses": obj{"200": obj{"description": "the OpenAPI document", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}}}},
+}
 
 // openAPI is the document, built once.
 var openAPI = obj{
 	"openapi": "3.1.0",
 	"info": obj{"title": "Conduct Portal API", "version": "1",
 		"description": "The learner's, managers' and HR's API. Authenticate with `Authorization: Bearer <token>` " +
-			"(`bin/portal token create --login L`), or with the browser session plus the `X-CSRF-Token` header on writes."},
+			"(made on the account page, by an admin at /admin/tokens, or with `bin/portal token create --login L`), or with the browser " +
+			"session plus the `X-CSRF-Token` header on writes. A token acts as its user within its scopes: " +
+			"`learner`, `reports:read`, `users:read`, `users:write`, `content:read`, `content:write`, `receipts:read`, `audit:read`. " +
+			"Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."},
 	"servers":  []obj{{"url": "/api/v1"}},
-	"security": []obj{{"bearer": []string{}}},
-	"paths": obj{
-		"/me":          obj{"get": op("The caller", "learner", nil, "200", ref("Me"))},
-		"/me/lessons":  obj{"get": op("The caller's lessons with status and due date", "learner", nil, "200", obj{"type": "array", "items": ref("LessonStatus")})},
-		"/me/receipts": obj{"get": op("The caller's receipts, oldest first", "learner", nil, "200", obj{"type": "array", "items": ref("Receipt")})},
-		"/lessons/{slug}": obj{"get": op("The current version of a lesson in the caller's language (?lang=zh-CN|en)", "learner", nil, "200", anyObj,
-			slug, query("lang", "zh-CN or en"))},
-		"/lessons/{slug}/read":     obj{"post": op("Marks the current version read", "learner", nil, "200", anyObj, slug)},
-		"/lessons/{slug}/attempts": obj{"post": op("Draws a quiz attempt (no answers in it)", "learner", nil, "201", anyObj, slug)},
-		"/attempts/{id}/submit": obj{"post": op("Grades an attempt once; again returns the first result", "learner",
-			obj{"type": "object", "required": []string{"answers"}, "additionalProperties": false,
-				"properties": obj{"answers": obj{"type": "object", "additionalProperties": obj{"type": "array", "items": obj{"type": "string"}}}}},
-			"200", anyObj, pathParam("id", "the attempt's id"))},
-		"/lessons/{slug}/acknowledgements": obj{"post": op("Signs the current version; again returns the same receipt", "learner",
-			obj{"type": "object", "required": []string{"version", "signature"}, "additionalProperties": false,
-				"properties": obj{"version": obj{"type": "integer"}, "signature": obj{"type": "string", "description": "the caller's full name"}}},
-			"201", ref("Receipt"), slug)},
-		"/reports/team":         obj{"get": op("A team's matrix, as the team page shows it", "reports", nil, "200", anyObj, filters...)},
-		"/reports/organisation": obj{"get": op("Completion by department and by lesson (HR)", "reports", nil, "200", anyObj)},
-		"/lessons/{slug}/drafts": obj{"post": op("Stores a draft: the lesson file per language and the quiz YAML (HR)", "hr",
-			obj{"type": "object", "properties": obj{"files": obj{"type": "object", "additionalProperties": obj{"type": "string"}}, "quiz": obj{"type": "string"}}},
-			"200", anyObj, slug)},
-		"/lessons/{slug}/publish": obj{"post": op("Publishes the draft as a new version (HR)", "hr",
-			obj{"type": "object", "required": []string{"kind", "note"},
-				"properties": obj{"kind": obj{"enum": []string{"minor", "reack", "requiz"}}, "note": obj{"type": "string"}, "grace_days": obj{"type": "integer"}}},
-			"200", anyObj, slug)},
-		"/lessons/{slug}/versions": obj{"get": op("Every published version (HR)", "hr", nil, "200", objList, slug)},
-		"/users": obj{"post": op("Creates or updates a person by login (HR)", "hr",
-			obj{"type": "object", "required": []string{"login", "name"},
-				"properties": obj{"login": obj{"type": "string"}, "name": obj{"type": "string"}, "roles": obj{"type": "array", "items": obj{"type": "string"}},
-					"department": obj{"type": "string"}, "manager": obj{"type": "string"}, "hired": obj{"type": "string", "format": "date"}}},
-			"200", anyObj)},
-		"/openapi.json": obj{"get": obj{"summary": "This document", "tags": []string{"meta"}, "security": []obj{},
-			"responses": obj{"200": obj{"description": "the OpenAPI document"}}}},
-	},
+	"security": []obj{{"bearer": []string{}}, {"session": []string{}}},
+	"paths":    paths,
 	"components": obj{
-		"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}},
-		"schemas": obj{
-			"Error": obj{"type": "object", "properties": obj{"error": obj{"type": "object", "required": []string{"code", "message"},
-				"properties": obj{"code": obj{"type": "string"}, "message": obj{"type": "string"}, "field": obj{"type": "string"}, "request_id": obj{"type": "string"}}}}},
-			"Me": obj{"type": "object", "properties": obj{"login": obj{"type": "string"}, "name": obj{"type": "string"},
-				"roles": obj{"type": "array", "items": obj{"type": "string"}}, "lang": obj{"type": "string"}, "department": obj{"type": "string"}, "manager": obj{"type": "string"}}},
-			"LessonStatus": obj{"type": "object", "properties": obj{"slug": obj{"type": "string"}, "title": obj{"type": "string"}, "version": obj{"type": "integer"},
-				"status":  obj{"enum": []string{"not_started", "reading", "quiz_passed", "done", "needs_reack"}},
-				"reason":  obj{"enum": []string{"changed", "renewal"}},
-				"overdue": obj{"type": "boolean"}, "due": obj{"type": "string", "format": "date-time"}, "expires": obj{"type": "string", "format": "date-time"}}},
-			"Receipt": obj{"type": "object", "properties": obj{"id": obj{"type": "string"}, "lesson": obj{"type": "string"}, "version": obj{"type": "integer"},
-				"lang": obj{"type": "string"}, "text_hash": obj{"type": "string"}, "prev_hash": obj{"type": "string"}, "hash": obj{"type": "string"},
-				"at": obj{"type": "string", "format": "date-time"}}},
+		"securitySchemes": obj{
+			"bearer":  obj{"type": "http", "scheme": "bearer", "description": "an API token; its scopes are listed per operation"},
+			"session": obj{"type": "apiKey", "in": "cookie", "name": "portal_session", "description": "the browser's session (`__Host-portal_session` over HTTPS)"},
 		},
+		"schemas": schemas,
 	},
 }
 
 // openapi answers the document; it needs no login.
 func (a *API) openapi(c *fiber.Ctx) error { return c.JSON(openAPI) }
+
+// OpenAPIDocument is the document, for tests that validate against it.
+func OpenAPIDocument() map[string]any { return openAPI }
 
 // OpenAPIPaths lists "METHOD /path" of every documented operation, with
 // {param} path parameters (for the test that every route is documented).
@@ -122,4 +309,16 @@ func OpenAPIPaths() []string {
 		}
 	}
 	return out
+}
+
+// syncOp is the sync, which also takes the people CSV of HR's import.
+func syncOp() obj {
+	o := spec{summary: "Makes the accounts match an HR system's list, by login; a result per row", tag: "users", scope: auth.ScopeUsersWrite,
+		body: closedBody(obj{"users": arrayOf(person), "deactivate_missing": obj{"type": "boolean",
+			"description": "turn off active accounts absent from users (never admins or the caller), only when every row is valid"}}, "users"),
+		status: 200, answer: ref("SyncResult"), errs: []int{413, 422},
+		params: []obj{query("deactivate_missing", "with a CSV body: true to turn off active accounts absent from it", obj{"enum": []string{"true", "false"}})}}.op()
+	o["requestBody"].(obj)["content"].(obj)["text/csv"] = obj{"schema": obj{"type": "string",
+		"description": "a header line login,name,roles,department,manager,hired (roles separated by ';', hired as YYYY-MM-DD), then a person a line"}}
+	return o
 }

@@ -35,8 +35,20 @@ func (a *API) teamReport(c *fiber.Ctx) error {
 	for _, l := range t.Lessons {
 		out.Lessons = append(out.Lessons, lessonColumnJSON{Slug: l.Slug, Title: l.Title(lang)})
 	}
+	// Empty lists are [] in JSON, never null, as the document says.
 	if out.Rows == nil {
 		out.Rows = []report.Row{}
+	}
+	for i := range out.Rows {
+		if out.Rows[i].Cells == nil {
+			out.Rows[i].Cells = []report.Cell{}
+		}
+	}
+	if out.Totals == nil {
+		out.Totals = []report.Total{}
+	}
+	if out.Weeks == nil {
+		out.Weeks = []report.WeekPoint{}
 	}
 	return c.JSON(out)
 }
@@ -53,6 +65,9 @@ func (a *API) organisationReport(c *fiber.Ctx) error {
 	}
 	if o.Departments == nil {
 		o.Departments = []report.OrgRow{}
+	}
+	if o.ByLesson == nil {
+		o.ByLesson = []report.OrgRow{}
 	}
 	return c.JSON(o)
 }

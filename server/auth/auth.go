@@ -157,47 +157,6 @@ func (s *Service) ChangePassword(ctx context.Context, u *model.User, current, ne
 	return s.store.DeleteUserSessions(ctx, u.ID, keepSession)
 }
 
-// CreateToken makes an API token that acts as u; only its hash is stored.
-func (s *Service) CreateToken(ctx context.Context, u *model.User, name string) (string, error) {
-	tok := tokenPrefix + randomToken()
-	t := &model.APIToken{ID: hashToken(tok), UserID: u.ID, Name: name, Created: s.clock()}
-	if err := s.store.CreateAPIToken(ctx, t); err != nil {
-		return "", err
-	}
-	return tok, nil
-}
-
-// TokenUser returns the user an API token acts as.
-func (s *Service) TokenUser(ctx context.Context, tok string) (*model.User, error) {
-	if !strings.HasPrefix(tok, tokenPrefix) || len(tok) > 128 {
-		return nil, ErrBadToken
-	}
-	t, err := s.store.APIToken(ctx, hashToken(tok))
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrBadToken
-	}
-	if err != nil {
-		return nil, err
-	}
-	now := s.clock()
-	if t.Revoked || (!t.Expires.IsZero() && now.After(t.Expires)) {
-		return nil, ErrBadToken
-	}
-	u, err := s.store.User(ctx, t.UserID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !u.Active) {
-		return nil, ErrBadToken
-	}
-	if err != nil {
-		return nil, err
-	}
-	if now.Sub(t.LastUsed) > touchEvery {
-		if prev, seen := s.touched.Swap(t.ID, now); !seen || now.Sub(prev.(time.Time)) > touchEvery {
-			_ = s.store.TouchAPIToken(ctx, t.ID, now)
-		}
-	}
-	return u, nil
-}
-
 // NewUser is what creating an account takes.
 type NewUser struct {
 	Login, Name, Department, Manager, Password string

@@ -51,11 +51,11 @@ func TestSessionLifetimes(t *testing.T) {
 	}
 	// Deactivation ends every session and token at once.
 	tok, _, _ = a.StartSession(ctx, u, "127.0.0.1")
-	apiTok, err := a.CreateToken(ctx, u, "script")
+	apiTok, _, err := a.CreateToken(ctx, nil, u, auth.TokenSpec{Name: "script"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.TokenUser(ctx, apiTok); err != nil {
+	if _, _, err := a.TokenUser(ctx, apiTok); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Deactivate(ctx, u); err != nil {
@@ -64,7 +64,7 @@ func TestSessionLifetimes(t *testing.T) {
 	if _, _, err := a.Session(ctx, tok); !errors.Is(err, auth.ErrNoSession) {
 		t.Fatalf("session after deactivation: %v", err)
 	}
-	if _, err := a.TokenUser(ctx, apiTok); !errors.Is(err, auth.ErrBadToken) {
+	if _, _, err := a.TokenUser(ctx, apiTok); !errors.Is(err, auth.ErrBadToken) {
 		t.Fatalf("token after deactivation: %v", err)
 	}
 	if _, err := a.Login(ctx, "s", "session password"); !errors.Is(err, auth.ErrInvalid) {

@@ -33,7 +33,9 @@ Commands:
   serve          serve the portal (the default)
   user add       create an account
   user reset-mfa turn off a person's second factor (they enrol again when required)
-  token create   print an API token that acts as a user
+  token create   print an API token that acts as a user (--scope, --expires)
+  token list     list API tokens with their scopes and last use
+  token revoke   revoke an API token by the ID token list shows
   import         check or publish a content folder
   export content DIR  write the current lessons and quizzes as a content folder
   verify         check every receipt chain and the texts receipts name
@@ -64,6 +66,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = userResetMFA(ctx, args, stdout, stderr)
 	case "token create":
 		err = tokenCreate(ctx, args, stdout, stderr)
+	case "token list":
+		err = tokenList(ctx, args, stdout, stderr)
+	case "token revoke":
+		err = tokenRevoke(ctx, args, stdout, stderr)
 	case "import":
 		err = importContent(ctx, args, stdout, stderr)
 	case "export content":

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"conductportal/server/auth"
 	"conductportal/server/model"
 	"conductportal/server/testkit"
 )
@@ -51,7 +52,7 @@ func call(c *http.Client, base, token, method, path string, body any) (int, map[
 
 func tokenFor(t *testing.T, p *testkit.Portal, u *model.User) string {
 	t.Helper()
-	tok, err := p.Auth.CreateToken(context.Background(), u, "test")
+	tok, _, err := p.Auth.CreateToken(context.Background(), nil, u, auth.TokenSpec{Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

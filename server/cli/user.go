@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"conductportal/server/auth"
@@ -73,9 +74,11 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 }
 
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token create", "token create --login L [--name N]", stderr)
+	fs := newFlags("token create", "token create --login L [--name N] [--scope s,...] [--expires 90d]", stderr)
 	login := fs.String("login", "", "the user the token acts as (required)")
 	name := fs.String("name", "cli", "what the token is for")
+	scopes := fs.String("scope", "", "scopes, comma separated: "+strings.Join(auth.Scopes, ", ")+" (default: all the user's roles allow)")
+	expires := fs.String("expires", "never", "how long it works: e.g. 90d, 12h, or never")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -83,25 +86,102 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return errUsage
 	}
-	cfg, err := config.FromEnv(nil)
+	ttl, err := auth.ParseTTL(*expires)
 	if err != nil {
 		return err
 	}
-	db, store, err := openStore(ctx, cfg, newLogger(cfg, stderr))
-	if err != nil {
+	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
+		u, err := store.UserByLogin(ctx, *login)
+		if err != nil {
+			return fmt.Errorf("cli: no user %q: %w", *login, err)
+		}
+		tok, t, err := newAuth(store).CreateToken(ctx, nil, u, auth.TokenSpec{Name: *name, Scopes: strings.Split(*scopes, ","), TTL: ttl})
+		if err != nil {
+			return err
+		}
+		auditCLI(ctx, store, log, "token.create", u.Login, t.Ref()+" "+t.Name+" scopes="+strings.Join(t.Scopes, ","))
+		fmt.Fprintln(stdout, tok)
+		return nil
+	})
+}
+
+func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token list", "token list [--login L]", stderr)
+	login := fs.String("login", "", "only this user's tokens")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	defer db.Close(context.Background())
-	u, err := store.UserByLogin(ctx, *login)
-	if err != nil {
-		return fmt.Errorf("cli: no user %q: %w", *login, err)
-	}
-	tok, err := newAuth(store).CreateToken(ctx, u, *name)
-	if err != nil {
+	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
+		users, err := store.Users(ctx)
+		if err != nil {
+			return err
+		}
+		logins := map[string]string{}
+		var only *model.User
+		for i := range users {
+			logins[users[i].ID] = users[i].Login
+			if users[i].Login == *login {
+				only = &users[i]
+			}
+		}
+		if *login != "" && only == nil {
+			return fmt.Errorf("cli: no user %q", *login)
+		}
+		ts, err := newAuth(store).Tokens(ctx, only)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tLOGIN\tNAME\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tSTATE")
+		day := func(t time.Time) string {
+			if t.IsZero() {
+				return "-"
+			}
+			return t.UTC().Format("2006-01-02 15:04")
+		}
+		for _, t := range ts {
+			state := "active"
+			switch {
+			case t.Revoked:
+				state = "revoked"
+			case !t.Expires.IsZero() && time.Now().After(t.Expires):
+				state = "expired"
+			}
+			sc := strings.Join(t.Scopes, ",")
+			if t.Scopes == nil {
+				sc = "(all of the roles)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Ref(), logins[t.UserID], t.Name, sc, day(t.Created), day(t.Expires), day(t.LastUsed), state)
+		}
+		return tw.Flush()
+	})
+}
+
+func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token revoke", "token revoke ID (from token list)", stderr)
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, tok)
-	return nil
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
+		t, err := newAuth(store).RevokeToken(ctx, nil, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		auditCLI(ctx, store, log, "token.revoke", t.Ref(), t.Name)
+		fmt.Fprintf(stdout, "revoked token %s (%s)\n", t.Ref(), t.Name)
+		return nil
+	})
+}
+
+// auditCLI records a console action; a failure is logged, not fatal.
+func auditCLI(ctx context.Context, store *storage.Storage, log *slog.Logger, action, target, detail string) {
+	if err := store.Audit(ctx, &model.AuditEntry{At: time.Now().UTC(), Actor: "cli", Action: action, Target: target, Detail: detail}); err != nil {
+		log.Warn("audit not recorded", "action", action, "err", err)
+	}
 }
 
 func userResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) error {

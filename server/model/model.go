@@ -113,6 +113,22 @@ type APIToken struct {
 	LastUsed time.Time `bson:"last_used,omitempty"`
 	Expires  time.Time `bson:"expires,omitempty"`
 	Revoked  bool      `bson:"revoked"`
+	// Scopes limit what the token may do, within its user's roles. Nil
+	// (tokens made before scopes existed): everything the roles allow.
+	Scopes []string `bson:"scopes,omitempty"`
+	// CreatedBy is the login that made it: an admin for an integration
+	// token, the user themselves for a personal one, "cli" from the console.
+	CreatedBy string    `bson:"created_by,omitempty"`
+	RevokedAt time.Time `bson:"revoked_at,omitempty"`
+}
+
+// Ref is the token's public name: a prefix of its hash, enough to tell
+// tokens apart in lists and to revoke one, useless for authenticating.
+func (t *APIToken) Ref() string {
+	if len(t.ID) < 12 {
+		return t.ID
+	}
+	return t.ID[:12]
 }
 
 // Change kinds of a published version.

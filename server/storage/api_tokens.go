@@ -7,6 +7,7 @@ import (
 	"conductportal/server/model"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // CreateAPIToken stores a token (its hash, never the token).
@@ -28,4 +29,29 @@ func (s *Storage) APIToken(ctx context.Context, id string) (*model.APIToken, err
 func (s *Storage) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
 	_, err := s.c(colAPITokens).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"last_used": at}})
 	return wrap("touch api token", err)
+}
+
+// APITokens returns the tokens of one user, or of everyone when userID is
+// empty, newest first. Tokens are few: a scan is fine.
+func (s *Storage) APITokens(ctx context.Context, userID string) ([]model.APIToken, error) {
+	q := bson.M{}
+	if userID != "" {
+		q["user_id"] = userID
+	}
+	cur, err := s.c(colAPITokens).Find(ctx, q, options.Find().SetSort(bson.D{{Key: "created", Value: -1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, wrap("api tokens", err)
+	}
+	out := []model.APIToken{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, wrap("api tokens", err)
+	}
+	return out, nil
+}
+
+// RevokeAPIToken marks a token revoked; revoking twice keeps the first time.
+func (s *Storage) RevokeAPIToken(ctx context.Context, id string, at time.Time) error {
+	_, err := s.c(colAPITokens).UpdateOne(ctx, bson.M{"_id": id, "revoked": bson.M{"$ne": true}},
+		bson.M{"$set": bson.M{"revoked": true, "revoked_at": at}})
+	return wrap("revoke api token", err)
 }

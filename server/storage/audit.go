@@ -47,6 +47,18 @@ type AuditFilter struct {
 // AuditSearch returns the entries matching f, newest first, at most limit.
 // The audit log is read by HR only, so a scan of it is acceptable.
 func (s *Storage) AuditSearch(ctx context.Context, f AuditFilter, limit int64) ([]model.AuditEntry, error) {
+	cur, err := s.c(colAudit).Find(ctx, auditQuery(f), options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: 1}}).SetLimit(limit))
+	if err != nil {
+		return nil, wrap("audit search", err)
+	}
+	var out []model.AuditEntry
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, wrap("audit search", err)
+	}
+	return out, nil
+}
+
+func auditQuery(f AuditFilter) bson.M {
 	q := bson.M{}
 	if f.Actor != "" {
 		q["actor"] = f.Actor
@@ -68,15 +80,7 @@ func (s *Storage) AuditSearch(ctx context.Context, f AuditFilter, limit int64) (
 	if len(at) > 0 {
 		q["at"] = at
 	}
-	cur, err := s.c(colAudit).Find(ctx, q, options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: 1}}).SetLimit(limit))
-	if err != nil {
-		return nil, wrap("audit search", err)
-	}
-	var out []model.AuditEntry
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, wrap("audit search", err)
-	}
-	return out, nil
+	return q
 }
 
 func isNotFound(err error) bool { return errors.Is(err, mongo.ErrNoDocuments) }

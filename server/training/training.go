@@ -610,3 +610,15 @@ func (s *Service) SetException(ctx context.Context, by, u *model.User, slug, kin
 func (s *Service) Lessons(ctx context.Context) ([]model.Lesson, error) {
 	return s.store.Lessons(ctx)
 }
+
+// ExportReceipts calls fn with every receipt matching f, oldest first, in
+// constant memory: HR's export.
+func (s *Service) ExportReceipts(ctx context.Context, f storage.ReceiptFilter, fn func(*model.Receipt) error) error {
+	return s.store.ExportReceipts(ctx, f, fn)
+}
+
+// ExportAudit calls fn with every audit entry matching f, oldest first, in
+// constant memory.
+func (s *Service) ExportAudit(ctx context.Context, f storage.AuditFilter, fn func(*model.AuditEntry) error) error {
+	return s.store.ExportAudit(ctx, f, fn)
+}

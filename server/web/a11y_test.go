@@ -126,6 +126,13 @@ func TestBrowserAccessibility(t *testing.T) {
 	if _, err := s.Channels.Deliver(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	hrUser, err := s.Training.UserByLogin(ctx, "hr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Auth.CreateToken(ctx, hrUser, hrUser, auth.TokenSpec{Name: "报表脚本", Scopes: []string{auth.ScopeReportsRead}}); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, lang := range []string{model.LangZH, model.LangEN} {
 		for _, width := range []int64{375, 1280} {
@@ -210,6 +217,8 @@ func TestBrowserAccessibility(t *testing.T) {
 				check("hr-channel")
 				b.open("/hr/channels/deliveries")
 				check("hr-deliveries")
+				b.open("/tokens")
+				check("tokens")
 			})
 		}
 	}

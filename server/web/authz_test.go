@@ -72,15 +72,22 @@ var routeTable = map[string]want{
 	"GET /certificate":                {303, 404, 404, 404, 404, 404},
 	// Managers see their own team; HR sees everyone (a team needs ?manager=
 	// or ?department=, else 404 or a redirect to the organisation view).
-	"GET /team":                                   {303, 403, 200, 200, 303, 403},
-	"GET /team/export.:format":                    {303, 403, 200, 200, 404, 403},
-	"POST /team/remind":                           {303, 403, 303, 303, 404, 403},
-	"GET /people/:login":                          {303, 403, 200, 403, 200, 403},
-	"POST /people/:login/remind":                  {303, 403, 303, 403, 303, 403},
-	"GET /organisation":                           {303, 403, 403, 403, 200, 403},
-	"GET /organisation/export.:format":            {303, 403, 403, 403, 200, 403},
-	"GET /notifications":                          {303, 200, 200, 200, 200, 200},
-	"POST /notifications/read":                    {303, 303, 303, 303, 303, 303},
+	"GET /team":                        {303, 403, 200, 200, 303, 403},
+	"GET /team/export.:format":         {303, 403, 200, 200, 404, 403},
+	"POST /team/remind":                {303, 403, 303, 303, 404, 403},
+	"GET /people/:login":               {303, 403, 200, 403, 200, 403},
+	"POST /people/:login/remind":       {303, 403, 303, 403, 303, 403},
+	"GET /organisation":                {303, 403, 403, 403, 200, 403},
+	"GET /organisation/export.:format": {303, 403, 403, 403, 200, 403},
+	"GET /notifications":               {303, 200, 200, 200, 200, 200},
+	"POST /notifications/read":         {303, 303, 303, 303, 303, 303},
+	// API tokens: one's own (an empty form is refused); an admin's of all.
+	"GET /tokens":                                 {303, 200, 200, 200, 200, 200},
+	"POST /tokens":                                {303, 422, 422, 422, 422, 422},
+	"POST /tokens/:id/revoke":                     {303, 404, 404, 404, 404, 404},
+	"GET /admin/tokens":                           {303, 403, 403, 403, 403, 200},
+	"POST /admin/tokens":                          {303, 403, 403, 403, 403, 422},
+	"POST /admin/tokens/:id/revoke":               {303, 403, 403, 403, 403, 404},
 	"GET /api/v1/reports/team":                    {401, 403, 200, 200, 404, 403},
 	"GET /api/v1/reports/organisation":            {401, 403, 403, 403, 200, 403},
 	"GET /api/v1/openapi.json":                    {200, 200, 200, 200, 200, 200},
@@ -95,7 +102,18 @@ var routeTable = map[string]want{
 	"POST /api/v1/lessons/:slug/drafts":           {401, 403, 403, 403, 422, 422},
 	"POST /api/v1/lessons/:slug/publish":          {401, 403, 403, 403, 422, 422},
 	"GET /api/v1/lessons/:slug/versions":          {401, 403, 403, 403, 200, 200},
+	"GET /api/v1/lessons/:slug/draft":             {401, 403, 403, 403, 200, 200},
+	"GET /api/v1/lessons":                         {401, 403, 403, 403, 200, 200},
 	"POST /api/v1/users":                          {401, 403, 403, 403, 422, 422},
+	// People for an HR system's sync; :login is the bystander "target".
+	"GET /api/v1/users":                    {401, 403, 403, 403, 200, 200},
+	"GET /api/v1/users/:login":             {401, 403, 403, 403, 200, 200},
+	"PUT /api/v1/users/:login":             {401, 403, 403, 403, 422, 422},
+	"POST /api/v1/users/sync":              {401, 403, 403, 403, 422, 422},
+	"POST /api/v1/users/:login/deactivate": {401, 403, 403, 403, 200, 200},
+	// Exports: receipts are HR's, the audit log HR's and admins'.
+	"GET /api/v1/receipts": {401, 403, 403, 403, 200, 403},
+	"GET /api/v1/audit":    {401, 403, 403, 403, 200, 200},
 	// The HR area: hr and admin only. Empty forms are refused (422) and
 	// change nothing; :login is a person made for the test.
 	"GET /hr/":                          {303, 403, 403, 403, 303, 303},
@@ -179,7 +197,7 @@ func (cl *caller) call(t *testing.T, method, u string) int {
 	t.Helper()
 	var body io.Reader
 	req, _ := http.NewRequest(method, u, nil)
-	if method == http.MethodPost {
+	if method == http.MethodPost || method == http.MethodPut {
 		if strings.Contains(u, "/api/") {
 			body = strings.NewReader(`{}`)
 			switch {
@@ -249,7 +267,7 @@ func TestRouteAuthorization(t *testing.T) {
 			return strings.Replace(route, ":id", attempt.ID, 1)
 		case strings.Contains(route, "receipts/:id"):
 			return strings.Replace(route, ":id", receipt.ID, 1)
-		case strings.HasPrefix(route, "/hr/"):
+		case strings.HasPrefix(route, "/hr/"), strings.HasPrefix(route, "/api/v1/users/"):
 			return hrFill.Replace(route)
 		}
 		return fill.Replace(route)

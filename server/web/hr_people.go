@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -274,6 +275,11 @@ func (h *handler) hrImportSubmit(c *fiber.Ctx) error {
 		}
 		return h.render(c, "hr_import", locale.T(lang, "hr.import.title"), p)
 	}
+	// Each new account costs a password hash (about 30 ms): a large import
+	// outlives the 4 s request deadline, which is for noticing an outage.
+	long, cancel := context.WithTimeout(context.WithoutCancel(ctx(c)), 5*time.Minute)
+	defer cancel()
+	c.SetUserContext(long)
 	created, updated, err := h.Auth.ApplyImport(ctx(c), by, rows)
 	for _, r := range created {
 		h.audit(c, by.Login, "user.create", r.Login, "by CSV import")

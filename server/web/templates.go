@@ -65,7 +65,7 @@ func loadTemplates() (*templates, error) {
 		t.pages[base] = p
 	}
 	for _, want := range []string{"login", "password", "training", "lesson", "quiz", "result", "acknowledge", "receipts", "receipt", "certificate", "verify", "error",
-		"mfa_login", "mfa_setup", "team", "person", "organisation", "notifications",
+		"mfa_login", "mfa_setup", "team", "person", "organisation", "notifications", "tokens",
 		// The HR area.
 		"hr_lessons", "hr_edit", "hr_publish", "hr_history", "hr_diff", "hr_audit", "hr_people", "hr_person", "hr_onetime", "hr_import", "hr_analytics",
 		"hr_channels", "hr_channel", "hr_deliveries"} {
@@ -137,6 +137,7 @@ var notices = map[string]bool{
 	"hr.published": true, "hr.published.unchanged": true, "hr.person.saved": true, "hr.person.created": true,
 	"hr.person.deactivated": true, "hr.import.done": true,
 	"hr.channels.saved": true, "hr.channels.deleted": true, "hr.channels.test_queued": true,
+	"tokens.revoked": true,
 }
 
 // SeesTeam reports whether the header offers the team view.

@@ -1,0 +1,129 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"time"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Exports are NDJSON: one JSON object a line, streamed from a database
+// cursor as it is read, so memory stays flat however many lines there are.
+
+const (
+	mimeNDJSON = "application/x-ndjson"
+	// exportTimeout bounds one stream: it outlives the request's deadline,
+	// which ends when the handler returns and the writing begins.
+	exportTimeout = 30 * time.Minute
+	flushEvery    = 200
+)
+
+// parseSince reads ?since= as RFC 3339 or a date (UTC midnight).
+func parseSince(c *fiber.Ctx) (time.Time, error) {
+	s := c.Query("since")
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fail(fiber.StatusBadRequest, "invalid", "since must be a date like 2026-01-31 or a time like 2026-01-31T08:00:00Z", "since")
+}
+
+// stream answers NDJSON written by walk; walk's emit writes one line. An
+// error once lines are sent cannot change the status: it is logged, and
+// the stream ends without its last line, which a client detects.
+func (a *API) stream(c *fiber.Ctx, what string, walk func(ctx context.Context, emit func(v any) error) error) {
+	c.Set(fiber.HeaderContentType, mimeNDJSON)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+		defer cancel()
+		enc := json.NewEncoder(w)
+		n := 0
+		err := walk(ctx, func(v any) error {
+			if err := enc.Encode(v); err != nil {
+				return err
+			}
+			if n++; n%flushEvery == 0 {
+				return w.Flush()
+			}
+			return nil
+		})
+		if err == nil {
+			err = w.Flush()
+		}
+		if err != nil {
+			a.Log.Warn("export stream ended early", "export", what, "lines", n, "err", err)
+		}
+	})
+}
+
+type receiptLine struct {
+	ID        string    `json:"id"`
+	Login     string    `json:"login"`
+	Lesson    string    `json:"lesson"`
+	Version   int       `json:"version"`
+	Lang      string    `json:"lang"`
+	TextHash  string    `json:"text_hash"`
+	Signature string    `json:"signature"`
+	At        time.Time `json:"at"`
+	Client    string    `json:"client"`
+	Agent     string    `json:"agent"`
+	Seq       int       `json:"seq"`
+	Cycle     int       `json:"cycle"`
+	PrevHash  string    `json:"prev_hash"`
+	Hash      string    `json:"hash"`
+}
+
+// receiptsExport answers GET /receipts?since=&lesson=: every receipt, oldest
+// first, as NDJSON (HR).
+func (a *API) receiptsExport(c *fiber.Ctx) error {
+	since, err := parseSince(c)
+	if err != nil {
+		return err
+	}
+	f := storage.ReceiptFilter{Since: since, Lesson: c.Query("lesson")}
+	a.audit(c, "receipts.export", f.Lesson, "since "+c.Query("since"))
+	a.stream(c, "receipts", func(ctx context.Context, emit func(any) error) error {
+		return a.Training.ExportReceipts(ctx, f, func(r *model.Receipt) error {
+			return emit(receiptLine{ID: r.ID, Login: r.Login, Lesson: r.Lesson, Version: r.Version, Lang: r.Lang, TextHash: r.TextHash,
+				Signature: r.Signature, At: r.At, Client: r.Client, Agent: r.Agent, Seq: r.Seq, Cycle: r.Cycle, PrevHash: r.PrevHash, Hash: r.Hash})
+		})
+	})
+	return nil
+}
+
+type auditLine struct {
+	ID     string    `json:"id"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Target string    `json:"target"`
+	Detail string    `json:"detail"`
+	Client string    `json:"client"`
+}
+
+// auditExport answers GET /audit?since=&actor=&action=: the audit log,
+// oldest first, as NDJSON.
+func (a *API) auditExport(c *fiber.Ctx) error {
+	since, err := parseSince(c)
+	if err != nil {
+		return err
+	}
+	f := storage.AuditFilter{From: since, Actor: c.Query("actor"), Action: c.Query("action")}
+	a.stream(c, "audit", func(ctx context.Context, emit func(any) error) error {
+		return a.Training.ExportAudit(ctx, f, func(e *model.AuditEntry) error {
+			return emit(auditLine{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail, Client: e.Client})
+		})
+	})
+	return nil
+}

@@ -1,0 +1,350 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// personRequest is a person as an HR system sends it.
+type personRequest struct {
+	Login      string   `json:"login"`
+	Name       string   `json:"name"`
+	Roles      []string `json:"roles"`
+	Department string   `json:"department"`
+	Manager    string   `json:"manager"`
+	Hired      string   `json:"hired"` // YYYY-MM-DD
+}
+
+// person turns a request into an auth.Person; a bad date is a field error.
+func (r personRequest) person() (auth.Person, error) {
+	p := auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager}
+	if r.Hired != "" {
+		t, err := time.Parse(time.DateOnly, r.Hired)
+		if err != nil {
+			return p, fail(fiber.StatusUnprocessableEntity, "invalid", "hired must be a date like 2024-03-01", "hired")
+		}
+		p.Hired = t
+	}
+	if err := p.Check(); err != nil {
+		return p, fail(fiber.StatusUnprocessableEntity, "invalid", strings.TrimPrefix(err.Error(), "auth: "), auth.PersonField(err))
+	}
+	return p, nil
+}
+
+// userOut is an account as the API shows it: never its password or MFA.
+type userOut struct {
+	Login      string   `json:"login"`
+	Name       string   `json:"name"`
+	Roles      []string `json:"roles"`
+	Department string   `json:"department"`
+	Manager    string   `json:"manager"`
+	Manages    string   `json:"manages"`
+	Email      string   `json:"email"`
+	Hired      string   `json:"hired"`
+	Active     bool     `json:"active"`
+}
+
+func userJSONOf(u *model.User) userOut {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	return userOut{Login: u.Login, Name: u.Name, Roles: roles, Department: u.Department, Manager: u.Manager,
+		Manages: u.Manages, Email: u.Email, Hired: u.Hired.UTC().Format(time.DateOnly), Active: u.Active}
+}
+
+// users answers GET /users, optionally ?department=D and ?active=true|false.
+func (a *API) users(c *fiber.Ctx) error {
+	all, err := a.Training.Users(c.UserContext())
+	if err != nil {
+		return err
+	}
+	dept, active := c.Query("department"), c.Query("active")
+	if active != "" && active != "true" && active != "false" {
+		return fail(fiber.StatusBadRequest, "invalid", "active must be true or false", "active")
+	}
+	out := make([]userOut, 0, len(all))
+	for i := range all {
+		u := &all[i]
+		if (dept != "" && u.Department != dept) || (active != "" && u.Active != (active == "true")) {
+			continue
+		}
+		out = append(out, userJSONOf(u))
+	}
+	return c.JSON(out)
+}
+
+func (a *API) userByLogin(c *fiber.Ctx) (*model.User, error) {
+	u, err := a.Training.UserByLogin(c.UserContext(), c.Params("login"))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fail(fiber.StatusNotFound, "not_found", "no such user", "login")
+	}
+	return u, err
+}
+
+func (a *API) userShow(c *fiber.Ctx) error {
+	u, err := a.userByLogin(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(userJSONOf(u))
+}
+
+type upsertOut struct {
+	Login   string `json:"login"`
+	Created bool   `json:"created"`
+	Changed string `json:"changed,omitempty"`
+	// OneTimePassword is given once, for a new account: it must be changed
+	// at the first login.
+	OneTimePassword string `json:"one_time_password,omitempty"`
+}
+
+// upsertUser answers POST /users: creates the person, or updates them by login.
+func (a *API) upsertUser(c *fiber.Ctx) error {
+	var req personRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	p, err := req.person()
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	existing, err := a.Training.UserByLogin(ctx, p.Login)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		u, pw, err := a.Auth.CreatePerson(ctx, user(c), p)
+		if err != nil {
+			return accountError(err)
+		}
+		a.audit(c, "user.create", u.Login, "by API; roles="+strings.Join(u.Roles, ","))
+		return c.Status(fiber.StatusCreated).JSON(upsertOut{Login: u.Login, Created: true, OneTimePassword: pw})
+	case err != nil:
+		return err
+	}
+	diff, err := a.Auth.UpdatePerson(ctx, user(c), existing, p)
+	if err != nil {
+		return accountError(err)
+	}
+	if diff != "" {
+		a.audit(c, "user.update", existing.Login, diff+" (by API)")
+	}
+	return c.JSON(upsertOut{Login: existing.Login, Changed: diff})
+}
+
+// userUpdate answers PUT /users/{login}: the person's fields replaced.
+func (a *API) userUpdate(c *fiber.Ctx) error {
+	var req personRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	u, err := a.userByLogin(c)
+	if err != nil {
+		return err
+	}
+	if req.Login != "" && req.Login != u.Login {
+		return fail(fiber.StatusUnprocessableEntity, "invalid", "a login cannot be changed", "login")
+	}
+	req.Login = u.Login
+	p, err := req.person()
+	if err != nil {
+		return err
+	}
+	diff, err := a.Auth.UpdatePerson(c.UserContext(), user(c), u, p)
+	if err != nil {
+		return accountError(err)
+	}
+	if diff != "" {
+		a.audit(c, "user.update", u.Login, diff+" (by API)")
+	}
+	if u, err = a.Training.UserByLogin(c.UserContext(), u.Login); err != nil {
+		return err
+	}
+	return c.JSON(userJSONOf(u))
+}
+
+// userDeactivate answers POST /users/{login}/deactivate; again is harmless.
+func (a *API) userDeactivate(c *fiber.Ctx) error {
+	u, err := a.userByLogin(c)
+	if err != nil {
+		return err
+	}
+	if u.Active {
+		if err := a.Auth.DeactivateBy(c.UserContext(), user(c), u); err != nil {
+			return accountError(err)
+		}
+		a.audit(c, "user.deactivate", u.Login, "by API")
+		u.Active = false
+	}
+	return c.JSON(userJSONOf(u))
+}
+
+// syncTimeout bounds one sync of up to auth.MaxSyncRows people.
+const syncTimeout = 5 * time.Minute
+
+// syncRequest is an HR system's list of people.
+type syncRequest struct {
+	Users []personRequest `json:"users"`
+	// DeactivateMissing turns off active accounts absent from Users (not
+	// admins, not the caller), and only when every row is valid.
+	DeactivateMissing bool `json:"deactivate_missing"`
+}
+
+type syncRowOut struct {
+	Index           int    `json:"index"`
+	Login           string `json:"login"`
+	Status          string `json:"status"`
+	Changed         string `json:"changed,omitempty"`
+	OneTimePassword string `json:"one_time_password,omitempty"`
+	Error           *Error `json:"error,omitempty"`
+}
+
+type syncOut struct {
+	Created     int          `json:"created"`
+	Updated     int          `json:"updated"`
+	Unchanged   int          `json:"unchanged"`
+	Reactivated int          `json:"reactivated"`
+	Deactivated int          `json:"deactivated"`
+	Invalid     int          `json:"invalid"`
+	Results     []syncRowOut `json:"results"`
+}
+
+// syncUsers answers POST /users/sync: every row created, updated or left
+// as it is, matched by login, with a result per row.
+func (a *API) syncUsers(c *fiber.Ctx) error {
+	// A new account costs a password hash (tens of milliseconds): a large
+	// first sync outlives the request's usual deadline, which exists to
+	// answer quickly when the database is out, not to cut work short.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), syncTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	var req syncRequest
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), "text/csv") {
+		users, err := peopleCSV(c.Body())
+		if err != nil {
+			return err
+		}
+		req = syncRequest{Users: users, DeactivateMissing: c.QueryBool("deactivate_missing")}
+	} else if err := decode(c, &req); err != nil {
+		return err
+	}
+	if req.Users == nil {
+		return fail(fiber.StatusUnprocessableEntity, "invalid", "send users: a list of people", "users")
+	}
+	if len(req.Users) > auth.MaxSyncRows {
+		return fail(fiber.StatusRequestEntityTooLarge, "too_many_rows", "send at most 5000 people at a time", "users")
+	}
+	rows := make([]auth.SyncRow, len(req.Users))
+	for i, r := range req.Users {
+		p := auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager}
+		rows[i].Person = p
+		if r.Hired != "" {
+			t, err := time.Parse(time.DateOnly, r.Hired)
+			if err != nil {
+				rows[i].Err, rows[i].Field = errors.New("hired must be a date like 2024-03-01"), "hired"
+				continue
+			}
+			rows[i].Person.Hired = t
+		}
+	}
+	rep, err := a.Auth.Sync(c.UserContext(), user(c), rows, req.DeactivateMissing)
+	if rep != nil {
+		// Audit what was done, even when a later row failed on the server.
+		for _, r := range rep.Results {
+			switch r.Status {
+			case auth.SyncCreated:
+				a.audit(c, "user.create", r.Login, "by API sync; "+r.Detail)
+			case auth.SyncUpdated, auth.SyncReactivated:
+				a.audit(c, "user.update", r.Login, strings.TrimPrefix(r.Status+"; "+r.Detail, "updated; ")+" (by API sync)")
+			case auth.SyncDeactivated:
+				a.audit(c, "user.deactivate", r.Login, "absent from the API sync")
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	out := syncOut{Results: make([]syncRowOut, 0, len(rep.Results))}
+	for _, r := range rep.Results {
+		row := syncRowOut{Index: r.Index, Login: r.Login, Status: r.Status, OneTimePassword: r.Password}
+		switch r.Status {
+		case auth.SyncCreated:
+			out.Created++
+		case auth.SyncUpdated:
+			out.Updated++
+			row.Changed = r.Detail
+		case auth.SyncUnchanged:
+			out.Unchanged++
+		case auth.SyncReactivated:
+			out.Reactivated++
+			row.Changed = r.Detail
+		case auth.SyncDeactivated:
+			out.Deactivated++
+		case auth.SyncInvalid:
+			out.Invalid++
+			row.Error = &Error{Code: "invalid", Message: r.Detail, Field: r.Field}
+		}
+		out.Results = append(out.Results, row)
+	}
+	return c.JSON(out)
+}
+
+// peopleCSV reads the people CSV HR's import takes (header: login, name,
+// and any of roles, department, manager, hired; roles separated by ';').
+func peopleCSV(body []byte) ([]personRequest, error) {
+	bad := func(msg string) error { return fail(fiber.StatusBadRequest, "invalid_csv", msg, "body") }
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff"))))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, bad("no header line: login,name,roles,department,manager,hired")
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	if _, ok := col["login"]; !ok {
+		return nil, bad("the header needs a login column")
+	}
+	if _, ok := col["name"]; !ok {
+		return nil, bad("the header needs a name column")
+	}
+	users := []personRequest{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return users, nil
+		}
+		if err != nil {
+			return nil, bad(err.Error())
+		}
+		if len(users) >= auth.MaxSyncRows {
+			return nil, fail(fiber.StatusRequestEntityTooLarge, "too_many_rows", "send at most 5000 people at a time", "body")
+		}
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		r := personRequest{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager"), Hired: get("hired")}
+		for _, role := range strings.Split(get("roles"), ";") {
+			if role = strings.TrimSpace(role); role != "" {
+				r.Roles = append(r.Roles, role)
+			}
+		}
+		users = append(users, r)
+	}
+}

@@ -1,0 +1,158 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// Outcomes of one row of a sync.
+const (
+	SyncCreated     = "created"
+	SyncUpdated     = "updated"
+	SyncUnchanged   = "unchanged"
+	SyncReactivated = "reactivated"
+	SyncInvalid     = "invalid"
+	SyncDeactivated = "deactivated"
+)
+
+// MaxSyncRows bounds one sync.
+const MaxSyncRows = maxImportRows
+
+// SyncRow is one person an HR system sends. Err is a problem the caller
+// found while reading the row (a bad date); the row is then left alone.
+type SyncRow struct {
+	Person Person
+	Err    error
+	Field  string
+}
+
+// SyncResult says what a sync did with one row, or with one account absent
+// from the list (Index -1).
+type SyncResult struct {
+	Index    int
+	Login    string
+	Status   string
+	Detail   string // the change, or what is wrong
+	Field    string // for an invalid row: the field at fault
+	Password string // for a new account: its one-time password, given once
+}
+
+// SyncReport is the outcome of a sync.
+type SyncReport struct {
+	Results []SyncResult
+	// Invalid counts rows left alone; when any, nobody was deactivated.
+	Invalid int
+}
+
+// Sync makes the accounts match rows, matched by login, so sending the same
+// list again changes nothing. An invalid row changes nothing and is
+// reported with its field; the others go ahead. A person in the list whose
+// account was turned off is turned on again. With deactivateMissing,
+// active accounts absent from the list are turned off, but only when every
+// row was valid (a typo must not lock people out), never the caller's own
+// account and never an admin's.
+func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deactivateMissing bool) (*SyncReport, error) {
+	if len(rows) > MaxSyncRows {
+		return nil, fmt.Errorf("auth: sync: more than %d rows", MaxSyncRows)
+	}
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byLogin := map[string]*model.User{}
+	for i := range users {
+		byLogin[users[i].Login] = &users[i]
+	}
+	rep := &SyncReport{}
+	seen := map[string]int{}
+	for i, row := range rows {
+		res := SyncResult{Index: i, Login: strings.TrimSpace(row.Person.Login)}
+		invalid := func(field string, err error) {
+			res.Status, res.Field, res.Detail = SyncInvalid, field, strings.TrimPrefix(err.Error(), "auth: ")
+			rep.Invalid++
+			rep.Results = append(rep.Results, res)
+		}
+		p := row.Person
+		if row.Err != nil {
+			invalid(row.Field, row.Err)
+			continue
+		}
+		if err := p.Check(); err != nil {
+			invalid(PersonField(err), err)
+			continue
+		}
+		res.Login = p.Login
+		if first, dup := seen[p.Login]; dup {
+			invalid("login", fmt.Errorf("login %q is also in row %d", p.Login, first))
+			continue
+		}
+		seen[p.Login] = i
+		u := byLogin[p.Login]
+		if err := mayChange(by, u, p.Roles); err != nil {
+			invalid("roles", err)
+			continue
+		}
+		if u == nil {
+			nu, pw, err := s.CreatePerson(ctx, by, p)
+			if errors.Is(err, storage.ErrDuplicate) {
+				invalid("login", fmt.Errorf("login %q was created meanwhile; send the row again", p.Login))
+				continue
+			}
+			if err != nil {
+				return rep, err
+			}
+			byLogin[nu.Login] = nu
+			res.Status, res.Password, res.Detail = SyncCreated, pw, "roles="+strings.Join(nu.Roles, ",")
+			rep.Results = append(rep.Results, res)
+			continue
+		}
+		diff, err := s.UpdatePerson(ctx, by, u, p)
+		if err != nil {
+			return rep, err
+		}
+		res.Status, res.Detail = SyncUnchanged, diff
+		if diff != "" {
+			res.Status = SyncUpdated
+		}
+		if !u.Active {
+			if err := s.store.SetUserActive(ctx, u.ID, true); err != nil {
+				return rep, err
+			}
+			res.Status = SyncReactivated
+		}
+		rep.Results = append(rep.Results, res)
+	}
+	if !deactivateMissing || rep.Invalid > 0 {
+		return rep, nil
+	}
+	for i := range users {
+		u := &users[i]
+		if _, listed := seen[u.Login]; listed || !u.Active || u.ID == by.ID || u.HasRole(model.RoleAdmin) {
+			continue
+		}
+		if err := s.DeactivateBy(ctx, by, u); err != nil {
+			return rep, err
+		}
+		rep.Results = append(rep.Results, SyncResult{Index: -1, Login: u.Login, Status: SyncDeactivated})
+	}
+	return rep, nil
+}
+
+// PersonField names the field a Person.Check error is about.
+func PersonField(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "login"):
+		return "login"
+	case strings.Contains(msg, "role"):
+		return "roles"
+	case strings.Contains(msg, "department or manager"):
+		return "department"
+	}
+	return "name"
+}

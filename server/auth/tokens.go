@@ -1,0 +1,239 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// Scopes of API tokens. A token may do what its scopes name and its user's
+// roles allow; the learner scope is the user's own training.
+const (
+	ScopeLearner      = "learner"
+	ScopeReportsRead  = "reports:read"
+	ScopeUsersRead    = "users:read"
+	ScopeUsersWrite   = "users:write"
+	ScopeContentRead  = "content:read"
+	ScopeContentWrite = "content:write"
+	ScopeReceiptsRead = "receipts:read"
+	ScopeAuditRead    = "audit:read"
+)
+
+// Scopes lists every scope in display order.
+var Scopes = []string{ScopeLearner, ScopeReportsRead, ScopeUsersRead, ScopeUsersWrite, ScopeContentRead,
+	ScopeContentWrite, ScopeReceiptsRead, ScopeAuditRead}
+
+// scopeRoles says which roles may hold a scope; the learner scope is everyone's.
+var scopeRoles = map[string][]string{
+	ScopeReportsRead:  {model.RoleManager, model.RoleHR},
+	ScopeUsersRead:    {model.RoleHR, model.RoleAdmin},
+	ScopeUsersWrite:   {model.RoleHR, model.RoleAdmin},
+	ScopeContentRead:  {model.RoleHR, model.RoleAdmin},
+	ScopeContentWrite: {model.RoleHR, model.RoleAdmin},
+	ScopeReceiptsRead: {model.RoleHR},
+	ScopeAuditRead:    {model.RoleHR, model.RoleAdmin},
+}
+
+// IsWriteScope reports whether a scope lets a token change stored data:
+// every use of one is audited.
+func IsWriteScope(scope string) bool { return strings.HasSuffix(scope, ":write") }
+
+// ScopesFor lists the scopes u's roles allow, in display order.
+func ScopesFor(u *model.User) []string {
+	var out []string
+	for _, sc := range Scopes {
+		roles, limited := scopeRoles[sc]
+		if !limited || slices.ContainsFunc(roles, u.HasRole) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// TokenAllows reports whether t carries scope. Tokens made before scopes
+// existed carry every scope; the routes still check the user's roles.
+func TokenAllows(t *model.APIToken, scope string) bool {
+	return t.Scopes == nil || slices.Contains(t.Scopes, scope)
+}
+
+// Errors of tokens.
+var (
+	ErrTokenExpired = errors.New("auth: the token has expired")
+	ErrTokenRevoked = errors.New("auth: the token was revoked")
+	ErrTokenSpec    = errors.New("auth: invalid token request")
+	ErrNoToken      = errors.New("auth: no such token")
+)
+
+// TokenSpec is what creating a token takes.
+type TokenSpec struct {
+	Name string
+	// Scopes asked for; empty: every scope the user's roles allow.
+	Scopes []string
+	// TTL is how long it works; 0: until revoked.
+	TTL time.Duration
+}
+
+// MaxTokenTTL bounds a token's life.
+const MaxTokenTTL = 2 * 366 * 24 * time.Hour
+
+// ParseTTL reads an expiry such as "90d", "12h" or "never" (or "": never).
+func ParseTTL(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "never" || s == "0" {
+		return 0, nil
+	}
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d <= 0 || d > MaxTokenTTL {
+		return 0, fmt.Errorf("%w: expiry %q must be like 90d or 12h, at most 731d, or never", ErrTokenSpec, s)
+	}
+	return d, nil
+}
+
+// CreateToken makes an API token that acts as u within spec's scopes; only
+// its hash is stored and the token is returned this once. by is who asks:
+// u themselves (a personal token, which always has the learner scope), an
+// admin (an integration token), or nil for the console.
+func (s *Service) CreateToken(ctx context.Context, by, u *model.User, spec TokenSpec) (string, *model.APIToken, error) {
+	createdBy := "cli"
+	if by != nil {
+		if by.ID != u.ID && !by.HasRole(model.RoleAdmin) {
+			return "", nil, fmt.Errorf("%w: only an admin makes tokens for others", ErrForbidden)
+		}
+		createdBy = by.Login
+	}
+	spec.Name = strings.TrimSpace(spec.Name)
+	if spec.Name == "" || utf8.RuneCountInString(spec.Name) > 100 {
+		return "", nil, fmt.Errorf("%w: a name of 1 to 100 characters is required", ErrTokenSpec)
+	}
+	allowed := ScopesFor(u)
+	scopes := []string{}
+	for _, sc := range spec.Scopes {
+		sc = strings.TrimSpace(sc)
+		switch {
+		case sc == "" || slices.Contains(scopes, sc):
+			continue
+		case !slices.Contains(Scopes, sc):
+			return "", nil, fmt.Errorf("%w: unknown scope %q (scopes: %s)", ErrTokenSpec, sc, strings.Join(Scopes, ", "))
+		case !slices.Contains(allowed, sc):
+			return "", nil, fmt.Errorf("%w: %s's roles do not allow the scope %q (allowed: %s)", ErrTokenSpec, u.Login, sc, strings.Join(allowed, ", "))
+		}
+		scopes = append(scopes, sc)
+	}
+	switch personal := by == nil || by.ID == u.ID; {
+	case len(scopes) == 0:
+		scopes = allowed
+	case personal && !slices.Contains(scopes, ScopeLearner):
+		// A personal token always covers the person's own training.
+		scopes = append([]string{ScopeLearner}, scopes...)
+	}
+	if spec.TTL < 0 || spec.TTL > MaxTokenTTL {
+		return "", nil, fmt.Errorf("%w: the expiry is out of range", ErrTokenSpec)
+	}
+	tok := tokenPrefix + randomToken()
+	now := s.clock()
+	t := &model.APIToken{ID: hashToken(tok), UserID: u.ID, Name: spec.Name, Created: now, Scopes: scopes, CreatedBy: createdBy}
+	if spec.TTL > 0 {
+		t.Expires = now.Add(spec.TTL)
+	}
+	if err := s.store.CreateAPIToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return tok, t, nil
+}
+
+// TokenUser returns the user an API token acts as, and the token. A
+// revoked or expired token gets its own error, so the client can be told.
+func (s *Service) TokenUser(ctx context.Context, tok string) (*model.User, *model.APIToken, error) {
+	if !strings.HasPrefix(tok, tokenPrefix) || len(tok) > 128 {
+		return nil, nil, ErrBadToken
+	}
+	t, err := s.store.APIToken(ctx, hashToken(tok))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, ErrBadToken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.clock()
+	if t.Revoked {
+		return nil, t, ErrTokenRevoked
+	}
+	if !t.Expires.IsZero() && now.After(t.Expires) {
+		return nil, t, ErrTokenExpired
+	}
+	u, err := s.store.User(ctx, t.UserID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !u.Active) {
+		return nil, nil, ErrBadToken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if now.Sub(t.LastUsed) > touchEvery {
+		if prev, seen := s.touched.Swap(t.ID, now); !seen || now.Sub(prev.(time.Time)) > touchEvery {
+			_ = s.store.TouchAPIToken(ctx, t.ID, now)
+		}
+	}
+	return u, t, nil
+}
+
+// Tokens returns u's tokens, or everyone's when u is nil, newest first.
+func (s *Service) Tokens(ctx context.Context, u *model.User) ([]model.APIToken, error) {
+	id := ""
+	if u != nil {
+		id = u.ID
+	}
+	return s.store.APITokens(ctx, id)
+}
+
+// RevokeToken revokes the token named by ref (see APIToken.Ref). by may
+// revoke their own tokens; an admin (or the console, by nil) any.
+func (s *Service) RevokeToken(ctx context.Context, by *model.User, ref string) (*model.APIToken, error) {
+	ref = strings.TrimSpace(ref)
+	if len(ref) < 8 {
+		return nil, ErrNoToken
+	}
+	var owner *model.User
+	if by != nil && !by.HasRole(model.RoleAdmin) {
+		owner = by
+	}
+	ts, err := s.Tokens(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	var found *model.APIToken
+	for i := range ts {
+		if strings.HasPrefix(ts[i].ID, ref) {
+			if found != nil {
+				return nil, fmt.Errorf("%w: %q names more than one token; give more of it", ErrTokenSpec, ref)
+			}
+			found = &ts[i]
+		}
+	}
+	if found == nil {
+		return nil, ErrNoToken
+	}
+	now := s.clock()
+	if err := s.store.RevokeAPIToken(ctx, found.ID, now); err != nil {
+		return nil, err
+	}
+	if !found.Revoked {
+		found.Revoked, found.RevokedAt = true, now
+	}
+	return found, nil
+}

@@ -1,0 +1,202 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/database"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+func newAuthStore(t *testing.T) (*auth.Service, *storage.Storage, *clock) {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := database.Open(ctx, database.Options{DataDir: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+	if _, err := db.Migrate(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	st := storage.New(db.Database)
+	return auth.New(st, c.Now), st, c
+}
+
+func mkUser(t *testing.T, a *auth.Service, login string, roles ...string) *model.User {
+	t.Helper()
+	u, err := a.CreateUser(context.Background(), auth.NewUser{Login: login, Name: login, Roles: roles, Password: "token test password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestTokenScopesAndExpiry: scopes never exceed the roles, only admins
+// make tokens for others, an expired or revoked token says so, only the
+// owner or an admin revokes, and a token made before scopes keeps working.
+func TestTokenScopesAndExpiry(t *testing.T) {
+	a, st, c := newAuthStore(t)
+	ctx := context.Background()
+	emp, mgr := mkUser(t, a, "emp", model.RoleEmployee), mkUser(t, a, "mgr", model.RoleManager)
+	hr, root := mkUser(t, a, "hr", model.RoleHR), mkUser(t, a, "root", model.RoleAdmin)
+
+	for u, want := range map[*model.User][]string{
+		emp:  {auth.ScopeLearner},
+		mgr:  {auth.ScopeLearner, auth.ScopeReportsRead},
+		hr:   auth.Scopes,
+		root: {auth.ScopeLearner, auth.ScopeUsersRead, auth.ScopeUsersWrite, auth.ScopeContentRead, auth.ScopeContentWrite, auth.ScopeAuditRead},
+	} {
+		if got := auth.ScopesFor(u); !slices.Equal(got, want) {
+			t.Errorf("scopes of %s: %v, want %v", u.Login, got, want)
+		}
+	}
+	if _, _, err := a.CreateToken(ctx, emp, emp, auth.TokenSpec{Name: "x", Scopes: []string{auth.ScopeReportsRead}}); !errors.Is(err, auth.ErrTokenSpec) {
+		t.Errorf("beyond the roles: %v", err)
+	}
+	if _, _, err := a.CreateToken(ctx, emp, hr, auth.TokenSpec{Name: "x"}); !errors.Is(err, auth.ErrForbidden) {
+		t.Errorf("an employee's token for HR: %v", err)
+	}
+	if _, _, err := a.CreateToken(ctx, emp, emp, auth.TokenSpec{Name: " "}); !errors.Is(err, auth.ErrTokenSpec) {
+		t.Errorf("no name: %v", err)
+	}
+	// Empty scopes: everything the roles allow.
+	_, all, err := a.CreateToken(ctx, nil, mgr, auth.TokenSpec{Name: "cli"})
+	if err != nil || !slices.Equal(all.Scopes, auth.ScopesFor(mgr)) || all.CreatedBy != "cli" {
+		t.Fatalf("default scopes: %+v %v", all, err)
+	}
+
+	tok, it, err := a.CreateToken(ctx, root, hr, auth.TokenSpec{Name: "sync", Scopes: []string{auth.ScopeUsersWrite}, TTL: 24 * time.Hour})
+	if err != nil || it.CreatedBy != "root" || it.ID == tok {
+		t.Fatalf("integration token: %+v %v", it, err)
+	}
+	u, got, err := a.TokenUser(ctx, tok)
+	if err != nil || u.ID != hr.ID || !auth.TokenAllows(got, auth.ScopeUsersWrite) || auth.TokenAllows(got, auth.ScopeUsersRead) {
+		t.Fatalf("use: %v %+v %v", u, got, err)
+	}
+	c.add(25 * time.Hour)
+	if _, _, err := a.TokenUser(ctx, tok); !errors.Is(err, auth.ErrTokenExpired) {
+		t.Errorf("after its expiry: %v", err)
+	}
+
+	// Revoking: the owner or an admin; a prefix too short names nothing.
+	tok2, t2, _ := a.CreateToken(ctx, hr, hr, auth.TokenSpec{Name: "mine"})
+	if _, err := a.RevokeToken(ctx, emp, t2.Ref()); !errors.Is(err, auth.ErrNoToken) {
+		t.Errorf("another's revoke: %v", err)
+	}
+	if _, err := a.RevokeToken(ctx, hr, t2.Ref()[:4]); !errors.Is(err, auth.ErrNoToken) {
+		t.Errorf("a short ref: %v", err)
+	}
+	if _, err := a.RevokeToken(ctx, root, t2.Ref()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.TokenUser(ctx, tok2); !errors.Is(err, auth.ErrTokenRevoked) {
+		t.Errorf("revoked: %v", err)
+	}
+
+	// A token stored before scopes existed acts with everything the roles allow.
+	const legacy = "cp_legacy-token-made-by-an-older-portal"
+	h := sha256.Sum256([]byte(legacy))
+	if err := st.CreateAPIToken(ctx, &model.APIToken{ID: hex.EncodeToString(h[:]), UserID: hr.ID, Name: "old", Created: c.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, lt, err := a.TokenUser(ctx, legacy); err != nil || !auth.TokenAllows(lt, auth.ScopeContentWrite) {
+		t.Errorf("legacy token: %+v %v", lt, err)
+	}
+
+	for in, want := range map[string]time.Duration{"": 0, "never": 0, "90d": 90 * 24 * time.Hour, "12h": 12 * time.Hour} {
+		if got, err := auth.ParseTTL(in); err != nil || got != want {
+			t.Errorf("ParseTTL(%q) = %v %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"-1d", "soon", "1000d", "0h"} {
+		if _, err := auth.ParseTTL(in); err == nil {
+			t.Errorf("ParseTTL(%q) accepted", in)
+		}
+	}
+}
+
+// TestSync: rows are matched by login; an invalid row changes nothing and
+// is named with its field; deactivating the absent happens only when asked
+// and every row is valid, and spares admins and the caller; a listed
+// person who was turned off is turned on again.
+func TestSync(t *testing.T) {
+	a, st, _ := newAuthStore(t)
+	ctx := context.Background()
+	hr, root := mkUser(t, a, "hr", model.RoleHR), mkUser(t, a, "root", model.RoleAdmin)
+	gone := mkUser(t, a, "gone")
+	back := mkUser(t, a, "back")
+	if err := a.Deactivate(ctx, back); err != nil {
+		t.Fatal(err)
+	}
+	row := func(login, name string, roles ...string) auth.SyncRow {
+		return auth.SyncRow{Person: auth.Person{Login: login, Name: name, Roles: roles}}
+	}
+	rows := []auth.SyncRow{
+		row("new", "新人"),
+		{Person: auth.Person{Login: "dated", Name: "日期"}, Err: errors.New("hired must be a date"), Field: "hired"},
+		row("bad login!", "坏"),
+		row("new", "又一个"),
+		row("boss", "老板", model.RoleAdmin),
+		row("back", "回来"),
+	}
+	rep, err := a.Sync(ctx, hr, rows, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses, fields []string
+	for _, r := range rep.Results {
+		statuses = append(statuses, r.Status)
+		fields = append(fields, r.Field)
+	}
+	if want := []string{"created", "invalid", "invalid", "invalid", "invalid", "reactivated"}; !slices.Equal(statuses, want) {
+		t.Fatalf("statuses %v, want %v", statuses, want)
+	}
+	if want := []string{"", "hired", "login", "login", "roles", ""}; !slices.Equal(fields, want) {
+		t.Errorf("fields %v, want %v", fields, want)
+	}
+	for _, login := range []string{"dated", "boss"} {
+		if _, err := st.UserByLogin(ctx, login); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("invalid row %s was stored: %v", login, err)
+		}
+	}
+	if u, _ := st.UserByLogin(ctx, "gone"); !u.Active {
+		t.Error("deactivated although rows were invalid")
+	}
+
+	// All valid, twice: absent people turned off once; admins and the caller spared.
+	for run := range 2 {
+		rep, err = a.Sync(ctx, hr, []auth.SyncRow{row("new", "新人"), row("back", "回来")}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses = statuses[:0]
+		for _, r := range rep.Results {
+			statuses = append(statuses, r.Login+":"+r.Status)
+		}
+		want := []string{"new:unchanged", "back:unchanged", "gone:deactivated"}
+		if run == 1 {
+			want = want[:2]
+		}
+		if !slices.Equal(statuses, want) {
+			t.Errorf("run %d: %v, want %v", run, statuses, want)
+		}
+	}
+	for _, u := range []*model.User{hr, root, gone} {
+		got, _ := st.User(ctx, u.ID)
+		if got.Active != (u != gone) {
+			t.Errorf("%s active: %v", u.Login, got.Active)
+		}
+	}
+}
