@@ -137,7 +137,10 @@ var (
 	person = closedBody(obj{"login": str, "name": obj{"type": "string", "description": "the full name, as the person signs"},
 		"roles":      obj{"type": "array", "items": obj{"enum": []string{"employee", "manager", "hr", "admin"}}, "description": "default: employee"},
 		"department": str, "manager": obj{"type": "string", "description": "the manager's login"},
-		"hired": obj{"type": "string", "pattern": `^\d{4}-\d{2}-\d{2}$`, "description": "the hire date, YYYY-MM-DD (default: today for a new person)"}}, "login", "name")
+		"hired":       obj{"type": "string", "pattern": `^\d{4}-\d{2}-\d{2}$`, "description": "the hire date, YYYY-MM-DD (default: today for a new person)"},
+		"mobile":      obj{"type": "string", "description": "mobile number, mentions the person in DingTalk groups; all three contact fields absent keeps the stored ones"},
+		"wecom_id":    obj{"type": "string", "description": "WeCom user id, mentions the person in WeCom groups"},
+		"dingtalk_id": obj{"type": "string", "description": "DingTalk user id"}}, "login", "name")
 )
 
 func withOptional(o obj, optional ...string) obj {
@@ -192,7 +195,7 @@ var schemas = obj{
 	"Version": object(obj{"version": integer, "kind": str, "note": str, "author": str, "published": dateTime, "changed": strs, "outdated": strs,
 		"text_hashes": obj{"type": "object", "additionalProperties": str}}),
 	"User": object(obj{"login": str, "name": str, "roles": strs, "department": str, "manager": str, "manages": str, "email": str,
-		"hired": date, "active": boolean}),
+		"hired": date, "active": boolean, "mobile": str, "wecom_id": str, "dingtalk_id": str}),
 	"Upserted": withOptional(object(obj{"login": str, "created": boolean, "changed": str,
 		"one_time_password": obj{"type": "string", "description": "for a new account, given once: it must be changed at the first login"}}),
 		"changed", "one_time_password"),

@@ -338,6 +338,15 @@ func TestAPISessionMatchesOpenAPI(t *testing.T) {
 	if e := s.object(hrTok, "PUT", "/users/new.hire", map[string]any{"name": "新同事", "hired": "soon"}, 422); e["error"].(map[string]any)["field"] != "hired" {
 		t.Errorf("a bad date: %v", e)
 	}
+	if e := s.object(hrTok, "PUT", "/users/new.hire", map[string]any{"name": "新同事", "mobile": "call me"}, 422); e["error"].(map[string]any)["field"] != "mobile" {
+		t.Errorf("a bad mobile number: %v", e)
+	}
+	if u := s.object(hrTok, "PUT", "/users/new.hire", map[string]any{"name": "新同事", "department": "前台", "mobile": "+86 138-0000-0000", "wecom_id": "XinTongShi"}, 200); u["mobile"] != "+8613800000000" || u["wecom_id"] != "XinTongShi" || u["dingtalk_id"] != "" {
+		t.Errorf("contacts through the API: %v", u)
+	}
+	if u := s.object(hrTok, "PUT", "/users/new.hire", map[string]any{"name": "新同事", "department": "前台"}, 200); u["mobile"] != "+8613800000000" {
+		t.Errorf("a PUT without contacts dropped them: %v", u)
+	}
 	s.do(hrTok, "PUT", "/users/nobody", map[string]any{"name": "谁"}, 404)
 	if u := s.object(hrTok, "POST", "/users/new.hire/deactivate", nil, 200); u["active"] != false {
 		t.Errorf("deactivate: %v", u)

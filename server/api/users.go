@@ -24,11 +24,25 @@ type personRequest struct {
 	Department string   `json:"department"`
 	Manager    string   `json:"manager"`
 	Hired      string   `json:"hired"` // YYYY-MM-DD
+	// The ids that mention the person in WeCom and DingTalk groups. All
+	// three absent: the stored ones stay; any present: they replace them.
+	Mobile     *string `json:"mobile"`
+	WeComID    *string `json:"wecom_id"`
+	DingTalkID *string `json:"dingtalk_id"`
 }
 
 // person turns a request into an auth.Person; a bad date is a field error.
 func (r personRequest) person() (auth.Person, error) {
 	p := auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager}
+	if r.Mobile != nil || r.WeComID != nil || r.DingTalkID != nil {
+		deref := func(s *string) string {
+			if s == nil {
+				return ""
+			}
+			return *s
+		}
+		p.Contacts = &auth.Contacts{Mobile: deref(r.Mobile), WeComID: deref(r.WeComID), DingTalkID: deref(r.DingTalkID)}
+	}
 	if r.Hired != "" {
 		t, err := time.Parse(time.DateOnly, r.Hired)
 		if err != nil {
@@ -53,6 +67,9 @@ type userOut struct {
 	Email      string   `json:"email"`
 	Hired      string   `json:"hired"`
 	Active     bool     `json:"active"`
+	Mobile     string   `json:"mobile"`
+	WeComID    string   `json:"wecom_id"`
+	DingTalkID string   `json:"dingtalk_id"`
 }
 
 func userJSONOf(u *model.User) userOut {
@@ -61,7 +78,8 @@ func userJSONOf(u *model.User) userOut {
 		roles = []string{}
 	}
 	return userOut{Login: u.Login, Name: u.Name, Roles: roles, Department: u.Department, Manager: u.Manager,
-		Manages: u.Manages, Email: u.Email, Hired: u.Hired.UTC().Format(time.DateOnly), Active: u.Active}
+		Manages: u.Manages, Email: u.Email, Hired: u.Hired.UTC().Format(time.DateOnly), Active: u.Active,
+		Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID}
 }
 
 // users answers GET /users, optionally ?department=D and ?active=true|false.
@@ -301,7 +319,9 @@ func (a *API) syncUsers(c *fiber.Ctx) error {
 }
 
 // peopleCSV reads the people CSV HR's import takes (header: login, name,
-// and any of roles, department, manager, hired; roles separated by ';').
+// and any of roles, department, manager, hired, mobile, wecom_id,
+// dingtalk_id; roles separated by ';'). Without the three contact columns
+// the stored contacts stay.
 func peopleCSV(body []byte) ([]personRequest, error) {
 	bad := func(msg string) error { return fail(fiber.StatusBadRequest, "invalid_csv", msg, "body") }
 	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff"))))
@@ -321,6 +341,10 @@ func peopleCSV(body []byte) ([]personRequest, error) {
 	if _, ok := col["name"]; !ok {
 		return nil, bad("the header needs a name column")
 	}
+	_, m := col["mobile"]
+	_, w := col["wecom_id"]
+	_, d := col["dingtalk_id"]
+	contacts := m || w || d
 	users := []personRequest{}
 	for {
 		rec, err := cr.Read()
@@ -340,6 +364,10 @@ func peopleCSV(body []byte) ([]personRequest, error) {
 			return ""
 		}
 		r := personRequest{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager"), Hired: get("hired")}
+		if contacts {
+			m, w, d := get("mobile"), get("wecom_id"), get("dingtalk_id")
+			r.Mobile, r.WeComID, r.DingTalkID = &m, &w, &d
+		}
 		for _, role := range strings.Split(get("roles"), ";") {
 			if role = strings.TrimSpace(role); role != "" {
 				r.Roles = append(r.Roles, role)

@@ -270,7 +270,7 @@ var loginRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // CheckLogin says whether login is acceptable.
 func CheckLogin(login string) error {
 	if !loginRe.MatchString(login) {
-		return fmt.Errorf("auth: login %q must be 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", login)
+		return fieldErr("login", "person.err.login", login)
 	}
 	return nil
 }

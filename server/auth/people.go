@@ -49,13 +49,13 @@ func (c *Contacts) Check() error {
 	c.Mobile = strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(c.Mobile))
 	c.WeComID, c.DingTalkID = strings.TrimSpace(c.WeComID), strings.TrimSpace(c.DingTalkID)
 	if c.Mobile != "" && !mobileRe.MatchString(c.Mobile) {
-		return fmt.Errorf("auth: mobile %q is not a phone number (digits, optionally a leading +)", c.Mobile)
+		return fieldErr("mobile", "person.err.mobile", c.Mobile)
 	}
 	if c.WeComID != "" && !chatIDRe.MatchString(c.WeComID) {
-		return fmt.Errorf("auth: WeCom user id %q: letters, digits and _ . @ - only, at most 64", c.WeComID)
+		return fieldErr("wecom_id", "person.err.chat_id", "WeCom", c.WeComID)
 	}
 	if c.DingTalkID != "" && !chatIDRe.MatchString(c.DingTalkID) {
-		return fmt.Errorf("auth: DingTalk user id %q: letters, digits and _ . @ - only, at most 64", c.DingTalkID)
+		return fieldErr("dingtalk_id", "person.err.chat_id", "DingTalk", c.DingTalkID)
 	}
 	return nil
 }
@@ -68,18 +68,21 @@ func (p *Person) Check() error {
 		return err
 	}
 	if p.Name == "" || len([]rune(p.Name)) > 100 {
-		return errors.New("auth: name is required (at most 100 characters)")
+		return fieldErr("name", "person.err.name")
 	}
 	if len(p.Roles) == 0 {
 		p.Roles = []string{model.RoleEmployee}
 	}
 	for _, r := range p.Roles {
 		if !slices.Contains(model.AllRoles, r) {
-			return fmt.Errorf("auth: unknown role %q (roles: %s)", r, strings.Join(model.AllRoles, ", "))
+			return fieldErr("roles", "person.err.role", r, strings.Join(model.AllRoles, ", "))
 		}
 	}
-	if len(p.Department) > 100 || len(p.Manager) > 64 {
-		return errors.New("auth: department or manager is too long")
+	if len([]rune(p.Department)) > 100 {
+		return fieldErr("department", "person.err.department")
+	}
+	if len(p.Manager) > 64 {
+		return fieldErr("manager", "person.err.manager")
 	}
 	if p.Contacts != nil {
 		return p.Contacts.Check()
@@ -224,6 +227,7 @@ type ImportRow struct {
 	Person Person
 	Action string
 	Detail string // the change, or the error
+	Err    error  // the error, for a message in the reader's language
 }
 
 // maxImportRows bounds one import.
@@ -240,7 +244,7 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("auth: import: no header line: %w", err)
+		return nil, fmt.Errorf("%w: %w", fieldErr("csv", "import.err.no_header"), err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -248,7 +252,7 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 	}
 	for _, need := range []string{"login", "name"} {
 		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("auth: import: the header needs a %q column (login,name,roles,department,manager,hired)", need)
+			return nil, fieldErr("csv", "import.err.column", need)
 		}
 	}
 	// The chat ids change only when the file has their columns.
@@ -277,7 +281,7 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 			continue
 		}
 		if len(out) >= maxImportRows {
-			return nil, fmt.Errorf("auth: import: more than %d rows", maxImportRows)
+			return nil, fieldErr("csv", "import.err.rows", maxImportRows)
 		}
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
@@ -295,13 +299,13 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 			}
 		}
 		fail := func(err error) {
-			row.Action, row.Detail = ImportError, strings.TrimPrefix(err.Error(), "auth: ")
+			row.Action, row.Detail, row.Err = ImportError, strings.TrimPrefix(err.Error(), "auth: "), err
 			out = append(out, row)
 		}
 		if h := get("hired"); h != "" {
 			t, err := time.Parse(time.DateOnly, h)
 			if err != nil {
-				fail(fmt.Errorf("hired %q is not a date like 2024-03-01", h))
+				fail(fieldErr("hired", "person.err.hired", h))
 				continue
 			}
 			row.Person.Hired = t
@@ -311,7 +315,7 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 			continue
 		}
 		if first, dup := seen[row.Person.Login]; dup {
-			fail(fmt.Errorf("login %q is also on line %d", row.Person.Login, first))
+			fail(fieldErr("login", "person.err.dup_line", row.Person.Login, first))
 			continue
 		}
 		seen[row.Person.Login] = line

@@ -142,17 +142,3 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 	}
 	return rep, nil
 }
-
-// PersonField names the field a Person.Check error is about.
-func PersonField(err error) string {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "login"):
-		return "login"
-	case strings.Contains(msg, "role"):
-		return "roles"
-	case strings.Contains(msg, "department or manager"):
-		return "department"
-	}
-	return "name"
-}

@@ -65,7 +65,7 @@ func personForm(c *fiber.Ctx) (auth.Person, accountPage, error) {
 	if pp.Hired != "" {
 		t, err := time.Parse(time.DateOnly, pp.Hired)
 		if err != nil {
-			return p, pp, errors.New("auth: hired must be a date like 2024-03-01")
+			return p, pp, &auth.FieldError{Field: "hired", Key: "person.err.hired", Args: []any{pp.Hired}}
 		}
 		p.Hired = t
 	}
@@ -77,7 +77,7 @@ func (h *handler) personFail(c *fiber.Ctx, pp accountPage, err error) error {
 		return fiber.ErrForbidden
 	}
 	lang := langOf(c)
-	msg := strings.TrimPrefix(err.Error(), "auth: ")
+	msg := auth.ErrorIn(lang, err)
 	if errors.Is(err, storage.ErrDuplicate) {
 		msg = locale.T(lang, "hr.person.taken", pp.Login)
 	}
@@ -258,10 +258,13 @@ func (h *handler) hrImportSubmit(c *fiber.Ctx) error {
 	}
 	rows, err := h.Auth.PlanImport(ctx(c), by, strings.NewReader(p.CSV))
 	if err != nil {
-		return fail(strings.TrimPrefix(err.Error(), "auth: "))
+		return fail(auth.ErrorIn(lang, err))
 	}
 	p.Rows = rows
-	for _, r := range rows {
+	for i, r := range rows {
+		if r.Err != nil {
+			p.Rows[i].Detail = auth.ErrorIn(lang, r.Err)
+		}
 		switch r.Action {
 		case auth.ImportError:
 			p.Errors++

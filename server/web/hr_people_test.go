@@ -82,6 +82,13 @@ func TestHRPeople(t *testing.T) {
 	if st, _ := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"new.one"}, "name": {"又一个"}}); st != http.StatusUnprocessableEntity {
 		t.Errorf("a taken login: %d", st)
 	}
+	// Bad input: a message in the reader's language, nothing stored.
+	if st, body := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"bad.mobile"}, "name": {"号码错"}, "mobile": {"call me"}}); st != http.StatusUnprocessableEntity || !strings.Contains(body, "手机号 “callme” 不是有效号码") {
+		t.Errorf("a bad mobile number: %d", st)
+	}
+	if _, err := p.Store.UserByLogin(ctx, "bad.mobile"); err == nil {
+		t.Error("a person with a bad mobile number was stored")
+	}
 
 	// Reset: a new one-time password; the old session ends.
 	st, body = hr.post(t, p.Base+"/hr/people/new.one/password", url.Values{})
@@ -143,6 +150,11 @@ func TestHRPeople(t *testing.T) {
 	st, body = hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {bad}, "do": {"confirm"}})
 	if st != http.StatusUnprocessableEntity || strings.Count(body, `class="import-error"`) != 3 || count() != before {
 		t.Fatalf("a CSV with errors: %d, %d error rows, %d users (was %d)\n%s", st, strings.Count(body, `class="import-error"`), count(), before, body)
+	}
+	for _, want := range []string{"请填写姓名", "未知角色 “king”", "账号 “zhao” 在第 2 行已经出现过"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the import's errors are not in the reader's language: %q missing", want)
+		}
 	}
 	good := "login,name,roles,department,manager,hired\nzhao,赵一,employee,前台,hr,2026-03-01\nqian,钱二,employee;manager,客房,,\nemp,员工甲,employee;manager,餐饮,,\n"
 	st, body = hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {good}, "do": {"preview"}})
