@@ -37,6 +37,7 @@ const (
 	colThrottles      = "login_throttles"
 	colNotifications  = "notifications"
 	colDrafts         = "drafts"
+	colMeta           = "meta" // small documents that instances share, by _id
 )
 
 // Storage is the portal's access to its database.

@@ -12,7 +12,7 @@ import (
 // CreateUser inserts u; a taken login gives ErrDuplicate.
 func (s *Storage) CreateUser(ctx context.Context, u *model.User) error {
 	_, err := s.c(colUsers).InsertOne(ctx, u)
-	s.usersGen.Add(1)
+	s.usersChanged(ctx)
 	return wrap("create user", err)
 }
 
@@ -76,7 +76,7 @@ func (s *Storage) SetUserLang(ctx context.Context, id, lang string) error {
 
 // SetUserActive turns an account on or off.
 func (s *Storage) SetUserActive(ctx context.Context, id string, active bool) error {
-	defer s.usersGen.Add(1) // the reports' directory holds this field
+	defer s.usersChanged(ctx) // the reports' directory holds this field
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"active": active}})
 	if err != nil {
 		return wrap("set user active", err)
@@ -124,7 +124,7 @@ func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, e
 // UpdateUser stores the editable fields of u: name, roles, department,
 // manager and hire date.
 func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
-	defer s.usersGen.Add(1) // the reports' directory holds these fields
+	defer s.usersChanged(ctx) // the reports' directory holds these fields
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": u.ID}, bson.M{"$set": bson.M{
 		"name": u.Name, "roles": u.Roles, "department": u.Department, "manager": u.Manager, "hired": u.Hired,
 	}})
@@ -139,7 +139,7 @@ func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
 
 // SetException stores HR's exception for one person and lesson; nil clears it.
 func (s *Storage) SetException(ctx context.Context, userID, slug string, ex *model.Exception) error {
-	defer s.usersGen.Add(1) // the reports' directory holds exceptions
+	defer s.usersChanged(ctx) // the reports' directory holds exceptions
 	up := bson.M{"$unset": bson.M{"exceptions." + slug: ""}}
 	if ex != nil {
 		up = bson.M{"$set": bson.M{"exceptions." + slug: ex}}
