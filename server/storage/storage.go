@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"conductportal/server/model"
+
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
@@ -46,6 +48,9 @@ type Storage struct {
 	progressLocks [64]sync.Mutex // see UpdateLessonProgress
 	usersGen      atomic.Uint64  // see UsersGeneration
 	progress      *progressCache // see SetSoleWriter
+	sessions      accessCache[*model.Session]
+	users         accessCache[*model.User]
+	lessons       accessCache[[]model.Lesson] // one entry: the list
 }
 
 // New returns a Storage over db.

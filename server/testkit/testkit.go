@@ -251,6 +251,7 @@ func BackdateLessons(t testing.TB, p *Portal) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.Store.DropCaches()
 }
 
 // StartShared starts n portals on one database, as several instances
