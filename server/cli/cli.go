@@ -140,6 +140,8 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*data
 	store := storage.New(db.Database)
 	if db.Embedded {
 		store.SetSoleWriter() // the embedded database's folder is locked to this process
+	} else {
+		store.SetShared()
 	}
 	return db, store, nil
 }

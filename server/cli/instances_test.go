@@ -51,8 +51,9 @@ func loginAs(t *testing.T, br *browser, login string) {
 
 // TestSeveralInstances runs two portals on one database, as behind a load
 // balancer: a session started on one works on the other, and a logout,
-// deactivation, role change or publish on one shows on the other within
-// 5 s; the reminder job run on both sends each reminder once in all.
+// deactivation, role change, publish or signature on one shows on the
+// other within 5 s; the reminder job run on both sends each reminder once
+// in all.
 func TestSeveralInstances(t *testing.T) {
 	ps := testkit.StartShared(t, 2, io.Discard)
 	a, b := ps[0], ps[1]
@@ -71,6 +72,16 @@ func TestSeveralInstances(t *testing.T) {
 		map[string]string{model.LangZH: "多实例测试新增的一句。", model.LangEN: "A sentence added by the instances test."})
 	within(t, limit, "version published on A served by B", func() bool {
 		return strings.Contains(onB.get("/lessons/dress").body, "多实例测试新增的一句。")
+	})
+
+	// A signature on A is in B's reports (its cache of everyone's progress).
+	if _, err := b.Store.AllProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Complete(t, a.Training, emp, "attendance")
+	within(t, limit, "a signature on A in B's reports", func() bool {
+		all, err := b.Store.AllProgress(ctx)
+		return err == nil && all[emp.ID].Lessons["attendance"].AckVersion == 1
 	})
 
 	// Logout on A ends the session on B.

@@ -47,7 +47,8 @@ type Storage struct {
 	db            *mongo.Database
 	progressLocks [64]sync.Mutex // see UpdateLessonProgress
 	usersGen      atomic.Uint64  // see UsersGeneration
-	progress      *progressCache // see SetSoleWriter
+	progress      *progressCache // see SetSoleWriter and SetShared
+	sole          bool           // see SetSoleWriter
 	sessions      accessCache[*model.Session]
 	users         accessCache[*model.User]
 	lessons       accessCache[[]model.Lesson] // one entry: the list
