@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"conductportal/server/model"
@@ -16,9 +17,11 @@ import (
 // collection (about 4 s for 10,000 users); the cache is loaded by one
 // scan, then each write of this process marks its user dirty and the next
 // read reloads only the dirty users, by _id. When other instances share
-// the database (SetShared), a read also fetches, at most every
-// sharedRefresh, the documents updated since the last fetch (by the
-// index on updated), so their writes show within about a second.
+// the database (SetShared), a read also starts, at most every
+// sharedRefresh, a fetch of the documents updated since the last one (by
+// the index on updated), so their writes show within about a second plus
+// the fetch's time. Readers do not wait for it: on FerretDB the fetch is a
+// scan of the collection.
 type progressCache struct {
 	mu     sync.Mutex // guards docs, dirty, loaded, since, fetched
 	reload sync.Mutex // one refresh at a time, so an older read never overwrites a newer one
@@ -26,9 +29,10 @@ type progressCache struct {
 	docs   map[string]model.Progress
 	dirty  map[string]struct{}
 
-	shared  bool
-	since   time.Time // the latest updated time seen
-	fetched time.Time // when the changes were last fetched
+	shared   bool
+	since    time.Time   // the latest updated time seen
+	fetched  time.Time   // when the changes were last fetched
+	fetching atomic.Bool // a fetch is running
 }
 
 // Shared refreshes: how often, and how far back before the latest time
@@ -90,11 +94,8 @@ func (s *Storage) refresh(ctx context.Context) error {
 		pc.mu.Unlock()
 		return nil
 	}
-	if pc.shared && time.Since(pc.fetched) >= sharedRefresh {
-		if err := s.fetchChanged(ctx); err != nil {
-			s.requeue(dirty)
-			return err
-		}
+	if pc.shared {
+		s.startFetch()
 	}
 	if len(dirty) == 0 {
 		return nil
@@ -116,8 +117,27 @@ func (s *Storage) refresh(ctx context.Context) error {
 	return nil
 }
 
+// startFetch starts fetchChanged in the background when the last fetch
+// is sharedRefresh old and none is running.
+func (s *Storage) startFetch() {
+	pc := s.progress
+	pc.mu.Lock()
+	due := time.Since(pc.fetched) >= sharedRefresh
+	pc.mu.Unlock()
+	if !due || !pc.fetching.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer pc.fetching.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = s.fetchChanged(ctx) // a failed fetch is tried again on the next read
+	}()
+}
+
 // fetchChanged merges the progress documents updated since the latest
-// time seen (less sharedSkew) into the cache. Called under pc.reload.
+// time seen (less sharedSkew) into the cache. A document never replaces
+// a newer one: a reload by _id may have merged a later state meanwhile.
 func (s *Storage) fetchChanged(ctx context.Context) error {
 	pc := s.progress
 	pc.mu.Lock()
@@ -131,7 +151,9 @@ func (s *Storage) fetchChanged(ctx context.Context) error {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	for id, p := range fresh {
-		pc.docs[id] = p
+		if old, ok := pc.docs[id]; !ok || !p.Updated.Before(old.Updated) {
+			pc.docs[id] = p
+		}
 		if p.Updated.After(pc.since) {
 			pc.since = p.Updated
 		}
