@@ -17,6 +17,7 @@ import (
 	"conductportal/server/config"
 	"conductportal/server/model"
 	"conductportal/server/storage"
+	"conductportal/server/training"
 )
 
 const departments = 50
@@ -51,9 +52,10 @@ type seeded struct {
 }
 
 // seed opens the database as the portal does (content imported, schema
-// applied), then writes the people, their progress, sessions and tokens
-// in bulk. The progress has no events behind it, as if it were imported:
-// the start's drift check will reset the few people it samples.
+// applied), then writes the people, their progress, receipts, sessions
+// and tokens in bulk. Quiz attempts are not seeded: the start's drift
+// check reports the people it samples (it repairs only progress behind
+// its events, never ahead).
 func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 	cfg, err := config.FromEnv(func(k string) string {
 		for _, kv := range env {
@@ -84,11 +86,23 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 	for _, l := range lessons {
 		out.slugs = append(out.slugs, l.Slug)
 	}
+	// Done lessons have their signed receipts, chained as the portal
+	// chains them: lookups of receipts must stay quick when there are many.
+	hashes := map[string]string{}
+	for _, l := range lessons {
+		v, err := srv.Training.Version(ctx, l.Slug, l.Current)
+		if err != nil {
+			return nil, err
+		}
+		t, _ := v.Text(model.LangZH)
+		hashes[l.Slug] = t.Hash
+	}
 	var (
 		users    []model.User
 		progs    []model.Progress
 		sessions []any
 		tokens   []any
+		receipts []any
 	)
 	session := func(u *model.User) string {
 		tok := randomToken()
@@ -108,11 +122,20 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 		}
 		lp := map[string]model.LessonProgress{}
 		p := &person{login: u.Login, name: u.Name}
+		var head *model.Receipt
 		for j, l := range lessons {
 			switch (i + j) % 5 {
 			case 0, 1:
+				r := &model.Receipt{ID: storage.NewID(), UserID: u.ID, Login: u.Login, Lesson: l.Slug, Version: l.Current,
+					Lang: model.LangZH, TextHash: hashes[l.Slug], Signature: u.Name, At: now.AddDate(0, 0, -(i % 60)), Seq: 1}
+				if head != nil {
+					r.Seq, r.PrevHash = head.Seq+1, head.Hash
+				}
+				r.Hash = training.ReceiptHash(r)
+				receipts = append(receipts, r)
+				head = r
 				lp[l.Slug] = model.LessonProgress{ReadVersion: 1, PassVersion: 1, AckVersion: 1, Attempts: 1,
-					Acknowledged: now.AddDate(0, 0, -(i % 60))}
+					Acknowledged: r.At, Receipt: r.ID}
 			case 2:
 				lp[l.Slug] = model.LessonProgress{ReadVersion: 1, PassVersion: 1, Attempts: 2}
 			case 3:
@@ -124,7 +147,11 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 			}
 		}
 		users = append(users, u)
-		progs = append(progs, model.Progress{UserID: u.ID, Lessons: lp, Updated: now})
+		prog := model.Progress{UserID: u.ID, Lessons: lp, Updated: now}
+		if head != nil {
+			prog.Head = head.ID
+		}
+		progs = append(progs, prog)
 		if i < 5000 {
 			p.cookie = session(&users[len(users)-1])
 			out.learners = append(out.learners, p)
@@ -161,7 +188,7 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 	for _, docs := range []struct {
 		col  string
 		docs []any
-	}{{"sessions", sessions}, {"api_tokens", tokens}} {
+	}{{"sessions", sessions}, {"api_tokens", tokens}, {"receipts", receipts}} {
 		for chunk := range slices.Chunk(docs.docs, 1000) {
 			if _, err := srv.DB.Database.Collection(docs.col).InsertMany(ctx, chunk); err != nil {
 				return nil, fmt.Errorf("seed %s: %w", docs.col, err)

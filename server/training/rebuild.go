@@ -58,13 +58,17 @@ func (s *Service) ExpectedProgress(stored *model.Progress, ev *storage.Events) *
 		}
 		out.Lessons[a.Lesson] = lp
 	}
-	for _, r := range ev.Receipts {
+	for _, r := range ev.Receipts { // by seq: the last is the chain's head
 		lp := out.Lessons[r.Lesson]
+		if r.Version >= lp.AckVersion {
+			lp.Receipt = r.ID
+		}
 		lp.AckVersion = max(lp.AckVersion, r.Version)
 		if r.At.After(lp.Acknowledged) {
 			lp.Acknowledged = r.At
 		}
 		out.Lessons[r.Lesson] = lp
+		out.Head = r.ID
 	}
 	return out
 }
