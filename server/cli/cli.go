@@ -137,6 +137,10 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*data
 		_ = db.Close(context.Background())
 		return nil, nil, err
 	}
+	if _, err := db.IndexEmbeddedIDs(ctx); err != nil {
+		_ = db.Close(context.Background())
+		return nil, nil, err
+	}
 	store := storage.New(db.Database)
 	if db.Embedded {
 		store.SetSoleWriter() // the embedded database's folder is locked to this process

@@ -74,6 +74,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		_ = db.Close(context.Background())
 		return nil, err
 	}
+	// The content import may have made the lesson tables just now.
+	if _, err := db.IndexEmbeddedIDs(ctx); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
 	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
 		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log})
 	if err != nil {
