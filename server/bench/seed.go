@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -106,8 +107,12 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 	)
 	session := func(u *model.User) string {
 		tok := randomToken()
+		// Last seen within the past minute, spread: in the steady state of
+		// a busy portal, as many sessions come due for their once-a-minute
+		// touch each second.
+		seen := now.Add(-time.Duration(len(sessions)%60) * time.Second)
 		sessions = append(sessions, &model.Session{ID: hashToken(tok), UserID: u.ID, CSRF: randomToken(),
-			Created: now, LastSeen: now, Expires: now.Add(7 * 24 * time.Hour)})
+			Created: now, LastSeen: seen, Expires: now.Add(7 * 24 * time.Hour)})
 		return tok
 	}
 	// Employees in 50 departments, in teams of 30 under a manager; hired
@@ -158,7 +163,8 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 		}
 		if i < quizPeople {
 			p.token = "cp_" + randomToken()
-			tokens = append(tokens, &model.APIToken{ID: hashToken(p.token), UserID: u.ID, Name: "bench", Created: now})
+			tokens = append(tokens, &model.APIToken{ID: hashToken(p.token), UserID: u.ID, Name: "bench", Created: now,
+				LastUsed: now.Add(-time.Duration(i%60) * time.Second)})
 		}
 	}
 	for m := 0; m <= (n-1)/30; m++ {
@@ -200,6 +206,8 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 		map[string]any{"$set": map[string]any{"since": now.AddDate(-5, 0, 0)}}); err != nil {
 		return nil, err
 	}
+	// One person's lessons apart in the queue, as people do them.
+	mrand.Shuffle(len(out.pairs), func(i, j int) { out.pairs[i], out.pairs[j] = out.pairs[j], out.pairs[i] })
 	var reads []time.Duration
 	for i := range 200 {
 		t0 := time.Now()

@@ -98,9 +98,10 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 			Lang: lang, TextHash: text.Hash, Signature: strings.TrimSpace(req.Signature),
 			At: s.Now(), Client: req.Client, Agent: truncate(req.Agent, 300), Seq: 1, Cycle: cycle,
 		}
-		// The first try trusts progress's hint of the head; a stale hint
-		// only costs the unique key's refusal and a retry that reads it.
-		head, err := s.chainHead(ctx, u, prog, try == 0)
+		// The first tries trust progress's hint of the head: a stale hint
+		// only costs the unique key's refusal, and the request that took
+		// the place moves the hint on at once; the last tries search.
+		head, err := s.chainHead(ctx, u, prog, try < hintedTries)
 		switch {
 		case err == nil:
 			r.Seq, r.PrevHash = head.Seq+1, head.Hash
@@ -123,7 +124,21 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 		if !errors.Is(err, storage.ErrDuplicate) {
 			return nil, err
 		}
-		if existing, err := s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version); err == nil && existing.Cycle >= cycle {
+		// Taken: by this very version's receipt (another request for it
+		// won), or by another lesson's at the same place in the chain. The
+		// winner moves progress on right after storing; the last tries
+		// search the receipts, should it have stopped before that.
+		var existing *model.Receipt
+		if try < hintedTries {
+			time.Sleep(time.Duration(try+1) * 5 * time.Millisecond)
+			if prog, err = s.store.Progress(ctx, u.ID); err != nil {
+				return nil, err
+			}
+			existing, err = s.signed(ctx, u, prog, req.Slug, req.Version)
+		} else {
+			existing, err = s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version)
+		}
+		if err == nil && existing.Cycle >= cycle {
 			// Another request for this very version won; make sure its
 			// progress update is in place too (it may have crashed after).
 			if err := s.ensureAck(ctx, u, existing); err != nil {
@@ -184,6 +199,10 @@ func (s *Service) chainHead(ctx context.Context, u *model.User, prog *model.Prog
 	}
 	return s.store.LastReceipt(ctx, u.ID)
 }
+
+// hintedTries is how many tries at appending a receipt trust progress's
+// hints before searching the receipts.
+const hintedTries = 4
 
 // expired reports whether a receipt has aged past the lesson's validity.
 func (s *Service) expired(l *model.Lesson, r *model.Receipt) bool {
