@@ -223,7 +223,7 @@ func TestRebuildProgress(t *testing.T) {
 	}
 	p2.Stop()
 	p3 := startPortal(t, dir, io.Discard)
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(5 * time.Second) // the check runs beside serving
 	for time.Now().Before(deadline) {
 		if prog, _ := p3.Store.Progress(ctx, u.ID); prog.Lessons["dress"].PassVersion == 1 {
 			return

@@ -152,9 +152,15 @@ func openStoreMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		_ = db.Close(context.Background())
 		return nil, nil, err
 	}
+	if _, err := db.IndexEmbeddedIDs(ctx); err != nil {
+		_ = db.Close(context.Background())
+		return nil, nil, err
+	}
 	store := storage.New(db.Database)
 	if db.Embedded {
 		store.SetSoleWriter() // the embedded database's folder is locked to this process
+	} else {
+		store.SetShared()
 	}
 	return db, store, nil
 }

@@ -703,6 +703,7 @@ func TestOverdueIsShown(t *testing.T) {
 		bson.M{"$set": bson.M{"since": time.Now().AddDate(0, 0, -60)}}); err != nil {
 		t.Fatal(err)
 	}
+	p.Store.DropCaches() // changed behind storage's back
 	home := b.get("/")
 	if n := strings.Count(home.body, `class="badge overdue"`); n != 5 {
 		t.Fatalf("%d overdue marks, want 5 (every lesson but the done one): %.1500s", n, home.body)

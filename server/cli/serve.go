@@ -103,7 +103,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	} else if n > 0 {
 		log.Info("channels created from PORTAL_CHANNELS", "count", n)
 	}
-	s.checkProgress(ctx)
+	// The content import may have made the lesson tables just now.
+	if _, err := db.IndexEmbeddedIDs(ctx); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
 	if cfg.OIDC.Enabled() {
 		s.SSO = sso.New(cfg.OIDC, cfg.BaseURL)
 		log.Info("single sign-on", "issuer", cfg.OIDC.Issuer, "redirect_url", s.SSO.RedirectURL())
@@ -149,15 +153,18 @@ func secretBox(cfg *config.Config, log *slog.Logger) (*channel.Box, error) {
 // checkProgress compares the progress of a sample of users (those of the
 // latest events first: a crash may have stopped a request between storing
 // an event and updating progress) with their events, and logs any drift.
-// On the embedded database no other process can be writing, so drifted
-// users are rebuilt; against a shared MongoDB run "portal rebuild".
+// It runs beside serving (it reads every event collection: seconds on a
+// large database, which must not delay readiness), so it repairs only by
+// moving lagging progress forward, which live updates never undo. Progress
+// ahead of its events is logged; "portal rebuild" rewrites it.
 func (s *Server) checkProgress(ctx context.Context) {
-	repair := s.DB.Embedded
 	started := time.Now()
-	rep, err := s.Training.CheckProgressSample(ctx, 200, 50, repair)
+	rep, err := s.Training.CatchUpProgressSample(ctx, 200, 50)
 	took := time.Since(started).Round(time.Millisecond).String()
 	if err != nil {
-		s.Log.Warn("progress drift check failed", "err", err)
+		if ctx.Err() == nil {
+			s.Log.Warn("progress drift check failed", "err", err)
+		}
 		return
 	}
 	if len(rep.Drift) == 0 {
@@ -234,6 +241,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Add(3)
+	go func() { defer background.Done(); s.checkProgress(sweepCtx) }()
 	go func() { defer background.Done(); s.sweepSessions(sweepCtx) }()
 	go func() { defer background.Done(); s.remind(sweepCtx) }()
 	go func() {

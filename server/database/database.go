@@ -333,3 +333,19 @@ func (h *levelHandler) WithAttrs(a []slog.Attr) slog.Handler {
 func (h *levelHandler) WithGroup(n string) slog.Handler {
 	return &levelHandler{min: h.min, next: h.next.WithGroup(n)}
 }
+
+// Host starts the embedded database on dir without a client of its own:
+// several portal processes then share it through the URI it returns (set
+// as their MONGODB_URI). For tests of several instances and for the
+// benchmark; Close stops it.
+func Host(ctx context.Context, dir string, logger *slog.Logger) (*DB, string, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	db := &DB{}
+	uri, err := db.startEmbedded(ctx, dir, logger)
+	if err != nil {
+		return nil, "", err
+	}
+	return db, uri, nil
+}

@@ -88,6 +88,13 @@ var steps = []step{
 			},
 		})
 	},
+	// 7: several instances on one database: each refreshes its cache of
+	// everyone's progress by reading what changed since it last looked.
+	func(ctx context.Context, db *mongo.Database) error {
+		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
+			"progress": {plain("updated", bson.D{{Key: "updated", Value: 1}})},
+		})
+	},
 }
 
 // isIndexNotFound reports the server's "index not found" (code 27): the

@@ -289,6 +289,9 @@ type LessonProgress struct {
 	Attempts     int       `bson:"attempts"`
 	LastAttempt  time.Time `bson:"last_attempt,omitempty"`
 	Acknowledged time.Time `bson:"acknowledged,omitempty"`
+	// Receipt is the id of the receipt behind AckVersion: a hint that
+	// finds it by _id (FerretDB scans for any other read); checked on use.
+	Receipt string `bson:"receipt,omitempty"`
 }
 
 // Progress is the projection of a user's events; _id is the user id. It can
@@ -297,6 +300,9 @@ type Progress struct {
 	UserID  string                    `bson:"_id"`
 	Lessons map[string]LessonProgress `bson:"lessons"`
 	Updated time.Time                 `bson:"updated"`
+	// Head is the id of the user's latest receipt, the head of the chain:
+	// a hint, like LessonProgress.Receipt; a stale one costs a retry.
+	Head string `bson:"head,omitempty"`
 }
 
 // AuditEntry records an action worth remembering.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"conductportal/server/model"
@@ -21,10 +22,15 @@ var (
 	ErrNotFound  = errors.New("report: not found")
 )
 
-// directoryTTL bounds how stale the cached list of people may be when
-// another portal instance changes it (on a shared MongoDB); changes made by
-// this process are seen at once.
-const directoryTTL = time.Minute
+// When other portal instances share the database, the cached list of
+// people is checked against the database's users generation (one read by
+// _id) at most every directoryCheck, so another instance's change shows
+// within that; directoryTTL reloads it regardless, should a generation
+// write have failed. Changes made by this process are seen at once.
+const (
+	directoryCheck = time.Second
+	directoryTTL   = time.Minute
+)
 
 // Service answers report questions.
 type Service struct {
@@ -63,7 +69,9 @@ type Directory struct {
 	byLogin map[string]*model.User
 	byID    map[string]*model.User
 	gen     uint64
+	shared  string // the database's users generation when loaded
 	loaded  time.Time
+	checked atomic.Int64 // unix nanoseconds of the last generation check
 }
 
 // ByLogin returns the user with login, or nil.
@@ -79,15 +87,30 @@ func (s *Service) Directory(ctx context.Context) (*Directory, error) {
 	s.mu.Lock()
 	d := s.dir
 	s.mu.Unlock()
-	if d != nil && d.gen == gen && (s.store.SoleWriter() || time.Since(d.loaded) < directoryTTL) {
-		return d, nil
+	if d != nil && d.gen == gen {
+		if s.store.SoleWriter() {
+			return d, nil
+		}
+		if fresh, err := s.sharedFresh(ctx, d); err != nil || fresh {
+			return d, err
+		}
+	}
+	// The generation is read before the users: a change written after
+	// this read moves it on, and the next check reloads.
+	var shared string
+	if !s.store.SoleWriter() {
+		var err error
+		if shared, err = s.store.SharedUsersGeneration(ctx); err != nil {
+			return nil, fmt.Errorf("report: directory: %w", err)
+		}
 	}
 	users, err := s.store.UserDirectory(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: directory: %w", err)
 	}
 	d = &Directory{Users: users, byLogin: make(map[string]*model.User, len(users)),
-		byID: make(map[string]*model.User, len(users)), gen: gen, loaded: time.Now()}
+		byID: make(map[string]*model.User, len(users)), gen: gen, shared: shared, loaded: time.Now()}
+	d.checked.Store(d.loaded.UnixNano())
 	for i := range users {
 		u := &users[i]
 		d.byLogin[u.Login] = u
@@ -97,6 +120,28 @@ func (s *Service) Directory(ctx context.Context) (*Directory, error) {
 	s.dir = d
 	s.mu.Unlock()
 	return d, nil
+}
+
+// sharedFresh reports whether d still holds what the shared database
+// holds: true within directoryCheck of the last check, else when the
+// database's users generation has not moved (and d is within directoryTTL).
+func (s *Service) sharedFresh(ctx context.Context, d *Directory) (bool, error) {
+	now := time.Now()
+	if now.Sub(d.loaded) >= directoryTTL {
+		return false, nil
+	}
+	if now.UnixNano()-d.checked.Load() < int64(directoryCheck) {
+		return true, nil
+	}
+	shared, err := s.store.SharedUsersGeneration(ctx)
+	if err != nil {
+		return false, fmt.Errorf("report: directory: %w", err)
+	}
+	if shared != d.shared {
+		return false, nil
+	}
+	d.checked.Store(now.UnixNano())
+	return true, nil
 }
 
 // Lessons returns the published lessons, in order.

@@ -64,5 +64,6 @@ func (s *Storage) ImportDocuments(ctx context.Context, collection string, docs [
 		batch = append(batch, raw)
 	}
 	_, err := s.c(collection).InsertMany(ctx, batch, options.InsertMany().SetOrdered(true))
+	s.DropCaches()
 	return wrap("import "+collection, err)
 }

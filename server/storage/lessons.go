@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"slices"
 
 	"conductportal/server/model"
 
@@ -9,8 +10,15 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// Lessons returns every lesson in order.
+// Lessons returns every lesson in order. Every page asks for them: the
+// list read within AccessCacheTTL comes from memory. A publish or a
+// change of settings through this process drops it; one by another
+// instance shows here within AccessCacheTTL.
 func (s *Storage) Lessons(ctx context.Context) ([]model.Lesson, error) {
+	if list, ok := s.lessons.get(""); ok {
+		return slices.Clone(list), nil
+	}
+	at, drops := s.lessons.begin()
 	cur, err := s.c(colLessons).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "order", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, wrap("lessons", err)
@@ -19,11 +27,31 @@ func (s *Storage) Lessons(ctx context.Context) ([]model.Lesson, error) {
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, wrap("lessons", err)
 	}
+	s.lessons.put("", slices.Clone(out), at, drops)
 	return out, nil
 }
 
-// Lesson returns the lesson with slug.
+// lessonsChanged drops the cached list after a write to a lesson.
+func (s *Storage) lessonsChanged() { s.lessons.drop("") }
+
+// DropCaches forgets what this process cached of sessions, users and
+// lessons: for a change made to the database behind storage's back.
+func (s *Storage) DropCaches() {
+	s.lessons.drop("")
+	s.users.dropIf(func(*model.User) bool { return true })
+	s.sessions.dropIf(func(*model.Session) bool { return true })
+}
+
+// Lesson returns the lesson with slug, from the cached list when fresh.
 func (s *Storage) Lesson(ctx context.Context, slug string) (*model.Lesson, error) {
+	if list, ok := s.lessons.get(""); ok {
+		for i := range list {
+			if list[i].Slug == slug {
+				l := list[i]
+				return &l, nil
+			}
+		}
+	}
 	var l model.Lesson
 	if err := s.c(colLessons).FindOne(ctx, bson.M{"_id": slug}).Decode(&l); err != nil {
 		return nil, wrap("lesson", err)
@@ -51,6 +79,7 @@ func (s *Storage) LessonVersion(ctx context.Context, slug string, n int) (*model
 // first, so a reader never sees a lesson pointing at a missing version; the
 // update only moves forward, so a slower, older publish cannot win.
 func (s *Storage) PublishLesson(ctx context.Context, l *model.Lesson) error {
+	defer s.lessonsChanged()
 	filter := bson.M{"_id": l.Slug, "current": bson.M{"$lt": l.Current}}
 	res, err := s.c(colLessons).UpdateOne(ctx, filter, bson.M{"$set": l})
 	if err != nil {
@@ -66,6 +95,7 @@ func (s *Storage) PublishLesson(ctx context.Context, l *model.Lesson) error {
 // SetLessonSettings changes a lesson's settings that are not part of its
 // text: order, audience, due days and validity.
 func (s *Storage) SetLessonSettings(ctx context.Context, slug string, order int, audience string, dueDays, validMonths int) error {
+	defer s.lessonsChanged()
 	res, err := s.c(colLessons).UpdateOne(ctx, bson.M{"_id": slug}, bson.M{"$set": bson.M{
 		"order": order, "audience": audience, "due_days": dueDays, "valid_months": validMonths,
 	}})

@@ -29,6 +29,7 @@ func (s *Storage) CreateNotification(ctx context.Context, n *model.Notification)
 	mu.Lock()
 	defer mu.Unlock()
 	_, err = s.c(colUsers).UpdateOne(ctx, bson.M{"_id": n.UserID}, bson.M{"$inc": bson.M{"unread": 1}})
+	s.userWritten(n.UserID)
 	return true, wrap("count notification", err)
 }
 
@@ -91,6 +92,7 @@ func (s *Storage) MarkNotificationsRead(ctx context.Context, userID string) erro
 		return wrap("mark notifications read", err)
 	}
 	_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, bson.M{"$set": bson.M{"unread": 0}})
+	s.userWritten(userID)
 	return wrap("mark notifications read", err)
 }
 

@@ -59,6 +59,23 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 	return wrap("update progress", err)
 }
 
+// RecordReceipt moves a user's progress to a stored receipt: $max on the
+// acknowledged version and time, so a late or repeated update never moves
+// it back; the receipt's id as the lesson's and the chain's hint.
+func (s *Storage) RecordReceipt(ctx context.Context, r *model.Receipt) error {
+	mu := &s.progressLocks[lockStripe(r.UserID)]
+	mu.Lock()
+	defer mu.Unlock()
+	prefix := "lessons." + r.Lesson + "."
+	up := bson.M{
+		"$max": bson.M{prefix + "ack_version": r.Version, prefix + "acknowledged": r.At},
+		"$set": bson.M{prefix + "receipt": r.ID, "head": r.ID, "updated": time.Now().UTC()},
+	}
+	_, err := s.c(colProgress).UpdateOne(ctx, bson.M{"_id": r.UserID}, up, options.UpdateOne().SetUpsert(true))
+	s.progressChanged(r.UserID)
+	return wrap("record receipt", err)
+}
+
 func lockStripe(id string) int {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(id)) // hash.Hash writes never fail

@@ -15,6 +15,40 @@ import (
 // when to load it again.
 func (s *Storage) UsersGeneration() uint64 { return s.usersGen.Load() }
 
+// usersChanged records a change of the directory: in this process, and,
+// when other processes share the database, in its users generation
+// document, so that their caches notice too.
+func (s *Storage) usersChanged(ctx context.Context) {
+	s.usersGen.Add(1)
+	if s.SoleWriter() {
+		return
+	}
+	// A fresh random value rather than $inc: FerretDB v1 applies an update
+	// as read, modify, write, so two increments could write the same
+	// number; two random values never do, and any write after a reader
+	// looked changes what it sees. A failure here leaves the other
+	// instances to their time limit (report.directoryTTL).
+	_, _ = s.c(colMeta).UpdateOne(context.WithoutCancel(ctx), bson.M{"_id": metaUsersGen},
+		bson.M{"$set": bson.M{"value": NewID()}}, options.UpdateOne().SetUpsert(true))
+}
+
+// metaUsersGen is the _id of the users generation document.
+const metaUsersGen = "users_generation"
+
+// SharedUsersGeneration returns the users generation stored in the
+// database (empty before any change): one read by _id that tells an
+// instance whether another changed a user since it last looked.
+func (s *Storage) SharedUsersGeneration(ctx context.Context) (string, error) {
+	var doc struct {
+		Value string `bson:"value"`
+	}
+	err := s.c(colMeta).FindOne(ctx, bson.M{"_id": metaUsersGen}).Decode(&doc)
+	if err != nil && !isNotFound(err) {
+		return "", wrap("users generation", err)
+	}
+	return doc.Value, nil
+}
+
 // directoryFields are the user fields reports need; password hashes stay
 // in the database.
 var directoryFields = bson.M{
@@ -164,7 +198,7 @@ func (s *Storage) ImportUsers(ctx context.Context, users []model.User) error {
 		docs[i] = &users[i]
 	}
 	_, err := s.c(colUsers).InsertMany(ctx, docs)
-	s.usersGen.Add(1)
+	s.usersChanged(ctx)
 	return wrap("import users", err)
 }
 

@@ -16,11 +16,17 @@ func (s *Storage) CreateSession(ctx context.Context, sess *model.Session) error 
 }
 
 // Session returns the session with id (the hash of the cookie value).
+// A session read within AccessCacheTTL comes from memory.
 func (s *Storage) Session(ctx context.Context, id string) (*model.Session, error) {
+	if sess, ok := s.sessions.get(id); ok {
+		return copySession(sess), nil
+	}
+	at, drops := s.sessions.begin()
 	var sess model.Session
 	if err := s.c(colSessions).FindOne(ctx, bson.M{"_id": id}).Decode(&sess); err != nil {
 		return nil, wrap("session", err)
 	}
+	s.sessions.put(id, copySession(&sess), at, drops)
 	return &sess, nil
 }
 
@@ -34,18 +40,22 @@ func (s *Storage) SessionCount(ctx context.Context) (int64, error) {
 // TouchSession records activity on a session.
 func (s *Storage) TouchSession(ctx context.Context, id string, at time.Time) error {
 	_, err := s.c(colSessions).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"last_seen": at}})
+	s.sessions.drop(id)
 	return wrap("touch session", err)
 }
 
 // DeleteSession ends one session.
 func (s *Storage) DeleteSession(ctx context.Context, id string) error {
+	s.sessions.drop(id)
 	_, err := s.c(colSessions).DeleteOne(ctx, bson.M{"_id": id})
+	s.sessions.drop(id)
 	return wrap("delete session", err)
 }
 
 // DeleteUserSessions ends every session of a user except keep.
 func (s *Storage) DeleteUserSessions(ctx context.Context, userID, keep string) error {
 	_, err := s.c(colSessions).DeleteMany(ctx, bson.M{"user_id": userID, "_id": bson.M{"$ne": keep}})
+	s.sessions.dropIf(func(sess *model.Session) bool { return sess.UserID == userID && sess.ID != keep })
 	return wrap("delete user sessions", err)
 }
 
@@ -56,6 +66,7 @@ func (s *Storage) DeleteExpiredSessions(ctx context.Context, now, idleBefore tim
 		bson.M{"expires": bson.M{"$lt": now}},
 		bson.M{"last_seen": bson.M{"$lt": idleBefore}},
 	}})
+	s.sessions.dropIf(func(*model.Session) bool { return true })
 	if err != nil {
 		return 0, wrap("delete expired sessions", err)
 	}

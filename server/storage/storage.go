@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"conductportal/server/model"
+
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
@@ -40,6 +42,7 @@ const (
 	colChannels       = "channels"
 	colDeliveries     = "deliveries"
 	colAttemptClaims  = "delivery_attempts"
+	colMeta           = "meta" // small documents that instances share, by _id
 )
 
 // Storage is the portal's access to its database.
@@ -47,7 +50,11 @@ type Storage struct {
 	db            *mongo.Database
 	progressLocks [64]sync.Mutex // see UpdateLessonProgress
 	usersGen      atomic.Uint64  // see UsersGeneration
-	progress      *progressCache // see SetSoleWriter
+	progress      *progressCache // see SetSoleWriter and SetShared
+	sole          bool           // see SetSoleWriter
+	sessions      accessCache[*model.Session]
+	users         accessCache[*model.User]
+	lessons       accessCache[[]model.Lesson] // one entry: the list
 }
 
 // New returns a Storage over db.

@@ -12,19 +12,30 @@ import (
 // CreateUser inserts u; a taken login gives ErrDuplicate.
 func (s *Storage) CreateUser(ctx context.Context, u *model.User) error {
 	_, err := s.c(colUsers).InsertOne(ctx, u)
-	s.usersGen.Add(1)
+	s.usersChanged(ctx)
 	return wrap("create user", err)
 }
 
-// User returns the user with id.
+// User returns the user with id. A user read within AccessCacheTTL comes
+// from memory; every write to a user below drops it.
 func (s *Storage) User(ctx context.Context, id string) (*model.User, error) {
+	if u, ok := s.users.get(id); ok {
+		return copyUser(u), nil
+	}
+	at, drops := s.users.begin()
 	var u model.User
 	err := s.c(colUsers).FindOne(ctx, bson.M{"_id": id}).Decode(&u)
 	if err != nil {
 		return nil, wrap("user", err)
 	}
+	s.users.put(id, copyUser(&u), at, drops)
 	return &u, nil
 }
+
+// userWritten drops the cached copy of a user this process changes; a
+// defer of it runs after the write, so no read racing the write caches
+// the old document past it.
+func (s *Storage) userWritten(id string) { s.users.drop(id) }
 
 // UserByLogin returns the user with login.
 func (s *Storage) UserByLogin(ctx context.Context, login string) (*model.User, error) {
@@ -57,6 +68,7 @@ func (s *Storage) UserCount(ctx context.Context) (int64, error) {
 
 // SetPassword stores a new password hash and whether it must be changed.
 func (s *Storage) SetPassword(ctx context.Context, id, hash string, mustChange bool) error {
+	defer s.userWritten(id)
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id},
 		bson.M{"$set": bson.M{"password_hash": hash, "must_change_password": mustChange}})
 	if err != nil {
@@ -70,13 +82,15 @@ func (s *Storage) SetPassword(ctx context.Context, id, hash string, mustChange b
 
 // SetUserLang remembers the user's language.
 func (s *Storage) SetUserLang(ctx context.Context, id, lang string) error {
+	defer s.userWritten(id)
 	_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"lang": lang}})
 	return wrap("set user lang", err)
 }
 
 // SetUserActive turns an account on or off.
 func (s *Storage) SetUserActive(ctx context.Context, id string, active bool) error {
-	defer s.usersGen.Add(1) // the reports' directory holds this field
+	defer s.userWritten(id)
+	defer s.usersChanged(ctx) // the reports' directory holds this field
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"active": active}})
 	if err != nil {
 		return wrap("set user active", err)
@@ -89,6 +103,7 @@ func (s *Storage) SetUserActive(ctx context.Context, id string, active bool) err
 
 // SetMFA replaces a user's second-factor state.
 func (s *Storage) SetMFA(ctx context.Context, id string, m model.MFA) error {
+	defer s.userWritten(id)
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"mfa": m}})
 	if err != nil {
 		return wrap("set mfa", err)
@@ -102,6 +117,7 @@ func (s *Storage) SetMFA(ctx context.Context, id string, m model.MFA) error {
 // UseMFAStep records that the code of time step was used, unless a code of
 // that or a later step was used already (then it reports false).
 func (s *Storage) UseMFAStep(ctx context.Context, id string, step int64) (bool, error) {
+	defer s.userWritten(id)
 	res, err := s.c(colUsers).UpdateOne(ctx,
 		bson.M{"_id": id, "$or": bson.A{bson.M{"mfa.last_step": bson.M{"$lt": step}}, bson.M{"mfa.last_step": bson.M{"$exists": false}}}},
 		bson.M{"$set": bson.M{"mfa.last_step": step}})
@@ -113,6 +129,7 @@ func (s *Storage) UseMFAStep(ctx context.Context, id string, step int64) (bool, 
 
 // UseRecoveryCode removes one recovery code hash, reporting whether it was there.
 func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, error) {
+	defer s.userWritten(id)
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id, "mfa.recovery": hash},
 		bson.M{"$pull": bson.M{"mfa.recovery": hash}})
 	if err != nil {
@@ -124,7 +141,8 @@ func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, e
 // UpdateUser stores the editable fields of u: name, roles, department,
 // manager, hire date and the ids that mention the person in group chats.
 func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
-	defer s.usersGen.Add(1) // the reports' directory holds these fields
+	defer s.userWritten(u.ID)
+	defer s.usersChanged(ctx) // the reports' directory holds these fields
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": u.ID}, bson.M{"$set": bson.M{
 		"name": u.Name, "roles": u.Roles, "department": u.Department, "manager": u.Manager, "hired": u.Hired,
 		"mobile": u.Mobile, "wecom_id": u.WeComID, "dingtalk_id": u.DingTalkID,
@@ -140,7 +158,8 @@ func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
 
 // SetException stores HR's exception for one person and lesson; nil clears it.
 func (s *Storage) SetException(ctx context.Context, userID, slug string, ex *model.Exception) error {
-	defer s.usersGen.Add(1) // the reports' directory holds exceptions
+	defer s.userWritten(userID)
+	defer s.usersChanged(ctx) // the reports' directory holds exceptions
 	up := bson.M{"$unset": bson.M{"exceptions." + slug: ""}}
 	if ex != nil {
 		up = bson.M{"$set": bson.M{"exceptions." + slug: ex}}

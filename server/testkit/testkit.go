@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ import (
 	portal "conductportal"
 	"conductportal/server/cli"
 	"conductportal/server/config"
+	"conductportal/server/database"
 	"conductportal/server/lesson"
 	"conductportal/server/logging"
 	"conductportal/server/model"
@@ -258,4 +261,29 @@ func BackdateLessons(t testing.TB, p *Portal) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.Store.DropCaches()
+}
+
+// StartShared starts n portals on one database, as several instances
+// behind a load balancer share one MongoDB: the embedded database runs
+// on its own (database.Host) and every portal reaches it through
+// MONGODB_URI. The first start imports the content and creates the
+// admin; its console output goes to console.
+func StartShared(t testing.TB, n int, console io.Writer) []*Portal {
+	t.Helper()
+	dir := t.TempDir()
+	db, uri, err := database.Host(context.Background(), filepath.Join(dir, "db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cleanups run last-in first-out: the portals stop before the database.
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	out := make([]*Portal, n)
+	for i := range out {
+		if i > 0 {
+			console = io.Discard
+		}
+		out[i] = StartEnv(t, filepath.Join(dir, fmt.Sprintf("portal%d", i)), console, map[string]string{"MONGODB_URI": uri})
+	}
+	return out
 }

@@ -58,13 +58,17 @@ func (s *Service) ExpectedProgress(stored *model.Progress, ev *storage.Events) *
 		}
 		out.Lessons[a.Lesson] = lp
 	}
-	for _, r := range ev.Receipts {
+	for _, r := range ev.Receipts { // by seq: the last is the chain's head
 		lp := out.Lessons[r.Lesson]
+		if r.Version >= lp.AckVersion {
+			lp.Receipt = r.ID
+		}
 		lp.AckVersion = max(lp.AckVersion, r.Version)
 		if r.At.After(lp.Acknowledged) {
 			lp.Acknowledged = r.At
 		}
 		out.Lessons[r.Lesson] = lp
+		out.Head = r.ID
 	}
 	return out
 }
@@ -129,19 +133,35 @@ func (s *Service) RebuildProgress(ctx context.Context, ids []string, repair bool
 			return nil, err
 		}
 	}
+	mode := repairNone
+	if repair {
+		mode = repairReplace
+	}
+	return s.rebuild(ctx, ids, mode)
+}
+
+// How a rebuild repairs: not at all, by rewriting the projection (only
+// while nothing else writes it), or by moving it forward only.
+const (
+	repairNone = iota
+	repairReplace
+	repairForward
+)
+
+func (s *Service) rebuild(ctx context.Context, ids []string, mode int) (*RebuildReport, error) {
 	rep := &RebuildReport{}
 	// In batches: each reads every event collection once.
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), 500)]
 		ids = ids[len(batch):]
-		if err := s.rebuildBatch(ctx, batch, repair, rep); err != nil {
+		if err := s.rebuildBatch(ctx, batch, mode, rep); err != nil {
 			return rep, err
 		}
 	}
 	return rep, nil
 }
 
-func (s *Service) rebuildBatch(ctx context.Context, ids []string, repair bool, rep *RebuildReport) error {
+func (s *Service) rebuildBatch(ctx context.Context, ids []string, mode int, rep *RebuildReport) error {
 	progress, err := s.store.StoredProgressOf(ctx, ids)
 	if err != nil {
 		return err
@@ -168,14 +188,68 @@ func (s *Service) rebuildBatch(ctx context.Context, ids []string, repair bool, r
 			drift[i].Login = login
 		}
 		rep.Drift = append(rep.Drift, drift...)
-		if repair {
+		switch mode {
+		case repairReplace:
 			if err := s.store.ReplaceProgress(ctx, want); err != nil {
 				return err
 			}
 			rep.Repaired++
+		case repairForward:
+			moved, err := s.moveForward(ctx, stored, want)
+			if err != nil {
+				return err
+			}
+			if moved {
+				rep.Repaired++
+			}
 		}
 	}
 	return nil
+}
+
+// moveForward raises each of stored's event fields that lag want, with
+// $max: what a crash between storing an event and updating progress left
+// behind. Fields ahead of the events are left for "portal rebuild".
+func (s *Service) moveForward(ctx context.Context, stored, want *model.Progress) (bool, error) {
+	moved := false
+	for slug, w := range want.Lessons {
+		g := stored.Lessons[slug]
+		up := map[string]any{}
+		if w.Attempts > g.Attempts {
+			up["attempts"] = w.Attempts
+		}
+		if w.PassVersion > g.PassVersion {
+			up["pass_version"] = w.PassVersion
+		}
+		if w.AckVersion > g.AckVersion {
+			up["ack_version"] = w.AckVersion
+		}
+		if w.LastAttempt.After(g.LastAttempt) {
+			up["last_attempt"] = w.LastAttempt
+		}
+		if w.Acknowledged.After(g.Acknowledged) {
+			up["acknowledged"] = w.Acknowledged
+		}
+		if len(up) == 0 {
+			continue
+		}
+		if err := s.store.UpdateLessonProgress(ctx, stored.UserID, slug, up, nil, nil); err != nil {
+			return moved, err
+		}
+		moved = true
+	}
+	return moved, nil
+}
+
+// CatchUpProgressSample is CheckProgressSample for a portal that serves
+// while it runs: it repairs only by moving lagging fields forward ($max),
+// which is safe beside live updates, as they only move forward too.
+func (s *Service) CatchUpProgressSample(ctx context.Context, recent int64, random int) (*RebuildReport, error) {
+	ids, err := s.sampleUsers(ctx, recent, random)
+	if err != nil {
+		return nil, err
+	}
+	return s.rebuild(ctx, ids, repairForward)
 }
 
 // CheckProgressSample compares the progress of a sample of users with
@@ -183,6 +257,15 @@ func (s *Service) rebuildBatch(ctx context.Context, ids []string, repair bool, r
 // caught between storing an event and updating progress) and a few more at
 // random. With repair, drifted users are rebuilt.
 func (s *Service) CheckProgressSample(ctx context.Context, recent int64, random int, repair bool) (*RebuildReport, error) {
+	ids, err := s.sampleUsers(ctx, recent, random)
+	if err != nil {
+		return nil, err
+	}
+	return s.RebuildProgress(ctx, ids, repair)
+}
+
+// sampleUsers are the users of the latest events and a few at random.
+func (s *Service) sampleUsers(ctx context.Context, recent int64, random int) ([]string, error) {
 	ids, err := s.store.RecentEventUsers(ctx, recent)
 	if err != nil {
 		return nil, err
@@ -197,5 +280,5 @@ func (s *Service) CheckProgressSample(ctx context.Context, recent int64, random 
 			ids = append(ids, id)
 		}
 	}
-	return s.RebuildProgress(ctx, ids, repair)
+	return ids, nil
 }

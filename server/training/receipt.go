@@ -55,8 +55,12 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 	if err != nil {
 		return nil, err
 	}
+	prog, err := s.store.Progress(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
 	cycle := 0
-	if existing, err := s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version); err == nil {
+	if existing, err := s.signed(ctx, u, prog, req.Slug, req.Version); err == nil {
 		if !s.expired(l, existing) {
 			// Signed before: the answer is that receipt. Its progress
 			// update may be missing if the first request stopped right
@@ -72,10 +76,6 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 	}
 	if req.Version != l.Current {
 		return nil, ErrNotCurrent
-	}
-	prog, err := s.store.Progress(ctx, u.ID)
-	if err != nil {
-		return nil, err
 	}
 	if prog.Lessons[req.Slug].PassVersion < max(l.QuizFrom, 1) {
 		return nil, ErrQuizNotPassed
@@ -98,7 +98,10 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 			Lang: lang, TextHash: text.Hash, Signature: strings.TrimSpace(req.Signature),
 			At: s.Now(), Client: req.Client, Agent: truncate(req.Agent, 300), Seq: 1, Cycle: cycle,
 		}
-		head, err := s.store.LastReceipt(ctx, u.ID)
+		// The first tries trust progress's hint of the head: a stale hint
+		// only costs the unique key's refusal, and the request that took
+		// the place moves the hint on at once; the last tries search.
+		head, err := s.chainHead(ctx, u, prog, try < hintedTries)
 		switch {
 		case err == nil:
 			r.Seq, r.PrevHash = head.Seq+1, head.Hash
@@ -122,7 +125,21 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 		if !errors.Is(err, storage.ErrDuplicate) {
 			return nil, err
 		}
-		if existing, err := s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version); err == nil && existing.Cycle >= cycle {
+		// Taken: by this very version's receipt (another request for it
+		// won), or by another lesson's at the same place in the chain. The
+		// winner moves progress on right after storing; the last tries
+		// search the receipts, should it have stopped before that.
+		var existing *model.Receipt
+		if try < hintedTries {
+			time.Sleep(time.Duration(try+1) * 5 * time.Millisecond)
+			if prog, err = s.store.Progress(ctx, u.ID); err != nil {
+				return nil, err
+			}
+			existing, err = s.signed(ctx, u, prog, req.Slug, req.Version)
+		} else {
+			existing, err = s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version)
+		}
+		if err == nil && existing.Cycle >= cycle {
 			// Another request for this very version won; make sure its
 			// progress update is in place too (it may have crashed after).
 			if err := s.ensureAck(ctx, u, existing); err != nil {
@@ -134,6 +151,60 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 	return nil, fmt.Errorf("training: acknowledge %s: the receipt chain stayed busy", req.Slug)
 }
 
+// signed returns the user's latest receipt for a lesson version, or
+// ErrNotFound. Progress names the receipt behind its acknowledged version,
+// read by _id; without that hint (or when it does not match) the receipts
+// are searched. Progress that shows no signature of the version is
+// believed: should a receipt exist all the same (a crash between storing
+// it and updating progress), storing another hits its unique key, and
+// Acknowledge then returns it.
+func (s *Service) signed(ctx context.Context, u *model.User, prog *model.Progress, slug string, version int) (*model.Receipt, error) {
+	lp := prog.Lessons[slug]
+	if lp.AckVersion < version {
+		return nil, fmt.Errorf("training: receipt of %s: %w", slug, storage.ErrNotFound)
+	}
+	if lp.AckVersion == version && lp.Receipt != "" {
+		r, err := s.store.Receipt(ctx, lp.Receipt)
+		if err == nil && r.UserID == u.ID && r.Lesson == slug && r.Version == version {
+			return r, nil
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return s.store.ReceiptFor(ctx, u.ID, slug, version)
+}
+
+// chainHead returns the user's latest receipt, or ErrNotFound when there
+// is none. With hint, progress's head is read by _id, and a user whose
+// progress shows no signature at all is taken to have none; otherwise
+// (and without a hint) the receipts are searched.
+func (s *Service) chainHead(ctx context.Context, u *model.User, prog *model.Progress, hint bool) (*model.Receipt, error) {
+	if hint && prog.Head != "" {
+		r, err := s.store.Receipt(ctx, prog.Head)
+		if err == nil && r.UserID == u.ID {
+			return r, nil
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if hint && prog.Head == "" {
+		signedAny := false
+		for _, lp := range prog.Lessons {
+			signedAny = signedAny || lp.AckVersion > 0
+		}
+		if !signedAny {
+			return nil, fmt.Errorf("training: chain head: %w", storage.ErrNotFound)
+		}
+	}
+	return s.store.LastReceipt(ctx, u.ID)
+}
+
+// hintedTries is how many tries at appending a receipt trust progress's
+// hints before searching the receipts.
+const hintedTries = 4
+
 // expired reports whether a receipt has aged past the lesson's validity.
 func (s *Service) expired(l *model.Lesson, r *model.Receipt) bool {
 	return l.ValidMonths > 0 && !s.Now().Before(r.At.AddDate(0, l.ValidMonths, 0))
@@ -142,8 +213,7 @@ func (s *Service) expired(l *model.Lesson, r *model.Receipt) bool {
 // recordAck moves progress to a receipt. $max on both fields: a late or
 // repeated update never moves progress back.
 func (s *Service) recordAck(ctx context.Context, u *model.User, r *model.Receipt) error {
-	return s.store.UpdateLessonProgress(ctx, u.ID, r.Lesson,
-		map[string]any{"ack_version": r.Version, "acknowledged": r.At}, nil, nil)
+	return s.store.RecordReceipt(ctx, r)
 }
 
 // ensureAck is recordAck when progress does not show the receipt yet.
@@ -152,7 +222,7 @@ func (s *Service) ensureAck(ctx context.Context, u *model.User, r *model.Receipt
 	if err != nil {
 		return err
 	}
-	if lp := prog.Lessons[r.Lesson]; lp.AckVersion >= r.Version && !lp.Acknowledged.Before(r.At) {
+	if lp := prog.Lessons[r.Lesson]; lp.AckVersion >= r.Version && !lp.Acknowledged.Before(r.At) && (lp.AckVersion > r.Version || lp.Receipt != "") {
 		return nil
 	}
 	return s.recordAck(ctx, u, r)

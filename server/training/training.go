@@ -528,7 +528,19 @@ func (s *Service) LessonTitles(ctx context.Context, lang string) (map[string]str
 
 // ReceiptFor returns the user's receipt for a lesson version.
 func (s *Service) ReceiptFor(ctx context.Context, u *model.User, slug string, version int) (*model.Receipt, error) {
-	r, err := s.store.ReceiptFor(ctx, u.ID, slug, version)
+	prog, err := s.store.Progress(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.signed(ctx, u, prog, slug, version)
+	return r, notFound(err)
+}
+
+// ReceiptOf returns the receipt behind a standing's acknowledged version,
+// using the progress the standing was computed from (no second read).
+func (s *Service) ReceiptOf(ctx context.Context, u *model.User, st *Standing) (*model.Receipt, error) {
+	prog := &model.Progress{UserID: u.ID, Lessons: map[string]model.LessonProgress{st.Lesson.Slug: st.Progress}}
+	r, err := s.signed(ctx, u, prog, st.Lesson.Slug, st.Progress.AckVersion)
 	return r, notFound(err)
 }
 

@@ -89,7 +89,7 @@ func (h *handler) lessonShow(c *fiber.Ctx) error {
 	}
 	switch st.Code {
 	case training.StatusDone:
-		p.Receipt, _ = h.Training.ReceiptFor(ctx(c), u, l.Slug, st.Progress.AckVersion)
+		p.Receipt, _ = h.Training.ReceiptOf(ctx(c), u, st)
 	case training.StatusNeedsReack:
 		from, ops, err := h.Training.Changes(ctx(c), st, lang)
 		if err != nil {

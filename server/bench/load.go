@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	portal "conductportal"
+	"conductportal/server/quiz"
+)
+
+// server is one run of bin/portal.
+type server struct {
+	cmd  *exec.Cmd
+	base string
+	log  *os.File
+}
+
+// start runs the binary and waits for /readyz; it returns how long that took.
+func start(ctx context.Context, bin, dir string, env []string) (*server, time.Duration, error) {
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, 0, err
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, 0, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "serve") // #nosec G204 -- the binary under test, given on the command line
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, "PORTAL_ADDR="+addr, "PORTAL_REMINDER_JOB=off", "PORTAL_LOG_FORMAT=text")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		_ = logf.Close()
+		return nil, 0, err
+	}
+	s := &server{cmd: cmd, base: "http://" + addr, log: logf}
+	c := &http.Client{Timeout: time.Second}
+	for time.Since(t0) < 2*time.Minute {
+		if res, err := c.Get(s.base + "/readyz"); err == nil {
+			_, _ = io.Copy(io.Discard, res.Body)
+			_ = res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return s, time.Since(t0), nil
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.stop()
+	return nil, 0, fmt.Errorf("the portal was not ready within 2 minutes; see %s", logf.Name())
+}
+
+// peakRSS is the server's peak resident memory, from the kernel.
+func (s *server) peakRSS() (int64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			_, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", s.cmd.Process.Pid)
+}
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	_ = s.log.Close()
+}
+
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// client sends the load's requests.
+type client struct {
+	base string
+	http *http.Client
+}
+
+func newClient(base string, conns int) *client {
+	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, DisableCompression: true,
+		IdleConnTimeout: time.Minute}
+	return &client{base: base, http: &http.Client{Transport: tr, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// get fetches a page as the person of cookie; ok means 200.
+func (c *client) get(path, cookie string) ([]byte, bool) {
+	req, err := http.NewRequest(http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, false
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", "portal_session="+cookie)
+	}
+	return c.do(req, http.StatusOK)
+}
+
+// api calls the JSON API with a token; ok means the wanted status.
+func (c *client) api(path, token string, body any, want int, into any) bool {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return false
+	}
+	req, err := http.NewRequest(http.MethodPost, c.base+"/api/v1"+path, bytes.NewReader(raw))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	out, ok := c.do(req, want)
+	if ok && into != nil {
+		ok = json.Unmarshal(out, into) == nil
+	}
+	return ok
+}
+
+func (c *client) do(req *http.Request, want int) ([]byte, bool) {
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, false
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	return body, err == nil && res.StatusCode == want
+}
+
+// result is one measurement.
+type result struct {
+	name     string
+	requests int
+	errors   int
+	took     time.Duration
+	lat      []time.Duration // sorted
+	note     string
+}
+
+func (r *result) rps() float64 {
+	if r.took <= 0 {
+		return 0
+	}
+	return float64(r.requests) / r.took.Seconds()
+}
+
+func (r *result) pct(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(q*float64(len(r.lat))))]
+}
+
+// closed runs workers that each send the next request as soon as the last
+// is answered, for d or until op reports there is no more work. op
+// returns ok (a right answer) and more (false: nothing left to do, and
+// no request was sent).
+func closed(name string, workers int, d time.Duration, op func(rnd *rand.Rand) (ok, more bool)) *result {
+	var (
+		mu   sync.Mutex
+		lat  []time.Duration
+		errs atomic.Int64
+		wg   sync.WaitGroup
+	)
+	t0 := time.Now()
+	deadline := t0.Add(d)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(w), uint64(t0.UnixNano()))) // #nosec G404 -- load pattern, not a secret
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				s := time.Now()
+				ok, more := op(rnd)
+				if !more {
+					break
+				}
+				mine = append(mine, time.Since(s))
+				if !ok {
+					errs.Add(1)
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	slices.Sort(lat)
+	return &result{name: name, requests: len(lat), errors: int(errs.Load()), took: time.Since(t0), lat: lat}
+}
+
+// open sends requests at a fixed rate, whatever the answers' pace, and
+// measures each from when it was due: a slow answer delays no other.
+func open(name string, rate float64, d time.Duration, op func(rnd *rand.Rand) bool) *result {
+	var (
+		mu   sync.Mutex
+		lat  []time.Duration
+		errs atomic.Int64
+		wg   sync.WaitGroup
+	)
+	interval := time.Duration(float64(time.Second) / rate)
+	t0 := time.Now()
+	n := int(d / interval)
+	for i := range n {
+		due := t0.Add(time.Duration(i) * interval)
+		time.Sleep(time.Until(due))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(i), uint64(t0.UnixNano()))) // #nosec G404 -- load pattern, not a secret
+			ok := op(rnd)
+			took := time.Since(due)
+			if !ok {
+				errs.Add(1)
+			}
+			mu.Lock()
+			lat = append(lat, took)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	slices.Sort(lat)
+	return &result{name: name, requests: len(lat), errors: int(errs.Load()), took: time.Since(t0), lat: lat,
+		note: fmt.Sprintf("open loop at %.0f/s", rate)}
+}
+
+// quizzes are the shipped quizzes, for right answers.
+func quizzes() (map[string]*quiz.Quiz, error) {
+	out := map[string]*quiz.Quiz{}
+	err := fs.WalkDir(portal.Assets, "quizzes", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return err
+		}
+		raw, err := fs.ReadFile(portal.Assets, p)
+		if err != nil {
+			return err
+		}
+		q, probs := quiz.Parse(p, raw, nil)
+		if q == nil {
+			return fmt.Errorf("%s: %v", p, probs)
+		}
+		out[strings.TrimSuffix(filepath.Base(p), ".yaml")] = q
+		return nil
+	})
+	return out, err
+}
+
+var logoRe = regexp.MustCompile(`/static/logo\.[0-9a-f]+\.svg`)
+
+// svgOfSize is an SVG image of exactly n bytes (n >= 100).
+func svgOfSize(n int) []byte {
+	head := `<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><!--`
+	tail := `--></svg>` + "\n"
+	pad := max(0, n-len(head)-len(tail))
+	return []byte(head + strings.Repeat("x", pad) + tail)
+}

@@ -1,0 +1,152 @@
+// Command bench measures the real portal binary on a seeded database:
+// it seeds employees with mixed progress, starts bin/portal on it, and
+// drives it over loopback from this separate process. For each request
+// kind it prints requests/s, p50, p99 and errors; beside them the same
+// server's throughput on a static file of the lesson page's size (the
+// ceiling), the time from start to ready, and the server's peak RSS. It
+// runs on the embedded database (SQLite) and on FerretDB's PostgreSQL
+// backend. "make bench" runs it.
+//
+//	go run ./server/bench -bin bin/portal
+//
+// Environment: BENCH_EMPLOYEES (10000), BENCH_BACKENDS (sqlite,postgresql),
+// BENCH_SECONDS per measurement (5), BENCH_CLIENTS concurrent clients (8).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	// The PostgreSQL run hosts FerretDB in a child process of this
+	// program, so the database is not in the load generator's process.
+	if len(os.Args) > 1 && os.Args[1] == "host-ferretdb" {
+		if err := hostFerretDB(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: ferretdb:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	bin := flag.String("bin", "bin/portal", "the portal binary")
+	keep := flag.Bool("keep", false, "keep the temporary folders")
+	flag.Parse()
+	opts := options{
+		bin:       *bin,
+		keep:      *keep,
+		employees: envInt("BENCH_EMPLOYEES", 10000),
+		seconds:   envInt("BENCH_SECONDS", 5),
+		clients:   envInt("BENCH_CLIENTS", 8),
+		backends:  strings.Split(envString("BENCH_BACKENDS", "sqlite,postgresql"), ","),
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, opts); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: FAIL:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	bin                         string
+	keep                        bool
+	employees, seconds, clients int
+	backends                    []string
+}
+
+func envInt(k string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func envString(k, def string) string {
+	if v := strings.TrimSpace(os.Getenv(k)); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, o options) error {
+	abs, err := filepath.Abs(o.bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return fmt.Errorf("no binary at %s (make build): %w", o.bin, err)
+	}
+	o.bin = abs
+	var reports []*report
+	for _, b := range o.backends {
+		b = strings.TrimSpace(b)
+		if b == "" {
+			continue
+		}
+		if b != "sqlite" && b != "postgresql" {
+			return fmt.Errorf("BENCH_BACKENDS: unknown backend %q (sqlite, postgresql)", b)
+		}
+		r, err := runBackend(ctx, o, b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b, err)
+		}
+		reports = append(reports, r)
+		r.print(os.Stdout)
+	}
+	if len(reports) == 0 {
+		return errors.New("BENCH_BACKENDS names no backend")
+	}
+	if len(reports) > 1 {
+		printSideBySide(os.Stdout, reports)
+	}
+	return nil
+}
+
+// runBackend seeds a database on one backend, starts the portal on it and
+// measures it.
+func runBackend(ctx context.Context, o options, backend string) (*report, error) {
+	dir, err := os.MkdirTemp("", "portal-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if o.keep {
+		fmt.Println("bench: folder", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	// #nosec G302 -- PostgreSQL runs as its own account and needs to reach its folder below
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	env := []string{"PORTAL_DATA=" + filepath.Join(dir, "data")}
+	if backend == "postgresql" {
+		db, err := startPostgres(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		defer db.stop()
+		env = append(env, "MONGODB_URI="+db.uri)
+	}
+	fmt.Printf("bench: %s: seeding %d employees...\n", backend, o.employees)
+	t0 := time.Now()
+	seeded, err := seed(ctx, env, o.employees)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	fmt.Printf("bench: %s: seeded in %s; the database alone: a read by _id %s, a scan of the users %s\n", backend,
+		time.Since(t0).Round(time.Millisecond), seeded.idRead.Round(time.Microsecond), seeded.scan.Round(time.Millisecond))
+	r := &report{backend: backend, employees: o.employees, clients: o.clients, seconds: o.seconds}
+	if err := measure(ctx, o, dir, env, seeded, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

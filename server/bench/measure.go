@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// report is one backend's numbers.
+type report struct {
+	backend                     string
+	employees, clients, seconds int
+	readyFirst, readyAgain      time.Duration
+	firstOrg                    time.Duration
+	lessonBytes                 int
+	rss                         int64
+	results                     []*result
+	ratio                       float64
+	load                        string
+	idRead, scan                time.Duration
+	check                       time.Duration
+}
+
+// countChecks counts the start-up progress checks that ended in a log.
+func countChecks(file string) int {
+	raw, _ := os.ReadFile(file) // #nosec G304 -- the bench's own log file
+	n := 0
+	for _, m := range []string{"progress matches the events", "progress drift found", "progress drift check failed"} {
+		n += strings.Count(string(raw), m)
+	}
+	return n
+}
+
+func (r *report) find(name string) *result {
+	for _, x := range r.results {
+		if x.name == name {
+			return x
+		}
+	}
+	return nil
+}
+
+// measure starts the portal on the seeded database and runs every
+// measurement against it.
+func measure(ctx context.Context, o options, dir string, env []string, sd *seeded, r *report) error {
+	r.idRead, r.scan = sd.idRead, sd.scan
+	load, _ := os.ReadFile("/proc/loadavg")
+	r.load = strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " ")
+
+	// First start: the time to ready on the freshly seeded database, and
+	// the size of a lesson page.
+	srv, took, err := start(ctx, o.bin, dir, env)
+	if err != nil {
+		return err
+	}
+	r.readyFirst = took
+	page, ok := newClient(srv.base, 1).get("/lessons/"+sd.slugs[0], sd.learners[0].cookie)
+	srv.stop()
+	if !ok {
+		return fmt.Errorf("the lesson page did not answer 200 to a seeded session; see %s", filepath.Join(dir, "server.log"))
+	}
+	// Second start, with a "logo" of the lesson page's size: the same
+	// server serves it as a static file, which is the ceiling.
+	logo := filepath.Join(dir, "logo.svg")
+	if err := os.WriteFile(logo, svgOfSize(len(page)), 0o600); err != nil {
+		return err
+	}
+	logFile := filepath.Join(dir, "server.log")
+	checksBefore := countChecks(logFile)
+	srv, took, err = start(ctx, o.bin, dir, append(env, "PORTAL_LOGO="+logo))
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	r.readyAgain = took
+	// The start-up progress check runs beside serving and reads every
+	// event collection; the measurements start when it is done.
+	t0 := time.Now()
+	for countChecks(logFile) == checksBefore {
+		if time.Since(t0) > 5*time.Minute {
+			return fmt.Errorf("the start-up progress check did not end within 5 minutes; see %s", logFile)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.check = time.Since(t0) + took
+	c := newClient(srv.base, o.clients)
+	page, _ = c.get("/lessons/"+sd.slugs[0], sd.learners[0].cookie)
+	r.lessonBytes = len(page)
+	static := logoRe.Find(page)
+	if static == nil {
+		return fmt.Errorf("no logo on the lesson page")
+	}
+	// The first organisation view waits for the reports' cache to load
+	// (the server loads it after it is ready); a slow database may make it
+	// answer 503 at the request deadline first, so try for a while.
+	t0 = time.Now()
+	for {
+		if _, ok := c.get("/organisation", sd.hr.cookie); ok {
+			break
+		}
+		if time.Since(t0) > 2*time.Minute {
+			return fmt.Errorf("the organisation view did not answer 200 within 2 minutes")
+		}
+	}
+	r.firstOrg = time.Since(t0)
+
+	qz, err := quizzes()
+	if err != nil {
+		return err
+	}
+	d := time.Duration(o.seconds) * time.Second
+	learner := func(rnd *rand.Rand) *person { return sd.learners[rnd.IntN(len(sd.learners))] }
+	pick := func(rnd *rand.Rand) string { return sd.slugs[rnd.IntN(len(sd.slugs))] }
+	getOK := func(path, cookie string) bool { _, ok := c.get(path, cookie); return ok }
+
+	run := func(name string, op func(rnd *rand.Rand) (bool, bool)) *result {
+		fmt.Printf("bench: %s: %s...\n", r.backend, name)
+		res := closed(name, o.clients, d, op)
+		r.results = append(r.results, res)
+		return res
+	}
+	page1 := func(op func(rnd *rand.Rand) bool) func(*rand.Rand) (bool, bool) {
+		return func(rnd *rand.Rand) (bool, bool) { return op(rnd), true }
+	}
+	staticOp := func(*rand.Rand) bool { return getOK(string(static), "") }
+	lessonOp := func(rnd *rand.Rand) bool { return getOK("/lessons/"+pick(rnd), learner(rnd).cookie) }
+	trainingOp := func(rnd *rand.Rand) bool { return getOK("/", learner(rnd).cookie) }
+
+	ceiling := run("static file (ceiling)", page1(staticOp))
+	lesson := run("lesson page", page1(lessonOp))
+	training := run("My training", page1(trainingOp))
+	run("team view (30)", page1(func(rnd *rand.Rand) bool {
+		return getOK("/team", sd.managers[rnd.IntN(len(sd.managers))].cookie)
+	}))
+	run(fmt.Sprintf("organisation view (%d)", o.employees), page1(func(*rand.Rand) bool { return getOK("/organisation", sd.hr.cookie) }))
+	run("CSV export (department)", page1(func(*rand.Rand) bool {
+		return getOK("/team/export.csv?department="+sd.dept, sd.hr.cookie)
+	}))
+
+	// The quiz and the signature: each (person, lesson) once, in turn.
+	pairs := make(chan pair, len(sd.pairs))
+	for _, p := range sd.pairs {
+		pairs <- p
+	}
+	close(pairs)
+	type started struct {
+		pair
+		id        string
+		questions []struct {
+			ID      string `json:"id"`
+			Options []struct {
+				ID string `json:"id"`
+			} `json:"options"`
+		}
+	}
+	startedQ := make(chan started, len(sd.pairs))
+	passedQ := make(chan pair, len(sd.pairs))
+	run("quiz start", func(*rand.Rand) (bool, bool) {
+		p, more := <-pairs
+		if !more {
+			return false, false
+		}
+		var a struct {
+			ID        string `json:"id"`
+			Questions []struct {
+				ID      string `json:"id"`
+				Options []struct {
+					ID string `json:"id"`
+				} `json:"options"`
+			} `json:"questions"`
+		}
+		ok := c.api("/lessons/"+p.slug+"/attempts", p.who.token, map[string]any{}, 201, &a)
+		if ok {
+			startedQ <- started{pair: p, id: a.ID, questions: a.Questions}
+		}
+		return ok, true
+	})
+	close(startedQ)
+	run("quiz submit", func(*rand.Rand) (bool, bool) {
+		s, more := <-startedQ
+		if !more {
+			return false, false
+		}
+		answers := map[string][]string{}
+		for _, q := range s.questions {
+			if qq, ok := qz[s.slug].Question(q.ID); ok {
+				answers[q.ID] = qq.Answer
+			}
+		}
+		var res struct {
+			Passed bool `json:"passed"`
+		}
+		ok := c.api("/attempts/"+s.id+"/submit", s.who.token, map[string]any{"answers": answers}, 200, &res) && res.Passed
+		if ok {
+			passedQ <- s.pair
+		}
+		return ok, true
+	})
+	close(passedQ)
+	run("acknowledgement", func(*rand.Rand) (bool, bool) {
+		p, more := <-passedQ
+		if !more {
+			return false, false
+		}
+		return c.api("/lessons/"+p.slug+"/acknowledgements", p.who.token,
+			map[string]any{"version": 1, "signature": p.who.name}, 201, nil), true
+	})
+
+	// Page views at half their peak rate: the latency a person sees when
+	// the server is busy but not saturated.
+	for _, x := range []struct {
+		peak *result
+		op   func(*rand.Rand) bool
+	}{{lesson, lessonOp}, {training, trainingOp}} {
+		name := x.peak.name + " at half peak"
+		fmt.Printf("bench: %s: %s...\n", r.backend, name)
+		r.results = append(r.results, open(name, x.peak.rps()/2, d, x.op))
+	}
+	if ceiling.rps() > 0 {
+		r.ratio = lesson.rps() / ceiling.rps()
+	}
+	if r.rss, err = srv.peakRSS(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+
+func (r *report) print(w io.Writer) {
+	fmt.Fprintf(w, "\n== %s: %d employees in %d departments, 6 lessons; %d clients, %d s each; %d CPUs; load average before: %s\n",
+		r.backend, r.employees, departments, r.clients, r.seconds, runtime.NumCPU(), r.load)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "request\treq/s\tp50 ms\tp99 ms\terrors\trequests\t")
+	for _, x := range r.results {
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%d\t%s\n", x.name, x.rps(), ms(x.pct(0.50)), ms(x.pct(0.99)), x.errors, x.requests, x.note)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "lesson page: %.0f%% of the static ceiling (a %d-byte file from the same server)\n", 100*r.ratio, r.lessonBytes)
+	fmt.Fprintf(w, "ready after start: %s on the freshly seeded database, %s on a restart\n",
+		r.readyFirst.Round(time.Millisecond), r.readyAgain.Round(time.Millisecond))
+	fmt.Fprintf(w, "start-up progress check (beside serving, before the measurements) ended %s after start\n", r.check.Round(time.Millisecond))
+	fmt.Fprintf(w, "first organisation view after that: %s\n", r.firstOrg.Round(time.Millisecond))
+	fmt.Fprintf(w, "peak RSS of the server: %.0f MB\n", float64(r.rss)/(1<<20))
+	fmt.Fprintf(w, "the database alone, from the bench process: one read by _id %s ms (median), a scan of %d users %s ms\n",
+		ms(r.idRead), r.employees, ms(r.scan))
+}
+
+// printSideBySide puts the backends' req/s and p99 next to each other.
+func printSideBySide(w io.Writer, rs []*report) {
+	fmt.Fprintln(w, "\n== side by side: req/s and p99 ms")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "request\t"
+	for _, r := range rs {
+		head += r.backend + " req/s\t" + r.backend + " p99\t"
+	}
+	fmt.Fprintln(tw, head)
+	var names []string
+	for _, x := range rs[0].results {
+		names = append(names, x.name)
+	}
+	for _, n := range names {
+		line := n + "\t"
+		for _, r := range rs {
+			if x := r.find(n); x != nil {
+				line += fmt.Sprintf("%.0f\t%s\t", x.rps(), ms(x.pct(0.99)))
+			} else {
+				line += "-\t-\t"
+			}
+		}
+		fmt.Fprintln(tw, line)
+	}
+	_ = tw.Flush()
+	for _, r := range rs {
+		fmt.Fprintf(w, "%s: lesson/static %.0f%%, ready %s, RSS %.0f MB\n", r.backend, 100*r.ratio,
+			r.readyAgain.Round(time.Millisecond), float64(r.rss)/(1<<20))
+	}
+}

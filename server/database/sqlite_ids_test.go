@@ -1,0 +1,74 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// TestIndexEmbeddedIDs: FerretDB's reads by _id scan the table until the
+// portal adds the index they can use; after it, SQLite searches by it, and
+// the documents read and write as before.
+func TestIndexEmbeddedIDs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, Options{DataDir: dir, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	col := db.Database.Collection("progress")
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := col.InsertOne(ctx, bson.M{"_id": id, "n": 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DefaultName+".sqlite")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var table string
+	if err := raw.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = 'progress'`).Scan(&table); err != nil {
+		t.Fatal(err)
+	}
+	// The query FerretDB sends for {_id: "b"} (backends/sqlite: IDColumn).
+	plan := func() string {
+		var id, parent, unused int
+		var detail string
+		if err := raw.QueryRow(`EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM "`+table+`" WHERE _ferretdb_sjson->'$._id' = ?`, `"b"`).
+			Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		return detail
+	}
+	if p := plan(); !strings.HasPrefix(p, "SCAN") {
+		t.Fatalf("before: %q; FerretDB's own _id index is usable after all, and this index is not needed", p)
+	}
+	for range 2 { // again: nothing changes
+		if n, err := db.IndexEmbeddedIDs(ctx); err != nil || n == 0 {
+			t.Fatalf("index: %d %v", n, err)
+		}
+	}
+	raw.SetMaxIdleConns(0) // a fresh connection: it reads the new schema
+	if p := plan(); !strings.Contains(p, "USING INDEX") || !strings.Contains(p, "__id_path") {
+		t.Fatalf("after: %q, want a search by the new index", p)
+	}
+	if _, err := col.UpdateOne(ctx, bson.M{"_id": "b"}, bson.M{"$inc": bson.M{"n": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ N int }
+	if err := col.FindOne(ctx, bson.M{"_id": "b"}).Decode(&doc); err != nil || doc.N != 2 {
+		t.Fatalf("read by _id after the index: %+v %v", doc, err)
+	}
+	if _, err := col.InsertOne(ctx, bson.M{"_id": "b"}); err == nil {
+		t.Fatal("a duplicate _id was accepted")
+	}
+	if err := col.Drop(ctx); err != nil {
+		t.Fatalf("drop a collection with the extra index: %v", err)
+	}
+}
