@@ -240,16 +240,12 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var background sync.WaitGroup
-	background.Add(3)
-	go func() { defer background.Done(); s.checkProgress(sweepCtx) }()
-	go func() { defer background.Done(); s.sweepSessions(sweepCtx) }()
-	go func() { defer background.Done(); s.remind(sweepCtx) }()
-	go func() {
-		defer background.Done()
-		if s.Config.DeliveryWorker {
-			s.Channels.Run(sweepCtx, deliverEvery)
-		}
-	}()
+	background.Go(func() { s.checkProgress(sweepCtx) })
+	background.Go(func() { s.sweepSessions(sweepCtx) })
+	background.Go(func() { s.remind(sweepCtx) })
+	if s.Config.DeliveryWorker {
+		background.Go(func() { s.Channels.Run(sweepCtx, deliverEvery) })
+	}
 	// The jobs end before Serve returns, so Close never pulls the database
 	// from under a reminder run.
 	defer background.Wait()
