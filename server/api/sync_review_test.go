@@ -23,7 +23,7 @@ func syncPortal(t *testing.T) (*testkit.Portal, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := p.Auth.CreateToken(ctx, hr, hr, auth.TokenSpec{Name: "sync", Scopes: []string{auth.ScopeUsersWrite, auth.ScopeUsersRead}})
+	tok, _, err := p.Auth.CreateToken(ctx, hr, hr, auth.TokenSpec{Name: "sync", Scopes: []string{auth.ScopeUsersWrite, auth.ScopeUsersRead, auth.ScopeAuditRead}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,4 +105,28 @@ func errField(out map[string]any) string {
 	e, _ := out["error"].(map[string]any)
 	f, _ := e["field"].(string)
 	return f
+}
+
+// TestSyncTokenUseIsAudited: a sync with a write scope leaves its
+// token.use line, like every other write (the sync's own longer deadline
+// must not cancel the context the audit is written with).
+func TestSyncTokenUseIsAudited(t *testing.T) {
+	p, tok := syncPortal(t)
+	if st, out := call(t, p, tok, "POST", "/users/sync", "application/json", `{"users":[{"login":"wang.wu","name":"王五"}]}`); st != 200 {
+		t.Fatalf("sync: %d %v", st, out)
+	}
+	req, _ := http.NewRequest("GET", p.Base+"/api/v1/audit?action=token.use", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), `"detail":"POST /api/v1/users/sync -\u003e 200`) {
+		t.Errorf("no token.use line for the sync:\n%s", body)
+	}
+	if strings.Contains(p.LogText(), "audit not recorded") {
+		t.Errorf("an audit line was lost:\n%s", p.LogText())
+	}
 }

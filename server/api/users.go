@@ -250,8 +250,11 @@ func (a *API) syncUsers(c *fiber.Ctx) error {
 	// A new account costs a password hash (tens of milliseconds): a large
 	// first sync outlives the request's usual deadline, which exists to
 	// answer quickly when the database is out, not to cut work short.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), syncTimeout)
-	defer cancel()
+	// The request's own context comes back on return: the token's audit
+	// line is written after this handler, and must not meet a cancelled one.
+	orig := c.UserContext()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(orig), syncTimeout)
+	defer func() { cancel(); c.SetUserContext(orig) }()
 	c.SetUserContext(ctx)
 	var req syncRequest
 	if strings.HasPrefix(c.Get(fiber.HeaderContentType), "text/csv") {
