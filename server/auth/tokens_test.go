@@ -200,3 +200,36 @@ func TestSync(t *testing.T) {
 		}
 	}
 }
+
+// TestDeactivationRevokesTokens: a deactivated account's tokens are
+// revoked, so a sync that turns the account on again (a rehire) does not
+// bring them back; tokens of others stay.
+func TestDeactivationRevokesTokens(t *testing.T) {
+	a, _, _ := newAuthStore(t)
+	ctx := context.Background()
+	hr, leaver, other := mkUser(t, a, "hr", model.RoleHR), mkUser(t, a, "leaver"), mkUser(t, a, "other")
+	tok, _, err := a.CreateToken(ctx, leaver, leaver, auth.TokenSpec{Name: "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherTok, _, err := a.CreateToken(ctx, other, other, auth.TokenSpec{Name: "theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeactivateBy(ctx, hr, leaver); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.TokenUser(ctx, tok); err == nil {
+		t.Fatal("a deactivated account's token works")
+	}
+	rep, err := a.Sync(ctx, hr, []auth.SyncRow{{Person: auth.Person{Login: "leaver", Name: "leaver"}}}, false)
+	if err != nil || rep.Results[0].Status != auth.SyncReactivated {
+		t.Fatalf("rehire by sync: %v %+v", err, rep)
+	}
+	if _, _, err := a.TokenUser(ctx, tok); !errors.Is(err, auth.ErrTokenRevoked) {
+		t.Errorf("the rehired account's old token: %v, want revoked", err)
+	}
+	if _, _, err := a.TokenUser(ctx, otherTok); err != nil {
+		t.Errorf("another account's token: %v", err)
+	}
+}
