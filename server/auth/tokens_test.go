@@ -233,3 +233,28 @@ func TestDeactivationRevokesTokens(t *testing.T) {
 		t.Errorf("another account's token: %v", err)
 	}
 }
+
+// TestIntegrationTokensCannotLearn: an admin cannot make a token that
+// acknowledges lessons as someone else (the learner scope signs receipts
+// in the person's name); the person, or the console, can.
+func TestIntegrationTokensCannotLearn(t *testing.T) {
+	a, _, _ := newAuthStore(t)
+	ctx := context.Background()
+	emp, hr, root := mkUser(t, a, "emp"), mkUser(t, a, "hr", model.RoleHR), mkUser(t, a, "root", model.RoleAdmin)
+	if _, _, err := a.CreateToken(ctx, root, emp, auth.TokenSpec{Name: "as emp", Scopes: []string{auth.ScopeLearner}}); !errors.Is(err, auth.ErrTokenSpec) {
+		t.Errorf("an admin's learner token for an employee: %v", err)
+	}
+	if _, _, err := a.CreateToken(ctx, root, emp, auth.TokenSpec{Name: "as emp"}); !errors.Is(err, auth.ErrTokenSpec) {
+		t.Errorf("an admin's default token for an employee: %v", err)
+	}
+	_, it, err := a.CreateToken(ctx, root, hr, auth.TokenSpec{Name: "sync"})
+	if err != nil || slices.Contains(it.Scopes, auth.ScopeLearner) || !slices.Contains(it.Scopes, auth.ScopeUsersWrite) {
+		t.Errorf("an admin's default token for HR: %+v %v", it, err)
+	}
+	if _, own, err := a.CreateToken(ctx, emp, emp, auth.TokenSpec{Name: "mine"}); err != nil || !slices.Equal(own.Scopes, []string{auth.ScopeLearner}) {
+		t.Errorf("the person's own: %+v %v", own, err)
+	}
+	if _, cli, err := a.CreateToken(ctx, nil, emp, auth.TokenSpec{Name: "console"}); err != nil || !slices.Equal(cli.Scopes, []string{auth.ScopeLearner}) {
+		t.Errorf("the console's: %+v %v", cli, err)
+	}
+}
