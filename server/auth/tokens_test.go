@@ -258,3 +258,33 @@ func TestIntegrationTokensCannotLearn(t *testing.T) {
 		t.Errorf("the console's: %+v %v", cli, err)
 	}
 }
+
+// TestSyncListingAdminsAsTheyAre: an HR caller's full list names the
+// admin exactly as stored: that row is unchanged, not invalid, so absent
+// people are still turned off; a row that would change the admin is
+// still refused.
+func TestSyncListingAdminsAsTheyAre(t *testing.T) {
+	a, _, _ := newAuthStore(t)
+	ctx := context.Background()
+	hr, root := mkUser(t, a, "hr", model.RoleHR), mkUser(t, a, "root", model.RoleAdmin)
+	mkUser(t, a, "gone")
+	rows := []auth.SyncRow{
+		{Person: auth.Person{Login: "hr", Name: "hr", Roles: []string{model.RoleHR}}},
+		{Person: auth.Person{Login: "root", Name: "root", Roles: []string{model.RoleAdmin}}},
+	}
+	rep, err := a.Sync(ctx, hr, rows, true)
+	if err != nil || rep.Invalid != 0 || rep.Results[1].Status != auth.SyncUnchanged {
+		t.Fatalf("the admin as stored: %v %+v", err, rep)
+	}
+	if last := rep.Results[len(rep.Results)-1]; last.Login != "gone" || last.Status != auth.SyncDeactivated {
+		t.Errorf("the absent person: %+v", rep.Results)
+	}
+	rows[1].Person = auth.Person{Login: "root", Name: "Root Renamed", Roles: []string{model.RoleAdmin}}
+	rep, err = a.Sync(ctx, hr, rows, false)
+	if err != nil || rep.Invalid != 1 || rep.Results[1].Field != "roles" {
+		t.Errorf("a change to the admin by HR: %v %+v", err, rep)
+	}
+	if u, _ := a.UserByID(ctx, root.ID); u.Name != "root" {
+		t.Errorf("HR renamed the admin: %q", u.Name)
+	}
+}
