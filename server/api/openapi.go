@@ -318,10 +318,10 @@ func OpenAPIPaths() []string {
 func syncOp() obj {
 	o := spec{summary: "Makes the accounts match an HR system's list, by login; a result per row", tag: "users", scope: auth.ScopeUsersWrite,
 		body: closedBody(obj{"users": arrayOf(person), "deactivate_missing": obj{"type": "boolean",
-			"description": "turn off active accounts absent from users (never admins or the caller), only when every row is valid"}}, "users"),
+			"description": "turn off active accounts absent from users (never admins or the caller), only when every row is valid; refused (422) with an empty list"}}, "users"),
 		status: 200, answer: ref("SyncResult"), errs: []int{413, 422},
 		params: []obj{query("deactivate_missing", "with a CSV body: true to turn off active accounts absent from it", obj{"enum": []string{"true", "false"}})}}.op()
 	o["requestBody"].(obj)["content"].(obj)["text/csv"] = obj{"schema": obj{"type": "string",
-		"description": "a header line login,name,roles,department,manager,hired (roles separated by ';', hired as YYYY-MM-DD), then a person a line"}}
+		"description": "a header line login,name,roles,department,manager,hired, optionally mobile,wecom_id,dingtalk_id (roles separated by ';', hired as YYYY-MM-DD), then a person a line"}}
 	return o
 }

@@ -33,16 +33,7 @@ type personRequest struct {
 
 // person turns a request into an auth.Person; a bad date is a field error.
 func (r personRequest) person() (auth.Person, error) {
-	p := auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager}
-	if r.Mobile != nil || r.WeComID != nil || r.DingTalkID != nil {
-		deref := func(s *string) string {
-			if s == nil {
-				return ""
-			}
-			return *s
-		}
-		p.Contacts = &auth.Contacts{Mobile: deref(r.Mobile), WeComID: deref(r.WeComID), DingTalkID: deref(r.DingTalkID)}
-	}
+	p := auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager, Contacts: r.contacts()}
 	if r.Hired != "" {
 		t, err := time.Parse(time.DateOnly, r.Hired)
 		if err != nil {
@@ -54,6 +45,21 @@ func (r personRequest) person() (auth.Person, error) {
 		return p, fail(fiber.StatusUnprocessableEntity, "invalid", strings.TrimPrefix(err.Error(), "auth: "), auth.PersonField(err))
 	}
 	return p, nil
+}
+
+// contacts are the request's chat ids, nil when it names none (the
+// stored ones then stay).
+func (r personRequest) contacts() *auth.Contacts {
+	if r.Mobile == nil && r.WeComID == nil && r.DingTalkID == nil {
+		return nil
+	}
+	deref := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	return &auth.Contacts{Mobile: deref(r.Mobile), WeComID: deref(r.WeComID), DingTalkID: deref(r.DingTalkID)}
 }
 
 // userOut is an account as the API shows it: never its password or MFA.
@@ -244,8 +250,11 @@ func (a *API) syncUsers(c *fiber.Ctx) error {
 	// A new account costs a password hash (tens of milliseconds): a large
 	// first sync outlives the request's usual deadline, which exists to
 	// answer quickly when the database is out, not to cut work short.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), syncTimeout)
-	defer cancel()
+	// The request's own context comes back on return: the token's audit
+	// line is written after this handler, and must not meet a cancelled one.
+	orig := c.UserContext()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(orig), syncTimeout)
+	defer func() { cancel(); c.SetUserContext(orig) }()
 	c.SetUserContext(ctx)
 	var req syncRequest
 	if strings.HasPrefix(c.Get(fiber.HeaderContentType), "text/csv") {
@@ -260,13 +269,17 @@ func (a *API) syncUsers(c *fiber.Ctx) error {
 	if req.Users == nil {
 		return fail(fiber.StatusUnprocessableEntity, "invalid", "send users: a list of people", "users")
 	}
+	if len(req.Users) == 0 && req.DeactivateMissing {
+		// An empty list (a failed export upstream) would turn off everyone.
+		return fail(fiber.StatusUnprocessableEntity, "invalid", "deactivate_missing needs a list of at least one person", "users")
+	}
 	if len(req.Users) > auth.MaxSyncRows {
 		return fail(fiber.StatusRequestEntityTooLarge, "too_many_rows", "send at most 5000 people at a time", "users")
 	}
 	rows := make([]auth.SyncRow, len(req.Users))
 	for i, r := range req.Users {
-		p := auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager}
-		rows[i].Person = p
+		rows[i].Person = auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager,
+			Contacts: r.contacts()}
 		if r.Hired != "" {
 			t, err := time.Parse(time.DateOnly, r.Hired)
 			if err != nil {

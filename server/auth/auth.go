@@ -244,13 +244,29 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Deactivate turns an account off and ends all its sessions at once; its
-// API tokens stop working too (TokenUser checks the account).
+// Deactivate turns an account off, ends all its sessions at once and
+// revokes its API tokens: a sync that turns the account on again (someone
+// rehired) must not bring a leaver's tokens back to life.
 func (s *Service) Deactivate(ctx context.Context, u *model.User) error {
 	if err := s.store.SetUserActive(ctx, u.ID, false); err != nil {
 		return err
 	}
-	return s.store.DeleteUserSessions(ctx, u.ID, "")
+	if err := s.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+		return err
+	}
+	ts, err := s.store.APITokens(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	for _, t := range ts {
+		if !t.Revoked {
+			if err := s.store.RevokeAPIToken(ctx, t.ID, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // EndSessionID ends the session with a stored id (the hash of its cookie).

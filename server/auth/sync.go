@@ -93,6 +93,14 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 		}
 		seen[p.Login] = i
 		u := byLogin[p.Login]
+		if u != nil && u.Active && PersonDiff(u, p) == "" {
+			// Nothing to change, so nothing to refuse: an HR system's full
+			// list names the admins too, exactly as they are, and must not
+			// count as invalid (which would stop deactivate_missing).
+			res.Status = SyncUnchanged
+			rep.Results = append(rep.Results, res)
+			continue
+		}
 		if err := mayChange(by, u, p.Roles); err != nil {
 			invalid("roles", err)
 			continue

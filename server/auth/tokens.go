@@ -121,7 +121,17 @@ func (s *Service) CreateToken(ctx context.Context, by, u *model.User, spec Token
 	if spec.Name == "" || utf8.RuneCountInString(spec.Name) > 100 {
 		return "", nil, fmt.Errorf("%w: a name of 1 to 100 characters is required", ErrTokenSpec)
 	}
+	personal := by == nil || by.ID == u.ID
 	allowed := ScopesFor(u)
+	if !personal {
+		// The learner scope acknowledges lessons and signs receipts as the
+		// person: only they (or the console) may make such a token, never
+		// an admin on their behalf.
+		allowed = slices.DeleteFunc(allowed, func(sc string) bool { return sc == ScopeLearner })
+		if len(allowed) == 0 {
+			return "", nil, fmt.Errorf("%w: %s's roles allow no scope an integration token may carry", ErrTokenSpec, u.Login)
+		}
+	}
 	scopes := []string{}
 	for _, sc := range spec.Scopes {
 		sc = strings.TrimSpace(sc)
@@ -130,12 +140,14 @@ func (s *Service) CreateToken(ctx context.Context, by, u *model.User, spec Token
 			continue
 		case !slices.Contains(Scopes, sc):
 			return "", nil, fmt.Errorf("%w: unknown scope %q (scopes: %s)", ErrTokenSpec, sc, strings.Join(Scopes, ", "))
+		case sc == ScopeLearner && !personal:
+			return "", nil, fmt.Errorf("%w: the learner scope is the person's own: %s makes that token themselves", ErrTokenSpec, u.Login)
 		case !slices.Contains(allowed, sc):
 			return "", nil, fmt.Errorf("%w: %s's roles do not allow the scope %q (allowed: %s)", ErrTokenSpec, u.Login, sc, strings.Join(allowed, ", "))
 		}
 		scopes = append(scopes, sc)
 	}
-	switch personal := by == nil || by.ID == u.ID; {
+	switch {
 	case len(scopes) == 0:
 		scopes = allowed
 	case personal && !slices.Contains(scopes, ScopeLearner):
@@ -170,19 +182,21 @@ func (s *Service) TokenUser(ctx context.Context, tok string) (*model.User, *mode
 	if err != nil {
 		return nil, nil, err
 	}
-	now := s.clock()
-	if t.Revoked {
-		return nil, t, ErrTokenRevoked
-	}
-	if !t.Expires.IsZero() && now.After(t.Expires) {
-		return nil, t, ErrTokenExpired
-	}
+	// The account first: a deactivated one's tokens (revoked with it) are
+	// simply not valid.
 	u, err := s.store.User(ctx, t.UserID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && !u.Active) {
 		return nil, nil, ErrBadToken
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	now := s.clock()
+	if t.Revoked {
+		return nil, t, ErrTokenRevoked
+	}
+	if !t.Expires.IsZero() && now.After(t.Expires) {
+		return nil, t, ErrTokenExpired
 	}
 	if now.Sub(t.LastUsed) > touchEvery {
 		if prev, seen := s.touched.Swap(t.ID, now); !seen || now.Sub(prev.(time.Time)) > touchEvery {

@@ -200,3 +200,91 @@ func TestSync(t *testing.T) {
 		}
 	}
 }
+
+// TestDeactivationRevokesTokens: a deactivated account's tokens are
+// revoked, so a sync that turns the account on again (a rehire) does not
+// bring them back; tokens of others stay.
+func TestDeactivationRevokesTokens(t *testing.T) {
+	a, _, _ := newAuthStore(t)
+	ctx := context.Background()
+	hr, leaver, other := mkUser(t, a, "hr", model.RoleHR), mkUser(t, a, "leaver"), mkUser(t, a, "other")
+	tok, _, err := a.CreateToken(ctx, leaver, leaver, auth.TokenSpec{Name: "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherTok, _, err := a.CreateToken(ctx, other, other, auth.TokenSpec{Name: "theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeactivateBy(ctx, hr, leaver); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.TokenUser(ctx, tok); err == nil {
+		t.Fatal("a deactivated account's token works")
+	}
+	rep, err := a.Sync(ctx, hr, []auth.SyncRow{{Person: auth.Person{Login: "leaver", Name: "leaver"}}}, false)
+	if err != nil || rep.Results[0].Status != auth.SyncReactivated {
+		t.Fatalf("rehire by sync: %v %+v", err, rep)
+	}
+	if _, _, err := a.TokenUser(ctx, tok); !errors.Is(err, auth.ErrTokenRevoked) {
+		t.Errorf("the rehired account's old token: %v, want revoked", err)
+	}
+	if _, _, err := a.TokenUser(ctx, otherTok); err != nil {
+		t.Errorf("another account's token: %v", err)
+	}
+}
+
+// TestIntegrationTokensCannotLearn: an admin cannot make a token that
+// acknowledges lessons as someone else (the learner scope signs receipts
+// in the person's name); the person, or the console, can.
+func TestIntegrationTokensCannotLearn(t *testing.T) {
+	a, _, _ := newAuthStore(t)
+	ctx := context.Background()
+	emp, hr, root := mkUser(t, a, "emp"), mkUser(t, a, "hr", model.RoleHR), mkUser(t, a, "root", model.RoleAdmin)
+	if _, _, err := a.CreateToken(ctx, root, emp, auth.TokenSpec{Name: "as emp", Scopes: []string{auth.ScopeLearner}}); !errors.Is(err, auth.ErrTokenSpec) {
+		t.Errorf("an admin's learner token for an employee: %v", err)
+	}
+	if _, _, err := a.CreateToken(ctx, root, emp, auth.TokenSpec{Name: "as emp"}); !errors.Is(err, auth.ErrTokenSpec) {
+		t.Errorf("an admin's default token for an employee: %v", err)
+	}
+	_, it, err := a.CreateToken(ctx, root, hr, auth.TokenSpec{Name: "sync"})
+	if err != nil || slices.Contains(it.Scopes, auth.ScopeLearner) || !slices.Contains(it.Scopes, auth.ScopeUsersWrite) {
+		t.Errorf("an admin's default token for HR: %+v %v", it, err)
+	}
+	if _, own, err := a.CreateToken(ctx, emp, emp, auth.TokenSpec{Name: "mine"}); err != nil || !slices.Equal(own.Scopes, []string{auth.ScopeLearner}) {
+		t.Errorf("the person's own: %+v %v", own, err)
+	}
+	if _, cli, err := a.CreateToken(ctx, nil, emp, auth.TokenSpec{Name: "console"}); err != nil || !slices.Equal(cli.Scopes, []string{auth.ScopeLearner}) {
+		t.Errorf("the console's: %+v %v", cli, err)
+	}
+}
+
+// TestSyncListingAdminsAsTheyAre: an HR caller's full list names the
+// admin exactly as stored: that row is unchanged, not invalid, so absent
+// people are still turned off; a row that would change the admin is
+// still refused.
+func TestSyncListingAdminsAsTheyAre(t *testing.T) {
+	a, _, _ := newAuthStore(t)
+	ctx := context.Background()
+	hr, root := mkUser(t, a, "hr", model.RoleHR), mkUser(t, a, "root", model.RoleAdmin)
+	mkUser(t, a, "gone")
+	rows := []auth.SyncRow{
+		{Person: auth.Person{Login: "hr", Name: "hr", Roles: []string{model.RoleHR}}},
+		{Person: auth.Person{Login: "root", Name: "root", Roles: []string{model.RoleAdmin}}},
+	}
+	rep, err := a.Sync(ctx, hr, rows, true)
+	if err != nil || rep.Invalid != 0 || rep.Results[1].Status != auth.SyncUnchanged {
+		t.Fatalf("the admin as stored: %v %+v", err, rep)
+	}
+	if last := rep.Results[len(rep.Results)-1]; last.Login != "gone" || last.Status != auth.SyncDeactivated {
+		t.Errorf("the absent person: %+v", rep.Results)
+	}
+	rows[1].Person = auth.Person{Login: "root", Name: "Root Renamed", Roles: []string{model.RoleAdmin}}
+	rep, err = a.Sync(ctx, hr, rows, false)
+	if err != nil || rep.Invalid != 1 || rep.Results[1].Field != "roles" {
+		t.Errorf("a change to the admin by HR: %v %+v", err, rep)
+	}
+	if u, _ := a.UserByID(ctx, root.ID); u.Name != "root" {
+		t.Errorf("HR renamed the admin: %q", u.Name)
+	}
+}

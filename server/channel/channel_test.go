@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -174,5 +175,33 @@ func TestSendOutcomes(t *testing.T) {
 		if c.answer == "hang" && !strings.Contains(err.Error(), "timed out") {
 			t.Errorf("hanging receiver: %v", err)
 		}
+	}
+}
+
+// TestSendFollowsNoRedirect: a webhook that answers with a redirect is a
+// failure, and the message never reaches the redirect's target: a robot
+// never redirects, and following one would let an https webhook reach
+// plain-http addresses inside the network that the form refuses.
+func TestSendFollowsNoRedirect(t *testing.T) {
+	reached := make(chan string, 4)
+	inside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached <- r.Method + " " + r.URL.Path
+		_, _ = io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	defer inside.Close()
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusFound} {
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, inside.URL+"/admin/danger", status)
+		}))
+		err := channel.NewSender(nil).Send(context.Background(), channel.Target{Kind: channel.KindWeCom, Webhook: hook.URL + "/send?key=k"}, msg)
+		hook.Close()
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprint(status)) {
+			t.Errorf("redirect %d: %v, want a failure naming the status", status, err)
+		}
+	}
+	select {
+	case hit := <-reached:
+		t.Errorf("the redirect's target was reached: %s", hit)
+	default:
 	}
 }

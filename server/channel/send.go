@@ -45,7 +45,11 @@ type Sender struct {
 
 // NewSender returns a Sender with the default timeout.
 func NewSender(mailer Mailer) *Sender {
-	return &Sender{HTTP: &http.Client{}, Mailer: mailer, Now: time.Now, Timeout: Timeout}
+	// Robots answer where they are posted; a redirect is a failure, never
+	// followed, so an https webhook cannot lead to plain-http addresses
+	// inside the network that the channel form refuses.
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Sender{HTTP: &http.Client{CheckRedirect: noRedirect}, Mailer: mailer, Now: time.Now, Timeout: Timeout}
 }
 
 // Send delivers m to t once.

@@ -199,6 +199,15 @@ func (c *Client) identity(claims map[string]any) (model.Identity, error) {
 	if id.Login == "" {
 		return id, ErrClaims
 	}
+	// An address the provider says is not verified may be anyone's (some
+	// providers let people type their own): it neither names the account
+	// nor receives its reminders.
+	if v := claims["email_verified"]; v == false || v == "false" {
+		if c.cfg.Claims["login"] == "email" {
+			return id, ErrClaims
+		}
+		id.Email = ""
+	}
 	if len(c.cfg.Roles) > 0 {
 		id.SyncRoles = true
 		var values []string

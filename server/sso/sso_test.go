@@ -56,3 +56,21 @@ func TestIdentityFromClaims(t *testing.T) {
 		t.Errorf("roles synced without a mapping: %+v", id)
 	}
 }
+
+// TestUnverifiedEmail: an address the provider marks unverified never
+// names the account (login=email), and is not kept as its address.
+func TestUnverifiedEmail(t *testing.T) {
+	byEmail := New(config.OIDC{Claims: map[string]string{"login": "email", "email": "email"}}, "")
+	for _, v := range []any{false, "false"} {
+		if _, err := byEmail.identity(map[string]any{"email": "boss@example.com", "email_verified": v}); err != ErrClaims {
+			t.Errorf("email_verified %v: %v, want ErrClaims", v, err)
+		}
+	}
+	if id, err := byEmail.identity(map[string]any{"email": "boss@example.com", "email_verified": true}); err != nil || id.Login != "boss@example.com" {
+		t.Errorf("verified: %+v %v", id, err)
+	}
+	byName := New(config.OIDC{Claims: map[string]string{"login": "preferred_username", "email": "email"}}, "")
+	if id, err := byName.identity(map[string]any{"preferred_username": "li.na", "email": "boss@example.com", "email_verified": false}); err != nil || id.Login != "li.na" || id.Email != "" {
+		t.Errorf("unverified address kept: %+v %v", id, err)
+	}
+}
