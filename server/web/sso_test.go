@@ -239,8 +239,8 @@ func TestSSOMatchRolesAndLogout(t *testing.T) {
 	b := newAgent(t)
 	// Passwords are off: no form, and a posted password is refused.
 	res, page := b.do(http.MethodGet, p.Base+"/login", nil)
-	if strings.Contains(page, `name="password"`) || !strings.Contains(page, "Sign in with TestIdP") {
-		t.Fatalf("login page with local login off:\n%s", page)
+	if res.StatusCode != http.StatusOK || strings.Contains(page, `name="password"`) || !strings.Contains(page, "Sign in with TestIdP") {
+		t.Fatalf("login page with local login off: %d\n%s", res.StatusCode, page)
 	}
 	token := csrfRe.FindStringSubmatch(page)
 	res, page = b.do(http.MethodPost, p.Base+"/login", url.Values{"_csrf": {token[1]}, "login": {"wang.qiang"}, "password": {"an old local password"}})
