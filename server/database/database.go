@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -95,6 +96,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		// FerretDB on SQLite commits each write durably; it does not
 		// implement write concerns beyond acknowledging them.
 		clientOpts.SetWriteConcern(writeconcern.W1())
+		clientOpts.SetDialer(&serialDialer{Dialer: net.Dialer{Timeout: 5 * time.Second}})
 	}
 	client, err := mongo.Connect(clientOpts)
 	if err != nil {
