@@ -241,7 +241,7 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var background sync.WaitGroup
-	background.Add(3)
+	background.Add(4)
 	go func() { defer background.Done(); s.checkProgress(sweepCtx) }()
 	go func() { defer background.Done(); s.sweepSessions(sweepCtx) }()
 	go func() { defer background.Done(); s.remind(sweepCtx) }()
