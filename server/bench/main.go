@@ -10,7 +10,9 @@
 //	go run ./server/bench -bin bin/portal
 //
 // Environment: BENCH_EMPLOYEES (10000), BENCH_BACKENDS (sqlite,postgresql),
-// BENCH_SECONDS per measurement (5), BENCH_CLIENTS concurrent clients (8).
+// BENCH_SECONDS per measurement (5), BENCH_CLIENTS concurrent clients (8),
+// BENCH_PROFILES a folder for a CPU profile of the server per request kind
+// (unset: none; the server then serves its profiles on loopback).
 package main
 
 import (
@@ -47,6 +49,7 @@ func main() {
 		seconds:   envInt("BENCH_SECONDS", 5),
 		clients:   envInt("BENCH_CLIENTS", 8),
 		backends:  strings.Split(envString("BENCH_BACKENDS", "sqlite,postgresql"), ","),
+		profiles:  os.Getenv("BENCH_PROFILES"),
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -61,6 +64,7 @@ type options struct {
 	keep                        bool
 	employees, seconds, clients int
 	backends                    []string
+	profiles                    string // folder for CPU profiles, or ""
 }
 
 func envInt(k string, def int) int {
@@ -86,6 +90,11 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("no binary at %s (make build): %w", o.bin, err)
 	}
 	o.bin = abs
+	if o.profiles != "" {
+		if err := os.MkdirAll(o.profiles, 0o750); err != nil {
+			return err
+		}
+	}
 	var reports []*report
 	for _, b := range o.backends {
 		b = strings.TrimSpace(b)

@@ -74,7 +74,15 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	}
 	logFile := filepath.Join(dir, "server.log")
 	checksBefore := countChecks(logFile)
-	srv, took, err = start(ctx, o.bin, dir, append(env, "PORTAL_LOGO="+logo))
+	env2 := append(env, "PORTAL_LOGO="+logo)
+	pprofAddr := ""
+	if o.profiles != "" {
+		if pprofAddr, err = freeLoopbackAddr(); err != nil {
+			return err
+		}
+		env2 = append(env2, "PORTAL_PPROF_ADDR="+pprofAddr)
+	}
+	srv, took, err = start(ctx, o.bin, dir, env2)
 	if err != nil {
 		return err
 	}
@@ -122,7 +130,9 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 
 	run := func(name string, op func(rnd *rand.Rand) (bool, bool)) *result {
 		fmt.Printf("bench: %s: %s...\n", r.backend, name)
+		prof := profile(pprofAddr, o.profiles, r.backend, name, d)
 		res := closed(name, o.clients, d, op)
+		prof()
 		r.results = append(r.results, res)
 		return res
 	}

@@ -103,8 +103,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	} else if n > 0 {
 		log.Info("channels created from PORTAL_CHANNELS", "count", n)
 	}
-	// The content import may have made the lesson tables just now.
-	if _, err := db.IndexEmbeddedIDs(ctx); err != nil {
+	// The content import may have made the lesson tables just now; the
+	// collections not written yet are made, so they get the index too.
+	if _, err := db.IndexEmbeddedIDs(ctx, storage.Collections()...); err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
 	}
@@ -325,6 +326,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	if err := startProfiler(ctx, log); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("cli: listen on %s: %w", cfg.Addr, err)

@@ -72,3 +72,41 @@ func TestIndexEmbeddedIDs(t *testing.T) {
 		t.Fatalf("drop a collection with the extra index: %v", err)
 	}
 }
+
+// TestIndexEmbeddedIDsMakesNamedCollections: a collection the portal names
+// but has not written yet is made at start with its index, so its first
+// reads by _id do not scan until the next start.
+func TestIndexEmbeddedIDsMakesNamedCollections(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, Options{DataDir: dir, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	for range 2 { // again: the collection exists now, nothing changes
+		if _, err := db.IndexEmbeddedIDs(ctx, "attempt_results"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DefaultName+".sqlite")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var table string
+	if err := raw.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = 'attempt_results'`).Scan(&table); err != nil {
+		t.Fatalf("the named collection was not made: %v", err)
+	}
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, table+"__id_path").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("index of the new collection: %d %v", n, err)
+	}
+	col := db.Database.Collection("attempt_results")
+	if _, err := col.InsertOne(ctx, bson.M{"_id": "a", "n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := col.InsertOne(ctx, bson.M{"_id": "a"}); err == nil {
+		t.Fatal("a duplicate _id was accepted")
+	}
+}

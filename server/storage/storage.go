@@ -45,6 +45,15 @@ const (
 	colMeta           = "meta" // small documents that instances share, by _id
 )
 
+// Collections names every collection the portal writes: the embedded
+// database makes them all at start, so each gets its _id index then and
+// not only at the first start after its first write.
+func Collections() []string {
+	return []string{colUsers, colSessions, colLessons, colLessonVersions, colAttempts, colAttemptResults,
+		colReceipts, colProgress, colAudit, colAPITokens, colCertificates, colThrottles, colNotifications,
+		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta}
+}
+
 // Storage is the portal's access to its database.
 type Storage struct {
 	db            *mongo.Database
