@@ -56,7 +56,7 @@ func writeCommand(b []byte) bool {
 	// Header (16 bytes: length, request id, response to, op code), flag
 	// bits (4), section kind (1), then the command document: its length
 	// (4), the first element's type (1) and name, which is the command.
-	if len(b) < 27 || int32(binary.LittleEndian.Uint32(b[12:16])) != opMsg {
+	if len(b) < 27 || binary.LittleEndian.Uint32(b[12:16]) != opMsg {
 		return false
 	}
 	if binary.LittleEndian.Uint32(b[16:20])&2 != 0 || b[20] != 0 { // moreToCome: no answer comes
