@@ -250,7 +250,7 @@ func (r *report) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "request\treq/s\tp50 ms\tp99 ms\terrors\trequests\t")
 	for _, x := range r.results {
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%d\t%s\n", x.name, x.rps(), ms(x.pct(0.50)), ms(x.pct(0.99)), x.errors, x.requests, x.note)
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%d\t  %s\n", x.name, x.rps(), ms(x.pct(0.50)), ms(x.pct(0.99)), x.errors, x.requests, x.note)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "lesson page: %.0f%% of the static ceiling (a %d-byte file from the same server)\n", 100*r.ratio, r.lessonBytes)
