@@ -40,6 +40,7 @@ func (s *Storage) DropCaches() {
 	s.lessons.drop("")
 	s.users.dropIf(func(*model.User) bool { return true })
 	s.sessions.dropIf(func(*model.Session) bool { return true })
+	s.loginIDs.Clear()
 }
 
 // Lesson returns the lesson with slug, from the cached list when fresh.

@@ -68,6 +68,7 @@ func (s *Storage) UserDirectory(ctx context.Context) ([]model.User, error) {
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, wrap("user directory", err)
 	}
+	s.learnLogins(out)
 	return out, nil
 }
 

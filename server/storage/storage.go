@@ -63,7 +63,10 @@ type Storage struct {
 	sole          bool           // see SetSoleWriter
 	sessions      accessCache[*model.Session]
 	users         accessCache[*model.User]
-	lessons       accessCache[[]model.Lesson] // one entry: the list
+	// loginIDs maps a login to its user's _id (neither ever changes), so a
+	// lookup by login reads by _id instead of scanning the users.
+	loginIDs sync.Map
+	lessons  accessCache[[]model.Lesson] // one entry: the list
 }
 
 // New returns a Storage over db.
