@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // TZ=Asia/Shanghai works on a host without a zone database
 
 	"conductportal/server/cli"
 )

@@ -203,7 +203,7 @@ func (c *Config) Redacted() []any {
 		"cookie_secure", c.CookieSecure, "trusted_proxies", c.TrustedProxies,
 		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays, "reminder_job", c.ReminderJob,
 		"metrics_token", c.MetricsToken != "", "oidc_issuer", orDefault(c.OIDC.Issuer, "off"),
-		"oidc_provision", c.OIDC.Provision, "local_login", c.LocalLogin,
+		"oidc_provision", c.OIDC.Provision, "local_login", c.LocalLogin, "time_zone", time.Local.String(),
 		"delivery_worker", c.DeliveryWorker, "secret_key", orDefault(mask(c.SecretKey), "unset"), "channels_env", c.Channels != "",
 	}
 }
