@@ -114,7 +114,6 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 			if err != nil {
 				return rep, err
 			}
-			byLogin[nu.Login] = nu
 			res.Status, res.Password, res.Detail = SyncCreated, pw, "roles="+strings.Join(nu.Roles, ",")
 			rep.Results = append(rep.Results, res)
 			continue
