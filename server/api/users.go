@@ -31,15 +31,28 @@ type personRequest struct {
 	DingTalkID *string `json:"dingtalk_id"`
 }
 
-// person turns a request into an auth.Person; a bad date is a field error.
-func (r personRequest) person() (auth.Person, error) {
+// errHired is a hire date that is not one.
+var errHired = errors.New("hired must be a date like 2024-03-01")
+
+// fields turns a request into an auth.Person, unchecked; a bad date is
+// errHired (the person is then without it).
+func (r personRequest) fields() (auth.Person, error) {
 	p := auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager, Contacts: r.contacts()}
 	if r.Hired != "" {
 		t, err := time.Parse(time.DateOnly, r.Hired)
 		if err != nil {
-			return p, fail(fiber.StatusUnprocessableEntity, "invalid", "hired must be a date like 2024-03-01", "hired")
+			return p, errHired
 		}
 		p.Hired = t
+	}
+	return p, nil
+}
+
+// person turns a request into a checked auth.Person; a bad one is a field error.
+func (r personRequest) person() (auth.Person, error) {
+	p, err := r.fields()
+	if err != nil {
+		return p, fail(fiber.StatusUnprocessableEntity, "invalid", err.Error(), "hired")
 	}
 	if err := p.Check(); err != nil {
 		return p, fail(fiber.StatusUnprocessableEntity, "invalid", strings.TrimPrefix(err.Error(), "auth: "), auth.PersonField(err))
@@ -278,15 +291,9 @@ func (a *API) syncUsers(c *fiber.Ctx) error {
 	}
 	rows := make([]auth.SyncRow, len(req.Users))
 	for i, r := range req.Users {
-		rows[i].Person = auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager,
-			Contacts: r.contacts()}
-		if r.Hired != "" {
-			t, err := time.Parse(time.DateOnly, r.Hired)
-			if err != nil {
-				rows[i].Err, rows[i].Field = errors.New("hired must be a date like 2024-03-01"), "hired"
-				continue
-			}
-			rows[i].Person.Hired = t
+		var err error
+		if rows[i].Person, err = r.fields(); err != nil {
+			rows[i].Err, rows[i].Field = err, "hired"
 		}
 	}
 	rep, err := a.Auth.Sync(c.UserContext(), user(c), rows, req.DeactivateMissing)

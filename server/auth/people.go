@@ -233,6 +233,19 @@ type ImportRow struct {
 // maxImportRows bounds one import.
 const maxImportRows = 5000
 
+// usersByLogin returns every user, and each by login (pointing into the list).
+func (s *Service) usersByLogin(ctx context.Context) ([]model.User, map[string]*model.User, error) {
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	byLogin := make(map[string]*model.User, len(users))
+	for i := range users {
+		byLogin[users[i].Login] = &users[i]
+	}
+	return users, byLogin, nil
+}
+
 // PlanImport reads a people CSV (header: login,name,roles,department,
 // manager,hired, optionally mobile,wecom_id,dingtalk_id; roles separated
 // by ';', hired as YYYY-MM-DD) and says
@@ -260,13 +273,9 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 	_, w := col["wecom_id"]
 	_, d := col["dingtalk_id"]
 	hasContacts := m || w || d
-	users, err := s.store.Users(ctx)
+	_, byLogin, err := s.usersByLogin(ctx)
 	if err != nil {
 		return nil, err
-	}
-	byLogin := map[string]*model.User{}
-	for i := range users {
-		byLogin[users[i].Login] = &users[i]
 	}
 	seen := map[string]int{}
 	var out []ImportRow

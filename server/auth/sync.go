@@ -60,13 +60,9 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 	if len(rows) > MaxSyncRows {
 		return nil, fmt.Errorf("auth: sync: more than %d rows", MaxSyncRows)
 	}
-	users, err := s.store.Users(ctx)
+	users, byLogin, err := s.usersByLogin(ctx)
 	if err != nil {
 		return nil, err
-	}
-	byLogin := map[string]*model.User{}
-	for i := range users {
-		byLogin[users[i].Login] = &users[i]
 	}
 	rep := &SyncReport{}
 	seen := map[string]int{}
@@ -114,7 +110,6 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 			if err != nil {
 				return rep, err
 			}
-			byLogin[nu.Login] = nu
 			res.Status, res.Password, res.Detail = SyncCreated, pw, "roles="+strings.Join(nu.Roles, ",")
 			rep.Results = append(rep.Results, res)
 			continue

@@ -60,27 +60,18 @@ func (s *Storage) Deliveries(ctx context.Context, channelID, status string, limi
 	return out, nil
 }
 
-// Delivery returns the delivery with id.
-func (s *Storage) Delivery(ctx context.Context, id string) (*model.Delivery, error) {
-	var d model.Delivery
-	if err := s.c(colDeliveries).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
-		return nil, wrap("delivery", err)
-	}
-	return &d, nil
-}
-
 // ClaimAttempt inserts the claim of attempt n of a delivery and reports
 // whether this call made it: the instance that did makes the attempt.
 func (s *Storage) ClaimAttempt(ctx context.Context, deliveryID string, n int, at time.Time) (bool, error) {
-	_, err := s.c(colAttemptClaims).InsertOne(ctx, model.DeliveryAttempt{ID: AttemptKey(deliveryID, n), Delivery: deliveryID, At: at})
+	_, err := s.c(colAttemptClaims).InsertOne(ctx, model.DeliveryAttempt{ID: attemptKey(deliveryID, n), Delivery: deliveryID, At: at})
 	if mongo.IsDuplicateKeyError(err) {
 		return false, nil
 	}
 	return err == nil, wrap("claim attempt", err)
 }
 
-// AttemptKey is the _id of attempt n of a delivery.
-func AttemptKey(deliveryID string, n int) string {
+// attemptKey is the _id of attempt n of a delivery.
+func attemptKey(deliveryID string, n int) string {
 	return deliveryID + "#" + strconv.Itoa(n)
 }
 
@@ -97,7 +88,7 @@ func (s *Storage) SetDeliveryOutcome(ctx context.Context, d *model.Delivery) err
 // AttemptClaimed returns when attempt n of a delivery was claimed.
 func (s *Storage) AttemptClaimed(ctx context.Context, deliveryID string, n int) (time.Time, error) {
 	var a model.DeliveryAttempt
-	if err := s.c(colAttemptClaims).FindOne(ctx, bson.M{"_id": AttemptKey(deliveryID, n)}).Decode(&a); err != nil {
+	if err := s.c(colAttemptClaims).FindOne(ctx, bson.M{"_id": attemptKey(deliveryID, n)}).Decode(&a); err != nil {
 		return time.Time{}, wrap("attempt claimed", err)
 	}
 	return a.At, nil

@@ -21,9 +21,9 @@ import (
 var tokenExpiries = []string{"30d", "90d", "365d", "never"}
 
 type tokenRow struct {
-	Ref, Login, Name, CreatedBy, State string
-	Scopes                             []string
-	Created, Expires, LastUsed         time.Time
+	Ref, Login, Name, State    string
+	Scopes                     []string
+	Created, Expires, LastUsed time.Time
 }
 
 type tokenForm struct {
@@ -86,7 +86,7 @@ func (h *handler) renderTokens(c *fiber.Ctx, status int, form tokenForm, newToke
 		data.Scopes = slices.DeleteFunc(auth.ScopesFor(u), func(s string) bool { return s == auth.ScopeLearner })
 	}
 	for _, t := range ts {
-		row := tokenRow{Ref: t.Ref(), Login: logins[t.UserID], Name: t.Name, CreatedBy: t.CreatedBy, Scopes: t.Scopes,
+		row := tokenRow{Ref: t.Ref(), Login: logins[t.UserID], Name: t.Name, Scopes: t.Scopes,
 			Created: t.Created, Expires: t.Expires, LastUsed: t.LastUsed, State: "active"}
 		switch {
 		case t.Revoked:
