@@ -2,15 +2,11 @@ package auth_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"conductportal/server/auth"
-	"conductportal/server/database"
-	"conductportal/server/storage"
 )
 
 type clock struct {
@@ -27,18 +23,8 @@ func (c *clock) add(d time.Duration) {
 
 func newAuth(t *testing.T) (*auth.Service, *clock) {
 	t.Helper()
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := database.Open(ctx, database.Options{DataDir: t.TempDir(), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close(context.Background()) })
-	if _, err := db.Migrate(ctx, log); err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	return auth.New(storage.New(db.Database), c.Now), c
+	a, _, c := newAuthStore(t)
+	return a, c
 }
 
 func TestThrottleGrowsAndForgives(t *testing.T) {

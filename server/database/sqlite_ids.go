@@ -92,12 +92,10 @@ func (db *DB) IndexEmbeddedIDs(ctx context.Context, collections ...string) (int,
 		if strings.ContainsAny(t, `"'`) {
 			continue // FerretDB names tables from [a-z0-9_]; anything else is not ours to touch
 		}
-		res, err := conn.ExecContext(ctx, fmt.Sprintf(
-			`CREATE INDEX IF NOT EXISTS "%s__id_path" ON "%s" (_ferretdb_sjson->'$._id')`, t, t))
-		if err != nil {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(
+			`CREATE INDEX IF NOT EXISTS "%s__id_path" ON "%s" (_ferretdb_sjson->'$._id')`, t, t)); err != nil {
 			return made, fmt.Errorf("database: index %s: %w", t, err)
 		}
-		_ = res
 		made++
 	}
 	return made, nil

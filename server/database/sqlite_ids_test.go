@@ -27,15 +27,7 @@ func TestIndexEmbeddedIDs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DefaultName+".sqlite")+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	var table string
-	if err := raw.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = 'progress'`).Scan(&table); err != nil {
-		t.Fatal(err)
-	}
+	raw, table := sqliteTable(t, dir, "progress")
 	// The query FerretDB sends for {_id: "b"} (backends/sqlite: IDColumn).
 	plan := func() string {
 		var id, parent, unused int
@@ -89,15 +81,7 @@ func TestIndexEmbeddedIDsMakesNamedCollections(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DefaultName+".sqlite")+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	var table string
-	if err := raw.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = 'attempt_results'`).Scan(&table); err != nil {
-		t.Fatalf("the named collection was not made: %v", err)
-	}
+	raw, table := sqliteTable(t, dir, "attempt_results")
 	var n int
 	if err := raw.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, table+"__id_path").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("index of the new collection: %d %v", n, err)
@@ -109,4 +93,20 @@ func TestIndexEmbeddedIDsMakesNamedCollections(t *testing.T) {
 	if _, err := col.InsertOne(ctx, bson.M{"_id": "a"}); err == nil {
 		t.Fatal("a duplicate _id was accepted")
 	}
+}
+
+// sqliteTable opens the embedded database's SQLite file read-only, beside
+// FerretDB, and names the table of collection (failing if there is none).
+func sqliteTable(t *testing.T, dir, collection string) (*sql.DB, string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DefaultName+".sqlite")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
+	var table string
+	if err := raw.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = ?`, collection).Scan(&table); err != nil {
+		t.Fatalf("no table for collection %s: %v", collection, err)
+	}
+	return raw, table
 }

@@ -64,7 +64,7 @@ func TestUserByLogin(t *testing.T) {
 	move("zhao.yi", "restored-zhao")
 	move("qian.er", "restored-qian")
 	move("sun.san", ids["qian.er"])
-	p.Store.DropCaches() // the restore's own drop; clear it again below to test the check itself
+	p.Store.DropCaches() // as restore does
 	for login := range ids {
 		if _, err := p.Store.UserByLogin(ctx, login); err != nil {
 			t.Fatal(err)
