@@ -120,9 +120,16 @@ func TestBrowserLearnerJourney(t *testing.T) {
 	}
 	b.snap("lesson")
 
-	// 4. Reaching the end of the text records the reading, no click needed.
+	// 4. Reaching the end of the text records the reading, no click needed;
+	// the quiz button does not move when it is recorded (a click aimed at it
+	// while the page shifts would land elsewhere).
+	quizButton := `form[action="/lessons/dress/attempts"] button`
+	before := b.pageRect(quizButton)
 	b.do("scroll to the end of the text", chromedp.ScrollIntoView(chromedp.CSS("#end-of-text")))
 	b.wait("#read-status")
+	if after := b.pageRect(quizButton); after != before {
+		t.Errorf("recording the reading moved the quiz button from %v to %v", before, after)
+	}
 	b.wantText("#read-status", "已记录你读完了本课。")
 	b.open("/lessons/dress")
 	b.wait("article.lesson h1")
@@ -440,6 +447,21 @@ func (b *browser) submit(sel string, status int64) {
 	if resp.Status != status {
 		b.fail("click %s: %s answered %d, want %d", sel, resp.URL, resp.Status, status)
 	}
+}
+
+// pageRect is where an element is on the page (not the viewport): x, y,
+// width and height in CSS pixels.
+func (b *browser) pageRect(sel string) [4]float64 {
+	b.t.Helper()
+	q, _ := json.Marshal(sel)
+	r := run(b, "rect of "+sel, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => {
+		const r = document.querySelector(%s).getBoundingClientRect();
+		return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height];
+	})()`, q)))
+	if len(r) != 4 {
+		b.fail("rect of %s: %v", sel, r)
+	}
+	return [4]float64{r[0], r[1], r[2], r[3]}
 }
 
 func (b *browser) location() *url.URL {
