@@ -19,6 +19,7 @@ import (
 	"time"
 
 	portal "conductportal"
+	"conductportal/server/auth"
 	"conductportal/server/cli"
 	"conductportal/server/config"
 	"conductportal/server/database"
@@ -286,4 +287,22 @@ func StartShared(t testing.TB, n int, console io.Writer) []*Portal {
 		out[i] = StartEnv(t, filepath.Join(dir, fmt.Sprintf("portal%d", i)), console, map[string]string{"MONGODB_URI": uri})
 	}
 	return out
+}
+
+// EnrolMFA turns u's second step on, as the set-up page does, and returns
+// the TOTP secret.
+func EnrolMFA(t testing.TB, a *auth.Service, u *model.User) string {
+	t.Helper()
+	ctx := context.Background()
+	if err := a.StartEnrolment(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	e, err := a.Enrolment(u, "test")
+	if err != nil || e == nil {
+		t.Fatalf("enrolment of %s: %+v %v", u.Login, e, err)
+	}
+	if _, err := a.ConfirmEnrolment(ctx, u, auth.CodeAt(e.Secret, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	return e.Secret
 }
