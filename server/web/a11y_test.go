@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -72,9 +71,7 @@ func (b *browser) axeCheck(page string) {
 // page fits the screen, and no raw locale key shows. Screenshots of each
 // are kept in the test output folder (TEST_KEEP_SCREENSHOTS=1).
 func TestBrowserAccessibility(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	needChromium(t)
 	// Sign-on set up (its provider need not answer): the login page shows
 	// its button beside the password form.
 	s := testkit.StartEnv(t, filepath.Join(t.TempDir(), "data"), io.Discard, map[string]string{

@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"encoding/json"
+	"os"
 	"sync/atomic"
+	"testing"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -54,5 +56,18 @@ func (b *browser) noDangerousDOM(where, scope string) {
 		).length`))
 	if bad > 0 {
 		b.fail("%d dangerous element(s) or attribute(s) on %s", bad, where)
+	}
+}
+
+// needChromium stops a browser test when Chromium is missing: a failure in
+// CI (which installs it, and sets CI), a skip that says why on a
+// developer's machine without it.
+func needChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
+		}
+		t.Skipf("skipped: the browser tests need Chromium at %s (apt-get install chromium; CI is unset, so this is not a failure): %v", chromiumPath, err)
 	}
 }

@@ -42,9 +42,7 @@ var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // password change, the lesson, a failed and a passed quiz, a refused and an
 // accepted signature, the receipt, and the language switch.
 func TestBrowserLearnerJourney(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	needChromium(t)
 	s, base := startPortal(t)
 	ctx := context.Background()
 	user, err := s.Auth.CreateUser(ctx, auth.NewUser{
@@ -672,9 +670,7 @@ func (b *browser) saveShots() {
 // the keyboard alone: log in, see what changed in a lesson since it was
 // signed, sign again, then open and verify the certificate.
 func TestBrowserPhoneReackAndCertificate(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	needChromium(t)
 	s, base := startPortal(t)
 	ctx := context.Background()
 	user, err := s.Auth.CreateUser(ctx, auth.NewUser{

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -41,9 +40,7 @@ func (b *browser) waitText(sel, want string) {
 // in the history, the diff and the audit log; the learner who had signed
 // sees what changed. Every HR page passes axe at 1280 px.
 func TestBrowserHREditPreviewPublish(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	needChromium(t)
 	s, base := startPortal(t)
 	ctx := context.Background()
 	if _, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "wang.fang", Name: "王人事", Roles: []string{model.RoleHR}, Password: firstPass}); err != nil {
@@ -190,9 +187,7 @@ func TestBrowserHREditPreviewPublish(t *testing.T) {
 // previews it live and by the form, publishes it, and reads it: nothing
 // runs, nothing dangerous reaches the DOM.
 func TestBrowserXSSThroughTheEditor(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	needChromium(t)
 	s, base := startPortal(t)
 	ctx := context.Background()
 	if _, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "li.ping", Name: "李人事", Roles: []string{model.RoleHR}, Password: firstPass}); err != nil {

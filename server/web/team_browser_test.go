@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +18,7 @@ import (
 // them, and sees the matrix scroll sideways on a phone with the names
 // kept in view.
 func TestBrowserManagerTeam(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	needChromium(t)
 	s, base := startPortal(t)
 	testkit.BackdateLessons(t, s)
 	ctx := context.Background()

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -43,9 +42,7 @@ var xssCorpus = []string{
 // TestBrowserXSSCorpus publishes the corpus as a lesson and opens it in
 // Chromium: no payload may run, and none may survive into the DOM.
 func TestBrowserXSSCorpus(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	needChromium(t)
 	s, base := startPortal(t)
 	ctx := context.Background()
 	docs := map[string]*lesson.Doc{}
