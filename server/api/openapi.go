@@ -178,7 +178,7 @@ var schemas = obj{
 		"rows": arrayOf(object(obj{"login": str, "name": str, "department": str, "manager": str, "assigned": integer, "done": integer,
 			"overdue": integer, "needs_reack": integer, "expiring": integer, "percent": integer,
 			"lessons": arrayOf(withOptional(object(obj{"lesson": str, "assigned": boolean, "status": status, "due": dateTime, "overdue": boolean,
-				"renewal": boolean, "expires": dateTime, "expiring": boolean}), "status", "due", "renewal", "expires", "expiring"))})),
+				"renewal": boolean, "expires": dateTime, "expiring": boolean, "completed": dateTime}), "status", "due", "renewal", "expires", "expiring", "completed"))})),
 		"totals":  arrayOf(object(withProps(total, obj{"lesson": str}))),
 		"total":   withOptional(object(withProps(total, obj{"lesson": str})), "lesson"),
 		"members": integer, "weeks": arrayOf(object(obj{"week_end": dateTime, "percent": integer})), "at": dateTime}),

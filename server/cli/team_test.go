@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -180,29 +183,73 @@ func TestTeamViewExportsAndReminders(t *testing.T) {
 	if strings.Contains(done.body, `href="/people/li.na"`) || !strings.Contains(done.body, `href="/people/zhao.lei"`) {
 		t.Errorf("done-in-dress filter: %.2000s", done.body)
 	}
-	// The export link keeps the filter.
-	if !strings.Contains(late.body, `href="/team/export.csv?overdue=1"`) {
-		t.Errorf("the export link does not carry the filter")
+	// The export form keeps the filter.
+	if !strings.Contains(late.body, `<form method="get" action="/team/export.xlsx" class="export" id="export">`) ||
+		!strings.Contains(late.body, `<input type="hidden" name="overdue" value="1">`) {
+		t.Errorf("the export form does not carry the filter")
 	}
 	csv := m.get("/team/export.csv?overdue=1")
-	if !strings.HasPrefix(csv.body, "\uFEFF姓名,账号,部门,") || !strings.Contains(csv.header.Get("Content-Type"), "text/csv") {
+	if !strings.HasPrefix(csv.body, "\uFEFF姓名,账号,部门,直属经理,") || !strings.Contains(csv.header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %q %v", csv.body[:min(len(csv.body), 120)], csv.header)
 	}
+	// Named after the team and the filter.
+	if cd := csv.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename=team-wang.qiang-overdue-`) || !strings.HasSuffix(cd, ".csv") {
+		t.Errorf("csv file name: %q", cd)
+	}
 	lines := strings.Split(strings.TrimSpace(csv.body), "\r\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[1], "李娜,li.na,客服部,") || !strings.Contains(lines[1], "已逾期") || !strings.HasPrefix(lines[2], "合计") {
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "李娜,li.na,客服部,wang.qiang,") || !strings.HasPrefix(lines[2], "合计") {
 		t.Errorf("csv rows: %q", lines)
+	}
+	// Each lesson in its own columns: status, due date, completed on, overdue.
+	header := strings.Split(strings.TrimPrefix(lines[0], "\uFEFF"), ",")
+	first := strings.Split(lines[1], ",")
+	col := slices.Index(header, "着装规范：状态")
+	if col < 0 || header[col+1] != "着装规范：截止日期" || header[col+2] != "着装规范：完成日期" || header[col+3] != "着装规范：逾期" {
+		t.Fatalf("csv header: %q", header)
+	}
+	if first[col] != "未开始" || !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(first[col+1]) || first[col+2] != "" || first[col+3] != "是" {
+		t.Errorf("li.na's dress columns: %q", first[col:col+4])
+	}
+	// The language is chosen explicitly.
+	if en := m.get("/team/export.csv?overdue=1&lang=en"); !strings.HasPrefix(en.body, "\uFEFFName,Login,Department,Manager,") {
+		t.Errorf("english export: %q", en.body[:min(len(en.body), 80)])
 	}
 	xl := m.get("/team/export.xlsx?overdue=1")
 	f, err := excelize.OpenReader(strings.NewReader(xl.body))
 	if err != nil {
 		t.Fatalf("xlsx: %v", err)
 	}
-	rows, err := f.GetRows(f.GetSheetName(0))
+	sheet := f.GetSheetName(0)
+	rows, err := f.GetRows(sheet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) != 3 || rows[1][0] != "李娜" || strings.Join(rows[0], ",") != strings.TrimPrefix(lines[0], "\uFEFF") {
 		t.Errorf("xlsx rows %q, csv header %q", rows, lines[0])
+	}
+	// Numbers and dates are numbers and dates; the header is frozen and filtered.
+	due, _ := excelize.CoordinatesToCellName(col+2, 2)
+	percent, _ := excelize.CoordinatesToCellName(len(header)-2, 2)
+	for cell, want := range map[string]excelize.CellType{due: excelize.CellTypeUnset, percent: excelize.CellTypeUnset} {
+		if typ, err := f.GetCellType(sheet, cell); err != nil || typ != want {
+			t.Errorf("cell %s has type %v (%v), want a number", cell, typ, err)
+		}
+	}
+	if raw, _ := f.GetCellValue(sheet, due, excelize.Options{RawCellValue: true}); !regexp.MustCompile(`^\d{5}$`).MatchString(raw) {
+		t.Errorf("the due date is stored as %q, want a date serial number", raw)
+	}
+	if v, _ := f.GetCellValue(sheet, due); v != first[col+1] {
+		t.Errorf("the due date shows as %q, want %q", v, first[col+1])
+	}
+	pct, _ := strconv.Atoi(strings.TrimSuffix(first[len(header)-3], "%"))
+	if raw, _ := f.GetCellValue(sheet, percent, excelize.Options{RawCellValue: true}); raw != strconv.FormatFloat(float64(pct)/100, 'f', -1, 64) {
+		t.Errorf("the completion is stored as %q, want the fraction of %d%%", raw, pct)
+	}
+	if panes, err := f.GetPanes(sheet); err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("panes: %+v %v", panes, err)
+	}
+	if names := f.GetDefinedName(); !slices.ContainsFunc(names, func(d excelize.DefinedName) bool { return d.Name == "_xlnm._FilterDatabase" }) {
+		t.Errorf("no auto-filter: %+v", names)
 	}
 
 	// Remind 李娜 from the matrix: once today, not twice.

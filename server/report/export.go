@@ -13,59 +13,63 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// Table is a view as text: the header and the rows an export writes,
-// the same columns the screen shows.
+// Table is a view as an export writes it: the header, the rows and the
+// total row. Cells are typed so that a spreadsheet gets numbers and dates,
+// not text: string, int, Percent, time.Time (a day; zero is empty) or nil.
 type Table struct {
 	Name   string // the sheet's name
 	Header []string
-	Rows   [][]string
+	Rows   [][]any
+	Total  []any // written after the rows, outside the spreadsheet's filter; nil for none
 }
+
+// Percent is a whole percentage: "67%" in CSV, 0.67 formatted as a
+// percentage in XLSX.
+type Percent int
 
 // exportDate is how exports write days: unambiguous in any language.
 const exportDate = "2006-01-02"
 
-// CellText is a cell in words: the status, the due date when open, and
-// whether it is overdue.
-func CellText(lang string, c Cell) string {
-	if !c.Assigned {
-		return locale.T(lang, "team.not_assigned")
-	}
-	s := locale.T(lang, "status."+c.Code)
-	if c.Open() {
-		s += locale.T(lang, "team.cell.due", c.Due.In(time.Local).Format(exportDate))
-	}
-	if c.Overdue {
-		s += locale.T(lang, "team.cell.overdue")
-	}
-	if c.Expiring {
-		s += locale.T(lang, "team.cell.expires", c.Expires.In(time.Local).Format(exportDate))
-	}
-	return s
-}
-
-// TeamTable is the team view as a table.
+// TeamTable is the team view as a table for analysts: per lesson its
+// status, due date, completion date and whether it is overdue, each in a
+// column of its own, so that a spreadsheet can filter and sort on them.
 func TeamTable(t *Team, lang string) Table {
 	tb := Table{Name: locale.T(lang, "team.sheet")}
-	tb.Header = []string{locale.T(lang, "team.col.name"), locale.T(lang, "team.col.login"), locale.T(lang, "team.col.department")}
+	tb.Header = []string{locale.T(lang, "team.col.name"), locale.T(lang, "team.col.login"),
+		locale.T(lang, "team.col.department"), locale.T(lang, "team.col.manager")}
 	for _, l := range t.Lessons {
-		tb.Header = append(tb.Header, l.Title(lang))
+		title := l.Title(lang)
+		for _, k := range []string{"team.col.status", "team.col.due", "team.col.completed", "team.col.lesson_overdue"} {
+			tb.Header = append(tb.Header, locale.T(lang, k, title))
+		}
 	}
 	tb.Header = append(tb.Header, locale.T(lang, "team.col.done"), locale.T(lang, "team.col.assigned"),
 		locale.T(lang, "team.col.percent"), locale.T(lang, "team.col.overdue"), locale.T(lang, "team.col.expiring"))
+	yes := locale.T(lang, "export.yes")
 	for _, r := range t.Rows {
-		row := []string{r.Name, r.Login, r.Department}
+		row := []any{r.Name, r.Login, r.Department, r.Manager}
 		for _, c := range r.Cells {
-			row = append(row, CellText(lang, c))
+			if !c.Assigned {
+				row = append(row, locale.T(lang, "team.not_assigned"), nil, nil, nil)
+				continue
+			}
+			var due, overdue any
+			if c.Open() {
+				due = c.Due
+			}
+			if c.Overdue {
+				overdue = yes
+			}
+			row = append(row, locale.T(lang, "status."+c.Code), due, c.Completed, overdue)
 		}
-		row = append(row, strconv.Itoa(r.Done), strconv.Itoa(r.Assigned), strconv.Itoa(r.Percent)+"%", strconv.Itoa(r.Overdue), strconv.Itoa(r.Expiring))
+		row = append(row, r.Done, r.Assigned, Percent(r.Percent), r.Overdue, r.Expiring)
 		tb.Rows = append(tb.Rows, row)
 	}
-	total := []string{locale.T(lang, "team.total"), "", ""}
+	tb.Total = []any{locale.T(lang, "team.total"), nil, nil, nil}
 	for _, c := range t.Totals {
-		total = append(total, locale.T(lang, "team.total.cell", c.Done, c.Assigned, c.Percent))
+		tb.Total = append(tb.Total, locale.T(lang, "team.total.cell", c.Done, c.Assigned, c.Percent), nil, nil, c.Overdue)
 	}
-	total = append(total, strconv.Itoa(t.Total.Done), strconv.Itoa(t.Total.Assigned), strconv.Itoa(t.Total.Percent)+"%", strconv.Itoa(t.Total.Overdue), strconv.Itoa(t.Total.Expiring))
-	tb.Rows = append(tb.Rows, total)
+	tb.Total = append(tb.Total, t.Total.Done, t.Total.Assigned, Percent(t.Total.Percent), t.Total.Overdue, t.Total.Expiring)
 	return tb
 }
 
@@ -84,9 +88,8 @@ func OrgTable(o *Organisation, lang string, byLesson bool) Table {
 	for _, l := range o.Lessons {
 		titles[l.Slug] = l.Title(lang)
 	}
-	add := func(key string, r OrgRow) {
-		tb.Rows = append(tb.Rows, []string{key, strconv.Itoa(r.People), strconv.Itoa(r.Done), strconv.Itoa(r.Assigned),
-			strconv.Itoa(r.Percent) + "%", strconv.Itoa(r.OverduePeople), strconv.Itoa(r.Overdue), strconv.Itoa(r.Reack)})
+	line := func(key string, r OrgRow) []any {
+		return []any{key, r.People, r.Done, r.Assigned, Percent(r.Percent), r.OverduePeople, r.Overdue, r.Reack}
 	}
 	for _, r := range rows {
 		key := r.Key
@@ -96,10 +99,38 @@ func OrgTable(o *Organisation, lang string, byLesson bool) Table {
 		case key == "":
 			key = locale.T(lang, "org.no_department")
 		}
-		add(key, r)
+		tb.Rows = append(tb.Rows, line(key, r))
 	}
-	add(locale.T(lang, "team.total"), o.All)
+	tb.Total = line(locale.T(lang, "team.total"), o.All)
 	return tb
+}
+
+// text is a cell as CSV writes it.
+func text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case int:
+		return strconv.Itoa(v)
+	case Percent:
+		return strconv.Itoa(int(v)) + "%"
+	case time.Time:
+		if v.IsZero() {
+			return ""
+		}
+		return v.In(time.Local).Format(exportDate)
+	}
+	return fmt.Sprint(v)
+}
+
+func texts(r []any) []string {
+	out := make([]string, len(r))
+	for i, v := range r {
+		out[i] = text(v)
+	}
+	return out
 }
 
 // WriteCSV writes t as CSV in UTF-8 with a byte order mark, so Excel
@@ -114,7 +145,12 @@ func WriteCSV(w io.Writer, t Table) error {
 		return fmt.Errorf("report: csv: %w", err)
 	}
 	for _, r := range t.Rows {
-		if err := cw.Write(safeCells(r)); err != nil {
+		if err := cw.Write(safeCells(texts(r))); err != nil {
+			return fmt.Errorf("report: csv: %w", err)
+		}
+	}
+	if t.Total != nil {
+		if err := cw.Write(safeCells(texts(t.Total))); err != nil {
 			return fmt.Errorf("report: csv: %w", err)
 		}
 	}
@@ -138,40 +174,28 @@ func safeCells(r []string) []string {
 	return out
 }
 
-// WriteXLSX writes the tables as the sheets of one workbook.
+// WriteXLSX writes the tables as the sheets of one workbook: numbers as
+// numbers, dates as dates, percentages as percentages; the header bold and
+// frozen with the first column, an auto-filter over the rows, and columns
+// as wide as their text.
 func WriteXLSX(w io.Writer, tables ...Table) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	st, err := newStyles(f)
 	if err != nil {
 		return fmt.Errorf("report: xlsx: %w", err)
 	}
 	for i, t := range tables {
 		name := sheetName(t.Name, i)
 		if i == 0 {
-			if err := f.SetSheetName("Sheet1", name); err != nil {
-				return fmt.Errorf("report: xlsx: %w", err)
-			}
-		} else if _, err := f.NewSheet(name); err != nil {
-			return fmt.Errorf("report: xlsx: %w", err)
+			err = f.SetSheetName("Sheet1", name)
+		} else {
+			_, err = f.NewSheet(name)
 		}
-		sw, err := f.NewStreamWriter(name)
+		if err == nil {
+			err = writeSheet(f, name, t, st)
+		}
 		if err != nil {
-			return fmt.Errorf("report: xlsx: %w", err)
-		}
-		if err := sw.SetRow("A1", cells(t.Header, func(s string) any { return excelize.Cell{StyleID: bold, Value: s} })); err != nil {
-			return fmt.Errorf("report: xlsx: %w", err)
-		}
-		for r, row := range t.Rows {
-			cell, _ := excelize.CoordinatesToCellName(1, r+2)
-			if err := sw.SetRow(cell, cells(row, func(s string) any { return s })); err != nil {
-				return fmt.Errorf("report: xlsx: %w", err)
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return fmt.Errorf("report: xlsx: %w", err)
-		}
-		if err := f.SetPanes(name, &excelize.Panes{Freeze: true, XSplit: 1, YSplit: 1, TopLeftCell: "B2", ActivePane: "bottomRight"}); err != nil {
 			return fmt.Errorf("report: xlsx: %w", err)
 		}
 	}
@@ -181,10 +205,140 @@ func WriteXLSX(w io.Writer, tables ...Table) error {
 	return nil
 }
 
-func cells(r []string, f func(string) any) []any {
+type styles struct{ bold, date, percent, boldPercent int }
+
+func newStyles(f *excelize.File) (styles, error) {
+	var st styles
+	dateFmt, pctFmt := "yyyy-mm-dd", "0%"
+	for _, s := range []struct {
+		id    *int
+		style excelize.Style
+	}{
+		{&st.bold, excelize.Style{Font: &excelize.Font{Bold: true}}},
+		{&st.date, excelize.Style{CustomNumFmt: &dateFmt}},
+		{&st.percent, excelize.Style{CustomNumFmt: &pctFmt}},
+		{&st.boldPercent, excelize.Style{Font: &excelize.Font{Bold: true}, CustomNumFmt: &pctFmt}},
+	} {
+		id, err := f.NewStyle(&s.style)
+		if err != nil {
+			return st, err
+		}
+		*s.id = id
+	}
+	return st, nil
+}
+
+// writeSheet streams one table into the sheet name.
+func writeSheet(f *excelize.File, name string, t Table, st styles) error {
+	sw, err := f.NewStreamWriter(name)
+	if err != nil {
+		return err
+	}
+	// Panes and widths first: the stream writer takes them before any row.
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 1, YSplit: 1, TopLeftCell: "B2", ActivePane: "bottomRight"}); err != nil {
+		return err
+	}
+	for col, wd := range widths(t) {
+		if err := sw.SetColWidth(col+1, col+1, wd); err != nil {
+			return err
+		}
+	}
+	if err := sw.SetRow("A1", header(t.Header, st.bold)); err != nil {
+		return err
+	}
+	row := 2
+	for _, r := range t.Rows {
+		if err := setRow(sw, row, r, st, false); err != nil {
+			return err
+		}
+		row++
+	}
+	last := row - 1
+	if t.Total != nil {
+		if err := setRow(sw, row, t.Total, st, true); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	end, err := excelize.CoordinatesToCellName(max(1, len(t.Header)), max(2, last))
+	if err != nil {
+		return err
+	}
+	return f.AutoFilter(name, "A1:"+end, nil)
+}
+
+func header(h []string, bold int) []any {
+	out := make([]any, len(h))
+	for i, s := range h {
+		out[i] = excelize.Cell{StyleID: bold, Value: s}
+	}
+	return out
+}
+
+func setRow(sw *excelize.StreamWriter, n int, r []any, st styles, total bool) error {
 	out := make([]any, len(r))
-	for i, s := range r {
-		out[i] = f(s)
+	for i, v := range r {
+		c := excelize.Cell{Value: v}
+		switch v := v.(type) {
+		case nil:
+			c.Value = nil
+		case Percent:
+			c.Value, c.StyleID = float64(v)/100, st.percent
+			if total {
+				c.StyleID = st.boldPercent
+			}
+		case time.Time:
+			if v.IsZero() {
+				c.Value = nil
+			} else {
+				// A spreadsheet date has no zone: write the company's day.
+				y, m, d := v.In(time.Local).Date()
+				c.Value, c.StyleID = time.Date(y, m, d, 0, 0, 0, 0, time.UTC), st.date
+			}
+		default:
+			if total {
+				c.StyleID = st.bold
+			}
+		}
+		out[i] = c
+	}
+	cell, err := excelize.CoordinatesToCellName(1, n)
+	if err != nil {
+		return err
+	}
+	return sw.SetRow(cell, out)
+}
+
+// widths sizes each column to its longest text (a CJK character counts
+// twice), between 8 and 40 characters.
+func widths(t Table) []float64 {
+	out := make([]float64, len(t.Header))
+	measure := func(r []string) {
+		for i, s := range r {
+			if i >= len(out) {
+				break
+			}
+			n := 0
+			for _, c := range s {
+				n++
+				if c >= 0x2E80 {
+					n++
+				}
+			}
+			out[i] = max(out[i], float64(n)+2)
+		}
+	}
+	measure(t.Header)
+	for _, r := range t.Rows {
+		measure(texts(r))
+	}
+	if t.Total != nil {
+		measure(texts(t.Total))
+	}
+	for i := range out {
+		out[i] = min(max(out[i], 8), 40)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -10,6 +11,9 @@ import (
 
 	"conductportal/server/model"
 	"conductportal/server/training"
+
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 )
 
 // Filter narrows and orders a team view. A person is listed when at least
@@ -77,6 +81,8 @@ type Cell struct {
 	Renewal  bool      `json:"renewal,omitempty"`  // due again because the signature aged out
 	Expires  time.Time `json:"expires,omitzero"`   // when a done lesson's signature ages out
 	Expiring bool      `json:"expiring,omitempty"` // it does so within ExpiringDays
+	// Completed is when the person last signed the lesson (any version).
+	Completed time.Time `json:"completed,omitzero"`
 }
 
 // Open reports whether the cell still asks something of the person.
@@ -96,6 +102,8 @@ type Row struct {
 	Reack      int    `json:"needs_reack"`
 	Expiring   int    `json:"expiring"`
 	Percent    int    `json:"percent"`
+
+	nameKey, deptKey []byte // collation keys of the name and department, for sorting
 }
 
 // Total sums one lesson's column, or a whole view.
@@ -223,6 +231,9 @@ func rowOf(u *model.User, lessons []model.Lesson, prog map[string]model.LessonPr
 		}
 		st := training.StandingFor(*l, prog[l.Slug], u, now)
 		cells[i] = Cell{Slug: l.Slug, Assigned: true, Code: st.Code, Overdue: st.Overdue, Renewal: st.Renewal}
+		if lp := prog[l.Slug]; lp.AckVersion > 0 {
+			cells[i].Completed = lp.Acknowledged
+		}
 		if st.Code != training.StatusDone {
 			cells[i].Due = st.Due
 		} else if !st.Expires.IsZero() {
@@ -242,13 +253,24 @@ func recount(r Row, cells []Cell) Row {
 	return r
 }
 
+// sortRows orders rows by the filter's key, then by name as a Chinese
+// reader expects it (pinyin: 李 before 刘 before 张), then by login.
 func sortRows(rows []Row, f Filter) {
+	col := collate.New(language.Chinese)
+	var buf collate.Buffer
+	for i := range rows {
+		// Keys, not comparisons: a collator's key once per row is far
+		// cheaper than a collation on every comparison of a large team.
+		rows[i].nameKey = bytes.Clone(col.KeyFromString(&buf, rows[i].Name))
+		rows[i].deptKey = bytes.Clone(col.KeyFromString(&buf, rows[i].Department))
+		buf.Reset()
+	}
 	by := func(a, b Row) int {
 		switch f.Sort {
 		case "login":
 			return strings.Compare(a.Login, b.Login)
 		case "department":
-			return strings.Compare(a.Department, b.Department)
+			return bytes.Compare(a.deptKey, b.deptKey)
 		case "percent":
 			return cmp.Compare(a.Percent, b.Percent)
 		case "overdue":
@@ -261,7 +283,7 @@ func sortRows(rows []Row, f Filter) {
 		if f.Desc {
 			c = -c
 		}
-		return cmp.Or(c, strings.Compare(a.Name, b.Name), strings.Compare(a.Login, b.Login))
+		return cmp.Or(c, bytes.Compare(a.nameKey, b.nameKey), strings.Compare(a.Login, b.Login))
 	})
 }
 

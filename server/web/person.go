@@ -1,6 +1,9 @@
 package web
 
 import (
+	"net/url"
+	"slices"
+
 	"conductportal/server/locale"
 	"conductportal/server/model"
 	"conductportal/server/notify"
@@ -73,6 +76,8 @@ func (h *handler) personRemind(c *fiber.Ctx) error {
 type orgPage struct {
 	Org    *report.Organisation
 	Titles map[string]string
+	// The two tables' exports.
+	ByDepartment, ByLesson exportForm
 }
 
 func (h *handler) organisationShow(c *fiber.Ctx) error {
@@ -85,19 +90,31 @@ func (h *handler) organisationShow(c *fiber.Ctx) error {
 	for _, l := range o.Lessons {
 		titles[l.Slug] = l.Title(lang)
 	}
-	return h.render(c, "organisation", locale.T(lang, "org.title"), orgPage{Org: o, Titles: titles})
+	return h.render(c, "organisation", locale.T(lang, "org.title"), orgPage{Org: o, Titles: titles,
+		ByDepartment: newExportForm("export-departments", "/organisation/export.csv", "/organisation/export.xlsx", nil),
+		ByLesson:     newExportForm("export-lessons", "/organisation/export.csv", "/organisation/export.xlsx", url.Values{"by": {"lesson"}})})
 }
 
 func (h *handler) organisationExport(c *fiber.Ctx) error {
-	lang := langOf(c)
+	lang := exportLang(c)
 	o, err := h.Reports.Organisation(ctx(c))
 	if err != nil {
 		return err
 	}
-	if c.Params("format") == "xlsx" {
-		return h.export(c, "organisation", "xlsx", report.OrgTable(o, lang, false), report.OrgTable(o, lang, true))
+	byLesson := c.Query("by") == "lesson"
+	parts := []string{"organisation", "by_department"}
+	if byLesson {
+		parts[1] = "by_lesson"
 	}
-	return h.export(c, "organisation", c.Params("format"), report.OrgTable(o, lang, c.Query("by") == "lesson"))
+	if c.Params("format") == "xlsx" {
+		// The workbook holds both tables; the one asked for comes first.
+		tables := []report.Table{report.OrgTable(o, lang, false), report.OrgTable(o, lang, true)}
+		if byLesson {
+			slices.Reverse(tables)
+		}
+		return h.export(c, parts, "xlsx", tables...)
+	}
+	return h.export(c, parts, c.Params("format"), report.OrgTable(o, lang, byLesson))
 }
 
 func (h *handler) notificationsShow(c *fiber.Ctx) error {

@@ -1,12 +1,10 @@
 package web
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"net/url"
 	"strings"
-	"time"
 
 	"conductportal/server/locale"
 	"conductportal/server/model"
@@ -46,9 +44,7 @@ type teamPage struct {
 	// ScopeFields are the hidden fields that keep the scope in forms.
 	ScopeFields map[string]string
 	ClearURL    string
-	// CSV and XLSX export the view as shown (built here: the template
-	// would escape the query's = and &).
-	CSV, XLSX template.URL
+	Export      exportForm // the view as shown, as CSV or XLSX
 }
 
 // teamQuery reads what a team view was asked for.
@@ -130,11 +126,8 @@ func (h *handler) teamShow(c *fiber.Ctx) error {
 			clear.Set(k, v)
 		}
 	}
-	p.CSV, p.XLSX = template.URL("/team/export.csv"), template.URL("/team/export.xlsx")
-	if q != "" {
-		// q comes from url.Values.Encode: every value is escaped.
-		p.CSV, p.XLSX = template.URL("/team/export.csv?"+q), template.URL("/team/export.xlsx?"+q) // #nosec G203 -- q is url.Values.Encode output
-	}
+	shown, _ := url.ParseQuery(q)
+	p.Export = newExportForm("export", "/team/export.csv", "/team/export.xlsx", shown)
 	p.ClearURL = "/team"
 	if len(clear) > 0 {
 		p.ClearURL += "?" + clear.Encode()
@@ -164,29 +157,14 @@ func (h *handler) teamExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.export(c, "team", c.Params("format"), report.TeamTable(t, langOf(c)))
-}
-
-// export writes tables as an attachment in format (csv or xlsx).
-func (h *handler) export(c *fiber.Ctx, name, format string, tables ...report.Table) error {
-	var buf bytes.Buffer
-	file := fmt.Sprintf("%s-%s.%s", name, time.Now().In(displayZone).Format("20060102"), format)
-	switch format {
-	case "csv":
-		if err := report.WriteCSV(&buf, tables[0]); err != nil {
-			return err
-		}
-		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	case "xlsx":
-		if err := report.WriteXLSX(&buf, tables...); err != nil {
-			return err
-		}
-		c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	default:
-		return fiber.ErrNotFound
+	parts := []string{"team"}
+	switch {
+	case t.Scope.Manager != "":
+		parts = append(parts, t.Scope.Manager)
+	case t.Scope.Department != "":
+		parts = append(parts, t.Scope.Department)
 	}
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+file+`"`)
-	return c.Send(buf.Bytes())
+	return h.export(c, append(parts, filterParts(t.Filter)...), c.Params("format"), report.TeamTable(t, exportLang(c)))
 }
 
 // teamRemind reminds everyone overdue in the team view's scope.

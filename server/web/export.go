@@ -1,0 +1,138 @@
+package web
+
+import (
+	"bytes"
+	"mime"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"conductportal/server/locale"
+	"conductportal/server/model"
+	"conductportal/server/report"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// exportForm is a view's export block: a GET form whose buttons fetch the
+// CSV or the workbook of the view as shown (its query as hidden fields), in
+// the language chosen there.
+type exportForm struct {
+	ID        string // unique on the page
+	CSV, XLSX string // the addresses, without query
+	Fields    []exportField
+}
+
+type exportField struct{ Name, Value string }
+
+func newExportForm(id, csv, xlsx string, q url.Values) exportForm {
+	f := exportForm{ID: id, CSV: csv, XLSX: xlsx}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		if k != "lang" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range q[k] {
+			f.Fields = append(f.Fields, exportField{k, v})
+		}
+	}
+	return f
+}
+
+// exportBlock pairs a form with the page for the shared "export" block.
+type exportBlock struct {
+	Page  *page
+	Form  exportForm
+	Langs []string
+}
+
+// ExportBlock is what the "export" block of layout.html renders.
+func (p *page) ExportBlock(f exportForm) exportBlock {
+	return exportBlock{Page: p, Form: f, Langs: model.Languages}
+}
+
+// exportLang is the language an export was asked in (?lang=), else the
+// reader's.
+func exportLang(c *fiber.Ctx) string {
+	if l := c.Query("lang"); locale.Supported(l) {
+		return l
+	}
+	return langOf(c)
+}
+
+// export writes tables as an attachment in format (csv or xlsx), named
+// after what it holds: parts such as the view, the team and the filter,
+// then the day.
+func (h *handler) export(c *fiber.Ctx, parts []string, format string, tables ...report.Table) error {
+	var buf bytes.Buffer
+	switch format {
+	case "csv":
+		if err := report.WriteCSV(&buf, tables[0]); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	case "xlsx":
+		if err := report.WriteXLSX(&buf, tables...); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	default:
+		return fiber.ErrNotFound
+	}
+	c.Set(fiber.HeaderContentDisposition, attachment(exportName(parts, time.Now().In(displayZone))+"."+format))
+	return c.Send(buf.Bytes())
+}
+
+// exportName joins the parts of a file name with "-", each reduced to
+// letters, digits, dots and underscores (a department may be 客服部, never
+// "../x"), ending with the day.
+func exportName(parts []string, day time.Time) string {
+	var out []string
+	for _, p := range parts {
+		clean := strings.Trim(strings.Map(func(r rune) rune {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' {
+				return r
+			}
+			return '-'
+		}, p), "-.")
+		if clean != "" {
+			out = append(out, clean)
+		}
+	}
+	return strings.Join(append(out, day.Format("20060102")), "-")
+}
+
+// attachment is a Content-Disposition for name: RFC 6266, with the UTF-8
+// form (filename*) when the name is not ASCII.
+func attachment(name string) string {
+	if v := mime.FormatMediaType("attachment", map[string]string{"filename": name}); v != "" {
+		return v
+	}
+	return `attachment; filename="export"`
+}
+
+// filterParts names a team filter in a file name: overdue, status-done,
+// lesson-dress, ...
+func filterParts(f report.Filter) []string {
+	var out []string
+	if f.Lesson != "" {
+		out = append(out, "lesson_"+f.Lesson)
+	}
+	if f.Status != "" {
+		out = append(out, f.Status)
+	}
+	for _, on := range []struct {
+		set  bool
+		name string
+	}{{f.Overdue, "overdue"}, {f.Reack, "reack"}, {f.Expiring, "expiring"}} {
+		if on.set {
+			out = append(out, on.name)
+		}
+	}
+	return out
+}
