@@ -141,7 +141,7 @@ func (t *Total) add(c Cell) {
 type WeekPoint struct {
 	End     time.Time `json:"week_end"`
 	Percent int       `json:"percent"`
-	Known   bool      `json:"-"` // false: nobody had been hired yet
+	Known   bool      `json:"-"` // false: nothing had been asked of anyone yet
 }
 
 // Team is a team view: people by lessons.
@@ -290,7 +290,10 @@ func sortRows(rows []Row, f Filter) {
 // weeks rebuilds the team's completion at the end of each of the last
 // chartWeeks weeks from the progress projection: a cell counts as done
 // from its acknowledgement, until a later version asked for a new one
-// (then until that version's publication). People count from their hire.
+// (then until that version's publication). A cell counts from when it was
+// first asked of the person: the latest of their hire, their account's
+// creation and the lesson's first publication; a week before any cell was
+// asked is unknown, so the chart starts at the first assignment.
 func weeks(rows []Row, lessons []model.Lesson, members []*model.User, prog map[string]model.Progress, now time.Time) []WeekPoint {
 	local := now.In(time.Local)
 	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.Local)
@@ -303,11 +306,8 @@ func weeks(rows []Row, lessons []model.Lesson, members []*model.User, prog map[s
 		}
 		var done, assigned int
 		for r, u := range members {
-			if u.Hired.After(end) {
-				continue
-			}
 			for i, c := range rows[r].Cells {
-				if !c.Assigned {
+				if !c.Assigned || askedFrom(u, &lessons[i]).After(end) {
 					continue
 				}
 				assigned++
@@ -323,4 +323,16 @@ func weeks(rows []Row, lessons []model.Lesson, members []*model.User, prog map[s
 		out = append(out, WeekPoint{End: end, Percent: percent(done, assigned), Known: assigned > 0})
 	}
 	return out
+}
+
+// askedFrom is when lesson l was first asked of u.
+func askedFrom(u *model.User, l *model.Lesson) time.Time {
+	t := u.Hired
+	if u.Created.After(t) {
+		t = u.Created
+	}
+	if l.Since.After(t) {
+		t = l.Since
+	}
+	return t
 }

@@ -225,6 +225,7 @@ func TestBrowserAccessibility(t *testing.T) {
 				login("boss")
 				b.open("/team")
 				check("team")
+				b.matrixFits(width)
 				b.open("/people/mid")
 				check("person")
 				b.open("/notifications")
@@ -238,6 +239,7 @@ func TestBrowserAccessibility(t *testing.T) {
 				check("organisation")
 				b.open("/team?department=" + url.QueryEscape("客服部"))
 				check("team-department")
+				b.matrixFits(width)
 				b.open("/hr/channels")
 				check("hr-channels")
 				b.open("/hr/channels/new")
@@ -257,4 +259,17 @@ func TestBrowserAccessibility(t *testing.T) {
 		}
 	}
 	checkLog(t, s)
+}
+
+// matrixFits fails when the team matrix scrolls sideways on a desktop
+// screen (on a phone it may: its name and action columns stay in view).
+func (b *browser) matrixFits(width int64) {
+	b.t.Helper()
+	if width < 1280 {
+		return
+	}
+	over := run(b, "matrix width", chromedp.Evaluate[int64](`(() => { const w = document.querySelector('.matrix-wrap'); return w.scrollWidth - w.clientWidth })()`))
+	if over > 0 {
+		b.fail("the team matrix is %d px wider than its box at %d px", over, width)
+	}
 }

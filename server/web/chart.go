@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,10 +35,18 @@ type chartTick struct {
 	Label string
 }
 
+// newChart draws the weeks from the first one in which anything was asked
+// of anyone (earlier weeks would be a flat line before the team existed).
+// The margins leave room for the labels at the phone's larger font (the
+// chart is drawn at about half size there): "100%" on the left, a centred
+// date under the last point on the right.
 func newChart(weeks []report.WeekPoint, lang string) *chart {
-	ch := &chart{Width: 640, Height: 220, Left: 44, Right: 624, Top: 16, Bottom: 184}
+	ch := &chart{Width: 640, Height: 220, Left: 64, Right: 596, Top: 16, Bottom: 184}
 	for _, pct := range []int{0, 25, 50, 75, 100} {
 		ch.Grid = append(ch.Grid, chartTick{Y: ch.y(pct), Label: fmt.Sprintf("%d%%", pct)})
+	}
+	if start := slices.IndexFunc(weeks, func(w report.WeekPoint) bool { return w.Known }); start > 0 {
+		weeks = weeks[start:]
 	}
 	var pts []string
 	n := len(weeks)
@@ -46,7 +55,7 @@ func newChart(weeks []report.WeekPoint, lang string) *chart {
 		if !w.Known {
 			continue
 		}
-		x := ch.Left
+		x := (ch.Left + ch.Right) / 2 // a single week stands in the middle
 		if n > 1 {
 			x = ch.Left + i*(ch.Right-ch.Left)/(n-1)
 		}
@@ -67,6 +76,9 @@ func newChart(weeks []report.WeekPoint, lang string) *chart {
 		return nil
 	}
 	ch.Summary = locale.T(lang, "team.chart.summary", len(weeks), first, last)
+	if len(weeks) == 1 {
+		ch.Summary = locale.T(lang, "team.chart.summary.week", last)
+	}
 	return ch
 }
 

@@ -236,7 +236,7 @@ func (p *page) TeamRow(r report.Row, back string) template.HTML {
 	} else {
 		b.WriteString("0")
 	}
-	fmt.Fprintf(&b, "</td>\n      <td class=\"num\">%d</td>\n      <td>\n        ", r.Expiring)
+	fmt.Fprintf(&b, "</td>\n      <td class=\"num\">%d</td>\n      <td class=\"act\">\n        ", r.Expiring)
 	if r.Done < r.Assigned {
 		b.WriteString("\n        <form method=\"post\" action=\"/people/")
 		b.WriteString(login)

@@ -24,7 +24,7 @@ const rowTemplate = `{{$row := .Row}}{{$ := .Page}}{{$back := .Back}}{{with .Row
       <td class="num">{{.Done}}/{{.Assigned}} <span class="muted">({{.Percent}}%)</span></td>
       <td class="num">{{if .Overdue}}<span class="badge overdue">{{.Overdue}}</span>{{else}}0{{end}}</td>
       <td class="num">{{.Expiring}}</td>
-      <td>
+      <td class="act">
         {{if lt .Done .Assigned}}
         <form method="post" action="/people/{{.Login}}/remind" class="inline">
           <input type="hidden" name="_csrf" value="{{$.CSRF}}">
