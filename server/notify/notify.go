@@ -105,13 +105,37 @@ func (s *Service) RemindPerson(ctx context.Context, viewer *model.User, login st
 
 // RemindOverdue reminds, as viewer, everyone in scope who is overdue.
 func (s *Service) RemindOverdue(ctx context.Context, viewer *model.User, scope report.Scope) (Sent, error) {
-	t, err := s.reports.Team(ctx, scope, report.Filter{Overdue: true})
+	p, err := s.OverdueReminders(ctx, viewer, scope)
 	if err != nil {
 		return Sent{}, err
 	}
+	return s.send(ctx, p)
+}
+
+// Reminder is a reminder about to be sent: to whom, and the message.
+type Reminder struct {
+	To *model.User
+	N  *model.Notification
+}
+
+// Planned are the reminders an action would send, for a confirmation to
+// show before anything is sent.
+type Planned struct {
+	Reminders []Reminder
+	Lessons   []model.Lesson // the lessons, to put the messages in words
+	Nothing   int            // people with nothing left to do
+}
+
+// OverdueReminders are the reminders RemindOverdue would send, as viewer,
+// in scope: one per person with overdue lessons, in the team's order.
+func (s *Service) OverdueReminders(ctx context.Context, viewer *model.User, scope report.Scope) (*Planned, error) {
+	t, err := s.reports.Team(ctx, scope, report.Filter{Overdue: true})
+	if err != nil {
+		return nil, err
+	}
 	dir, err := s.reports.Directory(ctx)
 	if err != nil {
-		return Sent{}, err
+		return nil, err
 	}
 	var people []*model.User
 	for _, r := range t.Rows {
@@ -119,14 +143,23 @@ func (s *Service) RemindOverdue(ctx context.Context, viewer *model.User, scope r
 			people = append(people, u)
 		}
 	}
-	return s.remind(ctx, viewer, people, true)
+	return s.plan(ctx, viewer, people, true)
 }
 
 func (s *Service) remind(ctx context.Context, viewer *model.User, people []*model.User, overdueOnly bool) (Sent, error) {
-	var sent Sent
+	p, err := s.plan(ctx, viewer, people, overdueOnly)
+	if err != nil {
+		return Sent{}, err
+	}
+	return s.send(ctx, p)
+}
+
+// plan writes, as of now, the reminder each person would get: their open
+// lessons (only the overdue ones when overdueOnly) and the earliest due date.
+func (s *Service) plan(ctx context.Context, viewer *model.User, people []*model.User, overdueOnly bool) (*Planned, error) {
 	lessons, err := s.store.Lessons(ctx)
 	if err != nil {
-		return sent, err
+		return nil, err
 	}
 	ids := make([]string, len(people))
 	for i, u := range people {
@@ -134,8 +167,9 @@ func (s *Service) remind(ctx context.Context, viewer *model.User, people []*mode
 	}
 	prog, err := s.store.ProgressOf(ctx, ids)
 	if err != nil {
-		return sent, err
+		return nil, err
 	}
+	p := &Planned{Lessons: lessons}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	for _, u := range people {
 		var open []string
@@ -154,15 +188,23 @@ func (s *Service) remind(ctx context.Context, viewer *model.User, people []*mode
 			}
 		}
 		if len(open) == 0 {
-			sent.Nothing++
+			p.Nothing++
 			continue
 		}
-		n := &model.Notification{
+		p.Reminders = append(p.Reminders, Reminder{To: u, N: &model.Notification{
 			ID: Key(model.NotifyReminder, u.ID, day(now)), Kind: model.NotifyReminder, UserID: u.ID,
 			About: u.ID, AboutName: u.Name, AboutLogin: u.Login, Lessons: open, Due: due, Day: day(now),
 			From: viewer.Login, Created: now,
-		}
-		stored, err := s.deliver(ctx, n, u, u, lessons)
+		}})
+	}
+	return p, nil
+}
+
+// send delivers planned reminders: each at most once a day (its key).
+func (s *Service) send(ctx context.Context, p *Planned) (Sent, error) {
+	sent := Sent{Nothing: p.Nothing}
+	for _, r := range p.Reminders {
+		stored, err := s.deliver(ctx, r.N, r.To, r.To, p.Lessons)
 		if err != nil {
 			return sent, err
 		}

@@ -226,6 +226,8 @@ func TestBrowserAccessibility(t *testing.T) {
 				b.open("/team")
 				check("team")
 				b.matrixFits(width)
+				b.open("/team/remind")
+				check("team-remind")
 				b.open("/people/mid")
 				check("person")
 				b.open("/notifications")

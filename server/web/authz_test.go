@@ -74,6 +74,7 @@ var routeTable = map[string]want{
 	// or ?department=, else 404 or a redirect to the organisation view).
 	"GET /team":                        {303, 403, 200, 200, 303, 403},
 	"GET /team/export.:format":         {303, 403, 200, 200, 404, 403},
+	"GET /team/remind":                 {303, 403, 200, 200, 404, 403},
 	"POST /team/remind":                {303, 403, 303, 303, 404, 403},
 	"GET /people/:login":               {303, 403, 200, 403, 200, 403},
 	"POST /people/:login/remind":       {303, 403, 303, 403, 303, 403},

@@ -79,6 +79,7 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	admin.Post("/tokens/:id/revoke", h.tokenRevoke)
 	learner.Get("/team", h.requireReports, h.teamShow)
 	learner.Get("/team/export.:format", h.requireReports, h.teamExport)
+	learner.Get("/team/remind", h.requireReports, h.teamRemindConfirm)
 	learner.Post("/team/remind", h.requireReports, h.teamRemind)
 	learner.Get("/people/:login", h.requireReports, h.personShow)
 	learner.Post("/people/:login/remind", h.requireReports, h.personRemind)

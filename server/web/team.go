@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"conductportal/server/locale"
 	"conductportal/server/model"
@@ -167,7 +169,61 @@ func (h *handler) teamExport(c *fiber.Ctx) error {
 	return h.export(c, append(parts, filterParts(t.Filter)...), c.Params("format"), report.TeamTable(t, exportLang(c)))
 }
 
-// teamRemind reminds everyone overdue in the team view's scope.
+// remindPage asks before "remind everyone overdue" sends anything: who
+// gets a reminder, of what, and the message as the first of them reads it.
+type remindPage struct {
+	Rows        []remindRow
+	Title, Body string // the first reminder, in the reader's language
+	ScopeFields map[string]string
+	Back        string
+}
+
+type remindRow struct {
+	Name, Login, Lessons string
+	Due                  time.Time
+}
+
+// teamRemindConfirm shows what "remind everyone overdue" would send.
+func (h *handler) teamRemindConfirm(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	manager, department := c.Query("manager"), c.Query("department")
+	scope, err := h.Reports.ResolveScope(ctx(c), u, manager, department)
+	if err != nil {
+		return err
+	}
+	plan, err := h.Notify.OverdueReminders(ctx(c), u, scope)
+	if err != nil {
+		return err
+	}
+	p := remindPage{Back: safeNext(c.Query("back")), ScopeFields: map[string]string{}}
+	if p.Back == "/" {
+		p.Back = "/team"
+	}
+	for k, v := range map[string]string{"manager": manager, "department": department} {
+		if v != "" {
+			p.ScopeFields[k] = v
+		}
+	}
+	titles := map[string]string{}
+	for _, l := range plan.Lessons {
+		titles[l.Slug] = l.Title(lang)
+	}
+	for i, r := range plan.Reminders {
+		if i == 0 {
+			p.Title, p.Body, _ = notify.Text(lang, r.N, plan.Lessons)
+		}
+		names := make([]string, len(r.N.Lessons))
+		for j, slug := range r.N.Lessons {
+			names[j] = titles[slug]
+		}
+		p.Rows = append(p.Rows, remindRow{Name: r.To.Name, Login: r.To.Login, Lessons: strings.Join(names, locale.T(lang, "notify.list.sep")), Due: r.N.Due})
+	}
+	return h.render(c, "team_remind", locale.T(lang, "team.remind.confirm.title"), p)
+}
+
+// teamRemind reminds everyone overdue in the team view's scope (after
+// teamRemindConfirm) and says how many were reminded.
 func (h *handler) teamRemind(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
 	scope, err := h.Reports.ResolveScope(ctx(c), u, c.FormValue("manager"), c.FormValue("department"))
@@ -179,7 +235,14 @@ func (h *handler) teamRemind(c *fiber.Ctx) error {
 		return err
 	}
 	h.audit(c, u.Login, "remind.overdue", scope.Manager+"/"+scope.Department, fmt.Sprintf("stored=%d already=%d", sent.Stored, sent.Already))
-	return c.Redirect(withNotice(c.FormValue("back"), sentNotice(sent)), fiber.StatusSeeOther)
+	back := c.FormValue("back")
+	switch {
+	case sent.Stored > 0 && sent.Already > 0:
+		return c.Redirect(withCount(back, "remind.count.already", sent.Stored, sent.Already), fiber.StatusSeeOther)
+	case sent.Stored > 0:
+		return c.Redirect(withCount(back, "remind.count", sent.Stored), fiber.StatusSeeOther)
+	}
+	return c.Redirect(withNotice(back, sentNotice(sent)), fiber.StatusSeeOther)
 }
 
 // sentNotice is the notice that says what a reminder did.
@@ -194,6 +257,20 @@ func sentNotice(s notify.Sent) string {
 }
 
 // withNotice adds a one-time notice to a local URL.
+// withCount adds a one-time notice that says numbers (countNotices).
+func withCount(back, key string, n ...int) string {
+	u, err := url.Parse(withNotice(back, key))
+	if err != nil {
+		return "/"
+	}
+	q := u.Query()
+	for i, name := range countArgs[:len(n)] {
+		q.Set(name, strconv.Itoa(n[i]))
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func withNotice(back, key string) string {
 	u, err := url.Parse(safeNext(back))
 	if err != nil {

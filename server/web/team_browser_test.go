@@ -35,7 +35,7 @@ func TestBrowserManagerTeam(t *testing.T) {
 		return u
 	}
 	add(auth.NewUser{Login: "wang.qiang", Name: "王强", Roles: []string{model.RoleManager}, Department: "客服部"})
-	add(auth.NewUser{Login: "li.na", Name: "李娜", Manager: "wang.qiang", Department: "客服部", Hired: now.AddDate(0, 0, -20)})
+	li := add(auth.NewUser{Login: "li.na", Name: "李娜", Manager: "wang.qiang", Department: "客服部", Hired: now.AddDate(0, 0, -20)})
 	done := add(auth.NewUser{Login: "zhao.lei", Name: "赵磊", Manager: "wang.qiang", Department: "客服部", Hired: now.AddDate(0, 0, -20)})
 	add(auth.NewUser{Login: "sun.yue", Name: "孙悦", Manager: "wang.qiang", Department: "客服部", Hired: now})
 	sts, err := s.Training.Standings(ctx, done)
@@ -84,12 +84,26 @@ func TestBrowserManagerTeam(t *testing.T) {
 	b.wantText(`label[for="export-lang"]`, "导出语言")
 	b.snap("team-overdue")
 
-	// Remind 李娜 from her row.
-	b.submit(`tr:has(a[href="/people/li.na"]) form[action="/people/li.na/remind"] button`, 200)
-	b.wantText("p.notice", "提醒已发送。")
+	// Remind everyone overdue: first who and what, nothing sent yet.
+	b.submit("#remind-overdue", 200)
+	b.wantPath("/team/remind")
+	b.wantText("main h1", "提醒所有逾期人员？")
+	if who := b.texts("#remind-who tbody th"); len(who) != 1 || !strings.Contains(who[0], "李娜") {
+		b.fail("the confirmation lists %q, want 李娜 alone", who)
+	}
+	if got := b.text("blockquote.message"); !strings.Contains(got, "wang.qiang 提醒你完成以下课程") {
+		b.fail("the message shown is %q", got)
+	}
+	if n, err := s.Store.Notifications(ctx, li.ID, 10); err != nil || len(n) != 0 {
+		b.fail("the confirmation page sent something: %v %v", n, err)
+	}
+	b.snap("remind-confirm")
+	b.submit("#remind-confirm", 200)
+	b.wantText("p.notice", "已发送提醒：1 人。")
 	if q := b.location().RawQuery; !strings.Contains(q, "overdue=1") {
 		b.fail("after reminding, the filter was lost: %q", q)
 	}
+	// Then from her row: not twice in a day.
 	b.submit(`tr:has(a[href="/people/li.na"]) form[action="/people/li.na/remind"] button`, 200)
 	b.wantText("p.notice", "今天已经提醒过，没有重复发送。")
 

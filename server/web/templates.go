@@ -65,7 +65,7 @@ func loadTemplates() (*templates, error) {
 		t.pages[base] = p
 	}
 	for _, want := range []string{"login", "password", "training", "lesson", "quiz", "result", "acknowledge", "receipts", "receipt", "certificate", "verify", "error",
-		"mfa_login", "mfa_setup", "team", "person", "organisation", "notifications", "tokens",
+		"mfa_login", "mfa_setup", "team", "team_remind", "person", "organisation", "notifications", "tokens",
 		// The HR area.
 		"hr_lessons", "hr_edit", "hr_publish", "hr_history", "hr_diff", "hr_audit", "hr_people", "hr_person", "hr_onetime", "hr_import", "hr_analytics",
 		"hr_channels", "hr_channel", "hr_deliveries"} {
@@ -140,6 +140,13 @@ var notices = map[string]bool{
 	"tokens.revoked": true,
 }
 
+// countNotices are the notices that say numbers, with how many: taken from
+// the query's countArgs in order (integers only, so nothing else can be
+// formatted into the text).
+var countNotices = map[string]int{"remind.count": 1, "remind.count.already": 2}
+
+var countArgs = []string{"n", "a"}
+
 // SeesTeam reports whether the header offers the team view.
 func (p *page) SeesTeam() bool { return p.User != nil && p.User.HasRole(model.RoleManager) }
 
@@ -179,6 +186,12 @@ func (h *handler) fillPage(c *fiber.Ctx, p *page) {
 	p.Company, p.Logo = h.Config.CompanyName, h.static.logo
 	if m := c.Query("m"); p.Notice == "" && notices[m] {
 		p.Notice = locale.T(p.Lang, m)
+	} else if n := countNotices[m]; p.Notice == "" && n > 0 {
+		args := make([]any, n)
+		for i, name := range countArgs[:n] {
+			args[i] = max(0, c.QueryInt(name))
+		}
+		p.Notice = locale.T(p.Lang, m, args...)
 	}
 }
 
