@@ -333,6 +333,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("cli: listen on %s: %w", cfg.Addr, err)
 	}
+	if cfg.Served(ln.Addr().String()) {
+		log.Warn("links in messages and certificates point at " + cfg.BaseURL + ", which is no address: set PORTAL_BASE_URL to the one people use")
+	}
 	s, err := Start(ctx, cfg, log, stdout)
 	if err != nil {
 		_ = ln.Close()

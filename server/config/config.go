@@ -21,6 +21,9 @@ type Config struct {
 	DataDir        string   // PORTAL_DATA
 	ContentDir     string   // PORTAL_CONTENT; empty: the embedded content
 	BaseURL        string   // PORTAL_BASE_URL
+	// baseURLFromAddr: PORTAL_BASE_URL was not set, so BaseURL follows the
+	// address actually served (Served).
+	baseURLFromAddr bool
 	CookieSecure   bool     // PORTAL_COOKIE_SECURE
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES, comma separated
 	LogFormat      string   // PORTAL_LOG_FORMAT: text or json
@@ -138,9 +141,24 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 		}
 	}
 	if c.BaseURL == "" {
-		c.BaseURL = "http://" + c.Addr
+		c.BaseURL, c.baseURLFromAddr = "http://"+c.Addr, true
 	}
 	return c, c.Validate()
+}
+
+// Served records the address the portal listens on: without
+// PORTAL_BASE_URL, links in messages and certificates point there (serve
+// --addr, or port 0, would otherwise leave them at PORTAL_ADDR's). It
+// reports whether the base URL is no address at all (0.0.0.0 or ::, every
+// interface), so the caller can warn that links need PORTAL_BASE_URL.
+func (c *Config) Served(addr string) (local bool) {
+	if !c.baseURLFromAddr {
+		return false
+	}
+	c.BaseURL = "http://" + addr
+	host, _, err := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsUnspecified()
 }
 
 // Validate checks that every setting makes sense.

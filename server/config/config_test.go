@@ -47,3 +47,41 @@ func toString(v any) string {
 		return ""
 	}
 }
+
+// Without PORTAL_BASE_URL, links follow the address actually served; a set
+// one is kept.
+func TestBaseURLFollowsServedAddress(t *testing.T) {
+	cfg, err := FromEnv(func(k string) string {
+		if k == "PORTAL_DATA" {
+			return t.TempDir()
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BaseURL != "http://127.0.0.1:8080" {
+		t.Fatalf("default base URL %q", cfg.BaseURL)
+	}
+	if local := cfg.Served("192.168.1.10:9090"); local || cfg.BaseURL != "http://192.168.1.10:9090" {
+		t.Errorf("served on 192.168.1.10:9090: base URL %q, local=%v", cfg.BaseURL, local)
+	}
+	if local := cfg.Served("0.0.0.0:9090"); !local {
+		t.Error("0.0.0.0 is not reported as no address")
+	}
+	if local := cfg.Served("127.0.0.1:8081"); local || cfg.BaseURL != "http://127.0.0.1:8081" {
+		t.Errorf("served on 127.0.0.1:8081: base URL %q, local=%v", cfg.BaseURL, local)
+	}
+	set, err := FromEnv(func(k string) string {
+		if k == "PORTAL_BASE_URL" {
+			return "https://portal.example.com"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if local := set.Served("127.0.0.1:9999"); local || set.BaseURL != "https://portal.example.com" {
+		t.Errorf("an explicit base URL changed to %q", set.BaseURL)
+	}
+}
