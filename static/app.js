@@ -81,3 +81,13 @@
     timer = setTimeout(refresh, 400);
   });
 })();
+
+// Print buttons: shown only where the script runs (the page says how to
+// print without it).
+(function () {
+  'use strict';
+  Array.prototype.forEach.call(document.querySelectorAll('[data-print]'), function (b) {
+    b.hidden = false;
+    b.addEventListener('click', function () { window.print(); });
+  });
+})();

@@ -94,18 +94,19 @@ func StartOn(t testing.TB, cfg *config.Config, ln net.Listener, console io.Write
 	dir := cfg.DataDir
 	tl := &Log{t: t}
 	log := logging.New(cfg.LogFormat, tl)
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Served(ln.Addr().String()) // as serve does: links point at this portal
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := cli.Start(ctx, cfg, log, console)
 	if err != nil {
 		cancel()
+		_ = ln.Close()
 		t.Fatalf("start: %v", err)
-	}
-	if ln == nil {
-		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			cancel()
-			_ = s.Close()
-			t.Fatal(err)
-		}
 	}
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, ln) }()

@@ -73,25 +73,12 @@ func (s *Service) certificate(ctx context.Context, u *model.User, issue bool) (*
 	if len(sts) == 0 {
 		return nil, ErrNotComplete
 	}
-	c := &model.Certificate{UserID: u.ID, Name: u.Name}
-	fp := sha256.New()
-	fmt.Fprintf(fp, "%s;", u.ID)
 	for _, st := range sts {
 		if st.Code != StatusDone {
 			return nil, ErrNotComplete
 		}
-		c.Lessons = append(c.Lessons, model.CertificateLesson{Slug: st.Lesson.Slug, Titles: st.Lesson.Titles, Version: st.Progress.AckVersion})
-		fmt.Fprintf(fp, "%s@%d;", st.Lesson.Slug, st.Progress.AckVersion)
-		if !st.Expires.IsZero() {
-			// A renewal is a new signature: a new certificate, with the
-			// expiry of its earliest-ageing lesson.
-			fmt.Fprintf(fp, "%d;", st.Progress.Acknowledged.UnixMilli())
-			if c.Expires.IsZero() || st.Expires.Before(c.Expires) {
-				c.Expires = st.Expires
-			}
-		}
 	}
-	c.Fingerprint = hex.EncodeToString(fp.Sum(nil))
+	c := certificateOf(u, sts, func(st Standing) bool { return !st.Expires.IsZero() })
 	if existing, err := s.store.CertificateByFingerprint(ctx, c.Fingerprint); err == nil {
 		return existing, nil
 	} else if !errors.Is(err, storage.ErrNotFound) {
@@ -109,6 +96,76 @@ func (s *Service) certificate(ctx context.Context, u *model.User, issue bool) (*
 		return nil, err
 	}
 	return c, nil
+}
+
+// certificateOf is the certificate for the versions u last signed of
+// sts, and its fingerprint (which names the completion: the same
+// signatures, the same certificate). A lesson whose signature ages out
+// (ages) adds the time it was signed, so a renewal is a new certificate,
+// with the expiry of its earliest-ageing lesson.
+func certificateOf(u *model.User, sts []Standing, ages func(Standing) bool) *model.Certificate {
+	c := &model.Certificate{UserID: u.ID, Name: u.Name}
+	fp := sha256.New()
+	fmt.Fprintf(fp, "%s;", u.ID)
+	for _, st := range sts {
+		c.Lessons = append(c.Lessons, model.CertificateLesson{Slug: st.Lesson.Slug, Titles: st.Lesson.Titles, Version: st.Progress.AckVersion})
+		fmt.Fprintf(fp, "%s@%d;", st.Lesson.Slug, st.Progress.AckVersion)
+		if ages(st) {
+			fmt.Fprintf(fp, "%d;", st.Progress.Acknowledged.UnixMilli())
+			if c.Expires.IsZero() || st.Expires.Before(c.Expires) {
+				c.Expires = st.Expires
+			}
+		}
+	}
+	c.Fingerprint = hex.EncodeToString(fp.Sum(nil))
+	return c
+}
+
+// Earned is the certificate a person has earned. While a new version of a
+// lesson waits for their signature, the certificate they earned for the
+// versions they signed stays theirs (and verifiable), with Pending naming
+// what to sign for it to be current again.
+type Earned struct {
+	Cert    *model.Certificate
+	Pending []Standing
+}
+
+// EarnedCertificate returns the user's current certificate, or the one
+// they earned before a lesson asked for a new signature (ErrNotComplete
+// when there is neither, ErrNotIssued when the completion has none yet).
+func (s *Service) EarnedCertificate(ctx context.Context, u *model.User) (*Earned, error) {
+	sts, err := s.Standings(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	var pending []Standing
+	for _, st := range sts {
+		switch {
+		case st.Code == StatusDone:
+		case st.Code == StatusNeedsReack && st.Progress.AckVersion > 0:
+			pending = append(pending, st)
+		default:
+			return nil, ErrNotComplete
+		}
+	}
+	if len(pending) == 0 {
+		c, err := s.IssuedCertificate(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		return &Earned{Cert: c}, nil
+	}
+	// The certificate of the versions signed before: a lesson that ages
+	// added its signing time then as it does now.
+	c := certificateOf(u, sts, func(st Standing) bool { return st.Lesson.ValidMonths > 0 && !st.Progress.Acknowledged.IsZero() })
+	prev, err := s.store.CertificateByFingerprint(ctx, c.Fingerprint)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNotComplete
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Earned{Cert: prev, Pending: pending}, nil
 }
 
 // CertificateExpired reports whether a certificate has aged out.

@@ -223,6 +223,7 @@ func TestBrowserAccessibility(t *testing.T) {
 				b.submit(`form[action="/logout"] button`, 200)
 
 				login("boss")
+				check("home-manager")
 				b.open("/team")
 				check("team")
 				b.matrixFits(width)

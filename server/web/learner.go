@@ -10,6 +10,7 @@ import (
 	"conductportal/server/locale"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
+	"conductportal/server/report"
 	"conductportal/server/training"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,6 +21,36 @@ type trainingPage struct {
 	Done  int
 	Total int
 	Next  *trainingRow
+	Team  *teamSummary // a manager's team, first on their home page
+}
+
+// teamSummary is what a manager acts on, from their home page.
+type teamSummary struct {
+	People, OverduePeople, Reack, Percent int
+}
+
+// teamSummaryOf sums up u's own team, or nil when u manages nobody. A
+// failure to read it leaves the home page without it rather than failing
+// the learner's own page.
+func (h *handler) teamSummaryOf(c *fiber.Ctx, u *model.User) *teamSummary {
+	if !u.HasRole(model.RoleManager) {
+		return nil
+	}
+	scope, err := h.Reports.ResolveScope(ctx(c), u, "", "")
+	if err != nil {
+		return nil
+	}
+	t, err := h.Reports.Team(ctx(c), scope, report.Filter{})
+	if err != nil || t.Members == 0 {
+		return nil
+	}
+	ts := &teamSummary{People: t.Members, Reack: t.Total.Reack, Percent: t.Total.Percent}
+	for _, r := range t.Rows {
+		if r.Overdue > 0 {
+			ts.OverduePeople++
+		}
+	}
+	return ts
 }
 
 type trainingRow struct {
@@ -34,7 +65,7 @@ func (h *handler) trainingShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := trainingPage{Total: len(sts)}
+	p := trainingPage{Total: len(sts), Team: h.teamSummaryOf(c, u)}
 	for _, st := range sts {
 		p.Rows = append(p.Rows, trainingRow{Standing: st, Title: st.Lesson.Title(lang)})
 	}
@@ -358,12 +389,15 @@ type certificatePage struct {
 	Cert    *model.Certificate
 	URL     string
 	Expired bool
+	// Pending are the lessons whose new version waits for a signature: the
+	// certificate shown is the one earned for the versions signed before.
+	Pending []training.Standing
 }
 
 func (h *handler) certificateShow(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
 	lang := langOf(c)
-	cert, err := h.Training.IssuedCertificate(ctx(c), u)
+	earned, err := h.Training.EarnedCertificate(ctx(c), u)
 	if errors.Is(err, training.ErrNotComplete) {
 		c.Status(fiber.StatusNotFound)
 		return h.render(c, "error", locale.T(lang, "certificate.title"), errorPage{Message: locale.T(lang, "certificate.notyet")})
@@ -376,11 +410,10 @@ func (h *handler) certificateShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, "certificate", locale.T(lang, "certificate.title"),
-		certificatePage{Cert: cert, URL: h.Config.BaseURL + "/verify/" + cert.Code})
+	return h.render(c, "certificate", locale.T(lang, "certificate.title"), certificatePage{Cert: earned.Cert,
+		URL: h.Config.BaseURL + "/verify/" + earned.Cert.Code, Expired: h.Training.CertificateExpired(earned.Cert), Pending: earned.Pending})
 }
 
-// certificateIssue issues the certificate of a completed programme.
 func (h *handler) certificateIssue(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
 	if _, err := h.Training.Certificate(ctx(c), u); err != nil && !errors.Is(err, training.ErrNotComplete) {

@@ -52,6 +52,14 @@ func TestBrowserManagerTeam(t *testing.T) {
 	b.typeInto("#login", "wang.qiang")
 	b.typeInto("#password", firstPass)
 	b.submit(`form[action="/login"] button[type="submit"]`, 200)
+	// A manager lands on their team's summary, with what to act on.
+	b.wantPath("/")
+	if got := b.text("#team-summary"); !strings.Contains(got, "团队 3 人：1 人有逾期课程") {
+		b.fail("the manager's home shows %q", got)
+	}
+	if href := b.attrs(`#team-summary a[href^="/team/remind"]`, "href"); len(href) != 1 {
+		b.fail("no way to remind from the home page: %q", href)
+	}
 	b.submit(`nav a[href="/team"]`, 200)
 	b.wantText("main h1", "我的团队")
 	if n := b.count("table.matrix tbody tr"); n != 3 {
@@ -144,6 +152,7 @@ func TestBrowserManagerTeam(t *testing.T) {
 	e.typeInto("#password", firstPass)
 	e.submit(`form[action="/login"] button[type="submit"]`, 200)
 	e.wantText("#bell .count", "1")
+	e.wantNone("#team-summary") // not a manager
 	e.submit("#bell", 200)
 	if got := e.text("#notifications"); !strings.Contains(got, "wang.qiang 提醒你完成以下课程") {
 		e.fail("notifications: %q", got)
