@@ -16,24 +16,24 @@ import (
 
 // Config is every setting of the portal.
 type Config struct {
-	Addr           string   // PORTAL_ADDR
-	MongoURI       string   // MONGODB_URI; empty: embedded database
-	DataDir        string   // PORTAL_DATA
-	ContentDir     string   // PORTAL_CONTENT; empty: the embedded content
-	BaseURL        string   // PORTAL_BASE_URL
+	Addr       string // PORTAL_ADDR
+	MongoURI   string // MONGODB_URI; empty: embedded database
+	DataDir    string // PORTAL_DATA
+	ContentDir string // PORTAL_CONTENT; empty: the embedded content
+	BaseURL    string // PORTAL_BASE_URL
 	// baseURLFromAddr: PORTAL_BASE_URL was not set, so BaseURL follows the
 	// address actually served (Served).
 	baseURLFromAddr bool
-	CookieSecure   bool     // PORTAL_COOKIE_SECURE
-	TrustedProxies []string // PORTAL_TRUSTED_PROXIES, comma separated
-	LogFormat      string   // PORTAL_LOG_FORMAT: text or json
-	SMTPURL        string   // PORTAL_SMTP_URL
-	CompanyName    string   // PORTAL_COMPANY_NAME, shown beside the portal's name
-	LogoFile       string   // PORTAL_LOGO: a PNG, JPEG or SVG file shown in the header
-	MFARequired    []string // PORTAL_MFA_REQUIRED: roles that must use a second factor
-	RemindDays     int      // PORTAL_REMIND_DAYS: remind people this many days before a due date
-	EscalateDays   int      // PORTAL_ESCALATE_DAYS: tell the manager when this many days overdue
-	ReminderJob    bool     // PORTAL_REMINDER_JOB: run the daily reminder job in this process
+	CookieSecure    bool     // PORTAL_COOKIE_SECURE
+	TrustedProxies  []string // PORTAL_TRUSTED_PROXIES, comma separated
+	LogFormat       string   // PORTAL_LOG_FORMAT: text or json
+	SMTPURL         string   // PORTAL_SMTP_URL
+	CompanyName     string   // PORTAL_COMPANY_NAME, shown beside the portal's name
+	LogoFile        string   // PORTAL_LOGO: a PNG, JPEG or SVG file shown in the header
+	MFARequired     []string // PORTAL_MFA_REQUIRED: roles that must use a second factor
+	RemindDays      int      // PORTAL_REMIND_DAYS: remind people this many days before a due date
+	EscalateDays    int      // PORTAL_ESCALATE_DAYS: tell the manager when this many days overdue
+	ReminderJob     bool     // PORTAL_REMINDER_JOB: run the daily reminder job in this process
 	// MetricsToken (PORTAL_METRICS_TOKEN) lets a scraper that is not on
 	// loopback read /metrics with Authorization: Bearer.
 	MetricsToken string
