@@ -264,8 +264,8 @@ func withCount(back, key string, n ...int) string {
 		return "/"
 	}
 	q := u.Query()
-	for i, name := range countArgs[:len(n)] {
-		q.Set(name, strconv.Itoa(n[i]))
+	for i, v := range n[:min(len(n), len(countArgs))] {
+		q.Set(countArgs[i], strconv.Itoa(v))
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
