@@ -26,8 +26,31 @@ type Organisation struct {
 	ByLesson    []OrgRow       `json:"lessons"`
 	All         OrgRow         `json:"all"`
 	Lessons     []model.Lesson `json:"-"`
-	At          time.Time      `json:"at"`
+	// Weeks is the company's completion at the end of each of the last
+	// weeks, as the team view's chart; Publishes the latest versions that
+	// asked people to sign again, and how that is going.
+	Weeks     []WeekPoint `json:"weeks"`
+	Publishes []Publish   `json:"publishes"`
+	At        time.Time   `json:"at"`
 }
+
+// Publish is a version that asked everyone who had signed the lesson to
+// sign again: who has signed it since, and who has still to.
+type Publish struct {
+	Lesson      string    `json:"lesson"`
+	Version     int       `json:"version"`
+	Kind        string    `json:"kind"`
+	Published   time.Time `json:"published"`
+	SignedSince int       `json:"signed_since"`
+	StillToSign int       `json:"still_to_sign"`
+}
+
+// recentPublishes is how many of the latest re-signing publishes the HR
+// home lists, and versionsBack how far back each lesson is looked at.
+const (
+	recentPublishes = 5
+	versionsBack    = 5
+)
 
 // Organisation computes the organisation view over two reads: the cached
 // directory and everyone's progress.
@@ -50,6 +73,8 @@ func (s *Service) Organisation(ctx context.Context) (*Organisation, error) {
 		o.ByLesson[i].Key, o.ByLesson[i].Slug = l.Slug, l.Slug
 	}
 	depts := map[string]*OrgRow{}
+	var rows []Row
+	var members []*model.User
 	for i := range dir.Users {
 		u := &dir.Users[i]
 		if !u.Active {
@@ -59,6 +84,7 @@ func (s *Service) Organisation(ctx context.Context) (*Organisation, error) {
 		if r.Assigned == 0 {
 			continue // nobody asks anything of this account (an administrator, say)
 		}
+		rows, members = append(rows, r), append(members, u)
 		d := depts[u.Department]
 		if d == nil {
 			d = &OrgRow{Key: u.Department}
@@ -86,6 +112,10 @@ func (s *Service) Organisation(ctx context.Context) (*Organisation, error) {
 	for _, d := range depts {
 		o.Departments = append(o.Departments, *d)
 	}
+	o.Weeks = weeks(rows, lessons, members, prog, now)
+	if o.Publishes, err = s.publishes(ctx, lessons, rows, members, prog); err != nil {
+		return nil, err
+	}
 	slices.SortFunc(o.Departments, func(a, b OrgRow) int {
 		// Empty department last, then the least complete first: where HR should look.
 		return cmp.Or(cmp.Compare(boolInt(a.Key == ""), boolInt(b.Key == "")),
@@ -99,4 +129,38 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// publishes are the latest versions that asked people to sign again, each
+// with the people assigned who signed it after it was published and those
+// who had signed an earlier version and have not signed it yet.
+func (s *Service) publishes(ctx context.Context, lessons []model.Lesson, rows []Row, members []*model.User, prog map[string]model.Progress) ([]Publish, error) {
+	out := []Publish{} // [] rather than null in JSON
+	for i, l := range lessons {
+		for v := l.Current; v > max(1, l.Current-versionsBack); v-- {
+			lv, err := s.store.LessonVersion(ctx, l.Slug, v)
+			if err != nil {
+				return nil, fmt.Errorf("report: publishes: %w", err)
+			}
+			if lv.Kind != model.ChangeReack && lv.Kind != model.ChangeRequiz {
+				continue
+			}
+			p := Publish{Lesson: l.Slug, Version: v, Kind: lv.Kind, Published: lv.Published}
+			for r, u := range members {
+				if !rows[r].Cells[i].Assigned {
+					continue
+				}
+				lp := prog[u.ID].Lessons[l.Slug]
+				switch {
+				case lp.AckVersion >= v && !lp.Acknowledged.Before(lv.Published):
+					p.SignedSince++
+				case lp.AckVersion > 0 && lp.AckVersion < v:
+					p.StillToSign++
+				}
+			}
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b Publish) int { return b.Published.Compare(a.Published) })
+	return out[:min(len(out), recentPublishes)], nil
 }

@@ -53,7 +53,7 @@ func (s *Storage) SharedUsersGeneration(ctx context.Context) (string, error) {
 // in the database.
 var directoryFields = bson.M{
 	"login": 1, "name": 1, "roles": 1, "department": 1, "manager": 1, "manages": 1,
-	"email": 1, "lang": 1, "hired": 1, "active": 1, "exceptions": 1,
+	"email": 1, "lang": 1, "hired": 1, "created": 1, "active": 1, "exceptions": 1, // created: the chart counts people from it
 	"mobile": 1, "wecom_id": 1, "dingtalk_id": 1, // to mention people in group messages
 }
 

@@ -3,7 +3,9 @@ package web
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"conductportal/server/locale"
 	"conductportal/server/model"
+	"conductportal/server/report"
 )
 
 // requireHR lets only hr and admin into the HR area; anyone else gets the
@@ -26,7 +28,40 @@ func actor(c *fiber.Ctx) string {
 	return "anonymous"
 }
 
-// hrHome sends HR to the lessons they keep.
+// hrHome is HR's first page: the company's figures and what to act on,
+// each count a link to the list behind it. An administrator without the
+// HR role sees no one's training: they go to the lessons.
 func (h *handler) hrHome(c *fiber.Ctx) error {
-	return c.Redirect("/hr/lessons", fiber.StatusSeeOther)
+	u, _ := currentSession(c)
+	if !report.CanSeeOrganisation(u) {
+		return c.Redirect("/hr/lessons", fiber.StatusSeeOther)
+	}
+	lang := langOf(c)
+	o, err := h.Reports.Organisation(ctx(c))
+	if err != nil {
+		return err
+	}
+	p := hrHomePage{Org: o, Chart: newChart(o.Weeks, lang), Titles: map[string]string{}}
+	for _, l := range o.Lessons {
+		p.Titles[l.Slug] = l.Title(lang)
+	}
+	p.Departments = o.Departments[:min(len(o.Departments), hrHomeDepartments)]
+	for _, d := range o.Departments {
+		if d.Expiring > 0 {
+			p.Expiring = append(p.Expiring, d)
+		}
+	}
+	return h.render(c, "hr_home", locale.T(lang, "hr.home.title"), p)
+}
+
+// hrHomeDepartments is how many departments the HR home lists (the least
+// complete first); the organisation page has them all.
+const hrHomeDepartments = 8
+
+type hrHomePage struct {
+	Org         *report.Organisation
+	Chart       *chart
+	Titles      map[string]string
+	Departments []report.OrgRow
+	Expiring    []report.OrgRow // departments with signatures that age out within 30 days
 }

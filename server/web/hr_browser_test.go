@@ -76,7 +76,10 @@ func TestBrowserHREditPreviewPublish(t *testing.T) {
 	}
 	login := b.login
 	login("wang.fang")
-	b.submit(`nav a[href="/hr/lessons"]`, 200)
+	b.submit(`nav a[href="/hr"]`, 200)
+	b.wantPath("/hr")
+	check("hr-home")
+	b.submit(`nav.subnav a[href="/hr/lessons"]`, 200)
 	b.wantText("main h1", "课程管理")
 	check("hr-lessons")
 
