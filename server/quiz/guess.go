@@ -369,9 +369,12 @@ var trueFalseRules = []rule{
 // Guess is a guesser's chance on one quiz in one language.
 type Guess struct {
 	Lang     string
-	Strategy string             // "single:… multiple:… truefalse:…"
-	Pass     float64            // chance to pass a first attempt, exact over all draws
-	Right    map[string]float64 // per question id, the chance this strategy answers it right
+	Strategy string  // "single:… multiple:… truefalse:…"
+	Pass     float64 // chance to pass a first attempt, exact over all draws
+	// Right is, per question id, the chance the strategy answers it right
+	// (filled for the best strategy only).
+	Right map[string]float64
+	rules [3]int
 }
 
 // rightChance is the chance that a rule's answer to q is graded right.
@@ -390,7 +393,7 @@ func rightChance(q *Question, answers [][]string) float64 {
 
 // Guesses returns, for lang, every strategy the guesser has (a rule for
 // each question type, in every combination) with its exact chance of
-// passing a first attempt, best first.
+// passing a first attempt (the whole pool is drawn from), best first.
 func (q *Quiz) Guesses(lang string) []Guess {
 	var views []view
 	var tfs []view
@@ -424,29 +427,30 @@ func (q *Quiz) Guesses(lang string) []Guess {
 			}
 		}
 	}
+	answer := func(s, m, f int) []float64 {
+		p := make([]float64, len(views))
+		for i, v := range views {
+			switch v.q.Type {
+			case Single:
+				p[i] = chance[Single][s][i]
+			case Multiple:
+				p[i] = chance[Multiple][m][i]
+			default:
+				p[i] = chance[TrueFalse][f][i]
+			}
+		}
+		return p
+	}
 	var out []Guess
-	p := make([]float64, len(views))
 	for s := range singleRules {
 		for m := range multipleRules {
 			for f := range trueFalseRules {
-				right := map[string]float64{}
-				for i, v := range views {
-					switch v.q.Type {
-					case Single:
-						p[i] = chance[Single][s][i]
-					case Multiple:
-						p[i] = chance[Multiple][m][i]
-					default:
-						p[i] = chance[TrueFalse][f][i]
-					}
-					right[v.q.ID] = p[i]
-				}
 				out = append(out, Guess{
 					Lang: lang,
 					Strategy: fmt.Sprintf("single:%s multiple:%s truefalse:%s",
 						singleRules[s].name, multipleRules[m].name, trueFalseRules[f].name),
-					Pass:  PassChance(p, q.PerAttempt, q.PassMark),
-					Right: right,
+					Pass:  PassChance(answer(s, m, f), q.PerAttempt, q.PassMark),
+					rules: [3]int{s, m, f},
 				})
 			}
 		}
@@ -460,6 +464,14 @@ func (q *Quiz) Guesses(lang string) []Guess {
 		}
 		return 0
 	})
+	// The best strategy says which questions give it away.
+	if len(out) > 0 {
+		r := out[0].rules
+		out[0].Right = map[string]float64{}
+		for i, p := range answer(r[0], r[1], r[2]) {
+			out[0].Right[views[i].q.ID] = p
+		}
+	}
 	return out
 }
 
@@ -516,9 +528,9 @@ func binomial(n, k int) float64 {
 	return b
 }
 
-// GuessWarnings says, per language, when the best form-only guesser passes
-// a first attempt more often than GuessLimit. Import shows them to HR; they
-// do not refuse the quiz.
+// GuessWarnings returns, per language, the best form-only guesser when it
+// passes a first attempt more often than GuessLimit. Import and the editor
+// show them to HR; they do not refuse the quiz.
 func (q *Quiz) GuessWarnings() []Guess {
 	var out []Guess
 	for _, lang := range model.Languages {

@@ -131,3 +131,30 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// TestGuessWarnings flags a pool a guesser passes (every key the longest
+// option) and leaves a fair one alone.
+func TestGuessWarnings(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("lesson: x\npass_mark: 80\ndraw: 6\ncooldown_minutes: 0\nmax_attempts: 0\nquestions:\n")
+	for i := range 10 {
+		b.WriteString("  - id: q" + string(rune('a'+i)) + "\n    clause: c\n    type: single\n" +
+			"    prompt: {zh-CN: 问题, en: Question}\n    options:\n" +
+			"      - {id: a, zh-CN: 这是最长的正确答案, en: the longest right answer here}\n" +
+			"      - {id: b, zh-CN: 短的, en: short}\n      - {id: c, zh-CN: 也短, en: brief}\n" +
+			"    answer: [a]\n    explanation: {zh-CN: 因为, en: because}\n")
+	}
+	q, probs := Parse("x.yaml", []byte(b.String()), nil)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	w := q.GuessWarnings()
+	if len(w) != 2 || w[0].Pass != 1 || !strings.Contains(w[0].Strategy, "single:longest") {
+		t.Fatalf("warnings %+v", w)
+	}
+	for slug, q := range shippedQuizzes(t) {
+		if w := q.GuessWarnings(); len(w) > 0 {
+			t.Errorf("%s: %+v", slug, w)
+		}
+	}
+}
