@@ -171,6 +171,17 @@ func Check(slug string, files map[string]string, quizSrc string) (map[string]*le
 	return docs, nil
 }
 
+// GuessWarnings returns, per language, the best form-only guesser of a
+// quiz that passes it too often (quiz.GuessLimit); nil for a quiz that does
+// not parse (its problems say why) or that no guesser passes.
+func GuessWarnings(quizSrc string) []quiz.Guess {
+	q, probs := quiz.Parse(QuizPart, []byte(quizSrc), nil)
+	if len(probs) > 0 {
+		return nil
+	}
+	return q.GuessWarnings()
+}
+
 func sortedKeys(m map[string][]string) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

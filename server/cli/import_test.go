@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,28 +8,8 @@ import (
 	"testing"
 
 	portal "conductportal"
+	"conductportal/server/testkit"
 )
-
-// guessablePool is a dress quiz whose every key is the longest option: a
-// guesser passes it without reading the lesson.
-func guessablePool() string {
-	var b strings.Builder
-	b.WriteString("lesson: dress\npass_mark: 80\ndraw: 6\ncooldown_minutes: 0\nmax_attempts: 0\nquestions:\n")
-	for i := 1; i <= 8; i++ {
-		fmt.Fprintf(&b, `  - id: dress-q%02d
-    clause: principles
-    type: single
-    prompt: {zh-CN: "着装原则是什么？", en: "What are the principles?"}
-    options:
-      - {id: a, zh-CN: "端庄、大方、整洁、得体、便于工作", en: "Dignified, decorous, neat, appropriate and practical"}
-      - {id: b, zh-CN: 随意, en: Casual}
-      - {id: c, zh-CN: 时尚, en: Trendy}
-    answer: [a]
-    explanation: {zh-CN: "着装原则。", en: "The principles."}
-`, i)
-	}
-	return b.String()
-}
 
 // TestImportWarnsOfGuessablePool: "import --check" and "import" name a
 // pool that a form-only guesser passes, and import it all the same; the
@@ -58,7 +37,7 @@ func TestImportWarnsOfGuessablePool(t *testing.T) {
 	if code != 0 || strings.Contains(out, "warning") || !strings.Contains(out, "ok, 6 lessons") {
 		t.Fatalf("shipped content: %d\n%s\n%s", code, out, errs)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "quizzes", "dress.yaml"), []byte(guessablePool()), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "quizzes", "dress.yaml"), []byte(testkit.GuessablePool("dress", "principles")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{{"import", "--check", dir}, {"import", dir}} {
