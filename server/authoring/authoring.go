@@ -78,6 +78,8 @@ type frontMatter struct {
 	Audience string `yaml:"audience"`
 	DueDays  int    `yaml:"due_days"`
 	Summary  string `yaml:"summary"`
+	// Editorial carries the notes on repairs of the source into the draft.
+	Editorial []string `yaml:"editorial,omitempty"`
 }
 
 // File rebuilds the lesson file of one language of a version: the front
@@ -90,6 +92,7 @@ func File(l *model.Lesson, v *model.LessonVersion, lang string) (string, error) 
 	}
 	fm, err := yaml.Marshal(frontMatter{
 		Slug: l.Slug, Title: t.Title, Order: l.Order, Audience: l.Audience, DueDays: l.DueDays, Summary: t.Summary,
+		Editorial: t.Editorial,
 	})
 	if err != nil {
 		return "", fmt.Errorf("authoring: front matter of %s: %w", v.ID, err)

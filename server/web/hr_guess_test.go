@@ -58,3 +58,38 @@ func TestEditorWarnsOfGuessableQuiz(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryShowsEditorialRepairs: the repairs a shipped lesson makes to
+// the handbook (front matter "editorial") are on HR's history page in
+// HR's language, and the editor's draft keeps them for the next version.
+func TestHistoryShowsEditorialRepairs(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	ctx := context.Background()
+	const pw = "editorial test password"
+	if _, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	hr := newCaller(t, p.Base, "hr", pw)
+	for _, c := range []struct{ ui, heading, note string }{
+		{model.LangZH, "编辑修订（本文对手册原文的修补，请人事部确认）：", "读作“不可头也不抬”"},
+		{model.LangEN, "Editorial repairs (where this text mends the handbook&#39;s wording; for HR to confirm):", "is read as “do not keep your head down”"},
+	} {
+		if st, _ := hr.post(t, p.Base+"/lang", url.Values{"lang": {c.ui}}); st != http.StatusSeeOther {
+			t.Fatalf("switch to %s: %d", c.ui, st)
+		}
+		st, body := hr.get(t, p.Base+"/hr/lessons/deportment/history")
+		if st != http.StatusOK || !strings.Contains(body, c.heading) || !strings.Contains(body, c.note) {
+			t.Fatalf("%s history: %d, want %q and %q in\n%s", c.ui, st, c.heading, c.note, body)
+		}
+		if _, body := hr.get(t, p.Base+"/hr/lessons/dress/history"); strings.Contains(body, c.heading) {
+			t.Errorf("%s: dress has no editorial repairs, yet its history lists some", c.ui)
+		}
+	}
+	_, d, _, err := p.Authoring.Draft(ctx, "deportment")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(d.Files[model.LangEN], "\neditorial:\n") || !strings.Contains(d.Files[model.LangZH], "不可头也不抬") {
+		t.Errorf("the draft lost the editorial notes:\n%s", d.Files[model.LangEN])
+	}
+}
