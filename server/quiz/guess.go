@@ -259,6 +259,33 @@ var singleRules = []rule{
 	{"all-of-the-above", func(v view, _ []view) [][]string {
 		return each(v, orAll(v, func(i int) bool { return containsAny(v.opts[i], allOfAbove) }))
 	}},
+	// Combinations of the strongest: rule options out, then pick by form.
+	{"no-loophole-then-longest", func(v view, _ []view) [][]string {
+		keep := orAll(v, func(i int) bool { return !containsAny(v.opts[i], loopholes) })
+		return each(v, best(keep, func(i int) float64 { return float64(v.len[i]) }))
+	}},
+	{"no-negation-then-longest", func(v view, _ []view) [][]string {
+		keep := orAll(v, func(i int) bool { return !containsAny(v.opts[i], negations) })
+		return each(v, best(keep, func(i int) float64 { return float64(v.len[i]) }))
+	}},
+	{"repeats-prompt-then-longest", func(v view, _ []view) [][]string {
+		keep := pickMax(len(v.opts), func(i int) float64 { return float64(overlap(v.otok[i], v.ptok)) })
+		return each(v, best(keep, func(i int) float64 { return float64(v.len[i]) }))
+	}},
+	{"like-the-others-then-longest", func(v view, _ []view) [][]string {
+		keep := pickMax(len(v.opts), func(i int) float64 { return float64(v.similarity(i)) })
+		return each(v, best(keep, func(i int) float64 { return float64(v.len[i]) }))
+	}},
+}
+
+// best keeps, of the options idx, those with the highest score.
+func best(idx []int, score func(i int) float64) []int {
+	top := pickMax(len(idx), func(k int) float64 { return score(idx[k]) })
+	out := make([]int, len(top))
+	for k, t := range top {
+		out[k] = idx[t]
+	}
+	return out
 }
 
 // multipleRules choose a set of options.
@@ -308,6 +335,18 @@ var multipleRules = []rule{
 	{"longest-only", func(v view, _ []view) [][]string {
 		return each(v, pickMax(len(v.opts), func(i int) float64 { return float64(v.len[i]) }))
 	}},
+	{"all-but-odd-and-loophole", func(v view, _ []view) [][]string {
+		keep := orAll(v, func(i int) bool { return !containsAny(v.opts[i], loopholes) })
+		if len(keep) <= 2 {
+			return [][]string{v.set(keep)}
+		}
+		odd := best(keep, func(i int) float64 { return -float64(v.similarity(i)) })
+		var out [][]string
+		for _, d := range odd {
+			out = append(out, v.set(slices.DeleteFunc(slices.Clone(keep), func(i int) bool { return i == d })))
+		}
+		return out
+	}},
 	{"two-longest", func(v view, _ []view) [][]string {
 		order := all(v)
 		slices.SortStableFunc(order, func(a, b int) int { return v.len[b] - v.len[a] })
@@ -350,6 +389,12 @@ var trueFalseRules = []rule{
 	{"hedged-means-true", func(v view, _ []view) [][]string { return tf(containsAny(v.prompt, hedges)) }},
 	{"negation-means-false", func(v view, _ []view) [][]string { return tf(!containsAny(v.prompt, negations)) }},
 	{"negation-means-true", func(v view, _ []view) [][]string { return tf(containsAny(v.prompt, negations)) }},
+	{"hedge-beats-loophole", func(v view, _ []view) [][]string {
+		return tf(containsAny(v.prompt, hedges) || !containsAny(v.prompt, loopholes))
+	}},
+	{"loophole-or-negation-means-false", func(v view, _ []view) [][]string {
+		return tf(!containsAny(v.prompt, loopholes) && !containsAny(v.prompt, negations))
+	}},
 	{"long-means-true", func(v view, pool []view) [][]string {
 		var ls []int
 		for _, p := range pool {
