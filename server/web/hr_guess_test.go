@@ -14,18 +14,32 @@ import (
 	"conductportal/server/testkit"
 )
 
+// startAsHR starts a portal and logs an HR account in.
+func startAsHR(t *testing.T) (*testkit.Portal, *caller) {
+	t.Helper()
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	const pw = "hr test password"
+	if _, err := p.Auth.CreateUser(context.Background(), auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	return p, newCaller(t, p.Base, "hr", pw)
+}
+
+// useLang switches the caller's pages to lang.
+func (cl *caller) useLang(t *testing.T, base, lang string) {
+	t.Helper()
+	if st, _ := cl.post(t, base+"/lang", url.Values{"lang": {lang}}); st != http.StatusSeeOther {
+		t.Fatalf("switch to %s: %d", lang, st)
+	}
+}
+
 // TestEditorWarnsOfGuessableQuiz: a quiz a form-only guesser passes is
 // saved (a warning, not a problem) and the editor says so in the reader's
 // language, naming the questions that give their key away; the shipped
 // quiz draws no warning.
 func TestEditorWarnsOfGuessableQuiz(t *testing.T) {
-	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	p, hr := startAsHR(t)
 	ctx := context.Background()
-	const pw = "guess test password"
-	if _, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: pw}); err != nil {
-		t.Fatal(err)
-	}
-	hr := newCaller(t, p.Base, "hr", pw)
 	edit := p.Base + "/hr/lessons/dress/edit"
 	if st, body := hr.get(t, edit); st != http.StatusOK || strings.Contains(body, `id="quiz-guess"`) {
 		t.Fatalf("shipped quiz: %d, warning shown: %v", st, strings.Contains(body, `id="quiz-guess"`))
@@ -46,9 +60,7 @@ func TestEditorWarnsOfGuessableQuiz(t *testing.T) {
 		{model.LangZH, "在中文版中首次测验的通过率为 100.0%（上限 5%）"},
 		{model.LangEN, "in English, a guesser who never reads the lesson and answers by form alone passes a first attempt 100.0% of the time (limit 5%)"},
 	} {
-		if st, _ := hr.post(t, p.Base+"/lang", url.Values{"lang": {c.ui}}); st != http.StatusSeeOther {
-			t.Fatalf("switch to %s: %d", c.ui, st)
-		}
+		hr.useLang(t, p.Base, c.ui)
 		st, body := hr.get(t, edit)
 		if st != http.StatusOK || !strings.Contains(body, `id="quiz-guess"`) || !strings.Contains(body, c.want) {
 			t.Fatalf("%s editor: %d, want %q in\n%s", c.ui, st, c.want, body)
@@ -63,20 +75,13 @@ func TestEditorWarnsOfGuessableQuiz(t *testing.T) {
 // the handbook (front matter "editorial") are on HR's history page in
 // HR's language, and the editor's draft keeps them for the next version.
 func TestHistoryShowsEditorialRepairs(t *testing.T) {
-	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	p, hr := startAsHR(t)
 	ctx := context.Background()
-	const pw = "editorial test password"
-	if _, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: pw}); err != nil {
-		t.Fatal(err)
-	}
-	hr := newCaller(t, p.Base, "hr", pw)
 	for _, c := range []struct{ ui, heading, note string }{
 		{model.LangZH, "编辑修订（本文对手册原文的修补，请人事部确认）：", "读作“不可头也不抬”"},
 		{model.LangEN, "Editorial repairs (where this text mends the handbook&#39;s wording; for HR to confirm):", "is read as “do not keep your head down”"},
 	} {
-		if st, _ := hr.post(t, p.Base+"/lang", url.Values{"lang": {c.ui}}); st != http.StatusSeeOther {
-			t.Fatalf("switch to %s: %d", c.ui, st)
-		}
+		hr.useLang(t, p.Base, c.ui)
 		st, body := hr.get(t, p.Base+"/hr/lessons/deportment/history")
 		if st != http.StatusOK || !strings.Contains(body, c.heading) || !strings.Contains(body, c.note) {
 			t.Fatalf("%s history: %d, want %q and %q in\n%s", c.ui, st, c.heading, c.note, body)
