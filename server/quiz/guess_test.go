@@ -158,3 +158,21 @@ func TestGuessWarnings(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGuessWarnings is the cost the editor pays per page to check a
+// pool of 20 questions in both languages.
+func BenchmarkGuessWarnings(b *testing.B) {
+	src, err := os.ReadFile("../../quizzes/attendance.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, probs := Parse("attendance.yaml", src, nil)
+	if len(probs) > 0 {
+		b.Fatal(probs)
+	}
+	for b.Loop() {
+		if w := q.GuessWarnings(); len(w) > 0 {
+			b.Fatal(w)
+		}
+	}
+}
