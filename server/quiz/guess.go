@@ -422,6 +422,19 @@ type Guess struct {
 	rules [3]int
 }
 
+// GivenAway lists, sorted, the questions the strategy answers right at
+// least half the time: the ones whose form gives their key away.
+func (g Guess) GivenAway() []string {
+	var ids []string
+	for id, p := range g.Right {
+		if p >= 0.5 {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // rightChance is the chance that a rule's answer to q is graded right.
 func rightChance(q *Question, answers [][]string) float64 {
 	if len(answers) == 0 {

@@ -152,16 +152,9 @@ func (h *handler) hrPreview(c *fiber.Ctx) error {
 func guessWarnings(ui, quizSrc string) []string {
 	var out []string
 	for _, g := range authoring.GuessWarnings(quizSrc) {
-		var ids []string
-		for id, p := range g.Right {
-			if p >= 0.5 {
-				ids = append(ids, id)
-			}
-		}
-		slices.Sort(ids)
 		out = append(out, locale.T(ui, "hr.edit.guess", locale.T(ui, "lang."+g.Lang),
 			strconv.FormatFloat(g.Pass*100, 'f', 1, 64), strconv.FormatFloat(quiz.GuessLimit*100, 'f', 0, 64),
-			g.Strategy, strings.Join(ids, ", ")))
+			g.Strategy, strings.Join(g.GivenAway(), ", ")))
 	}
 	return out
 }
