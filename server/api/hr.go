@@ -11,6 +11,7 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
 	"conductportal/server/model"
+	"conductportal/server/quiz"
 	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
@@ -70,6 +71,25 @@ type draftJSON struct {
 	Base     int           `json:"base"`
 	Valid    bool          `json:"valid"`
 	Problems []problemJSON `json:"problems"`
+	Warnings []guessJSON   `json:"warnings"`
+}
+
+// guessJSON says that a guesser who never reads the lesson passes the
+// draft's quiz too often in one language: a warning, publishing is allowed.
+type guessJSON struct {
+	Lang       string   `json:"lang"`
+	PassChance float64  `json:"pass_chance"` // of a first attempt, 0 to 1
+	Limit      float64  `json:"limit"`
+	Strategy   string   `json:"strategy"`
+	Questions  []string `json:"questions"` // those whose form gives the key away
+}
+
+func guessesJSON(quizSrc string) []guessJSON {
+	out := []guessJSON{}
+	for _, g := range authoring.GuessWarnings(quizSrc) {
+		out = append(out, guessJSON{Lang: g.Lang, PassChance: g.Pass, Limit: quiz.GuessLimit, Strategy: g.Strategy, Questions: g.GivenAway()})
+	}
+	return out
 }
 
 // saveDraft stores a draft; one with problems is stored too, and the
@@ -91,7 +111,7 @@ func (a *API) saveDraft(c *fiber.Ctx) error {
 	if err != nil {
 		return authoringError(err)
 	}
-	return c.JSON(draftJSON{Slug: d.Slug, Base: d.Base, Valid: len(probs) == 0, Problems: problemsJSON(probs)})
+	return c.JSON(draftJSON{Slug: d.Slug, Base: d.Base, Valid: len(probs) == 0, Problems: problemsJSON(probs), Warnings: guessesJSON(d.Quiz)})
 }
 
 type publishRequest struct {

@@ -324,6 +324,21 @@ func TestAPISessionMatchesOpenAPI(t *testing.T) {
 		"zh-CN": d.Files[model.LangZH] + "\n工牌应端正佩戴在左胸前。\n", "en": d.Files[model.LangEN] + "\nWear the badge straight.\n"}}, 200)
 	s.do(hrTok, "POST", "/lessons/dress/publish", map[string]any{"kind": "sometimes", "note": "x"}, 422)
 	s.do(hrTok, "POST", "/lessons/dress/publish", map[string]any{"kind": "minor", "note": "badge"}, 201)
+	// A quiz a form-only guesser passes is stored with warnings, not problems.
+	dr := s.object(hrTok, "POST", "/lessons/dress/drafts", map[string]any{"quiz": testkit.GuessablePool("dress", "principles")}, 200)
+	if ws, _ := dr["warnings"].([]any); dr["valid"] != true || len(ws) != 2 {
+		t.Errorf("a guessable quiz: %v", dr)
+	} else {
+		for _, w := range ws {
+			w := w.(map[string]any)
+			if qs, _ := w["questions"].([]any); w["pass_chance"] != 1.0 || w["limit"] != 0.05 || len(qs) != 8 || qs[0] != "dress-q01" {
+				t.Errorf("warning: %v", w)
+			}
+		}
+	}
+	if dr := s.object(hrTok, "POST", "/lessons/dress/drafts", map[string]any{"quiz": d.Quiz}, 200); fmt.Sprint(dr["warnings"]) != "[]" {
+		t.Errorf("the shipped quiz warns: %v", dr)
+	}
 	s.do(hrTok, "POST", "/users", []byte(`{"login": "x", "name": "x", "salary": 1}`), 400)
 	s.do(hrTok, "POST", "/users", map[string]any{"login": "new.hire", "name": "新同事", "hired": "2026-01-05"}, 201)
 	s.do(hrTok, "POST", "/users", map[string]any{"login": "new.hire", "name": "新同事", "hired": "2026-01-05"}, 200)

@@ -78,6 +78,8 @@ type frontMatter struct {
 	Audience string `yaml:"audience"`
 	DueDays  int    `yaml:"due_days"`
 	Summary  string `yaml:"summary"`
+	// Editorial carries the notes on repairs of the source into the draft.
+	Editorial []string `yaml:"editorial,omitempty"`
 }
 
 // File rebuilds the lesson file of one language of a version: the front
@@ -90,6 +92,7 @@ func File(l *model.Lesson, v *model.LessonVersion, lang string) (string, error) 
 	}
 	fm, err := yaml.Marshal(frontMatter{
 		Slug: l.Slug, Title: t.Title, Order: l.Order, Audience: l.Audience, DueDays: l.DueDays, Summary: t.Summary,
+		Editorial: t.Editorial,
 	})
 	if err != nil {
 		return "", fmt.Errorf("authoring: front matter of %s: %w", v.ID, err)
@@ -169,6 +172,17 @@ func Check(slug string, files map[string]string, quizSrc string) (map[string]*le
 		return nil, probs
 	}
 	return docs, nil
+}
+
+// GuessWarnings returns, per language, the best form-only guesser of a
+// quiz that passes it too often (quiz.GuessLimit); nil for a quiz that does
+// not parse (its problems say why) or that no guesser passes.
+func GuessWarnings(quizSrc string) []quiz.Guess {
+	q, probs := quiz.Parse(QuizPart, []byte(quizSrc), nil)
+	if len(probs) > 0 {
+		return nil
+	}
+	return q.GuessWarnings()
 }
 
 func sortedKeys(m map[string][]string) []string {

@@ -10,6 +10,7 @@ import (
 
 	"conductportal/server/config"
 	"conductportal/server/model"
+	"conductportal/server/quiz"
 )
 
 func importContent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -48,6 +49,7 @@ func importContent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	questions := 0
 	for _, l := range b.Lessons {
 		questions += len(l.Quiz.Questions)
+		warnGuesser(stdout, name, l.Slug, l.Quiz)
 	}
 	if *check {
 		fmt.Fprintf(stdout, "%s: ok, %d lessons, %d questions\n", name, len(b.Lessons), questions)
@@ -68,4 +70,13 @@ func importContent(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	return err
+}
+
+// warnGuesser tells HR when a quiz can be passed without reading its
+// lesson. It is a warning: the quiz is imported all the same.
+func warnGuesser(w io.Writer, name, slug string, q *quiz.Quiz) {
+	for _, g := range q.GuessWarnings() {
+		fmt.Fprintf(w, "%s: quizzes/%s.yaml: warning (%s): a guesser who never reads the lesson passes a first attempt %.1f %% of the time (limit %.0f %%), answering by form alone: %s\n",
+			name, slug, g.Lang, g.Pass*100, quiz.GuessLimit*100, g.Strategy)
+	}
 }

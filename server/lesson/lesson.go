@@ -42,11 +42,14 @@ type Doc struct {
 	DueDays  int    `yaml:"due_days"`
 	// ValidMonths: how long a signature counts before the lesson is due
 	// again (0, the default: for good).
-	ValidMonths int      `yaml:"valid_months"`
-	Summary     string   `yaml:"summary"`
-	Body        string   `yaml:"-"` // Markdown after the front matter
-	BodyLine    int      `yaml:"-"` // line of the file where Body starts
-	Clauses     []Clause `yaml:"-"`
+	ValidMonths int    `yaml:"valid_months"`
+	Summary     string `yaml:"summary"`
+	// Editorial lists the repairs this text makes to the handbook it comes
+	// from (a garbled or ambiguous sentence read one way), for HR to confirm.
+	Editorial []string `yaml:"editorial"`
+	Body      string   `yaml:"-"` // Markdown after the front matter
+	BodyLine  int      `yaml:"-"` // line of the file where Body starts
+	Clauses   []Clause `yaml:"-"`
 }
 
 // Clause is a level-2 heading with an explicit id and the text under it.
@@ -132,6 +135,15 @@ func Parse(file, lang string, src []byte) (*Doc, []Problem) {
 	}
 	if doc.Audience == "" {
 		doc.Audience = "all"
+	}
+	if len(doc.Editorial) > 20 {
+		add(2, "front matter: editorial lists at most 20 notes")
+	}
+	for i, e := range doc.Editorial {
+		doc.Editorial[i] = strings.TrimSpace(e)
+		if doc.Editorial[i] == "" || len([]rune(doc.Editorial[i])) > 500 {
+			add(2, "front matter: editorial note %d must be between 1 and 500 characters", i+1)
+		}
 	}
 	doc.Clauses, probs = clauses(doc, probs)
 	if len(probs) > 0 {

@@ -109,3 +109,25 @@ func TestTextHash(t *testing.T) {
 		t.Fatal("text hash must change with any character and not shift between fields")
 	}
 }
+
+// TestEditorialNotes: the front matter's editorial list is read trimmed,
+// left out of the text hash, and an empty note is a problem on the front
+// matter.
+func TestEditorialNotes(t *testing.T) {
+	src := strings.Replace(good, "summary: 上班穿统一着装。\n", "summary: 上班穿统一着装。\neditorial:\n  - \" 原文“按公规定”读作“按公司规定”。 \"\n", 1)
+	d, probs := Parse("content/zh-CN/dress.md", "zh-CN", []byte(src))
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	if len(d.Editorial) != 1 || d.Editorial[0] != "原文“按公规定”读作“按公司规定”。" {
+		t.Fatalf("editorial: %q", d.Editorial)
+	}
+	plain, _ := Parse("content/zh-CN/dress.md", "zh-CN", []byte(good))
+	if TextHash(d.Title, d.Summary, d.Body) != TextHash(plain.Title, plain.Summary, plain.Body) {
+		t.Error("an editorial note changed the text hash")
+	}
+	bad := strings.Replace(good, "summary: 上班穿统一着装。\n", "summary: 上班穿统一着装。\neditorial: [\"\"]\n", 1)
+	if _, probs := Parse("f.md", "zh-CN", []byte(bad)); len(probs) != 1 || !strings.Contains(probs[0].Msg, "editorial note 1") || probs[0].Line != 2 {
+		t.Errorf("an empty note: %v", probs)
+	}
+}

@@ -183,6 +183,10 @@ type LessonText struct {
 	HTML     string   `bson:"html"`     // rendered and sanitized
 	Hash     string   `bson:"hash"`     // SHA-256 of Markdown, hex
 	Clauses  []Clause `bson:"clauses"`
+	// Editorial notes the repairs this text makes to its source handbook
+	// (front matter "editorial"); not part of Hash, so notes alone ask
+	// nobody to sign again.
+	Editorial []string `bson:"editorial,omitempty"`
 }
 
 // LessonVersion is an immutable published text of a lesson. _id is slug@N.

@@ -139,7 +139,7 @@ func mutate(t *testing.T, file string, change func(string) string) fs.FS {
 // Each check of TestShippedContent can fail.
 func TestContentChecksCatchMistakes(t *testing.T) {
 	for _, tc := range []struct{ name, file, from, to, want string }{
-		{"clause without question", "quizzes/dress.yaml", "clause: name-badge", "clause: principles", `clause "name-badge" has no question`},
+		{"clause without question", "quizzes/dress.yaml", "clause: principles", "clause: work-attire", `clause "principles" has no question`},
 		{"unknown clause", "quizzes/dress.yaml", "clause: name-badge", "clause: no-such-clause", `clause "no-such-clause" does not exist`},
 		{"answer not an option", "quizzes/dress.yaml", "answer: [", "answer: [zz, ", `answer "zz" is not one of its options`},
 		{"clause ids differ", "content/en/dress.md", "{#name-badge}", "{#badge}", "clause ids"},

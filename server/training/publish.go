@@ -46,6 +46,7 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 		texts[lang] = model.LessonText{
 			Title: d.Title, Summary: d.Summary, Markdown: d.Body, HTML: html,
 			Hash: lesson.TextHash(d.Title, d.Summary, d.Body), Clauses: lesson.ModelClauses(d.Clauses),
+			Editorial: d.Editorial,
 		}
 	}
 	titles := map[string]string{}

@@ -41,7 +41,8 @@ type editPage struct {
 	Preview       *authoring.Preview
 	Problems      []lesson.Problem // of this language's text
 	QuizProblems  []lesson.Problem
-	OtherProblems int // in the other languages
+	QuizWarnings  []string // a form-only guesser passes the quiz: a warning, not a problem
+	OtherProblems int      // in the other languages
 	Drawn         []*quiz.Question
 	Previewing    bool // the page shows unsaved text
 }
@@ -88,6 +89,7 @@ func (h *handler) renderEdit(c *fiber.Ctx, l *model.Lesson, d *model.Draft, stor
 	}
 	if len(p.QuizProblems) == 0 {
 		p.Drawn, _ = authoring.DrawPreview(quizSrc, authoring.ClauseIDs(model.LangZH, files[model.LangZH]))
+		p.QuizWarnings = guessWarnings(langOf(c), quizSrc)
 	}
 	pg := &page{Title: locale.T(langOf(c), "hr.edit.title", p.Title), Data: p}
 	if previewing && len(probs) > 0 {
@@ -142,6 +144,19 @@ func (h *handler) hrPreview(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
 	return h.renderBlock(c, "hr_edit", "fragment", &page{Data: p})
+}
+
+// guessWarnings says, in the reader's language, in which languages a
+// guesser who never reads the lesson passes the quiz, and which questions
+// give their key away by their form.
+func guessWarnings(ui, quizSrc string) []string {
+	var out []string
+	for _, g := range authoring.GuessWarnings(quizSrc) {
+		out = append(out, locale.T(ui, "hr.edit.guess", locale.T(ui, "lang."+g.Lang),
+			strconv.FormatFloat(g.Pass*100, 'f', 1, 64), strconv.FormatFloat(quiz.GuessLimit*100, 'f', 0, 64),
+			g.Strategy, strings.Join(g.GivenAway(), ", ")))
+	}
+	return out
 }
 
 func normalizeNewlines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
