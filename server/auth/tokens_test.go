@@ -17,7 +17,7 @@ import (
 	"conductportal/server/storage"
 )
 
-func newAuthStore(t *testing.T) (*auth.Service, *storage.Storage, *clock) {
+func newAuthStore(t testing.TB) (*auth.Service, *storage.Storage, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -308,6 +308,10 @@ func (s *Server) sweepSessions(ctx context.Context) {
 			} else if n > 0 {
 				s.Log.Info("expired sessions removed", "count", n)
 			}
+			// Throttle slots of ended windows (no TTL index on FerretDB).
+			if _, err := s.Auth.SweepThrottles(ctx); err != nil {
+				s.Log.Warn("throttle sweep", "err", err)
+			}
 		}
 	}
 }

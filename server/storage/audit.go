@@ -23,6 +23,26 @@ func (s *Storage) Audit(ctx context.Context, e *model.AuditEntry) error {
 	return wrap("audit", err)
 }
 
+// AuditCount adds one to the counted entry id, made from e on first use:
+// refused sign-ins are one row per key and window, not one per try. Two
+// first uses at once race to insert; the loser's upsert is retried as an
+// update.
+func (s *Storage) AuditCount(ctx context.Context, id string, e *model.AuditEntry) error {
+	upd := bson.M{
+		"$setOnInsert": bson.M{"actor": e.Actor, "action": e.Action, "target": e.Target, "detail": e.Detail, "client": e.Client},
+		"$set":         bson.M{"at": e.At}, // the latest try: the row sorts where its last try happened
+		"$inc":         bson.M{"count": 1},
+	}
+	var err error
+	for range 3 {
+		_, err = s.c(colAudit).UpdateOne(ctx, bson.M{"_id": id}, upd, options.UpdateOne().SetUpsert(true))
+		if !mongo.IsDuplicateKeyError(err) {
+			break
+		}
+	}
+	return wrap("audit count", err)
+}
+
 // AuditEntries returns the newest entries first, at most limit.
 func (s *Storage) AuditEntries(ctx context.Context, limit int64) ([]model.AuditEntry, error) {
 	cur, err := s.c(colAudit).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "at", Value: -1}}).SetLimit(limit))
