@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -32,8 +33,12 @@ func requireRole(roles ...string) fiber.Handler {
 }
 
 func (a *API) audit(c *fiber.Ctx, action, target, detail string) {
-	if err := a.Training.Audit(c.UserContext(), &model.AuditEntry{Actor: user(c).Login, Action: action, Target: target, Detail: detail, Client: a.Client(c)}); err != nil {
-		a.Log.WarnContext(c.UserContext(), "audit not recorded", "action", action, "err", err)
+	a.auditCtx(c.UserContext(), c, action, target, detail)
+}
+
+func (a *API) auditCtx(ctx context.Context, c *fiber.Ctx, action, target, detail string) {
+	if err := a.Training.Audit(ctx, &model.AuditEntry{Actor: user(c).Login, Action: action, Target: target, Detail: detail, Client: a.Client(c)}); err != nil {
+		a.Log.WarnContext(ctx, "audit not recorded", "action", action, "err", err)
 	}
 }
 
