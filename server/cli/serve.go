@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -229,11 +230,61 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 	if err != nil {
 		return err
 	}
-	rule := strings.Repeat("=", 64)
-	fmt.Fprintf(console, "\n  %s\n  First start: an administrator account was created.\n"+
-		"    login:     admin\n    password:  %s   (shown only this once)\n"+
-		"  Log in and choose a new password.\n  %s\n\n", rule, pw, rule)
+	// The password goes to a file only its owner reads, never to the log:
+	// systemd and Docker keep standard output, so it is printed there only
+	// when that is a terminal someone is watching.
+	file, err := writeAdminPassword(s.Config.DataDir, pw)
+	if err != nil {
+		return err
+	}
+	s.Log.Info("first start: an administrator account was created; its one-time password is in the file (delete it after the first login)",
+		"login", "admin", "file", file)
+	if isTerminal(console) {
+		rule := strings.Repeat("=", 64)
+		fmt.Fprintf(console, "\n  %s\n  First start: an administrator account was created.\n"+
+			"    login:     admin\n    password:  %s   (also in %s)\n"+
+			"  Log in and choose a new password.\n  %s\n\n", rule, pw, file, rule)
+	}
 	return nil
+}
+
+// AdminPasswordFile is where the first start leaves the admin's one-time
+// password, in the data folder.
+const AdminPasswordFile = "admin-password.txt"
+
+// writeAdminPassword writes pw to dir/admin-password.txt, mode 0600.
+func writeAdminPassword(dir, pw string) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("cli: data folder: %w", err)
+	}
+	path := filepath.Join(dir, AdminPasswordFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // #nosec G304 -- the portal's own data folder
+	if err != nil {
+		return "", fmt.Errorf("cli: admin password file: %w", err)
+	}
+	// An old file's mode is kept by O_TRUNC: set it.
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return "", fmt.Errorf("cli: admin password file: %w", err)
+	}
+	if _, err := fmt.Fprintf(f, "login: admin\npassword: %s\n", pw); err != nil {
+		_ = f.Close()
+		return "", fmt.Errorf("cli: admin password file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("cli: admin password file: %w", err)
+	}
+	return path, nil
+}
+
+// isTerminal says whether w is a terminal (not a pipe, file or journal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // Serve answers on ln until ctx ends, then stops gracefully: requests in
