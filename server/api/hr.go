@@ -187,6 +187,7 @@ func accountError(err error) error {
 
 // authoringError answers the authoring package's errors.
 func authoringError(err error) error {
+	var le *authoring.LimitError
 	switch {
 	case errors.Is(err, authoring.ErrNotFound):
 		return fail(fiber.StatusNotFound, "not_found", "no such lesson", "")
@@ -198,6 +199,10 @@ func authoringError(err error) error {
 		return fail(fiber.StatusUnprocessableEntity, "invalid", "a change note is required", "note")
 	case errors.Is(err, authoring.ErrNoDraft):
 		return fail(fiber.StatusConflict, "no_draft", "the lesson has no draft: POST its drafts first", "")
+	case errors.As(err, &le):
+		return fail(fiber.StatusUnprocessableEntity, "markdown_limit", le.Lang+" text: "+le.Message()+" (not stored)", "files."+le.Lang)
+	case errors.Is(err, authoring.ErrTooComplex):
+		return fail(fiber.StatusUnprocessableEntity, "too_complex", "the text is too complex to render in time: simplify it", "files")
 	}
 	return err
 }

@@ -54,6 +54,10 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		h.Metrics.Login("password", false)
 		return again(fiber.StatusForbidden, locale.T(lang, "login.local_off", h.Config.OIDC.Name))
 	}
+	if login == "" || password == "" {
+		// Nothing to check, nothing learned: no slot, no hash.
+		return again(fiber.StatusUnauthorized, locale.T(lang, "login.invalid"))
+	}
 	// Every try claims a throttle slot before the password is checked, so
 	// a burst gets no more checks than a slow series, and guessing learns
 	// nothing while the window runs.
