@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"conductportal/server/model"
+	"conductportal/server/secret"
 	"conductportal/server/storage"
 )
 
@@ -39,6 +40,8 @@ type Service struct {
 	now   func() time.Time
 	hints slotHints  // the throttle's guesses of free slots (throttle.go)
 	gate  signInGate // sign-ins in progress
+	// secrets seals second-factor secrets (mfa.go); nil: no key.
+	secrets *secret.Box
 	// touched is when this process last wrote a token's last_used, so a
 	// burst of requests with one token writes it once, not once each.
 	touched sync.Map // token id -> time.Time

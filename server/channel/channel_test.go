@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"conductportal/server/channel"
+	"conductportal/server/secret"
 )
 
 var msg = channel.Message{Title: "请完成培训", Text: "李娜：请完成《考勤》。", Link: "https://portal.example.com/lessons/attendance",
@@ -86,11 +87,11 @@ func TestDingTalkSignature(t *testing.T) {
 // TestSecretBox: what is sealed opens with the key only, and the sealed
 // text does not contain the plaintext.
 func TestSecretBox(t *testing.T) {
-	key, err := channel.ParseKey(strings.Repeat("ab", 32))
+	key, err := secret.ParseKey(strings.Repeat("ab", 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	box, _ := channel.NewBox(key)
+	box, _ := secret.NewBox(key)
 	const plain = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=very-secret-key"
 	sealed, err := box.Seal(plain)
 	if err != nil || strings.Contains(sealed, "very-secret-key") || !strings.HasPrefix(sealed, "v1:") {
@@ -99,30 +100,30 @@ func TestSecretBox(t *testing.T) {
 	if got, err := box.Open(sealed); err != nil || got != plain {
 		t.Fatalf("open: %q %v", got, err)
 	}
-	other, _ := channel.NewBox(bytes.Repeat([]byte{7}, 32))
-	if _, err := other.Open(sealed); !errors.Is(err, channel.ErrWrongKey) {
+	other, _ := secret.NewBox(bytes.Repeat([]byte{7}, 32))
+	if _, err := other.Open(sealed); !errors.Is(err, secret.ErrWrongKey) {
 		t.Errorf("another key opened it: %v", err)
 	}
-	var none *channel.Box
-	if _, err := none.Seal(plain); !errors.Is(err, channel.ErrNoKey) {
+	var none *secret.Box
+	if _, err := none.Seal(plain); !errors.Is(err, secret.ErrNoKey) {
 		t.Errorf("no key sealed: %v", err)
 	}
 	for _, bad := range []string{"", "short", strings.Repeat("z", 64)} {
-		if _, err := channel.ParseKey(bad); err == nil {
+		if _, err := secret.ParseKey(bad); err == nil {
 			t.Errorf("ParseKey(%q) accepted", bad)
 		}
 	}
 	// The embedded mode's key file: made once, 0600, the same key after.
 	dir := t.TempDir()
-	k1, created, err := channel.LoadOrCreateKey(dir)
+	k1, created, err := secret.LoadOrCreateKey(dir)
 	if err != nil || !created {
 		t.Fatal(err, created)
 	}
-	k2, created, err := channel.LoadOrCreateKey(dir)
+	k2, created, err := secret.LoadOrCreateKey(dir)
 	if err != nil || created || !bytes.Equal(k1, k2) {
 		t.Fatalf("second load: %v %v", created, err)
 	}
-	if st, _ := os.Stat(filepath.Join(dir, channel.KeyFile)); st.Mode().Perm() != 0o600 {
+	if st, _ := os.Stat(filepath.Join(dir, secret.KeyFile)); st.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode %v", st.Mode().Perm())
 	}
 }

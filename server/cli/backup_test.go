@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"conductportal/server/auth"
 	"conductportal/server/cli"
 	"conductportal/server/database"
 	"conductportal/server/model"
@@ -76,6 +77,18 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A second factor: the backup carries its secret sealed.
+	mu := createUser(t, p, "mfa.user", "两步", false)
+	if err := p.Auth.StartEnrolment(ctx, mu); err != nil {
+		t.Fatal(err)
+	}
+	enrol, err := p.Auth.Enrolment(mu, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Auth.ConfirmEnrolment(ctx, mu, auth.CodeAt(enrol.Secret, time.Now())); err != nil {
+		t.Fatal(err)
+	}
 	testkit.PublishChange(t, p.Training, "dress", model.ChangeReack, map[string]string{
 		model.LangZH: "新增一句。", model.LangEN: "One more sentence.",
 	})
@@ -96,6 +109,8 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatal("not gzip:", err)
 	} else if plain, _ := io.ReadAll(zr); !bytes.Contains(plain, []byte(`"$date"`)) || !bytes.Contains(plain, []byte(`"c":"receipts"`)) {
 		t.Fatalf("not extended JSON lines: %.300s", plain)
+	} else if bytes.Contains(plain, []byte(enrol.Secret)) || !bytes.Contains(plain, []byte(`"secret":"v1:`)) {
+		t.Fatal("the backup holds a second-factor secret in clear")
 	}
 
 	restored := t.TempDir()

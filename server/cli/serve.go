@@ -24,6 +24,7 @@ import (
 	"conductportal/server/model"
 	"conductportal/server/notify"
 	"conductportal/server/report"
+	"conductportal/server/secret"
 	"conductportal/server/sso"
 	"conductportal/server/storage"
 	"conductportal/server/training"
@@ -85,11 +86,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	s.Notify = notify.New(store, s.Reports, mailer,
 		notify.Config{RemindDays: cfg.RemindDays, EscalateDays: cfg.EscalateDays, BaseURL: cfg.BaseURL}, log, nil)
 	s.Notify.SetMetrics(m)
-	box, err := secretBox(cfg, log)
-	if err != nil {
-		_ = db.Close(context.Background())
-		return nil, err
+	box := db.Secrets()
+	if box == nil {
+		log.Warn("PORTAL_SECRET_KEY unset: channel webhooks and second factors cannot be saved until it is set")
 	}
+	s.Auth.SetSecrets(box)
 	s.Channels = channel.NewService(store, box, channel.NewSender(mailer), log, nil)
 	s.Notify.SetChannels(s.Channels)
 	s.Authoring = authoring.New(store, s.Training, lesson.NewRenderer(), log)
@@ -125,31 +126,31 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	return s, nil
 }
 
-// secretBox returns the box that seals channel secrets: the key of
-// PORTAL_SECRET_KEY; unset, with the embedded database, <data>/secret.key
-// (made once, mode 0600); unset with MONGODB_URI, none: the portal runs,
-// but channel secrets cannot be saved until the key is set.
-func secretBox(cfg *config.Config, log *slog.Logger) (*channel.Box, error) {
+// secretBox returns the box that seals stored secrets (channel secrets,
+// second factors): the key of PORTAL_SECRET_KEY; unset, with the embedded
+// database, <data>/secret.key (made once, mode 0600); unset with
+// MONGODB_URI, none: the portal runs, but such secrets cannot be saved
+// until the key is set.
+func secretBox(cfg *config.Config, log *slog.Logger) (*secret.Box, error) {
 	var key []byte
 	var err error
 	switch {
 	case cfg.SecretKey != "":
-		if key, err = channel.ParseKey(cfg.SecretKey); err != nil {
+		if key, err = secret.ParseKey(cfg.SecretKey); err != nil {
 			return nil, err
 		}
 	case cfg.MongoURI == "":
 		var created bool
-		if key, created, err = channel.LoadOrCreateKey(cfg.DataDir); err != nil {
+		if key, created, err = secret.LoadOrCreateKey(cfg.DataDir); err != nil {
 			return nil, err
 		}
 		if created {
-			log.Info("PORTAL_SECRET_KEY unset: a key for channel secrets was created; back it up with the data", "file", filepath.Join(cfg.DataDir, channel.KeyFile))
+			log.Info("PORTAL_SECRET_KEY unset: a key for stored secrets was created; back it up with the data", "file", filepath.Join(cfg.DataDir, secret.KeyFile))
 		}
 	default:
-		log.Warn("PORTAL_SECRET_KEY unset: channel webhooks and secrets cannot be saved until it is set")
 		return nil, nil
 	}
-	return channel.NewBox(key)
+	return secret.NewBox(key)
 }
 
 // checkProgress compares the progress of a sample of users (those of the

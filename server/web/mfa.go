@@ -116,7 +116,11 @@ func (h *handler) mfaSetupShow(c *fiber.Ctx) error {
 
 func (h *handler) mfaSetupStart(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
-	if err := h.Auth.StartEnrolment(ctx(c), u); err != nil && !errors.Is(err, auth.ErrMFAEnabled) {
+	err := h.Auth.StartEnrolment(ctx(c), u)
+	if errors.Is(err, auth.ErrNoKey) {
+		return h.setupPage(c, u, locale.T(langOf(c), "mfa.no_key"), fiber.StatusServiceUnavailable)
+	}
+	if err != nil && !errors.Is(err, auth.ErrMFAEnabled) {
 		return err
 	}
 	return c.Redirect("/mfa/setup", fiber.StatusSeeOther)
