@@ -207,6 +207,26 @@ func TestBurstWrongPasswords(t *testing.T) {
 	}
 }
 
+// TestBurstWrongPasswordsPastTheGate: with room for every try at once
+// (the bound on sign-ins in progress set above the burst), the throttle's
+// slots alone decide: five are checked, the rest get 429.
+func TestBurstWrongPasswordsPastTheGate(t *testing.T) {
+	p := startBurstPortal(t)
+	p.Auth.SetSignInSlots(64)
+	createUser(t, p, "target", "目标", false)
+	cl := newClient(t, p.Base, "203.0.113.12", "/login")
+	ta := burst(40, func(i int) (int, http.Header, error) {
+		st, h, _, err := cl.send(http.MethodPost, "/login", url.Values{"login": {"target"}, "password": {fmt.Sprintf("wrong guess %d", i)}})
+		return st, h, err
+	})
+	ta.check(t)
+	checked, refused := ta.byStatus[http.StatusUnauthorized], ta.byStatus[http.StatusTooManyRequests]
+	t.Logf("40 parallel wrong passwords, no bound on sign-ins: %d checked, %d refused (%v)", checked, refused, ta.byStatus)
+	if checked != 5 || refused != 35 {
+		t.Fatalf("%v: want 5 checked and 35 refused by the throttle", ta.byStatus)
+	}
+}
+
 func TestBurstWrongCodes(t *testing.T) {
 	p := startBurstPortal(t)
 	ctx := context.Background()
