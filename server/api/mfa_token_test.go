@@ -5,7 +5,6 @@ import (
 	"io"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
@@ -44,16 +43,7 @@ func TestTokenNeedsTheSecondFactorItsPersonMustHave(t *testing.T) {
 	}
 	s.do(empTok, "GET", "/me", nil, 200) // a role without the requirement is not affected
 
-	if err := p.Auth.StartEnrolment(ctx, hr); err != nil {
-		t.Fatal(err)
-	}
-	en, err := p.Auth.Enrolment(hr, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Auth.ConfirmEnrolment(ctx, hr, auth.CodeAt(en.Secret, time.Now())); err != nil {
-		t.Fatal(err)
-	}
+	testkit.EnrolSecondFactor(t, p, hr)
 	p.Store.DropCaches()
 	s.do(hrTok, "GET", "/users", nil, 200)
 }

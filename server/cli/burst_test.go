@@ -229,24 +229,13 @@ func TestBurstWrongPasswordsPastTheGate(t *testing.T) {
 
 func TestBurstWrongCodes(t *testing.T) {
 	p := startBurstPortal(t)
-	ctx := context.Background()
-	u := createUser(t, p, "second", "二次", false)
-	if err := p.Auth.StartEnrolment(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	e, err := p.Auth.Enrolment(u, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Auth.ConfirmEnrolment(ctx, u, auth.CodeAt(e.Secret, time.Now().Add(-30*time.Second))); err != nil {
-		t.Fatal(err)
-	}
+	totp := testkit.EnrolSecondFactor(t, p, createUser(t, p, "second", "二次", false))
 	cl := newClient(t, p.Base, "203.0.113.20", "/login")
 	if st, h, _, err := cl.send(http.MethodPost, "/login", url.Values{"login": {"second"}, "password": {"correct horse battery"}}); err != nil || st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login/mfa") {
 		t.Fatalf("password step: %d %v", st, err)
 	}
 	cl.refresh(t, "/login/mfa")
-	right := auth.CodeAt(e.Secret, time.Now())
+	right := auth.CodeAt(totp, time.Now())
 	ta := burst(40, func(i int) (int, http.Header, error) {
 		code := fmt.Sprintf("%06d", i)
 		if code == right {

@@ -78,6 +78,10 @@ func LoadOrCreateKey(dir string) (key []byte, created bool, err error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, false, fmt.Errorf("secret: read %s: %w", path, err)
 	}
+	// The key may come before the database makes the folder.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, false, fmt.Errorf("secret: data folder: %w", err)
+	}
 	k := make([]byte, 32)
 	if _, err := rand.Read(k); err != nil {
 		return nil, false, fmt.Errorf("secret: random key: %w", err)
