@@ -12,14 +12,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"conductportal/server/channel"
-	"conductportal/server/secret"
 )
 
 var msg = channel.Message{Title: "请完成培训", Text: "李娜：请完成《考勤》。", Link: "https://portal.example.com/lessons/attendance",
@@ -81,50 +78,6 @@ func TestDingTalkSignature(t *testing.T) {
 	}
 	if plain, _ := channel.DingTalkURL("https://oapi.dingtalk.com/robot/send?access_token=abc", "", now); strings.Contains(plain, "sign=") {
 		t.Errorf("no secret, yet signed: %s", plain)
-	}
-}
-
-// TestSecretBox: what is sealed opens with the key only, and the sealed
-// text does not contain the plaintext.
-func TestSecretBox(t *testing.T) {
-	key, err := secret.ParseKey(strings.Repeat("ab", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, _ := secret.NewBox(key)
-	const plain = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=very-secret-key"
-	sealed, err := box.Seal(plain)
-	if err != nil || strings.Contains(sealed, "very-secret-key") || !strings.HasPrefix(sealed, "v1:") {
-		t.Fatalf("sealed %q, %v", sealed, err)
-	}
-	if got, err := box.Open(sealed); err != nil || got != plain {
-		t.Fatalf("open: %q %v", got, err)
-	}
-	other, _ := secret.NewBox(bytes.Repeat([]byte{7}, 32))
-	if _, err := other.Open(sealed); !errors.Is(err, secret.ErrWrongKey) {
-		t.Errorf("another key opened it: %v", err)
-	}
-	var none *secret.Box
-	if _, err := none.Seal(plain); !errors.Is(err, secret.ErrNoKey) {
-		t.Errorf("no key sealed: %v", err)
-	}
-	for _, bad := range []string{"", "short", strings.Repeat("z", 64)} {
-		if _, err := secret.ParseKey(bad); err == nil {
-			t.Errorf("ParseKey(%q) accepted", bad)
-		}
-	}
-	// The embedded mode's key file: made once, 0600, the same key after.
-	dir := t.TempDir()
-	k1, created, err := secret.LoadOrCreateKey(dir)
-	if err != nil || !created {
-		t.Fatal(err, created)
-	}
-	k2, created, err := secret.LoadOrCreateKey(dir)
-	if err != nil || created || !bytes.Equal(k1, k2) {
-		t.Fatalf("second load: %v %v", created, err)
-	}
-	if st, _ := os.Stat(filepath.Join(dir, secret.KeyFile)); st.Mode().Perm() != 0o600 {
-		t.Errorf("key file mode %v", st.Mode().Perm())
 	}
 }
 
