@@ -211,7 +211,8 @@ var schemas = obj{
 	"FieldError": withOptional(object(obj{"code": str, "message": str, "field": str}), "field"),
 	"ReceiptLine": object(obj{"id": str, "login": str, "lesson": str, "version": integer, "lang": str, "text_hash": str, "signature": str,
 		"at": dateTime, "client": str, "agent": str, "seq": integer, "cycle": integer, "prev_hash": str, "hash": str}),
-	"AuditLine": object(obj{"id": str, "at": dateTime, "actor": str, "action": str, "target": str, "detail": str, "client": str}),
+	"AuditLine": object(obj{"id": str, "at": dateTime, "actor": str, "action": str, "target": str, "detail": str, "client": str,
+		"count": obj{"type": "integer", "description": "refused sign-ins (`login.failed`, `login.throttled`) are one line per login, address and 15-minute window: how many tries it stands for, `at` being the latest; 0 for every other line"}}),
 }
 
 var paths = obj{
