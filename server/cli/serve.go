@@ -239,7 +239,7 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 		return err
 	}
 	s.Log.Info("first start: an administrator account was created; its one-time password is in the file (delete it after the first login)",
-		"login", "admin", "file", file)
+		"file", file)
 	if isTerminal(console) {
 		rule := strings.Repeat("=", 64)
 		fmt.Fprintf(console, "\n  %s\n  First start: an administrator account was created.\n"+

@@ -38,7 +38,7 @@ func TestHRChannels(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(dir, secret.KeyFile)); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v", err)
 	}
-	if !strings.Contains(p.LogText(), "a key for channel secrets was created") {
+	if !strings.Contains(p.LogText(), "a key for stored secrets was created") {
 		t.Error("the start does not say it made a key")
 	}
 	const pw = "channel test password"
