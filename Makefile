@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: build run test lint fuzz soak bench bench-reports check clean
+.PHONY: build run test test-burst-postgres lint fuzz soak bench bench-reports check clean
 
 build:
 	$(GO) build -o $(BIN) ./server
@@ -19,6 +19,11 @@ test:
 	@# tests would otherwise share 2 cores and time out.
 	$(GO) test -race -count=1 -run '^$$' ./... >/dev/null
 	$(GO) test -race -count=1 -p 1 -timeout 25m ./...
+
+# The sign-in burst tests against FerretDB on PostgreSQL (Debian's, in a temporary folder, as the
+# bench starts it) instead of the embedded database: PORTAL_TEST_MONGODB_URI names it.
+test-burst-postgres:
+	$(GO) run ./server/bench with-postgres -- $(GO) test -count=1 -v -run 'TestBurst' ./server/cli/
 
 # Static checks: vet, staticcheck and gosec (pinned, from the Go module proxy). Every finding
 # left is justified by a "#nosec" comment where it stands. gosec skips server/soak and

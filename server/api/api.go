@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,6 +76,9 @@ func errorAnswer(c *fiber.Ctx) error {
 	return err
 }
 
+// auditTimeout bounds an audit write that outlives its request's deadline.
+const auditTimeout = 2 * time.Second
+
 const (
 	localAPIUser  = "api_user"
 	localAPIToken = "api_token"
@@ -100,6 +104,11 @@ func (a *API) authenticate(c *fiber.Ctx) error {
 			return fail(fiber.StatusUnauthorized, "unauthorized", "the token is not valid", "")
 		case err != nil:
 			return err
+		}
+		// A token acts as its person: one whose role requires a second
+		// factor they have not set up gets no further than their session would.
+		if !u.MFA.Enabled && auth.MFARequired(u, a.MFARequired) {
+			return fail(fiber.StatusForbidden, "mfa_required", "the token's person must set up the second factor first", "")
 		}
 		c.Locals(localAPIUser, u)
 		c.Locals(localAPIToken, t)
@@ -155,7 +164,11 @@ func (a *API) need(scope string) fiber.Handler {
 				status = e.Status
 			}
 		}
-		a.audit(c, "token.use", t.Ref(), fmt.Sprintf("%s %s -> %d (token %q, scope %s)", c.Method(), c.Path(), status, t.Name, scope))
+		// Written with its own short deadline: the request's may be spent
+		// (that is when the record matters most).
+		cx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), auditTimeout)
+		defer cancel()
+		a.auditCtx(cx, c, "token.use", t.Ref(), fmt.Sprintf("%s %s -> %d (token %q, scope %s)", c.Method(), c.Path(), status, t.Name, scope))
 		return err
 	}
 }

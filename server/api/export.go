@@ -110,6 +110,7 @@ type auditLine struct {
 	Target string    `json:"target"`
 	Detail string    `json:"detail"`
 	Client string    `json:"client"`
+	Count  int       `json:"count"`
 }
 
 // auditExport answers GET /audit?since=&actor=&action=: the audit log,
@@ -122,7 +123,7 @@ func (a *API) auditExport(c *fiber.Ctx) error {
 	f := storage.AuditFilter{From: since, Actor: c.Query("actor"), Action: c.Query("action")}
 	a.stream(c, "audit", func(ctx context.Context, emit func(any) error) error {
 		return a.Training.ExportAudit(ctx, f, func(e *model.AuditEntry) error {
-			return emit(auditLine{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail, Client: e.Client})
+			return emit(auditLine{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail, Client: e.Client, Count: e.Count})
 		})
 	})
 	return nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -33,8 +34,12 @@ func requireRole(roles ...string) fiber.Handler {
 }
 
 func (a *API) audit(c *fiber.Ctx, action, target, detail string) {
-	if err := a.Training.Audit(c.UserContext(), &model.AuditEntry{Actor: user(c).Login, Action: action, Target: target, Detail: detail, Client: a.Client(c)}); err != nil {
-		a.Log.WarnContext(c.UserContext(), "audit not recorded", "action", action, "err", err)
+	a.auditCtx(c.UserContext(), c, action, target, detail)
+}
+
+func (a *API) auditCtx(ctx context.Context, c *fiber.Ctx, action, target, detail string) {
+	if err := a.Training.Audit(ctx, &model.AuditEntry{Actor: user(c).Login, Action: action, Target: target, Detail: detail, Client: a.Client(c)}); err != nil {
+		a.Log.WarnContext(ctx, "audit not recorded", "action", action, "err", err)
 	}
 }
 
@@ -202,6 +207,7 @@ func accountError(err error) error {
 
 // authoringError answers the authoring package's errors.
 func authoringError(err error) error {
+	var le *authoring.LimitError
 	switch {
 	case errors.Is(err, authoring.ErrNotFound):
 		return fail(fiber.StatusNotFound, "not_found", "no such lesson", "")
@@ -213,6 +219,10 @@ func authoringError(err error) error {
 		return fail(fiber.StatusUnprocessableEntity, "invalid", "a change note is required", "note")
 	case errors.Is(err, authoring.ErrNoDraft):
 		return fail(fiber.StatusConflict, "no_draft", "the lesson has no draft: POST its drafts first", "")
+	case errors.As(err, &le):
+		return fail(fiber.StatusUnprocessableEntity, "markdown_limit", le.Lang+" text: "+le.Message()+" (not stored)", "files."+le.Lang)
+	case errors.Is(err, authoring.ErrTooComplex):
+		return fail(fiber.StatusUnprocessableEntity, "too_complex", "the text is too complex to render in time: simplify it", "files")
 	}
 	return err
 }

@@ -23,7 +23,7 @@ func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
 var errorText = map[int]string{
 	400: "bad input: `field` names the parameter or body field",
 	401: "no valid credentials: `unauthorized`, `token_expired` or `token_revoked`",
-	403: "not allowed: `forbidden` (the roles), `missing_scope` (the token; `scope` names it), `mfa_required`, `password_change_required`",
+	403: "not allowed: `forbidden` (the roles), `missing_scope` (the token; `scope` names it), `mfa_required` (the caller, by session or by token, has a role that requires a second factor and has not set one up), `password_change_required`",
 	404: "no such route or object, or not the caller's",
 	409: "the state does not allow it now (e.g. `quiz_not_passed`, `no_draft`)",
 	413: "too many rows",
@@ -217,7 +217,8 @@ var schemas = obj{
 	"FieldError": withOptional(object(obj{"code": str, "message": str, "field": str}), "field"),
 	"ReceiptLine": object(obj{"id": str, "login": str, "lesson": str, "version": integer, "lang": str, "text_hash": str, "signature": str,
 		"at": dateTime, "client": str, "agent": str, "seq": integer, "cycle": integer, "prev_hash": str, "hash": str}),
-	"AuditLine": object(obj{"id": str, "at": dateTime, "actor": str, "action": str, "target": str, "detail": str, "client": str}),
+	"AuditLine": object(obj{"id": str, "at": dateTime, "actor": str, "action": str, "target": str, "detail": str, "client": str,
+		"count": obj{"type": "integer", "description": "refused sign-ins (`login.failed`, `login.throttled`) are one line per login, address and 15-minute window: how many tries it stands for, `at` being the latest; 0 for every other line"}}),
 }
 
 var paths = obj{
@@ -295,7 +296,7 @@ var openAPI = obj{
 	"paths":    paths,
 	"components": obj{
 		"securitySchemes": obj{
-			"bearer":  obj{"type": "http", "scheme": "bearer", "description": "an API token; its scopes are listed per operation"},
+			"bearer":  obj{"type": "http", "scheme": "bearer", "description": "an API token; its scopes are listed per operation. A token of a person whose role requires a second factor (PORTAL_MFA_REQUIRED) works only once that person has set one up: until then 403 `mfa_required`"},
 			"session": obj{"type": "apiKey", "in": "cookie", "name": "portal_session", "description": "the browser's session (`__Host-portal_session` over HTTPS)"},
 		},
 		"schemas": schemas,

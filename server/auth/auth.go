@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"conductportal/server/model"
+	"conductportal/server/secret"
 	"conductportal/server/storage"
 )
 
@@ -37,6 +38,10 @@ const (
 type Service struct {
 	store *storage.Storage
 	now   func() time.Time
+	hints slotHints  // the throttle's guesses of free slots (throttle.go)
+	gate  signInGate // sign-ins in progress
+	// secrets seals second-factor secrets (mfa.go); nil: no key.
+	secrets *secret.Box
 	// touched is when this process last wrote a token's last_used, so a
 	// burst of requests with one token writes it once, not once each.
 	touched sync.Map // token id -> time.Time
@@ -66,7 +71,8 @@ func hashToken(tok string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Login checks a login and password.
+// Login checks a login and password. Sign-ins call it within a LoginTry,
+// which bounds how many run at once.
 func (s *Service) Login(ctx context.Context, login, password string) (*model.User, error) {
 	u, err := s.store.UserByLogin(ctx, strings.TrimSpace(login))
 	if errors.Is(err, storage.ErrNotFound) {

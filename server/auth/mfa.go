@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"conductportal/server/model"
+	"conductportal/server/secret"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -23,9 +24,11 @@ import (
 
 // Errors of the second factor.
 var (
-	ErrBadCode       = errors.New("auth: wrong or used code")
-	ErrNoEnrolment   = errors.New("auth: no second factor is being set up")
-	ErrMFAEnabled    = errors.New("auth: the second factor is already on")
+	ErrBadCode     = errors.New("auth: wrong or used code")
+	ErrNoEnrolment = errors.New("auth: no second factor is being set up")
+	ErrMFAEnabled  = errors.New("auth: the second factor is already on")
+	// ErrNoKey: the portal has no secret key to seal a second factor with.
+	ErrNoKey         = secret.ErrNoKey
 	recoveryAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
 )
 
@@ -39,6 +42,23 @@ const (
 // be used twice by racing requests (FerretDB's conditional updates are not
 // atomic; MongoDB's are, and UseMFAStep relies on that across instances).
 var mfaMu sync.Mutex
+
+// SetSecrets gives the key that seals second-factor secrets in the
+// database (nil: none, and enrolling is refused with ErrNoKey).
+func (s *Service) SetSecrets(box *secret.Box) { s.secrets = box }
+
+// open reads a stored second-factor secret. One stored before secrets were
+// sealed (schema step 8 seals them at start) is read as it is.
+func (s *Service) open(stored string) (string, error) {
+	if !secret.Sealed(stored) {
+		return stored, nil
+	}
+	plain, err := s.secrets.Open(stored)
+	if err != nil {
+		return "", fmt.Errorf("auth: open the second factor: %w", err)
+	}
+	return plain, nil
+}
 
 // MFARequired reports whether one of u's roles must use a second factor.
 func MFARequired(u *model.User, roles []string) bool {
@@ -67,8 +87,12 @@ func (s *Service) StartEnrolment(ctx context.Context, u *model.User) error {
 	if err != nil {
 		return fmt.Errorf("auth: totp secret: %w", err)
 	}
+	sealed, err := s.secrets.Seal(key.Secret())
+	if err != nil {
+		return fmt.Errorf("auth: seal the second factor: %w", err)
+	}
 	m := u.MFA
-	m.Pending = key.Secret()
+	m.Pending = sealed
 	if err := s.store.SetMFA(ctx, u.ID, m); err != nil {
 		return err
 	}
@@ -78,9 +102,12 @@ func (s *Service) StartEnrolment(ctx context.Context, u *model.User) error {
 
 // Enrolment shows the secret being set up, or nil when none is.
 func (s *Service) Enrolment(u *model.User, issuer string) (*Enrolment, error) {
-	secret := u.MFA.Pending
-	if u.MFA.Enabled || secret == "" {
+	if u.MFA.Enabled || u.MFA.Pending == "" {
 		return nil, nil
+	}
+	secret, err := s.open(u.MFA.Pending)
+	if err != nil {
+		return nil, err
 	}
 	url := fmt.Sprintf("otpauth://totp/%s:%s?secret=%s&issuer=%s&period=%d&digits=6&algorithm=SHA1",
 		escape(issuer), escape(u.Login), secret, escape(issuer), totpPeriod)
@@ -112,7 +139,11 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, u *model.User, code stri
 	if u.MFA.Pending == "" {
 		return nil, ErrNoEnrolment
 	}
-	step, ok := matchStep(u.MFA.Pending, code, s.clock())
+	pending, err := s.open(u.MFA.Pending)
+	if err != nil {
+		return nil, err
+	}
+	step, ok := matchStep(pending, code, s.clock())
 	if !ok {
 		return nil, ErrBadCode
 	}
@@ -144,7 +175,11 @@ func (s *Service) CheckSecondFactor(ctx context.Context, u *model.User, code str
 		}
 		return nil
 	}
-	step, ok := matchStep(u.MFA.Secret, code, s.clock())
+	plain, err := s.open(u.MFA.Secret)
+	if err != nil {
+		return err
+	}
+	step, ok := matchStep(plain, code, s.clock())
 	if !ok || step <= u.MFA.LastStep {
 		return ErrBadCode
 	}

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,10 +15,11 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/database"
 	"conductportal/server/model"
+	"conductportal/server/secret"
 	"conductportal/server/storage"
 )
 
-func newAuthStore(t *testing.T) (*auth.Service, *storage.Storage, *clock) {
+func newAuthStore(t testing.TB) (*auth.Service, *storage.Storage, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -31,7 +33,13 @@ func newAuthStore(t *testing.T) (*auth.Service, *storage.Storage, *clock) {
 	}
 	c := &clock{now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
 	st := storage.New(db.Database)
-	return auth.New(st, c.Now), st, c
+	a := auth.New(st, c.Now)
+	box, err := secret.NewBox(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetSecrets(box)
+	return a, st, c
 }
 
 func mkUser(t *testing.T, a *auth.Service, login string, roles ...string) *model.User {

@@ -31,6 +31,8 @@ var (
 	ErrKind     = errors.New("authoring: kind must be minor, reack or requiz")
 	ErrGrace    = errors.New("authoring: grace days must be between 0 and 365")
 	ErrNote     = errors.New("authoring: a change note is required")
+	// ErrTooComplex: a text did not render in time (lesson.ErrTooComplex).
+	ErrTooComplex = lesson.ErrTooComplex
 )
 
 // QuizPart names the quiz in Problems.
@@ -223,8 +225,19 @@ func (s *Service) Preview(lang, file string) (*Preview, error) {
 	} else if _, after, ok := strings.Cut(strings.TrimPrefix(strings.ReplaceAll(file, "\r\n", "\n"), "---\n"), "\n---\n"); ok {
 		body = after
 	}
+	// A text over the limits, or too slow, is not shown: the problem is.
 	html, err := s.renderer.Preview(body)
-	if err != nil {
+	var le *lesson.LimitError
+	switch {
+	case errors.As(err, &le):
+		if d != nil { // Parse did not report it: the limit is the body's
+			p.Problems = append(p.Problems, lesson.Problem{File: lang, Line: le.Line, Msg: le.Message()})
+		}
+		return p, nil
+	case errors.Is(err, lesson.ErrTooComplex):
+		p.Problems = append(p.Problems, lesson.Problem{File: lang, Msg: "the text is too complex to render in time: simplify it"})
+		return p, nil
+	case err != nil:
 		return nil, err
 	}
 	p.HTML = html
@@ -276,6 +289,26 @@ func (s *Service) draftOf(ctx context.Context, l *model.Lesson, n int) (*model.D
 	return d, nil
 }
 
+// LimitError is a text that exceeds lesson's Markdown limits: it is not
+// stored (it could not be previewed or published anyway).
+type LimitError struct {
+	Lang string
+	*lesson.LimitError
+}
+
+func (e *LimitError) Error() string { return "authoring: " + e.Lang + " text: " + e.Message() }
+func (e *LimitError) Unwrap() error { return e.LimitError }
+
+// checkLimits refuses the first text of files over the limits.
+func checkLimits(files map[string]string) error {
+	for _, lang := range sortedLangs(files) {
+		if e := lesson.CheckLimits(files[lang]); e != nil {
+			return &LimitError{Lang: lang, LimitError: e}
+		}
+	}
+	return nil
+}
+
 // SaveDraft stores the text of one language (lang may be empty to keep the
 // texts) and the quiz as the lesson's draft. A draft with problems is
 // stored too, so work is never lost; they are returned for the page.
@@ -287,6 +320,9 @@ func (s *Service) SaveDraft(ctx context.Context, actor, slug, lang, file, quizSr
 	if lang != "" {
 		if !slices.Contains(model.Languages, lang) {
 			return nil, nil, ErrNotFound
+		}
+		if err := checkLimits(map[string]string{lang: file}); err != nil {
+			return nil, nil, err
 		}
 		d.Files[lang] = file
 	}
@@ -302,6 +338,9 @@ func (s *Service) SaveDraft(ctx context.Context, actor, slug, lang, file, quizSr
 // SaveFiles replaces the texts given (a script's whole draft) and, when not
 // empty, the quiz.
 func (s *Service) SaveFiles(ctx context.Context, actor, slug string, files map[string]string, quizSrc string) (*model.Draft, Problems, error) {
+	if err := checkLimits(files); err != nil {
+		return nil, nil, err
+	}
 	_, d, _, err := s.Draft(ctx, slug)
 	if err != nil {
 		return nil, nil, err

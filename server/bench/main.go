@@ -39,6 +39,16 @@ func main() {
 		}
 		return
 	}
+	// with-postgres runs a command (the burst tests, say) against FerretDB
+	// on a fresh PostgreSQL, named by PORTAL_TEST_MONGODB_URI.
+	if len(os.Args) > 1 && os.Args[1] == "with-postgres" {
+		code, err := withPostgres(os.Args[2:])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: with-postgres:", err)
+			os.Exit(1)
+		}
+		os.Exit(code)
+	}
 	bin := flag.String("bin", "bin/portal", "the portal binary")
 	keep := flag.Bool("keep", false, "keep the temporary folders")
 	flag.Parse()

@@ -12,8 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,50 +78,6 @@ func TestDingTalkSignature(t *testing.T) {
 	}
 	if plain, _ := channel.DingTalkURL("https://oapi.dingtalk.com/robot/send?access_token=abc", "", now); strings.Contains(plain, "sign=") {
 		t.Errorf("no secret, yet signed: %s", plain)
-	}
-}
-
-// TestSecretBox: what is sealed opens with the key only, and the sealed
-// text does not contain the plaintext.
-func TestSecretBox(t *testing.T) {
-	key, err := channel.ParseKey(strings.Repeat("ab", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, _ := channel.NewBox(key)
-	const plain = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=very-secret-key"
-	sealed, err := box.Seal(plain)
-	if err != nil || strings.Contains(sealed, "very-secret-key") || !strings.HasPrefix(sealed, "v1:") {
-		t.Fatalf("sealed %q, %v", sealed, err)
-	}
-	if got, err := box.Open(sealed); err != nil || got != plain {
-		t.Fatalf("open: %q %v", got, err)
-	}
-	other, _ := channel.NewBox(bytes.Repeat([]byte{7}, 32))
-	if _, err := other.Open(sealed); !errors.Is(err, channel.ErrWrongKey) {
-		t.Errorf("another key opened it: %v", err)
-	}
-	var none *channel.Box
-	if _, err := none.Seal(plain); !errors.Is(err, channel.ErrNoKey) {
-		t.Errorf("no key sealed: %v", err)
-	}
-	for _, bad := range []string{"", "short", strings.Repeat("z", 64)} {
-		if _, err := channel.ParseKey(bad); err == nil {
-			t.Errorf("ParseKey(%q) accepted", bad)
-		}
-	}
-	// The embedded mode's key file: made once, 0600, the same key after.
-	dir := t.TempDir()
-	k1, created, err := channel.LoadOrCreateKey(dir)
-	if err != nil || !created {
-		t.Fatal(err, created)
-	}
-	k2, created, err := channel.LoadOrCreateKey(dir)
-	if err != nil || created || !bytes.Equal(k1, k2) {
-		t.Fatalf("second load: %v %v", created, err)
-	}
-	if st, _ := os.Stat(filepath.Join(dir, channel.KeyFile)); st.Mode().Perm() != 0o600 {
-		t.Errorf("key file mode %v", st.Mode().Perm())
 	}
 }
 

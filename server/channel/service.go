@@ -16,13 +16,14 @@ import (
 	"time"
 
 	"conductportal/server/model"
+	"conductportal/server/secret"
 	"conductportal/server/storage"
 )
 
 // Service keeps the channels and delivers messages to them.
 type Service struct {
 	store  *storage.Storage
-	box    *Box // nil: no key, secrets cannot be stored
+	box    *secret.Box // nil: no key, secrets cannot be stored
 	sender *Sender
 	log    *slog.Logger
 	now    func() time.Time
@@ -43,7 +44,7 @@ type Service struct {
 
 // NewService returns a Service. box may be nil (no PORTAL_SECRET_KEY); now
 // may be nil for the wall clock.
-func NewService(store *storage.Storage, box *Box, sender *Sender, log *slog.Logger, now func() time.Time) *Service {
+func NewService(store *storage.Storage, box *secret.Box, sender *Sender, log *slog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -150,7 +151,7 @@ func (s *Service) Save(ctx context.Context, by string, old *model.Channel, in In
 	ch.Name, ch.Kind, ch.Department, ch.Lang, ch.Enabled = in.Name, in.Kind, in.Department, in.Lang, in.Enabled
 	seal := func(field, plain string, to *string) error {
 		sealed, err := s.box.Seal(plain)
-		if errors.Is(err, ErrNoKey) {
+		if errors.Is(err, secret.ErrNoKey) {
 			return &FieldError{field, "hr.channels.no_key"}
 		}
 		if err != nil {

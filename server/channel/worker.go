@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"conductportal/server/model"
+	"conductportal/server/secret"
 )
 
 // Pass says what one pass of the worker did.
@@ -108,7 +109,7 @@ func (s *Service) attempt(ctx context.Context, d *model.Delivery, ch *model.Chan
 	switch {
 	case err == nil:
 		d.Status, d.Sent, d.ErrCode, d.Error, d.Next = model.DeliverySent, now.UTC().Truncate(time.Millisecond), 0, "", time.Time{}
-	case errors.Is(err, ErrWrongKey) || errors.Is(err, ErrNoKey):
+	case errors.Is(err, secret.ErrWrongKey) || errors.Is(err, secret.ErrNoKey):
 		// Retrying will not help: HR must enter the secrets again.
 		d.Status, d.ErrCode, d.Error, d.Next = model.DeliveryFailed, 0, err.Error(), time.Time{}
 	default:

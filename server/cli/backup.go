@@ -29,7 +29,11 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := database.Open(ctx, database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: log})
+	opts, err := dbOptions(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -88,7 +92,11 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("cli: restore: %w", err)
 	}
 	log := newLogger(cfg, stderr)
-	db, err := database.Open(ctx, database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: log})
+	opts, err := dbOptions(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, opts)
 	if err != nil {
 		return err
 	}

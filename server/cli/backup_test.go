@@ -76,6 +76,8 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A second factor: the backup carries its secret sealed.
+	totp := testkit.EnrolSecondFactor(t, p, createUser(t, p, "mfa.user", "两步", false))
 	testkit.PublishChange(t, p.Training, "dress", model.ChangeReack, map[string]string{
 		model.LangZH: "新增一句。", model.LangEN: "One more sentence.",
 	})
@@ -96,6 +98,8 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatal("not gzip:", err)
 	} else if plain, _ := io.ReadAll(zr); !bytes.Contains(plain, []byte(`"$date"`)) || !bytes.Contains(plain, []byte(`"c":"receipts"`)) {
 		t.Fatalf("not extended JSON lines: %.300s", plain)
+	} else if bytes.Contains(plain, []byte(totp)) || !bytes.Contains(plain, []byte(`"secret":"v1:`)) {
+		t.Fatal("the backup holds a second-factor secret in clear")
 	}
 
 	restored := t.TempDir()

@@ -132,6 +132,16 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return logging.New(cfg.LogFormat, w)
 }
 
+// dbOptions are the database settings of cfg, with the secret key that
+// schema steps seal stored secrets with.
+func dbOptions(cfg *config.Config, log *slog.Logger) (database.Options, error) {
+	box, err := secretBox(cfg, log)
+	if err != nil {
+		return database.Options{}, err
+	}
+	return database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: log, Secrets: box}, nil
+}
+
 // openStore connects to the configured database and applies the schema.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database.DB, *storage.Storage, error) {
 	return openStoreMetrics(ctx, cfg, log, nil)
@@ -140,7 +150,10 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*data
 // openStoreMetrics is openStore timing every database command in m (when
 // not nil).
 func openStoreMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger, m *metrics.Metrics) (*database.DB, *storage.Storage, error) {
-	opts := database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: log}
+	opts, err := dbOptions(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	if m != nil {
 		opts.Observe = m.DBCommand
 	}

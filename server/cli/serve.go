@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"conductportal/server/model"
 	"conductportal/server/notify"
 	"conductportal/server/report"
+	"conductportal/server/secret"
 	"conductportal/server/sso"
 	"conductportal/server/storage"
 	"conductportal/server/training"
@@ -84,11 +86,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	s.Notify = notify.New(store, s.Reports, mailer,
 		notify.Config{RemindDays: cfg.RemindDays, EscalateDays: cfg.EscalateDays, BaseURL: cfg.BaseURL}, log, nil)
 	s.Notify.SetMetrics(m)
-	box, err := secretBox(cfg, log)
-	if err != nil {
-		_ = db.Close(context.Background())
-		return nil, err
+	box := db.Secrets()
+	if box == nil {
+		log.Warn("PORTAL_SECRET_KEY unset: channel webhooks and second factors cannot be saved until it is set")
 	}
+	s.Auth.SetSecrets(box)
 	s.Channels = channel.NewService(store, box, channel.NewSender(mailer), log, nil)
 	s.Notify.SetChannels(s.Channels)
 	s.Authoring = authoring.New(store, s.Training, lesson.NewRenderer(), log)
@@ -124,31 +126,31 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	return s, nil
 }
 
-// secretBox returns the box that seals channel secrets: the key of
-// PORTAL_SECRET_KEY; unset, with the embedded database, <data>/secret.key
-// (made once, mode 0600); unset with MONGODB_URI, none: the portal runs,
-// but channel secrets cannot be saved until the key is set.
-func secretBox(cfg *config.Config, log *slog.Logger) (*channel.Box, error) {
+// secretBox returns the box that seals stored secrets (channel secrets,
+// second factors): the key of PORTAL_SECRET_KEY; unset, with the embedded
+// database, <data>/secret.key (made once, mode 0600); unset with
+// MONGODB_URI, none: the portal runs, but such secrets cannot be saved
+// until the key is set.
+func secretBox(cfg *config.Config, log *slog.Logger) (*secret.Box, error) {
 	var key []byte
 	var err error
 	switch {
 	case cfg.SecretKey != "":
-		if key, err = channel.ParseKey(cfg.SecretKey); err != nil {
+		if key, err = secret.ParseKey(cfg.SecretKey); err != nil {
 			return nil, err
 		}
 	case cfg.MongoURI == "":
 		var created bool
-		if key, created, err = channel.LoadOrCreateKey(cfg.DataDir); err != nil {
+		if key, created, err = secret.LoadOrCreateKey(cfg.DataDir); err != nil {
 			return nil, err
 		}
 		if created {
-			log.Info("PORTAL_SECRET_KEY unset: a key for channel secrets was created; back it up with the data", "file", filepath.Join(cfg.DataDir, channel.KeyFile))
+			log.Info("PORTAL_SECRET_KEY unset: a key for stored secrets was created; back it up with the data", "file", filepath.Join(cfg.DataDir, secret.KeyFile))
 		}
 	default:
-		log.Warn("PORTAL_SECRET_KEY unset: channel webhooks and secrets cannot be saved until it is set")
 		return nil, nil
 	}
-	return channel.NewBox(key)
+	return secret.NewBox(key)
 }
 
 // checkProgress compares the progress of a sample of users (those of the
@@ -229,11 +231,61 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 	if err != nil {
 		return err
 	}
-	rule := strings.Repeat("=", 64)
-	fmt.Fprintf(console, "\n  %s\n  First start: an administrator account was created.\n"+
-		"    login:     admin\n    password:  %s   (shown only this once)\n"+
-		"  Log in and choose a new password.\n  %s\n\n", rule, pw, rule)
+	// The password goes to a file only its owner reads, never to the log:
+	// systemd and Docker keep standard output, so it is printed there only
+	// when that is a terminal someone is watching.
+	file, err := writeAdminPassword(s.Config.DataDir, pw)
+	if err != nil {
+		return err
+	}
+	s.Log.Info("first start: an administrator account was created; its one-time password is in the file (delete it after the first login)",
+		"file", file)
+	if isTerminal(console) {
+		rule := strings.Repeat("=", 64)
+		fmt.Fprintf(console, "\n  %s\n  First start: an administrator account was created.\n"+
+			"    login:     admin\n    password:  %s   (also in %s)\n"+
+			"  Log in and choose a new password.\n  %s\n\n", rule, pw, file, rule)
+	}
 	return nil
+}
+
+// AdminPasswordFile is where the first start leaves the admin's one-time
+// password, in the data folder.
+const AdminPasswordFile = "admin-password.txt"
+
+// writeAdminPassword writes pw to dir/admin-password.txt, mode 0600.
+func writeAdminPassword(dir, pw string) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("cli: data folder: %w", err)
+	}
+	path := filepath.Join(dir, AdminPasswordFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // #nosec G304 -- the portal's own data folder
+	if err != nil {
+		return "", fmt.Errorf("cli: admin password file: %w", err)
+	}
+	// An old file's mode is kept by O_TRUNC: set it.
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return "", fmt.Errorf("cli: admin password file: %w", err)
+	}
+	if _, err := fmt.Fprintf(f, "login: admin\npassword: %s\n", pw); err != nil {
+		_ = f.Close()
+		return "", fmt.Errorf("cli: admin password file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("cli: admin password file: %w", err)
+	}
+	return path, nil
+}
+
+// isTerminal says whether w is a terminal (not a pipe, file or journal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // Serve answers on ln until ctx ends, then stops gracefully: requests in
@@ -307,6 +359,10 @@ func (s *Server) sweepSessions(ctx context.Context) {
 				s.Log.Warn("session sweep", "err", err)
 			} else if n > 0 {
 				s.Log.Info("expired sessions removed", "count", n)
+			}
+			// Throttle slots of ended windows (no TTL index on FerretDB).
+			if _, err := s.Auth.SweepThrottles(ctx); err != nil {
+				s.Log.Warn("throttle sweep", "err", err)
 			}
 		}
 	}

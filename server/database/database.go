@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"conductportal/server/secret"
+
 	"github.com/FerretDB/FerretDB/ferretdb"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -37,6 +39,9 @@ type Options struct {
 	// Observe, when set, is told of every database command: its name, its
 	// collection and how long it took (for the metrics).
 	Observe func(command, collection string, took time.Duration, failed bool)
+	// Secrets is the portal's key, for schema steps that seal stored
+	// secrets (nil: none set).
+	Secrets *secret.Box
 }
 
 // DB is an open database: the driver client, the portal's database, and the
@@ -45,6 +50,7 @@ type DB struct {
 	Client   *mongo.Client
 	Database *mongo.Database
 	Embedded bool
+	secrets  *secret.Box
 
 	mu           sync.Mutex // guards the embedded server's fields below
 	embedded     embedded
@@ -61,13 +67,16 @@ type embedded struct {
 	logger *slog.Logger // FerretDB's own, quieted
 }
 
+// Secrets is the key the database was opened with (nil: none).
+func (db *DB) Secrets() *secret.Box { return db.secrets }
+
 // Open connects to opts.URI, or starts the embedded database under opts.DataDir.
 func Open(ctx context.Context, opts Options) (*DB, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	db := &DB{}
+	db := &DB{secrets: opts.Secrets}
 	uri := opts.URI
 	name := DefaultName
 	if uri == "" {

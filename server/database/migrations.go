@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"conductportal/server/secret"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -14,11 +16,12 @@ import (
 
 // step is one schema change. Steps run in order, each once; the number of
 // the last applied step is recorded in the schema collection.
-type step func(ctx context.Context, db *mongo.Database) error
+// box is the portal's secret key (nil: none), for steps that seal data.
+type step func(ctx context.Context, db *mongo.Database, box *secret.Box) error
 
 var steps = []step{
 	// 1: unique keys that enforce the domain's rules.
-	func(ctx context.Context, db *mongo.Database) error {
+	func(ctx context.Context, db *mongo.Database, _ *secret.Box) error {
 		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
 			"users": {unique("login_unique", bson.D{{Key: "login", Value: 1}})},
 			"receipts": {
@@ -33,14 +36,14 @@ var steps = []step{
 		})
 	},
 	// 2: one certificate per completed set of lesson versions.
-	func(ctx context.Context, db *mongo.Database) error {
+	func(ctx context.Context, db *mongo.Database, _ *secret.Box) error {
 		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
 			"certificates": {unique("fingerprint_unique", bson.D{{Key: "fingerprint", Value: 1}})},
 		})
 	},
 	// 3: team reports and notifications. A notification's _id is its
 	// once-a-day key (kind/person/lesson/day), unique by nature.
-	func(ctx context.Context, db *mongo.Database) error {
+	func(ctx context.Context, db *mongo.Database, _ *secret.Box) error {
 		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
 			"users": {
 				plain("manager", bson.D{{Key: "manager", Value: 1}}),
@@ -55,7 +58,7 @@ var steps = []step{
 	},
 	// 4: renewals. A lesson with a validity period is signed again when the
 	// receipt ages out, so the exactly-once key gains the renewal cycle.
-	func(ctx context.Context, db *mongo.Database) error {
+	func(ctx context.Context, db *mongo.Database, _ *secret.Box) error {
 		receipts := db.Collection("receipts")
 		if _, err := receipts.UpdateMany(ctx, bson.M{"cycle": bson.M{"$exists": false}}, bson.M{"$set": bson.M{"cycle": 0}}); err != nil {
 			return fmt.Errorf("backfill cycle: %w", err)
@@ -72,7 +75,7 @@ var steps = []step{
 	},
 	// 5: the audit log filtered by actor on HR's audit page. Drafts need no index: one
 	// per lesson, read by _id.
-	func(ctx context.Context, db *mongo.Database) error {
+	func(ctx context.Context, db *mongo.Database, _ *secret.Box) error {
 		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
 			"audit": {plain("actor_at", bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}})},
 		})
@@ -80,7 +83,7 @@ var steps = []step{
 	// 6: the channels' delivery queue: the worker reads what is due, HR's
 	// log the newest. Uniqueness is the _id (message|channel, and
 	// delivery#attempt for the claims).
-	func(ctx context.Context, db *mongo.Database) error {
+	func(ctx context.Context, db *mongo.Database, _ *secret.Box) error {
 		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
 			"deliveries": {
 				plain("status_next", bson.D{{Key: "status", Value: 1}, {Key: "next", Value: 1}}),
@@ -90,11 +93,65 @@ var steps = []step{
 	},
 	// 7: several instances on one database: each refreshes its cache of
 	// everyone's progress by reading what changed since it last looked.
-	func(ctx context.Context, db *mongo.Database) error {
+	func(ctx context.Context, db *mongo.Database, _ *secret.Box) error {
 		return createIndexes(ctx, db, map[string][]mongo.IndexModel{
 			"progress": {plain("updated", bson.D{{Key: "updated", Value: 1}})},
 		})
 	},
+	// 8: second-factor secrets (and enrolments under way) stored in clear
+	// are sealed with the portal's key, as channel secrets are.
+	sealSecondFactors,
+}
+
+// sealSecondFactors seals every clear TOTP secret and pending enrolment.
+// Without a key it fails only when there is something to seal, naming the
+// setting, so a portal without second factors starts as before.
+func sealSecondFactors(ctx context.Context, db *mongo.Database, box *secret.Box) error {
+	users := db.Collection("users")
+	cur, err := users.Find(ctx, bson.M{})
+	if err != nil {
+		return fmt.Errorf("read users: %w", err)
+	}
+	type mfa struct {
+		Secret  string `bson:"secret"`
+		Pending string `bson:"pending"`
+	}
+	var todo []bson.M // _id and the fields to set
+	for cur.Next(ctx) {
+		var u struct {
+			ID  string `bson:"_id"`
+			MFA mfa    `bson:"mfa"`
+		}
+		if err := cur.Decode(&u); err != nil {
+			_ = cur.Close(ctx)
+			return fmt.Errorf("read users: %w", err)
+		}
+		set := bson.M{}
+		for field, v := range map[string]string{"mfa.secret": u.MFA.Secret, "mfa.pending": u.MFA.Pending} {
+			if v == "" || secret.Sealed(v) {
+				continue
+			}
+			sealed, err := box.Seal(v)
+			if err != nil {
+				_ = cur.Close(ctx)
+				return fmt.Errorf("second-factor secrets are stored in clear and need PORTAL_SECRET_KEY to be sealed: %w", err)
+			}
+			set[field] = sealed
+		}
+		if len(set) > 0 {
+			todo = append(todo, bson.M{"_id": u.ID, "set": set})
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("read users: %w", err)
+	}
+	_ = cur.Close(ctx)
+	for _, t := range todo {
+		if _, err := users.UpdateOne(ctx, bson.M{"_id": t["_id"]}, bson.M{"$set": t["set"]}); err != nil {
+			return fmt.Errorf("seal second factor: %w", err)
+		}
+	}
+	return nil
 }
 
 // isIndexNotFound reports the server's "index not found" (code 27): the
@@ -143,7 +200,7 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) (int, error) {
 		return doc.Version, fmt.Errorf("database: schema version %d is newer than this portal (%d); upgrade the portal", doc.Version, len(steps))
 	}
 	for i := doc.Version; i < len(steps); i++ {
-		if err := steps[i](ctx, db.Database); err != nil {
+		if err := steps[i](ctx, db.Database, db.secrets); err != nil {
 			return i, fmt.Errorf("database: schema step %d: %w", i+1, err)
 		}
 		_, err := col.UpdateOne(ctx, bson.M{"_id": "schema"},

@@ -81,6 +81,10 @@ func Parse(file, lang string, src []byte) (*Doc, []Problem) {
 	}
 	text := strings.ReplaceAll(string(src), "\r\n", "\n")
 	text = strings.TrimPrefix(text, "\ufeff")
+	if e := CheckLimits(text); e != nil {
+		add(e.Line, "%s", strings.TrimPrefix(e.Message(), fmt.Sprintf("line %d: ", e.Line)))
+		return nil, probs
+	}
 	if !strings.HasPrefix(text, "---\n") {
 		add(1, "the file must start with a front matter block between '---' lines")
 		return nil, probs

@@ -2,8 +2,11 @@ package lesson
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"time"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -18,7 +21,19 @@ type Renderer struct {
 	md     goldmark.Markdown
 	policy *bluemonday.Policy
 	cache  sync.Map // hash -> string
+	// workers bounds renders running at once (one per core); a render
+	// that outlives renderTimeout is answered ErrTooComplex and keeps its
+	// worker until goldmark returns, so runaway texts cannot take more.
+	workers chan struct{}
+	timeout time.Duration
 }
+
+// renderTimeout bounds the wait for one render (including the wait for a
+// worker): well inside a request's 4 s, and far above a real lesson's ~1 ms.
+const renderTimeout = 2 * time.Second
+
+// ErrTooComplex: the text did not render in time; simplify it.
+var ErrTooComplex = errors.New("lesson: the text is too complex to render in time")
 
 // NewRenderer builds the goldmark pipeline and the sanitizer policy.
 func NewRenderer() *Renderer {
@@ -36,7 +51,7 @@ func NewRenderer() *Renderer {
 	p.RequireNoFollowOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
 	p.AllowAttrs("id").Matching(idRe).OnElements("h2")
-	return &Renderer{md: md, policy: p}
+	return &Renderer{md: md, policy: p, workers: make(chan struct{}, runtime.GOMAXPROCS(0)), timeout: renderTimeout}
 }
 
 // Render returns the sanitized HTML of markdown.
@@ -56,12 +71,40 @@ func (r *Renderer) Render(markdown string) (string, error) {
 // Preview renders like Render but keeps nothing: for drafts, whose text
 // changes at every keystroke.
 func (r *Renderer) Preview(markdown string) (string, error) {
-	var buf bytes.Buffer
-	if err := r.md.Convert([]byte(markdown), &buf); err != nil {
-		return "", fmt.Errorf("lesson: render: %w", err)
+	if e := CheckLimits(markdown); e != nil {
+		return "", fmt.Errorf("%w: %w", ErrTooComplex, e)
 	}
-	return string(r.policy.SanitizeBytes(buf.Bytes())), nil
+	timer := time.NewTimer(r.timeout)
+	defer timer.Stop()
+	select {
+	case r.workers <- struct{}{}:
+	case <-timer.C:
+		return "", ErrTooComplex
+	}
+	type result struct {
+		html string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-r.workers }()
+		var buf bytes.Buffer
+		if err := r.md.Convert([]byte(markdown), &buf); err != nil {
+			done <- result{err: fmt.Errorf("lesson: render: %w", err)}
+			return
+		}
+		done <- result{html: string(r.policy.SanitizeBytes(buf.Bytes()))}
+	}()
+	select {
+	case res := <-done:
+		return res.html, res.err
+	case <-timer.C:
+		return "", ErrTooComplex
+	}
 }
+
+// SetTimeout changes the render time limit (tests of the limit itself).
+func (r *Renderer) SetTimeout(d time.Duration) { r.timeout = d }
 
 // Sanitize cleans HTML that did not come from the renderer.
 func (r *Renderer) Sanitize(html string) string { return r.policy.Sanitize(html) }

@@ -318,6 +318,9 @@ type AuditEntry struct {
 	Target string    `bson:"target,omitempty"`
 	Detail string    `bson:"detail,omitempty"`
 	Client string    `bson:"client,omitempty"`
+	// Count is how many tries a row of refused sign-ins stands for (one
+	// row per key and window); 0 for every other entry.
+	Count int `bson:"count,omitempty"`
 }
 
 // CertificateLesson is one lesson a certificate vouches for.
@@ -340,12 +343,11 @@ type Certificate struct {
 	Fingerprint string              `bson:"fingerprint"`
 }
 
-// Throttle counts recent failed logins for an account or a client address.
-type Throttle struct {
-	Key      string    `bson:"_id"` // "login:<login>" or "addr:<ip>"
-	Failures int       `bson:"failures"`
-	Last     time.Time `bson:"last"`
-	Until    time.Time `bson:"until"` // no login before this
+// ThrottleSlot is one claimed attempt: _id is key|window|n, n from 1 to
+// the key's limit, so a key has at most limit tries per window.
+type ThrottleSlot struct {
+	ID      string    `bson:"_id"`
+	Expires time.Time `bson:"expires"` // the sweep removes it after this
 }
 
 // Notification kinds.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"conductportal/server/model"
@@ -21,6 +22,76 @@ func (s *Storage) Audit(ctx context.Context, e *model.AuditEntry) error {
 	}
 	_, err := s.c(colAudit).InsertOne(ctx, e)
 	return wrap("audit", err)
+}
+
+// auditCounts coalesces this process's counts of one row: while one
+// write of a row is under way, further tries add to its pending count, and
+// the writer writes them next. FerretDB does not apply an upsert with $inc
+// atomically, so concurrent writes of one row could lose counts; this way
+// there is one at a time per row in each process (instances sharing a
+// database may still overlap, rarely: each writes at most once per write
+// round trip).
+type auditCounts struct {
+	mu   sync.Mutex
+	rows map[string]*pendingCount
+}
+
+type pendingCount struct {
+	n       int
+	at      time.Time
+	writing bool
+}
+
+// AuditCount adds one to the counted entry id, made from e on first use:
+// refused sign-ins are one row per key and window, not one per try.
+func (s *Storage) AuditCount(ctx context.Context, id string, e *model.AuditEntry) error {
+	ac := &s.counted
+	ac.mu.Lock()
+	if ac.rows == nil {
+		ac.rows = map[string]*pendingCount{}
+	}
+	p := ac.rows[id]
+	if p == nil {
+		p = &pendingCount{}
+		ac.rows[id] = p
+	}
+	p.n++
+	p.at = e.At
+	if p.writing {
+		ac.mu.Unlock()
+		return nil // the writer under way writes it next
+	}
+	p.writing = true
+	for {
+		n, at := p.n, p.at
+		p.n = 0
+		ac.mu.Unlock()
+		err := s.auditAdd(ctx, id, e, n, at)
+		ac.mu.Lock()
+		if err != nil || p.n == 0 {
+			delete(ac.rows, id)
+			ac.mu.Unlock()
+			return err
+		}
+	}
+}
+
+// auditAdd adds n to the row id. Two first uses at once race to insert;
+// the loser's upsert is retried as an update.
+func (s *Storage) auditAdd(ctx context.Context, id string, e *model.AuditEntry, n int, at time.Time) error {
+	upd := bson.M{
+		"$setOnInsert": bson.M{"actor": e.Actor, "action": e.Action, "target": e.Target, "detail": e.Detail, "client": e.Client},
+		"$set":         bson.M{"at": at}, // the latest try: the row sorts where its last try happened
+		"$inc":         bson.M{"count": n},
+	}
+	var err error
+	for range 3 {
+		_, err = s.c(colAudit).UpdateOne(ctx, bson.M{"_id": id}, upd, options.UpdateOne().SetUpsert(true))
+		if !mongo.IsDuplicateKeyError(err) {
+			break
+		}
+	}
+	return wrap("audit count", err)
 }
 
 // AuditEntries returns the newest entries first, at most limit.

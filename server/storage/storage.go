@@ -67,6 +67,7 @@ type Storage struct {
 	// lookup by login reads by _id instead of scanning the users.
 	loginIDs sync.Map
 	lessons  accessCache[[]model.Lesson] // one entry: the list
+	counted  auditCounts                 // see AuditCount
 }
 
 // New returns a Storage over db.

@@ -290,19 +290,20 @@ func StartShared(t testing.TB, n int, console io.Writer) []*Portal {
 	return out
 }
 
-// EnrolMFA turns u's second step on, as the set-up page does, and returns
-// the TOTP secret.
-func EnrolMFA(t testing.TB, a *auth.Service, u *model.User) string {
+// EnrolSecondFactor turns u's second factor on, as the setup page does,
+// and returns its TOTP secret.
+func EnrolSecondFactor(t testing.TB, p *Portal, u *model.User) string {
 	t.Helper()
 	ctx := context.Background()
-	if err := a.StartEnrolment(ctx, u); err != nil {
+	if err := p.Auth.StartEnrolment(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	e, err := a.Enrolment(u, "test")
-	if err != nil || e == nil {
-		t.Fatalf("enrolment of %s: %+v %v", u.Login, e, err)
+	e, err := p.Auth.Enrolment(u, "test")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := a.ConfirmEnrolment(ctx, u, auth.CodeAt(e.Secret, time.Now())); err != nil {
+	// The previous step's code: the next one stays unused for a sign-in.
+	if _, err := p.Auth.ConfirmEnrolment(ctx, u, auth.CodeAt(e.Secret, time.Now().Add(-30*time.Second))); err != nil {
 		t.Fatal(err)
 	}
 	return e.Secret

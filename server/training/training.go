@@ -490,6 +490,12 @@ func (s *Service) Audit(ctx context.Context, e *model.AuditEntry) error {
 	return s.store.Audit(ctx, e)
 }
 
+// AuditCounted counts e in the row named key (one per key and window).
+func (s *Service) AuditCounted(ctx context.Context, key string, e *model.AuditEntry) error {
+	e.At = s.Now()
+	return s.store.AuditCount(ctx, key, e)
+}
+
 // AuditSearch returns the audit entries matching f, newest first.
 func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit int64) ([]model.AuditEntry, error) {
 	return s.store.AuditSearch(ctx, f, limit)

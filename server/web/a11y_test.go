@@ -100,7 +100,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testkit.EnrolMFA(t, s.Auth, two)
+	testkit.EnrolSecondFactor(t, s, two)
 	learner, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "mid", Name: "中途", Password: firstPass, Manager: "boss", Department: "客服部"})
 	if err != nil {
 		t.Fatal(err)

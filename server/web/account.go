@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/url"
 	"strconv"
@@ -51,28 +54,29 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		h.Metrics.Login("password", false)
 		return again(fiber.StatusForbidden, locale.T(lang, "login.local_off", h.Config.OIDC.Name))
 	}
-	// A throttled login is refused before the password is checked, so
-	// guessing learns nothing while the delay runs.
-	wait, err := h.Auth.LoginWait(ctx(c), login, client)
-	if err != nil {
-		return err
+	if login == "" || password == "" {
+		// Nothing to check, nothing learned: no slot, no hash.
+		return again(fiber.StatusUnauthorized, locale.T(lang, "login.invalid"))
 	}
-	if wait > 0 {
-		h.audit(c, login, "login.throttled", "", "")
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
-		return again(fiber.StatusTooManyRequests, locale.T(lang, "login.throttled", int(wait.Minutes())+1))
+	// Every try claims a throttle slot before the password is checked, so
+	// a burst gets no more checks than a slow series, and guessing learns
+	// nothing while the window runs.
+	try, err := h.Auth.BeginLogin(ctx(c), login, client)
+	if err != nil {
+		return h.loginRefused(c, login, "", err, again)
 	}
 	u, err := h.Auth.Login(ctx(c), login, password)
 	if errors.Is(err, auth.ErrInvalid) {
 		h.Metrics.Login("password", false)
-		h.audit(c, login, "login.failed", "", "")
-		if err := h.Auth.LoginFailed(ctx(c), login, client); err != nil {
+		h.auditRefused(c, login, "login.failed", "", try.Window())
+		if err := try.Failed(ctx(c)); err != nil {
 			return err
 		}
 		return again(fiber.StatusUnauthorized, locale.T(lang, "login.invalid"))
 	}
 	if err != nil {
-		return err
+		_ = try.Abandon(ctx(c))
+		return h.loginRefused(c, login, "", err, again)
 	}
 	// A new session id at login: whatever session the browser had is ended,
 	// and with it any sign-on's logout hint.
@@ -84,6 +88,9 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	}
 	if u.MFA.Enabled {
 		// The password was right; the session opens once the code is too.
+		if err := try.SecondFactor(ctx(c)); err != nil {
+			return err
+		}
 		tok, err := h.Auth.StartPendingSession(ctx(c), u, client)
 		if err != nil {
 			return err
@@ -91,7 +98,7 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 		h.setCookie(c, h.sessionCookie(), tok, 0)
 		return c.Redirect("/login/mfa?next="+url.QueryEscape(next), fiber.StatusSeeOther)
 	}
-	if err := h.Auth.LoginSucceeded(ctx(c), login); err != nil {
+	if err := try.Succeeded(ctx(c)); err != nil {
 		return err
 	}
 	tok, _, err := h.Auth.StartSession(ctx(c), u, client)
@@ -164,28 +171,68 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	}
 	// Guessing the current password is throttled like logging in.
 	client, _ := clientInfo(c)
-	wait, err := h.Auth.LoginWait(ctx(c), u.Login, client)
-	if err != nil {
-		return err
+	busy := func(status int, msg string) error {
+		c.Status(status)
+		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"), Error: msg, Data: passwordPage{Must: u.MustChangePassword}})
 	}
-	if wait > 0 {
-		c.Status(fiber.StatusTooManyRequests)
-		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"),
-			Error: locale.T(lang, "login.throttled", int(wait.Minutes())+1), Data: passwordPage{Must: u.MustChangePassword}})
+	try, err := h.Auth.BeginLogin(ctx(c), u.Login, client)
+	if err != nil {
+		return h.loginRefused(c, u.Login, "password change", err, busy)
 	}
 	err = h.Auth.ChangePassword(ctx(c), u, current, next, sess.ID)
 	if errors.Is(err, auth.ErrInvalid) {
-		if err := h.Auth.LoginFailed(ctx(c), u.Login, client); err != nil {
+		if err := try.Failed(ctx(c)); err != nil {
 			return err
 		}
 		return fail("password.wrong")
 	}
 	if err != nil {
+		_ = try.Abandon(ctx(c))
+		return err
+	}
+	if err := try.Succeeded(ctx(c)); err != nil {
 		return err
 	}
 	h.audit(c, u.Login, "password.change", u.Login, "")
 	return c.Redirect("/?m=password.saved", fiber.StatusSeeOther)
 }
+
+// loginRefused answers a sign-in that was not checked: throttled (429,
+// audited as one counted row per key and window) or every password check
+// busy (503, try again in a second); anything else is the error page's.
+func (h *handler) loginRefused(c *fiber.Ctx, login, detail string, err error, again func(int, string) error) error {
+	lang := langOf(c)
+	switch {
+	case errors.Is(err, auth.ErrThrottled):
+		h.Metrics.Login("password", false)
+		h.auditRefused(c, login, "login.throttled", detail, h.Auth.ThrottleWindow())
+		wait := auth.RetryAfter(err)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(wait))
+		return again(fiber.StatusTooManyRequests, locale.T(lang, "login.throttled", (wait+59)/60))
+	case errors.Is(err, auth.ErrBusy):
+		h.Metrics.Login("password", false)
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return again(fiber.StatusServiceUnavailable, locale.T(lang, "login.busy"))
+	}
+	return err
+}
+
+// auditRefused counts a refused sign-in in one audit row per action, login,
+// address and throttle window: a burst of tries is a row with its count.
+func (h *handler) auditRefused(c *fiber.Ctx, login, action, detail, window string) {
+	client, _ := clientInfo(c)
+	sum := sha256.Sum256([]byte(action + "\x00" + login + "\x00" + client + "\x00" + window))
+	e := &model.AuditEntry{Actor: login, Action: action, Detail: detail, Client: client}
+	// The row is written even when the request has run out of time.
+	cx, cancel := context.WithTimeout(context.WithoutCancel(ctx(c)), auditTimeout)
+	defer cancel()
+	if err := h.Training.AuditCounted(cx, "n"+hex.EncodeToString(sum[:15]), e); err != nil {
+		h.Log.WarnContext(ctx(c), "audit not recorded", "action", action, "err", err)
+	}
+}
+
+// auditTimeout bounds an audit write made after the request's deadline.
+const auditTimeout = 2 * time.Second
 
 // audit records an action; a failure to record is logged, not shown.
 func (h *handler) audit(c *fiber.Ctx, actor, action, target, detail string) {

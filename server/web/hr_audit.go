@@ -72,9 +72,9 @@ func (h *handler) hrAuditCSV(c *fiber.Ctx) error {
 	}
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"at", "actor", "action", "target", "detail", "client"})
+	_ = w.Write([]string{"at", "actor", "action", "target", "detail", "client", "count"})
 	for _, e := range entries {
-		_ = w.Write([]string{e.At.UTC().Format(time.RFC3339), cell(e.Actor), cell(e.Action), cell(e.Target), cell(e.Detail), cell(e.Client)})
+		_ = w.Write([]string{e.At.UTC().Format(time.RFC3339), cell(e.Actor), cell(e.Action), cell(e.Target), cell(e.Detail), cell(e.Client), strconv.Itoa(e.Count)})
 	}
 	w.Flush()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")

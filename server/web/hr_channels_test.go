@@ -17,6 +17,7 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/channel"
 	"conductportal/server/model"
+	"conductportal/server/secret"
 	"conductportal/server/testkit"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -34,10 +35,10 @@ func TestHRChannels(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	p := testkit.Start(t, dir, io.Discard)
 	ctx := context.Background()
-	if st, err := os.Stat(filepath.Join(dir, channel.KeyFile)); err != nil || st.Mode().Perm() != 0o600 {
+	if st, err := os.Stat(filepath.Join(dir, secret.KeyFile)); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v", err)
 	}
-	if !strings.Contains(p.LogText(), "a key for channel secrets was created") {
+	if !strings.Contains(p.LogText(), "a key for stored secrets was created") {
 		t.Error("the start does not say it made a key")
 	}
 	const pw = "channel test password"

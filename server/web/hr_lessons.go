@@ -62,12 +62,12 @@ func (h *handler) hrEditShow(c *fiber.Ctx) error {
 		return err
 	}
 	lang := editLang(c)
-	return h.renderEdit(c, l, d, stored, lang, d.Files[lang], d.Quiz, false)
+	return h.renderEdit(c, l, d, stored, lang, d.Files[lang], d.Quiz, false, "")
 }
 
 // renderEdit shows the editor with file and quizSrc as the texts of lang,
 // checked together with the draft's other languages.
-func (h *handler) renderEdit(c *fiber.Ctx, l *model.Lesson, d *model.Draft, stored bool, lang, file, quizSrc string, previewing bool) error {
+func (h *handler) renderEdit(c *fiber.Ctx, l *model.Lesson, d *model.Draft, stored bool, lang, file, quizSrc string, previewing bool, errMsg string) error {
 	files := map[string]string{}
 	for k, v := range d.Files {
 		files[k] = v
@@ -91,8 +91,8 @@ func (h *handler) renderEdit(c *fiber.Ctx, l *model.Lesson, d *model.Draft, stor
 		p.Drawn, _ = authoring.DrawPreview(quizSrc, authoring.ClauseIDs(model.LangZH, files[model.LangZH]))
 		p.QuizWarnings = guessWarnings(langOf(c), quizSrc)
 	}
-	pg := &page{Title: locale.T(langOf(c), "hr.edit.title", p.Title), Data: p}
-	if previewing && len(probs) > 0 {
+	pg := &page{Title: locale.T(langOf(c), "hr.edit.title", p.Title), Data: p, Error: errMsg}
+	if (previewing && len(probs) > 0) || errMsg != "" {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
 	return h.renderPage(c, "hr_edit", pg)
@@ -105,7 +105,17 @@ func (h *handler) hrEditSubmit(c *fiber.Ctx) error {
 	lang := editLang(c)
 	file, quizSrc := normalizeNewlines(c.FormValue("text")), normalizeNewlines(c.FormValue("quiz"))
 	if c.FormValue("do") == "save" {
-		if _, _, err := h.Authoring.SaveDraft(ctx(c), actor(c), slug, lang, file, quizSrc); err != nil {
+		_, _, err := h.Authoring.SaveDraft(ctx(c), actor(c), slug, lang, file, quizSrc)
+		var le *authoring.LimitError
+		if errors.As(err, &le) {
+			// Not stored; the text stays in the editor with the reason.
+			l, d, stored, err := h.Authoring.Draft(ctx(c), slug)
+			if err != nil {
+				return err
+			}
+			return h.renderEdit(c, l, d, stored, lang, file, quizSrc, false, limitMessage(langOf(c), le.LimitError))
+		}
+		if err != nil {
 			return err
 		}
 		return c.Redirect("/hr/lessons/"+slug+"/edit?lang="+lang+"&m=hr.draft.saved", fiber.StatusSeeOther)
@@ -114,7 +124,15 @@ func (h *handler) hrEditSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.renderEdit(c, l, d, stored, lang, file, quizSrc, true)
+	return h.renderEdit(c, l, d, stored, lang, file, quizSrc, true, "")
+}
+
+// limitMessage says which Markdown limit a text exceeds, in lang.
+func limitMessage(lang string, e *lesson.LimitError) string {
+	if e.Kind == lesson.LimitSize {
+		return locale.T(lang, "md.limit.size", e.Limit>>10)
+	}
+	return locale.T(lang, "md.limit."+e.Kind, e.Line, e.Limit)
 }
 
 // hrPreview answers the editor's script with the preview block alone.
@@ -240,6 +258,8 @@ func (h *handler) hrPublishSubmit(c *fiber.Ctx) error {
 	case errors.Is(err, authoring.ErrInvalid):
 		_ = probs
 		return h.renderPublish(c, kind, note, grace, "hr.publish.problems")
+	case errors.Is(err, authoring.ErrTooComplex):
+		return h.renderPublish(c, kind, note, grace, "md.limit.slow")
 	case err != nil:
 		return err
 	}

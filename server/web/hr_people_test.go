@@ -184,7 +184,7 @@ func TestHRPeople(t *testing.T) {
 		t.Error("the filter let other actions through")
 	}
 	st, body = hr.get(t, p.Base+"/hr/audit.csv?action=user.deactivate")
-	if st != http.StatusOK || !strings.HasPrefix(body, "at,actor,action,target,detail,client\n") || strings.Count(body, "\n") != 2 || !strings.Contains(body, ",hr,user.deactivate,emp,") {
+	if st != http.StatusOK || !strings.HasPrefix(body, "at,actor,action,target,detail,client,count\n") || strings.Count(body, "\n") != 2 || !strings.Contains(body, ",hr,user.deactivate,emp,") {
 		t.Errorf("the export: %d\n%s", st, body)
 	}
 }

@@ -40,26 +40,29 @@ func (h *handler) mfaLoginSubmit(c *fiber.Ctx) error {
 		c.Status(status)
 		return h.renderPage(c, "mfa_login", &page{Title: locale.T(lang, "mfa.login.title"), Error: msg, Data: mfaLoginPage{Next: next}})
 	}
-	wait, err := h.Auth.LoginWait(ctx(c), u.Login, client)
+	// Each code check claims one of the pending session's CodeTries first,
+	// so a burst of codes gets no more checks than a slow series.
+	last, err := h.Auth.BeginCode(ctx(c), sess.ID, sess.Expires)
+	if errors.Is(err, auth.ErrThrottled) {
+		h.auditRefused(c, u.Login, "login.throttled", "second factor", h.Auth.ThrottleWindow())
+		return h.codesUsedUp(c, u, sess, fiber.StatusTooManyRequests)
+	}
 	if err != nil {
 		return err
 	}
-	if wait > 0 {
-		h.audit(c, u.Login, "login.throttled", "", "second factor")
-		return again(fiber.StatusTooManyRequests, locale.T(lang, "login.throttled", int(wait.Minutes())+1))
-	}
 	err = h.Auth.CheckSecondFactor(ctx(c), u, c.FormValue("code"))
 	if errors.Is(err, auth.ErrBadCode) {
-		h.audit(c, u.Login, "login.failed", "", "second factor")
-		if err := h.Auth.LoginFailed(ctx(c), u.Login, client); err != nil {
+		h.auditRefused(c, u.Login, "login.failed", "second factor", h.Auth.ThrottleWindow())
+		if err := h.Auth.CodeFailed(ctx(c), u.Login); err != nil {
 			return err
+		}
+		if last {
+			// The last try was checked: 401, and the pending session ends.
+			return h.codesUsedUp(c, u, sess, fiber.StatusUnauthorized)
 		}
 		return again(fiber.StatusUnauthorized, locale.T(lang, "mfa.bad_code"))
 	}
 	if err != nil {
-		return err
-	}
-	if err := h.Auth.LoginSucceeded(ctx(c), u.Login); err != nil {
 		return err
 	}
 	// The half-open session ends; a fresh one starts.
@@ -71,6 +74,22 @@ func (h *handler) mfaLoginSubmit(c *fiber.Ctx) error {
 	h.setCookie(c, h.sessionCookie(), tok, 0)
 	h.audit(c, u.Login, "login", "", agent)
 	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+// codesUsedUp ends a pending session whose code tries are used up: the
+// password must be given again (and is throttled).
+func (h *handler) codesUsedUp(c *fiber.Ctx, u *model.User, sess *model.Session, status int) error {
+	if err := h.Auth.EndSessionID(ctx(c), sess.ID); err != nil {
+		return err
+	}
+	h.setCookie(c, h.sessionCookie(), "", -1)
+	if status == fiber.StatusTooManyRequests {
+		c.Set(fiber.HeaderRetryAfter, "1")
+	}
+	c.Status(status)
+	lang := langOf(c)
+	return h.renderPage(c, "login", &page{Title: locale.T(lang, "login.title"), Error: locale.T(lang, "mfa.too_many", auth.CodeTries),
+		Data: h.loginData(u.Login, "/")})
 }
 
 type mfaSetupPage struct {
@@ -97,7 +116,11 @@ func (h *handler) mfaSetupShow(c *fiber.Ctx) error {
 
 func (h *handler) mfaSetupStart(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
-	if err := h.Auth.StartEnrolment(ctx(c), u); err != nil && !errors.Is(err, auth.ErrMFAEnabled) {
+	err := h.Auth.StartEnrolment(ctx(c), u)
+	if errors.Is(err, auth.ErrNoKey) {
+		return h.setupPage(c, u, locale.T(langOf(c), "mfa.no_key"), fiber.StatusServiceUnavailable)
+	}
+	if err != nil && !errors.Is(err, auth.ErrMFAEnabled) {
 		return err
 	}
 	return c.Redirect("/mfa/setup", fiber.StatusSeeOther)

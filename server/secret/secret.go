@@ -1,4 +1,8 @@
-package channel
+// Package secret seals the secrets the portal keeps in its database
+// (channel webhooks and signing secrets, SMTP URLs, second-factor
+// secrets) with AES-256-GCM under one key: PORTAL_SECRET_KEY, or the
+// embedded mode's secret.key beside the data.
+package secret
 
 import (
 	"crypto/aes"
@@ -15,11 +19,11 @@ import (
 
 // ErrNoKey: a secret was to be stored or read but the portal has no key
 // (PORTAL_SECRET_KEY unset with an external MongoDB).
-var ErrNoKey = errors.New("channel: no PORTAL_SECRET_KEY: set it (64 hex characters, e.g. from `openssl rand -hex 32`) to store channel secrets")
+var ErrNoKey = errors.New("secret: no PORTAL_SECRET_KEY: set it (64 hex characters, e.g. from `openssl rand -hex 32`) to store secrets")
 
 // ErrWrongKey: a stored secret does not open with this key (the key was
 // changed, or the data comes from another portal).
-var ErrWrongKey = errors.New("channel: a stored secret does not open with PORTAL_SECRET_KEY (was the key changed?); enter the channel's secrets again")
+var ErrWrongKey = errors.New("secret: a stored secret does not open with PORTAL_SECRET_KEY (was the key changed?); enter the secret again")
 
 // Box seals and opens secrets with AES-256-GCM. The stored form is
 // "v1:" + base64(nonce | ciphertext | tag). A nil Box has no key.
@@ -36,21 +40,21 @@ func ParseKey(s string) ([]byte, error) {
 	if k, err := base64.StdEncoding.DecodeString(s); err == nil && len(k) == 32 {
 		return k, nil
 	}
-	return nil, errors.New("channel: PORTAL_SECRET_KEY must be 32 bytes, as 64 hex characters or base64 (openssl rand -hex 32)")
+	return nil, errors.New("secret: PORTAL_SECRET_KEY must be 32 bytes, as 64 hex characters or base64 (openssl rand -hex 32)")
 }
 
 // NewBox returns a Box for a 32-byte key.
 func NewBox(key []byte) (*Box, error) {
 	if len(key) != 32 {
-		return nil, errors.New("channel: the secret key must be 32 bytes")
+		return nil, errors.New("secret: the secret key must be 32 bytes")
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("channel: key: %w", err)
+		return nil, fmt.Errorf("secret: key: %w", err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, fmt.Errorf("channel: key: %w", err)
+		return nil, fmt.Errorf("secret: key: %w", err)
 	}
 	return &Box{aead: aead}, nil
 }
@@ -67,30 +71,34 @@ func LoadOrCreateKey(dir string) (key []byte, created bool, err error) {
 	if err == nil {
 		k, err := ParseKey(string(raw))
 		if err != nil {
-			return nil, false, fmt.Errorf("channel: %s: %w", path, err)
+			return nil, false, fmt.Errorf("secret: %s: %w", path, err)
 		}
 		return k, false, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, fmt.Errorf("channel: read %s: %w", path, err)
+		return nil, false, fmt.Errorf("secret: read %s: %w", path, err)
+	}
+	// The key may come before the database makes the folder.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, false, fmt.Errorf("secret: data folder: %w", err)
 	}
 	k := make([]byte, 32)
 	if _, err := rand.Read(k); err != nil {
-		return nil, false, fmt.Errorf("channel: random key: %w", err)
+		return nil, false, fmt.Errorf("secret: random key: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- see above
 	if errors.Is(err, os.ErrExist) {
 		return LoadOrCreateKey(dir) // another process made it first
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("channel: create %s: %w", path, err)
+		return nil, false, fmt.Errorf("secret: create %s: %w", path, err)
 	}
 	if _, err := f.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
 		_ = f.Close()
-		return nil, false, fmt.Errorf("channel: write %s: %w", path, err)
+		return nil, false, fmt.Errorf("secret: write %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return nil, false, fmt.Errorf("channel: write %s: %w", path, err)
+		return nil, false, fmt.Errorf("secret: write %s: %w", path, err)
 	}
 	return k, true, nil
 }
@@ -105,7 +113,7 @@ func (b *Box) Seal(plain string) (string, error) {
 	}
 	nonce := make([]byte, b.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
-		return "", fmt.Errorf("channel: nonce: %w", err)
+		return "", fmt.Errorf("secret: nonce: %w", err)
 	}
 	out := b.aead.Seal(nonce, nonce, []byte(plain), nil)
 	return "v1:" + base64.StdEncoding.EncodeToString(out), nil
@@ -130,3 +138,7 @@ func (b *Box) Open(sealed string) (string, error) {
 	}
 	return string(plain), nil
 }
+
+// Sealed says whether s is in the sealed form (a stored value from before
+// encryption is not).
+func Sealed(s string) bool { return strings.HasPrefix(s, "v1:") }
