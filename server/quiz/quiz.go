@@ -7,7 +7,9 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"conductportal/server/lesson"
 	"conductportal/server/model"
@@ -81,6 +83,28 @@ func (q *Question) Option(id string) (Option, bool) {
 	return Option{}, false
 }
 
+// Review policies: when a graded attempt shows the keyed options (the
+// right answers). Every result shows which questions were wrong, the
+// explanation and the clause; only the keys depend on the policy, so a
+// failed attempt does not hand the learner the answers to copy next time.
+const (
+	ReviewAfterPass = "after_pass" // keys on a passed attempt only (the default)
+	ReviewAlways    = "always"     // keys on every attempt
+	ReviewNever     = "never"      // keys never, not even once passed
+)
+
+// Reviews lists the review policies, the default first.
+var Reviews = []string{ReviewAfterPass, ReviewAlways, ReviewNever}
+
+// Cooldown is HR's wait after failed attempts: after every After failed
+// attempts in a row the next one may start Wait after the last failure.
+type Cooldown struct {
+	After int           `yaml:"after"`
+	Wait  time.Duration `yaml:"-"`
+	// WaitText is wait as written: "24h", "90m", "2d".
+	WaitText string `yaml:"wait"`
+}
+
 // Quiz is a lesson's question pool and rules.
 type Quiz struct {
 	Lesson          string     `yaml:"lesson"`
@@ -88,9 +112,51 @@ type Quiz struct {
 	PerAttempt      int        `yaml:"draw"` // questions drawn per attempt
 	CooldownMinutes int        `yaml:"cooldown_minutes"`
 	MaxAttempts     int        `yaml:"max_attempts"`
+	Review          string     `yaml:"review"`   // a review policy; "" is ReviewAfterPass
+	Cooldown        Cooldown   `yaml:"cooldown"` // zero: no wait after failures
 	Questions       []Question `yaml:"questions"`
 
 	byID map[string]*Question
+}
+
+// ShowsAnswers reports whether a graded attempt that passed (or not)
+// shows the keyed options, under the quiz's review policy.
+func (q *Quiz) ShowsAnswers(passed bool) bool {
+	switch q.Review {
+	case ReviewAlways:
+		return true
+	case ReviewNever:
+		return false
+	}
+	return passed
+}
+
+// maxWait bounds a cool-down: longer is surely a typo (24d for 24h).
+const maxWait = 30 * 24 * time.Hour
+
+// parseWait reads a cool-down wait: a Go duration ("24h", "90m") or days ("2d").
+func parseWait(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// keyLine returns the line of a top-level key of the document, else 1.
+func keyLine(root *yaml.Node, key string) int {
+	if len(root.Content) > 0 {
+		m := root.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return m.Content[i].Line
+			}
+		}
+	}
+	return 1
 }
 
 // Question returns the pool's question with id.
@@ -140,6 +206,29 @@ func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
 	}
 	if q.CooldownMinutes < 0 || q.MaxAttempts < 0 {
 		add(1, "cooldown_minutes and max_attempts cannot be negative")
+	}
+	q.Review = strings.TrimSpace(q.Review)
+	if q.Review == "" {
+		q.Review = ReviewAfterPass
+	} else if !slices.Contains(Reviews, q.Review) {
+		add(keyLine(&root, "review"), "review %q must be one of %s", q.Review, strings.Join(Reviews, ", "))
+	}
+	if cd := &q.Cooldown; cd.After != 0 || cd.WaitText != "" {
+		line := keyLine(&root, "cooldown")
+		if cd.After < 1 {
+			add(line, "cooldown.after must be a number of failed attempts of at least 1")
+		}
+		w, err := parseWait(strings.TrimSpace(cd.WaitText))
+		switch {
+		case cd.WaitText == "":
+			add(line, "cooldown.wait is missing: how long to wait, e.g. 24h, 90m or 2d")
+		case err != nil:
+			add(line, "cooldown.wait %q must be a duration such as 24h, 90m or 2d", cd.WaitText)
+		case w <= 0 || w > maxWait:
+			add(line, "cooldown.wait %q must be more than 0 and at most 30 days", cd.WaitText)
+		default:
+			cd.Wait = w
+		}
 	}
 	if len(q.Questions) == 0 {
 		add(1, "the quiz has no questions")

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const pool = `lesson: dress
@@ -97,6 +98,36 @@ func TestDrawIsRandomAndOnlyFromPool(t *testing.T) {
 	}
 }
 
+// TestReviewAndCooldown: the default policy shows the keys once passed;
+// HR's policy and cool-down are read from the file.
+func TestReviewAndCooldown(t *testing.T) {
+	q, probs := Parse("q.yaml", []byte(pool), nil)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	if q.Review != ReviewAfterPass || q.ShowsAnswers(false) || !q.ShowsAnswers(true) || q.Cooldown.After != 0 || q.Cooldown.Wait != 0 {
+		t.Fatalf("defaults: review %q, cooldown %+v", q.Review, q.Cooldown)
+	}
+	for _, tc := range []struct {
+		extra      string
+		fail, pass bool
+		after      int
+		wait       time.Duration
+	}{
+		{"review: always\ncooldown: {after: 3, wait: 24h}", true, true, 3, 24 * time.Hour},
+		{"review: never\ncooldown:\n  after: 1\n  wait: 2d", false, false, 1, 48 * time.Hour},
+		{"review: after_pass\ncooldown: {after: 2, wait: 90m}", false, true, 2, 90 * time.Minute},
+	} {
+		q, probs := Parse("q.yaml", []byte(strings.Replace(pool, "max_attempts: 0", "max_attempts: 0\n"+tc.extra, 1)), nil)
+		if len(probs) > 0 {
+			t.Fatalf("%s: %v", tc.extra, probs)
+		}
+		if q.ShowsAnswers(false) != tc.fail || q.ShowsAnswers(true) != tc.pass || q.Cooldown.After != tc.after || q.Cooldown.Wait != tc.wait {
+			t.Errorf("%s: review %q, cooldown %+v", tc.extra, q.Review, q.Cooldown)
+		}
+	}
+}
+
 func TestParseProblems(t *testing.T) {
 	for _, tc := range []struct{ name, from, to, want string }{
 		{"unknown clause", "clause: a", "clause: zz", `:7: question q1: clause "zz" does not exist`},
@@ -107,6 +138,12 @@ func TestParseProblems(t *testing.T) {
 		{"bad type", "type: single", "type: essay", `type "essay"`},
 		{"draw too big", "draw: 2", "draw: 9", "draw must be between 1 and the number of questions (3)"},
 		{"syntax", "questions:", "questions: [", "did not find expected"},
+		{"unknown review", "max_attempts: 0", "max_attempts: 0\nreview: after_fail", `q.yaml:6: review "after_fail" must be one of after_pass, always, never`},
+		{"cooldown without after", "max_attempts: 0", "max_attempts: 0\ncooldown: {wait: 24h}", "q.yaml:6: cooldown.after must be a number of failed attempts of at least 1"},
+		{"cooldown without wait", "max_attempts: 0", "max_attempts: 0\ncooldown: {after: 3}", "q.yaml:6: cooldown.wait is missing"},
+		{"cooldown bad wait", "max_attempts: 0", "max_attempts: 0\ncooldown: {after: 3, wait: a day}", `q.yaml:6: cooldown.wait "a day" must be a duration`},
+		{"cooldown too long", "max_attempts: 0", "max_attempts: 0\ncooldown: {after: 3, wait: 31d}", `cooldown.wait "31d" must be more than 0 and at most 30 days`},
+		{"cooldown not a map", "max_attempts: 0", "max_attempts: 0\ncooldown: 3", "q.yaml:6:"},
 	} {
 		_, probs := Parse("q.yaml", []byte(strings.Replace(pool, tc.from, tc.to, 1)), []string{"a", "b"})
 		all := ""
