@@ -631,6 +631,11 @@ var messages = map[string]map[string]string{
 		"channel.test.body":             "这是行为规范培训系统发出的测试消息，由 %s 发送。收到即表示本渠道设置正确。",
 		"channel.announce.title":        "新版本待确认：%s",
 		"channel.announce.body":         "《%s》已发布第 %d 版，请在 %s 前阅读并确认。",
+
+		// The quiz review policy, cool-down and item statistics.
+		"result.answer.after_pass": "通过测验后才显示正确选项。请重读下面链接的条款后再试。",
+		"result.answer.never":      "本测验不显示正确选项。请重读下面链接的条款。",
+		"quiz.cooldown.until":      "下一次测验要到 %s 之后才能开始。请先重读课程。",
 	},
 	model.LangEN: { // #nosec G101 -- UI strings, not credentials
 		"app.name":                  "Conduct Training",
@@ -1201,5 +1206,10 @@ var messages = map[string]map[string]string{
 		"channel.test.body":             "This is a test message from the Conduct Training portal, sent by %s. If it arrived, the channel is set up correctly.",
 		"channel.announce.title":        "New version to acknowledge: %s",
 		"channel.announce.body":         "%s: version %d is published; please read and acknowledge it by %s.",
+
+		// The quiz review policy, cool-down and item statistics.
+		"result.answer.after_pass": "The right options are shown once you pass. Read the rules linked below again, then retry.",
+		"result.answer.never":      "This quiz does not show the right options. Read the rules linked below again.",
+		"quiz.cooldown.until":      "The next attempt can start after %s. Read the lesson again meanwhile.",
 	},
 }

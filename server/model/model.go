@@ -4,6 +4,7 @@ package model
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -289,9 +290,28 @@ type LessonProgress struct {
 	Attempts     int       `bson:"attempts"`
 	LastAttempt  time.Time `bson:"last_attempt,omitempty"`
 	Acknowledged time.Time `bson:"acknowledged,omitempty"`
+	// Fails counts failed attempts per version ("v3": 2), for the quiz's
+	// cool-down; LastFailed is when the latest failed attempt was graded.
+	Fails      map[string]int `bson:"fails,omitempty"`
+	LastFailed time.Time      `bson:"last_failed,omitempty"`
 	// Receipt is the id of the receipt behind AckVersion: a hint that
 	// finds it by _id (FerretDB scans for any other read); checked on use.
 	Receipt string `bson:"receipt,omitempty"`
+}
+
+// FailKey is the key of a version in LessonProgress.Fails.
+func FailKey(version int) string { return "v" + strconv.Itoa(version) }
+
+// FailRun is how many attempts failed since the latest pass: those at
+// versions after PassVersion (a passed version is not asked again).
+func (p LessonProgress) FailRun() int {
+	n := 0
+	for k, c := range p.Fails {
+		if v, err := strconv.Atoi(strings.TrimPrefix(k, "v")); err == nil && v > p.PassVersion {
+			n += c
+		}
+	}
+	return n
 }
 
 // Progress is the projection of a user's events; _id is the user id. It can
