@@ -3,6 +3,8 @@
 package quiz
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -71,6 +73,60 @@ type Question struct {
 	Answer      []string `yaml:"answer"`
 	Explanation Text     `yaml:"explanation"`
 	Line        int      `yaml:"-"`
+	// Sum identifies the question's content (type, prompt, options, key):
+	// item statistics restart when HR changes what is asked.
+	Sum string `yaml:"-"`
+}
+
+// sum hashes what the learner sees and what is keyed, in a fixed order.
+func (q *Question) sum() string {
+	h := sha256.New()
+	field := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
+	field(q.Type)
+	for _, lang := range model.Languages {
+		field(q.Prompt[lang])
+	}
+	for _, o := range q.Options {
+		field(o.ID)
+		for _, lang := range model.Languages {
+			field(o.Text[lang])
+		}
+	}
+	for _, a := range q.Answer {
+		field(a)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// ItemKey is the _id of a question's statistics: lesson, question id and
+// content sum, so an edited question starts afresh.
+func ItemKey(slug string, q *Question) string { return slug + "|" + q.ID + "|" + q.Sum }
+
+// Tallies turns an attempt's graded answers into item tallies.
+func (q *Quiz) Tallies(slug string, graded []model.AttemptAnswer) []model.ItemTally {
+	right := 0
+	for _, g := range graded {
+		if g.Correct {
+			right++
+		}
+	}
+	out := make([]model.ItemTally, 0, len(graded))
+	for _, g := range graded {
+		qq, ok := q.byID[g.ID]
+		if !ok {
+			continue
+		}
+		t := model.ItemTally{Key: ItemKey(slug, qq), Right: g.Correct, Rest: -1, Chosen: g.Chosen}
+		if len(graded) > 1 {
+			others := right
+			if g.Correct {
+				others--
+			}
+			t.Rest = float64(others) / float64(len(graded)-1)
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // Option returns the option with id.
@@ -248,6 +304,7 @@ func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
 		default:
 			q.byID[qq.ID] = qq
 		}
+		qq.Sum = qq.sum()
 		if qq.Clause == "" {
 			add(line, "question %s: clause is missing", qq.ID)
 		} else if clauses != nil && !slices.Contains(clauses, qq.Clause) {

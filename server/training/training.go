@@ -451,6 +451,11 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 	}
 	a.Submitted = true
 	s.metrics.QuizAttempt(a.Passed)
+	// Item statistics are a projection (RebuildItemStats recomputes it):
+	// a failure to count is logged, the learner's result stands.
+	if err := s.store.AddItemTallies(ctx, a.Lesson, a.Passed, q.Tallies(a.Lesson, a.Answers)); err != nil {
+		s.log.ErrorContext(ctx, "item statistics not updated", "attempt", a.ID, "err", err)
+	}
 	if !a.Passed {
 		// Counted for the cool-down: $inc per version, $max on the time,
 		// both rebuilt from the events by ExpectedProgress.
