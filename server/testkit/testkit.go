@@ -291,6 +291,34 @@ func StartShared(t testing.TB, n int, console io.Writer) []*Portal {
 	return out
 }
 
+// PublishQuiz publishes the shipped text of slug as a minor version with
+// its shipped quiz as edit changes it, and returns that quiz.
+func PublishQuiz(t testing.TB, svc *training.Service, slug string, edit func(string) string) *quiz.Quiz {
+	t.Helper()
+	ctx := context.Background()
+	b, probs := training.LoadBundle(portal.Assets)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	for _, bl := range b.Lessons {
+		if bl.Slug != slug {
+			continue
+		}
+		res, err := svc.Publish(ctx, training.PublishRequest{Slug: slug, Docs: bl.Docs, QuizSource: edit(bl.QuizSource),
+			Kind: model.ChangeMinor, Author: "hr", Note: "quiz settings"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := svc.Quiz(ctx, slug, res.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	t.Fatalf("no lesson %s", slug)
+	return nil
+}
+
 // ItemSeed is what SeedItemAttempts submitted.
 type ItemSeed struct {
 	Quiz *quiz.Quiz
@@ -311,28 +339,13 @@ var drawLine = regexp.MustCompile(`(?m)^draw: *\d+`)
 func SeedItemAttempts(t testing.TB, p *Portal, slug string, n int) *ItemSeed {
 	t.Helper()
 	ctx := context.Background()
-	b, probs := training.LoadBundle(portal.Assets)
-	if len(probs) > 0 {
-		t.Fatal(probs)
-	}
-	var bl *training.BundleLesson
-	for i := range b.Lessons {
-		if b.Lessons[i].Slug == slug {
-			bl = &b.Lessons[i]
+	q := PublishQuiz(t, p.Training, slug, func(src string) string {
+		shipped, probs := quiz.Parse(slug+".yaml", []byte(src), nil)
+		if len(probs) > 0 {
+			t.Fatal(probs)
 		}
-	}
-	if bl == nil {
-		t.Fatalf("no lesson %s", slug)
-	}
-	src := drawLine.ReplaceAllString(bl.QuizSource, fmt.Sprintf("draw: %d", len(bl.Quiz.Questions)))
-	res, err := p.Training.Publish(ctx, training.PublishRequest{Slug: slug, Docs: bl.Docs, QuizSource: src, Kind: model.ChangeMinor, Author: "hr", Note: "ask every question"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := p.Training.Quiz(ctx, slug, res.Version)
-	if err != nil {
-		t.Fatal(err)
-	}
+		return drawLine.ReplaceAllString(src, fmt.Sprintf("draw: %d", len(shipped.Questions)))
+	})
 	seed := &ItemSeed{Quiz: q, Easy: q.Questions[0].ID, Reverse: q.Questions[1].ID}
 	users := make([]model.User, n)
 	for i := range users {
