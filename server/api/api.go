@@ -186,6 +186,7 @@ func (a *API) Routes(r fiber.Router) {
 	r.Get("/lessons/:slug/versions", requireHR, a.need(auth.ScopeContentRead), a.versions)
 	r.Get("/lessons/:slug/draft", requireHR, a.need(auth.ScopeContentRead), a.draft)
 	r.Get("/lessons", requireHR, a.need(auth.ScopeContentRead), a.lessons)
+	r.Get("/lessons/:slug/analytics", requireHR, a.need(auth.ScopeContentRead), a.analytics)
 	// People, for an HR system's sync (users.go).
 	r.Get("/users", requireHR, a.need(auth.ScopeUsersRead), a.users)
 	r.Post("/users", requireHR, a.need(auth.ScopeUsersWrite), a.upsertUser)
