@@ -104,3 +104,19 @@ func (s *Storage) LessonAttempts(ctx context.Context, slug string) ([]model.Atte
 	}
 	return out, nil
 }
+
+// ImportAttempts inserts many graded attempts at once, each with its
+// result (seeding and benchmarks).
+func (s *Storage) ImportAttempts(ctx context.Context, as []model.Attempt) error {
+	docs, results := make([]any, len(as)), make([]any, len(as))
+	for i := range as {
+		a := &as[i]
+		docs[i] = a
+		results[i] = attemptResult{ID: a.ID, At: a.At, Answers: a.Answers, Score: a.Score, PassMark: a.PassMark, Passed: a.Passed}
+	}
+	if _, err := s.c(colAttempts).InsertMany(ctx, docs); err != nil {
+		return wrap("import attempts", err)
+	}
+	_, err := s.c(colAttemptResults).InsertMany(ctx, results)
+	return wrap("import attempts", err)
+}
