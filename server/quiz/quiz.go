@@ -440,3 +440,60 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// Settings are the review policy and cool-down as a quiz file writes them,
+// for the editor's controls; read even from a file with other problems.
+type Settings struct {
+	Review        string
+	CooldownAfter int
+	CooldownWait  string
+}
+
+// SettingsOf reads the settings of a quiz file ("" review: the default).
+func SettingsOf(src string) Settings {
+	var f struct {
+		Review   string   `yaml:"review"`
+		Cooldown Cooldown `yaml:"cooldown"`
+	}
+	_ = yaml.Unmarshal([]byte(src), &f) // a broken file shows its problems elsewhere
+	if f.Review == "" {
+		f.Review = ReviewAfterPass
+	}
+	return Settings{Review: f.Review, CooldownAfter: f.Cooldown.After, CooldownWait: f.Cooldown.WaitText}
+}
+
+var (
+	reviewLine   = regexp.MustCompile(`(?m)^review:.*\n?`)
+	cooldownKey  = regexp.MustCompile(`(?m)^cooldown:.*\n?(?:[ \t]+.*\n?)*`)
+	firstKeyLine = regexp.MustCompile(`(?m)^lesson:.*\n`)
+	plainScalar  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+)
+
+// WithSettings returns the quiz file with its review and cool-down lines
+// replaced by st (after 0: no cool-down), leaving every other line as
+// HR wrote it. New lines go after the lesson line. Parse validates them.
+func WithSettings(src string, st Settings) string {
+	src = cooldownKey.ReplaceAllString(reviewLine.ReplaceAllString(src, ""), "")
+	var add strings.Builder
+	if st.Review != "" && st.Review != ReviewAfterPass {
+		fmt.Fprintf(&add, "review: %s\n", yamlScalar(st.Review))
+	}
+	if st.CooldownAfter != 0 || strings.TrimSpace(st.CooldownWait) != "" {
+		fmt.Fprintf(&add, "cooldown: {after: %d, wait: %s}\n", st.CooldownAfter, yamlScalar(strings.TrimSpace(st.CooldownWait)))
+	}
+	if add.Len() == 0 {
+		return src
+	}
+	if loc := firstKeyLine.FindStringIndex(src); loc != nil {
+		return src[:loc[1]] + add.String() + src[loc[1]:]
+	}
+	return add.String() + src
+}
+
+// yamlScalar quotes s for YAML when it is not a plain word.
+func yamlScalar(s string) string {
+	if plainScalar.MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}

@@ -155,3 +155,41 @@ func TestParseProblems(t *testing.T) {
 		}
 	}
 }
+
+// TestWithSettings: the editor's controls rewrite only the review and
+// cool-down lines, and what they write parses back to the same.
+func TestWithSettings(t *testing.T) {
+	src := strings.Replace(pool, "max_attempts: 0", "max_attempts: 0\nreview: always\ncooldown:\n  after: 2\n  wait: 1h", 1)
+	if st := SettingsOf(src); st != (Settings{Review: ReviewAlways, CooldownAfter: 2, CooldownWait: "1h"}) {
+		t.Fatalf("SettingsOf: %+v", st)
+	}
+	for _, st := range []Settings{
+		{Review: ReviewNever, CooldownAfter: 3, CooldownWait: "24h"},
+		{Review: ReviewAfterPass},
+		{Review: ReviewAlways, CooldownAfter: 1, CooldownWait: "2d"},
+	} {
+		out := WithSettings(src, st)
+		q, probs := Parse("q.yaml", []byte(out), nil)
+		if len(probs) > 0 {
+			t.Fatalf("%+v: %v\n%s", st, probs, out)
+		}
+		if got := SettingsOf(out); got != st || q.Review != st.Review || len(q.Questions) != 3 {
+			t.Errorf("%+v: wrote %+v\n%s", st, got, out)
+		}
+		// Every line but the settings is kept as written.
+		rest := func(s string) string {
+			return cooldownKey.ReplaceAllString(reviewLine.ReplaceAllString(s, ""), "")
+		}
+		if rest(out) != rest(src) {
+			t.Errorf("%+v changed other lines:\n%s", st, out)
+		}
+	}
+	if st := SettingsOf(pool); st.Review != ReviewAfterPass || st.CooldownAfter != 0 {
+		t.Errorf("defaults: %+v", st)
+	}
+	// A bad wait is written as typed, and Parse says what is wrong.
+	_, probs := Parse("q.yaml", []byte(WithSettings(pool, Settings{Review: ReviewAfterPass, CooldownAfter: 2, CooldownWait: "one day"})), nil)
+	if len(probs) != 1 || !strings.Contains(probs[0].Error(), `q.yaml:2: cooldown.wait "one day" must be a duration`) {
+		t.Errorf("bad wait: %v", probs)
+	}
+}
