@@ -65,7 +65,9 @@ func (s *Storage) SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, er
 }
 
 // LessonAttempts returns every submitted attempt at a lesson's quizzes, with
-// its result, oldest first: the raw material of HR's analytics.
+// its result, oldest first. HR's analytics read the item statistics
+// instead (item_stats.go); this is the benchmark's baseline of reading the
+// attempts themselves.
 func (s *Storage) LessonAttempts(ctx context.Context, slug string) ([]model.Attempt, error) {
 	cur, err := s.c(colAttempts).Find(ctx, bson.M{"lesson": slug}, options.Find().SetSort(bson.D{{Key: "started", Value: 1}}))
 	if err != nil {
