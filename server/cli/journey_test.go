@@ -497,15 +497,7 @@ func TestCLIAndAPI(t *testing.T) {
 		if strings.Contains(string(raw), "answer") || strings.Contains(string(raw), "explanation") {
 			t.Fatalf("the drawn attempt reveals answers: %s", raw)
 		}
-		var drawn []model.AttemptQuestion
-		for _, qi := range at["questions"].([]any) {
-			qm := qi.(map[string]any)
-			var opts []string
-			for _, o := range qm["options"].([]any) {
-				opts = append(opts, o.(map[string]any)["id"].(string))
-			}
-			drawn = append(drawn, model.AttemptQuestion{ID: qm["id"].(string), Options: opts})
-		}
+		drawn := drawnOf(at)
 		if len(drawn) != q.PerAttempt {
 			t.Fatalf("drew %d questions, want %d", len(drawn), q.PerAttempt)
 		}
@@ -1064,16 +1056,7 @@ func TestQuizCooldownOverHTTP(t *testing.T) {
 	if st != 201 {
 		t.Fatalf("attempt: %d %v", st, at)
 	}
-	var drawn []model.AttemptQuestion
-	for _, qi := range at["questions"].([]any) {
-		qm := qi.(map[string]any)
-		var opts []string
-		for _, o := range qm["options"].([]any) {
-			opts = append(opts, o.(map[string]any)["id"].(string))
-		}
-		drawn = append(drawn, model.AttemptQuestion{ID: qm["id"].(string), Options: opts})
-	}
-	if st, res, _ := api(t, p.Base, token, "POST", fmt.Sprintf("/attempts/%s/submit", at["id"]), map[string]any{"answers": answers(q, drawn, false)}); st != 200 || res["passed"] != false {
+	if st, res, _ := api(t, p.Base, token, "POST", fmt.Sprintf("/attempts/%s/submit", at["id"]), map[string]any{"answers": answers(q, drawnOf(at), false)}); st != 200 || res["passed"] != false {
 		t.Fatalf("failed submit: %d %v", st, res)
 	}
 	prog, err := p.Store.Progress(ctx, u.ID)
@@ -1098,4 +1081,18 @@ func TestQuizCooldownOverHTTP(t *testing.T) {
 	if prog2, _ := p.Store.Progress(ctx, u.ID); prog2.Lessons["attendance"].Attempts != 1 {
 		t.Fatalf("an attempt was drawn during the cool-down: %+v", prog2.Lessons["attendance"])
 	}
+}
+
+// drawnOf reads the questions and options of an API attempt.
+func drawnOf(at map[string]any) []model.AttemptQuestion {
+	var drawn []model.AttemptQuestion
+	for _, qi := range at["questions"].([]any) {
+		qm := qi.(map[string]any)
+		var opts []string
+		for _, o := range qm["options"].([]any) {
+			opts = append(opts, o.(map[string]any)["id"].(string))
+		}
+		drawn = append(drawn, model.AttemptQuestion{ID: qm["id"].(string), Options: opts})
+	}
+	return drawn
 }
