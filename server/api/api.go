@@ -52,6 +52,8 @@ type Error struct {
 	Field   string `json:"field,omitempty"`
 	// Scope names the scope a token lacks (code missing_scope).
 	Scope string `json:"scope,omitempty"`
+	// Until is when a cool-down ends (code cooldown).
+	Until *time.Time `json:"until,omitempty"`
 	// RequestID names the request in the server's log.
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -197,6 +199,7 @@ func (a *API) Routes(r fiber.Router) {
 	r.Get("/lessons/:slug/versions", requireHR, a.need(auth.ScopeContentRead), a.versions)
 	r.Get("/lessons/:slug/draft", requireHR, a.need(auth.ScopeContentRead), a.draft)
 	r.Get("/lessons", requireHR, a.need(auth.ScopeContentRead), a.lessons)
+	r.Get("/lessons/:slug/analytics", requireHR, a.need(auth.ScopeContentRead), a.analytics)
 	// People, for an HR system's sync (users.go).
 	r.Get("/users", requireHR, a.need(auth.ScopeUsersRead), a.users)
 	r.Post("/users", requireHR, a.need(auth.ScopeUsersWrite), a.upsertUser)
@@ -246,7 +249,13 @@ func domainError(err error) error {
 	case errors.Is(err, training.ErrSignature):
 		return fail(fiber.StatusUnprocessableEntity, "invalid_signature", "the signature must be your full name", "signature")
 	case errors.Is(err, training.ErrCooldown):
-		return fail(fiber.StatusTooManyRequests, "cooldown", "wait before the next attempt", "")
+		e := &Error{Status: fiber.StatusTooManyRequests, Code: "cooldown", Message: "wait before the next attempt"}
+		var ce *training.CooldownError
+		if errors.As(err, &ce) {
+			until := ce.Until.UTC()
+			e.Until, e.Message = &until, "wait before the next attempt, until "+until.Format(time.RFC3339)
+		}
+		return e
 	case errors.Is(err, training.ErrNoAttemptsRemaining):
 		return fail(fiber.StatusConflict, "no_attempts_left", "no attempts left at this quiz", "")
 	case errors.Is(err, report.ErrForbidden):

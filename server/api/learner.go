@@ -147,10 +147,12 @@ type submitJSON struct {
 }
 
 type gradedJSON struct {
-	ID          string   `json:"id"`
-	Correct     bool     `json:"correct"`
-	Chosen      []string `json:"chosen"`
-	Answer      []string `json:"answer"`
+	ID      string   `json:"id"`
+	Correct bool     `json:"correct"`
+	Chosen  []string `json:"chosen"`
+	// Answer (the keyed options) is left out when the quiz's review
+	// policy hides it: a failed attempt under the default after_pass.
+	Answer      []string `json:"answer,omitempty"`
 	Explanation string   `json:"explanation"`
 	Clause      string   `json:"clause"`
 }
@@ -160,6 +162,7 @@ type resultJSON struct {
 	Score     int          `json:"score"`
 	PassMark  int          `json:"pass_mark"`
 	Passed    bool         `json:"passed"`
+	Review    string       `json:"review"` // the quiz's review policy
 	Questions []gradedJSON `json:"questions"`
 }
 
@@ -180,15 +183,19 @@ func (a *API) submit(c *fiber.Ctx) error {
 }
 
 func result(at *model.Attempt, q *quiz.Quiz, lang string) resultJSON {
-	out := resultJSON{ID: at.ID, Score: at.Score, PassMark: at.PassMark, Passed: at.Passed, Questions: []gradedJSON{}}
+	out := resultJSON{ID: at.ID, Score: at.Score, PassMark: at.PassMark, Passed: at.Passed, Review: q.Review, Questions: []gradedJSON{}}
+	shows := q.ShowsAnswers(at.Passed)
 	for _, g := range at.Answers {
 		qq, _ := q.Question(g.ID)
 		chosen := g.Chosen
 		if chosen == nil {
 			chosen = []string{}
 		}
-		out.Questions = append(out.Questions, gradedJSON{ID: g.ID, Correct: g.Correct, Chosen: chosen,
-			Answer: qq.Answer, Explanation: qq.Explanation.In(lang), Clause: qq.Clause})
+		gj := gradedJSON{ID: g.ID, Correct: g.Correct, Chosen: chosen, Explanation: qq.Explanation.In(lang), Clause: qq.Clause}
+		if shows {
+			gj.Answer = qq.Answer
+		}
+		out.Questions = append(out.Questions, gj)
 	}
 	return out
 }

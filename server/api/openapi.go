@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"conductportal/server/auth"
+	"conductportal/server/quiz"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -29,7 +30,7 @@ var errorText = map[int]string{
 	413: "too many rows",
 	415: "the body is not `application/json`",
 	422: "a field is invalid: `field` names it",
-	429: "wait before trying again",
+	429: "wait before trying again: code `cooldown` (a quiz's cool-down; `until` says when it ends)",
 }
 
 // spec is one operation.
@@ -159,8 +160,9 @@ func withProps(base obj, more obj) obj {
 }
 
 var schemas = obj{
-	"Error": object(obj{"error": withOptional(object(obj{"code": str, "message": str, "field": str, "scope": str, "request_id": str}),
-		"field", "scope", "request_id")}),
+	"Error": object(obj{"error": withOptional(object(obj{"code": str, "message": str, "field": str, "scope": str, "request_id": str,
+		"until": obj{"type": "string", "format": "date-time", "description": "code cooldown: when the next attempt may start"}}),
+		"field", "scope", "request_id", "until")}),
 	"Me": object(obj{"login": str, "name": str, "roles": strs, "lang": str, "department": str, "manager": str}),
 	"LessonStatus": withOptional(object(obj{"slug": str, "title": str, "version": integer, "status": status,
 		"reason": obj{"enum": []string{"changed", "renewal"}}, "overdue": boolean, "due": dateTime, "expires": dateTime}), "reason", "expires"),
@@ -170,7 +172,23 @@ var schemas = obj{
 	"Attempt": object(obj{"id": str, "lesson": str, "version": integer, "pass_mark": integer,
 		"questions": arrayOf(object(obj{"id": str, "type": str, "prompt": str, "options": arrayOf(object(obj{"id": str, "text": str}))}))}),
 	"Result": object(obj{"id": str, "score": integer, "pass_mark": integer, "passed": boolean,
-		"questions": arrayOf(object(obj{"id": str, "correct": boolean, "chosen": strs, "answer": strs, "explanation": str, "clause": str}))}),
+		"review": obj{"enum": quiz.Reviews, "description": "the quiz's review policy: when answer is given"},
+		"questions": arrayOf(withOptional(object(obj{"id": str, "correct": boolean, "chosen": strs,
+			"answer":      obj{"type": "array", "items": str, "description": "the keyed options; absent when the review policy hides them (after_pass: on a failed attempt; never: always)"},
+			"explanation": str, "clause": str}), "answer"))}),
+	"Analytics": object(obj{"lesson": str, "version": integer, "attempts": obj{"type": "integer", "description": "graded attempts, every version"},
+		"people": integer, "passed": integer, "avg_attempts_to_pass": obj{"type": "number"},
+		"discrimination_method": obj{"enum": []string{"point_biserial_rest"}, "description": "the point-biserial correlation of the item (right or wrong) with the share right of the attempt's other questions"},
+		"min_answers":           obj{"type": "integer", "description": "answers an item needs before it is flagged"},
+		"easy_facility":         obj{"type": "integer", "description": "facility (percent) above which an item is flagged easy"},
+		"min_discrimination":    obj{"type": "number", "description": "discrimination below which an item is flagged"},
+		"questions": arrayOf(object(obj{"id": str, "clause": str, "prompt": str, "answered": integer, "right": integer, "blank": integer,
+			"facility":       obj{"type": "integer", "description": "percent of answers right"},
+			"discrimination": obj{"type": []string{"number", "null"}, "description": "-1 to 1; null when undefined (everyone right or wrong)"},
+			"flagged":        obj{"type": "boolean", "description": "the item has min_answers answers, so its flags count"},
+			"easy":           boolean, "low_discrimination": boolean,
+			"options": arrayOf(object(obj{"id": str, "text": str, "keyed": boolean, "chosen": obj{"type": "integer", "description": "times chosen (distractor analysis)"}}))})),
+		"clauses": arrayOf(object(obj{"id": str, "title": str, "answered": integer, "missed": integer, "miss_rate": integer}))}),
 	"Receipt": object(obj{"id": str, "lesson": str, "version": integer, "lang": str, "text_hash": str, "prev_hash": str, "hash": str, "at": dateTime}),
 	"Team": object(obj{
 		"scope":   withOptional(object(obj{"manager": str, "department": str}), "manager", "department"),
@@ -235,7 +253,7 @@ var paths = obj{
 		status: 201, answer: ref("Attempt"), params: []obj{slug, lang}, errs: []int{404, 409, 429}}.op()},
 	"/attempts/{id}/submit": obj{"post": spec{summary: "Grades an attempt once; again returns the first result", tag: "learner", scope: auth.ScopeLearner,
 		body:   closedBody(obj{"answers": obj{"type": "object", "additionalProperties": strs, "description": "question id -> chosen option ids"}}, "answers"),
-		status: 200, answer: ref("Result"), params: []obj{pathParam("id", "the attempt's id"), lang}, errs: []int{404}}.op()},
+		status: 200, answer: ref("Result"), params: []obj{pathParam("id", "the attempt's id"), lang}, errs: []int{404, 429}}.op()},
 	"/lessons/{slug}/acknowledgements": obj{"post": spec{summary: "Signs the current version; again returns the same receipt", tag: "learner", scope: auth.ScopeLearner,
 		body:   closedBody(obj{"version": integer, "signature": obj{"type": "string", "description": "the caller's full name"}}, "version", "signature"),
 		status: 201, answer: ref("Receipt"), params: []obj{slug, lang}, errs: []int{404, 409, 422}}.op()},
@@ -253,6 +271,8 @@ var paths = obj{
 		status: 201, alsoOK: 200, answer: ref("Published"), params: []obj{slug}, errs: []int{404, 409, 422}}.op()},
 	"/lessons/{slug}/versions": obj{"get": spec{summary: "Every published version (HR)", tag: "content", scope: auth.ScopeContentRead,
 		status: 200, answer: arrayOf(ref("Version")), params: []obj{slug}, errs: []int{404}}.op()},
+	"/lessons/{slug}/analytics": obj{"get": spec{summary: "Item statistics of the current pool: facility, discrimination, options chosen, flags (HR, admin)",
+		tag: "content", scope: auth.ScopeContentRead, status: 200, answer: ref("Analytics"), params: []obj{slug, lang}, errs: []int{404}}.op()},
 	"/lessons": obj{"get": spec{summary: "Every lesson with its current version (HR, admin)", tag: "content", scope: auth.ScopeContentRead,
 		status: 200, answer: arrayOf(ref("LessonInfo"))}.op()},
 	"/lessons/{slug}/draft": obj{"get": spec{summary: "The stored draft, or the current version's files to start one (stored: false) (HR, admin)",

@@ -310,6 +310,31 @@ func TestAPISessionMatchesOpenAPI(t *testing.T) {
 	s.do(hrTok, "GET", "/lessons/nope/versions", nil, 404)
 	s.do(hrTok, "GET", "/lessons", nil, 200)
 	s.do(empTok, "GET", "/lessons", nil, 403)
+	// Item statistics: the easy item of a seeded set is flagged.
+	seed := testkit.SeedItemAttempts(t, p, "customer-reception", 32)
+	an := s.object(hrTok, "GET", "/lessons/customer-reception/analytics?lang=en", nil, 200)
+	if an["attempts"] != 32.0 || an["discrimination_method"] != "point_biserial_rest" || an["min_answers"] != 30.0 {
+		t.Errorf("analytics: %v", an)
+	}
+	found := false
+	for _, qi := range an["questions"].([]any) {
+		qm := qi.(map[string]any)
+		if qm["id"] == seed.Easy {
+			found = true
+			if qm["easy"] != true || qm["facility"] != 100.0 || qm["discrimination"] != nil || qm["answered"] != 32.0 || qm["flagged"] != true {
+				t.Errorf("the easy item: %v", qm)
+			}
+		}
+		if qm["id"] == seed.Reverse && (qm["low_discrimination"] != true || qm["discrimination"].(float64) >= 0) {
+			t.Errorf("the reversed item: %v", qm)
+		}
+	}
+	if !found {
+		t.Errorf("the easy item %s is missing: %v", seed.Easy, an["questions"])
+	}
+	s.do(hrTok, "GET", "/lessons/nope/analytics", nil, 404)
+	s.do(empTok, "GET", "/lessons/customer-reception/analytics", nil, 403)
+	s.do(mgrTok, "GET", "/lessons/customer-reception/analytics", nil, 403)
 	if d := s.object(hrTok, "GET", "/lessons/dress/draft", nil, 200); d["stored"] != false || d["base"] != 1.0 {
 		t.Errorf("draft before editing: %v", d)
 	}

@@ -2,10 +2,42 @@ package authoring
 
 import (
 	"context"
+	"math"
+	"slices"
 	"sort"
 
 	"conductportal/server/model"
+	"conductportal/server/quiz"
 )
+
+// Item statistics, as Moodle's quiz statistics report has them. The
+// discrimination index is the point-biserial correlation of the item
+// (right or wrong) with the rest of the attempt (the share right of its
+// other questions), not the top against the bottom 27 %: it uses every
+// attempt rather than half of them, leaves the item's own score out (so a
+// draw of 6 does not inflate it), and is computed from running sums, so
+// it is kept up to date as attempts are graded (storage/item_stats.go)
+// instead of ranking every attempt at each view.
+const (
+	// FlagMinAnswers is how many answers an item needs before it is
+	// flagged: fewer say little about it.
+	FlagMinAnswers = 30
+	// EasyFacility is the facility (percent right) above which an item
+	// is flagged as one everyone gets right.
+	EasyFacility = 95
+	// MinDiscrimination is the index below which an item is flagged as
+	// one that learners who do well elsewhere miss as often as the rest.
+	MinDiscrimination = 0.2
+)
+
+// OptionStat is how often one option was chosen (distractor analysis).
+type OptionStat struct {
+	ID     string
+	Text   string
+	Keyed  bool // a right option
+	Chosen int
+	Share  int // percent of the question's answers
+}
 
 // QuestionStat is how one question fared.
 type QuestionStat struct {
@@ -15,6 +47,18 @@ type QuestionStat struct {
 	Asked    int
 	Missed   int
 	MissRate int // percent
+	// Facility is the percent of answers that were right.
+	Facility int
+	// Discrimination is the point-biserial index (-1 to 1); HasDiscrimination
+	// is false when it is undefined (everyone right, say, or no other question).
+	Discrimination    float64
+	HasDiscrimination bool
+	Options           []OptionStat // in the pool's order
+	Blank             int          // answers with nothing chosen
+	// Flags, set once the item has FlagMinAnswers answers.
+	Flagged bool // enough answers to judge
+	Easy    bool // facility above EasyFacility
+	Weak    bool // discrimination below MinDiscrimination
 }
 
 // ClauseStat sums the questions on one clause.
@@ -26,16 +70,21 @@ type ClauseStat struct {
 	MissRate int // percent
 }
 
-// Analytics shows HR which rules people misunderstand: miss rates per
-// question and per clause, and how many attempts people need to pass.
+// Analytics shows HR which rules people misunderstand and which questions
+// do not measure it: item statistics of the current pool, miss rates per
+// clause, and how many attempts people need to pass.
 type Analytics struct {
 	Lesson    *model.Lesson
-	Attempts  int // submitted attempts, every version
+	Attempts  int // graded attempts, every version
 	People    int // people who submitted at least one
 	Passed    int // of those, who passed
 	AvgToPass float64
 	Questions []QuestionStat // most missed first
 	Clauses   []ClauseStat   // most missed first
+	// MinAnswers, EasyFacility and MinDiscrimination are the flags' thresholds.
+	MinAnswers        int
+	EasyFacility      int
+	MinDiscrimination float64
 }
 
 func rate(missed, asked int) int {
@@ -45,14 +94,40 @@ func rate(missed, asked int) int {
 	return missed * 100 / asked
 }
 
-// Analytics counts every graded answer to a lesson's questions. Question
-// texts and clause titles are those of the current version in lang.
+// Discrimination is the point-biserial correlation of item and rest
+// score from the running sums; ok is false when either does not vary.
+func Discrimination(st model.ItemStat) (r float64, ok bool) {
+	n, x, y := float64(st.ND), float64(st.RD), st.SY
+	den := (n*x - x*x) * (n*st.SYY - y*y)
+	if st.ND < 2 || den <= 1e-12 {
+		return 0, false
+	}
+	return (n*st.SXY - x*y) / math.Sqrt(den), true
+}
+
+// itemStat derives a question's statistics from its sums.
+func itemStat(qq *quiz.Question, st model.ItemStat, lang string) QuestionStat {
+	out := QuestionStat{ID: qq.ID, Clause: qq.Clause, Prompt: qq.Prompt.In(lang), Asked: st.N, Missed: st.N - st.Right,
+		MissRate: rate(st.N-st.Right, st.N), Facility: rate(st.Right, st.N), Blank: st.Blank}
+	out.Discrimination, out.HasDiscrimination = Discrimination(st)
+	for _, o := range qq.Options {
+		out.Options = append(out.Options, OptionStat{ID: o.ID, Text: o.Text.In(lang), Keyed: slices.Contains(qq.Answer, o.ID),
+			Chosen: st.Chosen[o.ID], Share: rate(st.Chosen[o.ID], st.N)})
+	}
+	if st.N >= FlagMinAnswers {
+		out.Flagged = true
+		out.Easy = st.Right*100 > EasyFacility*st.N
+		out.Weak = out.HasDiscrimination && out.Discrimination < MinDiscrimination
+	}
+	return out
+}
+
+// Analytics reads the item statistics of the current pool (one read by
+// _id per question) and the people's progress (in memory for reports):
+// its cost does not grow with the number of attempts. Question texts and
+// clause titles are those of the current version in lang.
 func (s *Service) Analytics(ctx context.Context, slug, lang string) (*Analytics, error) {
 	l, err := s.lessonOf(ctx, slug)
-	if err != nil {
-		return nil, err
-	}
-	attempts, err := s.store.LessonAttempts(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -64,56 +139,43 @@ func (s *Service) Analytics(ctx context.Context, slug, lang string) (*Analytics,
 	if err != nil {
 		return nil, err
 	}
+	keys := make([]string, len(q.Questions))
+	for i := range q.Questions {
+		keys[i] = quiz.ItemKey(slug, &q.Questions[i])
+	}
+	stats, err := s.store.ItemStats(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	tally, err := s.store.LessonTally(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	out := &Analytics{Lesson: l, Attempts: tally.Attempts, MinAnswers: FlagMinAnswers, EasyFacility: EasyFacility, MinDiscrimination: MinDiscrimination}
+	if err := s.people(ctx, slug, out); err != nil {
+		return nil, err
+	}
 	text, _ := v.Text(lang)
-	out := &Analytics{Lesson: l, Attempts: len(attempts)}
-	byQ := map[string]*QuestionStat{}
-	tries := map[string]int{}    // attempts so far per person
-	passedAt := map[string]int{} // attempts a person needed for their first pass
-	for _, a := range attempts {
-		tries[a.UserID]++
-		if a.Passed {
-			if _, ok := passedAt[a.UserID]; !ok {
-				passedAt[a.UserID] = tries[a.UserID]
-			}
-		}
-		for _, ans := range a.Answers {
-			st := byQ[ans.ID]
-			if st == nil {
-				st = &QuestionStat{ID: ans.ID}
-				if qq, ok := q.Question(ans.ID); ok {
-					st.Clause, st.Prompt = qq.Clause, qq.Prompt.In(lang)
-				}
-				byQ[ans.ID] = st
-			}
-			st.Asked++
-			if !ans.Correct {
-				st.Missed++
-			}
-		}
-	}
-	out.People, out.Passed = len(tries), len(passedAt)
-	total := 0
-	for _, n := range passedAt {
-		total += n
-	}
-	if len(passedAt) > 0 {
-		out.AvgToPass = float64(total) / float64(len(passedAt))
-	}
 	titles := map[string]string{}
 	for _, c := range text.Clauses {
 		titles[c.ID] = c.Title
 	}
 	byC := map[string]*ClauseStat{}
-	for _, st := range byQ {
-		st.MissRate = rate(st.Missed, st.Asked)
-		out.Questions = append(out.Questions, *st)
-		c := byC[st.Clause]
-		if c == nil {
-			c = &ClauseStat{ID: st.Clause, Title: titles[st.Clause]}
-			byC[st.Clause] = c
+	for i := range q.Questions {
+		qq := &q.Questions[i]
+		st, ok := stats[keys[i]]
+		if !ok || st.N == 0 {
+			continue
 		}
-		c.Asked += st.Asked
-		c.Missed += st.Missed
+		qs := itemStat(qq, st, lang)
+		out.Questions = append(out.Questions, qs)
+		c := byC[qs.Clause]
+		if c == nil {
+			c = &ClauseStat{ID: qs.Clause, Title: titles[qs.Clause]}
+			byC[qs.Clause] = c
+		}
+		c.Asked += qs.Asked
+		c.Missed += qs.Missed
 	}
 	for _, c := range byC {
 		c.MissRate = rate(c.Missed, c.Asked)
@@ -134,4 +196,69 @@ func (s *Service) Analytics(ctx context.Context, slug, lang string) (*Analytics,
 		return a.ID < b.ID
 	})
 	return out, nil
+}
+
+// people counts from everyone's progress who took the quiz, who passed,
+// and the attempts they needed: the failures at the versions up to the
+// one passed, plus the pass.
+func (s *Service) people(ctx context.Context, slug string, out *Analytics) error {
+	all, err := s.store.AllProgress(ctx)
+	if err != nil {
+		return err
+	}
+	tries := 0
+	for _, p := range all {
+		lp, ok := p.Lessons[slug]
+		if !ok || (lp.PassVersion == 0 && len(lp.Fails) == 0) {
+			continue
+		}
+		out.People++
+		if lp.PassVersion == 0 {
+			continue
+		}
+		out.Passed++
+		tries++
+		for v := 1; v <= lp.PassVersion; v++ {
+			tries += lp.Fails[model.FailKey(v)]
+		}
+	}
+	if out.Passed > 0 {
+		out.AvgToPass = float64(tries) / float64(out.Passed)
+	}
+	return nil
+}
+
+// RebuildItemStats recomputes a lesson's item statistics from its graded
+// attempts in one streaming pass, and stores them in place of the
+// projection. Run it while nobody submits that lesson's quiz.
+func (s *Service) RebuildItemStats(ctx context.Context, slug string) (model.LessonTally, error) {
+	tally := model.LessonTally{Slug: slug}
+	byKey := map[string]*model.ItemStat{}
+	err := s.store.EachLessonResult(ctx, slug, func(a *model.Attempt) error {
+		q, err := s.training.Quiz(ctx, slug, a.Version)
+		if err != nil {
+			return err
+		}
+		tally.Attempts++
+		if a.Passed {
+			tally.Passed++
+		}
+		for _, t := range q.Tallies(slug, a.Answers) {
+			st := byKey[t.Key]
+			if st == nil {
+				st = &model.ItemStat{ID: t.Key, Lesson: slug}
+				byKey[t.Key] = st
+			}
+			st.Add(t)
+		}
+		return nil
+	})
+	if err != nil {
+		return tally, err
+	}
+	stats := make([]model.ItemStat, 0, len(byKey))
+	for _, st := range byKey {
+		stats = append(stats, *st)
+	}
+	return tally, s.store.ReplaceItemStats(ctx, tally, stats)
 }

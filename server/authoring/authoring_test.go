@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -381,5 +382,128 @@ func TestAnalytics(t *testing.T) {
 	}
 	if len(got.Questions) != len(asked) || len(got.Clauses) != len(clauseAsked) {
 		t.Fatalf("%d questions and %d clauses, want %d and %d", len(got.Questions), len(got.Clauses), len(asked), len(clauseAsked))
+	}
+}
+
+// TestItemStatistics: facility, point-biserial discrimination, distractor
+// counts and flags from real graded attempts, checked against a direct
+// computation over the stored attempts; the streaming rebuild gives the
+// same; no flags below 30 answers.
+func TestItemStatistics(t *testing.T) {
+	p := start(t)
+	ctx := context.Background()
+	seed := testkit.SeedItemAttempts(t, p, "dress", 40)
+	got, err := p.Authoring.Analytics(ctx, "dress", model.LangEN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Attempts != 40 || got.People != 40 || len(got.Questions) != len(seed.Quiz.Questions) {
+		t.Fatalf("summary: %d attempts, %d people, %d questions", got.Attempts, got.People, len(got.Questions))
+	}
+	// The same statistics, computed directly from the attempts.
+	type pair struct{ x, y float64 }
+	pairs := map[string][]pair{}
+	chosen := map[string]map[string]int{}
+	blank := map[string]int{}
+	for _, a := range seed.Attempts {
+		right := 0
+		for _, g := range a.Answers {
+			if g.Correct {
+				right++
+			}
+		}
+		for _, g := range a.Answers {
+			x := 0.0
+			if g.Correct {
+				x = 1
+			}
+			pairs[g.ID] = append(pairs[g.ID], pair{x, (float64(right) - x) / float64(len(a.Answers)-1)})
+			if chosen[g.ID] == nil {
+				chosen[g.ID] = map[string]int{}
+			}
+			for _, c := range g.Chosen {
+				chosen[g.ID][c]++
+			}
+			if len(g.Chosen) == 0 {
+				blank[g.ID]++
+			}
+		}
+	}
+	pearson := func(ps []pair) float64 {
+		var mx, my float64
+		for _, p := range ps {
+			mx += p.x / float64(len(ps))
+			my += p.y / float64(len(ps))
+		}
+		var sxy, sxx, syy float64
+		for _, p := range ps {
+			sxy += (p.x - mx) * (p.y - my)
+			sxx += (p.x - mx) * (p.x - mx)
+			syy += (p.y - my) * (p.y - my)
+		}
+		return sxy / math.Sqrt(sxx*syy)
+	}
+	byID := map[string]authoring.QuestionStat{}
+	discriminating := 0
+	for _, qs := range got.Questions {
+		byID[qs.ID] = qs
+		ps := pairs[qs.ID]
+		right := 0
+		for _, p := range ps {
+			right += int(p.x)
+		}
+		if qs.Asked != len(ps) || qs.Facility != right*100/len(ps) || qs.Blank != blank[qs.ID] || !qs.Flagged {
+			t.Errorf("%s: asked %d facility %d blank %d flagged %v; want %d, %d, %d, true", qs.ID, qs.Asked, qs.Facility, qs.Blank, qs.Flagged, len(ps), right*100/len(ps), blank[qs.ID])
+		}
+		if right > 0 && right < len(ps) {
+			if want := pearson(ps); !qs.HasDiscrimination || math.Abs(qs.Discrimination-want) > 1e-9 {
+				t.Errorf("%s: discrimination %v (%v), want %v", qs.ID, qs.Discrimination, qs.HasDiscrimination, want)
+			}
+		}
+		for _, o := range qs.Options {
+			if o.Chosen != chosen[qs.ID][o.ID] || o.Text == "" {
+				t.Errorf("%s option %s: chosen %d, want %d", qs.ID, o.ID, o.Chosen, chosen[qs.ID][o.ID])
+			}
+		}
+		if qs.ID != seed.Reverse && qs.Discrimination >= authoring.MinDiscrimination && !qs.Weak {
+			discriminating++
+		}
+	}
+	if e := byID[seed.Easy]; !e.Easy || e.Facility != 100 || e.HasDiscrimination {
+		t.Errorf("the easy item is not flagged: %+v", e)
+	}
+	if r := byID[seed.Reverse]; !r.Weak || r.Discrimination >= 0 || r.Easy {
+		t.Errorf("the item only weak learners get right is not flagged: %+v", r)
+	}
+	if discriminating == 0 {
+		t.Error("no item discriminates, though learners answer by ability")
+	}
+	// The streaming rebuild gives the projection the submits built.
+	if _, err := p.Authoring.RebuildItemStats(ctx, "dress"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := p.Authoring.Analytics(ctx, "dress", model.LangEN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Attempts != got.Attempts || len(again.Questions) != len(got.Questions) {
+		t.Fatalf("after rebuild: %d attempts, %d questions", again.Attempts, len(again.Questions))
+	}
+	for i := range got.Questions {
+		a, b := got.Questions[i], again.Questions[i]
+		if a.ID != b.ID || a.Asked != b.Asked || a.Facility != b.Facility || math.Abs(a.Discrimination-b.Discrimination) > 1e-9 || a.Blank != b.Blank {
+			t.Errorf("rebuilt %+v, live %+v", b, a)
+		}
+	}
+	// Below 30 answers nothing is flagged, even an item everyone gets right.
+	testkit.SeedItemAttempts(t, p, "grooming", 10)
+	few, err := p.Authoring.Analytics(ctx, "grooming", model.LangZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, qs := range few.Questions {
+		if qs.Flagged || qs.Easy || qs.Weak {
+			t.Errorf("%s flagged with %d answers", qs.ID, qs.Asked)
+		}
 	}
 }

@@ -198,6 +198,10 @@ func TestRebuildProgress(t *testing.T) {
 	}, "$unset": bson.M{"lessons.grooming.acknowledged": ""}}); err != nil {
 		t.Fatal(err)
 	}
+	// And the item statistics lost (a projection too).
+	if _, err := p.DB.Database.Collection("item_stats").DeleteMany(ctx, bson.M{}); err != nil {
+		t.Fatal(err)
+	}
 	p.Stop()
 
 	code, out, errs := runCLI(t, dir, "rebuild", "--check")
@@ -205,7 +209,8 @@ func TestRebuildProgress(t *testing.T) {
 		!strings.Contains(out, "lesson dress: attempts is 0, the events give 1") || !strings.Contains(out, "3 field(s) differ") {
 		t.Fatalf("rebuild --check: %d\n%s\n%s", code, out, errs)
 	}
-	if code, out, errs := runCLI(t, dir, "rebuild"); code != 0 || !strings.Contains(out, "1 users' progress rewritten") {
+	if code, out, errs := runCLI(t, dir, "rebuild"); code != 0 || !strings.Contains(out, "1 users' progress rewritten") ||
+		!strings.Contains(out, "item statistics of dress from 1 graded attempts") {
 		t.Fatalf("rebuild: %d %s %s", code, out, errs)
 	}
 	if code, out, _ := runCLI(t, dir, "rebuild", "--check"); code != 0 || !strings.Contains(out, "0 field(s) differ") {
@@ -215,6 +220,9 @@ func TestRebuildProgress(t *testing.T) {
 	// The start-up check finds drift in the latest events and repairs it.
 	var console bytes.Buffer
 	p2 := startPortal(t, dir, &console)
+	if an, err := p2.Authoring.Analytics(ctx, "dress", "zh-CN"); err != nil || an.Attempts != 1 || len(an.Questions) == 0 {
+		t.Fatalf("item statistics after rebuild: %+v %v", an, err)
+	}
 	got, _ := p2.Store.Progress(ctx, u.ID)
 	for slug, lp := range want.Lessons {
 		g := got.Lessons[slug]

@@ -204,7 +204,8 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 		return start.location
 	}
 	failed := b.get(takeQuiz(false))
-	if !strings.Contains(failed.body, "未通过") || !strings.Contains(failed.body, "正确答案") || !strings.Contains(failed.body, `href="/lessons/dress#`) {
+	// The default review policy: which were wrong and the rule, not the keys.
+	if !strings.Contains(failed.body, "未通过") || strings.Contains(failed.body, "正确答案") || !strings.Contains(failed.body, "通过测验后才显示正确选项") || !strings.Contains(failed.body, `href="/lessons/dress#`) {
 		t.Fatalf("failed result: %.800s", failed.body)
 	}
 	// Acknowledging before passing is refused.
@@ -512,15 +513,7 @@ func TestCLIAndAPI(t *testing.T) {
 		if strings.Contains(string(raw), "answer") || strings.Contains(string(raw), "explanation") {
 			t.Fatalf("the drawn attempt reveals answers: %s", raw)
 		}
-		var drawn []model.AttemptQuestion
-		for _, qi := range at["questions"].([]any) {
-			qm := qi.(map[string]any)
-			var opts []string
-			for _, o := range qm["options"].([]any) {
-				opts = append(opts, o.(map[string]any)["id"].(string))
-			}
-			drawn = append(drawn, model.AttemptQuestion{ID: qm["id"].(string), Options: opts})
-		}
+		drawn := drawnOf(at)
 		if len(drawn) != q.PerAttempt {
 			t.Fatalf("drew %d questions, want %d", len(drawn), q.PerAttempt)
 		}
@@ -537,8 +530,17 @@ func TestCLIAndAPI(t *testing.T) {
 		}
 		return res
 	}
-	if res := submit(false); res["passed"] != false || res["score"].(float64) != 0 {
-		t.Fatalf("wrong answers: %v", res)
+	failed := submit(false)
+	if failed["passed"] != false || failed["score"].(float64) != 0 || failed["review"] != "after_pass" {
+		t.Fatalf("wrong answers: %v", failed)
+	}
+	// The default review policy: a failed attempt has no keyed options,
+	// but says what was wrong, why, and where the rule is.
+	for _, g := range failed["questions"].([]any) {
+		gm := g.(map[string]any)
+		if _, ok := gm["answer"]; ok || gm["correct"] != false || gm["explanation"] == "" || gm["clause"] == "" {
+			t.Fatalf("graded question of a failed attempt: %v", gm)
+		}
 	}
 	res := submit(true)
 	if res["passed"] != true || res["score"].(float64) != 100 {
@@ -546,7 +548,8 @@ func TestCLIAndAPI(t *testing.T) {
 	}
 	for _, g := range res["questions"].([]any) {
 		gm := g.(map[string]any)
-		if gm["correct"] != true || gm["explanation"] == "" || gm["clause"] == "" {
+		qq, _ := q.Question(gm["id"].(string))
+		if gm["correct"] != true || gm["explanation"] == "" || gm["clause"] == "" || fmt.Sprint(gm["answer"]) != fmt.Sprint(qq.Answer) {
 			t.Fatalf("graded question: %v", gm)
 		}
 	}
@@ -1053,4 +1056,63 @@ func TestImportResumes(t *testing.T) {
 	if n, _ := p2.DB.Database.Collection("lesson_versions").CountDocuments(ctx, bson.M{}); n != 6 {
 		t.Fatalf("%d versions, want 6", n)
 	}
+}
+
+// TestQuizCooldownOverHTTP: HR's cool-down after a failed attempt is
+// refused on the server, for the API (429, code cooldown, the end time)
+// and the pages (the lesson names the end time and offers no start).
+func TestQuizCooldownOverHTTP(t *testing.T) {
+	p := startPortal(t, t.TempDir(), io.Discard)
+	ctx := context.Background()
+	q := testkit.PublishQuiz(t, p.Training, "attendance", func(src string) string {
+		return strings.TrimRight(src, "\n") + "\ncooldown: {after: 1, wait: 24h}\n"
+	})
+	u := createUser(t, p, "zhao.lei", "赵磊", false)
+	token, _, err := p.Auth.CreateToken(ctx, u, u, auth.TokenSpec{Name: "script", Scopes: []string{auth.ScopeLearner}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, at, _ := api(t, p.Base, token, "POST", "/lessons/attendance/attempts", nil)
+	if st != 201 {
+		t.Fatalf("attempt: %d %v", st, at)
+	}
+	if st, res, _ := api(t, p.Base, token, "POST", fmt.Sprintf("/attempts/%s/submit", at["id"]), map[string]any{"answers": answers(q, drawnOf(at), false)}); st != 200 || res["passed"] != false {
+		t.Fatalf("failed submit: %d %v", st, res)
+	}
+	prog, err := p.Store.Progress(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := prog.Lessons["attendance"].LastFailed.Add(24 * time.Hour)
+	st, obj, _ := api(t, p.Base, token, "POST", "/lessons/attendance/attempts", nil)
+	e, _ := obj["error"].(map[string]any)
+	if st != http.StatusTooManyRequests || e["code"] != "cooldown" || e["until"] != want.UTC().Format(time.RFC3339Nano) {
+		t.Fatalf("attempt during the cool-down: %d %v, want 429 cooldown until %s", st, obj, want.UTC().Format(time.RFC3339Nano))
+	}
+
+	b := newBrowser(t, p.Base)
+	expect(t, b.post("/login", "/login", url.Values{"login": {"zhao.lei"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+	page := b.get("/lessons/attendance")
+	shown := want.In(time.Local).Format("2006年1月2日 15:04:05 MST")
+	if !strings.Contains(page.body, "下一次测验要到 "+shown+" 之后才能开始") || strings.Contains(page.body, `action="/lessons/attendance/attempts"`) {
+		t.Fatalf("lesson page during the cool-down (want %s): %.3000s", shown, page.body)
+	}
+	expect(t, b.post("/lessons/attendance", "/lessons/attendance/attempts", nil), http.StatusSeeOther, "/lessons/attendance?e=quiz.cooldown")
+	if prog2, _ := p.Store.Progress(ctx, u.ID); prog2.Lessons["attendance"].Attempts != 1 {
+		t.Fatalf("an attempt was drawn during the cool-down: %+v", prog2.Lessons["attendance"])
+	}
+}
+
+// drawnOf reads the questions and options of an API attempt.
+func drawnOf(at map[string]any) []model.AttemptQuestion {
+	var drawn []model.AttemptQuestion
+	for _, qi := range at["questions"].([]any) {
+		qm := qi.(map[string]any)
+		var opts []string
+		for _, o := range qm["options"].([]any) {
+			opts = append(opts, o.(map[string]any)["id"].(string))
+		}
+		drawn = append(drawn, model.AttemptQuestion{ID: qm["id"].(string), Options: opts})
+	}
+	return drawn
 }

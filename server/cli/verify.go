@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 
+	"conductportal/server/authoring"
+	"conductportal/server/lesson"
 	"conductportal/server/storage"
 )
 
@@ -42,9 +44,10 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func rebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("rebuild", "rebuild [--check]\n\n"+
 		"Recomputes every user's progress from their attempts, graded results and receipts,\n"+
-		"prints where the stored progress differed, and stores the recomputed one. With\n"+
-		"--check it only reports, and exits 1 when anything differs. Run it while no portal\n"+
-		"serves this database.", stderr)
+		"prints where the stored progress differed, and stores the recomputed one; then\n"+
+		"recomputes each lesson's item statistics (HR's quiz analytics) from the graded\n"+
+		"attempts. With --check it only reports progress, and exits 1 when anything\n"+
+		"differs. Run it while no portal serves this database.", stderr)
 	check := fs.Bool("check", false, "only report differences; change nothing")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -65,6 +68,19 @@ func rebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return nil
 		}
 		fmt.Fprintf(stdout, "rebuild: %d users, %d field(s) differed, %d users' progress rewritten\n", rep.Users, len(rep.Drift), rep.Repaired)
+		tr := newTraining(store, log)
+		lessons, err := tr.Lessons(ctx)
+		if err != nil {
+			return err
+		}
+		au := authoring.New(store, tr, lesson.NewRenderer(), log)
+		for _, l := range lessons {
+			t, err := au.RebuildItemStats(ctx, l.Slug)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "rebuild: item statistics of %s from %d graded attempts\n", l.Slug, t.Attempts)
+		}
 		return nil
 	})
 }

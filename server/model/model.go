@@ -4,6 +4,7 @@ package model
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -265,6 +266,68 @@ type Attempt struct {
 	Passed    bool            `bson:"-"`
 }
 
+// ItemTally is one graded answer as item statistics count it. Rest is the
+// share right of the attempt's other questions (0 to 1), the score the
+// discrimination index correlates with; -1 when the attempt had no other.
+type ItemTally struct {
+	Key    string
+	Right  bool
+	Rest   float64
+	Chosen []string
+}
+
+// ItemStat holds the running sums of one question's answers: a projection
+// of the graded attempts, updated at each submit; _id is quiz.ItemKey.
+// The sums give the facility and the point-biserial discrimination
+// without reading any attempt.
+type ItemStat struct {
+	ID     string         `bson:"_id"`
+	Lesson string         `bson:"lesson"`
+	N      int            `bson:"n"`      // answers
+	Right  int            `bson:"right"`  // right answers
+	ND     int            `bson:"nd"`     // answers in attempts with other questions
+	RD     int            `bson:"rd"`     // of those, right
+	SY     float64        `bson:"sy"`     // sum of rest scores (of the ND)
+	SYY    float64        `bson:"syy"`    // sum of squared rest scores
+	SXY    float64        `bson:"sxy"`    // sum of rest scores of the right answers
+	Chosen map[string]int `bson:"chosen"` // option id -> times chosen
+	Blank  int            `bson:"blank"`  // answers with no option chosen
+}
+
+// Add counts one answer into the sums.
+func (st *ItemStat) Add(t ItemTally) {
+	st.N++
+	if t.Right {
+		st.Right++
+	}
+	if t.Rest >= 0 {
+		st.ND++
+		st.SY += t.Rest
+		st.SYY += t.Rest * t.Rest
+		if t.Right {
+			st.RD++
+			st.SXY += t.Rest
+		}
+	}
+	if len(t.Chosen) == 0 {
+		st.Blank++
+	}
+	for _, c := range t.Chosen {
+		if st.Chosen == nil {
+			st.Chosen = map[string]int{}
+		}
+		st.Chosen[c]++
+	}
+}
+
+// LessonTally counts a lesson's graded attempts; _id is the slug, in the
+// item statistics' collection.
+type LessonTally struct {
+	Slug     string `bson:"_id"`
+	Attempts int    `bson:"attempts"`
+	Passed   int    `bson:"passed"`
+}
+
 // Receipt is a signed acknowledgement of one lesson version. Receipts of a
 // user form a hash chain: each stores the hash of the one before.
 type Receipt struct {
@@ -293,9 +356,28 @@ type LessonProgress struct {
 	Attempts     int       `bson:"attempts"`
 	LastAttempt  time.Time `bson:"last_attempt,omitempty"`
 	Acknowledged time.Time `bson:"acknowledged,omitempty"`
+	// Fails counts failed attempts per version ("v3": 2), for the quiz's
+	// cool-down; LastFailed is when the latest failed attempt was graded.
+	Fails      map[string]int `bson:"fails,omitempty"`
+	LastFailed time.Time      `bson:"last_failed,omitempty"`
 	// Receipt is the id of the receipt behind AckVersion: a hint that
 	// finds it by _id (FerretDB scans for any other read); checked on use.
 	Receipt string `bson:"receipt,omitempty"`
+}
+
+// FailKey is the key of a version in LessonProgress.Fails.
+func FailKey(version int) string { return "v" + strconv.Itoa(version) }
+
+// FailRun is how many attempts failed since the latest pass: those at
+// versions after PassVersion (a passed version is not asked again).
+func (p LessonProgress) FailRun() int {
+	n := 0
+	for k, c := range p.Fails {
+		if v, err := strconv.Atoi(strings.TrimPrefix(k, "v")); err == nil && v > p.PassVersion {
+			n += c
+		}
+	}
+	return n
 }
 
 // Progress is the projection of a user's events; _id is the user id. It can

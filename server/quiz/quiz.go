@@ -3,11 +3,15 @@
 package quiz
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"conductportal/server/lesson"
 	"conductportal/server/model"
@@ -69,6 +73,60 @@ type Question struct {
 	Answer      []string `yaml:"answer"`
 	Explanation Text     `yaml:"explanation"`
 	Line        int      `yaml:"-"`
+	// Sum identifies the question's content (type, prompt, options, key):
+	// item statistics restart when HR changes what is asked.
+	Sum string `yaml:"-"`
+}
+
+// sum hashes what the learner sees and what is keyed, in a fixed order.
+func (q *Question) sum() string {
+	h := sha256.New()
+	field := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
+	field(q.Type)
+	for _, lang := range model.Languages {
+		field(q.Prompt[lang])
+	}
+	for _, o := range q.Options {
+		field(o.ID)
+		for _, lang := range model.Languages {
+			field(o.Text[lang])
+		}
+	}
+	for _, a := range q.Answer {
+		field(a)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// ItemKey is the _id of a question's statistics: lesson, question id and
+// content sum, so an edited question starts afresh.
+func ItemKey(slug string, q *Question) string { return slug + "|" + q.ID + "|" + q.Sum }
+
+// Tallies turns an attempt's graded answers into item tallies.
+func (q *Quiz) Tallies(slug string, graded []model.AttemptAnswer) []model.ItemTally {
+	right := 0
+	for _, g := range graded {
+		if g.Correct {
+			right++
+		}
+	}
+	out := make([]model.ItemTally, 0, len(graded))
+	for _, g := range graded {
+		qq, ok := q.byID[g.ID]
+		if !ok {
+			continue
+		}
+		t := model.ItemTally{Key: ItemKey(slug, qq), Right: g.Correct, Rest: -1, Chosen: g.Chosen}
+		if len(graded) > 1 {
+			others := right
+			if g.Correct {
+				others--
+			}
+			t.Rest = float64(others) / float64(len(graded)-1)
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // Option returns the option with id.
@@ -81,6 +139,28 @@ func (q *Question) Option(id string) (Option, bool) {
 	return Option{}, false
 }
 
+// Review policies: when a graded attempt shows the keyed options (the
+// right answers). Every result shows which questions were wrong, the
+// explanation and the clause; only the keys depend on the policy, so a
+// failed attempt does not hand the learner the answers to copy next time.
+const (
+	ReviewAfterPass = "after_pass" // keys on a passed attempt only (the default)
+	ReviewAlways    = "always"     // keys on every attempt
+	ReviewNever     = "never"      // keys never, not even once passed
+)
+
+// Reviews lists the review policies, the default first.
+var Reviews = []string{ReviewAfterPass, ReviewAlways, ReviewNever}
+
+// Cooldown is HR's wait after failed attempts: after every After failed
+// attempts in a row the next one may start Wait after the last failure.
+type Cooldown struct {
+	After int           `yaml:"after"`
+	Wait  time.Duration `yaml:"-"`
+	// WaitText is wait as written: "24h", "90m", "2d".
+	WaitText string `yaml:"wait"`
+}
+
 // Quiz is a lesson's question pool and rules.
 type Quiz struct {
 	Lesson          string     `yaml:"lesson"`
@@ -88,9 +168,51 @@ type Quiz struct {
 	PerAttempt      int        `yaml:"draw"` // questions drawn per attempt
 	CooldownMinutes int        `yaml:"cooldown_minutes"`
 	MaxAttempts     int        `yaml:"max_attempts"`
+	Review          string     `yaml:"review"`   // a review policy; "" is ReviewAfterPass
+	Cooldown        Cooldown   `yaml:"cooldown"` // zero: no wait after failures
 	Questions       []Question `yaml:"questions"`
 
 	byID map[string]*Question
+}
+
+// ShowsAnswers reports whether a graded attempt that passed (or not)
+// shows the keyed options, under the quiz's review policy.
+func (q *Quiz) ShowsAnswers(passed bool) bool {
+	switch q.Review {
+	case ReviewAlways:
+		return true
+	case ReviewNever:
+		return false
+	}
+	return passed
+}
+
+// maxWait bounds a cool-down: longer is surely a typo (24d for 24h).
+const maxWait = 30 * 24 * time.Hour
+
+// parseWait reads a cool-down wait: a Go duration ("24h", "90m") or days ("2d").
+func parseWait(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// keyLine returns the line of a top-level key of the document, else 1.
+func keyLine(root *yaml.Node, key string) int {
+	if len(root.Content) > 0 {
+		m := root.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return m.Content[i].Line
+			}
+		}
+	}
+	return 1
 }
 
 // Question returns the pool's question with id.
@@ -141,6 +263,29 @@ func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
 	if q.CooldownMinutes < 0 || q.MaxAttempts < 0 {
 		add(1, "cooldown_minutes and max_attempts cannot be negative")
 	}
+	q.Review = strings.TrimSpace(q.Review)
+	if q.Review == "" {
+		q.Review = ReviewAfterPass
+	} else if !slices.Contains(Reviews, q.Review) {
+		add(keyLine(&root, "review"), "review %q must be one of %s", q.Review, strings.Join(Reviews, ", "))
+	}
+	if cd := &q.Cooldown; cd.After != 0 || cd.WaitText != "" {
+		line := keyLine(&root, "cooldown")
+		if cd.After < 1 {
+			add(line, "cooldown.after must be a number of failed attempts of at least 1")
+		}
+		w, err := parseWait(strings.TrimSpace(cd.WaitText))
+		switch {
+		case cd.WaitText == "":
+			add(line, "cooldown.wait is missing: how long to wait, e.g. 24h, 90m or 2d")
+		case err != nil:
+			add(line, "cooldown.wait %q must be a duration such as 24h, 90m or 2d", cd.WaitText)
+		case w <= 0 || w > maxWait:
+			add(line, "cooldown.wait %q must be more than 0 and at most 30 days", cd.WaitText)
+		default:
+			cd.Wait = w
+		}
+	}
 	if len(q.Questions) == 0 {
 		add(1, "the quiz has no questions")
 	}
@@ -159,6 +304,7 @@ func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
 		default:
 			q.byID[qq.ID] = qq
 		}
+		qq.Sum = qq.sum()
 		if qq.Clause == "" {
 			add(line, "question %s: clause is missing", qq.ID)
 		} else if clauses != nil && !slices.Contains(clauses, qq.Clause) {
@@ -293,4 +439,61 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// Settings are the review policy and cool-down as a quiz file writes them,
+// for the editor's controls; read even from a file with other problems.
+type Settings struct {
+	Review        string
+	CooldownAfter int
+	CooldownWait  string
+}
+
+// SettingsOf reads the settings of a quiz file ("" review: the default).
+func SettingsOf(src string) Settings {
+	var f struct {
+		Review   string   `yaml:"review"`
+		Cooldown Cooldown `yaml:"cooldown"`
+	}
+	_ = yaml.Unmarshal([]byte(src), &f) // a broken file shows its problems elsewhere
+	if f.Review == "" {
+		f.Review = ReviewAfterPass
+	}
+	return Settings{Review: f.Review, CooldownAfter: f.Cooldown.After, CooldownWait: f.Cooldown.WaitText}
+}
+
+var (
+	reviewLine   = regexp.MustCompile(`(?m)^review:.*\n?`)
+	cooldownKey  = regexp.MustCompile(`(?m)^cooldown:.*\n?(?:[ \t]+.*\n?)*`)
+	firstKeyLine = regexp.MustCompile(`(?m)^lesson:.*\n`)
+	plainScalar  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+)
+
+// WithSettings returns the quiz file with its review and cool-down lines
+// replaced by st (after 0: no cool-down), leaving every other line as
+// HR wrote it. New lines go after the lesson line. Parse validates them.
+func WithSettings(src string, st Settings) string {
+	src = cooldownKey.ReplaceAllString(reviewLine.ReplaceAllString(src, ""), "")
+	var add strings.Builder
+	if st.Review != "" && st.Review != ReviewAfterPass {
+		fmt.Fprintf(&add, "review: %s\n", yamlScalar(st.Review))
+	}
+	if st.CooldownAfter != 0 || strings.TrimSpace(st.CooldownWait) != "" {
+		fmt.Fprintf(&add, "cooldown: {after: %d, wait: %s}\n", st.CooldownAfter, yamlScalar(strings.TrimSpace(st.CooldownWait)))
+	}
+	if add.Len() == 0 {
+		return src
+	}
+	if loc := firstKeyLine.FindStringIndex(src); loc != nil {
+		return src[:loc[1]] + add.String() + src[loc[1]:]
+	}
+	return add.String() + src
+}
+
+// yamlScalar quotes s for YAML when it is not a plain word.
+func yamlScalar(s string) string {
+	if plainScalar.MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
 }

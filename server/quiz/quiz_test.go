@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const pool = `lesson: dress
@@ -97,6 +98,36 @@ func TestDrawIsRandomAndOnlyFromPool(t *testing.T) {
 	}
 }
 
+// TestReviewAndCooldown: the default policy shows the keys once passed;
+// HR's policy and cool-down are read from the file.
+func TestReviewAndCooldown(t *testing.T) {
+	q, probs := Parse("q.yaml", []byte(pool), nil)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	if q.Review != ReviewAfterPass || q.ShowsAnswers(false) || !q.ShowsAnswers(true) || q.Cooldown.After != 0 || q.Cooldown.Wait != 0 {
+		t.Fatalf("defaults: review %q, cooldown %+v", q.Review, q.Cooldown)
+	}
+	for _, tc := range []struct {
+		extra      string
+		fail, pass bool
+		after      int
+		wait       time.Duration
+	}{
+		{"review: always\ncooldown: {after: 3, wait: 24h}", true, true, 3, 24 * time.Hour},
+		{"review: never\ncooldown:\n  after: 1\n  wait: 2d", false, false, 1, 48 * time.Hour},
+		{"review: after_pass\ncooldown: {after: 2, wait: 90m}", false, true, 2, 90 * time.Minute},
+	} {
+		q, probs := Parse("q.yaml", []byte(strings.Replace(pool, "max_attempts: 0", "max_attempts: 0\n"+tc.extra, 1)), nil)
+		if len(probs) > 0 {
+			t.Fatalf("%s: %v", tc.extra, probs)
+		}
+		if q.ShowsAnswers(false) != tc.fail || q.ShowsAnswers(true) != tc.pass || q.Cooldown.After != tc.after || q.Cooldown.Wait != tc.wait {
+			t.Errorf("%s: review %q, cooldown %+v", tc.extra, q.Review, q.Cooldown)
+		}
+	}
+}
+
 func TestParseProblems(t *testing.T) {
 	for _, tc := range []struct{ name, from, to, want string }{
 		{"unknown clause", "clause: a", "clause: zz", `:7: question q1: clause "zz" does not exist`},
@@ -107,6 +138,12 @@ func TestParseProblems(t *testing.T) {
 		{"bad type", "type: single", "type: essay", `type "essay"`},
 		{"draw too big", "draw: 2", "draw: 9", "draw must be between 1 and the number of questions (3)"},
 		{"syntax", "questions:", "questions: [", "did not find expected"},
+		{"unknown review", "max_attempts: 0", "max_attempts: 0\nreview: after_fail", `q.yaml:6: review "after_fail" must be one of after_pass, always, never`},
+		{"cooldown without after", "max_attempts: 0", "max_attempts: 0\ncooldown: {wait: 24h}", "q.yaml:6: cooldown.after must be a number of failed attempts of at least 1"},
+		{"cooldown without wait", "max_attempts: 0", "max_attempts: 0\ncooldown: {after: 3}", "q.yaml:6: cooldown.wait is missing"},
+		{"cooldown bad wait", "max_attempts: 0", "max_attempts: 0\ncooldown: {after: 3, wait: a day}", `q.yaml:6: cooldown.wait "a day" must be a duration`},
+		{"cooldown too long", "max_attempts: 0", "max_attempts: 0\ncooldown: {after: 3, wait: 31d}", `cooldown.wait "31d" must be more than 0 and at most 30 days`},
+		{"cooldown not a map", "max_attempts: 0", "max_attempts: 0\ncooldown: 3", "q.yaml:6:"},
 	} {
 		_, probs := Parse("q.yaml", []byte(strings.Replace(pool, tc.from, tc.to, 1)), []string{"a", "b"})
 		all := ""
@@ -116,5 +153,43 @@ func TestParseProblems(t *testing.T) {
 		if !strings.Contains(all, tc.want) {
 			t.Errorf("%s: got %q, want %q", tc.name, all, tc.want)
 		}
+	}
+}
+
+// TestWithSettings: the editor's controls rewrite only the review and
+// cool-down lines, and what they write parses back to the same.
+func TestWithSettings(t *testing.T) {
+	src := strings.Replace(pool, "max_attempts: 0", "max_attempts: 0\nreview: always\ncooldown:\n  after: 2\n  wait: 1h", 1)
+	if st := SettingsOf(src); st != (Settings{Review: ReviewAlways, CooldownAfter: 2, CooldownWait: "1h"}) {
+		t.Fatalf("SettingsOf: %+v", st)
+	}
+	for _, st := range []Settings{
+		{Review: ReviewNever, CooldownAfter: 3, CooldownWait: "24h"},
+		{Review: ReviewAfterPass},
+		{Review: ReviewAlways, CooldownAfter: 1, CooldownWait: "2d"},
+	} {
+		out := WithSettings(src, st)
+		q, probs := Parse("q.yaml", []byte(out), nil)
+		if len(probs) > 0 {
+			t.Fatalf("%+v: %v\n%s", st, probs, out)
+		}
+		if got := SettingsOf(out); got != st || q.Review != st.Review || len(q.Questions) != 3 {
+			t.Errorf("%+v: wrote %+v\n%s", st, got, out)
+		}
+		// Every line but the settings is kept as written.
+		rest := func(s string) string {
+			return cooldownKey.ReplaceAllString(reviewLine.ReplaceAllString(s, ""), "")
+		}
+		if rest(out) != rest(src) {
+			t.Errorf("%+v changed other lines:\n%s", st, out)
+		}
+	}
+	if st := SettingsOf(pool); st.Review != ReviewAfterPass || st.CooldownAfter != 0 {
+		t.Errorf("defaults: %+v", st)
+	}
+	// A bad wait is written as typed, and Parse says what is wrong.
+	_, probs := Parse("q.yaml", []byte(WithSettings(pool, Settings{Review: ReviewAfterPass, CooldownAfter: 2, CooldownWait: "one day"})), nil)
+	if len(probs) != 1 || !strings.Contains(probs[0].Error(), `q.yaml:2: cooldown.wait "one day" must be a duration`) {
+		t.Errorf("bad wait: %v", probs)
 	}
 }

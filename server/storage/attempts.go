@@ -65,7 +65,9 @@ func (s *Storage) SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, er
 }
 
 // LessonAttempts returns every submitted attempt at a lesson's quizzes, with
-// its result, oldest first: the raw material of HR's analytics.
+// its result, oldest first. HR's analytics read the item statistics
+// instead (item_stats.go); this is the benchmark's baseline of reading the
+// attempts themselves.
 func (s *Storage) LessonAttempts(ctx context.Context, slug string) ([]model.Attempt, error) {
 	cur, err := s.c(colAttempts).Find(ctx, bson.M{"lesson": slug}, options.Find().SetSort(bson.D{{Key: "started", Value: 1}}))
 	if err != nil {
@@ -103,4 +105,20 @@ func (s *Storage) LessonAttempts(ctx context.Context, slug string) ([]model.Atte
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// ImportAttempts inserts many graded attempts at once, each with its
+// result (seeding and benchmarks).
+func (s *Storage) ImportAttempts(ctx context.Context, as []model.Attempt) error {
+	docs, results := make([]any, len(as)), make([]any, len(as))
+	for i := range as {
+		a := &as[i]
+		docs[i] = a
+		results[i] = attemptResult{ID: a.ID, At: a.At, Answers: a.Answers, Score: a.Score, PassMark: a.PassMark, Passed: a.Passed}
+	}
+	if _, err := s.c(colAttempts).InsertMany(ctx, docs); err != nil {
+		return wrap("import attempts", err)
+	}
+	_, err := s.c(colAttemptResults).InsertMany(ctx, results)
+	return wrap("import attempts", err)
 }

@@ -43,6 +43,7 @@ const (
 	colDeliveries     = "deliveries"
 	colAttemptClaims  = "delivery_attempts"
 	colMeta           = "meta" // small documents that instances share, by _id
+	colItemStats      = "item_stats"
 )
 
 // Collections names every collection the portal writes: the embedded
@@ -51,7 +52,7 @@ const (
 func Collections() []string {
 	return []string{colUsers, colSessions, colLessons, colLessonVersions, colAttempts, colAttemptResults,
 		colReceipts, colProgress, colAudit, colAPITokens, colCertificates, colThrottles, colNotifications,
-		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta}
+		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats}
 }
 
 // Storage is the portal's access to its database.

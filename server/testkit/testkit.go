@@ -10,8 +10,10 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +29,7 @@ import (
 	"conductportal/server/logging"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
+	"conductportal/server/storage"
 	"conductportal/server/training"
 )
 
@@ -307,4 +310,114 @@ func EnrolSecondFactor(t testing.TB, p *Portal, u *model.User) string {
 		t.Fatal(err)
 	}
 	return e.Secret
+}
+
+// PublishQuiz publishes the shipped text of slug as a minor version with
+// its shipped quiz as edit changes it, and returns that quiz.
+func PublishQuiz(t testing.TB, svc *training.Service, slug string, edit func(string) string) *quiz.Quiz {
+	t.Helper()
+	ctx := context.Background()
+	b, probs := training.LoadBundle(portal.Assets)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	for _, bl := range b.Lessons {
+		if bl.Slug != slug {
+			continue
+		}
+		res, err := svc.Publish(ctx, training.PublishRequest{Slug: slug, Docs: bl.Docs, QuizSource: edit(bl.QuizSource),
+			Kind: model.ChangeMinor, Author: "hr", Note: "quiz settings"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := svc.Quiz(ctx, slug, res.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	t.Fatalf("no lesson %s", slug)
+	return nil
+}
+
+// ItemSeed is what SeedItemAttempts submitted.
+type ItemSeed struct {
+	Quiz *quiz.Quiz
+	// Easy is the question everyone answers right; Reverse the one only
+	// the weaker half answers right (a negative discrimination).
+	Easy, Reverse string
+	Attempts      []*model.Attempt // as graded and stored
+}
+
+var drawLine = regexp.MustCompile(`(?m)^draw: *\d+`)
+
+// SeedItemAttempts publishes slug's shipped text with a quiz that asks
+// every question of the pool, then has n learners of rising ability submit
+// one attempt each through the training service: learner i answers a
+// question right with chance i/(n-1) (seeded, so every run is the same),
+// picks one wrong option otherwise (some leave it blank), always gets
+// Easy right and gets Reverse right only in the weaker half.
+func SeedItemAttempts(t testing.TB, p *Portal, slug string, n int) *ItemSeed {
+	t.Helper()
+	ctx := context.Background()
+	q := PublishQuiz(t, p.Training, slug, func(src string) string {
+		shipped, probs := quiz.Parse(slug+".yaml", []byte(src), nil)
+		if len(probs) > 0 {
+			t.Fatal(probs)
+		}
+		return drawLine.ReplaceAllString(src, fmt.Sprintf("draw: %d", len(shipped.Questions)))
+	})
+	seed := &ItemSeed{Quiz: q, Easy: q.Questions[0].ID, Reverse: q.Questions[1].ID}
+	users := make([]model.User, n)
+	for i := range users {
+		users[i] = model.User{ID: storage.NewID(), Login: fmt.Sprintf("item.%s.%03d", slug, i), Name: fmt.Sprintf("Item %d", i),
+			Roles: []string{model.RoleEmployee}, Active: true, Hired: time.Now(), Created: time.Now()}
+	}
+	if err := p.Store.ImportUsers(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	for i := range users {
+		u := &users[i]
+		a, err := p.Training.StartAttempt(ctx, u, slug, model.LangZH)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(uint64(i), 25)) // #nosec G404 -- test data
+		ability := float64(i) / float64(max(n-1, 1))
+		answers := map[string][]string{}
+		for _, d := range a.Questions {
+			qq, _ := q.Question(d.ID)
+			right := r.Float64() < ability
+			switch d.ID {
+			case seed.Easy:
+				right = true
+			case seed.Reverse:
+				right = i < n/2
+			}
+			if right {
+				answers[d.ID] = slices.Clone(qq.Answer)
+				continue
+			}
+			if i%7 == 3 {
+				continue // left blank
+			}
+			var wrong []string
+			for _, o := range d.Options {
+				if !slices.Contains(qq.Answer, o) {
+					wrong = append(wrong, o)
+				}
+			}
+			if len(wrong) == 0 { // every option keyed: leave one out
+				answers[d.ID] = qq.Answer[1:]
+				continue
+			}
+			answers[d.ID] = []string{wrong[i%len(wrong)]}
+		}
+		got, _, err := p.Training.Submit(ctx, u, a.ID, answers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed.Attempts = append(seed.Attempts, got)
+	}
+	return seed
 }

@@ -56,6 +56,15 @@ func (s *Service) ExpectedProgress(stored *model.Progress, ev *storage.Events) *
 		if a.Submitted && a.Passed {
 			lp.PassVersion = max(lp.PassVersion, a.Version)
 		}
+		if a.Submitted && !a.Passed {
+			if lp.Fails == nil {
+				lp.Fails = map[string]int{}
+			}
+			lp.Fails[model.FailKey(a.Version)]++
+			if a.At.After(lp.LastFailed) {
+				lp.LastFailed = a.At
+			}
+		}
 		out.Lessons[a.Lesson] = lp
 	}
 	for _, r := range ev.Receipts { // by seq: the last is the chain's head
@@ -95,6 +104,8 @@ func progressDrift(stored, expected *model.Progress) []Drift {
 		field("ack_version", a.AckVersion, b.AckVersion)
 		field("last_attempt", stamp(a.LastAttempt), stamp(b.LastAttempt))
 		field("acknowledged", stamp(a.Acknowledged), stamp(b.Acknowledged))
+		field("fails", a.Fails, b.Fails) // fmt prints maps sorted by key
+		field("last_failed", stamp(a.LastFailed), stamp(b.LastFailed))
 	}
 	slices.SortFunc(out, func(x, y Drift) int {
 		if x.Lesson != y.Lesson {
@@ -229,6 +240,14 @@ func (s *Service) moveForward(ctx context.Context, stored, want *model.Progress)
 		}
 		if w.Acknowledged.After(g.Acknowledged) {
 			up["acknowledged"] = w.Acknowledged
+		}
+		for k, n := range w.Fails {
+			if n > g.Fails[k] {
+				up["fails."+k] = n
+			}
+		}
+		if w.LastFailed.After(g.LastFailed) {
+			up["last_failed"] = w.LastFailed
 		}
 		if len(up) == 0 {
 			continue

@@ -33,6 +33,49 @@ var (
 	ErrAlreadyDone         = errors.New("training: nothing left to do in this lesson")
 )
 
+// CooldownError says until when a learner must wait before the next
+// attempt; errors.Is(err, ErrCooldown) holds.
+type CooldownError struct{ Until time.Time }
+
+func (e *CooldownError) Error() string {
+	return "training: wait before the next attempt, until " + e.Until.UTC().Format(time.RFC3339)
+}
+
+// Is makes a CooldownError an ErrCooldown.
+func (e *CooldownError) Is(target error) bool { return target == ErrCooldown }
+
+// CooldownUntil is when the next attempt at q may start for progress p
+// (zero: no wait applies). Two waits may apply: cooldown_minutes after
+// any attempt started, and HR's cool-down after every Cooldown.After
+// failed attempts in a row, counted from the last failure.
+func CooldownUntil(q *quiz.Quiz, p model.LessonProgress) time.Time {
+	var until time.Time
+	if q.CooldownMinutes > 0 && !p.LastAttempt.IsZero() {
+		until = p.LastAttempt.Add(time.Duration(q.CooldownMinutes) * time.Minute)
+	}
+	if cd := q.Cooldown; cd.After > 0 && !p.LastFailed.IsZero() {
+		if run := p.FailRun(); run > 0 && run%cd.After == 0 {
+			if t := p.LastFailed.Add(cd.Wait); t.After(until) {
+				until = t
+			}
+		}
+	}
+	return until
+}
+
+// Cooldown returns until when the user must wait before the next attempt
+// at a lesson (zero: they need not). It reads nothing but the cached quiz.
+func (s *Service) Cooldown(ctx context.Context, st *Standing) (time.Time, error) {
+	q, err := s.Quiz(ctx, st.Lesson.Slug, st.Lesson.Current)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if until := CooldownUntil(q, st.Progress); s.Now().Before(until) {
+		return until, nil
+	}
+	return time.Time{}, nil
+}
+
 // Service is the training domain over storage.
 type Service struct {
 	store    *storage.Storage
@@ -299,8 +342,8 @@ func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang st
 		return nil, ErrAlreadyDone
 	}
 	now := s.Now()
-	if q.CooldownMinutes > 0 && !p.LastAttempt.IsZero() && now.Before(p.LastAttempt.Add(time.Duration(q.CooldownMinutes)*time.Minute)) {
-		return nil, ErrCooldown
+	if until := CooldownUntil(q, p); now.Before(until) {
+		return nil, &CooldownError{Until: until}
 	}
 	if q.MaxAttempts > 0 && p.Attempts >= q.MaxAttempts {
 		return nil, ErrNoAttemptsRemaining
@@ -377,6 +420,17 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 		}
 		return a, q, nil
 	}
+	if q.Cooldown.After > 0 {
+		// An attempt drawn before the cool-down began is not graded
+		// during it: else starting several at once would skip it.
+		prog, err := s.store.Progress(ctx, u.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if until := CooldownUntil(q, prog.Lessons[a.Lesson]); s.Now().Before(until) {
+			return nil, nil, &CooldownError{Until: until}
+		}
+	}
 	a.Answers, a.Score = q.Grade(a.Questions, answers)
 	a.PassMark = q.PassMark
 	a.Passed = a.Score >= q.PassMark
@@ -397,6 +451,20 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 	}
 	a.Submitted = true
 	s.metrics.QuizAttempt(a.Passed)
+	// Item statistics are a projection (RebuildItemStats recomputes it):
+	// a failure to count is logged, the learner's result stands.
+	if err := s.store.AddItemTallies(ctx, a.Lesson, a.Passed, q.Tallies(a.Lesson, a.Answers)); err != nil {
+		s.log.ErrorContext(ctx, "item statistics not updated", "attempt", a.ID, "err", err)
+	}
+	if !a.Passed {
+		// Counted for the cool-down: $inc per version, $max on the time,
+		// both rebuilt from the events by ExpectedProgress.
+		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, map[string]any{"last_failed": a.At}, nil,
+			map[string]any{"fails." + model.FailKey(a.Version): 1})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 	if a.Passed {
 		// This request graded it: progress cannot show the pass yet
 		// unless a pass of this version came before, and $max keeps

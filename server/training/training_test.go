@@ -630,3 +630,101 @@ func TestExceptions(t *testing.T) {
 		t.Fatalf("%d audited exceptions, want 3", n)
 	}
 }
+
+// TestCooldownAfterFailedAttempts: HR's cool-down after every N failed
+// attempts, enforced at start and at submit, ending at the time it names;
+// the fail counts are part of the rebuildable projection.
+func TestCooldownAfterFailedAttempts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	b, _ := training.LoadBundle(portal.Assets)
+	bl := b.Lessons[0]
+	src := strings.TrimRight(bl.QuizSource, "\n") + "\ncooldown: {after: 2, wait: 24h}\n"
+	if _, err := e.svc.Publish(ctx, training.PublishRequest{Slug: bl.Slug, Docs: bl.Docs, QuizSource: src, Kind: model.ChangeMinor, Author: "hr"}); err != nil {
+		t.Fatal(err)
+	}
+	u := e.user(t, "sun", "孙莉")
+	q, err := e.svc.Quiz(ctx, bl.Slug, 2)
+	if err != nil || q.Cooldown.After != 2 || q.Cooldown.Wait != 24*time.Hour {
+		t.Fatalf("quiz: %+v %v", q, err)
+	}
+	wrong := func(a *model.Attempt) map[string][]string {
+		out := map[string][]string{}
+		for _, d := range a.Questions {
+			qq, _ := q.Question(d.ID)
+			for _, o := range d.Options {
+				if !slices.Contains(qq.Answer, o) {
+					out[d.ID] = []string{o}
+					break
+				}
+			}
+		}
+		return out
+	}
+	fail := func() time.Time {
+		t.Helper()
+		a, err := e.svc.StartAttempt(ctx, u, bl.Slug, model.LangZH)
+		if err != nil {
+			t.Fatalf("start: %v", err)
+		}
+		e.advance(3 * time.Minute)
+		got, _, err := e.svc.Submit(ctx, u, a.ID, wrong(a))
+		if err != nil || got.Passed {
+			t.Fatalf("fail: %+v %v", got, err)
+		}
+		return got.At
+	}
+	fail()
+	// An attempt drawn before the second failure, kept open.
+	open, err := e.svc.StartAttempt(ctx, u, bl.Slug, model.LangZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := fail()
+	var ce *training.CooldownError
+	_, err = e.svc.StartAttempt(ctx, u, bl.Slug, model.LangZH)
+	if !errors.As(err, &ce) || !errors.Is(err, training.ErrCooldown) || !ce.Until.Equal(second.Add(24*time.Hour)) {
+		t.Fatalf("third start after 2 failures: %v, want a cool-down until %s", err, second.Add(24*time.Hour))
+	}
+	if until, err := e.svc.Cooldown(ctx, e.status(t, u, bl.Slug)); err != nil || !until.Equal(ce.Until) {
+		t.Fatalf("Cooldown = %s %v, want %s", until, err, ce.Until)
+	}
+	// The open attempt is not graded during the cool-down, and stays open.
+	if _, _, err := e.svc.Submit(ctx, u, open.ID, wrong(open)); !errors.Is(err, training.ErrCooldown) {
+		t.Fatalf("submit during the cool-down: %v", err)
+	}
+	if a, _, _ := e.svc.Attempt(ctx, u, open.ID); a.Submitted {
+		t.Fatal("an attempt was graded during the cool-down")
+	}
+	e.advance(24*time.Hour - 5*time.Minute)
+	if _, err := e.svc.StartAttempt(ctx, u, bl.Slug, model.LangZH); !errors.Is(err, training.ErrCooldown) {
+		t.Fatalf("a minute before the end: %v", err)
+	}
+	e.advance(6 * time.Minute)
+	if until, _ := e.svc.Cooldown(ctx, e.status(t, u, bl.Slug)); !until.IsZero() {
+		t.Fatalf("cool-down still on after its end: %s", until)
+	}
+	// The third failure starts no wait; the fourth does again.
+	fail()
+	if _, err := e.svc.StartAttempt(ctx, u, bl.Slug, model.LangZH); err != nil {
+		t.Fatalf("after 3 failures (every 2nd waits): %v", err)
+	}
+	fourth := fail()
+	if _, err := e.svc.StartAttempt(ctx, u, bl.Slug, model.LangZH); !errors.As(err, &ce) || !ce.Until.Equal(fourth.Add(24*time.Hour)) {
+		t.Fatalf("after 4 failures: %v", err)
+	}
+	p := e.status(t, u, bl.Slug).Progress
+	if p.Fails[model.FailKey(2)] != 4 || p.FailRun() != 4 || !p.LastFailed.Equal(fourth) {
+		t.Fatalf("progress: %+v", p)
+	}
+	rep, err := e.svc.RebuildProgress(ctx, []string{u.ID}, false)
+	if err != nil || len(rep.Drift) != 0 {
+		t.Fatalf("rebuild check: %+v %v", rep, err)
+	}
+	// A pass ends the run: failures at versions up to the passed one do not count.
+	e.advance(25 * time.Hour)
+	e.pass(t, u, bl.Slug)
+	if run := e.status(t, u, bl.Slug).Progress.FailRun(); run != 0 {
+		t.Fatalf("fail run after a pass: %d", run)
+	}
+}

@@ -103,6 +103,7 @@ var routeTable = map[string]want{
 	"POST /api/v1/lessons/:slug/drafts":           {401, 403, 403, 403, 422, 422},
 	"POST /api/v1/lessons/:slug/publish":          {401, 403, 403, 403, 422, 422},
 	"GET /api/v1/lessons/:slug/versions":          {401, 403, 403, 403, 200, 200},
+	"GET /api/v1/lessons/:slug/analytics":         {401, 403, 403, 403, 200, 200},
 	"GET /api/v1/lessons/:slug/draft":             {401, 403, 403, 403, 200, 200},
 	"GET /api/v1/lessons":                         {401, 403, 403, 403, 200, 200},
 	"POST /api/v1/users":                          {401, 403, 403, 403, 422, 422},

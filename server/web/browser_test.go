@@ -154,6 +154,7 @@ func TestBrowserLearnerJourney(t *testing.T) {
 		t.Fatalf("result after wrong answers: %q, want 未通过", score)
 	}
 	b.checkResults(q, ids, false)
+	b.wantText("#review-note", "通过测验后才显示正确选项。请重读下面链接的条款后再试。")
 	b.snap("result-failed")
 
 	// 6. Retake it and answer every question right.
@@ -574,7 +575,8 @@ func (b *browser) options(questionID string) []string {
 }
 
 // checkResults checks the result page: each question's verdict, the right
-// answer, the explanation, and the link to its clause.
+// answer once passed (and not before: the default review policy), the
+// explanation, and the link to its clause.
 func (b *browser) checkResults(q *quiz.Quiz, ids []string, right bool) {
 	b.t.Helper()
 	if n := b.count("ol.results > li"); n != len(ids) {
@@ -590,14 +592,22 @@ func (b *browser) checkResults(q *quiz.Quiz, ids []string, right bool) {
 		if got := b.text(li + " p.verdict"); got != verdict {
 			b.t.Errorf("question %s: verdict %q, want %q", id, got, verdict)
 		}
-		answer := b.text(li + " p:nth-of-type(4)")
-		if !strings.HasPrefix(answer, "正确答案：") {
-			b.t.Errorf("question %s: %q is not the right answer line", id, answer)
-		}
-		for _, oid := range qq.Answer {
-			o, _ := qq.Option(oid)
-			if !strings.Contains(answer, o.Text.In(model.LangZH)) {
-				b.t.Errorf("question %s: right answer line %q lacks %q", id, answer, o.Text.In(model.LangZH))
+		if !right {
+			// The default review policy (after_pass): a failed attempt
+			// names what was wrong, never the keyed options.
+			if n := b.count(li + " p.answer"); n != 0 {
+				b.t.Errorf("question %s: a failed attempt shows the right answer", id)
+			}
+		} else {
+			answer := b.text(li + " p.answer")
+			if !strings.HasPrefix(answer, "正确答案：") {
+				b.t.Errorf("question %s: %q is not the right answer line", id, answer)
+			}
+			for _, oid := range qq.Answer {
+				o, _ := qq.Option(oid)
+				if !strings.Contains(answer, o.Text.In(model.LangZH)) {
+					b.t.Errorf("question %s: right answer line %q lacks %q", id, answer, o.Text.In(model.LangZH))
+				}
 			}
 		}
 		if got, want := b.text(li+" p.explanation"), strings.TrimSpace(qq.Explanation.In(model.LangZH)); got != want {

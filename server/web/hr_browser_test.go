@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
@@ -107,6 +108,19 @@ func TestBrowserHREditPreviewPublish(t *testing.T) {
 	}
 	check("hr-edit-problem")
 
+	// The quiz's review policy and cool-down, chosen with the controls
+	// beside the quiz text: a bad wait is pointed out in the quiz problems.
+	b.setField("#text", edited)
+	b.setField("#review", "never")
+	b.setField("#cooldown_after", "3")
+	b.setField("#cooldown_wait", "one day")
+	b.submit(`button[name="do"][value="preview"]`, 422)
+	b.waitText("#quiz-problems", `cooldown.wait "one day" must be a duration such as 24h, 90m or 2d`)
+	if got := b.value("#review"); got != "never" {
+		b.fail("the review control shows %q after the preview", got)
+	}
+	b.setField("#cooldown_wait", "24h")
+
 	// Preview without the script (the form's button), then save the draft.
 	b.setField("#text", edited)
 	b.submit(`button[name="do"][value="preview"]`, 200)
@@ -137,6 +151,9 @@ func TestBrowserHREditPreviewPublish(t *testing.T) {
 		b.fail("the history's note is %q", got)
 	}
 	check("hr-history")
+	if q, err := s.Training.Quiz(ctx, "dress", 2); err != nil || q.Review != "never" || q.Cooldown.After != 3 || q.Cooldown.Wait != 24*time.Hour {
+		b.fail("the published quiz: %+v %v", q, err)
+	}
 	b.submit(`a[href="/hr/lessons/dress/diff?from=1&to=2"]`, 200)
 	if got := b.text(".diff ins"); !strings.Contains(got, added) {
 		b.fail("the diff shows %q", got)

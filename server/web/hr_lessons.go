@@ -45,6 +45,31 @@ type editPage struct {
 	OtherProblems int      // in the other languages
 	Drawn         []*quiz.Question
 	Previewing    bool // the page shows unsaved text
+	// Settings are the quiz's review policy and cool-down, for the
+	// controls beside the quiz text; Reviews the policies offered.
+	Settings quiz.Settings
+	Reviews  []string
+}
+
+// quizSettings applies the editor's review and cool-down controls to the
+// quiz text, but only those HR changed (each control sends the value it
+// was shown with): a change typed in the text itself is kept.
+func quizSettings(c *fiber.Ctx, src string) string {
+	was := quiz.Settings{Review: c.FormValue("review_was"), CooldownWait: c.FormValue("cooldown_wait_was")}
+	now := quiz.Settings{Review: c.FormValue("review"), CooldownWait: strings.TrimSpace(c.FormValue("cooldown_wait"))}
+	was.CooldownAfter, _ = strconv.Atoi(c.FormValue("cooldown_after_was"))
+	after := strings.TrimSpace(c.FormValue("cooldown_after"))
+	now.CooldownAfter, _ = strconv.Atoi(after)
+	switch {
+	case after == "":
+		now.CooldownAfter, now.CooldownWait = 0, "" // no cool-down
+	case after != strconv.Itoa(now.CooldownAfter):
+		now.CooldownAfter = -1 // not a number: Parse names the field
+	}
+	if c.FormValue("review") == "" || now == was {
+		return src
+	}
+	return quiz.WithSettings(src, now)
 }
 
 // editLang is the language of the text to edit: ?lang= or the form's.
@@ -81,6 +106,7 @@ func (h *handler) renderEdit(c *fiber.Ctx, l *model.Lesson, d *model.Draft, stor
 	p := editPage{
 		Lesson: l, Title: l.Title(langOf(c)), Lang: lang, Langs: model.Languages, File: file, Quiz: quizSrc,
 		Stored: stored, Draft: d, Preview: pv, Problems: probs[lang], QuizProblems: probs[authoring.QuizPart], Previewing: previewing,
+		Settings: quiz.SettingsOf(quizSrc), Reviews: quiz.Reviews,
 	}
 	for k, ps := range probs {
 		if k != lang && k != authoring.QuizPart {
@@ -103,7 +129,7 @@ func (h *handler) renderEdit(c *fiber.Ctx, l *model.Lesson, d *model.Draft, stor
 func (h *handler) hrEditSubmit(c *fiber.Ctx) error {
 	slug := c.Params("slug")
 	lang := editLang(c)
-	file, quizSrc := normalizeNewlines(c.FormValue("text")), normalizeNewlines(c.FormValue("quiz"))
+	file, quizSrc := normalizeNewlines(c.FormValue("text")), quizSettings(c, normalizeNewlines(c.FormValue("quiz")))
 	if c.FormValue("do") == "save" {
 		_, _, err := h.Authoring.SaveDraft(ctx(c), actor(c), slug, lang, file, quizSrc)
 		var le *authoring.LimitError

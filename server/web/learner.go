@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"slices"
 	"strconv"
+	"time"
 
 	"conductportal/server/lesson"
 	"conductportal/server/locale"
@@ -93,6 +94,8 @@ type lessonPage struct {
 	// SignedVersion and Diff show what changed since the reader signed.
 	SignedVersion int
 	Diff          template.HTML
+	// CooldownUntil is when the next quiz attempt may start (zero: now).
+	CooldownUntil time.Time
 }
 
 func (h *handler) lessonShow(c *fiber.Ctx) error {
@@ -117,6 +120,11 @@ func (h *handler) lessonShow(c *fiber.Ctx) error {
 		Outdated: slices.Contains(v.Outdated, textLang)}
 	if textLang != lang {
 		p.Other = lang
+	}
+	if !st.QuizDone {
+		if p.CooldownUntil, err = h.Training.Cooldown(ctx(c), st); err != nil {
+			return err
+		}
 	}
 	switch st.Code {
 	case training.StatusDone:
@@ -189,6 +197,11 @@ type quizPage struct {
 	Lesson    *model.Lesson
 	Questions []quizQuestion
 	Standing  *training.Standing
+	// ShowsAnswers says the quiz's review policy shows the keyed options
+	// of this attempt; Review is that policy.
+	ShowsAnswers  bool
+	Review        string
+	CooldownUntil time.Time
 }
 
 func (h *handler) attemptShow(c *fiber.Ctx) error {
@@ -215,7 +228,7 @@ func (h *handler) showAttempt(c *fiber.Ctx, u *model.User, lang string, a *model
 	for _, ans := range a.Answers {
 		graded[ans.ID] = ans
 	}
-	p := quizPage{Attempt: a, Lesson: l}
+	p := quizPage{Attempt: a, Lesson: l, ShowsAnswers: a.Submitted && q.ShowsAnswers(a.Passed), Review: q.Review}
 	for i, aq := range a.Questions {
 		qq, ok := q.Question(aq.ID)
 		if !ok {
@@ -228,7 +241,7 @@ func (h *handler) showAttempt(c *fiber.Ctx, u *model.User, lang string, a *model
 			qo := quizOption{ID: oid, Text: o.Text.In(lang)}
 			if a.Submitted {
 				qo.Chosen = slices.Contains(g.Chosen, oid)
-				qo.Right = slices.Contains(qq.Answer, oid)
+				qo.Right = p.ShowsAnswers && slices.Contains(qq.Answer, oid)
 				if qo.Right {
 					qv.Answer = append(qv.Answer, qo.Text)
 				}
@@ -254,6 +267,11 @@ func (h *handler) showAttempt(c *fiber.Ctx, u *model.User, lang string, a *model
 		return err
 	}
 	p.Standing = st
+	if !a.Passed && !st.QuizDone {
+		if p.CooldownUntil, err = h.Training.Cooldown(ctx(c), st); err != nil {
+			return err
+		}
+	}
 	return h.render(c, "result", locale.T(lang, "result.title", title), p)
 }
 
@@ -271,7 +289,11 @@ func (h *handler) attemptSubmit(c *fiber.Ctx) error {
 			answers[aq.ID] = append(answers[aq.ID], string(v))
 		}
 	}
-	if _, _, err := h.Training.Submit(ctx(c), u, id, answers); err != nil {
+	_, _, err = h.Training.Submit(ctx(c), u, id, answers)
+	if errors.Is(err, training.ErrCooldown) {
+		return c.Redirect("/lessons/"+a.Lesson+"?e=quiz.cooldown#actions", fiber.StatusSeeOther)
+	}
+	if err != nil {
 		return err
 	}
 	return c.Redirect("/attempts/"+id, fiber.StatusSeeOther)
