@@ -40,6 +40,7 @@ type Service struct {
 	// touched is when this process last wrote a token's last_used, so a
 	// burst of requests with one token writes it once, not once each.
 	touched sync.Map // token id -> time.Time
+	invites Invitations
 }
 
 // New returns a Service; now may be nil for the wall clock.
@@ -167,6 +168,11 @@ type NewUser struct {
 	Roles              []string
 	Hired              time.Time
 	MustChangePassword bool
+	// NoPassword makes an account that cannot sign in with a password
+	// until its person accepts an invitation (or signs in by SSO).
+	NoPassword bool
+	// ExternalID is the identity provider's id of the person (SCIM).
+	ExternalID string
 	// Contacts mention the person in WeCom and DingTalk group messages.
 	Contacts Contacts
 }
@@ -200,12 +206,15 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 	if err := nu.Contacts.Check(); err != nil {
 		return nil, err
 	}
-	if err := CheckPasswordPolicy(nu.Password); err != nil {
-		return nil, fmt.Errorf("auth: password must be %d to %d characters: %w", MinPasswordLen, MaxPasswordLen, err)
-	}
-	hash, err := HashPassword(nu.Password)
-	if err != nil {
-		return nil, err
+	hash := ""
+	if !nu.NoPassword {
+		if err := CheckPasswordPolicy(nu.Password); err != nil {
+			return nil, fmt.Errorf("auth: password must be %d to %d characters: %w", MinPasswordLen, MaxPasswordLen, err)
+		}
+		var err error
+		if hash, err = HashPassword(nu.Password); err != nil {
+			return nil, err
+		}
 	}
 	now := s.clock()
 	if nu.Hired.IsZero() {
@@ -215,7 +224,8 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 		ID: storage.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
 		Department: nu.Department, Manager: nu.Manager, Manages: strings.TrimSpace(nu.Manages), Email: nu.Email,
 		Hired:        nu.Hired.UTC(),
-		PasswordHash: hash, MustChangePassword: nu.MustChangePassword, Active: true, Created: now,
+		PasswordHash: hash, MustChangePassword: nu.MustChangePassword && !nu.NoPassword, Active: true, Created: now,
+		ExternalID: nu.ExternalID,
 	}
 	u.Mobile, u.WeComID, u.DingTalkID = nu.Contacts.Mobile, nu.Contacts.WeComID, nu.Contacts.DingTalkID
 	if err := s.store.CreateUser(ctx, u); err != nil {

@@ -34,12 +34,14 @@ type SyncRow struct {
 // SyncResult says what a sync did with one row, or with one account absent
 // from the list (Index -1).
 type SyncResult struct {
-	Index    int
-	Login    string
-	Status   string
-	Detail   string // the change, or what is wrong
-	Field    string // for an invalid row: the field at fault
-	Password string // for a new account: its one-time password, given once
+	Index  int
+	Login  string
+	Status string
+	Detail string // the change, or what is wrong
+	Field  string // for an invalid row: the field at fault
+	// Invited says how a new account's invitation went out: "email", "sso"
+	// (none needed), or "" (stored; no channel reaches the person).
+	Invited string
 }
 
 // SyncReport is the outcome of a sync.
@@ -102,7 +104,7 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 			continue
 		}
 		if u == nil {
-			nu, pw, err := s.CreatePerson(ctx, by, p)
+			nu, inv, err := s.CreateInvited(ctx, by, p, "")
 			if errors.Is(err, storage.ErrDuplicate) {
 				invalid("login", fmt.Errorf("login %q was created meanwhile; send the row again", p.Login))
 				continue
@@ -110,7 +112,7 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 			if err != nil {
 				return rep, err
 			}
-			res.Status, res.Password, res.Detail = SyncCreated, pw, "roles="+strings.Join(nu.Roles, ",")
+			res.Status, res.Invited, res.Detail = SyncCreated, inv.How(), "roles="+strings.Join(nu.Roles, ",")
 			rep.Results = append(rep.Results, res)
 			continue
 		}

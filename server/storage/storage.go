@@ -43,6 +43,8 @@ const (
 	colDeliveries     = "deliveries"
 	colAttemptClaims  = "delivery_attempts"
 	colMeta           = "meta" // small documents that instances share, by _id
+	colInvitations    = "invitations"
+	colExternalIDs    = "external_ids" // SCIM externalId -> user id, _id = the externalId
 )
 
 // Collections names every collection the portal writes: the embedded
@@ -51,7 +53,7 @@ const (
 func Collections() []string {
 	return []string{colUsers, colSessions, colLessons, colLessonVersions, colAttempts, colAttemptResults,
 		colReceipts, colProgress, colAudit, colAPITokens, colCertificates, colThrottles, colNotifications,
-		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta}
+		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colInvitations, colExternalIDs}
 }
 
 // Storage is the portal's access to its database.

@@ -30,6 +30,9 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	app.Get("/login/mfa", h.mfaLoginShow)
 	app.Post("/login/mfa", h.mfaLoginSubmit)
 	app.Post("/lang", h.langSwitch)
+	// Invitations: a new person chooses a password once (invite.go).
+	app.Get("/invite/:token", h.inviteShow)
+	app.Post("/invite/:token", h.inviteSubmit)
 	// Single sign-on with OpenID Connect (sso.go); 404 when not set up.
 	app.Get("/auth/oidc/start", h.ssoStart)
 	app.Get("/auth/oidc/callback", h.ssoCallback)
@@ -113,6 +116,8 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	hr.Post("/people/:login", h.hrPersonUpdate)
 	hr.Post("/people/:login/deactivate", h.hrPersonDeactivate)
 	hr.Post("/people/:login/password", h.hrPersonPassword)
+	hr.Post("/people/:login/invite", h.hrPersonInvite)
+	hr.Post("/people/:login/invite/revoke", h.hrPersonInviteRevoke)
 	hr.Post("/people/:login/exceptions", h.hrPersonException)
 	// Channels: the departments' WeCom, DingTalk and email channels, the
 	// delivery log, a test message. (hr_channels.go)
