@@ -279,6 +279,12 @@ func (s *Service) Deactivate(ctx context.Context, u *model.User) error {
 	return nil
 }
 
+// Reactivate turns an account on again (a rehire, or an identity provider
+// assigning the person anew). Their old tokens stay revoked.
+func (s *Service) Reactivate(ctx context.Context, u *model.User) error {
+	return s.store.SetUserActive(ctx, u.ID, true)
+}
+
 // EndSessionID ends the session with a stored id (the hash of its cookie).
 func (s *Service) EndSessionID(ctx context.Context, id string) error {
 	return s.store.DeleteSession(ctx, id)

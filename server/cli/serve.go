@@ -23,6 +23,7 @@ import (
 	"conductportal/server/model"
 	"conductportal/server/notify"
 	"conductportal/server/report"
+	"conductportal/server/scim"
 	"conductportal/server/sso"
 	"conductportal/server/storage"
 	"conductportal/server/training"
@@ -116,7 +117,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		s.SSO = sso.New(cfg.OIDC, cfg.BaseURL)
 		log.Info("single sign-on", "issuer", cfg.OIDC.Issuer, "redirect_url", s.SSO.RedirectURL())
 	}
-	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
+	scimHandler, err := scim.Handler(s.Auth, store, cfg.BaseURL, log)
+	if err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
+	s.App, err = web.New(web.Deps{SCIM: scimHandler, Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
 		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Metrics: m, SSO: s.SSO,
 		Channels: s.Channels})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"conductportal/server/api"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 )
 
 // routes registers every route of the portal, in one place.
@@ -19,6 +20,14 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	// Static files: content-hashed names, cached for good.
 	app.Get("/static/:name", h.staticFile)
 	app.Get("/favicon.ico", h.favicon)
+
+	// SCIM 2.0 provisioning (package scim): bearer tokens with the scim
+	// scope, no session and so no CSRF; the library speaks the protocol.
+	if h.SCIM != nil {
+		scim := adaptor.HTTPHandler(h.SCIM)
+		app.All("/scim/v2", h.failFastWhenDown, scim)
+		app.All("/scim/v2/*", h.failFastWhenDown, scim)
+	}
 
 	// Everything below needs the database: 503 at once while it is out.
 	app.Use(h.failFastWhenDown, h.loadSession, h.language, h.checkCSRF)
