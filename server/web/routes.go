@@ -25,8 +25,9 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	// scope, no session and so no CSRF; the library speaks the protocol.
 	if h.SCIM != nil {
 		scim := adaptor.HTTPHandler(h.SCIM)
-		app.All("/scim/v2", h.failFastWhenDown, scim)
-		app.All("/scim/v2/*", h.failFastWhenDown, scim)
+		for _, method := range []string{fiber.MethodGet, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch, fiber.MethodDelete} {
+			app.Add(method, "/scim/v2/*", h.failFastWhenDown, scim)
+		}
 	}
 
 	// Everything below needs the database: 503 at once while it is out.
