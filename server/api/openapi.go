@@ -285,8 +285,10 @@ var openAPI = obj{
 		"description": "The learner's, managers' and HR's API. Authenticate with `Authorization: Bearer <token>` " +
 			"(made on the account page, by an admin at /admin/tokens, or with `bin/portal token create --login L`), or with the browser " +
 			"session plus the `X-CSRF-Token` header on writes. A token acts as its user within its scopes: " +
-			"`learner`, `reports:read`, `users:read`, `users:write`, `content:read`, `content:write`, `receipts:read`, `audit:read`. " +
-			"Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."},
+			"`learner`, `reports:read`, `users:read`, `users:write`, `content:read`, `content:write`, `receipts:read`, `audit:read`, `scim`. " +
+			"Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`. " +
+			"Provisioning by identity providers is SCIM 2.0 at `/scim/v2` (a token with the `scim` scope), described by its own " +
+			"discovery endpoints `/scim/v2/ServiceProviderConfig`, `/scim/v2/ResourceTypes` and `/scim/v2/Schemas`, not here."},
 	"servers":  []obj{{"url": "/api/v1"}},
 	"security": []obj{{"bearer": []string{}}, {"session": []string{}}},
 	"paths":    paths,
