@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -311,11 +312,19 @@ func (a *API) syncUsers(c *fiber.Ctx) error {
 	}
 	rep, err := a.Auth.Sync(c.UserContext(), user(c), rows, req.DeactivateMissing)
 	if rep != nil {
-		// Audit what was done, even when a later row failed on the server.
+		// Audit what was done, even when a later row failed on the server:
+		// one entry for the run with its counts; each change by name. The
+		// new people are in the log by name too, in their invite.send
+		// entries (written in one batch).
+		counts := map[string]int{}
+		for _, r := range rep.Results {
+			counts[r.Status]++
+		}
+		a.audit(c, "user.sync", "", fmt.Sprintf("by API sync: created=%d updated=%d unchanged=%d reactivated=%d deactivated=%d invalid=%d",
+			counts[auth.SyncCreated], counts[auth.SyncUpdated], counts[auth.SyncUnchanged], counts[auth.SyncReactivated],
+			counts[auth.SyncDeactivated], counts[auth.SyncInvalid]))
 		for _, r := range rep.Results {
 			switch r.Status {
-			case auth.SyncCreated:
-				a.audit(c, "user.create", r.Login, "by API sync; "+r.Detail)
 			case auth.SyncUpdated, auth.SyncReactivated:
 				a.audit(c, "user.update", r.Login, strings.TrimPrefix(r.Status+"; "+r.Detail, "updated; ")+" (by API sync)")
 			case auth.SyncDeactivated:

@@ -216,7 +216,18 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 			return nil, err
 		}
 	}
-	now := s.clock()
+	u := newUserDoc(nu, hash, s.clock())
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, storage.ErrDuplicate) {
+			return nil, fmt.Errorf("auth: login %q is taken: %w", nu.Login, err)
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+// newUserDoc is the stored account of a checked nu with password hash.
+func newUserDoc(nu NewUser, hash string, now time.Time) *model.User {
 	if nu.Hired.IsZero() {
 		nu.Hired = now
 	}
@@ -228,13 +239,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 		ExternalID: nu.ExternalID,
 	}
 	u.Mobile, u.WeComID, u.DingTalkID = nu.Contacts.Mobile, nu.Contacts.WeComID, nu.Contacts.DingTalkID
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, storage.ErrDuplicate) {
-			return nil, fmt.Errorf("auth: login %q is taken: %w", nu.Login, err)
-		}
-		return nil, err
-	}
-	return u, nil
+	return u
 }
 
 // CheckEmail says whether e is a plain address like name@example.com.

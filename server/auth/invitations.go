@@ -180,3 +180,103 @@ func (s *Service) AcceptInvitation(ctx context.Context, tok, password string) (*
 func (s *Service) auditAs(ctx context.Context, actor, action, target, detail string) error {
 	return s.store.Audit(ctx, &model.AuditEntry{At: s.clock(), Actor: actor, Action: action, Target: target, Detail: detail})
 }
+
+// inviteBatch is how many new people one batched write stores.
+const inviteBatch = 1000
+
+// createInvitedBatch makes checked new people (see Person.Check) without
+// passwords, with their invitations, in batched writes, sends the links
+// and audits each send in one write. errs[i] is a refusal of person i (a
+// login taken meanwhile); the others are stored.
+func (s *Service) createInvitedBatch(ctx context.Context, by *model.User, ps []Person) ([]InviteResult, []error, error) {
+	now := s.clock()
+	users := make([]model.User, len(ps))
+	toks := make([]string, len(ps))
+	invs := make([]model.Invitation, 0, len(ps))
+	for i, p := range ps {
+		nu := NewUser{Login: p.Login, Name: p.Name, Roles: p.Roles, Department: p.Department,
+			Manager: p.Manager, Hired: p.Hired, Email: p.Email, NoPassword: true}
+		if p.Contacts != nil {
+			nu.Contacts = *p.Contacts
+		}
+		u := newUserDoc(nu, "", now)
+		if !s.invites.SSO {
+			toks[i] = randomToken()
+			inv := model.Invitation{ID: hashToken(toks[i]), UserID: u.ID, Login: u.Login, By: by.Login, Created: now, Expires: now.Add(InvitationTTL)}
+			u.Invitation = inv.ID
+			invs = append(invs, inv)
+		}
+		users[i] = *u
+	}
+	errs := make([]error, len(ps))
+	if err := s.store.CreateUsersInvited(ctx, users, invs); errors.Is(err, storage.ErrDuplicate) {
+		// Someone made one of these logins meanwhile: one at a time, keeping
+		// what the batch stored before it.
+		for i := range users {
+			if err := s.storeOneInvited(ctx, &users[i], invitationOf(invs, users[i].Invitation)); err != nil {
+				if !errors.Is(err, storage.ErrDuplicate) {
+					return nil, nil, err
+				}
+				errs[i] = err
+			}
+		}
+	} else if err != nil {
+		return nil, nil, err
+	}
+	res := make([]InviteResult, len(ps))
+	audits := make([]model.AuditEntry, 0, len(ps))
+	for i := range users {
+		if errs[i] != nil {
+			continue
+		}
+		if s.invites.SSO {
+			res[i].SSO = true
+			continue
+		}
+		res[i].Expires = now.Add(InvitationTTL)
+		if s.invites.Send != nil {
+			sent, err := s.invites.Send(ctx, &users[i], s.invites.BaseURL+"/invite/"+toks[i])
+			if err != nil {
+				return nil, nil, fmt.Errorf("auth: send invitation: %w", err)
+			}
+			res[i].Sent = sent
+		}
+		detail := "expires " + res[i].Expires.Format(time.RFC3339) + "; sent by " + res[i].Sent
+		if res[i].Sent == "" {
+			detail = "expires " + res[i].Expires.Format(time.RFC3339) + "; no channel reaches the person"
+		}
+		audits = append(audits, model.AuditEntry{At: now, Actor: by.Login, Action: "invite.send", Target: users[i].Login, Detail: detail})
+	}
+	return res, errs, s.store.AuditMany(ctx, audits)
+}
+
+// storeOneInvited stores u and its invitation unless this process stored
+// u already (by its _id); a login taken by someone else is ErrDuplicate.
+func (s *Service) storeOneInvited(ctx context.Context, u *model.User, inv *model.Invitation) error {
+	var invs []model.Invitation
+	if inv != nil {
+		invs = []model.Invitation{*inv}
+	}
+	if _, err := s.store.User(ctx, u.ID); err == nil {
+		err := s.store.CreateUsersInvited(ctx, nil, invs)
+		if errors.Is(err, storage.ErrDuplicate) {
+			return nil
+		}
+		return err
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if err := s.store.CreateUsersInvited(ctx, []model.User{*u}, nil); err != nil {
+		return err
+	}
+	return s.store.CreateUsersInvited(ctx, nil, invs)
+}
+
+func invitationOf(invs []model.Invitation, id string) *model.Invitation {
+	for i := range invs {
+		if invs[i].ID == id {
+			return &invs[i]
+		}
+	}
+	return nil
+}

@@ -87,3 +87,47 @@ func (s *Storage) SetUserExternalID(ctx context.Context, userID, externalID stri
 	_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, bson.M{"$set": bson.M{"external_id": externalID}})
 	return wrap("set user external id", err)
 }
+
+// CreateUsersInvited inserts new accounts and their invitations in batched
+// writes (a sync of thousands of people). With ordered inserts, a failure
+// (a login taken meanwhile) leaves the documents before it stored; the
+// caller finds out which with UserExists and goes on one at a time.
+func (s *Storage) CreateUsersInvited(ctx context.Context, users []model.User, invs []model.Invitation) error {
+	defer s.usersChanged(ctx)
+	if len(users) > 0 {
+		docs := make([]any, len(users))
+		for i := range users {
+			docs[i] = &users[i]
+		}
+		if _, err := s.c(colUsers).InsertMany(ctx, docs); err != nil {
+			return wrap("create users", err)
+		}
+		s.learnLogins(users)
+	}
+	if len(invs) > 0 {
+		docs := make([]any, len(invs))
+		for i := range invs {
+			docs[i] = &invs[i]
+		}
+		if _, err := s.c(colInvitations).InsertMany(ctx, docs); err != nil {
+			return wrap("create invitations", err)
+		}
+	}
+	return nil
+}
+
+// AuditMany appends entries to the audit log in one write.
+func (s *Storage) AuditMany(ctx context.Context, entries []model.AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	docs := make([]any, len(entries))
+	for i := range entries {
+		if entries[i].ID == "" {
+			entries[i].ID = NewID()
+		}
+		docs[i] = &entries[i]
+	}
+	_, err := s.c(colAudit).InsertMany(ctx, docs)
+	return wrap("audit", err)
+}
