@@ -3,16 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"conductportal/server/auth"
-	"conductportal/server/cli"
-	"conductportal/server/config"
 	"conductportal/server/model"
 )
 
@@ -115,21 +111,7 @@ func syncFigures(ctx context.Context, o options, n int) error {
 // syncToken makes the HR system's account and its users:write token on
 // the stopped database.
 func syncToken(ctx context.Context, env []string) (string, error) {
-	cfg, err := config.FromEnv(func(k string) string {
-		for _, kv := range env {
-			if v, ok := strings.CutPrefix(kv, k+"="); ok {
-				return v
-			}
-		}
-		if k == "PORTAL_REMINDER_JOB" {
-			return "off"
-		}
-		return ""
-	})
-	if err != nil {
-		return "", err
-	}
-	srv, err := cli.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	srv, err := startInProcess(ctx, env)
 	if err != nil {
 		return "", err
 	}
