@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
@@ -29,6 +30,9 @@ const enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 // maxPage bounds one list answer.
 const maxPage = 200
+
+// requestTimeout bounds one SCIM request.
+const requestTimeout = time.Minute
 
 type ctxKey struct{}
 
@@ -54,6 +58,13 @@ func Handler(a *auth.Service, store *storage.Storage, baseURL string, log *slog.
 	}
 	inner := http.StripPrefix("/scim", srv)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Behind Fiber's adaptor the request's context is fasthttp's
+		// RequestCtx, whose Done races with the server's shutdown when a
+		// derived context watches it: this handler keeps its values and
+		// sets its own deadline instead.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), requestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		u, status, detail := authenticate(r.Context(), a, r.Header.Get("Authorization"))
 		if u == nil {
 			w.Header().Set("Content-Type", "application/scim+json")
