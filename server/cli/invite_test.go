@@ -120,12 +120,15 @@ func TestSyncInvitesInsteadOfPasswords(t *testing.T) {
 		t.Errorf("a used link: %d", a.status)
 	}
 
-	// Resent: the old link stops working, the new one arrives.
-	zhao, _ := p.Store.UserByLogin(ctx, "zhao.lei")
-	oldTok := links["zhao.lei@example.com"]
-	if _, err := p.Auth.Invite(ctx, "hr", zhao); err != nil {
-		t.Fatal(err)
+	// HR re-sends from the person's page: the old link stops working, the
+	// new one arrives.
+	hrBr := newBrowser(t, p.Base)
+	expect(t, hrBr.post("/login", "/login", url.Values{"login": {"hr"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+	if page := hrBr.get("/hr/people/zhao.lei"); !strings.Contains(page.body, `action="/hr/people/zhao.lei/invite/revoke"`) {
+		t.Fatalf("the person page offers no revocation: %.300s", page.body)
 	}
+	oldTok := links["zhao.lei@example.com"]
+	expect(t, hrBr.post("/hr/people/zhao.lei", "/hr/people/zhao.lei/invite", nil), http.StatusSeeOther, "/hr/people/zhao.lei?m=invite.sent")
 	mails = mb.WaitMails(3)
 	newTok := inviteLinkRe.FindStringSubmatch(mails[len(mails)-1].Body)
 	if len(mails) != 3 || newTok == nil || newTok[1] == oldTok {
@@ -137,10 +140,7 @@ func TestSyncInvitesInsteadOfPasswords(t *testing.T) {
 	if a := br.get("/invite/" + newTok[1]); a.status != http.StatusOK {
 		t.Errorf("the new link: %d", a.status)
 	}
-	zhao, _ = p.Store.UserByLogin(ctx, "zhao.lei")
-	if err := p.Auth.RevokeInvitation(ctx, "hr", zhao); err != nil {
-		t.Fatal(err)
-	}
+	expect(t, hrBr.post("/hr/people/zhao.lei", "/hr/people/zhao.lei/invite/revoke", nil), http.StatusSeeOther, "/hr/people/zhao.lei?m=invite.revoked")
 	if a := br.get("/invite/" + newTok[1]); a.status != http.StatusNotFound {
 		t.Errorf("a revoked link: %d", a.status)
 	}
@@ -157,9 +157,13 @@ func TestSyncInvitesInsteadOfPasswords(t *testing.T) {
 	}
 
 	// Every send audited; the same list again sends nothing.
-	entries, err := p.Store.AuditSearch(ctx, storage.AuditFilter{Action: "invite.send"}, 100)
-	if err != nil || len(entries) != 4 {
-		t.Errorf("invite.send entries: %d %v", len(entries), err)
+	entries, err := p.Store.AuditSearch(ctx, storage.AuditFilter{Action: "invite."}, 100)
+	count := map[string]int{}
+	for _, e := range entries {
+		count[e.Action]++
+	}
+	if err != nil || count["invite.send"] != 4 || count["invite.revoke"] != 1 || count["invite.accept"] != 1 {
+		t.Errorf("invitation audit: %v %v", count, err)
 	}
 	st, obj, _ = call(c, p.Base, tok, "POST", "/users/sync", map[string]any{"users": users})
 	if st != http.StatusOK || obj["unchanged"] != float64(3) {
