@@ -39,8 +39,8 @@ func TestApplyOp(t *testing.T) {
 		}
 	}
 	want := scim.ResourceAttributes{"userName": "li.na", "active": false,
-		"name":   map[string]interface{}{"formatted": "李娜", "givenName": "Na"},
-		"emails": []interface{}{map[string]interface{}{"value": "new@example.com", "type": "work", "primary": true}},
+		"name":     map[string]interface{}{"formatted": "李娜", "givenName": "Na"},
+		"emails":   []interface{}{map[string]interface{}{"value": "new@example.com", "type": "work", "primary": true}},
 		enterprise: map[string]interface{}{"department": "前台", "manager": map[string]interface{}{"value": "m1"}, "costCenter": "x"}}
 	if !reflect.DeepEqual(attrs, want) {
 		t.Errorf("got %v\nwant %v", attrs, want)
