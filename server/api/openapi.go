@@ -138,6 +138,7 @@ var (
 	person = closedBody(obj{"login": str, "name": obj{"type": "string", "description": "the full name, as the person signs"},
 		"roles":      obj{"type": "array", "items": obj{"enum": []string{"employee", "manager", "hr", "admin"}}, "description": "default: employee"},
 		"department": str, "manager": obj{"type": "string", "description": "the manager's login"},
+		"email":       obj{"type": "string", "description": "where the invitation and reminders are mailed; empty or absent keeps the stored one"},
 		"hired":       obj{"type": "string", "pattern": `^\d{4}-\d{2}-\d{2}$`, "description": "the hire date, YYYY-MM-DD (default: today for a new person)"},
 		"mobile":      obj{"type": "string", "description": "mobile number, mentions the person in DingTalk groups; all three contact fields absent keeps the stored ones"},
 		"wecom_id":    obj{"type": "string", "description": "WeCom user id, mentions the person in WeCom groups"},
@@ -221,17 +222,18 @@ var schemas = obj{
 	"User": object(obj{"login": str, "name": str, "roles": strs, "department": str, "manager": str, "manages": str, "email": str,
 		"hired": date, "active": boolean, "mobile": str, "wecom_id": str, "dingtalk_id": str}),
 	"Upserted": withOptional(object(obj{"login": str, "created": boolean, "changed": str,
-		"one_time_password": obj{"type": "string", "description": "for a new account, given once: it must be changed at the first login"}}),
-		"changed", "one_time_password"),
+		"one_time_password": obj{"type": "string", "description": "for a new account made with ?one_time_password=true, given once: it must be changed at the first login"},
+		"invited":           obj{"type": "string", "description": "for a new account: how its invitation went out (email, sso), empty when no channel reaches the person"}}),
+		"changed", "one_time_password", "invited"),
 	"SyncResult": object(obj{"created": integer, "updated": integer, "unchanged": integer, "reactivated": integer, "deactivated": integer,
 		"invalid": integer, "results": arrayOf(withOptional(object(obj{
-			"index":             obj{"type": "integer", "description": "the row's place in users, from 0; -1 for an account absent from the list"},
-			"login":             str,
-			"status":            obj{"enum": []string{auth.SyncCreated, auth.SyncUpdated, auth.SyncUnchanged, auth.SyncReactivated, auth.SyncInvalid, auth.SyncDeactivated}},
-			"changed":           str,
-			"one_time_password": str,
-			"error":             ref("FieldError"),
-		}), "changed", "one_time_password", "error"))}),
+			"index":   obj{"type": "integer", "description": "the row's place in users, from 0; -1 for an account absent from the list"},
+			"login":   str,
+			"status":  obj{"enum": []string{auth.SyncCreated, auth.SyncUpdated, auth.SyncUnchanged, auth.SyncReactivated, auth.SyncInvalid, auth.SyncDeactivated}},
+			"changed": str,
+			"invited": obj{"type": "string", "description": "for a new account: how its invitation went out (email, sso); no password is ever answered"},
+			"error":   ref("FieldError"),
+		}), "changed", "invited", "error"))}),
 	"FieldError": withOptional(object(obj{"code": str, "message": str, "field": str}), "field"),
 	"ReceiptLine": object(obj{"id": str, "login": str, "lesson": str, "version": integer, "lang": str, "text_hash": str, "signature": str,
 		"at": dateTime, "client": str, "agent": str, "seq": integer, "cycle": integer, "prev_hash": str, "hash": str}),
@@ -281,7 +283,8 @@ var paths = obj{
 		"get": spec{summary: "Every account (HR, admin)", tag: "users", scope: auth.ScopeUsersRead, status: 200, answer: arrayOf(ref("User")),
 			params: []obj{query("department", "only this department"), query("active", "true or false", obj{"enum": []string{"true", "false"}})},
 			errs:   []int{400}}.op(),
-		"post": spec{summary: "Creates a person, or updates them by login (HR, admin)", tag: "users", scope: auth.ScopeUsersWrite,
+		"post": spec{summary: "Creates a person, or updates them by login (HR, admin). A new person is sent an invitation, or with ?one_time_password=true gets a one-time password answered once",
+			tag: "users", scope: auth.ScopeUsersWrite, params: []obj{query("one_time_password", "true: answer a one-time password instead of inviting", obj{"enum": []string{"true", "false"}})},
 			body: person, status: 201, alsoOK: 200, answer: ref("Upserted"), errs: []int{409, 422}}.op(),
 	},
 	"/users/sync": obj{"post": syncOp()},
@@ -309,8 +312,10 @@ var openAPI = obj{
 		"description": "The learner's, managers' and HR's API. Authenticate with `Authorization: Bearer <token>` " +
 			"(made on the account page, by an admin at /admin/tokens, or with `bin/portal token create --login L`), or with the browser " +
 			"session plus the `X-CSRF-Token` header on writes. A token acts as its user within its scopes: " +
-			"`learner`, `reports:read`, `users:read`, `users:write`, `content:read`, `content:write`, `receipts:read`, `audit:read`. " +
-			"Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."},
+			"`learner`, `reports:read`, `users:read`, `users:write`, `content:read`, `content:write`, `receipts:read`, `audit:read`, `scim`. " +
+			"Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`. " +
+			"Provisioning by identity providers is SCIM 2.0 at `/scim/v2` (a token with the `scim` scope), described by its own " +
+			"discovery endpoints `/scim/v2/ServiceProviderConfig`, `/scim/v2/ResourceTypes` and `/scim/v2/Schemas`, not here."},
 	"servers":  []obj{{"url": "/api/v1"}},
 	"security": []obj{{"bearer": []string{}}, {"session": []string{}}},
 	"paths":    paths,

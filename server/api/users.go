@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ type personRequest struct {
 	Department string   `json:"department"`
 	Manager    string   `json:"manager"`
 	Hired      string   `json:"hired"` // YYYY-MM-DD
+	Email      string   `json:"email"` // empty keeps the stored one
 	// The ids that mention the person in WeCom and DingTalk groups. All
 	// three absent: the stored ones stay; any present: they replace them.
 	Mobile     *string `json:"mobile"`
@@ -37,7 +39,7 @@ var errHired = errors.New("hired must be a date like 2024-03-01")
 // fields turns a request into an auth.Person, unchecked; a bad date is
 // errHired (the person is then without it).
 func (r personRequest) fields() (auth.Person, error) {
-	p := auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager, Contacts: r.contacts()}
+	p := auth.Person{Login: r.Login, Name: r.Name, Roles: r.Roles, Department: r.Department, Manager: r.Manager, Email: r.Email, Contacts: r.contacts()}
 	if r.Hired != "" {
 		t, err := time.Parse(time.DateOnly, r.Hired)
 		if err != nil {
@@ -142,9 +144,11 @@ type upsertOut struct {
 	Login   string `json:"login"`
 	Created bool   `json:"created"`
 	Changed string `json:"changed,omitempty"`
-	// OneTimePassword is given once, for a new account: it must be changed
-	// at the first login.
+	// OneTimePassword is given once, for a new account created with
+	// ?one_time_password=true: it must be changed at the first login.
 	OneTimePassword string `json:"one_time_password,omitempty"`
+	// Invited says how a new account's invitation went out (see auth.SyncResult).
+	Invited string `json:"invited,omitempty"`
 }
 
 // upsertUser answers POST /users: creates the person, or updates them by login.
@@ -161,12 +165,22 @@ func (a *API) upsertUser(c *fiber.Ctx) error {
 	existing, err := a.Training.UserByLogin(ctx, p.Login)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		u, pw, err := a.Auth.CreatePerson(ctx, user(c), p)
+		// A one-time password only when asked for, for a company with no
+		// channel; otherwise the person is invited and no secret is answered.
+		if c.QueryBool("one_time_password") {
+			u, pw, err := a.Auth.CreatePerson(ctx, user(c), p)
+			if err != nil {
+				return accountError(err)
+			}
+			a.audit(c, "user.create", u.Login, "by API with a one-time password; roles="+strings.Join(u.Roles, ","))
+			return c.Status(fiber.StatusCreated).JSON(upsertOut{Login: u.Login, Created: true, OneTimePassword: pw})
+		}
+		u, inv, err := a.Auth.CreateInvited(ctx, user(c), p, "")
 		if err != nil {
 			return accountError(err)
 		}
 		a.audit(c, "user.create", u.Login, "by API; roles="+strings.Join(u.Roles, ","))
-		return c.Status(fiber.StatusCreated).JSON(upsertOut{Login: u.Login, Created: true, OneTimePassword: pw})
+		return c.Status(fiber.StatusCreated).JSON(upsertOut{Login: u.Login, Created: true, Invited: inv.How()})
 	case err != nil:
 		return err
 	}
@@ -239,12 +253,12 @@ type syncRequest struct {
 }
 
 type syncRowOut struct {
-	Index           int    `json:"index"`
-	Login           string `json:"login"`
-	Status          string `json:"status"`
-	Changed         string `json:"changed,omitempty"`
-	OneTimePassword string `json:"one_time_password,omitempty"`
-	Error           *Error `json:"error,omitempty"`
+	Index   int    `json:"index"`
+	Login   string `json:"login"`
+	Status  string `json:"status"`
+	Changed string `json:"changed,omitempty"`
+	Invited string `json:"invited,omitempty"`
+	Error   *Error `json:"error,omitempty"`
 }
 
 type syncOut struct {
@@ -298,16 +312,33 @@ func (a *API) syncUsers(c *fiber.Ctx) error {
 	}
 	rep, err := a.Auth.Sync(c.UserContext(), user(c), rows, req.DeactivateMissing)
 	if rep != nil {
-		// Audit what was done, even when a later row failed on the server.
+		// Audit what was done, even when a later row failed on the server:
+		// one entry for the run with its counts; each change by name. The
+		// new people are in the log by name too, in their invite.send
+		// entries (written in one batch).
+		counts := map[string]int{}
+		for _, r := range rep.Results {
+			counts[r.Status]++
+		}
+		a.audit(c, "user.sync", "", fmt.Sprintf("by API sync: created=%d updated=%d unchanged=%d reactivated=%d deactivated=%d invalid=%d",
+			counts[auth.SyncCreated], counts[auth.SyncUpdated], counts[auth.SyncUnchanged], counts[auth.SyncReactivated],
+			counts[auth.SyncDeactivated], counts[auth.SyncInvalid]))
+		// The changes by name, in one write: a thousand changes are a
+		// thousand entries, not a thousand round trips.
+		var changes []model.AuditEntry
+		entry := func(action, login, detail string) {
+			changes = append(changes, model.AuditEntry{Actor: user(c).Login, Action: action, Target: login, Detail: detail, Client: a.Client(c)})
+		}
 		for _, r := range rep.Results {
 			switch r.Status {
-			case auth.SyncCreated:
-				a.audit(c, "user.create", r.Login, "by API sync; "+r.Detail)
 			case auth.SyncUpdated, auth.SyncReactivated:
-				a.audit(c, "user.update", r.Login, strings.TrimPrefix(r.Status+"; "+r.Detail, "updated; ")+" (by API sync)")
+				entry("user.update", r.Login, strings.TrimPrefix(r.Status+"; "+r.Detail, "updated; ")+" (by API sync)")
 			case auth.SyncDeactivated:
-				a.audit(c, "user.deactivate", r.Login, "absent from the API sync")
+				entry("user.deactivate", r.Login, "absent from the API sync")
 			}
+		}
+		if err := a.Training.AuditMany(c.UserContext(), changes); err != nil {
+			a.Log.WarnContext(c.UserContext(), "audit not recorded", "action", "user.sync", "err", err)
 		}
 	}
 	if err != nil {
@@ -315,7 +346,7 @@ func (a *API) syncUsers(c *fiber.Ctx) error {
 	}
 	out := syncOut{Results: make([]syncRowOut, 0, len(rep.Results))}
 	for _, r := range rep.Results {
-		row := syncRowOut{Index: r.Index, Login: r.Login, Status: r.Status, OneTimePassword: r.Password}
+		row := syncRowOut{Index: r.Index, Login: r.Login, Status: r.Status, Invited: r.Invited}
 		switch r.Status {
 		case auth.SyncCreated:
 			out.Created++
@@ -383,7 +414,7 @@ func peopleCSV(body []byte) ([]personRequest, error) {
 			}
 			return ""
 		}
-		r := personRequest{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager"), Hired: get("hired")}
+		r := personRequest{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager"), Hired: get("hired"), Email: get("email")}
 		if contacts {
 			m, w, d := get("mobile"), get("wecom_id"), get("dingtalk_id")
 			r.Mobile, r.WeComID, r.DingTalkID = &m, &w, &d

@@ -45,6 +45,7 @@ type Service struct {
 	// touched is when this process last wrote a token's last_used, so a
 	// burst of requests with one token writes it once, not once each.
 	touched sync.Map // token id -> time.Time
+	invites Invitations
 }
 
 // New returns a Service; now may be nil for the wall clock.
@@ -173,6 +174,11 @@ type NewUser struct {
 	Roles              []string
 	Hired              time.Time
 	MustChangePassword bool
+	// NoPassword makes an account that cannot sign in with a password
+	// until its person accepts an invitation (or signs in by SSO).
+	NoPassword bool
+	// ExternalID is the identity provider's id of the person (SCIM).
+	ExternalID string
 	// Contacts mention the person in WeCom and DingTalk group messages.
 	Contacts Contacts
 }
@@ -206,24 +212,17 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 	if err := nu.Contacts.Check(); err != nil {
 		return nil, err
 	}
-	if err := CheckPasswordPolicy(nu.Password); err != nil {
-		return nil, fmt.Errorf("auth: password must be %d to %d characters: %w", MinPasswordLen, MaxPasswordLen, err)
+	hash := ""
+	if !nu.NoPassword {
+		if err := CheckPasswordPolicy(nu.Password); err != nil {
+			return nil, fmt.Errorf("auth: password must be %d to %d characters: %w", MinPasswordLen, MaxPasswordLen, err)
+		}
+		var err error
+		if hash, err = HashPassword(nu.Password); err != nil {
+			return nil, err
+		}
 	}
-	hash, err := HashPassword(nu.Password)
-	if err != nil {
-		return nil, err
-	}
-	now := s.clock()
-	if nu.Hired.IsZero() {
-		nu.Hired = now
-	}
-	u := &model.User{
-		ID: storage.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
-		Department: nu.Department, Manager: nu.Manager, Manages: strings.TrimSpace(nu.Manages), Email: nu.Email,
-		Hired:        nu.Hired.UTC(),
-		PasswordHash: hash, MustChangePassword: nu.MustChangePassword, Active: true, Created: now,
-	}
-	u.Mobile, u.WeComID, u.DingTalkID = nu.Contacts.Mobile, nu.Contacts.WeComID, nu.Contacts.DingTalkID
+	u := newUserDoc(nu, hash, s.clock())
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, storage.ErrDuplicate) {
 			return nil, fmt.Errorf("auth: login %q is taken: %w", nu.Login, err)
@@ -231,6 +230,22 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 		return nil, err
 	}
 	return u, nil
+}
+
+// newUserDoc is the stored account of a checked nu with password hash.
+func newUserDoc(nu NewUser, hash string, now time.Time) *model.User {
+	if nu.Hired.IsZero() {
+		nu.Hired = now
+	}
+	u := &model.User{
+		ID: storage.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
+		Department: nu.Department, Manager: nu.Manager, Manages: strings.TrimSpace(nu.Manages), Email: nu.Email,
+		Hired:        nu.Hired.UTC(),
+		PasswordHash: hash, MustChangePassword: nu.MustChangePassword && !nu.NoPassword, Active: true, Created: now,
+		ExternalID: nu.ExternalID,
+	}
+	u.Mobile, u.WeComID, u.DingTalkID = nu.Contacts.Mobile, nu.Contacts.WeComID, nu.Contacts.DingTalkID
+	return u
 }
 
 // CheckEmail says whether e is a plain address like name@example.com.
@@ -273,6 +288,12 @@ func (s *Service) Deactivate(ctx context.Context, u *model.User) error {
 		}
 	}
 	return nil
+}
+
+// Reactivate turns an account on again (a rehire, or an identity provider
+// assigning the person anew). Their old tokens stay revoked.
+func (s *Service) Reactivate(ctx context.Context, u *model.User) error {
+	return s.store.SetUserActive(ctx, u.ID, true)
 }
 
 // EndSessionID ends the session with a stored id (the hash of its cookie).

@@ -27,6 +27,9 @@ type Person struct {
 	Department string
 	Manager    string
 	Hired      time.Time
+	// Email is where invitations and reminders are mailed; empty leaves
+	// the stored one.
+	Email string
 	// Contacts, when set, are the ids that mention the person in group
 	// chats; nil leaves the stored ones (a CSV without those columns).
 	Contacts *Contacts
@@ -84,6 +87,9 @@ func (p *Person) Check() error {
 	if len(p.Manager) > 64 {
 		return fieldErr("manager", "person.err.manager")
 	}
+	if p.Email = strings.TrimSpace(p.Email); p.Email != "" && CheckEmail(p.Email) != nil {
+		return fieldErr("email", "person.err.email", p.Email)
+	}
 	if p.Contacts != nil {
 		return p.Contacts.Check()
 	}
@@ -112,7 +118,7 @@ func (s *Service) CreatePerson(ctx context.Context, by *model.User, p Person) (*
 	}
 	pw := RandomPassword()
 	nu := NewUser{Login: p.Login, Name: p.Name, Roles: p.Roles, Department: p.Department,
-		Manager: p.Manager, Hired: p.Hired, Password: pw, MustChangePassword: true}
+		Manager: p.Manager, Hired: p.Hired, Email: p.Email, Password: pw, MustChangePassword: true}
 	if p.Contacts != nil {
 		nu.Contacts = *p.Contacts
 	}
@@ -141,6 +147,9 @@ func (s *Service) UpdatePerson(ctx context.Context, by *model.User, u *model.Use
 	}
 	next := *u
 	next.Name, next.Roles, next.Department, next.Manager, next.Hired = p.Name, p.Roles, p.Department, p.Manager, p.Hired.UTC()
+	if p.Email != "" {
+		next.Email = p.Email
+	}
 	if c := p.Contacts; c != nil {
 		next.Mobile, next.WeComID, next.DingTalkID = c.Mobile, c.WeComID, c.DingTalkID
 	}
@@ -171,6 +180,9 @@ func PersonDiff(u *model.User, p Person) string {
 	add("roles", strings.Join(u.Roles, ","), strings.Join(p.Roles, ","))
 	add("department", u.Department, p.Department)
 	add("manager", u.Manager, p.Manager)
+	if p.Email != "" {
+		add("email", u.Email, p.Email)
+	}
 	if !p.Hired.IsZero() {
 		add("hired", u.Hired.UTC().Format(time.DateOnly), p.Hired.UTC().Format(time.DateOnly))
 	}
@@ -298,7 +310,7 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 			}
 			return ""
 		}
-		row := ImportRow{Line: line, Person: Person{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager")}}
+		row := ImportRow{Line: line, Person: Person{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager"), Email: get("email")}}
 		if hasContacts {
 			row.Person.Contacts = &Contacts{Mobile: get("mobile"), WeComID: get("wecom_id"), DingTalkID: get("dingtalk_id")}
 		}
@@ -346,9 +358,10 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 	return out, nil
 }
 
-// ImportResult is one account an import created, with its one-time password.
+// ImportResult is one account an import created, and how its invitation
+// went out (see SyncResult.Invited).
 type ImportResult struct {
-	Login, Password string
+	Login, Invited string
 }
 
 // ApplyImport carries out a plan without errors: it creates and updates
@@ -364,14 +377,14 @@ func (s *Service) ApplyImport(ctx context.Context, by *model.User, rows []Import
 	for _, r := range rows {
 		switch r.Action {
 		case ImportCreate:
-			_, pw, err := s.CreatePerson(ctx, by, r.Person)
+			_, inv, err := s.CreateInvited(ctx, by, r.Person, "")
 			if errors.Is(err, storage.ErrDuplicate) {
 				continue // created meanwhile: idempotent by login
 			}
 			if err != nil {
 				return created, updated, err
 			}
-			created = append(created, ImportResult{Login: r.Person.Login, Password: pw})
+			created = append(created, ImportResult{Login: r.Person.Login, Invited: inv.How()})
 		case ImportUpdate:
 			u, err := s.store.UserByLogin(ctx, r.Person.Login)
 			if err != nil {

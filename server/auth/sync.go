@@ -2,12 +2,10 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // Outcomes of one row of a sync.
@@ -34,12 +32,14 @@ type SyncRow struct {
 // SyncResult says what a sync did with one row, or with one account absent
 // from the list (Index -1).
 type SyncResult struct {
-	Index    int
-	Login    string
-	Status   string
-	Detail   string // the change, or what is wrong
-	Field    string // for an invalid row: the field at fault
-	Password string // for a new account: its one-time password, given once
+	Index  int
+	Login  string
+	Status string
+	Detail string // the change, or what is wrong
+	Field  string // for an invalid row: the field at fault
+	// Invited says how a new account's invitation went out: "email", "sso"
+	// (none needed), or "" (stored; no channel reaches the person).
+	Invited string
 }
 
 // SyncReport is the outcome of a sync.
@@ -66,6 +66,10 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 	}
 	rep := &SyncReport{}
 	seen := map[string]int{}
+	// New people are stored after the loop in batched writes: their
+	// results wait here, by place in rep.Results.
+	var fresh []Person
+	var freshAt []int
 	for i, row := range rows {
 		res := SyncResult{Index: i, Login: strings.TrimSpace(row.Person.Login)}
 		invalid := func(field string, err error) {
@@ -102,15 +106,8 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 			continue
 		}
 		if u == nil {
-			nu, pw, err := s.CreatePerson(ctx, by, p)
-			if errors.Is(err, storage.ErrDuplicate) {
-				invalid("login", fmt.Errorf("login %q was created meanwhile; send the row again", p.Login))
-				continue
-			}
-			if err != nil {
-				return rep, err
-			}
-			res.Status, res.Password, res.Detail = SyncCreated, pw, "roles="+strings.Join(nu.Roles, ",")
+			res.Status, res.Detail = SyncCreated, "roles="+strings.Join(p.Roles, ",")
+			fresh, freshAt = append(fresh, p), append(freshAt, len(rep.Results))
 			rep.Results = append(rep.Results, res)
 			continue
 		}
@@ -129,6 +126,22 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 			res.Status = SyncReactivated
 		}
 		rep.Results = append(rep.Results, res)
+	}
+	for start := 0; start < len(fresh); start += inviteBatch {
+		end := min(start+inviteBatch, len(fresh))
+		invited, errs, err := s.createInvitedBatch(ctx, by, fresh[start:end])
+		if err != nil {
+			return rep, err
+		}
+		for i := range invited {
+			r := &rep.Results[freshAt[start+i]]
+			if errs[i] != nil {
+				r.Status, r.Field, r.Detail = SyncInvalid, "login", fmt.Sprintf("login %q was created meanwhile; send the row again", r.Login)
+				rep.Invalid++
+				continue
+			}
+			r.Invited = invited[i].How()
+		}
 	}
 	if !deactivateMissing || rep.Invalid > 0 {
 		return rep, nil

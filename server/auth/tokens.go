@@ -25,11 +25,14 @@ const (
 	ScopeContentWrite = "content:write"
 	ScopeReceiptsRead = "receipts:read"
 	ScopeAuditRead    = "audit:read"
+	// ScopeSCIM lets an identity provider provision people at /scim/v2.
+	// It is given only when asked for by name, never by default.
+	ScopeSCIM = "scim"
 )
 
 // Scopes lists every scope in display order.
 var Scopes = []string{ScopeLearner, ScopeReportsRead, ScopeUsersRead, ScopeUsersWrite, ScopeContentRead,
-	ScopeContentWrite, ScopeReceiptsRead, ScopeAuditRead}
+	ScopeContentWrite, ScopeReceiptsRead, ScopeAuditRead, ScopeSCIM}
 
 // scopeRoles says which roles may hold a scope; the learner scope is everyone's.
 var scopeRoles = map[string][]string{
@@ -40,6 +43,7 @@ var scopeRoles = map[string][]string{
 	ScopeContentWrite: {model.RoleHR, model.RoleAdmin},
 	ScopeReceiptsRead: {model.RoleHR},
 	ScopeAuditRead:    {model.RoleHR, model.RoleAdmin},
+	ScopeSCIM:         {model.RoleHR, model.RoleAdmin},
 }
 
 // IsWriteScope reports whether a scope lets a token change stored data:
@@ -149,7 +153,7 @@ func (s *Service) CreateToken(ctx context.Context, by, u *model.User, spec Token
 	}
 	switch {
 	case len(scopes) == 0:
-		scopes = allowed
+		scopes = slices.DeleteFunc(slices.Clone(allowed), func(sc string) bool { return sc == ScopeSCIM })
 	case personal && !slices.Contains(scopes, ScopeLearner):
 		// A personal token always covers the person's own training.
 		scopes = append([]string{ScopeLearner}, scopes...)

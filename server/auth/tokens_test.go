@@ -64,7 +64,7 @@ func TestTokenScopesAndExpiry(t *testing.T) {
 		emp:  {auth.ScopeLearner},
 		mgr:  {auth.ScopeLearner, auth.ScopeReportsRead},
 		hr:   auth.Scopes,
-		root: {auth.ScopeLearner, auth.ScopeUsersRead, auth.ScopeUsersWrite, auth.ScopeContentRead, auth.ScopeContentWrite, auth.ScopeAuditRead},
+		root: {auth.ScopeLearner, auth.ScopeUsersRead, auth.ScopeUsersWrite, auth.ScopeContentRead, auth.ScopeContentWrite, auth.ScopeAuditRead, auth.ScopeSCIM},
 	} {
 		if got := auth.ScopesFor(u); !slices.Equal(got, want) {
 			t.Errorf("scopes of %s: %v, want %v", u.Login, got, want)

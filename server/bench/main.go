@@ -12,7 +12,9 @@
 // Environment: BENCH_EMPLOYEES (10000), BENCH_BACKENDS (sqlite,postgresql),
 // BENCH_SECONDS per measurement (5), BENCH_CLIENTS concurrent clients (8),
 // BENCH_PROFILES a folder for a CPU profile of the server per request kind
-// (unset: none; the server then serves its profiles on loopback).
+// (unset: none; the server then serves its profiles on loopback),
+// BENCH_SYNC_PEOPLE the people of the directory sync figures (100000;
+// BENCH_SYNC=off skips them).
 package main
 
 import (
@@ -53,13 +55,15 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the temporary folders")
 	flag.Parse()
 	opts := options{
-		bin:       *bin,
-		keep:      *keep,
-		employees: envInt("BENCH_EMPLOYEES", 10000),
-		seconds:   envInt("BENCH_SECONDS", 5),
-		clients:   envInt("BENCH_CLIENTS", 8),
-		backends:  strings.Split(envString("BENCH_BACKENDS", "sqlite,postgresql"), ","),
-		profiles:  os.Getenv("BENCH_PROFILES"),
+		bin:        *bin,
+		keep:       *keep,
+		employees:  envInt("BENCH_EMPLOYEES", 10000),
+		seconds:    envInt("BENCH_SECONDS", 5),
+		clients:    envInt("BENCH_CLIENTS", 8),
+		backends:   strings.Split(envString("BENCH_BACKENDS", "sqlite,postgresql"), ","),
+		profiles:   os.Getenv("BENCH_PROFILES"),
+		syncPeople: envInt("BENCH_SYNC_PEOPLE", 100000),
+		sync:       envString("BENCH_SYNC", "on") != "off",
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -75,6 +79,8 @@ type options struct {
 	employees, seconds, clients int
 	backends                    []string
 	profiles                    string // folder for CPU profiles, or ""
+	sync                        bool   // measure the directory sync (BENCH_SYNC=off: not)
+	syncPeople                  int
 }
 
 func envInt(k string, def int) int {
@@ -105,10 +111,15 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
+	if o.sync {
+		if err := syncFigures(ctx, o, o.syncPeople); err != nil {
+			return err
+		}
+	}
 	var reports []*report
 	for _, b := range o.backends {
 		b = strings.TrimSpace(b)
-		if b == "" {
+		if b == "" || b == "none" {
 			continue
 		}
 		if b != "sqlite" && b != "postgresql" {
@@ -121,7 +132,7 @@ func run(ctx context.Context, o options) error {
 		reports = append(reports, r)
 		r.print(os.Stdout)
 	}
-	if len(reports) == 0 {
+	if len(reports) == 0 && !o.sync {
 		return errors.New("BENCH_BACKENDS names no backend")
 	}
 	if len(reports) > 1 {

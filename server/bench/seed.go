@@ -57,7 +57,9 @@ type seeded struct {
 // and tokens in bulk. Quiz attempts are not seeded: the start's drift
 // check reports the people it samples (it repairs only progress behind
 // its events, never ahead).
-func seed(ctx context.Context, env []string, n int) (*seeded, error) {
+// startInProcess opens the portal of env in this process, quietly, with
+// the reminder job off (to seed it or make accounts before bin/portal runs).
+func startInProcess(ctx context.Context, env []string) (*cli.Server, error) {
 	cfg, err := config.FromEnv(func(k string) string {
 		for _, kv := range env {
 			if v, ok := strings.CutPrefix(kv, k+"="); ok {
@@ -72,8 +74,11 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 	if err != nil {
 		return nil, err
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := cli.Start(ctx, cfg, quiet, io.Discard)
+	return cli.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+}
+
+func seed(ctx context.Context, env []string, n int) (*seeded, error) {
+	srv, err := startInProcess(ctx, env)
 	if err != nil {
 		return nil, err
 	}

@@ -101,7 +101,7 @@ func TestHRAPI(t *testing.T) {
 	}
 
 	// Accounts by login: created once, then updated; admin is for admins.
-	obj = do(hrTok, "POST", "/users", map[string]any{"login": "new.hire", "name": "新同事", "department": "前台", "hired": "2026-01-05"}, http.StatusCreated)
+	obj = do(hrTok, "POST", "/users?one_time_password=true", map[string]any{"login": "new.hire", "name": "新同事", "department": "前台", "hired": "2026-01-05"}, http.StatusCreated)
 	if pw, _ := obj["one_time_password"].(string); len(pw) < 10 {
 		t.Fatalf("create user: %v", obj)
 	}

@@ -24,6 +24,7 @@ import (
 	"conductportal/server/model"
 	"conductportal/server/notify"
 	"conductportal/server/report"
+	"conductportal/server/scim"
 	"conductportal/server/secret"
 	"conductportal/server/sso"
 	"conductportal/server/storage"
@@ -86,6 +87,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	s.Notify = notify.New(store, s.Reports, mailer,
 		notify.Config{RemindDays: cfg.RemindDays, EscalateDays: cfg.EscalateDays, BaseURL: cfg.BaseURL}, log, nil)
 	s.Notify.SetMetrics(m)
+	// People made by sync, import or SCIM get no password: an invitation
+	// by email, or nothing where they sign in by SSO.
+	s.Auth.SetInvitations(auth.Invitations{BaseURL: cfg.BaseURL, SSO: cfg.OIDC.Enabled(), Send: s.Notify.SendInvitation})
 	box := db.Secrets()
 	if box == nil {
 		log.Warn("PORTAL_SECRET_KEY unset: channel webhooks and second factors cannot be saved until it is set")
@@ -115,7 +119,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		s.SSO = sso.New(cfg.OIDC, cfg.BaseURL)
 		log.Info("single sign-on", "issuer", cfg.OIDC.Issuer, "redirect_url", s.SSO.RedirectURL())
 	}
-	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
+	scimHandler, err := scim.Handler(s.Auth, store, cfg.BaseURL, log)
+	if err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
+	s.App, err = web.New(web.Deps{SCIM: scimHandler, Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
 		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Metrics: m, SSO: s.SSO,
 		Channels: s.Channels})
 	if err != nil {

@@ -57,6 +57,11 @@ type User struct {
 	MFA                MFA       `bson:"mfa"`
 	// Exceptions are HR's per-lesson decisions for this person, by slug.
 	Exceptions map[string]Exception `bson:"exceptions,omitempty"`
+	// Invitation is the _id of the person's open invitation, so HR can
+	// revoke it by _id; empty when none is open.
+	Invitation string `bson:"invitation,omitempty"`
+	// ExternalID is the identity provider's id of the person (SCIM).
+	ExternalID string `bson:"external_id,omitempty"`
 }
 
 // Exception frees one person from a lesson (Exempt) or gives them until a
@@ -103,6 +108,17 @@ type Session struct {
 	// Pending: the password was right but the second factor is still due.
 	// Such a session opens nothing but the second-factor page.
 	Pending bool `bson:"pending,omitempty"`
+}
+
+// Invitation lets a person without a password choose one, once. Its _id
+// is the SHA-256 of the link's 256-bit token; the token is never stored.
+type Invitation struct {
+	ID      string    `bson:"_id"`
+	UserID  string    `bson:"user_id"`
+	Login   string    `bson:"login"`
+	By      string    `bson:"by"` // the login that caused it, or "scim", "sync"
+	Created time.Time `bson:"created"`
+	Expires time.Time `bson:"expires"`
 }
 
 // APIToken lets a script act as a user. Its _id is the SHA-256 of the token.

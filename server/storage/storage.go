@@ -44,6 +44,8 @@ const (
 	colAttemptClaims  = "delivery_attempts"
 	colMeta           = "meta" // small documents that instances share, by _id
 	colItemStats      = "item_stats"
+	colInvitations    = "invitations"
+	colExternalIDs    = "external_ids" // SCIM externalId -> user id, _id = the externalId
 )
 
 // Collections names every collection the portal writes: the embedded
@@ -52,7 +54,7 @@ const (
 func Collections() []string {
 	return []string{colUsers, colSessions, colLessons, colLessonVersions, colAttempts, colAttemptResults,
 		colReceipts, colProgress, colAudit, colAPITokens, colCertificates, colThrottles, colNotifications,
-		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats}
+		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats, colInvitations, colExternalIDs}
 }
 
 // Storage is the portal's access to its database.

@@ -164,13 +164,13 @@ func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, e
 }
 
 // UpdateUser stores the editable fields of u: name, roles, department,
-// manager, hire date and the ids that mention the person in group chats.
+// manager, hire date, email and the ids that mention the person in group chats.
 func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
 	defer s.userWritten(u.ID)
 	defer s.usersChanged(ctx) // the reports' directory holds these fields
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": u.ID}, bson.M{"$set": bson.M{
 		"name": u.Name, "roles": u.Roles, "department": u.Department, "manager": u.Manager, "hired": u.Hired,
-		"mobile": u.Mobile, "wecom_id": u.WeComID, "dingtalk_id": u.DingTalkID,
+		"mobile": u.Mobile, "wecom_id": u.WeComID, "dingtalk_id": u.DingTalkID, "email": u.Email,
 	}})
 	if err != nil {
 		return wrap("update user", err)

@@ -564,6 +564,15 @@ func (s *Service) AuditCounted(ctx context.Context, key string, e *model.AuditEn
 	return s.store.AuditCount(ctx, key, e)
 }
 
+// AuditMany appends entries to the audit log in one write, all at now.
+func (s *Service) AuditMany(ctx context.Context, entries []model.AuditEntry) error {
+	now := s.Now()
+	for i := range entries {
+		entries[i].At = now
+	}
+	return s.store.AuditMany(ctx, entries)
+}
+
 // AuditSearch returns the audit entries matching f, newest first.
 func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit int64) ([]model.AuditEntry, error) {
 	return s.store.AuditSearch(ctx, f, limit)

@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -113,6 +115,18 @@ func TestBrowserAccessibility(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// An open invitation (SSO is on here, so none is sent: the link is
+	// made directly).
+	invitee, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "invitee", Name: "受邀者", NoPassword: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const inviteTok = "a11y-invitation-token-a11y-invitation-token"
+	sum := sha256.Sum256([]byte(inviteTok))
+	if err := s.Store.CreateInvitation(ctx, &model.Invitation{ID: hex.EncodeToString(sum[:]), UserID: invitee.ID, Login: invitee.Login,
+		Created: time.Now().UTC(), Expires: time.Now().UTC().Add(auth.InvitationTTL)}); err != nil {
+		t.Fatal(err)
+	}
 	testkit.PublishChange(t, s.Training, "dress", model.ChangeReack, map[string]string{
 		model.LangZH: "工牌应端正佩戴在左胸前。", model.LangEN: "Wear the badge straight on the left of your chest.",
 	})
@@ -177,6 +191,10 @@ func TestBrowserAccessibility(t *testing.T) {
 				check("verify")
 				b.open("/no-such-page")
 				check("not-found")
+				b.open("/invite/" + inviteTok)
+				check("invite")
+				b.open("/invite/no-such-invitation")
+				check("invite-invalid")
 
 				login("new")
 				check("password")
@@ -253,6 +271,8 @@ func TestBrowserAccessibility(t *testing.T) {
 				check("hr-deliveries")
 				b.open("/tokens")
 				check("tokens")
+				b.open("/hr/people/invitee")
+				check("hr-person-invited")
 				b.submit(`form[action="/logout"] button`, 200)
 
 				login("two")

@@ -162,8 +162,13 @@ func TestHRPeople(t *testing.T) {
 		t.Fatalf("preview: %d, %d users\n%s", st, count(), body)
 	}
 	st, body = hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {good}, "do": {"confirm"}})
-	if st != http.StatusOK || count() != before+2 || strings.Count(body, "<td class=\"code\">") != 2 {
+	// New people get no password: an invitation (no mail server here, so
+	// the page says it was not delivered).
+	if st != http.StatusOK || count() != before+2 || strings.Count(body, `<td class="invited">未送达</td>`) != 2 {
 		t.Fatalf("confirm: %d, %d users\n%s", st, count(), body)
+	}
+	if u, _ := p.Store.UserByLogin(ctx, "zhao"); u.PasswordHash != "" || u.Invitation == "" {
+		t.Errorf("an imported person: password %t, invitation %q", u.PasswordHash != "", u.Invitation)
 	}
 	if u, _ := p.Store.UserByLogin(ctx, "emp"); u.Department != "餐饮" {
 		t.Errorf("the import did not update emp: %+v", u)

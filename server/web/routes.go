@@ -4,6 +4,7 @@ import (
 	"conductportal/server/api"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 )
 
 // routes registers every route of the portal, in one place.
@@ -20,6 +21,15 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	app.Get("/static/:name", h.staticFile)
 	app.Get("/favicon.ico", h.favicon)
 
+	// SCIM 2.0 provisioning (package scim): bearer tokens with the scim
+	// scope, no session and so no CSRF; the library speaks the protocol.
+	if h.SCIM != nil {
+		scim := adaptor.HTTPHandler(h.SCIM)
+		for _, method := range []string{fiber.MethodGet, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch, fiber.MethodDelete} {
+			app.Add(method, "/scim/v2/*", h.failFastWhenDown, scim)
+		}
+	}
+
 	// Everything below needs the database: 503 at once while it is out.
 	app.Use(h.failFastWhenDown, h.loadSession, h.language, h.checkCSRF)
 
@@ -30,6 +40,9 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	app.Get("/login/mfa", h.mfaLoginShow)
 	app.Post("/login/mfa", h.mfaLoginSubmit)
 	app.Post("/lang", h.langSwitch)
+	// Invitations: a new person chooses a password once (invite.go).
+	app.Get("/invite/:token", h.inviteShow)
+	app.Post("/invite/:token", h.inviteSubmit)
 	// Single sign-on with OpenID Connect (sso.go); 404 when not set up.
 	app.Get("/auth/oidc/start", h.ssoStart)
 	app.Get("/auth/oidc/callback", h.ssoCallback)
@@ -114,6 +127,8 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	hr.Post("/people/:login", h.hrPersonUpdate)
 	hr.Post("/people/:login/deactivate", h.hrPersonDeactivate)
 	hr.Post("/people/:login/password", h.hrPersonPassword)
+	hr.Post("/people/:login/invite", h.hrPersonInvite)
+	hr.Post("/people/:login/invite/revoke", h.hrPersonInviteRevoke)
 	hr.Post("/people/:login/exceptions", h.hrPersonException)
 	// Channels: the departments' WeCom, DingTalk and email channels, the
 	// delivery log, a test message. (hr_channels.go)

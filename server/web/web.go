@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/netip"
 
 	"conductportal/server/api"
@@ -48,6 +49,8 @@ type Deps struct {
 
 	// Channels are the departments' WeCom, DingTalk and email channels.
 	Channels *channel.Service
+	// SCIM serves /scim/v2 (package scim); nil: 404.
+	SCIM http.Handler
 }
 
 // handler holds the dependencies of every page handler.
