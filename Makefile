@@ -4,8 +4,17 @@ BIN := bin/portal
 
 .PHONY: build run test lint fuzz soak bench bench-reports check clean
 
+# "portal version" prints these. The Go toolchain stamps nothing from a git worktree or with
+# GOFLAGS=-buildvcs=false, so make passes them to the linker (empty outside git: "unknown").
+COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+MODIFIED := $(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo true)
+VERSION := $(shell git describe --tags --dirty 2>/dev/null)
+BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -X conductportal/server/cli.version=$(VERSION) -X conductportal/server/cli.commit=$(COMMIT) \
+	-X conductportal/server/cli.modified=$(MODIFIED) -X conductportal/server/cli.buildDate=$(BUILD_DATE)
+
 build:
-	$(GO) build -o $(BIN) ./server
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./server
 
 run: build
 	./$(BIN) serve

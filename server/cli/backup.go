@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +18,7 @@ import (
 func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backup", "backup FILE\n\n"+
 		"Writes every collection to FILE (gzip'd JSON lines of MongoDB extended JSON).\n"+
-		"On the embedded database, run it while the portal is stopped.", stderr)
+		"On the embedded database, run it while the portal is stopped.", stdout, stderr)
 	file, err := fileArg(fs, args)
 	if err != nil {
 		return err
@@ -65,7 +64,7 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("restore", "restore FILE\n\n"+
 		"Reads a backup into an EMPTY database (a new PORTAL_DATA folder, or an empty\n"+
-		"MONGODB_URI database) and applies the schema steps. Refuses a database with data.", stderr)
+		"MONGODB_URI database) and applies the schema steps. Refuses a database with data.", stdout, stderr)
 	file, err := fileArg(fs, args)
 	if err != nil {
 		return err
@@ -116,13 +115,12 @@ func counts(s *backup.Summary) string {
 }
 
 // fileArg parses a command that takes exactly one FILE argument.
-func fileArg(fs *flag.FlagSet, args []string) (string, error) {
-	if err := parse(fs, args); err != nil {
+func fileArg(fs *flags, args []string) (string, error) {
+	if err := fs.parse(args); err != nil {
 		return "", err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return "", errUsage
+		return "", fs.usageError("want exactly one FILE")
 	}
 	return fs.Arg(0), nil
 }
