@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: build run test lint fuzz soak bench bench-reports check clean
+.PHONY: build run demo test lint fuzz soak bench bench-reports check clean
 
 # "portal version" prints these. The Go toolchain stamps nothing from a git worktree or with
 # GOFLAGS=-buildvcs=false, so make passes them to the linker (empty outside git: "unknown").
@@ -18,6 +18,10 @@ build:
 
 run: build
 	./$(BIN) serve
+
+# A sample company to try the portal on: fills an EMPTY ./data (PORTAL_DATA), prints the logins.
+demo: build
+	./$(BIN) demo
 
 # Every test, the browser journeys included (needs /usr/bin/chromium; .ci/run installs it).
 test:

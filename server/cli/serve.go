@@ -113,9 +113,17 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		s.SSO = sso.New(cfg.OIDC, cfg.BaseURL)
 		log.Info("single sign-on", "issuer", cfg.OIDC.Issuer, "redirect_url", s.SSO.RedirectURL())
 	}
+	demo, err := store.IsDemo(ctx)
+	if err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
+	if demo {
+		log.Info("this database holds the demo company (portal demo): every page says so")
+	}
 	s.App, err = web.New(web.Deps{Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
 		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Metrics: m, SSO: s.SSO,
-		Channels: s.Channels})
+		Channels: s.Channels, Demo: demo})
 	if err != nil {
 		_ = db.Close(context.Background())
 		return nil, err

@@ -631,6 +631,8 @@ var messages = map[string]map[string]string{
 		"channel.test.body":             "这是行为规范培训系统发出的测试消息，由 %s 发送。收到即表示本渠道设置正确。",
 		"channel.announce.title":        "新版本待确认：%s",
 		"channel.announce.body":         "《%s》已发布第 %d 版，请在 %s 前阅读并确认。",
+		// The sample company of "portal demo".
+		"demo.banner": "演示数据：这里的公司、人员、进度和签名都是示例，仅供试用。",
 	},
 	model.LangEN: { // #nosec G101 -- UI strings, not credentials
 		"app.name":                  "Conduct Training",
@@ -1201,5 +1203,7 @@ var messages = map[string]map[string]string{
 		"channel.test.body":             "This is a test message from the Conduct Training portal, sent by %s. If it arrived, the channel is set up correctly.",
 		"channel.announce.title":        "New version to acknowledge: %s",
 		"channel.announce.body":         "%s: version %d is published; please read and acknowledge it by %s.",
+		// The sample company of "portal demo".
+		"demo.banner": "Demo data: the company, people, progress and signatures here are samples, for trying the portal out.",
 	},
 }

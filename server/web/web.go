@@ -48,6 +48,9 @@ type Deps struct {
 
 	// Channels are the departments' WeCom, DingTalk and email channels.
 	Channels *channel.Service
+	// Demo says the database holds the sample company of "portal demo":
+	// every page says so.
+	Demo bool
 }
 
 // handler holds the dependencies of every page handler.
