@@ -58,6 +58,7 @@ var commands = []command{
 	{"rebuild", "[--check]", "recompute progress from attempts and receipts", noInput(rebuild)},
 	{"backup", "FILE", "write the whole database (and the secret key) to a file", noInput(backupCmd)},
 	{"restore", "FILE", "read a backup into an empty database", noInput(restoreCmd)},
+	{"healthcheck", "[--ready]", "exit 0 when the portal on PORTAL_ADDR answers /healthz (a container's check)", noInput(healthcheck)},
 	{"version", "", "print the version, commit and build date", noInput(versionCmd)},
 	{"help", "[COMMAND]", "show this text, or a command's help", nil},
 }
