@@ -299,8 +299,28 @@ func TestSystemdUnit(t *testing.T) {
 	if err := os.WriteFile(copyPath, []byte(unit), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(analyze, "verify", copyPath).CombinedOutput() // #nosec G204 -- systemd-analyze on the test's own copy
-	if err != nil || strings.Contains(string(out), "conduct-portal.service") {
+	// The backup service and its timer, beside it (the timer names the
+	// service, the service the unit).
+	dir := filepath.Dir(copyPath)
+	for _, name := range []string{"conduct-portal-backup.service", "conduct-portal-backup.timer"} {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(raw), "/usr/local/bin/portal", portalBinary(t))
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	backupUnit, _ := os.ReadFile("conduct-portal-backup.service")
+	for _, want := range []string{"User=conduct-portal\n", "ExecStopPost=+/bin/systemctl start conduct-portal.service", "portal backup ", "Environment=PORTAL_DATA=/var/lib/conduct-portal\n"} {
+		if !strings.Contains(string(backupUnit), want) {
+			t.Errorf("the backup unit lacks %q", strings.TrimSpace(want))
+		}
+	}
+	out, err := exec.Command(analyze, "verify", copyPath, filepath.Join(dir, "conduct-portal-backup.service"), // #nosec G204 -- systemd-analyze on the test's own copies
+		filepath.Join(dir, "conduct-portal-backup.timer")).CombinedOutput()
+	if err != nil || strings.Contains(string(out), "conduct-portal") {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
 	out, err = exec.Command(analyze, "security", "--offline=true", copyPath).CombinedOutput() // #nosec G204 -- as above
