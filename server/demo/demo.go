@@ -51,7 +51,7 @@ var Stories = []string{Done, Reack, Expiring, Renewal, Passed, Reading, Fresh, O
 
 // StoryText describes each story, for the list of logins "portal demo"
 // prints (the console speaks English, as the rest of the CLI).
-var StoryText = map[string]string{
+var StoryText = map[string]string{ // #nosec G101 -- descriptions of states, not credentials
 	Done:     "every lesson done",
 	Reack:    "must sign the changed dress code again",
 	Expiring: "ethics signature ages out within 30 days",
