@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"text/tabwriter"
@@ -15,6 +16,7 @@ import (
 	"conductportal/server/config"
 	"conductportal/server/demo"
 	"conductportal/server/model"
+	"conductportal/server/storage"
 )
 
 // errNotEmpty refuses a demo over data someone may need.
@@ -52,24 +54,20 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	db, store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
-	if empty, full, err := backup.Empty(ctx, store); err != nil {
-		return err
-	} else if !empty {
-		return fmt.Errorf("%w: collection %s of MONGODB_URI has documents", errNotEmpty, full)
-	}
-	started := time.Now()
-	res, err := demo.Fill(ctx, demo.Options{Store: store, Bundle: bundle, Content: portal.Assets, Log: log})
-	if err != nil {
-		return err
-	}
-	printDemo(stdout, cfg, res, time.Since(started))
-	return nil
+	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
+		if empty, full, err := backup.Empty(ctx, store); err != nil {
+			return err
+		} else if !empty {
+			return fmt.Errorf("%w: collection %s of MONGODB_URI has documents", errNotEmpty, full)
+		}
+		started := time.Now()
+		res, err := demo.Fill(ctx, demo.Options{Store: store, Bundle: bundle, Content: portal.Assets, Log: log})
+		if err != nil {
+			return err
+		}
+		printDemo(stdout, cfg, res, time.Since(started))
+		return nil
+	})
 }
 
 // printDemo tells the newcomer whom to log in as, and what each sees.
