@@ -99,33 +99,49 @@ func VerifyPassword(hash, pw string) bool {
 }
 
 func verify(hash, pw string, key func(pw, salt []byte, t, mem uint32, threads uint8, n uint32) []byte) bool {
+	h, ok := parseHash(hash)
+	if !ok {
+		return false
+	}
+	got := key([]byte(pw), h.salt, h.t, h.mem, h.threads, uint32(len(h.key))) // #nosec G115 -- at most 64, checked by parseHash
+	return subtle.ConstantTimeCompare(got, h.key) == 1
+}
+
+// phc is an argon2id hash in PHC string format, taken apart.
+type phc struct {
+	mem, t    uint32
+	threads   uint8
+	salt, key []byte
+}
+
+// parseHash reads a hash HashPassword wrote; ok is false for anything
+// else, parameters this portal never writes included.
+func parseHash(hash string) (phc, bool) {
+	var h phc
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
+		return h, false
 	}
 	var version int
-	var mem, t uint32
-	var threads uint8
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false
+		return h, false
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &threads); err != nil {
-		return false
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.mem, &h.t, &h.threads); err != nil {
+		return h, false
 	}
 	b64 := base64.RawStdEncoding
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil {
-		return false
+	var err error
+	if h.salt, err = b64.DecodeString(parts[4]); err != nil {
+		return h, false
 	}
-	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) == 0 || len(want) > 64 {
-		return false
+	h.key, err = b64.DecodeString(parts[5])
+	if err != nil || len(h.key) == 0 || len(h.key) > 64 {
+		return h, false
 	}
-	if mem > 256*1024 || t > 10 || threads == 0 {
-		return false // not parameters this portal writes
+	if h.mem > 256*1024 || h.t > 10 || h.threads == 0 {
+		return h, false // not parameters this portal writes
 	}
-	got := key([]byte(pw), salt, t, mem, threads, uint32(len(want))) // #nosec G115 -- at most 64, checked above
-	return subtle.ConstantTimeCompare(got, want) == 1
+	return h, true
 }
 
 // RandomPassword returns a password for first use: 16 characters from an

@@ -296,3 +296,37 @@ func TestSyncListingAdminsAsTheyAre(t *testing.T) {
 		t.Errorf("HR renamed the admin: %q", u.Name)
 	}
 }
+
+// TestSharedPasswordHash: accounts created from one precomputed hash all
+// log in with that password; a hash not made by HashPassword, or given
+// together with a password, is refused and stores nothing.
+func TestSharedPasswordHash(t *testing.T) {
+	a, st, _ := newAuthStore(t)
+	ctx := context.Background()
+	hash, err := auth.HashPassword("demo password 2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, login := range []string{"zhang.wei", "li.na"} {
+		if _, err := a.CreateUser(ctx, auth.NewUser{Login: login, Name: login, PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := a.Login(ctx, login, "demo password 2026"); err != nil || u.Login != login {
+			t.Fatalf("login %s with the shared password: %v", login, err)
+		}
+		if _, err := a.Login(ctx, login, "another password"); err == nil {
+			t.Fatalf("%s logged in with a wrong password", login)
+		}
+	}
+	for _, nu := range []auth.NewUser{
+		{Login: "bad.hash", Name: "x", PasswordHash: "$2a$12$notargon"},
+		{Login: "both", Name: "x", PasswordHash: hash, Password: "demo password 2026"},
+	} {
+		if _, err := a.CreateUser(ctx, nu); err == nil {
+			t.Errorf("CreateUser(%s) took a bad hash", nu.Login)
+		}
+		if _, err := st.UserByLogin(ctx, nu.Login); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("%s was stored: %v", nu.Login, err)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +38,10 @@ type header struct {
 	Version int       `json:"version"`
 	Created time.Time `json:"created"`
 	Schema  int       `json:"schema"`
+	// SecretKey (hex) seals the channel secrets in the documents: without
+	// it a restored portal could not open them. Absent in backups made
+	// before it was carried, and when the portal had no key.
+	SecretKey string `json:"secret_key,omitempty"`
 }
 
 type line struct {
@@ -48,8 +53,9 @@ type line struct {
 
 // Summary says what a backup or restore carried.
 type Summary struct {
-	Schema int            // schema step of the database backed up
-	Counts map[string]int // documents per collection
+	Schema    int            // schema step of the database backed up
+	Counts    map[string]int // documents per collection
+	SecretKey []byte         // the key of the channel secrets; nil: none carried
 }
 
 // Total is the number of documents.
@@ -62,14 +68,20 @@ func (s *Summary) Total() int {
 }
 
 // Write writes every collection of store to w. schema is the schema step
-// the database has reached.
-func Write(ctx context.Context, store *storage.Storage, w io.Writer, schema int) (*Summary, error) {
+// the database has reached; secretKey, when not nil, is the key that seals
+// the channel secrets, carried so that a restore elsewhere opens them (the
+// file is then as secret as the key).
+func Write(ctx context.Context, store *storage.Storage, w io.Writer, schema int, secretKey []byte) (*Summary, error) {
 	zw := gzip.NewWriter(w)
 	bw := bufio.NewWriterSize(zw, 1<<16)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	sum := &Summary{Schema: schema, Counts: map[string]int{}}
-	if err := enc.Encode(header{Format: Format, Version: FormatVersion, Created: time.Now().UTC(), Schema: schema}); err != nil {
+	sum := &Summary{Schema: schema, Counts: map[string]int{}, SecretKey: secretKey}
+	h := header{Format: Format, Version: FormatVersion, Created: time.Now().UTC(), Schema: schema}
+	if secretKey != nil {
+		h.SecretKey = hex.EncodeToString(secretKey)
+	}
+	if err := enc.Encode(h); err != nil {
 		return nil, fmt.Errorf("backup: write: %w", err)
 	}
 	names, err := store.CollectionNames(ctx)
@@ -191,9 +203,14 @@ func read(r io.Reader, maxSchema int, fn func(collection string, doc []byte) err
 		return nil, fmt.Errorf("backup: file format version %d; this portal reads version %d", h.Version, FormatVersion)
 	}
 	if h.Schema > maxSchema {
-		return nil, fmt.Errorf("backup: made by a newer portal (schema %d, this one knows %d); upgrade first", h.Schema, maxSchema)
+		return nil, fmt.Errorf("backup: made by a newer portal (schema step %d, this one knows %d): restore it with that version or newer", h.Schema, maxSchema)
 	}
 	sum := &Summary{Schema: h.Schema, Counts: map[string]int{}}
+	if h.SecretKey != "" {
+		if sum.SecretKey, err = hex.DecodeString(h.SecretKey); err != nil || len(sum.SecretKey) != 32 {
+			return nil, fmt.Errorf("backup: the secret key in the header is damaged")
+		}
+	}
 	n := 1
 	var trailer *line
 	for sc.Scan() {

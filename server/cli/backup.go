@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
-	"flag"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,18 +15,25 @@ import (
 	"conductportal/server/backup"
 	"conductportal/server/config"
 	"conductportal/server/database"
+	"conductportal/server/secret"
 	"conductportal/server/storage"
 )
 
 func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backup", "backup FILE\n\n"+
-		"Writes every collection to FILE (gzip'd JSON lines of MongoDB extended JSON).\n"+
-		"On the embedded database, run it while the portal is stopped.", stderr)
+		"Writes every collection to FILE (gzip'd JSON lines of MongoDB extended JSON), with the\n"+
+		"key that seals the channel secrets (PORTAL_SECRET_KEY, or PORTAL_DATA/secret.key), so a\n"+
+		"restore elsewhere opens them: keep FILE as safe as that key (it is written mode 0600).\n"+
+		"On the embedded database, run it while the portal is stopped.", stdout, stderr)
 	file, err := fileArg(fs, args)
 	if err != nil {
 		return err
 	}
 	cfg, err := config.FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	key, err := secretKey(cfg)
 	if err != nil {
 		return err
 	}
@@ -49,7 +58,7 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("cli: backup: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	sum, err := backup.Write(ctx, storage.New(db.Database), tmp, schema)
+	sum, err := backup.Write(ctx, storage.New(db.Database), tmp, schema, key)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -62,14 +71,37 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.Rename(tmp.Name(), file); err != nil {
 		return fmt.Errorf("cli: backup: %w", err)
 	}
-	fmt.Fprintf(stdout, "backup: %d documents (%s) written to %s\n", sum.Total(), counts(sum), file)
+	withKey := "no secret key (the portal has none yet)"
+	if key != nil {
+		withKey = "the secret key of the channel secrets"
+	}
+	fmt.Fprintf(stdout, "backup: %d documents (%s) and %s written to %s\n", sum.Total(), counts(sum), withKey, file)
 	return nil
+}
+
+// secretKey is the key that seals channel secrets, as the server finds
+// it (see secretBox), without making one: nil when there is none.
+func secretKey(cfg *config.Config) ([]byte, error) {
+	switch {
+	case cfg.SecretKey != "":
+		return secret.ParseKey(cfg.SecretKey)
+	case cfg.MongoURI == "":
+		k, err := secret.ReadKey(cfg.DataDir)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return k, err
+	}
+	return nil, nil
 }
 
 func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("restore", "restore FILE\n\n"+
 		"Reads a backup into an EMPTY database (a new PORTAL_DATA folder, or an empty\n"+
-		"MONGODB_URI database) and applies the schema steps. Refuses a database with data.", stderr)
+		"MONGODB_URI database) and applies the schema steps. Refuses a database with data.\n"+
+		"The backup's secret key comes along: into PORTAL_DATA/secret.key on the embedded\n"+
+		"database; with MONGODB_URI it is printed, to set as PORTAL_SECRET_KEY. A different\n"+
+		"PORTAL_SECRET_KEY (or secret.key) is refused: the channel secrets would not open.", stdout, stderr)
 	file, err := fileArg(fs, args)
 	if err != nil {
 		return err
@@ -85,8 +117,17 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("cli: restore: %w", err)
 	}
 	defer f.Close()
-	if _, err := backup.Check(f, database.SchemaVersion()); err != nil {
+	checked, err := backup.Check(f, database.SchemaVersion())
+	if err != nil {
 		return err
+	}
+	have, err := secretKey(cfg)
+	if err != nil {
+		return err
+	}
+	if checked.SecretKey != nil && have != nil && !bytes.Equal(have, checked.SecretKey) {
+		return errors.New("cli: restore: the channel secrets in this backup are sealed with another key than " + keyName(cfg) +
+			"; unset PORTAL_SECRET_KEY (or use an empty PORTAL_DATA) to restore with the backup's key. Nothing was restored")
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("cli: restore: %w", err)
@@ -110,8 +151,31 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := db.Migrate(ctx, log); err != nil {
 		return err
 	}
+	if sum.SecretKey != nil && have == nil && cfg.MongoURI == "" {
+		if err := secret.WriteKey(cfg.DataDir, sum.SecretKey); err != nil {
+			return fmt.Errorf("cli: restore: the data are restored but the secret key is not: %w", err)
+		}
+	}
 	fmt.Fprintf(stdout, "restore: %d documents (%s) restored from %s\n", sum.Total(), counts(sum), file)
+	switch {
+	case sum.SecretKey == nil && sum.Counts["channels"] > 0:
+		fmt.Fprintln(stdout, "restore: the backup holds no secret key: channel secrets saved before it open only with the old PORTAL_SECRET_KEY or secret.key")
+	case sum.SecretKey != nil && have == nil && cfg.MongoURI != "":
+		// The operator's console, as the first admin password: every
+		// portal on this database needs the key to open channel secrets.
+		fmt.Fprintf(stdout, "restore: the channel secrets are sealed with the backup's key. Start every portal on this database with\n"+
+			"  PORTAL_SECRET_KEY=%s\n", hex.EncodeToString(sum.SecretKey))
+	case sum.SecretKey != nil && have == nil:
+		fmt.Fprintf(stdout, "restore: the backup's secret key is in %s\n", filepath.Join(cfg.DataDir, secret.KeyFile))
+	}
 	return nil
+}
+
+func keyName(cfg *config.Config) string {
+	if cfg.SecretKey != "" {
+		return "PORTAL_SECRET_KEY"
+	}
+	return filepath.Join(cfg.DataDir, secret.KeyFile)
 }
 
 func counts(s *backup.Summary) string {
@@ -124,13 +188,12 @@ func counts(s *backup.Summary) string {
 }
 
 // fileArg parses a command that takes exactly one FILE argument.
-func fileArg(fs *flag.FlagSet, args []string) (string, error) {
-	if err := parse(fs, args); err != nil {
+func fileArg(fs *flags, args []string) (string, error) {
+	if err := fs.parse(args); err != nil {
 		return "", err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return "", errUsage
+		return "", fs.usageError("want exactly one FILE")
 	}
 	return fs.Arg(0), nil
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	portal "conductportal"
 	"conductportal/server/auth"
@@ -25,70 +26,145 @@ import (
 	"conductportal/server/training"
 )
 
-const usage = `Conduct Portal: teaches the company's rules and proves staff learned them.
+// command is one line of the command table: Run dispatches on it, the
+// overview and "portal help" list it, and a test walks it, so a command
+// is reachable, described and helped in one place.
+type command struct {
+	name    string // as typed: "verify", "user add"
+	args    string // what follows the name in the overview
+	summary string
+	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+}
 
-Usage: portal [command] [flags]
+// noInput adapts a command that reads no standard input.
+func noInput(f func(context.Context, []string, io.Writer, io.Writer) error) func(context.Context, []string, io.Reader, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+		return f(ctx, args, stdout, stderr)
+	}
+}
 
-Commands:
-  serve          serve the portal (the default)
-  user add       create an account
-  user reset-mfa turn off a person's second factor (they enrol again when required)
-  token create   print an API token that acts as a user (--scope, --expires)
-  token list     list API tokens with their scopes and last use
-  token revoke   revoke an API token by the ID token list shows
-  import         check or publish a content folder
-  export content DIR  write the current lessons and quizzes as a content folder
-  verify         check every receipt chain and the texts receipts name
-  rebuild        recompute progress from attempts and receipts
-  backup FILE    write the whole database to a file
-  restore FILE   read a backup into an empty database
-  help           show this text
+// commands is every command, in the order the overview lists them.
+var commands = []command{
+	{"serve", "[--addr host:port]", "serve the portal (the default)", noInput(serve)},
+	{"demo", "", "fill an empty data folder with a sample company to try the portal", noInput(demoCmd)},
+	{"user add", "--login L --name N ...", "create an account", userAdd},
+	{"user reset-mfa", "--login L", "turn off a person's second factor (they enrol again when required)", noInput(userResetMFA)},
+	{"token create", "--login L ...", "print an API token that acts as a user (--scope, --expires)", noInput(tokenCreate)},
+	{"token list", "[--login L]", "list API tokens with their scopes and last use", noInput(tokenList)},
+	{"token revoke", "ID", "revoke an API token by the ID token list shows", noInput(tokenRevoke)},
+	{"import", "[--check] [DIR]", "check or publish a content folder", noInput(importContent)},
+	{"export content", "DIR", "write the current lessons and quizzes as a content folder", noInput(exportContent)},
+	{"verify", "", "check every receipt chain and the texts receipts name", noInput(verify)},
+	{"rebuild", "[--check]", "recompute progress from attempts and receipts", noInput(rebuild)},
+	{"backup", "FILE", "write the whole database (and the secret key) to a file", noInput(backupCmd)},
+	{"restore", "FILE", "read a backup into an empty database", noInput(restoreCmd)},
+	{"healthcheck", "[--ready]", "exit 0 when the portal on PORTAL_ADDR answers /healthz (a container's check)", noInput(healthcheck)},
+	{"version", "", "print the version, commit and build date", noInput(versionCmd)},
+	{"help", "[COMMAND]", "show this text, or a command's help", nil},
+}
 
-Each command takes --help. Settings come from the environment (see README).
-`
+// Commands lists the names of every command ("user add" for a
+// sub-command), for tests that walk them all.
+func Commands() []string {
+	out := make([]string, 0, len(commands))
+	for _, c := range commands {
+		out = append(out, c.name)
+	}
+	return out
+}
 
-// Run runs the command in args and returns the exit code.
+func lookup(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// isGroup reports whether name is a word that takes a sub-command
+// ("user" of "user add").
+func isGroup(name string) bool {
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, name+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// overview writes the list of commands (of one group, when group is set).
+func overview(w io.Writer, group string) {
+	if group == "" {
+		fmt.Fprint(w, "Conduct Portal: teaches the company's rules and proves staff learned them.\n\n"+
+			"Usage: portal [command] [flags]\n\nCommands:\n")
+	} else {
+		fmt.Fprintf(w, "Usage: portal %s COMMAND [flags]\n\nCommands:\n", group)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range commands {
+		if group != "" && !strings.HasPrefix(c.name, group+" ") {
+			continue
+		}
+		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.summary)
+	}
+	_ = tw.Flush()
+	if group == "" {
+		fmt.Fprint(w, "\nRun 'portal help COMMAND' or 'portal COMMAND --help' for a command's flags.\n"+
+			"'portal --version' prints the version. Settings come from the environment (see README).\n")
+	} else {
+		fmt.Fprintf(w, "\nRun 'portal %s COMMAND --help' for a command's flags.\n", group)
+	}
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// Run runs the command in args and returns the exit code: 0 done (help
+// included), 1 failed, 2 not understood (an unknown command or flag).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	if (cmd == "user" || cmd == "token" || cmd == "export") && len(args) > 0 {
-		cmd, args = cmd+" "+args[0], args[1:]
-	}
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(ctx, args, stdout, stderr)
-	case "user add":
-		err = userAdd(ctx, args, stdin, stdout, stderr)
-	case "user reset-mfa":
-		err = userResetMFA(ctx, args, stdout, stderr)
-	case "token create":
-		err = tokenCreate(ctx, args, stdout, stderr)
-	case "token list":
-		err = tokenList(ctx, args, stdout, stderr)
-	case "token revoke":
-		err = tokenRevoke(ctx, args, stdout, stderr)
-	case "import":
-		err = importContent(ctx, args, stdout, stderr)
-	case "export content":
-		err = exportContent(ctx, args, stdout, stderr)
-	case "verify":
-		err = verify(ctx, args, stdout, stderr)
-	case "rebuild":
-		err = rebuild(ctx, args, stdout, stderr)
-	case "backup":
-		err = backupCmd(ctx, args, stdout, stderr)
-	case "restore":
-		err = restoreCmd(ctx, args, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	name := "serve" // flags alone are serve's: "portal --addr :8081"
+	switch {
+	case len(args) > 0 && isHelp(args[0]):
+		overview(stdout, "")
 		return 0
-	default:
-		fmt.Fprintf(stderr, "portal: unknown command %q\n\n%s", cmd, usage)
+	case len(args) > 0 && (args[0] == "--version" || args[0] == "-version"):
+		name, args = "version", args[1:]
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
+		name, args = args[0], args[1:]
+	}
+	if name == "help" {
+		if len(args) == 0 {
+			overview(stdout, "")
+			return 0
+		}
+		// "portal help user add" is "portal user add --help".
+		name, args = args[0], append(args[1:], "--help")
+		if name == "help" {
+			overview(stdout, "")
+			return 0
+		}
+	}
+	if isGroup(name) {
+		switch {
+		case len(args) == 0:
+			fmt.Fprintf(stderr, "portal %s: a command is missing\nRun 'portal %s --help' for its commands.\n", name, name)
+			return 2
+		case isHelp(args[0]):
+			overview(stdout, name)
+			return 0
+		}
+		if lookup(name+" "+args[0]) == nil {
+			fmt.Fprintf(stderr, "portal: unknown command %q\nRun 'portal %s --help' for its commands.\n", name+" "+args[0], name)
+			return 2
+		}
+		name, args = name+" "+args[0], args[1:]
+	}
+	cmd := lookup(name)
+	if cmd == nil || cmd.run == nil {
+		fmt.Fprintf(stderr, "portal: unknown command %q\nRun 'portal --help' for the list of commands.\n", name)
 		return 2
 	}
+	err := cmd.run(ctx, args, stdin, stdout, stderr)
 	switch {
 	case err == nil:
 		return 0
@@ -104,25 +180,81 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
+// errUsage makes the exit code 2 once the one-line error and its hint
+// are printed.
 var errUsage = errors.New("usage")
 
-// newFlags returns a flag set that prints its usage to stderr.
-func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: portal %s\n\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
+// flags is a command's flag set: --help prints its usage on standard
+// output; a bad flag or argument prints one line and a hint on standard
+// error.
+type flags struct {
+	*flag.FlagSet
+	synopsis       string
+	stdout, stderr io.Writer
 }
 
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// newFlags returns the flag set of the command name; synopsis is its
+// usage line, then (after a blank line) what it does.
+func newFlags(name, synopsis string, stdout, stderr io.Writer) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // parse prints its own messages
+	fs.Usage = func() {}
+	return &flags{FlagSet: fs, synopsis: synopsis, stdout: stdout, stderr: stderr}
+}
+
+// parse reads args; --help prints the usage and returns flag.ErrHelp.
+func (f *flags) parse(args []string) error {
+	err := f.Parse(args)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		f.help()
+		return flag.ErrHelp
+	default:
+		return f.usageError("%v", err)
+	}
+}
+
+// help prints the usage line, the description and the flags, spelt
+// --name as the README and the overview spell them.
+func (f *flags) help() {
+	fmt.Fprintf(f.stdout, "Usage: portal %s\n", f.synopsis)
+	first := true
+	f.VisitAll(func(fl *flag.Flag) {
+		if first {
+			fmt.Fprint(f.stdout, "\nFlags:\n")
+			first = false
 		}
-		return errUsage
+		arg, usage := flag.UnquoteUsage(fl)
+		line := "  --" + fl.Name
+		switch arg {
+		case "":
+		case "string":
+			line += " VALUE"
+		case "int":
+			line += " N"
+		default:
+			line += " " + strings.ToUpper(arg)
+		}
+		if fl.DefValue != "" && fl.DefValue != "false" {
+			usage += fmt.Sprintf(" (default %q)", fl.DefValue)
+		}
+		fmt.Fprintf(f.stdout, "%s\n      %s\n", line, usage)
+	})
+}
+
+// usageError prints a one-line error and the hint to --help, and returns
+// errUsage (exit code 2).
+func (f *flags) usageError(format string, a ...any) error {
+	fmt.Fprintf(f.stderr, "portal %s: %s\nRun 'portal %s --help' for usage.\n", f.Name(), fmt.Sprintf(format, a...), f.Name())
+	return errUsage
+}
+
+// noArgs refuses positional arguments for a command that takes none.
+func (f *flags) noArgs() error {
+	if f.NArg() > 0 {
+		return f.usageError("unexpected argument %q", f.Arg(0))
 	}
 	return nil
 }

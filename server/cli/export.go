@@ -19,14 +19,13 @@ import (
 func exportContent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export content", "export content DIR\n\n"+
 		"Writes the current version of every lesson to DIR/content/<lang>/<slug>.md and\n"+
-		"DIR/quizzes/<slug>.yaml, replacing files of the same name.", stderr)
-	if err := parse(fs, args); err != nil {
+		"DIR/quizzes/<slug>.yaml, replacing files of the same name.", stdout, stderr)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	dir := fs.Arg(0)
 	if dir == "" || fs.NArg() > 1 {
-		fs.Usage()
-		return errUsage
+		return fs.usageError("want exactly one DIR")
 	}
 	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
 		files, err := authoring.New(store, newTraining(store, log), lesson.NewRenderer(), log).ExportFiles(ctx)

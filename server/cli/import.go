@@ -17,12 +17,15 @@ func importContent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := newFlags("import", "import [--check] [--kind reack|requiz|minor] [--grace-days N] [DIR]\n\n"+
 		"DIR holds content/ and quizzes/ (naming DIR/content or DIR/quizzes means DIR) (default: the content built into the binary).\n"+
 		"--check validates only; otherwise lessons whose text or quiz changed are published\n"+
-		"as a new version of the given kind, and new lessons as version 1.", stderr)
+		"as a new version of the given kind, and new lessons as version 1.", stdout, stderr)
 	check := fs.Bool("check", false, "only validate the folder; change nothing")
 	kind := fs.String("kind", model.ChangeReack, "what a changed lesson asks of people: minor, reack (sign again) or requiz (sign and retake the changed clauses' questions)")
 	grace := fs.Int("grace-days", 14, "days people have to sign a changed lesson again")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 1 {
+		return fs.usageError("want at most one DIR")
 	}
 	if !slices.Contains([]string{model.ChangeMinor, model.ChangeReack, model.ChangeRequiz}, *kind) {
 		return fmt.Errorf("cli: --kind %q: want minor, reack or requiz", *kind)

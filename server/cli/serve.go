@@ -124,9 +124,17 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		_ = db.Close(context.Background())
 		return nil, err
 	}
+	demo, err := store.IsDemo(ctx)
+	if err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
+	if demo {
+		log.Info("this database holds the demo company (portal demo): every page says so")
+	}
 	s.App, err = web.New(web.Deps{SCIM: scimHandler, Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
 		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Metrics: m, SSO: s.SSO,
-		Channels: s.Channels})
+		Channels: s.Channels, Demo: demo})
 	if err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
@@ -382,9 +390,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fs := newFlags("serve", "serve [--addr host:port]", stderr)
+	fs := newFlags("serve", "serve [--addr host:port]", stdout, stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on (PORTAL_ADDR)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.noArgs(); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {

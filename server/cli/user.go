@@ -17,7 +17,7 @@ import (
 )
 
 func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("user add", "user add --login L --name N --role R [--department D] [--manager M] [--manages D] [--email E] [--mobile M] [--wecom-id ID] [--dingtalk-id ID] [--hired YYYY-MM-DD] [--password-stdin]", stderr)
+	fs := newFlags("user add", "user add --login L --name N --role R [--department D] [--manager M] [--manages D] [--email E] [--mobile M] [--wecom-id ID] [--dingtalk-id ID] [--hired YYYY-MM-DD] [--password-stdin]", stdout, stderr)
 	login := fs.String("login", "", "login name (required)")
 	name := fs.String("name", "", "full name, as the person signs (required)")
 	roles := fs.String("role", "employee", "roles, comma separated: employee, manager, hr, admin")
@@ -30,12 +30,14 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	dingtalkID := fs.String("dingtalk-id", "", "DingTalk user id, to mention the person in DingTalk group messages (optional)")
 	hired := fs.String("hired", "", "hire date, YYYY-MM-DD (default today)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input; without it a one-time password is printed")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.noArgs(); err != nil {
 		return err
 	}
 	if *login == "" || *name == "" {
-		fs.Usage()
-		return errUsage
+		return fs.usageError("--login and --name are required")
 	}
 	nu := auth.NewUser{Login: *login, Name: *name, Department: *dept, Manager: *manager, Manages: *manages, Email: *email,
 		Contacts: auth.Contacts{Mobile: *mobile, WeComID: *wecomID, DingTalkID: *dingtalkID}}
@@ -74,17 +76,19 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 }
 
 func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token create", "token create --login L [--name N] [--scope s,...] [--expires 90d]", stderr)
+	fs := newFlags("token create", "token create --login L [--name N] [--scope s,...] [--expires 90d]", stdout, stderr)
 	login := fs.String("login", "", "the user the token acts as (required)")
 	name := fs.String("name", "cli", "what the token is for")
 	scopes := fs.String("scope", "", "scopes, comma separated: "+strings.Join(auth.Scopes, ", ")+" (default: all the user's roles allow)")
 	expires := fs.String("expires", "never", "how long it works: e.g. 90d, 12h, or never")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.noArgs(); err != nil {
 		return err
 	}
 	if *login == "" {
-		fs.Usage()
-		return errUsage
+		return fs.usageError("--login is required")
 	}
 	ttl, err := auth.ParseTTL(*expires)
 	if err != nil {
@@ -106,9 +110,12 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token list", "token list [--login L]", stderr)
+	fs := newFlags("token list", "token list [--login L]", stdout, stderr)
 	login := fs.String("login", "", "only this user's tokens")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.noArgs(); err != nil {
 		return err
 	}
 	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
@@ -158,13 +165,12 @@ func tokenList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token revoke", "token revoke ID (from token list)", stderr)
-	if err := parse(fs, args); err != nil {
+	fs := newFlags("token revoke", "token revoke ID\n\nRevokes the API token whose ID (the first 12 hex digits of its hash) token list shows.", stdout, stderr)
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+		return fs.usageError("want exactly one token ID")
 	}
 	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
 		t, err := newAuth(store).RevokeToken(ctx, nil, fs.Arg(0))
@@ -185,14 +191,16 @@ func auditCLI(ctx context.Context, store *storage.Storage, log *slog.Logger, act
 }
 
 func userResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("user reset-mfa", "user reset-mfa --login L", stderr)
+	fs := newFlags("user reset-mfa", "user reset-mfa --login L", stdout, stderr)
 	login := fs.String("login", "", "the person whose second factor to reset (required)")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.noArgs(); err != nil {
 		return err
 	}
 	if *login == "" {
-		fs.Usage()
-		return errUsage
+		return fs.usageError("--login is required")
 	}
 	cfg, err := config.FromEnv(nil)
 	if err != nil {

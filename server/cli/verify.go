@@ -20,8 +20,11 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		"Checks every user's receipt chain (numbered 1..n, each linking to the hash of the one\n"+
 		"before, each hash recomputed), every receipt's text hash against the stored lesson\n"+
 		"text, and that no acknowledgement lost its receipt. Prints each problem and exits 1\n"+
-		"when there is any. On the embedded database, run it while the portal is stopped.", stderr)
-	if err := parse(fs, args); err != nil {
+		"when there is any. On the embedded database, run it while the portal is stopped.", stdout, stderr)
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.noArgs(); err != nil {
 		return err
 	}
 	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
@@ -47,9 +50,12 @@ func rebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"prints where the stored progress differed, and stores the recomputed one; then\n"+
 		"recomputes each lesson's item statistics (HR's quiz analytics) from the graded\n"+
 		"attempts. With --check it only reports progress, and exits 1 when anything\n"+
-		"differs. Run it while no portal serves this database.", stderr)
+		"differs. Run it while no portal serves this database.", stdout, stderr)
 	check := fs.Bool("check", false, "only report differences; change nothing")
-	if err := parse(fs, args); err != nil {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.noArgs(); err != nil {
 		return err
 	}
 	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -58,8 +59,11 @@ func TestEmbeddedLockMigrateAndReopen(t *testing.T) {
 	if _, err := db.Database.Collection("schema").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 99}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Migrate(ctx, quiet()); err == nil {
-		t.Fatal("a newer schema must stop the start")
+	if _, err := db.Migrate(ctx, quiet()); err == nil || !strings.Contains(err.Error(), "a downgrade is refused") {
+		t.Fatalf("a newer schema must stop the start with a clear message: %v", err)
+	}
+	if err := db.Database.Collection("schema").FindOne(ctx, bson.M{"_id": "schema"}).Decode(&doc); err != nil || doc.Version != 99 {
+		t.Fatalf("the refused downgrade changed the schema record: %+v %v", doc, err)
 	}
 }
 

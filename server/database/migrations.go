@@ -197,7 +197,9 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) (int, error) {
 		return 0, fmt.Errorf("database: read schema version: %w", err)
 	}
 	if doc.Version > len(steps) {
-		return doc.Version, fmt.Errorf("database: schema version %d is newer than this portal (%d); upgrade the portal", doc.Version, len(steps))
+		return doc.Version, fmt.Errorf("database: a newer portal has used this database (schema step %d; this portal knows %d): "+
+			"a downgrade is refused, nothing was changed. Run that version or a newer one, or restore a backup made before the upgrade into an empty database",
+			doc.Version, len(steps))
 	}
 	for i := doc.Version; i < len(steps); i++ {
 		if err := steps[i](ctx, db.Database, db.secrets); err != nil {

@@ -66,41 +66,59 @@ const KeyFile = "secret.key"
 // LoadOrCreateKey reads <dir>/secret.key, creating it (mode 0600) with a
 // random key the first time; created says it was made now.
 func LoadOrCreateKey(dir string) (key []byte, created bool, err error) {
-	path := filepath.Join(dir, KeyFile)
-	raw, err := os.ReadFile(path) // #nosec G304 -- the portal's own data folder
-	if err == nil {
-		k, err := ParseKey(string(raw))
-		if err != nil {
-			return nil, false, fmt.Errorf("secret: %s: %w", path, err)
-		}
-		return k, false, nil
-	}
+	k, err := ReadKey(dir)
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, fmt.Errorf("secret: read %s: %w", path, err)
+		return k, false, err
 	}
-	// The key may come before the database makes the folder.
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, false, fmt.Errorf("secret: data folder: %w", err)
-	}
-	k := make([]byte, 32)
+	k = make([]byte, 32)
 	if _, err := rand.Read(k); err != nil {
 		return nil, false, fmt.Errorf("secret: random key: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- see above
-	if errors.Is(err, os.ErrExist) {
+	if err := WriteKey(dir, k); errors.Is(err, os.ErrExist) {
 		return LoadOrCreateKey(dir) // another process made it first
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("secret: create %s: %w", path, err)
-	}
-	if _, err := f.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
-		_ = f.Close()
-		return nil, false, fmt.Errorf("secret: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, false, fmt.Errorf("secret: write %s: %w", path, err)
+	} else if err != nil {
+		return nil, false, err
 	}
 	return k, true, nil
+}
+
+// ReadKey reads <dir>/secret.key; an error wrapping os.ErrNotExist says
+// there is none.
+func ReadKey(dir string) ([]byte, error) {
+	path := filepath.Join(dir, KeyFile)
+	raw, err := os.ReadFile(path) // #nosec G304 -- the portal's own data folder
+	if err != nil {
+		return nil, fmt.Errorf("secret: read %s: %w", path, err)
+	}
+	k, err := ParseKey(string(raw))
+	if err != nil {
+		return nil, fmt.Errorf("secret: %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// WriteKey stores key as <dir>/secret.key (mode 0600, synced); an error
+// wrapping os.ErrExist says the file is there already.
+func WriteKey(dir string, key []byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("secret: %w", err)
+	}
+	path := filepath.Join(dir, KeyFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the portal's own data folder
+	if err != nil {
+		return fmt.Errorf("secret: create %s: %w", path, err)
+	}
+	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("secret: write %s: %w", path, err)
+	}
+	return nil
 }
 
 // Seal encrypts plain; an empty plain stays empty.

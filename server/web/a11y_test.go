@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,8 +21,10 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/channel"
+	"conductportal/server/database"
 	"conductportal/server/locale"
 	"conductportal/server/model"
+	"conductportal/server/storage"
 	"conductportal/server/testkit"
 
 	"github.com/chromedp/chromedp"
@@ -74,9 +77,12 @@ func (b *browser) axeCheck(page string) {
 // are kept in the test output folder (TEST_KEEP_SCREENSHOTS=1).
 func TestBrowserAccessibility(t *testing.T) {
 	needChromium(t)
+	// A database marked as the demo company: every page shows the banner.
+	dataDir := filepath.Join(t.TempDir(), "data")
+	markDemo(t, dataDir)
 	// Sign-on set up (its provider need not answer): the login page shows
 	// its button beside the password form.
-	s := testkit.StartEnv(t, filepath.Join(t.TempDir(), "data"), io.Discard, map[string]string{
+	s := testkit.StartEnv(t, dataDir, io.Discard, map[string]string{
 		"PORTAL_OIDC_ISSUER": "http://127.0.0.1:1", "PORTAL_OIDC_CLIENT_ID": "portal", "PORTAL_OIDC_CLIENT_SECRET": "secret",
 		"PORTAL_OIDC_NAME": "企业微信"})
 	base := s.Base
@@ -178,6 +184,9 @@ func TestBrowserAccessibility(t *testing.T) {
 					b.fitsWidth(width)
 					if key := rawKey.FindString(b.text("body")); key != "" {
 						b.fail("%s shows the raw locale key %q", name, key)
+					}
+					if banner := b.text("#demo-banner"); !strings.Contains(banner, map[string]string{model.LangZH: "演示数据", model.LangEN: "Demo data"}[lang]) {
+						b.fail("%s does not say it shows demo data: %q", name, banner)
 					}
 					b.axeCheck(name)
 					b.snap(fmt.Sprintf("%s-%s-%d", name, lang, width))
@@ -294,5 +303,20 @@ func (b *browser) matrixFits(width int64) {
 	over := run(b, "matrix width", chromedp.Evaluate[int64](`(() => { const w = document.querySelector('.matrix-wrap'); return w.scrollWidth - w.clientWidth })()`))
 	if over > 0 {
 		b.fail("the team matrix is %d px wider than its box at %d px", over, width)
+	}
+}
+
+// markDemo marks the database in dir as "portal demo"'s, before a portal
+// starts on it.
+func markDemo(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, database.Options{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	if err := storage.New(db.Database).MarkDemo(ctx, time.Now()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -91,6 +91,7 @@ type page struct {
 
 	Company string // the configured company name
 	Logo    string // URL of the company's logo, or ""
+	Demo    bool   // the database holds "portal demo"'s sample company
 }
 
 // T translates a UI string into the page's language.
@@ -185,6 +186,7 @@ func (h *handler) fillPage(c *fiber.Ctx, p *page) {
 	p.Path = c.Path() // without the query: a notice shown once is not shown again
 	p.Static = h.static.URL
 	p.Company, p.Logo = h.Config.CompanyName, h.static.logo
+	p.Demo = h.Demo
 	if m := c.Query("m"); p.Notice == "" && notices[m] {
 		p.Notice = locale.T(p.Lang, m)
 	} else if n := countNotices[m]; p.Notice == "" && n > 0 {

@@ -51,6 +51,9 @@ type Deps struct {
 	Channels *channel.Service
 	// SCIM serves /scim/v2 (package scim); nil: 404.
 	SCIM http.Handler
+	// Demo says the database holds the sample company of "portal demo":
+	// every page says so.
+	Demo bool
 }
 
 // handler holds the dependencies of every page handler.
