@@ -132,29 +132,27 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("cli: restore: %w", err)
 	}
-	log := newLogger(cfg, stderr)
-	opts, err := dbOptions(cfg, log)
-	if err != nil {
-		return err
-	}
-	db, err := database.Open(ctx, opts)
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
-	sum, err := backup.Restore(ctx, storage.New(db.Database), f, database.SchemaVersion())
-	if err != nil {
-		return err
-	}
-	// The data goes in first, then every schema step (indexes, backfills),
-	// exactly as for a new database.
-	if _, err := db.Migrate(ctx, log); err != nil {
-		return err
-	}
-	if sum.SecretKey != nil && have == nil && cfg.MongoURI == "" {
-		if err := secret.WriteKey(cfg.DataDir, sum.SecretKey); err != nil {
-			return fmt.Errorf("cli: restore: the data are restored but the secret key is not: %w", err)
+	// The backup's key is put in place before the database opens: opening
+	// makes a key when there is none, and the schema steps seal secrets
+	// with it, so a later key would not open them.
+	wroteKey := false
+	if checked.SecretKey != nil && have == nil {
+		if cfg.MongoURI == "" {
+			if err := secret.WriteKey(cfg.DataDir, checked.SecretKey); err != nil {
+				return fmt.Errorf("cli: restore: nothing was restored: %w", err)
+			}
+			wroteKey = true
+		} else {
+			cfg.SecretKey = hex.EncodeToString(checked.SecretKey)
 		}
+	}
+	sum, err := restoreInto(ctx, cfg, f, stderr)
+	if err != nil {
+		if wroteKey {
+			// The refused folder is left as it was found.
+			_ = os.Remove(filepath.Join(cfg.DataDir, secret.KeyFile))
+		}
+		return err
 	}
 	fmt.Fprintf(stdout, "restore: %d documents (%s) restored from %s\n", sum.Total(), counts(sum), file)
 	switch {
@@ -169,6 +167,29 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "restore: the backup's secret key is in %s\n", filepath.Join(cfg.DataDir, secret.KeyFile))
 	}
 	return nil
+}
+
+// restoreInto reads the backup in f into the configured database, then
+// applies every schema step (indexes, backfills) exactly as for a new one.
+func restoreInto(ctx context.Context, cfg *config.Config, f io.Reader, stderr io.Writer) (*backup.Summary, error) {
+	log := newLogger(cfg, stderr)
+	opts, err := dbOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	db, err := database.Open(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close(context.Background())
+	sum, err := backup.Restore(ctx, storage.New(db.Database), f, database.SchemaVersion())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx, log); err != nil {
+		return nil, err
+	}
+	return sum, nil
 }
 
 func keyName(cfg *config.Config) string {

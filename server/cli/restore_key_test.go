@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -136,6 +137,18 @@ func TestBackupCarriesTheSecretKey(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(fresh, secret.KeyFile)); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("secret.key mode: %v %v", st, err)
+	}
+
+	// Into a folder that holds data (its key lost): refused, and the
+	// folder is left as it was found, without the backup's key.
+	if err := os.Remove(filepath.Join(dir, secret.KeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI(t, dir, "restore", file); code != 1 {
+		t.Fatalf("restore into a folder with data: %d %s %s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, secret.KeyFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the refused restore left a key file: %v", err)
 	}
 }
 
