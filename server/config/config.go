@@ -46,6 +46,10 @@ type Config struct {
 	// SecretKey seals channel secrets (PORTAL_SECRET_KEY, 32 bytes as hex or
 	// base64). Unset with the embedded database: <data>/secret.key.
 	SecretKey string
+	// SigningKey signs the receipt checkpoints (PORTAL_SIGNING_KEY, base64
+	// of a 32-byte Ed25519 seed). Unset: <data>/signing.key, made on the
+	// first start. Never stored in the database.
+	SigningKey string
 	// Channels is PORTAL_CHANNELS: a JSON array of channels created on the
 	// first start (when there are none); HR manages them afterwards.
 	Channels string
@@ -76,6 +80,7 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 		CompanyName: get("PORTAL_COMPANY_NAME", ""),
 		LogoFile:    get("PORTAL_LOGO", ""),
 		SecretKey:   get("PORTAL_SECRET_KEY", ""),
+		SigningKey:  get("PORTAL_SIGNING_KEY", ""),
 		Channels:    get("PORTAL_CHANNELS", ""),
 
 		MetricsToken: get("PORTAL_METRICS_TOKEN", ""),
@@ -222,7 +227,8 @@ func (c *Config) Redacted() []any {
 		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays, "reminder_job", c.ReminderJob,
 		"metrics_token", c.MetricsToken != "", "oidc_issuer", orDefault(c.OIDC.Issuer, "off"),
 		"oidc_provision", c.OIDC.Provision, "local_login", c.LocalLogin, "time_zone", time.Local.String(),
-		"delivery_worker", c.DeliveryWorker, "secret_key", orDefault(mask(c.SecretKey), "unset"), "channels_env", c.Channels != "",
+		"delivery_worker", c.DeliveryWorker, "secret_key", orDefault(mask(c.SecretKey), "unset"),
+		"signing_key", orDefault(mask(c.SigningKey), "signing.key"), "channels_env", c.Channels != "",
 	}
 }
 
