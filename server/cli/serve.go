@@ -327,7 +327,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	background.Go(func() { s.checkProgress(sweepCtx) })
 	background.Go(func() { s.sweepSessions(sweepCtx) })
 	background.Go(func() { s.remind(sweepCtx) })
-	background.Go(func() { s.checkpoints(sweepCtx) })
+	if s.Config.CheckpointJob {
+		background.Go(func() { s.checkpoints(sweepCtx) })
+	}
 	if s.Config.DeliveryWorker {
 		background.Go(func() { s.Channels.Run(sweepCtx, deliverEvery) })
 	}

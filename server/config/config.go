@@ -34,6 +34,7 @@ type Config struct {
 	RemindDays      int      // PORTAL_REMIND_DAYS: remind people this many days before a due date
 	EscalateDays    int      // PORTAL_ESCALATE_DAYS: tell the manager when this many days overdue
 	ReminderJob     bool     // PORTAL_REMINDER_JOB: run the daily reminder job in this process
+	CheckpointJob   bool     // PORTAL_CHECKPOINT_JOB: sign the receipt chains' heads daily in this process
 	// MetricsToken (PORTAL_METRICS_TOKEN) lets a scraper that is not on
 	// loopback read /metrics with Authorization: Bearer.
 	MetricsToken string
@@ -121,6 +122,13 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	case "off", "false", "0", "no":
 	default:
 		return nil, fmt.Errorf("config: PORTAL_REMINDER_JOB=%q: want on or off", v)
+	}
+	switch v := strings.ToLower(get("PORTAL_CHECKPOINT_JOB", "on")); v {
+	case "on", "true", "1", "yes":
+		c.CheckpointJob = true
+	case "off", "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("config: PORTAL_CHECKPOINT_JOB=%q: want on or off", v)
 	}
 	switch v := strings.ToLower(get("PORTAL_DELIVERY_WORKER", "on")); v {
 	case "on", "true", "1", "yes":
@@ -225,6 +233,7 @@ func (c *Config) Redacted() []any {
 		"content", orDefault(c.ContentDir, "embedded"), "base_url", c.BaseURL,
 		"cookie_secure", c.CookieSecure, "trusted_proxies", c.TrustedProxies,
 		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays, "reminder_job", c.ReminderJob,
+		"checkpoint_job", c.CheckpointJob,
 		"metrics_token", c.MetricsToken != "", "oidc_issuer", orDefault(c.OIDC.Issuer, "off"),
 		"oidc_provision", c.OIDC.Provision, "local_login", c.LocalLogin, "time_zone", time.Local.String(),
 		"delivery_worker", c.DeliveryWorker, "secret_key", orDefault(mask(c.SecretKey), "unset"),
