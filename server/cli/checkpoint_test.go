@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"conductportal/server/auth"
 	"conductportal/server/backup"
 	"conductportal/server/checkpoint"
 	"conductportal/server/database"
@@ -298,5 +300,55 @@ func TestBackupCarriesTheSigningKeyOnlyWhenAsked(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(into, checkpoint.KeyFile)); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("the restored key is not private: %v", err)
+	}
+}
+
+// TestCheckpointsDownload: the daily job's work (Server.Checkpoint) signs
+// a line; HR downloads the file from GET /api/v1/checkpoints byte for byte
+// (an employee may not), and the download verifies against the database.
+func TestCheckpointsDownload(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p := startPortal(t, dir, io.Discard)
+	emp := createUser(t, p, "erin", "Erin", false)
+	testkit.Complete(t, p.Training, emp, "dress")
+	hr, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Checkpoint(ctx)
+	lines := readLines(t, filepath.Join(dir, checkpoint.File))
+	if len(lines) != 1 || parseLine(t, lines[0]).Heads[0].Login != "erin" {
+		t.Fatalf("the job's checkpoint: %q", lines)
+	}
+	get := func(tok string) (int, string, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, p.Base+"/api/v1/checkpoints", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode, res.Header.Get("Content-Type"), body
+	}
+	if code, _, body := get(tokenFor(t, p, emp)); code != http.StatusForbidden {
+		t.Fatalf("an employee downloads the checkpoints: %d %s", code, body)
+	}
+	code, ctype, body := get(tokenFor(t, p, hr))
+	if code != http.StatusOK || ctype != "application/x-ndjson" || string(body) != lines[0]+"\n" {
+		t.Fatalf("HR's download: %d %s %q", code, ctype, body)
+	}
+	p.Stop()
+	file := filepath.Join(t.TempDir(), "downloaded.jsonl")
+	if err := os.WriteFile(file, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI(t, dir, "verify", "--checkpoints", file); code != 0 || !strings.Contains(out, "1 checkpoints covering 1 receipts of 1 users: 0 problem(s)") {
+		t.Fatalf("verify --checkpoints of the download: %d\n%s\n%s", code, out, errs)
 	}
 }
