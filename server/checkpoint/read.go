@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Open returns <dir>/checkpoints.jsonl as it stands: the lines complete
@@ -44,7 +45,7 @@ func Open(dir string) (io.ReadCloser, int64, error) {
 // signed for that receipt's chain.
 type Covering struct {
 	Seq  int
-	Time string
+	At   time.Time // when it was signed
 	Head Head
 }
 
@@ -69,7 +70,8 @@ func FirstCovering(dir, userID string, seq int) (*Covering, error) {
 		}
 		for _, h := range c.Heads {
 			if h.User == userID && h.Count >= seq {
-				found = &Covering{Seq: c.Seq, Time: c.Time, Head: h}
+				at, _ := time.Parse(time.RFC3339, c.Time)
+				found = &Covering{Seq: c.Seq, At: at, Head: h}
 				return errFound
 			}
 		}

@@ -9,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -311,7 +313,12 @@ func TestCheckpointsDownload(t *testing.T) {
 	dir := t.TempDir()
 	p := startPortal(t, dir, io.Discard)
 	emp := createUser(t, p, "erin", "Erin", false)
-	testkit.Complete(t, p.Training, emp, "dress")
+	receipt := testkit.Complete(t, p.Training, emp, "dress")
+	b := newBrowser(t, p.Base)
+	expect(t, b.post("/login", "/login", url.Values{"login": {"erin"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
+	if page := b.get("/receipts/" + receipt.ID); page.status != http.StatusOK || !strings.Contains(page.body, "尚无：检查点每日签署一次") {
+		t.Fatalf("the receipt before any checkpoint: %d %.2000s", page.status, page.body)
+	}
 	hr, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: "correct horse battery"})
 	if err != nil {
 		t.Fatal(err)
@@ -320,6 +327,12 @@ func TestCheckpointsDownload(t *testing.T) {
 	lines := readLines(t, filepath.Join(dir, checkpoint.File))
 	if len(lines) != 1 || parseLine(t, lines[0]).Heads[0].Login != "erin" {
 		t.Fatalf("the job's checkpoint: %q", lines)
+	}
+	// The printable receipt names it, with the head it signed.
+	page := b.get("/receipts/" + receipt.ID)
+	if page.status != http.StatusOK || !strings.Contains(page.body, receipt.Hash) ||
+		!regexp.MustCompile(`第 1 号，签署于 [^<]+；当时签署的链头：<br><code class="hash">`+receipt.Hash).MatchString(page.body) {
+		t.Fatalf("the receipt after the checkpoint: %d %.3000s", page.status, page.body)
 	}
 	get := func(tok string) (int, string, []byte) {
 		t.Helper()
