@@ -167,6 +167,9 @@ type Result struct {
 	// Rewritten are chains that did not grow since the last checkpoint but
 	// changed all the same: receipts edited or deleted in the database.
 	Rewritten []Head
+	// Torn is the length of a last line cut short (a crash while it was
+	// appended, before it was synced) that was removed first; 0: none.
+	Torn int64
 }
 
 // Write signs the heads changed since the last checkpoint in
@@ -187,6 +190,13 @@ func Write(ctx context.Context, store *storage.Storage, dir string, k ed25519.Pr
 		return nil, fmt.Errorf("checkpoint: lock %s: %w", path, err)
 	}
 	defer func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }() // #nosec G115 -- as above
+	torn, err := dropTornLine(f)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
 	last, state, err := fold(f)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %s: %w", path, err)
@@ -195,7 +205,7 @@ func Write(ctx context.Context, store *storage.Storage, dir string, k ed25519.Pr
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
+	res := &Result{Torn: torn}
 	var changed []Head
 	for id, h := range current {
 		was, ok := state[id]
@@ -235,6 +245,34 @@ func Write(ctx context.Context, store *storage.Storage, dir string, k ed25519.Pr
 	}
 	res.Checkpoint = c
 	return res, nil
+}
+
+// dropTornLine truncates f after its last newline: an append is one
+// write of a whole line ending in a newline, so bytes after the last one
+// are an append a crash cut short, never acknowledged. It returns how
+// many bytes it dropped.
+func dropTornLine(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return 0, err
+	}
+	buf := make([]byte, 64<<10)
+	end := st.Size()
+	for pos := end; pos > 0; {
+		n := min(int64(len(buf)), pos)
+		pos -= n
+		if _, err := f.ReadAt(buf[:n], pos); err != nil {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			keep := pos + int64(i) + 1
+			if keep == end {
+				return 0, nil
+			}
+			return end - keep, f.Truncate(keep)
+		}
+	}
+	return end, f.Truncate(0)
 }
 
 // tail is the last line read: its seq and hash.

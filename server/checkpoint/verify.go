@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,8 +69,13 @@ func Verify(ctx context.Context, store *storage.Storage, r io.Reader, wantKey st
 		c, err := Parse(line)
 		if err != nil {
 			rep.Problems = append(rep.Problems, Problem{Line: n, Detail: err.Error()})
-			// The chain of lines goes on from this one: a single bad line
-			// is reported once, not with every line after it.
+			// The chain of lines goes on from this one, its heads folded as
+			// far as they can be read (but not trusted as claims): a single
+			// bad line is reported once, not with every line after it.
+			var unsigned Checkpoint
+			if json.Unmarshal(line, &unsigned) == nil {
+				state.Apply(unsigned.Heads)
+			}
 			prevHash, prevSeq = LineHash(line), prevSeq+1
 			return nil
 		}

@@ -45,6 +45,9 @@ func checkpointCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err != nil {
 			return err
 		}
+		if res.Torn > 0 {
+			fmt.Fprintf(stdout, "checkpoint: the file ended in a line cut short (%d bytes, a crash while appending): removed\n", res.Torn)
+		}
 		for _, h := range res.Rewritten {
 			fmt.Fprintf(stdout, "checkpoint: the chain of user %s changed without growing (%d receipts now): receipts were edited or deleted; run portal verify --checkpoints\n",
 				h.Login, h.Count)

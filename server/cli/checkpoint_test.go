@@ -364,4 +364,25 @@ func TestCheckpointsDownload(t *testing.T) {
 	if code, out, errs := runCLI(t, dir, "verify", "--checkpoints", file); code != 0 || !strings.Contains(out, "1 checkpoints covering 1 receipts of 1 users: 0 problem(s)") {
 		t.Fatalf("verify --checkpoints of the download: %d\n%s\n%s", code, out, errs)
 	}
+
+	// A crash cut the next append short: the next checkpoint drops the
+	// torn bytes and carries on, and the file verifies.
+	local := filepath.Join(dir, checkpoint.File)
+	f, err := os.OpenFile(local, os.O_WRONLY|os.O_APPEND, 0o600) // #nosec G304 -- a test's own file
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"seq":2,"time":"2026-`); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	p = startPortal(t, dir, io.Discard)
+	testkit.Complete(t, p.Training, emp, "grooming")
+	p.Stop()
+	if code, out, errs := runCLI(t, dir, "checkpoint"); code != 0 || !strings.Contains(out, "cut short (22 bytes") || !strings.Contains(out, "checkpoint: 2 signed") {
+		t.Fatalf("checkpoint after a torn append: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, dir, "verify", "--checkpoints", local); code != 0 || !strings.Contains(out, "2 checkpoints covering 2 receipts of 1 users: 0 problem(s)") {
+		t.Fatalf("verify --checkpoints after a torn append: %d\n%s\n%s", code, out, errs)
+	}
 }

@@ -403,6 +403,9 @@ func (s *Server) Checkpoint(ctx context.Context) {
 		}
 		return
 	}
+	if res.Torn > 0 {
+		s.Log.Warn("the checkpoint file ended in a line cut short (a crash while appending); it was removed", "bytes", res.Torn)
+	}
 	for _, h := range res.Rewritten {
 		s.Log.Error("a receipt chain changed without growing since the last checkpoint: receipts were edited or deleted in the database; run portal verify --checkpoints",
 			"user", h.User, "login", h.Login, "count", h.Count)
