@@ -271,6 +271,21 @@ func TestBackupCarriesTheSigningKeyOnlyWhenAsked(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(into, checkpoint.KeyFile)); !os.IsNotExist(err) {
 		t.Fatalf("a plain restore left a signing key: %v", err)
 	}
+	// PORTAL_SIGNING_KEY signs there and no key file is made; a malformed
+	// one is refused before anything is signed.
+	t.Setenv("PORTAL_SIGNING_KEY", "not a key")
+	if code, out, errs := runCLI(t, into, "checkpoint"); code != 1 || !strings.Contains(errs, "PORTAL_SIGNING_KEY") {
+		t.Fatalf("checkpoint with a malformed PORTAL_SIGNING_KEY: %d %s %s", code, out, errs)
+	}
+	envKey := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, 32))
+	t.Setenv("PORTAL_SIGNING_KEY", checkpoint.EncodeKey(envKey))
+	if code, out, errs := runCLI(t, into, "checkpoint"); code != 0 || !strings.Contains(out, "public key "+checkpoint.PublicKey(envKey)) {
+		t.Fatalf("checkpoint with PORTAL_SIGNING_KEY: %d %s %s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(into, checkpoint.KeyFile)); !os.IsNotExist(err) {
+		t.Fatalf("PORTAL_SIGNING_KEY set, yet a key file was made: %v", err)
+	}
+	t.Setenv("PORTAL_SIGNING_KEY", "")
 
 	with := filepath.Join(t.TempDir(), "with.jsonl.gz")
 	if code, out, errs := runCLI(t, dir, "backup", "--with-signing-key", with); code != 0 || !strings.Contains(out, "signing key") {
