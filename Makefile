@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: build run demo test test-burst-postgres lint fuzz soak bench bench-reports check deploy-check clean
+.PHONY: build run demo test test-burst-postgres lint fuzz fuzz-api soak bench bench-reports check deploy-check clean
 
 # "portal version" prints these. The Go toolchain stamps nothing from a git worktree or with
 # GOFLAGS=-buildvcs=false, so make passes them to the linker (empty outside git: "unknown").
@@ -40,14 +40,14 @@ test-burst-postgres:
 
 # Static checks: vet, staticcheck and gosec (pinned, from the Go module proxy). Every finding
 # left is justified by a "#nosec" comment where it stands. gosec skips server/soak and
-# server/bench: load drivers for loopback that start the binary they are given (and PostgreSQL),
+# server/bench (and server/fuzzapi): load drivers for loopback that start the binary they are given (and PostgreSQL),
 # with math/rand timings on purpose.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOSEC := github.com/securego/gosec/v2/cmd/gosec@v2.30.0
 lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
-	$(GO) run $(GOSEC) -quiet -exclude-dir=server/soak -exclude-dir=server/bench ./...
+	$(GO) run $(GOSEC) -quiet -exclude-dir=server/soak -exclude-dir=server/bench -exclude-dir=server/fuzzapi ./...
 
 # Fuzz the parsers and the render-and-sanitize pipeline (the seeds also run in `make test`).
 FUZZTIME ?= 30s
@@ -56,6 +56,17 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./server/lesson
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./server/quiz
 	$(GO) test -run '^$$' -fuzz '^FuzzGrade$$' -fuzztime $(FUZZTIME) ./server/quiz
+
+# The API judged by checkers we did not write (npm packages pinned in server/fuzzapi, installed
+# once under build/fuzz-api): Redocly lints the served OpenAPI document (recommended rules, no
+# warning allowed), Portman makes contract and fuzz tests of every operation from it and Newman runs
+# them on loopback with a token of each role. A few minutes; not part of make test (it installs).
+fuzz-api: build
+	@mkdir -p build/fuzz-api
+	@cmp -s server/fuzzapi/package-lock.json build/fuzz-api/package-lock.json || { \
+		cp server/fuzzapi/package.json server/fuzzapi/package-lock.json build/fuzz-api/ && \
+		npm ci --prefix build/fuzz-api --no-audit --no-fund; }
+	$(GO) run ./server/fuzzapi -bin $(BIN) -node build/fuzz-api/node_modules
 
 # Crash safety: the real binary under load, killed with SIGKILL at random
 # moments, then every 2xx answer checked against the database (about 2 min).

@@ -216,7 +216,7 @@ func authoringError(err error) error {
 	case errors.Is(err, authoring.ErrGrace):
 		return fail(fiber.StatusUnprocessableEntity, "invalid", "grace_days must be between 0 and 365", "grace_days")
 	case errors.Is(err, authoring.ErrNote):
-		return fail(fiber.StatusUnprocessableEntity, "invalid", "a change note is required", "note")
+		return fail(fiber.StatusUnprocessableEntity, "invalid", "a change note is required, at most 1,000 characters", "note")
 	case errors.Is(err, authoring.ErrNoDraft):
 		return fail(fiber.StatusConflict, "no_draft", "the lesson has no draft: POST its drafts first", "")
 	case errors.As(err, &le):

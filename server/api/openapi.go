@@ -35,9 +35,8 @@ var errorText = map[int]string{
 
 // spec is one operation.
 type spec struct {
-	// id is the operationId.
-	id           string
-	summary, tag string
+	// id is the operationId: a stable name for generated clients and checkers.
+	id, summary, tag string
 	// scope is the token scope it needs ("": none beyond a valid token).
 	scope  string
 	body   obj // nil: no body
@@ -78,10 +77,7 @@ func (s spec) op() obj {
 		desc = "A token needs the scope `" + s.scope + "`; the caller's roles are checked too."
 		security = []obj{{"bearer": []string{s.scope}}, {"session": []string{}}}
 	}
-	o := obj{"summary": s.summary, "description": desc, "tags": []string{s.tag}, "security": security, "responses": responses}
-	if s.id != "" {
-		o["operationId"] = s.id
-	}
+	o := obj{"operationId": s.id, "summary": s.summary, "description": desc, "tags": []string{s.tag}, "security": security, "responses": responses}
 	if s.scope != "" {
 		o["x-scope"] = s.scope
 	}
@@ -140,9 +136,11 @@ var (
 		query("overdue", "1: overdue cells only"), query("reack", "1: cells to sign again only"),
 		query("expiring", "1: signatures ageing out within 30 days only"), query("sort", "name, login, department, percent or overdue"),
 		query("desc", "1: descending"), lang}
-	person = closedBody(obj{"login": str, "name": obj{"type": "string", "description": "the full name, as the person signs"},
+	// The limits are those auth.Person.Check enforces (characters).
+	person = closedBody(obj{"login": obj{"type": "string", "pattern": `^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`, "maxLength": 64},
+		"name":       obj{"type": "string", "minLength": 1, "maxLength": 100, "description": "the full name, as the person signs"},
 		"roles":      obj{"type": "array", "items": obj{"enum": []string{"employee", "manager", "hr", "admin"}}, "description": "default: employee"},
-		"department": str, "manager": obj{"type": "string", "description": "the manager's login"},
+		"department": obj{"type": "string", "maxLength": 100}, "manager": obj{"type": "string", "maxLength": 64, "description": "the manager's login"},
 		"email":       obj{"type": "string", "description": "where the invitation and reminders are mailed; empty or absent keeps the stored one"},
 		"hired":       obj{"type": "string", "pattern": `^\d{4}-\d{2}-\d{2}$`, "description": "the hire date, YYYY-MM-DD (default: today for a new person)"},
 		"mobile":      obj{"type": "string", "description": "mobile number, mentions the person in DingTalk groups; all three contact fields absent keeps the stored ones"},
@@ -254,75 +252,82 @@ var schemas = obj{
 }
 
 var paths = obj{
-	"/me": obj{"get": spec{summary: "The caller", tag: "learner", status: 200, answer: ref("Me")}.op()},
-	"/me/lessons": obj{"get": spec{summary: "The caller's lessons with status and due date", tag: "learner", scope: auth.ScopeLearner,
+	"/me": obj{"get": spec{id: "getMe", summary: "The caller", tag: "learner", status: 200, answer: ref("Me")}.op()},
+	"/me/lessons": obj{"get": spec{id: "listMyLessons", summary: "The caller's lessons with status and due date", tag: "learner", scope: auth.ScopeLearner,
 		status: 200, answer: arrayOf(ref("LessonStatus")), params: []obj{lang}}.op()},
-	"/me/receipts": obj{"get": spec{summary: "The caller's receipts, oldest first", tag: "learner", scope: auth.ScopeLearner,
+	"/me/receipts": obj{"get": spec{id: "listMyReceipts", summary: "The caller's receipts, oldest first", tag: "learner", scope: auth.ScopeLearner,
 		status: 200, answer: arrayOf(ref("Receipt"))}.op()},
-	"/lessons/{slug}": obj{"get": spec{summary: "The current version of a lesson in the caller's language", tag: "learner", scope: auth.ScopeLearner,
+	"/lessons/{slug}": obj{"get": spec{id: "getLesson", summary: "The current version of a lesson in the caller's language", tag: "learner", scope: auth.ScopeLearner,
 		status: 200, answer: ref("Lesson"), params: []obj{slug, lang}, errs: []int{404}}.op()},
-	"/lessons/{slug}/read": obj{"post": spec{summary: "Marks the current version read", tag: "learner", scope: auth.ScopeLearner,
+	"/lessons/{slug}/read": obj{"post": spec{id: "markLessonRead", summary: "Marks the current version read", tag: "learner", scope: auth.ScopeLearner,
 		status: 200, answer: ref("Read"), params: []obj{slug}, errs: []int{404}}.op()},
-	"/lessons/{slug}/attempts": obj{"post": spec{summary: "Draws a quiz attempt (no answers in it)", tag: "learner", scope: auth.ScopeLearner,
+	"/lessons/{slug}/attempts": obj{"post": spec{id: "startAttempt", summary: "Draws a quiz attempt (no answers in it)", tag: "learner", scope: auth.ScopeLearner,
 		status: 201, answer: ref("Attempt"), params: []obj{slug, lang}, errs: []int{404, 409, 429}}.op()},
-	"/attempts/{id}/submit": obj{"post": spec{summary: "Grades an attempt once; again returns the first result", tag: "learner", scope: auth.ScopeLearner,
+	"/attempts/{id}/submit": obj{"post": spec{id: "submitAttempt", summary: "Grades an attempt once; again returns the first result", tag: "learner", scope: auth.ScopeLearner,
 		body:   closedBody(obj{"answers": obj{"type": "object", "additionalProperties": strs, "description": "question id -> chosen option ids"}}, "answers"),
 		status: 200, answer: ref("Result"), params: []obj{pathParam("id", "the attempt's id"), lang}, errs: []int{404, 429}}.op()},
-	"/lessons/{slug}/acknowledgements": obj{"post": spec{summary: "Signs the current version; again returns the same receipt", tag: "learner", scope: auth.ScopeLearner,
-		body:   closedBody(obj{"version": integer, "signature": obj{"type": "string", "description": "the caller's full name"}}, "version", "signature"),
+	"/lessons/{slug}/acknowledgements": obj{"post": spec{id: "acknowledgeLesson", summary: "Signs the current version; again returns the same receipt", tag: "learner", scope: auth.ScopeLearner,
+		body: closedBody(obj{"version": obj{"type": "integer", "minimum": 1, "description": "the version read: the current one"},
+			"signature": obj{"type": "string", "minLength": 1, "maxLength": 100, "description": "the caller's full name"}}, "version", "signature"),
 		status: 201, answer: ref("Receipt"), params: []obj{slug, lang}, errs: []int{404, 409, 422}}.op()},
-	"/reports/team": obj{"get": spec{summary: "A team's matrix, as the team page shows it", tag: "reports", scope: auth.ScopeReportsRead,
+	"/reports/team": obj{"get": spec{id: "getTeamReport", summary: "A team's matrix, as the team page shows it", tag: "reports", scope: auth.ScopeReportsRead,
 		status: 200, answer: ref("Team"), params: filters, errs: []int{404}}.op()},
-	"/reports/organisation": obj{"get": spec{summary: "Completion by department and by lesson (HR)", tag: "reports", scope: auth.ScopeReportsRead,
+	"/reports/organisation": obj{"get": spec{id: "getOrganisationReport", summary: "Completion by department and by lesson (HR)", tag: "reports", scope: auth.ScopeReportsRead,
 		status: 200, answer: ref("Organisation")}.op()},
-	"/lessons/{slug}/drafts": obj{"post": spec{summary: "Stores a draft: the lesson file per language and the quiz YAML (HR)", tag: "content", scope: auth.ScopeContentWrite,
+	"/lessons/{slug}/drafts": obj{"post": spec{id: "saveDraft", summary: "Stores a draft: the lesson file per language and the quiz YAML (HR)", tag: "content", scope: auth.ScopeContentWrite,
 		body: closedBody(obj{"files": obj{"type": "object", "additionalProperties": str, "description": "language -> the whole lesson file (front matter and Markdown)"},
 			"quiz": obj{"type": "string", "description": "the quiz YAML"}}),
 		status: 200, answer: ref("Draft"), params: []obj{slug}, errs: []int{404, 422}}.op()},
-	"/lessons/{slug}/publish": obj{"post": spec{summary: "Publishes the draft as a new version (HR)", tag: "content", scope: auth.ScopeContentWrite,
-		body: closedBody(obj{"kind": obj{"enum": []string{"minor", "reack", "requiz"}}, "note": str,
-			"grace_days": obj{"type": "integer", "description": "days to sign again (default 14)"}}, "kind", "note"),
+	"/lessons/{slug}/publish": obj{"post": spec{id: "publishLesson", summary: "Publishes the draft as a new version (HR)", tag: "content", scope: auth.ScopeContentWrite,
+		body: closedBody(obj{"kind": obj{"enum": []string{"minor", "reack", "requiz"}}, "note": obj{"type": "string", "minLength": 1, "maxLength": 1000},
+			"grace_days": obj{"type": "integer", "minimum": 0, "maximum": 365, "description": "days to sign again (default 14)"}}, "kind", "note"),
 		status: 201, alsoOK: 200, answer: ref("Published"), params: []obj{slug}, errs: []int{404, 409, 422}}.op()},
-	"/lessons/{slug}/versions": obj{"get": spec{summary: "Every published version (HR)", tag: "content", scope: auth.ScopeContentRead,
+	"/lessons/{slug}/versions": obj{"get": spec{id: "listLessonVersions", summary: "Every published version (HR)", tag: "content", scope: auth.ScopeContentRead,
 		status: 200, answer: arrayOf(ref("Version")), params: []obj{slug}, errs: []int{404}}.op()},
-	"/lessons/{slug}/analytics": obj{"get": spec{summary: "Item statistics of the current pool: facility, discrimination, options chosen, flags (HR, admin)",
+	"/lessons/{slug}/analytics": obj{"get": spec{id: "getLessonAnalytics", summary: "Item statistics of the current pool: facility, discrimination, options chosen, flags (HR, admin)",
 		tag: "content", scope: auth.ScopeContentRead, status: 200, answer: ref("Analytics"), params: []obj{slug, lang}, errs: []int{404}}.op()},
-	"/lessons": obj{"get": spec{summary: "Every lesson with its current version (HR, admin)", tag: "content", scope: auth.ScopeContentRead,
+	"/lessons": obj{"get": spec{id: "listLessons", summary: "Every lesson with its current version (HR, admin)", tag: "content", scope: auth.ScopeContentRead,
 		status: 200, answer: arrayOf(ref("LessonInfo"))}.op()},
-	"/lessons/{slug}/draft": obj{"get": spec{summary: "The stored draft, or the current version's files to start one (stored: false) (HR, admin)",
+	"/lessons/{slug}/draft": obj{"get": spec{id: "getDraft", summary: "The stored draft, or the current version's files to start one (stored: false) (HR, admin)",
 		tag: "content", scope: auth.ScopeContentRead, status: 200, answer: ref("DraftFiles"), params: []obj{slug}, errs: []int{404}}.op()},
 	"/users": obj{
-		"get": spec{summary: "Every account (HR, admin)", tag: "users", scope: auth.ScopeUsersRead, status: 200, answer: arrayOf(ref("User")),
+		"get": spec{id: "listUsers", summary: "Every account (HR, admin)", tag: "users", scope: auth.ScopeUsersRead, status: 200, answer: arrayOf(ref("User")),
 			params: []obj{query("department", "only this department"), query("active", "true or false", obj{"enum": []string{"true", "false"}})},
 			errs:   []int{400}}.op(),
-		"post": spec{summary: "Creates a person, or updates them by login (HR, admin). A new person is sent an invitation, or with ?one_time_password=true gets a one-time password answered once",
+		"post": spec{id: "upsertUser", summary: "Creates a person, or updates them by login (HR, admin). A new person is sent an invitation, or with ?one_time_password=true gets a one-time password answered once",
 			tag: "users", scope: auth.ScopeUsersWrite, params: []obj{query("one_time_password", "true: answer a one-time password instead of inviting", obj{"enum": []string{"true", "false"}})},
 			body: person, status: 201, alsoOK: 200, answer: ref("Upserted"), errs: []int{409, 422}}.op(),
 	},
 	"/users/sync": obj{"post": syncOp()},
 	"/users/{login}": obj{
-		"get": spec{summary: "One account (HR, admin)", tag: "users", scope: auth.ScopeUsersRead, status: 200, answer: ref("User"),
+		"get": spec{id: "getUser", summary: "One account (HR, admin)", tag: "users", scope: auth.ScopeUsersRead, status: 200, answer: ref("User"),
 			params: []obj{login}, errs: []int{404}}.op(),
-		"put": spec{summary: "Replaces a person's fields (HR, admin)", tag: "users", scope: auth.ScopeUsersWrite,
+		"put": spec{id: "replaceUser", summary: "Replaces a person's fields (HR, admin)", tag: "users", scope: auth.ScopeUsersWrite,
 			body: withOptional(person, "login"), status: 200, answer: ref("User"), params: []obj{login}, errs: []int{404, 422}}.op(),
 	},
-	"/users/{login}/deactivate": obj{"post": spec{summary: "Turns an account off and ends its sessions and tokens; again is harmless (HR, admin)",
+	"/users/{login}/deactivate": obj{"post": spec{id: "deactivateUser", summary: "Turns an account off and ends its sessions and tokens; again is harmless (HR, admin)",
 		tag: "users", scope: auth.ScopeUsersWrite, status: 200, answer: ref("User"), params: []obj{login}, errs: []int{404}}.op()},
-	"/receipts": obj{"get": spec{summary: "Every receipt, oldest first, streamed as NDJSON of ReceiptLine (HR)", tag: "exports", scope: auth.ScopeReceiptsRead,
+	"/receipts": obj{"get": spec{id: "exportReceipts", summary: "Every receipt, oldest first, streamed as NDJSON of ReceiptLine (HR)", tag: "exports", scope: auth.ScopeReceiptsRead,
 		status: 200, answer: ref("ReceiptLine"), ndjson: true, params: []obj{since, query("lesson", "only this lesson's slug")}, errs: []int{400}}.op()},
-	"/audit": obj{"get": spec{summary: "The audit log, oldest first, streamed as NDJSON of AuditLine (HR, admin)", tag: "exports", scope: auth.ScopeAuditRead,
+	"/audit": obj{"get": spec{id: "exportAudit", summary: "The audit log, oldest first, streamed as NDJSON of AuditLine (HR, admin)", tag: "exports", scope: auth.ScopeAuditRead,
 		status: 200, answer: ref("AuditLine"), ndjson: true, params: []obj{since, query("actor", "only this login"),
 			query("action", "an action, or a prefix ending in a dot (user.)")}, errs: []int{400}}.op()},
 	"/checkpoints": obj{"get": spec{id: "listCheckpoints", summary: "This instance's signed checkpoints of every receipt chain's head, oldest first, the lines of checkpoints.jsonl exactly as signed, for `portal verify --checkpoints` (HR, admin)",
 		tag: "exports", scope: auth.ScopeAuditRead, status: 200, answer: ref("Checkpoint"), ndjson: true}.op()},
-	"/openapi.json": obj{"get": obj{"summary": "This document", "tags": []string{"meta"}, "security": []obj{},
-		"responses": obj{"200": obj{"description": "the OpenAPI document", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}}}},
+	"/openapi.json": obj{"get": obj{"operationId": "getOpenAPIDocument", "summary": "This document", "tags": []string{"meta"}, "security": []obj{},
+		"responses": obj{"200": obj{"description": "the OpenAPI document", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}},
+			// The one refusal a request without credentials can meet: the
+			// server reads at most 8 KB of headers, before any route.
+			"431": obj{"description": "request headers over the server's limit, refused before routing (the portal's HTML error page)",
+				"content": obj{"text/html": obj{"schema": obj{"type": "string"}}}}}}},
 }
 
 // openAPI is the document, built once.
 var openAPI = obj{
 	"openapi": "3.1.0",
 	"info": obj{"title": "Conduct Portal API", "version": "1",
+		// The portal is the company's own deployment; its API description carries no public licence.
+		"license": obj{"name": "Proprietary: for the company running this portal", "identifier": "LicenseRef-Proprietary"},
 		"description": "The learner's, managers' and HR's API. Authenticate with `Authorization: Bearer <token>` " +
 			"(made on the account page, by an admin at /admin/tokens, or with `bin/portal token create --login L`), or with the browser " +
 			"session plus the `X-CSRF-Token` header on writes. A token acts as its user within its scopes: " +
@@ -360,10 +365,22 @@ func OpenAPIPaths() []string {
 	return out
 }
 
+// syncRow is a person in a sync: a row without login or name is not
+// refused as a whole but answered `invalid` with its field, like any other
+// bad row, while the other rows go ahead.
+var syncRow = func() obj {
+	props := maps.Clone(person["properties"].(obj))
+	for _, f := range []string{"login", "name", "department", "manager"} {
+		props[f] = obj{"type": "string", "description": "checked per row, as for POST /users"}
+	}
+	return obj{"type": "object", "additionalProperties": false, "properties": props,
+		"description": "a person; login and name are needed, but a row without them or with a bad value is answered invalid with its field, not refused as a whole"}
+}()
+
 // syncOp is the sync, which also takes the people CSV of HR's import.
 func syncOp() obj {
-	o := spec{summary: "Makes the accounts match an HR system's list, by login; a result per row", tag: "users", scope: auth.ScopeUsersWrite,
-		body: closedBody(obj{"users": arrayOf(person), "deactivate_missing": obj{"type": "boolean",
+	o := spec{id: "syncUsers", summary: "Makes the accounts match an HR system's list, by login; a result per row", tag: "users", scope: auth.ScopeUsersWrite,
+		body: closedBody(obj{"users": arrayOf(syncRow), "deactivate_missing": obj{"type": "boolean",
 			"description": "turn off active accounts absent from users (never admins or the caller), only when every row is valid; refused (422) with an empty list"}}, "users"),
 		status: 200, answer: ref("SyncResult"), errs: []int{413, 422},
 		params: []obj{query("deactivate_missing", "with a CSV body: true to turn off active accounts absent from it", obj{"enum": []string{"true", "false"}})}}.op()

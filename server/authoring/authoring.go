@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"conductportal/server/lesson"
 	"conductportal/server/model"
@@ -23,6 +24,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// MaxNote bounds a publish's change note in characters: it is shown on
+// every affected person's page and in each message.
+const MaxNote = 1000
+
 // Errors callers turn into messages.
 var (
 	ErrNotFound = errors.New("authoring: not found")
@@ -30,7 +35,7 @@ var (
 	ErrInvalid  = errors.New("authoring: the draft has problems")
 	ErrKind     = errors.New("authoring: kind must be minor, reack or requiz")
 	ErrGrace    = errors.New("authoring: grace days must be between 0 and 365")
-	ErrNote     = errors.New("authoring: a change note is required")
+	ErrNote     = errors.New("authoring: a change note is required, at most 1,000 characters")
 	// ErrTooComplex: a text did not render in time (lesson.ErrTooComplex).
 	ErrTooComplex = lesson.ErrTooComplex
 )
@@ -402,7 +407,7 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*training.Pu
 	if req.GraceDays < 0 || req.GraceDays > 365 {
 		return nil, nil, ErrGrace
 	}
-	if strings.TrimSpace(req.Note) == "" {
+	if strings.TrimSpace(req.Note) == "" || utf8.RuneCountInString(req.Note) > MaxNote {
 		return nil, nil, ErrNote
 	}
 	if _, err := s.lessonOf(ctx, req.Slug); err != nil {

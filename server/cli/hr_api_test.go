@@ -84,6 +84,11 @@ func TestHRAPI(t *testing.T) {
 	if obj["valid"] != true {
 		t.Fatalf("draft answer: %v", obj)
 	}
+	// The change note has a limit (the document's maxLength, found unbounded by make fuzz-api).
+	obj = do(hrTok, "POST", "/lessons/dress/publish", map[string]any{"kind": "reack", "note": strings.Repeat("变", 1001)}, http.StatusUnprocessableEntity)
+	if e := obj["error"].(map[string]any); e["field"] != "note" {
+		t.Fatalf("a note over 1,000 characters: %v", obj)
+	}
 	obj = do(hrTok, "POST", "/lessons/dress/publish", map[string]any{"kind": "reack", "note": "badge", "grace_days": 7}, http.StatusCreated)
 	if obj["version"] != float64(2) || obj["created"] != true {
 		t.Fatalf("publish answer: %v", obj)

@@ -573,6 +573,11 @@ func TestCLIAndAPI(t *testing.T) {
 	if rec2["id"] != rec["id"] || rec2["hash"] != rec["hash"] {
 		t.Fatalf("second ack gave another receipt: %v vs %v", rec2, rec)
 	}
+	// A repeat without the signature is refused like a first one (found by
+	// make fuzz-api's Portman run: it answered the stored receipt).
+	if st, obj, _ := api(t, p.Base, token, "POST", "/lessons/grooming/acknowledgements", map[string]any{"version": 1}); st != 422 || obj["error"].(map[string]any)["field"] != "signature" {
+		t.Fatalf("a repeat without a signature: %d %v", st, obj)
+	}
 	if strings.Contains(p.LogText(), token) || strings.Contains(p.LogText(), "long enough password") {
 		t.Fatal("the log holds the API token or a password")
 	}

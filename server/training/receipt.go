@@ -59,6 +59,12 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 	if err != nil {
 		return nil, err
 	}
+	// The signature is checked first, also for a repeat: a request that
+	// would be refused the first time is refused every time, rather than
+	// answered with the receipt an earlier, valid request made.
+	if !SignatureMatches(u, req.Signature) {
+		return nil, ErrSignature
+	}
 	cycle := 0
 	if existing, err := s.signed(ctx, u, prog, req.Slug, req.Version); err == nil {
 		if !s.expired(l, existing) {
@@ -79,9 +85,6 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 	}
 	if prog.Lessons[req.Slug].PassVersion < max(l.QuizFrom, 1) {
 		return nil, ErrQuizNotPassed
-	}
-	if !SignatureMatches(u, req.Signature) {
-		return nil, ErrSignature
 	}
 	v, err := s.Version(ctx, req.Slug, req.Version)
 	if err != nil {
