@@ -35,7 +35,9 @@ type Deps struct {
 	Client func(c *fiber.Ctx) string
 	// MFARequired lists the roles whose session must have a second factor.
 	MFARequired []string
-	Log         *slog.Logger
+	// DataDir holds checkpoints.jsonl, the signed checkpoints.
+	DataDir string
+	Log     *slog.Logger
 }
 
 // API holds the handlers.
@@ -210,6 +212,7 @@ func (a *API) Routes(r fiber.Router) {
 	// Exports as NDJSON streams (export.go).
 	r.Get("/receipts", requireRole(model.RoleHR), a.need(auth.ScopeReceiptsRead), a.receiptsExport)
 	r.Get("/audit", requireHR, a.need(auth.ScopeAuditRead), a.auditExport)
+	r.Get("/checkpoints", requireHR, a.need(auth.ScopeAuditRead), a.checkpoints)
 	r.Use(func(c *fiber.Ctx) error {
 		return fail(fiber.StatusNotFound, "not_found", "no such API route", "")
 	})

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
+	"conductportal/server/checkpoint"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 
@@ -127,4 +129,19 @@ func (a *API) auditExport(c *fiber.Ctx) error {
 		})
 	})
 	return nil
+}
+
+// checkpoints answers GET /checkpoints: this instance's signed
+// checkpoints, the lines of checkpoints.jsonl exactly as signed (so that
+// `portal verify --checkpoints` checks the download), oldest first.
+func (a *API) checkpoints(c *fiber.Ctx) error {
+	r, size, err := checkpoint.Open(a.DataDir)
+	if err != nil {
+		return err
+	}
+	a.audit(c, "checkpoints.export", "", fmt.Sprintf("%d bytes", size))
+	c.Set(fiber.HeaderContentType, mimeNDJSON)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+checkpoint.File+`"`)
+	// fasthttp closes the file once it is sent.
+	return c.SendStream(r, int(size))
 }

@@ -240,6 +240,13 @@ var schemas = obj{
 	"FieldError": withOptional(object(obj{"code": str, "message": str, "field": str}), "field"),
 	"ReceiptLine": object(obj{"id": str, "login": str, "lesson": str, "version": integer, "lang": str, "text_hash": str, "signature": str,
 		"at": dateTime, "client": str, "agent": str, "seq": integer, "cycle": integer, "prev_hash": str, "hash": str}),
+	"CheckpointHead": object(obj{"user": obj{"type": "string", "description": "the user's id"}, "login": obj{"type": "string", "description": "the login on the chain's last receipt"},
+		"count": obj{"type": "integer", "description": "receipts in the chain; 0: the chain is gone"}, "head": obj{"type": "string", "description": "SHA-256 (hex) of the chain's last receipt"}}),
+	"Checkpoint": object(obj{"seq": integer, "time": dateTime, "prev": obj{"type": "string", "description": "SHA-256 (hex) of the previous line; empty for the first"},
+		"heads":  obj{"type": "array", "items": ref("CheckpointHead"), "description": "the chains changed since the previous checkpoint"},
+		"digest": obj{"type": "string", "description": "SHA-256 (hex) over `user count head\\n` of every chain, sorted by user id"},
+		"key":    obj{"type": "string", "description": "the Ed25519 public key, base64"},
+		"sig":    obj{"type": "string", "description": "Ed25519 signature (base64) of the line's bytes up to `,\"sig\":`, with `}` appended"}}),
 	"AuditLine": object(obj{"id": str, "at": dateTime, "actor": str, "action": str, "target": str, "detail": str, "client": str,
 		"count": obj{"type": "integer", "description": "refused sign-ins (`login.failed`, `login.throttled`) are one line per login, address and 15-minute window: how many tries it stands for, `at` being the latest; 0 for every other line"}}),
 }
@@ -305,6 +312,8 @@ var paths = obj{
 	"/audit": obj{"get": spec{id: "exportAudit", summary: "The audit log, oldest first, streamed as NDJSON of AuditLine (HR, admin)", tag: "exports", scope: auth.ScopeAuditRead,
 		status: 200, answer: ref("AuditLine"), ndjson: true, params: []obj{since, query("actor", "only this login"),
 			query("action", "an action, or a prefix ending in a dot (user.)")}, errs: []int{400}}.op()},
+	"/checkpoints": obj{"get": spec{id: "listCheckpoints", summary: "This instance's signed checkpoints of every receipt chain's head, oldest first, the lines of checkpoints.jsonl exactly as signed, for `portal verify --checkpoints` (HR, admin)",
+		tag: "exports", scope: auth.ScopeAuditRead, status: 200, answer: ref("Checkpoint"), ndjson: true}.op()},
 	"/openapi.json": obj{"get": obj{"operationId": "getOpenAPIDocument", "summary": "This document", "tags": []string{"meta"}, "security": []obj{},
 		"responses": obj{"200": obj{"description": "the OpenAPI document", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}},
 			// The one refusal a request without credentials can meet: the

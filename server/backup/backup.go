@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -42,6 +43,9 @@ type header struct {
 	// it a restored portal could not open them. Absent in backups made
 	// before it was carried, and when the portal had no key.
 	SecretKey string `json:"secret_key,omitempty"`
+	// SigningKey (base64 seed) signs the receipt checkpoints; carried only
+	// when the operator asks (backup --with-signing-key).
+	SigningKey string `json:"signing_key,omitempty"`
 }
 
 type line struct {
@@ -56,6 +60,14 @@ type Summary struct {
 	Schema    int            // schema step of the database backed up
 	Counts    map[string]int // documents per collection
 	SecretKey []byte         // the key of the channel secrets; nil: none carried
+	// SigningKey is the Ed25519 seed of the checkpoints; nil: none carried.
+	SigningKey []byte
+}
+
+// Keys are the keys a backup carries beside the documents; nil: not carried.
+type Keys struct {
+	Secret  []byte // seals the channel secrets
+	Signing []byte // the Ed25519 seed that signs the checkpoints
 }
 
 // Total is the number of documents.
@@ -68,10 +80,12 @@ func (s *Summary) Total() int {
 }
 
 // Write writes every collection of store to w. schema is the schema step
-// the database has reached; secretKey, when not nil, is the key that seals
-// the channel secrets, carried so that a restore elsewhere opens them (the
-// file is then as secret as the key).
-func Write(ctx context.Context, store *storage.Storage, w io.Writer, schema int, secretKey []byte) (*Summary, error) {
+// the database has reached; keys.Secret, when not nil, is the key that
+// seals the channel secrets, carried so that a restore elsewhere opens them
+// (the file is then as secret as the key); keys.Signing likewise the seed
+// of the checkpoints' signing key.
+func Write(ctx context.Context, store *storage.Storage, w io.Writer, schema int, keys Keys) (*Summary, error) {
+	secretKey := keys.Secret
 	zw := gzip.NewWriter(w)
 	bw := bufio.NewWriterSize(zw, 1<<16)
 	enc := json.NewEncoder(bw)
@@ -80,6 +94,10 @@ func Write(ctx context.Context, store *storage.Storage, w io.Writer, schema int,
 	h := header{Format: Format, Version: FormatVersion, Created: time.Now().UTC(), Schema: schema}
 	if secretKey != nil {
 		h.SecretKey = hex.EncodeToString(secretKey)
+	}
+	if keys.Signing != nil {
+		sum.SigningKey = keys.Signing
+		h.SigningKey = base64.StdEncoding.EncodeToString(keys.Signing)
 	}
 	if err := enc.Encode(h); err != nil {
 		return nil, fmt.Errorf("backup: write: %w", err)
@@ -209,6 +227,11 @@ func read(r io.Reader, maxSchema int, fn func(collection string, doc []byte) err
 	if h.SecretKey != "" {
 		if sum.SecretKey, err = hex.DecodeString(h.SecretKey); err != nil || len(sum.SecretKey) != 32 {
 			return nil, fmt.Errorf("backup: the secret key in the header is damaged")
+		}
+	}
+	if h.SigningKey != "" {
+		if sum.SigningKey, err = base64.StdEncoding.DecodeString(h.SigningKey); err != nil || len(sum.SigningKey) != 32 {
+			return nil, fmt.Errorf("backup: the signing key in the header is damaged")
 		}
 	}
 	n := 1

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"strings"
 
 	"conductportal/server/backup"
+	"conductportal/server/checkpoint"
 	"conductportal/server/config"
 	"conductportal/server/database"
 	"conductportal/server/secret"
@@ -24,7 +27,11 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		"Writes every collection to FILE (gzip'd JSON lines of MongoDB extended JSON), with the\n"+
 		"key that seals the channel secrets (PORTAL_SECRET_KEY, or PORTAL_DATA/secret.key), so a\n"+
 		"restore elsewhere opens them: keep FILE as safe as that key (it is written mode 0600).\n"+
+		"The key that signs the receipt checkpoints (PORTAL_SIGNING_KEY, or\n"+
+		"PORTAL_DATA/signing.key) comes along only with --with-signing-key: the checkpoints\n"+
+		"prove something because that key is kept apart from the database and its backups.\n"+
 		"On the embedded database, run it while the portal is stopped.", stdout, stderr)
+	withSigning := fs.Bool("with-signing-key", false, "carry the checkpoints' signing key too (the backup then holds it)")
 	file, err := fileArg(fs, args)
 	if err != nil {
 		return err
@@ -36,6 +43,17 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	key, err := secretKey(cfg)
 	if err != nil {
 		return err
+	}
+	keys := backup.Keys{Secret: key}
+	if *withSigning {
+		sk, _, err := checkpoint.Key(cfg.SigningKey, cfg.DataDir, false)
+		if err != nil {
+			return err
+		}
+		if sk == nil {
+			return fmt.Errorf("cli: backup: --with-signing-key: there is no signing key (PORTAL_SIGNING_KEY unset, no %s)", filepath.Join(cfg.DataDir, checkpoint.KeyFile))
+		}
+		keys.Signing = sk.Seed()
 	}
 	log := newLogger(cfg, stderr)
 	opts, err := dbOptions(cfg, log)
@@ -58,7 +76,7 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("cli: backup: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	sum, err := backup.Write(ctx, storage.New(db.Database), tmp, schema, key)
+	sum, err := backup.Write(ctx, storage.New(db.Database), tmp, schema, keys)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -74,6 +92,9 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	withKey := "no secret key (the portal has none yet)"
 	if key != nil {
 		withKey = "the secret key of the channel secrets"
+	}
+	if keys.Signing != nil {
+		withKey += " and the checkpoints' signing key"
 	}
 	fmt.Fprintf(stdout, "backup: %d documents (%s) and %s written to %s\n", sum.Total(), counts(sum), withKey, file)
 	return nil
@@ -101,7 +122,10 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"MONGODB_URI database) and applies the schema steps. Refuses a database with data.\n"+
 		"The backup's secret key comes along: into PORTAL_DATA/secret.key on the embedded\n"+
 		"database; with MONGODB_URI it is printed, to set as PORTAL_SECRET_KEY. A different\n"+
-		"PORTAL_SECRET_KEY (or secret.key) is refused: the channel secrets would not open.", stdout, stderr)
+		"PORTAL_SECRET_KEY (or secret.key) is refused: the channel secrets would not open.\n"+
+		"A backup made with --with-signing-key puts the checkpoints' signing key back the same\n"+
+		"way (PORTAL_DATA/signing.key, or printed as PORTAL_SIGNING_KEY); a different one is\n"+
+		"refused.", stdout, stderr)
 	file, err := fileArg(fs, args)
 	if err != nil {
 		return err
@@ -129,6 +153,14 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errors.New("cli: restore: the channel secrets in this backup are sealed with another key than " + keyName(cfg) +
 			"; unset PORTAL_SECRET_KEY (or use an empty PORTAL_DATA) to restore with the backup's key. Nothing was restored")
 	}
+	haveSigning, _, err := checkpoint.Key(cfg.SigningKey, cfg.DataDir, false)
+	if err != nil {
+		return err
+	}
+	if checked.SigningKey != nil && haveSigning != nil && !bytes.Equal(haveSigning.Seed(), checked.SigningKey) {
+		return errors.New("cli: restore: the backup carries another checkpoint signing key than " + signingKeyName(cfg) +
+			"; unset PORTAL_SIGNING_KEY (or use an empty PORTAL_DATA) to restore with the backup's key. Nothing was restored")
+	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("cli: restore: %w", err)
 	}
@@ -146,11 +178,26 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			cfg.SecretKey = hex.EncodeToString(checked.SecretKey)
 		}
 	}
+	// The signing key likewise: a portal started on the restored data
+	// would make a new one.
+	wroteSigning := false
+	if checked.SigningKey != nil && haveSigning == nil && cfg.MongoURI == "" {
+		if err := checkpoint.WriteKey(cfg.DataDir, ed25519.NewKeyFromSeed(checked.SigningKey)); err != nil {
+			if wroteKey {
+				_ = os.Remove(filepath.Join(cfg.DataDir, secret.KeyFile))
+			}
+			return fmt.Errorf("cli: restore: nothing was restored: %w", err)
+		}
+		wroteSigning = true
+	}
 	sum, err := restoreInto(ctx, cfg, f, stderr)
 	if err != nil {
+		// The refused folder is left as it was found.
 		if wroteKey {
-			// The refused folder is left as it was found.
 			_ = os.Remove(filepath.Join(cfg.DataDir, secret.KeyFile))
+		}
+		if wroteSigning {
+			_ = os.Remove(filepath.Join(cfg.DataDir, checkpoint.KeyFile))
 		}
 		return err
 	}
@@ -166,7 +213,21 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case sum.SecretKey != nil && have == nil:
 		fmt.Fprintf(stdout, "restore: the backup's secret key is in %s\n", filepath.Join(cfg.DataDir, secret.KeyFile))
 	}
+	switch {
+	case wroteSigning:
+		fmt.Fprintf(stdout, "restore: the backup's checkpoint signing key is in %s\n", filepath.Join(cfg.DataDir, checkpoint.KeyFile))
+	case checked.SigningKey != nil && haveSigning == nil:
+		fmt.Fprintf(stdout, "restore: the checkpoints are signed with the backup's key. Start every portal on this database with\n"+
+			"  PORTAL_SIGNING_KEY=%s\n", base64.StdEncoding.EncodeToString(checked.SigningKey))
+	}
 	return nil
+}
+
+func signingKeyName(cfg *config.Config) string {
+	if cfg.SigningKey != "" {
+		return "PORTAL_SIGNING_KEY"
+	}
+	return filepath.Join(cfg.DataDir, checkpoint.KeyFile)
 }
 
 // restoreInto reads the backup in f into the configured database, then

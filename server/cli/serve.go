@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
 	"conductportal/server/channel"
+	"conductportal/server/checkpoint"
 	"conductportal/server/config"
 	"conductportal/server/database"
 	"conductportal/server/lesson"
@@ -54,6 +56,9 @@ type Server struct {
 
 	// Channels are the departments' WeCom, DingTalk and email channels.
 	Channels *channel.Service
+	// SigningKey signs the receipt checkpoints; it is never stored in the
+	// database (PORTAL_SIGNING_KEY or <data>/signing.key).
+	SigningKey ed25519.PrivateKey
 }
 
 // Start opens the database, applies the schema, imports the content into an
@@ -68,12 +73,21 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	if err != nil {
 		return nil, err
 	}
+	signingKey, created, err := checkpoint.Key(cfg.SigningKey, cfg.DataDir, true)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Info("PORTAL_SIGNING_KEY unset: a key that signs the receipt checkpoints was created; keep a copy and its public key away from this machine",
+			"file", filepath.Join(cfg.DataDir, checkpoint.KeyFile), "public_key", checkpoint.PublicKey(signingKey))
+	}
 	m := metrics.New()
 	db, store, err := openStoreMetrics(ctx, cfg, log, m)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log, Metrics: m}
+	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log, Metrics: m,
+		SigningKey: signingKey}
 	s.Training.SetMetrics(m)
 	m.WatchSessions(store.SessionCount)
 	s.Reports = report.New(store, nil)
@@ -313,6 +327,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	background.Go(func() { s.checkProgress(sweepCtx) })
 	background.Go(func() { s.sweepSessions(sweepCtx) })
 	background.Go(func() { s.remind(sweepCtx) })
+	if s.Config.CheckpointJob {
+		background.Go(func() { s.checkpoints(sweepCtx) })
+	}
 	if s.Config.DeliveryWorker {
 		background.Go(func() { s.Channels.Run(sweepCtx, deliverEvery) })
 	}
@@ -351,6 +368,51 @@ func (s *Server) remind(ctx context.Context) {
 	}
 	if s.Config.ReminderJob {
 		s.Notify.Schedule(ctx, remindEvery)
+	}
+}
+
+// checkpointEvery is how often the portal signs the chain heads; a day
+// without signatures writes no line.
+const checkpointEvery = 24 * time.Hour
+
+// checkpoints signs the chain heads now and every checkpointEvery. With
+// several instances on one database each writes its own data folder's
+// file: harmless, each file proves the same receipts.
+func (s *Server) checkpoints(ctx context.Context) {
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		s.Checkpoint(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Checkpoint appends a signed checkpoint when a chain changed, and logs
+// chains that changed without growing: receipts edited or deleted in the
+// database since the last checkpoint.
+func (s *Server) Checkpoint(ctx context.Context) {
+	started := time.Now()
+	res, err := checkpoint.Write(ctx, s.Store, s.Config.DataDir, s.SigningKey, time.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			s.Log.Warn("checkpoint not written", "err", err)
+		}
+		return
+	}
+	if res.Torn > 0 {
+		s.Log.Warn("the checkpoint file ended in a line cut short (a crash while appending); it was removed", "bytes", res.Torn)
+	}
+	for _, h := range res.Rewritten {
+		s.Log.Error("a receipt chain changed without growing since the last checkpoint: receipts were edited or deleted in the database; run portal verify --checkpoints",
+			"user", h.User, "login", h.Login, "count", h.Count)
+	}
+	if c := res.Checkpoint; c != nil {
+		s.Log.Info("checkpoint signed", "seq", c.Seq, "chains_changed", len(c.Heads), "digest", c.Digest,
+			"took", time.Since(started).Round(time.Millisecond).String())
 	}
 }
 

@@ -16,16 +16,25 @@ import (
 var errProblems = errors.New("cli: problems found")
 
 func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "verify\n\n"+
+	fs := newFlags("verify", "verify [--checkpoints FILE [--public-key KEY]]\n\n"+
 		"Checks every user's receipt chain (numbered 1..n, each linking to the hash of the one\n"+
 		"before, each hash recomputed), every receipt's text hash against the stored lesson\n"+
-		"text, and that no acknowledgement lost its receipt. Prints each problem and exits 1\n"+
-		"when there is any. On the embedded database, run it while the portal is stopped.", stdout, stderr)
+		"text, and that no acknowledgement lost its receipt. With --checkpoints, also checks\n"+
+		"every signature and link of that checkpoint file and that every receipt a checkpoint\n"+
+		"covers is still in the database, unchanged and in order: a chain rewritten with new\n"+
+		"hashes all the way is named with the first checkpoint it breaks. Prints each problem\n"+
+		"and exits 1 when there is any. On the embedded database, run it while the portal is\n"+
+		"stopped.", stdout, stderr)
+	file := fs.String("checkpoints", "", "a checkpoints.jsonl file (a copy kept away from the portal) to hold the receipts against")
+	key := fs.String("public-key", "", "the public key (base64) every checkpoint must be signed by")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	if err := fs.noArgs(); err != nil {
 		return err
+	}
+	if *key != "" && *file == "" {
+		return fs.usageError("--public-key needs --checkpoints FILE")
 	}
 	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
 		rep, err := newTraining(store, log).Verify(ctx)
@@ -37,7 +46,15 @@ func verify(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		fmt.Fprintf(stdout, "verify: %d receipts of %d users, %d lesson texts: %d problem(s)\n",
 			rep.Receipts, rep.Users, rep.Versions, len(rep.Problems))
-		if len(rep.Problems) > 0 {
+		problems := len(rep.Problems)
+		if *file != "" {
+			n, err := verifyCheckpoints(ctx, store, *file, *key, stdout)
+			if err != nil {
+				return err
+			}
+			problems += n
+		}
+		if problems > 0 {
 			return errProblems
 		}
 		return nil

@@ -34,6 +34,7 @@ type Config struct {
 	RemindDays      int      // PORTAL_REMIND_DAYS: remind people this many days before a due date
 	EscalateDays    int      // PORTAL_ESCALATE_DAYS: tell the manager when this many days overdue
 	ReminderJob     bool     // PORTAL_REMINDER_JOB: run the daily reminder job in this process
+	CheckpointJob   bool     // PORTAL_CHECKPOINT_JOB: sign the receipt chains' heads daily in this process
 	// MetricsToken (PORTAL_METRICS_TOKEN) lets a scraper that is not on
 	// loopback read /metrics with Authorization: Bearer.
 	MetricsToken string
@@ -46,6 +47,10 @@ type Config struct {
 	// SecretKey seals channel secrets (PORTAL_SECRET_KEY, 32 bytes as hex or
 	// base64). Unset with the embedded database: <data>/secret.key.
 	SecretKey string
+	// SigningKey signs the receipt checkpoints (PORTAL_SIGNING_KEY, base64
+	// of a 32-byte Ed25519 seed). Unset: <data>/signing.key, made on the
+	// first start. Never stored in the database.
+	SigningKey string
 	// Channels is PORTAL_CHANNELS: a JSON array of channels created on the
 	// first start (when there are none); HR manages them afterwards.
 	Channels string
@@ -76,6 +81,7 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 		CompanyName: get("PORTAL_COMPANY_NAME", ""),
 		LogoFile:    get("PORTAL_LOGO", ""),
 		SecretKey:   get("PORTAL_SECRET_KEY", ""),
+		SigningKey:  get("PORTAL_SIGNING_KEY", ""),
 		Channels:    get("PORTAL_CHANNELS", ""),
 
 		MetricsToken: get("PORTAL_METRICS_TOKEN", ""),
@@ -116,6 +122,13 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	case "off", "false", "0", "no":
 	default:
 		return nil, fmt.Errorf("config: PORTAL_REMINDER_JOB=%q: want on or off", v)
+	}
+	switch v := strings.ToLower(get("PORTAL_CHECKPOINT_JOB", "on")); v {
+	case "on", "true", "1", "yes":
+		c.CheckpointJob = true
+	case "off", "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("config: PORTAL_CHECKPOINT_JOB=%q: want on or off", v)
 	}
 	switch v := strings.ToLower(get("PORTAL_DELIVERY_WORKER", "on")); v {
 	case "on", "true", "1", "yes":
@@ -220,9 +233,11 @@ func (c *Config) Redacted() []any {
 		"content", orDefault(c.ContentDir, "embedded"), "base_url", c.BaseURL,
 		"cookie_secure", c.CookieSecure, "trusted_proxies", c.TrustedProxies,
 		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays, "reminder_job", c.ReminderJob,
+		"checkpoint_job", c.CheckpointJob,
 		"metrics_token", c.MetricsToken != "", "oidc_issuer", orDefault(c.OIDC.Issuer, "off"),
 		"oidc_provision", c.OIDC.Provision, "local_login", c.LocalLogin, "time_zone", time.Local.String(),
-		"delivery_worker", c.DeliveryWorker, "secret_key", orDefault(mask(c.SecretKey), "unset"), "channels_env", c.Channels != "",
+		"delivery_worker", c.DeliveryWorker, "secret_key", orDefault(mask(c.SecretKey), "unset"),
+		"signing_key", orDefault(mask(c.SigningKey), "signing.key"), "channels_env", c.Channels != "",
 	}
 }
 

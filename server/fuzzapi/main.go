@@ -182,8 +182,8 @@ func (f *fuzz) accounts() ([]role, error) {
 		}
 		tokens[p.login] = strings.TrimSpace(out)
 	}
-	hrOps := slices.Concat(learnerOps, contentOps, userOps, []string{"getTeamReport", "getOrganisationReport", "exportReceipts", "exportAudit"})
-	adminOps := slices.Concat(learnerOps, contentOps, userOps, []string{"exportAudit"})
+	hrOps := slices.Concat(learnerOps, contentOps, userOps, []string{"getTeamReport", "getOrganisationReport", "exportReceipts", "exportAudit", "listCheckpoints"})
+	adminOps := slices.Concat(learnerOps, contentOps, userOps, []string{"exportAudit", "listCheckpoints"})
 	return []role{
 		{name: "employee", login: "fz.emp", token: tokens["fz.emp"], allowed: learnerOps},
 		{name: "manager", login: "fz.mgr", token: tokens["fz.mgr"], allowed: slices.Concat(learnerOps, []string{"getTeamReport"})},

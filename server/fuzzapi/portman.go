@@ -65,7 +65,7 @@ func (d openAPIDoc) ops() map[string]struct {
 var order = []string{"getOpenAPIDocument", "getMe", "listMyLessons", "listMyReceipts", "getLesson", "markLessonRead",
 	"startAttempt", "submitAttempt", "acknowledgeLesson", "getTeamReport", "getOrganisationReport", "listLessons",
 	"getDraft", "listLessonVersions", "getLessonAnalytics", "saveDraft", "publishLesson", "listUsers", "getUser",
-	"upsertUser", "replaceUser", "syncUsers", "exportReceipts", "exportAudit", "deactivateUser"}
+	"upsertUser", "replaceUser", "syncUsers", "exportReceipts", "exportAudit", "listCheckpoints", "deactivateUser"}
 
 // config writes the Portman configuration for one role.
 func config(r role, d openAPIDoc, draft []byte) (obj, error) {

@@ -59,7 +59,7 @@ func Config(t testing.TB, dir string, env ...map[string]string) *config.Config {
 				return v
 			}
 		}
-		if k == "PORTAL_REMINDER_JOB" || k == "PORTAL_DELIVERY_WORKER" {
+		if k == "PORTAL_REMINDER_JOB" || k == "PORTAL_DELIVERY_WORKER" || k == "PORTAL_CHECKPOINT_JOB" {
 			return "off" // tests run the jobs themselves, at the time they choose
 		}
 		return ""

@@ -116,8 +116,9 @@ var routeTable = map[string]want{
 	"POST /api/v1/users/sync":              {401, 403, 403, 403, 422, 422},
 	"POST /api/v1/users/:login/deactivate": {401, 403, 403, 403, 200, 200},
 	// Exports: receipts are HR's, the audit log HR's and admins'.
-	"GET /api/v1/receipts": {401, 403, 403, 403, 200, 403},
-	"GET /api/v1/audit":    {401, 403, 403, 403, 200, 200},
+	"GET /api/v1/receipts":    {401, 403, 403, 403, 200, 403},
+	"GET /api/v1/audit":       {401, 403, 403, 403, 200, 200},
+	"GET /api/v1/checkpoints": {401, 403, 403, 403, 200, 200},
 	// The HR area: hr and admin only. Empty forms are refused (422) and
 	// change nothing; :login is a person made for the test.
 	"GET /hr/":                          {303, 403, 403, 403, 200, 303},

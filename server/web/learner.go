@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"conductportal/server/checkpoint"
 	"conductportal/server/lesson"
 	"conductportal/server/locale"
 	"conductportal/server/model"
@@ -404,7 +405,19 @@ func (h *handler) receiptShow(c *fiber.Ctx) error {
 		return err
 	}
 	text, _ := v.Text(r.Lang)
-	return h.render(c, "receipt", locale.T(lang, "receipt.title"), receiptRow{Receipt: *r, Title: text.Title})
+	// The first checkpoint whose head of this chain counts this receipt:
+	// with the checkpoint file, it proves the signature years later.
+	cover, err := checkpoint.FirstCovering(h.Config.DataDir, r.UserID, r.Seq)
+	if err != nil {
+		h.Log.WarnContext(ctx(c), "checkpoint of a receipt", "receipt", r.ID, "err", err)
+	}
+	return h.render(c, "receipt", locale.T(lang, "receipt.title"), receiptPage{receiptRow: receiptRow{Receipt: *r, Title: text.Title}, Checkpoint: cover})
+}
+
+// receiptPage is the printable receipt.
+type receiptPage struct {
+	receiptRow
+	Checkpoint *checkpoint.Covering // nil: no checkpoint covers it yet
 }
 
 type certificatePage struct {

@@ -90,7 +90,8 @@ func New(d Deps) (*fiber.App, error) {
 		ErrorHandler:          h.handleError,
 	})
 	app.Hooks().OnShutdown(h.outage.close)
-	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Authoring: d.Authoring, Session: currentSession, Client: clientAddr, MFARequired: d.Config.MFARequired, Log: d.Log}))
+	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Authoring: d.Authoring, Session: currentSession, Client: clientAddr, MFARequired: d.Config.MFARequired,
+		DataDir: d.Config.DataDir, Log: d.Log}))
 	return app, nil
 }
 
