@@ -46,6 +46,7 @@ const (
 	colItemStats      = "item_stats"
 	colInvitations    = "invitations"
 	colExternalIDs    = "external_ids" // SCIM externalId -> user id, _id = the externalId
+	colSSOLinks       = "sso_links"    // sign-on (issuer, sub) <-> user id, see sso_links.go
 )
 
 // Collections names every collection the portal writes: the embedded
@@ -54,7 +55,7 @@ const (
 func Collections() []string {
 	return []string{colUsers, colSessions, colLessons, colLessonVersions, colAttempts, colAttemptResults,
 		colReceipts, colProgress, colAudit, colAPITokens, colCertificates, colThrottles, colNotifications,
-		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats, colInvitations, colExternalIDs}
+		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats, colInvitations, colExternalIDs, colSSOLinks}
 }
 
 // Storage is the portal's access to its database.
