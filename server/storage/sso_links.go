@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"conductportal/server/model"
@@ -135,6 +137,11 @@ func (s *Storage) RenameUser(ctx context.Context, id, old, login string) error {
 	defer s.usersChanged(ctx)
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id, "login": old},
 		bson.M{"$set": bson.M{"login": login}, "$addToSet": bson.M{"former_logins": old}})
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		// FerretDB on SQLite answers an update that breaks a unique index
+		// with an internal error, not a duplicate key (inserts do).
+		return fmt.Errorf("storage: rename user: %w", errors.Join(ErrDuplicate, err))
+	}
 	if err != nil {
 		return wrap("rename user", err)
 	}
