@@ -86,7 +86,7 @@ func lockStripe(id string) int {
 }
 
 // ReplaceProgress stores a rebuilt projection, in turn with the user's
-// other progress updates of this process.
+// other progress updates (of every instance: see lockProgress).
 func (s *Storage) ReplaceProgress(ctx context.Context, p *model.Progress) error {
 	unlock, err := s.lockProgress(ctx, p.UserID)
 	if err != nil {
