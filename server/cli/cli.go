@@ -49,6 +49,7 @@ var commands = []command{
 	{"demo", "", "fill an empty data folder with a sample company to try the portal", noInput(demoCmd)},
 	{"user add", "--login L --name N ...", "create an account", userAdd},
 	{"user reset-mfa", "--login L", "turn off a person's second factor (they enrol again when required)", noInput(userResetMFA)},
+	{"user reset-sso", "--login L", "unbind a person from their sign-on account (the next sign-on binds by login again)", noInput(userResetSSO)},
 	{"token create", "--login L ...", "print an API token that acts as a user (--scope, --expires)", noInput(tokenCreate)},
 	{"token list", "[--login L]", "list API tokens with their scopes and last use", noInput(tokenList)},
 	{"token revoke", "ID", "revoke an API token by the ID token list shows", noInput(tokenRevoke)},

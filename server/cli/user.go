@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -222,5 +223,53 @@ func userResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(stdout, "second factor of %s reset; their sessions are ended\n", u.Login)
+	return nil
+}
+
+// userResetSSO unbinds an account from the provider account it was bound
+// to at its first sign-on, for a person whose provider account was
+// replaced: the next sign-on finds the account by its login and binds it
+// to the new one.
+func userResetSSO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("user reset-sso", "user reset-sso --login L", stdout, stderr)
+	login := fs.String("login", "", "the person to unbind from their sign-on account (required)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if err := fs.noArgs(); err != nil {
+		return err
+	}
+	if *login == "" {
+		return fs.usageError("--login is required")
+	}
+	cfg, err := config.FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	db, store, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	u, err := store.UserByLogin(ctx, *login)
+	if err != nil {
+		return fmt.Errorf("cli: no user %q: %w", *login, err)
+	}
+	link, err := store.SSOLinkOfUser(ctx, u.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		fmt.Fprintf(stdout, "%s is not bound to a sign-on account; nothing changed\n", u.Login)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := store.UnlinkSSO(ctx, u.ID); err != nil {
+		return err
+	}
+	if err := store.Audit(ctx, &model.AuditEntry{At: time.Now().UTC(), Actor: "cli", Action: "sso.unbind", Target: u.Login,
+		Detail: link.Issuer + " sub " + link.Sub}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s is no longer bound to %s sub %s; their next sign-on binds by login\n", u.Login, link.Issuer, link.Sub)
 	return nil
 }

@@ -30,12 +30,15 @@ var Languages = []string{LangZH, LangEN}
 
 // User is a person who can log in.
 type User struct {
-	ID         string   `bson:"_id"`
-	Login      string   `bson:"login"`
-	Name       string   `bson:"name"`
-	Roles      []string `bson:"roles"`
-	Department string   `bson:"department,omitempty"`
-	Manager    string   `bson:"manager,omitempty"` // the manager's login
+	ID    string `bson:"_id"`
+	Login string `bson:"login"`
+	// FormerLogins are logins the person had before a sign-on provider
+	// renamed them; receipts signed under one still name it.
+	FormerLogins []string `bson:"former_logins,omitempty"`
+	Name         string   `bson:"name"`
+	Roles        []string `bson:"roles"`
+	Department   string   `bson:"department,omitempty"`
+	Manager      string   `bson:"manager,omitempty"` // the manager's login
 	// Manages names the department a manager is responsible for as a whole:
 	// they see its people besides their direct reports. Empty for most.
 	Manages string `bson:"manages,omitempty"`
@@ -482,6 +485,9 @@ type Notification struct {
 // portal's fields. SyncRoles says whether Roles come from the provider
 // (then they replace the account's) or are the portal's to set.
 type Identity struct {
+	// Issuer and Subject are the provider's name for the person, which
+	// (unlike the login claim) the provider never reassigns.
+	Issuer, Subject                string
 	Login, Name, Email, Department string
 	Roles                          []string
 	SyncRoles                      bool

@@ -182,6 +182,12 @@ func (c *Client) Finish(ctx context.Context, cookie, state, code string) (*Signe
 	if err != nil {
 		return nil, err
 	}
+	// The verified token's issuer and subject name the provider account
+	// for good; the account is bound to them (auth.SSOLogin).
+	if idt.Subject == "" {
+		return nil, ErrClaims
+	}
+	id.Issuer, id.Subject = idt.Issuer, idt.Subject
 	return &Signed{Identity: id, IDToken: raw, Next: pd.Next}, nil
 }
 

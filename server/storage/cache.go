@@ -96,6 +96,7 @@ func (c *accessCache[T]) dropIf(match func(T) bool) {
 func copyUser(u *model.User) *model.User {
 	c := *u
 	c.Roles = slices.Clone(u.Roles)
+	c.FormerLogins = slices.Clone(u.FormerLogins)
 	c.MFA.Recovery = slices.Clone(u.MFA.Recovery)
 	c.Exceptions = maps.Clone(u.Exceptions)
 	return &c

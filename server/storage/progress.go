@@ -29,12 +29,13 @@ func (s *Storage) Progress(ctx context.Context, userID string) (*model.Progress,
 // so a late event never moves progress back; $set for times; $inc for counts.
 func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string, max, set, inc bson.M) error {
 	// FerretDB v1 applies an update as read, modify, write: two concurrent
-	// updates of one user's document can lose one. The embedded database
-	// serves one process only (its folder is locked), so serializing a
-	// user's updates here makes them safe; MongoDB applies them atomically.
-	mu := &s.progressLocks[lockStripe(userID)]
-	mu.Lock()
-	defer mu.Unlock()
+	// updates of one user's document can lose one, so they take turns
+	// (lockProgress), across instances too.
+	unlock, err := s.lockProgress(ctx, userID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	prefix := "lessons." + slug + "."
 	up := bson.M{"$set": bson.M{"updated": time.Now().UTC()}}
 	if len(max) > 0 {
@@ -54,7 +55,7 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 		}
 		up["$inc"] = m
 	}
-	_, err := s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, up, options.UpdateOne().SetUpsert(true))
+	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, up, options.UpdateOne().SetUpsert(true))
 	s.progressChanged(userID)
 	return wrap("update progress", err)
 }
@@ -63,15 +64,17 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 // acknowledged version and time, so a late or repeated update never moves
 // it back; the receipt's id as the lesson's and the chain's hint.
 func (s *Storage) RecordReceipt(ctx context.Context, r *model.Receipt) error {
-	mu := &s.progressLocks[lockStripe(r.UserID)]
-	mu.Lock()
-	defer mu.Unlock()
+	unlock, err := s.lockProgress(ctx, r.UserID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	prefix := "lessons." + r.Lesson + "."
 	up := bson.M{
 		"$max": bson.M{prefix + "ack_version": r.Version, prefix + "acknowledged": r.At},
 		"$set": bson.M{prefix + "receipt": r.ID, "head": r.ID, "updated": time.Now().UTC()},
 	}
-	_, err := s.c(colProgress).UpdateOne(ctx, bson.M{"_id": r.UserID}, up, options.UpdateOne().SetUpsert(true))
+	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": r.UserID}, up, options.UpdateOne().SetUpsert(true))
 	s.progressChanged(r.UserID)
 	return wrap("record receipt", err)
 }
@@ -83,12 +86,14 @@ func lockStripe(id string) int {
 }
 
 // ReplaceProgress stores a rebuilt projection, in turn with the user's
-// other progress updates of this process.
+// other progress updates (of every instance: see lockProgress).
 func (s *Storage) ReplaceProgress(ctx context.Context, p *model.Progress) error {
-	mu := &s.progressLocks[lockStripe(p.UserID)]
-	mu.Lock()
-	defer mu.Unlock()
-	_, err := s.c(colProgress).ReplaceOne(ctx, bson.M{"_id": p.UserID}, p, options.Replace().SetUpsert(true))
+	unlock, err := s.lockProgress(ctx, p.UserID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, err = s.c(colProgress).ReplaceOne(ctx, bson.M{"_id": p.UserID}, p, options.Replace().SetUpsert(true))
 	s.progressChanged(p.UserID)
 	return wrap("replace progress", err)
 }

@@ -46,6 +46,8 @@ const (
 	colItemStats      = "item_stats"
 	colInvitations    = "invitations"
 	colExternalIDs    = "external_ids" // SCIM externalId -> user id, _id = the externalId
+	colSSOLinks       = "sso_links"    // sign-on (issuer, sub) <-> user id, see sso_links.go
+	colLocks          = "locks"        // leases between instances, see locks.go
 )
 
 // Collections names every collection the portal writes: the embedded
@@ -54,13 +56,13 @@ const (
 func Collections() []string {
 	return []string{colUsers, colSessions, colLessons, colLessonVersions, colAttempts, colAttemptResults,
 		colReceipts, colProgress, colAudit, colAPITokens, colCertificates, colThrottles, colNotifications,
-		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats, colInvitations, colExternalIDs}
+		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats, colInvitations, colExternalIDs, colSSOLinks, colLocks}
 }
 
 // Storage is the portal's access to its database.
 type Storage struct {
 	db            *mongo.Database
-	progressLocks [64]sync.Mutex // see UpdateLessonProgress
+	progressLocks [64]sync.Mutex // see lockProgress
 	usersGen      atomic.Uint64  // see UsersGeneration
 	progress      *progressCache // see SetSoleWriter and SetShared
 	sole          bool           // see SetSoleWriter

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"conductportal/server/lesson"
 	"conductportal/server/model"
@@ -65,7 +66,7 @@ type VerifyReport struct {
 // every acknowledgement progress remembers still has its receipt. It reads
 // the database directly, never the service's caches.
 func (s *Service) Verify(ctx context.Context) (*VerifyReport, error) {
-	v := &verifier{s: s, rep: &VerifyReport{}, logins: map[string]string{}, texts: map[string]*textCheck{}, signed: map[string]bool{}}
+	v := &verifier{s: s, rep: &VerifyReport{}, logins: map[string]string{}, former: map[string][]string{}, texts: map[string]*textCheck{}, signed: map[string]bool{}}
 	var chain []model.Receipt
 	err := s.store.EachReceipt(ctx, func(r *model.Receipt) error {
 		if len(chain) > 0 && chain[0].UserID != r.UserID {
@@ -111,6 +112,7 @@ type verifier struct {
 	s      *Service
 	rep    *VerifyReport
 	logins map[string]string     // user id -> login
+	former map[string][]string   // user id -> logins a sign-on rename replaced
 	texts  map[string]*textCheck // version id + lang -> the stored text's state
 	signed map[string]bool       // user, lesson and version of every receipt
 }
@@ -135,6 +137,7 @@ func (v *verifier) login(ctx context.Context, userID, fallback string) (string, 
 	switch {
 	case err == nil:
 		v.logins[userID] = u.Login
+		v.former[userID] = u.FormerLogins
 	case errors.Is(err, storage.ErrNotFound):
 		v.logins[userID] = fallback + " (no such user)"
 	default:
@@ -171,7 +174,8 @@ func (v *verifier) chain(ctx context.Context, rs []model.Receipt) error {
 		if !selfConsistent {
 			problem(r, ProblemEdited, "its recorded fields no longer give its hash: it was changed after it was signed")
 		}
-		if r.Login != "" && r.Login != login && login != r.Login+" (no such user)" {
+		// A receipt names the login the person had when signing it.
+		if r.Login != "" && r.Login != login && login != r.Login+" (no such user)" && !slices.Contains(v.former[r.UserID], r.Login) {
 			problem(r, ProblemEdited, "it names login %q, but the user is %q", r.Login, login)
 		}
 		switch {

@@ -92,17 +92,38 @@ func (h *handler) ssoCallback(c *fiber.Ctx) error {
 	case errors.Is(err, auth.ErrSSOInactive):
 		h.audit(c, login, "login.failed", "", "sso: deactivated")
 		return h.ssoRefuse(c, fiber.StatusForbidden, "sso.inactive")
+	case errors.Is(err, auth.ErrSSOBound):
+		// Another provider account claims the login of a bound account.
+		h.Log.WarnContext(ctx(c), "sign-on refused: the login is bound to another provider account", "login", login,
+			"issuer", signed.Identity.Issuer, "sub", signed.Identity.Subject)
+		h.audit(c, login, "login.failed", login, "sso: bound to another "+provider+" account (sub "+signed.Identity.Subject+")")
+		return h.ssoRefuse(c, fiber.StatusForbidden, "sso.bound", login, provider)
+	case errors.Is(err, auth.ErrSSONoSubject):
+		return h.ssoRefuse(c, fiber.StatusForbidden, "sso.nologin", provider)
 	case err != nil:
 		return err
 	}
+	// From here the account's own login names the person: the claim may
+	// be another account's.
 	u := res.User
 	if res.Created {
-		h.audit(c, login, "person.create", login, "sso first login")
+		h.audit(c, u.Login, "person.create", u.Login, "sso first login")
+	}
+	if res.Bound {
+		h.audit(c, u.Login, "sso.bind", u.Login, "sso: "+signed.Identity.Issuer+" sub "+signed.Identity.Subject)
+	}
+	if res.Renamed != "" {
+		h.audit(c, u.Login, "person.rename", u.Login, "sso: login "+res.Renamed+" -> "+u.Login)
+	}
+	if res.LoginTaken != "" {
+		h.Log.WarnContext(ctx(c), "sign-on login claim belongs to another account; login left unchanged",
+			"login", u.Login, "claimed", res.LoginTaken, "sub", signed.Identity.Subject)
+		h.audit(c, u.Login, "sso.login_taken", u.Login, "sso: the provider's login "+res.LoginTaken+" is another account's; login left as "+u.Login)
 	}
 	if res.Changes != "" {
 		// Like an HR edit: recorded, and a change of roles ended the
 		// person's other sessions.
-		h.audit(c, login, "person.update", login, "sso: "+res.Changes)
+		h.audit(c, u.Login, "person.update", u.Login, "sso: "+res.Changes)
 	}
 	if old := c.Cookies(h.sessionCookie()); old != "" {
 		_ = h.Auth.EndSession(ctx(c), old)

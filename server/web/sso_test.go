@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"conductportal/server/auth"
@@ -33,19 +34,43 @@ import (
 
 const opClientID, opClientSecret, opPassword = "conduct-portal", "a client secret for the test", "provider password"
 
-// opUsers are the provider's accounts, by id.
-type opUsers map[string]*opstorage.User
+// opUsers are the provider's accounts, by id. The provider reads them on
+// its own goroutines while a test renames one, so they are copied out
+// under a lock.
+type opUsers struct {
+	mu    sync.Mutex
+	users map[string]opstorage.User
+}
 
-func (u opUsers) GetUserByID(id string) *opstorage.User { return u[id] }
-func (u opUsers) GetUserByUsername(name string) *opstorage.User {
-	for _, x := range u {
+func (u *opUsers) GetUserByID(id string) *opstorage.User {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if x, ok := u.users[id]; ok {
+		return &x
+	}
+	return nil
+}
+func (u *opUsers) GetUserByUsername(name string) *opstorage.User {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, x := range u.users {
 		if x.Username == name {
-			return x
+			return &x
 		}
 	}
 	return nil
 }
-func (u opUsers) ExampleClientID() string { return "service" }
+func (u *opUsers) ExampleClientID() string { return "service" }
+
+// rename changes the preferred_username of the provider account id (its
+// sub stays), as a provider that lets people or admins edit it does.
+func (u *opUsers) rename(id, username string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	x := u.users[id]
+	x.Username = username
+	u.users[id] = x
+}
 
 // opStore is the example storage plus what a company's provider adds: a
 // department and groups per user (in userinfo, where many providers put
@@ -87,18 +112,19 @@ type opUser struct {
 }
 
 // startProvider serves an OpenID Connect provider on loopback that knows
-// users and the portal at portalBase as a client; it returns its issuer.
-func startProvider(t *testing.T, portalBase string, users ...opUser) string {
+// users (their subs are u1, u2, ... in order) and the portal at
+// portalBase as a client; it returns its issuer and its accounts.
+func startProvider(t *testing.T, portalBase string, users ...opUser) (string, *opUsers) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	issuer := "http://" + ln.Addr().String()
-	accounts, extra := opUsers{}, map[string]map[string]any{}
+	accounts, extra := &opUsers{users: map[string]opstorage.User{}}, map[string]map[string]any{}
 	for i, u := range users {
 		id := "u" + string(rune('1'+i))
-		accounts[id] = &opstorage.User{ID: id, Username: u.login, Password: opPassword, FirstName: u.first, LastName: u.last,
+		accounts.users[id] = opstorage.User{ID: id, Username: u.login, Password: opPassword, FirstName: u.first, LastName: u.last,
 			Email: u.login + "@example.com", EmailVerified: true, PreferredLanguage: language.Chinese}
 		extra[id] = map[string]any{"department": u.department, "groups": u.groups}
 	}
@@ -109,7 +135,7 @@ func startProvider(t *testing.T, portalBase string, users ...opUser) string {
 	srv := &http.Server{Handler: router}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return issuer
+	return issuer, accounts
 }
 
 // httpAgent is an HTTP client with a cookie jar that follows redirects and
@@ -177,21 +203,21 @@ func (b *httpAgent) signIn(portalBase, login string) (*http.Response, string) {
 var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 // ssoPortal starts a portal with sign-on against a provider with users.
-func ssoPortal(t *testing.T, env map[string]string, users ...opUser) (*testkit.Portal, string) {
+func ssoPortal(t *testing.T, env map[string]string, users ...opUser) (*testkit.Portal, string, *opUsers) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	issuer := startProvider(t, base, users...)
+	issuer, accounts := startProvider(t, base, users...)
 	all := map[string]string{"PORTAL_BASE_URL": base, "PORTAL_OIDC_ISSUER": issuer, "PORTAL_OIDC_CLIENT_ID": opClientID,
 		"PORTAL_OIDC_CLIENT_SECRET": opClientSecret, "PORTAL_OIDC_NAME": "TestIdP"}
 	for k, v := range env {
 		all[k] = v
 	}
 	p := testkit.StartOn(t, testkit.Config(t, filepath.Join(t.TempDir(), "data"), all), ln, io.Discard)
-	return p, issuer
+	return p, issuer, accounts
 }
 
 func me(t *testing.T, b *httpAgent, base string) map[string]any {
@@ -214,7 +240,7 @@ func me(t *testing.T, b *httpAgent, base string) map[string]any {
 // the portal and then at the provider.
 func TestSSOMatchRolesAndLogout(t *testing.T) {
 	ctx := context.Background()
-	p, issuer := ssoPortal(t, map[string]string{"PORTAL_OIDC_PROVISION": "match", "PORTAL_LOCAL_LOGIN": "false",
+	p, issuer, _ := ssoPortal(t, map[string]string{"PORTAL_OIDC_PROVISION": "match", "PORTAL_LOCAL_LOGIN": "false",
 		"PORTAL_OIDC_ROLES": "portal-managers=manager,portal-hr=hr"},
 		opUser{"wang.qiang", "Qiang", "Wang", "客服部", []string{"staff", "portal-managers"}},
 		opUser{"zhao.lei", "Lei", "Zhao", "客服部", nil},
@@ -316,7 +342,7 @@ func TestSSOMatchRolesAndLogout(t *testing.T) {
 // without a role mapping the portal keeps its own roles (employee).
 func TestSSOJustInTime(t *testing.T) {
 	ctx := context.Background()
-	p, _ := ssoPortal(t, map[string]string{"PORTAL_OIDC_PROVISION": "jit"},
+	p, _, _ := ssoPortal(t, map[string]string{"PORTAL_OIDC_PROVISION": "jit"},
 		opUser{"li.na", "Na", "Li", "前台", []string{"portal-hr"}})
 	b := newAgent(t)
 	res, page := b.signIn(p.Base, "li.na")
@@ -341,5 +367,127 @@ func TestSSOJustInTime(t *testing.T) {
 	}
 	if n, err := p.Store.UserCount(ctx); err != nil || n != 2 { // admin and li.na
 		t.Errorf("users after two sign-ins: %d %v", n, err)
+	}
+}
+
+// auditLines returns "action target detail" of the audit entries by actor.
+func auditLines(t *testing.T, p *testkit.Portal, actor string) []string {
+	t.Helper()
+	entries, err := p.Training.AuditSearch(context.Background(), storage.AuditFilter{Actor: actor}, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Action+" "+e.Target+" "+e.Detail)
+	}
+	return out
+}
+
+func hasPrefix(lines []string, prefix string) bool {
+	return slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, prefix) })
+}
+
+// An account is bound to the provider's (issuer, sub) at its first
+// sign-on. Afterwards a provider account whose preferred_username becomes
+// another person's login still signs into its own account (the login is
+// left alone, and that is audited), a rename to a free login renames the
+// account (audited; its receipts still verify), and a second provider
+// account claiming the bound account's login is refused.
+func TestSSOBoundToSubject(t *testing.T) {
+	ctx := context.Background()
+	p, issuer, provider := ssoPortal(t, map[string]string{"PORTAL_OIDC_PROVISION": "match"},
+		opUser{"wang.qiang", "Qiang", "Wang", "客服部", nil}, // sub u1
+		opUser{"zhou.min", "Min", "Zhou", "客服部", nil})     // sub u2
+	wang, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "wang.qiang", Name: "王强", Password: "wang's local password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// li.wei has a portal account and no provider account: the target.
+	li, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "li.wei", Name: "李伟", Password: "li's local password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedInAs := func(b *httpAgent, res *http.Response, page, login string) {
+		t.Helper()
+		if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/receipts" {
+			t.Fatalf("sign-in ended at %s with %d:\n%s", res.Request.URL, res.StatusCode, page)
+		}
+		if got := me(t, b, p.Base); got["login"] != login || got["name"] != "Qiang Wang" {
+			t.Fatalf("signed in as %v, want %s (Qiang Wang)", got, login)
+		}
+	}
+
+	// First sign-on: matched by login, bound to (issuer, u1).
+	b := newAgent(t)
+	res, page := b.signIn(p.Base, "wang.qiang")
+	signedInAs(b, res, page, "wang.qiang")
+	link, err := p.Store.SSOLinkOfUser(ctx, wang.ID)
+	if err != nil || link.Issuer != issuer || link.Sub != "u1" {
+		t.Fatalf("binding after the first sign-on: %+v %v", link, err)
+	}
+	if lines := auditLines(t, p, "wang.qiang"); !hasPrefix(lines, "sso.bind wang.qiang sso: "+issuer+" sub u1") {
+		t.Errorf("binding not audited: %q", lines)
+	}
+	wang, _ = p.Store.User(ctx, wang.ID)
+	testkit.Complete(t, p.Training, wang, "dress") // a receipt naming wang.qiang
+
+	// The provider account now claims li.wei's login: it gets its own
+	// account, li.wei's is untouched, and the refusal to rename is recorded.
+	provider.rename("u1", "li.wei")
+	b = newAgent(t)
+	res, page = b.signIn(p.Base, "li.wei")
+	signedInAs(b, res, page, "wang.qiang")
+	if got, err := p.Store.User(ctx, li.ID); err != nil || got.Login != "li.wei" || got.Name != "李伟" {
+		t.Errorf("li.wei's account after the takeover attempt: %+v %v", got, err)
+	}
+	if _, err := p.Store.SSOLinkOfUser(ctx, li.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("li.wei's account got bound: %v", err)
+	}
+	if lines := auditLines(t, p, "wang.qiang"); !hasPrefix(lines, "sso.login_taken wang.qiang sso: the provider's login li.wei is another account's") {
+		t.Errorf("the taken login claim is not audited: %q", lines)
+	}
+	if !strings.Contains(p.LogText(), "sign-on login claim belongs to another account") {
+		t.Error("the taken login claim is not logged")
+	}
+
+	// A rename to a free login renames the account, audited.
+	provider.rename("u1", "qiang.wang")
+	b = newAgent(t)
+	res, page = b.signIn(p.Base, "qiang.wang")
+	signedInAs(b, res, page, "qiang.wang")
+	got, err := p.Store.User(ctx, wang.ID)
+	if err != nil || got.Login != "qiang.wang" || !slices.Equal(got.FormerLogins, []string{"wang.qiang"}) {
+		t.Fatalf("after the rename: %+v %v", got, err)
+	}
+	if _, err := p.Store.UserByLogin(ctx, "wang.qiang"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the old login still finds an account: %v", err)
+	}
+	if lines := auditLines(t, p, "qiang.wang"); !hasPrefix(lines, "person.rename qiang.wang sso: login wang.qiang -> qiang.wang") {
+		t.Errorf("rename not audited: %q", lines)
+	}
+	// The receipt signed as wang.qiang still verifies.
+	rep, err := p.Training.Verify(ctx)
+	if err != nil || len(rep.Problems) != 0 || rep.Receipts != 1 {
+		t.Errorf("verify after the rename: %+v %v", rep, err)
+	}
+
+	// Another provider account claiming the bound account's login is
+	// refused in the person's language, and gets no session.
+	provider.rename("u1", "u1-elsewhere")
+	provider.rename("u2", "qiang.wang")
+	b = newAgent(t)
+	res, page = b.signIn(p.Base, "qiang.wang")
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(page, "The portal account qiang.wang is already linked to another TestIdP account") {
+		t.Fatalf("a second provider account claiming a bound login: %d\n%s", res.StatusCode, page)
+	}
+	if res, _ := b.do(http.MethodGet, p.Base+"/api/v1/me", nil); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the refused sign-on has a session: %d", res.StatusCode)
+	}
+	if _, err := p.Store.SSOLinkBySubject(ctx, issuer, "u2"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the refused provider account got bound: %v", err)
+	}
+	if lines := auditLines(t, p, "qiang.wang"); !hasPrefix(lines, "login.failed qiang.wang sso: bound to another TestIdP account (sub u2)") {
+		t.Errorf("refusal not audited: %q", lines)
 	}
 }
