@@ -2,9 +2,12 @@
 // SIGKILL at random moments, then checks that nothing it answered 2xx was
 // lost: every attempt, graded result, receipt and reading it confirmed is
 // in the database, progress equals what the events imply, and "portal
-// verify" passes. "make soak" runs it; it only listens on loopback.
+// verify" passes. "make soak" runs it twice: on the embedded database, and
+// on FerretDB on PostgreSQL named by MONGODB_URI (a fresh cluster from
+// "bench with-postgres"). It only listens on loopback.
 //
 //	go run ./server/soak -bin bin/portal -duration 60s
+//	go run ./server/bench with-postgres -- sh -c 'go run ./server/soak -mongodb-uri "$PORTAL_TEST_MONGODB_URI"'
 package main
 
 import (
@@ -44,8 +47,9 @@ func main() {
 	think := flag.Duration("think", 50*time.Millisecond, "mean pause between a client's requests")
 	minKills := flag.Int("min-kills", 5, "fail when fewer SIGKILLs happened")
 	keep := flag.Bool("keep", false, "keep the temporary folder")
+	uri := flag.String("mongodb-uri", os.Getenv("MONGODB_URI"), "an external database, empty or new, for the portal (default $MONGODB_URI; empty: embedded)")
 	flag.Parse()
-	if err := run(*bin, *duration, *users, *workers, *think, *minKills, *keep); err != nil {
+	if err := run(*bin, *uri, *duration, *users, *workers, *think, *minKills, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "soak: FAIL:", err)
 		os.Exit(1)
 	}
@@ -54,6 +58,7 @@ func main() {
 // soak is one run: the server under test and what the clients were told.
 type soak struct {
 	bin, dir, data, addr, base string
+	uri                        string // MONGODB_URI for the portal; empty: embedded
 	logFile                    *os.File
 	quizzes                    map[string]*quiz.Quiz
 
@@ -76,7 +81,7 @@ type claim struct {
 	passed bool
 }
 
-func run(bin string, duration time.Duration, nUsers, nWorkers int, think time.Duration, minKills int, keep bool) error {
+func run(bin, uri string, duration time.Duration, nUsers, nWorkers int, think time.Duration, minKills int, keep bool) error {
 	started := time.Now()
 	abs, err := filepath.Abs(bin)
 	if err != nil {
@@ -94,8 +99,13 @@ func run(bin string, duration time.Duration, nUsers, nWorkers int, think time.Du
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	s := &soak{bin: abs, dir: dir, data: filepath.Join(dir, "data"), addr: freeLoopbackAddr()}
+	s := &soak{bin: abs, uri: uri, dir: dir, data: filepath.Join(dir, "data"), addr: freeLoopbackAddr()}
 	s.base = "http://" + s.addr
+	backend := "embedded (FerretDB on SQLite)"
+	if uri != "" {
+		backend = "external, MONGODB_URI " + uri
+	}
+	fmt.Println("soak: database", backend)
 	if s.logFile, err = os.Create(filepath.Join(dir, "server.log")); err != nil {
 		return err
 	}
@@ -275,7 +285,11 @@ func (s *soak) env() []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, "PORTAL_DATA="+s.data, "PORTAL_ADDR="+s.addr)
+	env = append(env, "PORTAL_DATA="+s.data, "PORTAL_ADDR="+s.addr)
+	if s.uri != "" {
+		env = append(env, "MONGODB_URI="+s.uri)
+	}
+	return env
 }
 
 // start starts the server and waits until it is ready.
@@ -335,11 +349,11 @@ func (s *soak) otherStatuses() string {
 	return strings.Join(parts, ", ")
 }
 
-// checkClaims opens the database (the server is stopped) and looks up
-// every write that was answered 2xx.
+// checkClaims opens the database (the server is stopped), embedded or the
+// external one the portal used, and looks up every write answered 2xx.
 func (s *soak) checkClaims() (stored, missing int, err error) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, database.Options{DataDir: s.data, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	db, err := database.Open(ctx, database.Options{URI: s.uri, DataDir: s.data, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return 0, 0, err
 	}
