@@ -29,18 +29,14 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"conductportal/server/pgserver"
 )
 
 func main() {
 	// The PostgreSQL run hosts FerretDB in a child process of this
 	// program, so the database is not in the load generator's process.
-	if len(os.Args) > 1 && os.Args[1] == "host-ferretdb" {
-		if err := hostFerretDB(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: ferretdb:", err)
-			os.Exit(1)
-		}
-		return
-	}
+	pgserver.Host()
 	// with-postgres runs a command (the burst tests, say) against FerretDB
 	// on a fresh PostgreSQL, named by PORTAL_TEST_MONGODB_URI.
 	if len(os.Args) > 1 && os.Args[1] == "with-postgres" {
@@ -159,12 +155,12 @@ func runBackend(ctx context.Context, o options, backend string) (*report, error)
 	}
 	env := []string{"PORTAL_DATA=" + filepath.Join(dir, "data")}
 	if backend == "postgresql" {
-		db, err := startPostgres(ctx, dir)
+		db, err := pgserver.Start(ctx, dir)
 		if err != nil {
 			return nil, err
 		}
-		defer db.stop()
-		env = append(env, "MONGODB_URI="+db.uri)
+		defer db.Stop()
+		env = append(env, "MONGODB_URI="+db.URI)
 	}
 	fmt.Printf("bench: %s: seeding %d employees...\n", backend, o.employees)
 	t0 := time.Now()

@@ -3,11 +3,14 @@
 // lost: every attempt, graded result, receipt and reading it confirmed is
 // in the database, progress equals what the events imply, and "portal
 // verify" passes. "make soak" runs it twice: on the embedded database, and
-// on FerretDB on PostgreSQL named by MONGODB_URI (a fresh cluster from
-// "bench with-postgres"). It only listens on loopback.
+// with -postgres on FerretDB on a fresh PostgreSQL cluster of its own, which
+// it also takes away for a few seconds (an outage: answers must be 503
+// within 5 s, and the portal must recover without a restart). With
+// MONGODB_URI (an empty database) it runs the crash part on that server.
+// It only listens on loopback.
 //
 //	go run ./server/soak -bin bin/portal -duration 60s
-//	go run ./server/bench with-postgres -- sh -c 'go run ./server/soak -mongodb-uri "$PORTAL_TEST_MONGODB_URI"'
+//	go run ./server/soak -bin bin/portal -duration 30s -postgres
 package main
 
 import (
@@ -35,11 +38,13 @@ import (
 
 	portal "conductportal"
 	"conductportal/server/database"
+	"conductportal/server/pgserver"
 	"conductportal/server/quiz"
 	"conductportal/server/storage"
 )
 
 func main() {
+	pgserver.Host() // the FerretDB child process of -postgres
 	bin := flag.String("bin", "bin/portal", "the portal binary")
 	duration := flag.Duration("duration", 60*time.Second, "how long to drive load and kill the server")
 	users := flag.Int("users", 48, "learners")
@@ -48,8 +53,9 @@ func main() {
 	minKills := flag.Int("min-kills", 5, "fail when fewer SIGKILLs happened")
 	keep := flag.Bool("keep", false, "keep the temporary folder")
 	uri := flag.String("mongodb-uri", os.Getenv("MONGODB_URI"), "an external database, empty or new, for the portal (default $MONGODB_URI; empty: embedded)")
+	postgres := flag.Bool("postgres", false, "start PostgreSQL and FerretDB in the temporary folder, and test an outage of it too")
 	flag.Parse()
-	if err := run(*bin, *uri, *duration, *users, *workers, *think, *minKills, *keep); err != nil {
+	if err := run(*bin, *uri, *postgres, *duration, *users, *workers, *think, *minKills, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "soak: FAIL:", err)
 		os.Exit(1)
 	}
@@ -58,7 +64,8 @@ func main() {
 // soak is one run: the server under test and what the clients were told.
 type soak struct {
 	bin, dir, data, addr, base string
-	uri                        string // MONGODB_URI for the portal; empty: embedded
+	uri                        string           // MONGODB_URI for the portal; empty: embedded
+	pg                         *pgserver.Server // with -postgres: the database, to take away
 	logFile                    *os.File
 	quizzes                    map[string]*quiz.Quiz
 
@@ -81,7 +88,7 @@ type claim struct {
 	passed bool
 }
 
-func run(bin, uri string, duration time.Duration, nUsers, nWorkers int, think time.Duration, minKills int, keep bool) error {
+func run(bin, uri string, postgres bool, duration time.Duration, nUsers, nWorkers int, think time.Duration, minKills int, keep bool) error {
 	started := time.Now()
 	abs, err := filepath.Abs(bin)
 	if err != nil {
@@ -101,9 +108,20 @@ func run(bin, uri string, duration time.Duration, nUsers, nWorkers int, think ti
 	}
 	s := &soak{bin: abs, uri: uri, dir: dir, data: filepath.Join(dir, "data"), addr: freeLoopbackAddr()}
 	s.base = "http://" + s.addr
+	if postgres {
+		// #nosec G302 -- PostgreSQL runs as its own account and needs to reach its folder below
+		if err := os.Chmod(dir, 0o755); err != nil {
+			return err
+		}
+		if s.pg, err = pgserver.Start(context.Background(), dir); err != nil {
+			return err
+		}
+		defer s.pg.Stop()
+		s.uri = s.pg.URI
+	}
 	backend := "embedded (FerretDB on SQLite)"
-	if uri != "" {
-		backend = "external, MONGODB_URI " + uri
+	if s.uri != "" {
+		backend = "external, MONGODB_URI " + s.uri
 	}
 	fmt.Println("soak: database", backend)
 	if s.logFile, err = os.Create(filepath.Join(dir, "server.log")); err != nil {
@@ -214,6 +232,12 @@ func run(bin, uri string, duration time.Duration, nUsers, nWorkers int, think ti
 	stopLoad()
 	wg.Wait()
 	loadTook := time.Since(loadStarted)
+	var outageFails []string
+	if s.pg != nil {
+		if outageFails, err = s.outage(learners[0].login, learners[0].token); err != nil {
+			return err
+		}
+	}
 
 	// Checks, with the server stopped.
 	verifyOut, verifyErr := s.cli("", "verify")
@@ -234,7 +258,7 @@ func run(bin, uri string, duration time.Duration, nUsers, nWorkers int, think ti
 	fmt.Printf("soak: rebuild --check: %s", lastLine(rebuildOut))
 	fmt.Printf("soak: answers contradicting earlier ones %d\n", s.violations.Load())
 
-	var fails []string
+	fails := outageFails
 	if missing > 0 {
 		fails = append(fails, fmt.Sprintf("%d writes answered 2xx are not in the database", missing))
 	}
@@ -619,4 +643,84 @@ func tail(file string, n int) string {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1] + "\n"
+}
+
+// outage takes FerretDB away from a running portal for a few seconds:
+// every request must answer 503 within 5 s (never hang), and once the
+// database is back the portal must serve writes again without a restart.
+// The writes it makes are claims like the load's. It returns what failed.
+func (s *soak) outage(login, token string) ([]string, error) {
+	cmd, err := s.start()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	slug := slices.Sorted(mapsKeys(s.quizzes))[0]
+	hc := &http.Client{Timeout: 15 * time.Second} // longer than the portal's own deadline
+	call := func(method, path string) (int, time.Duration) {
+		req, _ := http.NewRequest(method, s.base+"/api/v1"+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		t0 := time.Now()
+		res, err := hc.Do(req)
+		took := time.Since(t0)
+		if err != nil {
+			return 0, took
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode, took
+	}
+	var fails []string
+	if st, _ := call("POST", "/lessons/"+slug+"/read"); st != http.StatusOK {
+		return []string{fmt.Sprintf("outage: a write before the outage answered %d", st)}, nil
+	}
+	s.claim(claim{kind: "read", login: login, slug: slug, n: 1})
+
+	s.pg.StopFerretDB()
+	down := time.Now()
+	answers := map[int]int{}
+	var timings []string
+	for time.Since(down) < 4*time.Second {
+		for _, r := range [][2]string{{"GET", "/me/lessons"}, {"POST", "/lessons/" + slug + "/read"}, {"GET", "/lessons/" + slug}} {
+			st, took := call(r[0], r[1])
+			answers[st]++
+			timings = append(timings, took.Round(time.Millisecond).String())
+			if st != http.StatusServiceUnavailable {
+				fails = append(fails, fmt.Sprintf("outage: %s %s answered %d after %s, want 503", r[0], r[1], st, took.Round(time.Millisecond)))
+			} else if took > 5*time.Second {
+				fails = append(fails, fmt.Sprintf("outage: %s %s took %s to answer 503 (want within 5 s)", r[0], r[1], took.Round(time.Millisecond)))
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := s.pg.StartFerretDB(); err != nil {
+		return nil, err
+	}
+	back := time.Now()
+	recovered := time.Duration(0)
+	for time.Since(back) < 60*time.Second {
+		if st, _ := call("POST", "/lessons/"+slug+"/read"); st == http.StatusOK {
+			recovered = time.Since(back)
+			s.claim(claim{kind: "read", login: login, slug: slug, n: 1})
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var codes []string
+	for st, n := range answers {
+		codes = append(codes, fmt.Sprintf("%d×%d", n, st))
+	}
+	slices.Sort(codes)
+	fmt.Printf("soak: outage: FerretDB stopped %s; answers %s in %s; after it started again, a write answered 200 in %s, no portal restart\n",
+		back.Sub(down).Round(time.Millisecond), strings.Join(codes, ", "), strings.Join(timings, " "), recovered.Round(time.Millisecond))
+	if recovered == 0 {
+		fails = append(fails, "outage: the portal did not serve a write within 60 s of the database's return")
+	}
+	if len(fails) > 5 {
+		fails = append(fails[:5], fmt.Sprintf("and %d more", len(fails)-5))
+	}
+	return fails, nil
 }
