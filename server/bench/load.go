@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -20,9 +19,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	portal "conductportal"
-	"conductportal/server/quiz"
 )
 
 // server is one run of bin/portal.
@@ -256,27 +252,6 @@ func open(name string, rate float64, d time.Duration, op func(rnd *rand.Rand) bo
 	slices.Sort(lat)
 	return &result{name: name, requests: len(lat), errors: int(errs.Load()), took: time.Since(t0), lat: lat,
 		note: fmt.Sprintf("open loop at %.0f/s", rate)}
-}
-
-// quizzes are the shipped quizzes, for right answers.
-func quizzes() (map[string]*quiz.Quiz, error) {
-	out := map[string]*quiz.Quiz{}
-	err := fs.WalkDir(portal.Assets, "quizzes", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
-			return err
-		}
-		raw, err := fs.ReadFile(portal.Assets, p)
-		if err != nil {
-			return err
-		}
-		q, probs := quiz.Parse(p, raw, nil)
-		if q == nil {
-			return fmt.Errorf("%s: %v", p, probs)
-		}
-		out[strings.TrimSuffix(filepath.Base(p), ".yaml")] = q
-		return nil
-	})
-	return out, err
 }
 
 var logoRe = regexp.MustCompile(`/static/logo\.[0-9a-f]+\.svg`)

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	portal "conductportal"
+	"conductportal/server/quiz"
 )
 
 // report is one backend's numbers.
@@ -119,7 +122,7 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	}
 	r.firstOrg = time.Since(t0)
 
-	qz, err := quizzes()
+	qz, err := quiz.LoadDir(portal.Assets, "quizzes") // the shipped quizzes, for right answers
 	if err != nil {
 		return err
 	}

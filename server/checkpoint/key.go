@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"conductportal/server/secret"
 )
 
 // KeyFile is the signing key kept beside the data when PORTAL_SIGNING_KEY
@@ -99,23 +101,8 @@ func ReadKey(dir string) (ed25519.PrivateKey, error) {
 // WriteKey stores k as <dir>/signing.key (mode 0600, synced); an error
 // wrapping os.ErrExist says the file is there already.
 func WriteKey(dir string, k ed25519.PrivateKey) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := secret.WriteKeyFile(filepath.Join(dir, KeyFile), EncodeKey(k)+"\n"); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
-	}
-	path := filepath.Join(dir, KeyFile)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the portal's own data folder
-	if err != nil {
-		return fmt.Errorf("checkpoint: create %s: %w", path, err)
-	}
-	_, err = f.WriteString(EncodeKey(k) + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("checkpoint: write %s: %w", path, err)
 	}
 	return nil
 }

@@ -28,26 +28,7 @@ func TestProgressRaceAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	const perWorker, workers = 6, 4
-	var wg sync.WaitGroup
-	errs := make(chan error, len(ps)*workers*perWorker)
-	for _, p := range ps {
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range perWorker {
-					if _, err := p.Training.StartAttempt(ctx, u, "dress", model.LangZH); err != nil {
-						errs <- err
-					}
-				}
-			}()
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	raceAttempts(t, ps, u, workers, perWorker)
 	got, err := ps[1].Store.Progress(ctx, u.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -77,29 +58,36 @@ func TestProgressLeaseTakeover(t *testing.T) {
 		}
 	}
 	const n = 5
-	var wg sync.WaitGroup
-	errs := make(chan error, len(ps)*n)
-	for _, p := range ps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range n {
-				if _, err := p.Training.StartAttempt(ctx, u, "dress", model.LangZH); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	raceAttempts(t, ps, u, 1, n)
 	got, err := ps[0].Store.Progress(ctx, u.ID)
 	if err != nil || got.Lessons["dress"].Attempts != len(ps)*n {
 		t.Errorf("attempts counted %d, want %d (%v)", got.Lessons["dress"].Attempts, len(ps)*n, err)
 	}
 	if left, err := locks.CountDocuments(ctx, bson.M{}); err != nil || left != 0 {
 		t.Errorf("%d leases or markers left behind (%v)", left, err)
+	}
+}
+
+// raceAttempts starts perWorker attempts of dress for u from workers
+// goroutines on every instance at once, and fails on any error.
+func raceAttempts(t *testing.T, ps []*testkit.Portal, u *model.User, workers, perWorker int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ps)*workers*perWorker)
+	for _, p := range ps {
+		for range workers {
+			wg.Go(func() {
+				for range perWorker {
+					if _, err := p.Training.StartAttempt(context.Background(), u, "dress", model.LangZH); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"conductportal/server/auth"
-	"conductportal/server/config"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 )
@@ -192,8 +191,25 @@ func auditCLI(ctx context.Context, store *storage.Storage, log *slog.Logger, act
 }
 
 func userResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("user reset-mfa", "user reset-mfa --login L", stdout, stderr)
-	login := fs.String("login", "", "the person whose second factor to reset (required)")
+	return withUserByLogin(ctx, "user reset-mfa", "the person whose second factor to reset (required)", args, stdout, stderr,
+		func(store *storage.Storage, u *model.User) error {
+			if err := newAuth(store).ResetMFA(ctx, u); err != nil {
+				return err
+			}
+			if err := store.Audit(ctx, &model.AuditEntry{At: time.Now().UTC(), Actor: "cli", Action: "mfa.reset", Target: u.Login}); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "second factor of %s reset; their sessions are ended\n", u.Login)
+			return nil
+		})
+}
+
+// withUserByLogin runs a command whose one flag, --login, names a person:
+// it parses the arguments, opens the store and finds the account.
+func withUserByLogin(ctx context.Context, name, help string, args []string, stdout, stderr io.Writer,
+	fn func(store *storage.Storage, u *model.User) error) error {
+	fs := newFlags(name, name+" --login L", stdout, stderr)
+	login := fs.String("login", "", help)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -203,27 +219,13 @@ func userResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *login == "" {
 		return fs.usageError("--login is required")
 	}
-	cfg, err := config.FromEnv(nil)
-	if err != nil {
-		return err
-	}
-	db, store, err := openStore(ctx, cfg, newLogger(cfg, stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
-	u, err := store.UserByLogin(ctx, *login)
-	if err != nil {
-		return fmt.Errorf("cli: no user %q: %w", *login, err)
-	}
-	if err := newAuth(store).ResetMFA(ctx, u); err != nil {
-		return err
-	}
-	if err := store.Audit(ctx, &model.AuditEntry{At: time.Now().UTC(), Actor: "cli", Action: "mfa.reset", Target: u.Login}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "second factor of %s reset; their sessions are ended\n", u.Login)
-	return nil
+	return withStore(ctx, stderr, func(store *storage.Storage, _ *slog.Logger) error {
+		u, err := store.UserByLogin(ctx, *login)
+		if err != nil {
+			return fmt.Errorf("cli: no user %q: %w", *login, err)
+		}
+		return fn(store, u)
+	})
 }
 
 // userResetSSO unbinds an account from the provider account it was bound
@@ -231,45 +233,24 @@ func userResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // replaced: the next sign-on finds the account by its login and binds it
 // to the new one.
 func userResetSSO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("user reset-sso", "user reset-sso --login L", stdout, stderr)
-	login := fs.String("login", "", "the person to unbind from their sign-on account (required)")
-	if err := fs.parse(args); err != nil {
-		return err
-	}
-	if err := fs.noArgs(); err != nil {
-		return err
-	}
-	if *login == "" {
-		return fs.usageError("--login is required")
-	}
-	cfg, err := config.FromEnv(nil)
-	if err != nil {
-		return err
-	}
-	db, store, err := openStore(ctx, cfg, newLogger(cfg, stderr))
-	if err != nil {
-		return err
-	}
-	defer db.Close(context.Background())
-	u, err := store.UserByLogin(ctx, *login)
-	if err != nil {
-		return fmt.Errorf("cli: no user %q: %w", *login, err)
-	}
-	link, err := store.SSOLinkOfUser(ctx, u.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		fmt.Fprintf(stdout, "%s is not bound to a sign-on account; nothing changed\n", u.Login)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := store.UnlinkSSO(ctx, u.ID); err != nil {
-		return err
-	}
-	if err := store.Audit(ctx, &model.AuditEntry{At: time.Now().UTC(), Actor: "cli", Action: "sso.unbind", Target: u.Login,
-		Detail: link.Issuer + " sub " + link.Sub}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s is no longer bound to %s sub %s; their next sign-on binds by login\n", u.Login, link.Issuer, link.Sub)
-	return nil
+	return withUserByLogin(ctx, "user reset-sso", "the person to unbind from their sign-on account (required)", args, stdout, stderr,
+		func(store *storage.Storage, u *model.User) error {
+			link, err := store.SSOLinkOfUser(ctx, u.ID)
+			if errors.Is(err, storage.ErrNotFound) {
+				fmt.Fprintf(stdout, "%s is not bound to a sign-on account; nothing changed\n", u.Login)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := store.UnlinkSSO(ctx, u.ID); err != nil {
+				return err
+			}
+			if err := store.Audit(ctx, &model.AuditEntry{At: time.Now().UTC(), Actor: "cli", Action: "sso.unbind", Target: u.Login,
+				Detail: link.Issuer + " sub " + link.Sub}); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s is no longer bound to %s sub %s; their next sign-on binds by login\n", u.Login, link.Issuer, link.Sub)
+			return nil
+		})
 }

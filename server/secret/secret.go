@@ -100,15 +100,22 @@ func ReadKey(dir string) ([]byte, error) {
 // WriteKey stores key as <dir>/secret.key (mode 0600, synced); an error
 // wrapping os.ErrExist says the file is there already.
 func WriteKey(dir string, key []byte) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	return WriteKeyFile(filepath.Join(dir, KeyFile), hex.EncodeToString(key)+"\n")
+}
+
+// WriteKeyFile writes a key file (this package's and the checkpoint
+// signing key): its folder made when missing, mode 0600, created only
+// when absent (an error wrapping os.ErrExist says it is there, so a key
+// another process made first is never overwritten) and synced.
+func WriteKeyFile(path, text string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("secret: %w", err)
 	}
-	path := filepath.Join(dir, KeyFile)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the portal's own data folder
 	if err != nil {
 		return fmt.Errorf("secret: create %s: %w", path, err)
 	}
-	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	_, err = f.WriteString(text)
 	if err == nil {
 		err = f.Sync()
 	}

@@ -21,7 +21,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -128,7 +127,7 @@ func run(bin, uri string, postgres bool, duration time.Duration, nUsers, nWorker
 		return err
 	}
 	defer s.logFile.Close()
-	if s.quizzes, err = loadQuizzes(); err != nil {
+	if s.quizzes, err = quiz.LoadDir(portal.Assets, "quizzes"); err != nil {
 		return err
 	}
 
@@ -587,26 +586,6 @@ func (c *client) revisit() {
 	if st, _, ok := c.do("POST", "/lessons/"+slug+"/read", nil); ok && st == http.StatusOK {
 		c.s.claim(claim{kind: "read", login: c.login, slug: slug, n: 1})
 	}
-}
-
-func loadQuizzes() (map[string]*quiz.Quiz, error) {
-	out := map[string]*quiz.Quiz{}
-	files, err := fs.Glob(portal.Assets, "quizzes/*.yaml")
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range files {
-		raw, err := fs.ReadFile(portal.Assets, f)
-		if err != nil {
-			return nil, err
-		}
-		q, probs := quiz.Parse(filepath.Base(f), raw, nil)
-		if q == nil {
-			return nil, fmt.Errorf("quiz %s: %v", f, probs)
-		}
-		out[strings.TrimSuffix(filepath.Base(f), ".yaml")] = q
-	}
-	return out, nil
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {
