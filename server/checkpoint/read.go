@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -81,4 +82,25 @@ func FirstCovering(dir, userID string, seq int) (*Covering, error) {
 		return nil, err
 	}
 	return found, nil
+}
+
+// LastSigned is when the last checkpoint of <dir>/checkpoints.jsonl was
+// signed; zero when there is none (or the last line is damaged), so the
+// caller signs at once.
+func LastSigned(dir string) (time.Time, error) {
+	r, _, err := Open(dir)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer r.Close()
+	var last time.Time
+	err = Lines(r, func(_ int, line []byte) error {
+		var c Checkpoint
+		last = time.Time{}
+		if json.Unmarshal(line, &c) == nil {
+			last, _ = time.Parse(time.RFC3339, c.Time)
+		}
+		return nil
+	})
+	return last, err
 }

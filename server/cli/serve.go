@@ -375,19 +375,28 @@ func (s *Server) remind(ctx context.Context) {
 // without signatures writes no line.
 const checkpointEvery = 24 * time.Hour
 
-// checkpoints signs the chain heads now and every checkpointEvery. With
-// several instances on one database each writes its own data folder's
-// file: harmless, each file proves the same receipts.
+// checkpoints signs the chain heads once a checkpointEvery, counted from
+// the file's last checkpoint: a restart does not pass over every receipt
+// again while the day's checkpoint is signed (none yet: now). With several
+// instances on one database each writes its own data folder's file:
+// harmless, each file proves the same receipts.
 func (s *Server) checkpoints(ctx context.Context) {
-	t := time.NewTicker(checkpointEvery)
+	var wait time.Duration
+	if last, err := checkpoint.LastSigned(s.Config.DataDir); err != nil {
+		s.Log.Warn("checkpoint file not read; signing now", "err", err)
+	} else if !last.IsZero() {
+		wait = max(0, checkpointEvery-time.Since(last))
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
-		s.Checkpoint(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		s.Checkpoint(ctx)
+		t.Reset(checkpointEvery)
 	}
 }
 
