@@ -47,6 +47,7 @@ func main() {
 // role is a token holder and what the document lets them call.
 type role struct {
 	name, login, token string
+	fullName           string // as the person signs
 	// allowed are the operationIds this role may call; every other
 	// operation with a scope is expected to answer 403.
 	allowed []string
@@ -166,8 +167,9 @@ func (f *fuzz) accounts() ([]role, error) {
 		{"fz.admin", "范管理", "admin", ""},
 		{"fz.leaver", "范离职", "employee", ""},
 	}
-	tokens := map[string]string{}
+	tokens, names := map[string]string{}, map[string]string{}
 	for _, p := range people {
+		names[p.login] = p.name
 		args := []string{"user", "add", "--login", p.login, "--name", p.name, "--role", p.roles, "--department", "客服部", "--password-stdin"}
 		if p.extra != "" {
 			args = append(args, "--manager", p.extra)
@@ -184,10 +186,10 @@ func (f *fuzz) accounts() ([]role, error) {
 	hrOps := slices.Concat(learnerOps, contentOps, userOps, []string{"getTeamReport", "getOrganisationReport", "exportReceipts", "exportAudit", "listCheckpoints"})
 	adminOps := slices.Concat(learnerOps, contentOps, userOps, []string{"exportAudit", "listCheckpoints"})
 	return []role{
-		{name: "employee", login: "fz.emp", token: tokens["fz.emp"], allowed: learnerOps},
-		{name: "manager", login: "fz.mgr", token: tokens["fz.mgr"], allowed: slices.Concat(learnerOps, []string{"getTeamReport"})},
-		{name: "hr", login: "fz.hr", token: tokens["fz.hr"], allowed: hrOps},
-		{name: "admin", login: "fz.admin", token: tokens["fz.admin"], allowed: adminOps},
+		{name: "employee", login: "fz.emp", token: tokens["fz.emp"], fullName: names["fz.emp"], allowed: learnerOps},
+		{name: "manager", login: "fz.mgr", token: tokens["fz.mgr"], fullName: names["fz.mgr"], allowed: slices.Concat(learnerOps, []string{"getTeamReport"})},
+		{name: "hr", login: "fz.hr", token: tokens["fz.hr"], fullName: names["fz.hr"], allowed: hrOps},
+		{name: "admin", login: "fz.admin", token: tokens["fz.admin"], fullName: names["fz.admin"], allowed: adminOps},
 	}, nil
 }
 

@@ -163,7 +163,7 @@ func config(r role, d openAPIDoc, draft []byte) (obj, error) {
 	overwrites := []obj{
 		path("getLesson", "slug", drawSlug), path("markLessonRead", "slug", drawSlug), path("startAttempt", "slug", drawSlug),
 		path("submitAttempt", "id", "{{attemptId}}"), path("acknowledgeLesson", "slug", signSlug),
-		body("acknowledgeLesson", obj{"version": 1, "signature": nameOf(r.login)}),
+		body("acknowledgeLesson", obj{"version": 1, "signature": r.fullName}),
 		path("getDraft", "slug", signSlug), path("listLessonVersions", "slug", signSlug), path("getLessonAnalytics", "slug", signSlug),
 		path("saveDraft", "slug", signSlug), body("saveDraft", obj{"files": files.Files, "quiz": files.Quiz}),
 		path("publishLesson", "slug", signSlug), body("publishLesson", obj{"kind": "minor", "note": "fuzz-api run", "grace_days": 14}),
@@ -200,10 +200,6 @@ func config(r role, d openAPIDoc, draft []byte) (obj, error) {
 			"orderOfOperations":   orderOps,
 		},
 	}, nil
-}
-
-func nameOf(login string) string {
-	return map[string]string{"fz.emp": "范员工", "fz.mgr": "范经理", "fz.hr": "范人事", "fz.admin": "范管理"}[login]
 }
 
 // summary is what one role's run found.
