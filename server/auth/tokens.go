@@ -219,9 +219,9 @@ func (s *Service) Tokens(ctx context.Context, u *model.User) ([]model.APIToken, 
 	return s.store.APITokens(ctx, id)
 }
 
-// RevokeToken revokes the token named by ref (see APIToken.Ref). by may
-// revoke their own tokens; an admin (or the console, by nil) any.
-func (s *Service) RevokeToken(ctx context.Context, by *model.User, ref string) (*model.APIToken, error) {
+// FindToken returns the token named by ref (see APIToken.Ref) among those
+// by may revoke: their own; an admin's (or the console's, by nil) anyone's.
+func (s *Service) FindToken(ctx context.Context, by *model.User, ref string) (*model.APIToken, error) {
 	ref = strings.TrimSpace(ref)
 	if len(ref) < 8 {
 		return nil, ErrNoToken
@@ -245,6 +245,15 @@ func (s *Service) RevokeToken(ctx context.Context, by *model.User, ref string) (
 	}
 	if found == nil {
 		return nil, ErrNoToken
+	}
+	return found, nil
+}
+
+// RevokeToken revokes the token named by ref, within FindToken's reach.
+func (s *Service) RevokeToken(ctx context.Context, by *model.User, ref string) (*model.APIToken, error) {
+	found, err := s.FindToken(ctx, by, ref)
+	if err != nil {
+		return nil, err
 	}
 	now := s.clock()
 	if err := s.store.RevokeAPIToken(ctx, found.ID, now); err != nil {

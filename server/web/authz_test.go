@@ -228,7 +228,8 @@ func (cl *caller) call(t *testing.T, method, u string) int {
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("X-CSRF-Token", cl.csrf)
 		} else {
-			form := url.Values{"_csrf": {cl.csrf}}
+			// confirm=1: the table is about who may act, not the question asked first.
+			form := url.Values{"_csrf": {cl.csrf}, "confirm": {"1"}}
 			if strings.HasSuffix(u, "/lang") {
 				form.Set("lang", "en")
 			}

@@ -157,17 +157,27 @@ func (h *handler) tokenRevoke(c *fiber.Ctx) error {
 		// On their own page an admin revokes only their own tokens.
 		by = &model.User{ID: u.ID, Login: u.Login}
 	}
-	t, err := h.Auth.RevokeToken(ctx(c), by, c.Params("id"))
+	back := "/tokens"
+	if isAdminPath(c) {
+		back = "/admin/tokens"
+	}
+	t, err := h.Auth.FindToken(ctx(c), by, c.Params("id"))
 	if errors.Is(err, auth.ErrNoToken) || errors.Is(err, auth.ErrTokenSpec) {
 		return fiber.ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
-	h.audit(c, u.Login, "token.revoke", t.Ref(), t.Name)
-	back := "/tokens"
-	if isAdminPath(c) {
-		back = "/admin/tokens"
+	if !confirmed(c) {
+		lang := langOf(c)
+		return h.askConfirm(c, confirmPage{
+			Title: locale.T(lang, "tokens.revoke.confirm.title", t.Name), Intro: locale.T(lang, "tokens.revoke.confirm.intro"),
+			Action: back + "/" + t.Ref() + "/revoke", Button: locale.T(lang, "tokens.revoke.confirm.yes"), Danger: true, Back: back,
+		})
 	}
+	if t, err = h.Auth.RevokeToken(ctx(c), by, t.ID); err != nil {
+		return err
+	}
+	h.audit(c, u.Login, "token.revoke", t.Ref(), t.Name)
 	return c.Redirect(back+"?m=tokens.revoked", fiber.StatusSeeOther)
 }

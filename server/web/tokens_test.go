@@ -97,7 +97,15 @@ func TestTokenPages(t *testing.T) {
 	if st, _ := other.post(t, p.Base+"/tokens/"+ts[0].Ref()+"/revoke", url.Values{}); st != http.StatusNotFound {
 		t.Errorf("another's revoke: %d", st)
 	}
-	if st, _ := emp.post(t, p.Base+"/tokens/"+ts[0].Ref()+"/revoke", url.Values{}); st != http.StatusSeeOther {
+	// The first post asks, naming the token, and revokes nothing.
+	if st, body := emp.post(t, p.Base+"/tokens/"+ts[0].Ref()+"/revoke", url.Values{}); st != http.StatusOK ||
+		!strings.Contains(body, `id="confirm-yes"`) || !strings.Contains(body, "我的脚本") || !strings.Contains(body, `name="confirm" value="1"`) {
+		t.Errorf("revoke asks first: %d %s", st, body)
+	}
+	if st, _ := bearer(t, p.Base, tok, "/me"); st != http.StatusOK {
+		t.Errorf("the token after the question only: %d", st)
+	}
+	if st, _ := emp.post(t, p.Base+"/tokens/"+ts[0].Ref()+"/revoke", url.Values{"confirm": {"1"}}); st != http.StatusSeeOther {
 		t.Errorf("revoke: %d", st)
 	}
 	if st, body := bearer(t, p.Base, tok, "/me"); st != http.StatusUnauthorized || !strings.Contains(body, "token_revoked") {
@@ -128,7 +136,7 @@ func TestTokenPages(t *testing.T) {
 		t.Fatalf("the admin list: %v", refs)
 	}
 	hrTokens, _ := p.Auth.Tokens(ctx, &model.User{ID: userID(t, p, "hr")})
-	if st, _ := root.post(t, p.Base+"/admin/tokens/"+hrTokens[0].Ref()+"/revoke", url.Values{}); st != http.StatusSeeOther {
+	if st, _ := root.post(t, p.Base+"/admin/tokens/"+hrTokens[0].Ref()+"/revoke", url.Values{"confirm": {"1"}}); st != http.StatusSeeOther {
 		t.Errorf("admin revoke: %d", st)
 	}
 	if st, _ := bearer(t, p.Base, hrTok, "/users"); st != http.StatusUnauthorized {
