@@ -2,10 +2,14 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"testing"
 	"time"
 
@@ -117,3 +121,66 @@ func TestSyncSeesEveryWritePath(t *testing.T) {
 		t.Fatalf("department filter after a restart: %v", got)
 	}
 }
+
+// TestUsersSearchPages follows GET /api/v1/users?q= page by page through
+// its Link headers, and refuses a bad limit with its field.
+func TestUsersSearchPages(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	ctx := context.Background()
+	hr, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := tokenFor(t, p, hr)
+	c := &http.Client{Timeout: 20 * time.Second}
+	var rows []map[string]any
+	for i := range 130 {
+		rows = append(rows, map[string]any{"login": fmt.Sprintf("p%03d", i), "name": fmt.Sprintf("员工%03d", i), "department": []string{"前台", "客房"}[i%2]})
+	}
+	if st, obj, err := call(c, p.Base, tok, "POST", "/users/sync", map[string]any{"users": rows}); err != nil || st != 200 || obj["created"] != float64(130) {
+		t.Fatalf("sync: %d %v %v", st, obj, err)
+	}
+	next := p.Base + "/api/v1/users?q=" + url.QueryEscape("客房 员工") + "&limit=20"
+	var got []string
+	for pages := 0; next != ""; pages++ {
+		if pages > 10 {
+			t.Fatal("the pages do not end")
+		}
+		req, _ := http.NewRequest(http.MethodGet, next, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := c.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", next, res, err)
+		}
+		var page []map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&page); err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if len(page) > 20 {
+			t.Fatalf("a page of %d", len(page))
+		}
+		for _, u := range page {
+			got = append(got, u["login"].(string))
+		}
+		next = ""
+		if m := linkNextRe.FindStringSubmatch(res.Header.Get("Link")); m != nil {
+			next = p.Base + m[1]
+		}
+	}
+	if len(got) != 65 || got[0] != "p001" || got[64] != "p129" || !sort.StringsAreSorted(got) {
+		t.Errorf("客房's people over the pages: %d %v", len(got), got)
+	}
+	for _, bad := range []string{"0", "x", "501"} {
+		st, obj, _ := call(c, p.Base, tok, "GET", "/users?limit="+bad, nil)
+		if e, _ := obj["error"].(map[string]any); st != 400 || e["field"] != "limit" {
+			t.Errorf("limit=%s: %d %v", bad, st, obj)
+		}
+	}
+	// Without paging parameters: everyone, as before.
+	if st, all, err := callList(c, p.Base, tok, "/users"); err != nil || st != 200 || len(all) != 132 {
+		t.Errorf("everyone: %d %d %v", st, len(all), err)
+	}
+}
+
+var linkNextRe = regexp.MustCompile(`^<([^>]+)>; rel="next"$`)

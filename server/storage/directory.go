@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -269,14 +270,21 @@ type UserSearch struct {
 	Limit      int
 }
 
-// MaxSearchLimit bounds one page of a people search.
-const MaxSearchLimit = 500
+// MaxSearchLimit bounds one page of a people search; SearchAll asks for
+// every selected person at once.
+const (
+	MaxSearchLimit = 500
+	SearchAll      = -1
+)
 
 // SearchUsers returns a page of the people s selects, by login, without
 // secrets, and whether more follow.
 func (s *Storage) SearchUsers(ctx context.Context, q UserSearch) ([]model.User, bool, error) {
 	limit := q.Limit
-	if limit <= 0 || limit > MaxSearchLimit {
+	switch {
+	case limit == SearchAll:
+		limit = math.MaxInt - 1
+	case limit <= 0 || limit > MaxSearchLimit:
 		limit = 50
 	}
 	terms := strings.Fields(strings.ToLower(q.Q))
@@ -291,7 +299,7 @@ func (s *Storage) SearchUsers(ctx context.Context, q UserSearch) ([]model.User, 
 	more := false
 	d.readSorted(func(order []string) {
 		i, _ := slices.BinarySearch(order, q.After)
-		out = make([]model.User, 0, min(limit, 64))
+		out = make([]model.User, 0, min(limit, 1024))
 		for ; i < len(order); i++ {
 			e := d.byLogin[order[i]]
 			if order[i] == q.After || !q.selects(e, terms) {
@@ -346,8 +354,11 @@ func (s *Storage) searchDatabase(ctx context.Context, q UserSearch, terms []stri
 	if len(and) > 0 {
 		filter["$and"] = and
 	}
-	cur, err := s.c(colUsers).Find(ctx, filter, options.Find().SetProjection(indexFields).
-		SetSort(bson.D{{Key: "login", Value: 1}}).SetLimit(int64(limit+1)))
+	opts := options.Find().SetProjection(indexFields).SetSort(bson.D{{Key: "login", Value: 1}})
+	if q.Limit != SearchAll {
+		opts.SetLimit(int64(limit + 1))
+	}
+	cur, err := s.c(colUsers).Find(ctx, filter, opts)
 	if err != nil {
 		return nil, false, wrap("search users", err)
 	}
