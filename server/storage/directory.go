@@ -51,15 +51,8 @@ func newEntry(u *model.User) *dirEntry {
 	return &dirEntry{u: u, key: strings.ToLower(u.Login + "\x00" + u.Name + "\x00" + u.Department + "\x00" + u.Manager)}
 }
 
-// indexFields are the fields the index keeps: the directory's and the
-// identity provider's id.
-var indexFields = func() bson.M {
-	f := bson.M{"external_id": 1, "former_logins": 1}
-	for k, v := range directoryFields {
-		f[k] = v
-	}
-	return f
-}()
+// indexFields are the fields the index keeps: the directory's.
+var indexFields = directoryFields
 
 // indexed returns the loaded index, loading it first, or nil when this
 // process is not the database's only writer.

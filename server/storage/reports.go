@@ -55,6 +55,7 @@ var directoryFields = bson.M{
 	"login": 1, "name": 1, "roles": 1, "department": 1, "manager": 1, "manages": 1,
 	"email": 1, "lang": 1, "hired": 1, "created": 1, "active": 1, "exceptions": 1, // created: the chart counts people from it
 	"mobile": 1, "wecom_id": 1, "dingtalk_id": 1, // to mention people in group messages
+	"external_id": 1, "former_logins": 1, // SCIM lists; logins a sign-on provider renamed
 }
 
 // UserDirectory returns every user without secrets, by login: from the
