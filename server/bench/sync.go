@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -111,11 +112,27 @@ func syncFigures(ctx context.Context, o options, n int) error {
 		verdict, over = "OVER", append(over, "memory")
 	}
 	fmt.Printf("sync peak RSS of the server %22.0f MB  (bound %d MB: %s)\n", float64(rss)/(1<<20), boundSyncRSS>>20, verdict)
+	// A restart on the n people: the directory is loaded in one scan.
+	srv.stop()
+	again, ready, err := start(ctx, o.bin, dir, env)
+	if err != nil {
+		return err
+	}
+	defer again.stop()
+	loaded := "?"
+	if raw, err := os.ReadFile(filepath.Join(dir, "server.log")); err == nil {
+		if m := directoryLoadedRe.FindAllStringSubmatch(string(raw), -1); len(m) > 0 {
+			loaded = m[len(m)-1][2] + " for " + m[len(m)-1][1] + " users"
+		}
+	}
+	fmt.Printf("sync restart on them: ready in %s, directory loaded in %s\n", ready.Round(10*time.Millisecond), loaded)
 	if len(over) > 0 {
 		return fmt.Errorf("sync over its bounds: %s", strings.Join(over, ", "))
 	}
 	return nil
 }
+
+var directoryLoadedRe = regexp.MustCompile(`msg="directory loaded" users=(\d+) took=(\S+)`)
 
 // syncToken makes the HR system's account and its users:write token on
 // the stopped database.
