@@ -8,6 +8,7 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/quiz"
+	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -48,6 +49,8 @@ type spec struct {
 	// alsoOK is a second success status with the same answer (200 for an
 	// update where status is 201 for a creation).
 	alsoOK int
+	// headers are response headers of the success status, by name.
+	headers obj
 }
 
 func (s spec) op() obj {
@@ -59,6 +62,9 @@ func (s spec) op() obj {
 			"description": "NDJSON: one item a line, streamed"}}}
 	}
 	responses := obj{strconv.Itoa(s.status): obj{"description": http.StatusText(s.status), "content": content}}
+	if s.headers != nil {
+		responses[strconv.Itoa(s.status)].(obj)["headers"] = s.headers
+	}
 	if s.alsoOK != 0 {
 		responses[strconv.Itoa(s.alsoOK)] = obj{"description": http.StatusText(s.alsoOK), "content": content}
 	}
@@ -291,9 +297,13 @@ var paths = obj{
 	"/lessons/{slug}/draft": obj{"get": spec{id: "getDraft", summary: "The stored draft, or the current version's files to start one (stored: false) (HR, admin)",
 		tag: "content", scope: auth.ScopeContentRead, status: 200, answer: ref("DraftFiles"), params: []obj{slug}, errs: []int{404}}.op()},
 	"/users": obj{
-		"get": spec{id: "listUsers", summary: "Every account (HR, admin)", tag: "users", scope: auth.ScopeUsersRead, status: 200, answer: arrayOf(ref("User")),
-			params: []obj{query("department", "only this department"), query("active", "true or false", obj{"enum": []string{"true", "false"}})},
-			errs:   []int{400}}.op(),
+		"get": spec{id: "listUsers", summary: "The accounts, by login; a page of them with q, after or limit (HR, admin)", tag: "users", scope: auth.ScopeUsersRead, status: 200, answer: arrayOf(ref("User")),
+			params: []obj{query("department", "only this department"), query("active", "true or false", obj{"enum": []string{"true", "false"}}),
+				query("q", "words that must each be found in the login, name, department or manager (case-insensitive); pages the answer", obj{"type": "string", "maxLength": 200}),
+				query("after", "the last login of the previous page (keyset paging); pages the answer"),
+				query("limit", "people a page (default 50); pages the answer", obj{"type": "integer", "minimum": 1, "maximum": storage.MaxSearchLimit})},
+			headers: obj{"Link": obj{"description": `when more people follow a page: <...&after=LOGIN>; rel="next"`, "schema": obj{"type": "string"}}},
+			errs:    []int{400}}.op(),
 		"post": spec{id: "upsertUser", summary: "Creates a person, or updates them by login (HR, admin). A new person is sent an invitation, or with ?one_time_password=true gets a one-time password answered once",
 			tag: "users", scope: auth.ScopeUsersWrite, params: []obj{query("one_time_password", "true: answer a one-time password instead of inviting", obj{"enum": []string{"true", "false"}})},
 			body: person, status: 201, alsoOK: 200, answer: ref("Upserted"), errs: []int{409, 422}}.op(),

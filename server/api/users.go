@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,22 +106,49 @@ func userJSONOf(u *model.User) userOut {
 }
 
 // users answers GET /users, optionally ?department=D and ?active=true|false.
+// With q, after or limit it answers one page by login (50 people unless
+// limit says otherwise) and, when more follow, a Link header to the next
+// page (after = the page's last login); without them, everyone selected.
+// Both come from storage's directory, not a read of every account.
 func (a *API) users(c *fiber.Ctx) error {
-	all, err := a.Training.Users(c.UserContext())
+	q := storage.UserSearch{Q: c.Query("q"), Department: c.Query("department"), After: c.Query("after"), Limit: storage.SearchAll}
+	switch active := c.Query("active"); active {
+	case "":
+	case "true", "false":
+		on := active == "true"
+		q.Active = &on
+	default:
+		return fail(fiber.StatusBadRequest, "invalid", "active must be true or false", "active")
+	}
+	if len(q.Q) > 200 {
+		return fail(fiber.StatusBadRequest, "invalid", "q is at most 200 characters", "q")
+	}
+	if s := c.Query("limit"); s != "" || q.Q != "" || q.After != "" {
+		q.Limit = 50
+		if s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > storage.MaxSearchLimit {
+				return fail(fiber.StatusBadRequest, "invalid", fmt.Sprintf("limit is a number from 1 to %d", storage.MaxSearchLimit), "limit")
+			}
+			q.Limit = n
+		}
+	}
+	page, more, err := a.Training.SearchUsers(c.UserContext(), q)
 	if err != nil {
 		return err
 	}
-	dept, active := c.Query("department"), c.Query("active")
-	if active != "" && active != "true" && active != "false" {
-		return fail(fiber.StatusBadRequest, "invalid", "active must be true or false", "active")
+	out := make([]userOut, 0, len(page))
+	for i := range page {
+		out = append(out, userJSONOf(&page[i]))
 	}
-	out := make([]userOut, 0, len(all))
-	for i := range all {
-		u := &all[i]
-		if (dept != "" && u.Department != dept) || (active != "" && u.Active != (active == "true")) {
-			continue
+	if more && len(page) > 0 {
+		next := url.Values{"after": {page[len(page)-1].Login}, "limit": {strconv.Itoa(q.Limit)}}
+		for _, k := range []string{"q", "department", "active"} {
+			if v := c.Query(k); v != "" {
+				next.Set(k, v)
+			}
 		}
-		out = append(out, userJSONOf(u))
+		c.Set(fiber.HeaderLink, `</api/v1/users?`+next.Encode()+`>; rel="next"`)
 	}
 	return c.JSON(out)
 }

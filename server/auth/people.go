@@ -245,9 +245,10 @@ type ImportRow struct {
 // maxImportRows bounds one import.
 const maxImportRows = 5000
 
-// usersByLogin returns every user, and each by login (pointing into the list).
+// usersByLogin returns every user without secrets, and each by login
+// (pointing into the list).
 func (s *Service) usersByLogin(ctx context.Context) ([]model.User, map[string]*model.User, error) {
-	users, err := s.store.Users(ctx)
+	users, err := s.store.UserDirectory(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -60,7 +60,13 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 	if len(rows) > MaxSyncRows {
 		return nil, fmt.Errorf("auth: sync: more than %d rows", MaxSyncRows)
 	}
-	users, byLogin, err := s.usersByLogin(ctx)
+	// The rows' accounts only, from the storage's directory: a read of
+	// every account per request would grow with the company.
+	logins := make([]string, len(rows))
+	for i := range rows {
+		logins[i] = strings.TrimSpace(rows[i].Person.Login)
+	}
+	byLogin, err := s.store.UsersByLogin(ctx, logins)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +151,10 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 	}
 	if !deactivateMissing || rep.Invalid > 0 {
 		return rep, nil
+	}
+	users, err := s.store.UserDirectory(ctx)
+	if err != nil {
+		return rep, err
 	}
 	for i := range users {
 		u := &users[i]

@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +22,7 @@ const (
 	boundSyncUnchanged = 30 * time.Second
 	boundSyncChanges   = 10 * time.Second
 	boundSyncRSS       = 500 << 20
+	boundSearchP99     = 200 * time.Millisecond // issue 21: a people search at 100,000
 )
 
 // syncFigures measures POST /api/v1/users/sync on an empty embedded
@@ -81,6 +86,10 @@ func syncFigures(ctx context.Context, o options, n int) error {
 	if err != nil {
 		return err
 	}
+	p99, searches, err := searchFigure(c, tok, n)
+	if err != nil {
+		return err
+	}
 	rss, err := srv.peakRSS()
 	if err != nil {
 		return err
@@ -97,16 +106,33 @@ func syncFigures(ctx context.Context, o options, n int) error {
 	line(fmt.Sprintf("%d new people", n), tNew, boundSyncNew)
 	line(fmt.Sprintf("the same %d again", n), tSame, boundSyncUnchanged)
 	line(fmt.Sprintf("1,000 changes in %d", n), tChanged, boundSyncChanges)
+	line(fmt.Sprintf("people search p99 (%d searches of 50)", searches), p99, boundSearchP99)
 	verdict := "within"
 	if rss > boundSyncRSS {
 		verdict, over = "OVER", append(over, "memory")
 	}
 	fmt.Printf("sync peak RSS of the server %22.0f MB  (bound %d MB: %s)\n", float64(rss)/(1<<20), boundSyncRSS>>20, verdict)
+	// A restart on the n people: the directory is loaded in one scan.
+	srv.stop()
+	again, ready, err := start(ctx, o.bin, dir, env)
+	if err != nil {
+		return err
+	}
+	defer again.stop()
+	loaded := "?"
+	if raw, err := os.ReadFile(filepath.Join(dir, "server.log")); err == nil {
+		if m := directoryLoadedRe.FindAllStringSubmatch(string(raw), -1); len(m) > 0 {
+			loaded = m[len(m)-1][2] + " for " + m[len(m)-1][1] + " users"
+		}
+	}
+	fmt.Printf("sync restart on them: ready in %s, directory loaded in %s\n", ready.Round(10*time.Millisecond), loaded)
 	if len(over) > 0 {
 		return fmt.Errorf("sync over its bounds: %s", strings.Join(over, ", "))
 	}
 	return nil
 }
+
+var directoryLoadedRe = regexp.MustCompile(`msg="directory loaded" users=(\d+) took=(\S+)`)
 
 // syncToken makes the HR system's account and its users:write token on
 // the stopped database.
@@ -120,6 +146,43 @@ func syncToken(ctx context.Context, env []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tok, _, err := srv.Auth.CreateToken(ctx, nil, hr, auth.TokenSpec{Name: "bench sync", Scopes: []string{auth.ScopeUsersWrite}})
+	tok, _, err := srv.Auth.CreateToken(ctx, nil, hr, auth.TokenSpec{Name: "bench sync", Scopes: []string{auth.ScopeUsersWrite, auth.ScopeUsersRead}})
 	return tok, err
+}
+
+// searchFigure times GET /api/v1/users?q= on the n synced people, one at a
+// time: by name, login, department, two words, a next page, and a word
+// nobody has (the whole directory read for nothing). It answers the p99.
+func searchFigure(c *client, tok string, n int) (time.Duration, int, error) {
+	var lat []time.Duration
+	for i := 0; i < 300; i++ {
+		k := (i * 7919) % n
+		var q string
+		switch i % 6 {
+		case 0:
+			q = "q=" + url.QueryEscape(fmt.Sprintf("员工%06d", k)[:len("员工")+4])
+		case 1:
+			q = fmt.Sprintf("q=p%06d", k)
+		case 2:
+			q = fmt.Sprintf("q=dept-%02d", k%50)
+		case 3:
+			q = fmt.Sprintf("q=dept-%02d+%s", k%50, url.QueryEscape("员工"))
+		case 4:
+			q = fmt.Sprintf("q=%s&after=p%06d", url.QueryEscape("员工"), k)
+		case 5:
+			q = fmt.Sprintf("q=nobody%d", i)
+		}
+		req, err := http.NewRequest(http.MethodGet, c.base+"/api/v1/users?limit=50&"+q, nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		t0 := time.Now()
+		if _, ok := c.do(req, http.StatusOK); !ok {
+			return 0, 0, fmt.Errorf("search %s: refused", q)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	return lat[len(lat)*99/100], len(lat), nil
 }

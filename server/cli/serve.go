@@ -86,6 +86,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	if err != nil {
 		return nil, err
 	}
+	// One scan of the users now, so the first sync or search finds the
+	// directory in memory (embedded database only; see storage.LoadDirectory).
+	if err := store.LoadDirectory(ctx, log); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
 	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log, Metrics: m,
 		SigningKey: signingKey}
 	s.Training.SetMetrics(m)

@@ -208,11 +208,24 @@ func (h *users) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Pag
 		}
 	}
 scan:
-	all, err := h.store.Users(ctx)
+	// The directory (in memory on the embedded database), not a read of
+	// every account with its secrets.
+	all, err := h.store.UserDirectory(ctx)
 	if err != nil {
 		return scim.Page{}, err
 	}
 	found = all
+	if params.FilterValidator == nil {
+		// No filter: only the page's people become resources (each may
+		// look its manager up).
+		start := min(max(params.StartIndex, 1)-1, len(found))
+		end := min(start+params.Count, len(found))
+		out := make([]scim.Resource, 0, end-start)
+		for i := start; i < end; i++ {
+			out = append(out, h.resource(r, &found[i]))
+		}
+		return scim.Page{TotalResults: len(found), Resources: out}, nil
+	}
 	out := make([]scim.Resource, 0, len(found))
 	for i := range found {
 		res := h.resource(r, &found[i])

@@ -84,8 +84,10 @@ func (s *Storage) UserByExternalID(ctx context.Context, externalID string) (*mod
 // SetUserExternalID stores the identity provider's id on the user.
 func (s *Storage) SetUserExternalID(ctx context.Context, userID, externalID string) error {
 	defer s.userWritten(userID)
-	_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, bson.M{"$set": bson.M{"external_id": externalID}})
-	return wrap("set user external id", err)
+	return s.writeUser(func() error {
+		_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, bson.M{"$set": bson.M{"external_id": externalID}})
+		return wrap("set user external id", err)
+	}, true, func(w indexWriter) { w.change(userID, func(u *model.User) { u.ExternalID = externalID }) })
 }
 
 // CreateUsersInvited inserts new accounts and their invitations in batched
@@ -99,8 +101,17 @@ func (s *Storage) CreateUsersInvited(ctx context.Context, users []model.User, in
 		for i := range users {
 			docs[i] = &users[i]
 		}
-		if _, err := s.c(colUsers).InsertMany(ctx, docs); err != nil {
+		// Not clean: an ordered insert that fails keeps what came before.
+		err := s.writeUser(func() error {
+			_, err := s.c(colUsers).InsertMany(ctx, docs)
 			return wrap("create users", err)
+		}, false, func(w indexWriter) {
+			for i := range users {
+				w.put(&users[i])
+			}
+		})
+		if err != nil {
+			return err
 		}
 		s.learnLogins(users)
 	}

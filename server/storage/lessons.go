@@ -41,6 +41,11 @@ func (s *Storage) DropCaches() {
 	s.users.dropIf(func(*model.User) bool { return true })
 	s.sessions.dropIf(func(*model.Session) bool { return true })
 	s.loginIDs.Clear()
+	if s.dir != nil {
+		s.dir.write.Lock()
+		s.dir.forget()
+		s.dir.write.Unlock()
+	}
 }
 
 // Lesson returns the lesson with slug, from the cached list when fresh.

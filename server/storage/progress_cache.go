@@ -47,6 +47,7 @@ const (
 // database, so what it caches stays true. Call it before serving.
 func (s *Storage) SetSoleWriter() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}}
+	s.dir = &dirIndex{}
 	s.sole = true
 }
 

@@ -55,10 +55,26 @@ var directoryFields = bson.M{
 	"login": 1, "name": 1, "roles": 1, "department": 1, "manager": 1, "manages": 1,
 	"email": 1, "lang": 1, "hired": 1, "created": 1, "active": 1, "exceptions": 1, // created: the chart counts people from it
 	"mobile": 1, "wecom_id": 1, "dingtalk_id": 1, // to mention people in group messages
+	"external_id": 1, "former_logins": 1, // SCIM lists; logins a sign-on provider renamed
 }
 
-// UserDirectory returns every user without secrets, by login, in one read.
+// UserDirectory returns every user without secrets, by login: from the
+// in-memory directory of a sole writer, else in one read.
 func (s *Storage) UserDirectory(ctx context.Context) ([]model.User, error) {
+	d, err := s.indexed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d != nil {
+		var out []model.User
+		d.readSorted(func(order []string) {
+			out = make([]model.User, len(order))
+			for i, l := range order {
+				out[i] = *copyUser(d.byLogin[l].u)
+			}
+		})
+		return out, nil
+	}
 	cur, err := s.c(colUsers).Find(ctx, bson.M{},
 		options.Find().SetProjection(directoryFields).SetSort(bson.D{{Key: "login", Value: 1}}))
 	if err != nil {
@@ -198,9 +214,16 @@ func (s *Storage) ImportUsers(ctx context.Context, users []model.User) error {
 	for i := range users {
 		docs[i] = &users[i]
 	}
-	_, err := s.c(colUsers).InsertMany(ctx, docs)
+	err := s.writeUser(func() error {
+		_, err := s.c(colUsers).InsertMany(ctx, docs)
+		return wrap("import users", err)
+	}, false, func(w indexWriter) {
+		for i := range users {
+			w.put(&users[i])
+		}
+	})
 	s.usersChanged(ctx)
-	return wrap("import users", err)
+	return err
 }
 
 // ImportProgress inserts many progress documents at once (seeding and

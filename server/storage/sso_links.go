@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,35 +136,48 @@ func (s *Storage) UnlinkSSO(ctx context.Context, userID string) (bool, error) {
 func (s *Storage) RenameUser(ctx context.Context, id, old, login string) error {
 	defer s.userWritten(id)
 	defer s.usersChanged(ctx)
-	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id, "login": old},
-		bson.M{"$set": bson.M{"login": login}, "$addToSet": bson.M{"former_logins": old}})
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
-		// FerretDB on SQLite answers an update that breaks a unique index
-		// with an internal error, not a duplicate key (inserts do).
-		return fmt.Errorf("storage: rename user: %w", errors.Join(ErrDuplicate, err))
-	}
-	if err != nil {
-		return wrap("rename user", err)
-	}
-	if res.MatchedCount == 0 {
-		return wrap("rename user", ErrNotFound)
-	}
-	s.loginIDs.Delete(old)
-	s.loginIDs.Store(login, id)
-	// A rename is rare, so the scan for the people old managed is fine.
-	cur, err := s.c(colUsers).Find(ctx, bson.M{"manager": old})
-	if err != nil {
-		return wrap("rename user: reports", err)
-	}
 	var reports []model.User
-	if err := cur.All(ctx, &reports); err != nil {
-		return wrap("rename user: reports", err)
-	}
-	for _, r := range reports {
-		if _, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": r.ID}, bson.M{"$set": bson.M{"manager": login}}); err != nil {
+	err := s.writeUser(func() error {
+		res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id, "login": old},
+			bson.M{"$set": bson.M{"login": login}, "$addToSet": bson.M{"former_logins": old}})
+		if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+			// FerretDB on SQLite answers an update that breaks a unique index
+			// with an internal error, not a duplicate key (inserts do).
+			return fmt.Errorf("storage: rename user: %w", errors.Join(ErrDuplicate, err))
+		}
+		if err != nil {
+			return wrap("rename user", err)
+		}
+		if res.MatchedCount == 0 {
+			return wrap("rename user", ErrNotFound)
+		}
+		s.loginIDs.Delete(old)
+		s.loginIDs.Store(login, id)
+		// A rename is rare, so the scan for the people old managed is fine.
+		cur, err := s.c(colUsers).Find(ctx, bson.M{"manager": old})
+		if err != nil {
 			return wrap("rename user: reports", err)
 		}
-		s.userWritten(r.ID)
-	}
-	return nil
+		if err := cur.All(ctx, &reports); err != nil {
+			return wrap("rename user: reports", err)
+		}
+		for _, r := range reports {
+			if _, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": r.ID}, bson.M{"$set": bson.M{"manager": login}}); err != nil {
+				return wrap("rename user: reports", err)
+			}
+			s.userWritten(r.ID)
+		}
+		return nil
+	}, true, func(w indexWriter) {
+		w.change(id, func(u *model.User) {
+			u.Login = login
+			if !slices.Contains(u.FormerLogins, old) {
+				u.FormerLogins = append(u.FormerLogins, old)
+			}
+		})
+		for _, r := range reports {
+			w.change(r.ID, func(u *model.User) { u.Manager = login })
+		}
+	})
+	return err
 }

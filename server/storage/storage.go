@@ -71,6 +71,7 @@ type Storage struct {
 	// loginIDs maps a login to its user's _id (neither ever changes), so a
 	// lookup by login reads by _id instead of scanning the users.
 	loginIDs sync.Map
+	dir      *dirIndex                   // every user's directory fields, for a sole writer (see directory.go)
 	lessons  accessCache[[]model.Lesson] // one entry: the list
 	counted  auditCounts                 // see AuditCount
 }

@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 
 	"conductportal/server/model"
 
@@ -12,9 +14,12 @@ import (
 
 // CreateUser inserts u; a taken login gives ErrDuplicate.
 func (s *Storage) CreateUser(ctx context.Context, u *model.User) error {
-	_, err := s.c(colUsers).InsertOne(ctx, u)
+	err := s.writeUser(func() error {
+		_, err := s.c(colUsers).InsertOne(ctx, u)
+		return wrap("create user", err)
+	}, true, func(w indexWriter) { w.put(u) })
 	s.usersChanged(ctx)
-	return wrap("create user", err)
+	return err
 }
 
 // User returns the user with id. A user read within AccessCacheTTL comes
@@ -45,6 +50,13 @@ func (s *Storage) userWritten(id string) { s.users.drop(id) }
 // with is remembered and read instead, and checked: a restored database
 // may give the login another _id, which falls back to the scan.
 func (s *Storage) UserByLogin(ctx context.Context, login string) (*model.User, error) {
+	d, err := s.indexed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d != nil {
+		return s.userByLoginIndexed(ctx, d, login)
+	}
 	if id, ok := s.loginIDs.Load(login); ok {
 		u, err := s.User(ctx, id.(string))
 		switch {
@@ -56,12 +68,43 @@ func (s *Storage) UserByLogin(ctx context.Context, login string) (*model.User, e
 		s.loginIDs.Delete(login)
 	}
 	var u model.User
-	err := s.c(colUsers).FindOne(ctx, bson.M{"login": login}).Decode(&u)
+	err = s.c(colUsers).FindOne(ctx, bson.M{"login": login}).Decode(&u)
 	if err != nil {
 		return nil, wrap("user by login", err)
 	}
 	s.loginIDs.Store(u.Login, u.ID)
 	return &u, nil
+}
+
+// userByLoginIndexed reads the user the index names for login by _id. The
+// index holds every login, so one absent from it is nobody's. Should the
+// document read not be that login's (a change behind storage's back with
+// no DropCaches), the index is loaded again once and asked again.
+func (s *Storage) userByLoginIndexed(ctx context.Context, d *dirIndex, login string) (*model.User, error) {
+	for try := 0; ; try++ {
+		d.mu.RLock()
+		e := d.byLogin[login]
+		d.mu.RUnlock()
+		if e == nil {
+			return nil, wrap("user by login", ErrNotFound)
+		}
+		u, err := s.User(ctx, e.u.ID)
+		switch {
+		case err == nil && u.Login == login:
+			return u, nil
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return nil, err
+		case try > 0:
+			return nil, wrap("user by login", ErrNotFound)
+		}
+		d.write.Lock()
+		d.forget()
+		err = s.loadIndex(ctx)
+		d.write.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // learnLogins remembers the _id of each user's login (see UserByLogin).
@@ -108,22 +151,26 @@ func (s *Storage) SetPassword(ctx context.Context, id, hash string, mustChange b
 // SetUserLang remembers the user's language.
 func (s *Storage) SetUserLang(ctx context.Context, id, lang string) error {
 	defer s.userWritten(id)
-	_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"lang": lang}})
-	return wrap("set user lang", err)
+	return s.writeUser(func() error {
+		_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"lang": lang}})
+		return wrap("set user lang", err)
+	}, true, func(w indexWriter) { w.change(id, func(u *model.User) { u.Lang = lang }) })
 }
 
 // SetUserActive turns an account on or off.
 func (s *Storage) SetUserActive(ctx context.Context, id string, active bool) error {
 	defer s.userWritten(id)
 	defer s.usersChanged(ctx) // the reports' directory holds this field
-	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"active": active}})
-	if err != nil {
-		return wrap("set user active", err)
-	}
-	if res.MatchedCount == 0 {
-		return wrap("set user active", ErrNotFound)
-	}
-	return nil
+	return s.writeUser(func() error {
+		res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"active": active}})
+		if err != nil {
+			return wrap("set user active", err)
+		}
+		if res.MatchedCount == 0 {
+			return wrap("set user active", ErrNotFound)
+		}
+		return nil
+	}, true, func(w indexWriter) { w.change(id, func(u *model.User) { u.Active = active }) })
 }
 
 // SetMFA replaces a user's second-factor state.
@@ -168,17 +215,24 @@ func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, e
 func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
 	defer s.userWritten(u.ID)
 	defer s.usersChanged(ctx) // the reports' directory holds these fields
-	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": u.ID}, bson.M{"$set": bson.M{
-		"name": u.Name, "roles": u.Roles, "department": u.Department, "manager": u.Manager, "hired": u.Hired,
-		"mobile": u.Mobile, "wecom_id": u.WeComID, "dingtalk_id": u.DingTalkID, "email": u.Email,
-	}})
-	if err != nil {
-		return wrap("update user", err)
-	}
-	if res.MatchedCount == 0 {
-		return wrap("update user", ErrNotFound)
-	}
-	return nil
+	return s.writeUser(func() error {
+		res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": u.ID}, bson.M{"$set": bson.M{
+			"name": u.Name, "roles": u.Roles, "department": u.Department, "manager": u.Manager, "hired": u.Hired,
+			"mobile": u.Mobile, "wecom_id": u.WeComID, "dingtalk_id": u.DingTalkID, "email": u.Email,
+		}})
+		if err != nil {
+			return wrap("update user", err)
+		}
+		if res.MatchedCount == 0 {
+			return wrap("update user", ErrNotFound)
+		}
+		return nil
+	}, true, func(w indexWriter) {
+		w.change(u.ID, func(c *model.User) {
+			c.Name, c.Roles, c.Department, c.Manager, c.Hired = u.Name, slices.Clone(u.Roles), u.Department, u.Manager, u.Hired
+			c.Mobile, c.WeComID, c.DingTalkID, c.Email = u.Mobile, u.WeComID, u.DingTalkID, u.Email
+		})
+	})
 }
 
 // SetException stores HR's exception for one person and lesson; nil clears it.
@@ -189,12 +243,26 @@ func (s *Storage) SetException(ctx context.Context, userID, slug string, ex *mod
 	if ex != nil {
 		up = bson.M{"$set": bson.M{"exceptions." + slug: ex}}
 	}
-	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, up)
-	if err != nil {
-		return wrap("set exception", err)
-	}
-	if res.MatchedCount == 0 {
-		return wrap("set exception", ErrNotFound)
-	}
-	return nil
+	return s.writeUser(func() error {
+		res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, up)
+		if err != nil {
+			return wrap("set exception", err)
+		}
+		if res.MatchedCount == 0 {
+			return wrap("set exception", ErrNotFound)
+		}
+		return nil
+	}, true, func(w indexWriter) {
+		w.change(userID, func(u *model.User) {
+			u.Exceptions = maps.Clone(u.Exceptions)
+			if ex == nil {
+				delete(u.Exceptions, slug)
+				return
+			}
+			if u.Exceptions == nil {
+				u.Exceptions = map[string]model.Exception{}
+			}
+			u.Exceptions[slug] = *ex
+		})
+	})
 }

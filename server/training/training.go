@@ -581,6 +581,12 @@ func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit 
 // Users returns every account, by login (for HR).
 func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
 
+// SearchUsers returns a page of people, by login, without secrets, and
+// whether more follow (see storage.UserSearch).
+func (s *Service) SearchUsers(ctx context.Context, q storage.UserSearch) ([]model.User, bool, error) {
+	return s.store.SearchUsers(ctx, q)
+}
+
 // UserByLogin returns the account with login.
 func (s *Service) UserByLogin(ctx context.Context, login string) (*model.User, error) {
 	return s.store.UserByLogin(ctx, login)

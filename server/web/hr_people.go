@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -18,14 +19,34 @@ import (
 
 type peoplePage struct {
 	Users []model.User
+	Q     string // the search
+	Next  string // the next page's address; empty on the last
 }
 
+// peoplePageSize is how many people one page of the list shows.
+const peoplePageSize = 50
+
+// hrPeople lists people 50 at a time by login, optionally those a search
+// finds (?q=, words found in the login, name, department or manager), from
+// storage's in-memory directory: a page costs the same at 100,000 people.
 func (h *handler) hrPeople(c *fiber.Ctx) error {
-	users, err := h.Training.Users(ctx(c))
+	q := strings.TrimSpace(c.Query("q"))
+	if r := []rune(q); len(r) > 200 {
+		q = string(r[:200])
+	}
+	users, more, err := h.Training.SearchUsers(ctx(c), storage.UserSearch{Q: q, After: c.Query("after"), Limit: peoplePageSize})
 	if err != nil {
 		return err
 	}
-	return h.render(c, "hr_people", locale.T(langOf(c), "hr.people.title"), peoplePage{Users: users})
+	pp := peoplePage{Users: users, Q: q}
+	if more && len(users) > 0 {
+		v := url.Values{"after": {users[len(users)-1].Login}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		pp.Next = "/hr/people?" + v.Encode()
+	}
+	return h.render(c, "hr_people", locale.T(langOf(c), "hr.people.title"), pp)
 }
 
 // accountPage is the form of a new or existing account.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -191,5 +192,55 @@ func TestHRPeople(t *testing.T) {
 	st, body = hr.get(t, p.Base+"/hr/audit.csv?action=user.deactivate")
 	if st != http.StatusOK || !strings.HasPrefix(body, "at,actor,action,target,detail,client,count\n") || strings.Count(body, "\n") != 2 || !strings.Contains(body, ",hr,user.deactivate,emp,") {
 		t.Errorf("the export: %d\n%s", st, body)
+	}
+}
+
+// TestHRPeopleSearch: HR's people list shows 50 people a page by login
+// with a link to the next, and a search narrows it, in either language.
+func TestHRPeopleSearch(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	ctx := context.Background()
+	const pw = "people test password"
+	if _, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	var users []model.User
+	for i := range 70 {
+		users = append(users, model.User{ID: fmt.Sprintf("id-%03d", i), Login: fmt.Sprintf("p%03d", i), Name: fmt.Sprintf("员工%03d", i),
+			Roles: []string{model.RoleEmployee}, Department: []string{"前台", "客房"}[i%2], Active: true})
+	}
+	if err := p.Store.ImportUsers(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	hr := newCaller(t, p.Base, "hr", pw)
+	row := regexp.MustCompile(`<td><a href="/hr/people/([^"]+)">`)
+	logins := func(body string) []string {
+		var out []string
+		for _, m := range row.FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	next := regexp.MustCompile(`<a class="button" href="([^"]+)" rel="next">`)
+	st, body := hr.get(t, p.Base+"/hr/people")
+	first := logins(body)
+	if st != http.StatusOK || len(first) != 50 || first[0] != "admin" {
+		t.Fatalf("first page: %d %v", st, first)
+	}
+	m := next.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no link to the next page")
+	}
+	_, body = hr.get(t, p.Base+strings.ReplaceAll(m[1], "&amp;", "&"))
+	if second := logins(body); len(second) != 22 || second[0] != "p048" || next.MatchString(body) {
+		t.Errorf("second page: %v", second)
+	}
+	_, body = hr.get(t, p.Base+"/hr/people?q="+url.QueryEscape("客房 员工06"))
+	if got := strings.Join(logins(body), ","); got != "p061,p063,p065,p067,p069" {
+		t.Errorf("search: %s", got)
+	}
+	_, body = hr.get(t, p.Base+"/hr/people?q=nobody")
+	if len(logins(body)) != 0 || !strings.Contains(body, "没有找到人员") {
+		t.Errorf("a search that finds nobody: %.300s", body)
 	}
 }

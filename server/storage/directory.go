@@ -1,0 +1,366 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"conductportal/server/model"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// dirIndex holds every user's directory fields (no secrets) in memory, by
+// login and by _id. FerretDB v1 answers any query but by _id with a scan of
+// the whole collection, so matching a sync's logins, a department filter
+// or a people search against the database costs a scan each, growing with
+// the company. While this process is the database's only writer
+// (SetSoleWriter), every user write goes through writeUser, which applies
+// it to the index too, so the index is authoritative: loaded by one scan
+// at start, then never read from the database again. Instances that
+// share a database (SetShared) have no index and ask the database, whose
+// indexes (login, department) a real MongoDB uses.
+type dirIndex struct {
+	// write is held across a user write and its application here (and
+	// across a load), so the index applies writes in the database's order.
+	// Embedded writes are queued one at a time anyway (database/serial.go).
+	write sync.Mutex
+
+	mu      sync.RWMutex // guards the fields below
+	loaded  bool
+	byLogin map[string]*dirEntry // entries are never changed, only replaced
+	byID    map[string]*dirEntry
+	order   []string // the logins, sorted; nil when a login came or went since
+}
+
+// dirEntry is one user in the index, with the lower-case text a people
+// search matches.
+type dirEntry struct {
+	u   *model.User
+	key string // login, name, department and manager, lower case, 0-separated
+}
+
+func newEntry(u *model.User) *dirEntry {
+	return &dirEntry{u: u, key: strings.ToLower(u.Login + "\x00" + u.Name + "\x00" + u.Department + "\x00" + u.Manager)}
+}
+
+// indexFields are the fields the index keeps: the directory's.
+var indexFields = directoryFields
+
+// indexed returns the loaded index, loading it first, or nil when this
+// process is not the database's only writer.
+func (s *Storage) indexed(ctx context.Context) (*dirIndex, error) {
+	d := s.dir
+	if d == nil {
+		return nil, nil
+	}
+	d.mu.RLock()
+	loaded := d.loaded
+	d.mu.RUnlock()
+	if loaded {
+		return d, nil
+	}
+	d.write.Lock()
+	defer d.write.Unlock()
+	return d, s.loadIndex(ctx)
+}
+
+// LoadDirectory fills the in-memory directory of a sole writer in one scan
+// of the users (at start, so the first sync or search does not wait for
+// it) and logs what it took.
+func (s *Storage) LoadDirectory(ctx context.Context, log *slog.Logger) error {
+	d := s.dir
+	if d == nil {
+		return nil
+	}
+	t0 := time.Now()
+	d.write.Lock()
+	defer d.write.Unlock()
+	if err := s.loadIndex(ctx); err != nil {
+		return err
+	}
+	d.mu.RLock()
+	n := len(d.byID)
+	d.mu.RUnlock()
+	log.Info("directory loaded", "users", n, "took", time.Since(t0).Round(time.Millisecond).String())
+	return nil
+}
+
+// loadIndex reads every user once, unless loaded; d.write is held.
+func (s *Storage) loadIndex(ctx context.Context) error {
+	d := s.dir
+	d.mu.RLock()
+	loaded := d.loaded
+	d.mu.RUnlock()
+	if loaded {
+		return nil
+	}
+	cur, err := s.c(colUsers).Find(ctx, bson.M{}, options.Find().SetProjection(indexFields))
+	if err != nil {
+		return wrap("load directory", err)
+	}
+	defer cur.Close(ctx)
+	byLogin, byID := map[string]*dirEntry{}, map[string]*dirEntry{}
+	for cur.Next(ctx) {
+		u := &model.User{}
+		if err := cur.Decode(u); err != nil {
+			return wrap("load directory", err)
+		}
+		e := newEntry(u)
+		byLogin[u.Login], byID[u.ID] = e, e
+	}
+	if err := cur.Err(); err != nil {
+		return wrap("load directory", err)
+	}
+	d.mu.Lock()
+	d.byLogin, d.byID, d.order, d.loaded = byLogin, byID, nil, true
+	d.mu.Unlock()
+	return nil
+}
+
+// forget makes the next use of the index load it again: after a write
+// whose outcome is unknown, or a change behind storage's back (restore).
+func (d *dirIndex) forget() {
+	d.mu.Lock()
+	d.loaded, d.byLogin, d.byID, d.order = false, nil, nil, nil
+	d.mu.Unlock()
+}
+
+// writeUser runs write, a write of users, and then apply on the index (when
+// there is one and it is loaded), both under d.write. apply changes the
+// index through the indexWriter. A failed write that is known to have
+// changed nothing (ErrNotFound, ErrDuplicate of one document) leaves the
+// index as it is when clean is true; any other failure makes the index
+// load again on its next use.
+func (s *Storage) writeUser(write func() error, clean bool, apply func(w indexWriter)) error {
+	d := s.dir
+	if d == nil {
+		return write()
+	}
+	d.write.Lock()
+	defer d.write.Unlock()
+	err := write()
+	if err != nil {
+		if !clean || !(errors.Is(err, ErrNotFound) || errors.Is(err, ErrDuplicate)) {
+			d.forget()
+		}
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.loaded && apply != nil {
+		apply(indexWriter{d})
+	}
+	return nil
+}
+
+// indexWriter changes the index; d.mu is held.
+type indexWriter struct{ d *dirIndex }
+
+// put adds or replaces u (a copy without secrets is kept).
+func (w indexWriter) put(u *model.User) {
+	c := copyUser(u)
+	c.PasswordHash, c.MustChangePassword, c.MFA, c.Unread = "", false, model.MFA{}, 0
+	old := w.d.byID[c.ID]
+	if old == nil || old.u.Login != c.Login {
+		w.d.order = nil
+	}
+	if old != nil && old.u.Login != c.Login {
+		delete(w.d.byLogin, old.u.Login)
+	}
+	e := newEntry(c)
+	w.d.byLogin[c.Login], w.d.byID[c.ID] = e, e
+}
+
+// change replaces user id's entry by a copy that fn changed; an id the
+// index does not hold (the write matched nothing) is left alone.
+func (w indexWriter) change(id string, fn func(u *model.User)) {
+	old := w.d.byID[id]
+	if old == nil {
+		return
+	}
+	c := copyUser(old.u)
+	fn(c)
+	w.put(c)
+}
+
+// readSorted calls fn with the logins in order, under the read lock (so
+// fn may read byLogin), sorting them first when a login came or went.
+func (d *dirIndex) readSorted(fn func(order []string)) {
+	for {
+		d.mu.RLock()
+		if d.order != nil || len(d.byLogin) == 0 {
+			defer d.mu.RUnlock()
+			fn(d.order)
+			return
+		}
+		d.mu.RUnlock()
+		d.mu.Lock()
+		if d.order == nil {
+			order := make([]string, 0, len(d.byLogin))
+			for l := range d.byLogin {
+				order = append(order, l)
+			}
+			slices.Sort(order)
+			d.order = order
+		}
+		d.mu.Unlock()
+	}
+}
+
+// UsersByLogin returns the users with the given logins, without secrets,
+// by login; a login nobody has is missing from the map. The index answers
+// when there is one; otherwise one query by the login index.
+func (s *Storage) UsersByLogin(ctx context.Context, logins []string) (map[string]*model.User, error) {
+	out := make(map[string]*model.User, len(logins))
+	d, err := s.indexed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d != nil {
+		d.mu.RLock()
+		defer d.mu.RUnlock()
+		for _, l := range logins {
+			if e := d.byLogin[l]; e != nil {
+				out[l] = copyUser(e.u)
+			}
+		}
+		return out, nil
+	}
+	if len(logins) == 0 {
+		return out, nil
+	}
+	cur, err := s.c(colUsers).Find(ctx, bson.M{"login": bson.M{"$in": logins}}, options.Find().SetProjection(indexFields))
+	if err != nil {
+		return nil, wrap("users by login", err)
+	}
+	var users []model.User
+	if err := cur.All(ctx, &users); err != nil {
+		return nil, wrap("users by login", err)
+	}
+	for i := range users {
+		out[users[i].Login] = &users[i]
+	}
+	return out, nil
+}
+
+// UserSearch selects people: each word of Q must be found in the login,
+// name, department or manager, case-insensitively (empty: everyone);
+// Department, when set, must equal the person's; Active, when set, their
+// state. After is the last login of the previous page.
+type UserSearch struct {
+	Q          string
+	Department string
+	Active     *bool
+	After      string
+	Limit      int
+}
+
+// MaxSearchLimit bounds one page of a people search; SearchAll asks for
+// every selected person at once.
+const (
+	MaxSearchLimit = 500
+	SearchAll      = -1
+)
+
+// SearchUsers returns a page of the people s selects, by login, without
+// secrets, and whether more follow.
+func (s *Storage) SearchUsers(ctx context.Context, q UserSearch) ([]model.User, bool, error) {
+	limit := q.Limit
+	switch {
+	case limit == SearchAll:
+		limit = math.MaxInt - 1
+	case limit <= 0 || limit > MaxSearchLimit:
+		limit = 50
+	}
+	terms := strings.Fields(strings.ToLower(q.Q))
+	d, err := s.indexed(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if d == nil {
+		return s.searchDatabase(ctx, q, terms, limit)
+	}
+	var out []model.User
+	more := false
+	d.readSorted(func(order []string) {
+		i, _ := slices.BinarySearch(order, q.After)
+		out = make([]model.User, 0, min(limit, 1024))
+		for ; i < len(order); i++ {
+			e := d.byLogin[order[i]]
+			if order[i] == q.After || !q.selects(e, terms) {
+				continue
+			}
+			if len(out) == limit {
+				more = true
+				return
+			}
+			out = append(out, *copyUser(e.u))
+		}
+	})
+	return out, more, nil
+}
+
+// selects reports whether e passes q's filters, terms being q.Q's words
+// in lower case. A term matches anywhere in a field, not only at a word's
+// start: Chinese names have no spaces between words.
+func (q UserSearch) selects(e *dirEntry, terms []string) bool {
+	if q.Department != "" && e.u.Department != q.Department {
+		return false
+	}
+	if q.Active != nil && e.u.Active != *q.Active {
+		return false
+	}
+	for _, t := range terms {
+		if !strings.Contains(e.key, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// searchDatabase answers SearchUsers from a shared database: by the login
+// index in order, after the cursor, each term a case-insensitive pattern.
+func (s *Storage) searchDatabase(ctx context.Context, q UserSearch, terms []string, limit int) ([]model.User, bool, error) {
+	filter := bson.M{}
+	if q.After != "" {
+		filter["login"] = bson.M{"$gt": q.After}
+	}
+	if q.Department != "" {
+		filter["department"] = q.Department
+	}
+	if q.Active != nil {
+		filter["active"] = *q.Active
+	}
+	var and bson.A
+	for _, t := range terms {
+		re := bson.Regex{Pattern: regexp.QuoteMeta(t), Options: "i"}
+		and = append(and, bson.M{"$or": bson.A{bson.M{"login": re}, bson.M{"name": re}, bson.M{"department": re}, bson.M{"manager": re}}})
+	}
+	if len(and) > 0 {
+		filter["$and"] = and
+	}
+	opts := options.Find().SetProjection(indexFields).SetSort(bson.D{{Key: "login", Value: 1}})
+	if q.Limit != SearchAll {
+		opts.SetLimit(int64(limit + 1))
+	}
+	cur, err := s.c(colUsers).Find(ctx, filter, opts)
+	if err != nil {
+		return nil, false, wrap("search users", err)
+	}
+	var out []model.User
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, false, wrap("search users", err)
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
