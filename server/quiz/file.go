@@ -186,8 +186,8 @@ type FieldError struct {
 }
 
 // Field names of the form, shared with the web package that renders it.
-func QField(i int, name string) string         { return fmt.Sprintf("q%d.%s", i, name) }
-func OptField(i, j int, name string) string    { return fmt.Sprintf("q%d.o%d.%s", i, j, name) }
+func QField(i int, name string) string          { return fmt.Sprintf("q%d.%s", i, name) }
+func OptField(i, j int, name string) string     { return fmt.Sprintf("q%d.o%d.%s", i, j, name) }
 func textField(i int, part, lang string) string { return QField(i, part+"."+lang) }
 
 // Check finds the problems of f field by field, against the lesson's

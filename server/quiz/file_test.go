@@ -177,7 +177,10 @@ func TestFileCheck(t *testing.T) {
 		"multiple none": {func(f *File) { f.Questions[0].Type = Multiple; f.Questions[0].Options[0].Right = false }, FieldError{Q: 1, Field: "q0.options", Code: "multiple"}},
 		"truefalse":     {func(f *File) { f.Questions[0].Type = TrueFalse }, FieldError{Q: 1, Field: "q0.options", Code: "truefalse"}},
 		"no questions":  {func(f *File) { f.Questions = nil; f.Draw = "0" }, FieldError{Field: "questions", Code: "no_questions"}},
-		"id twice": {func(f *File) { f.Questions = append(f.Questions, f.Questions[0]); f.Questions[1].Prompt = Text{model.LangZH: "问", model.LangEN: "Q"} },
+		"id twice": {func(f *File) {
+			f.Questions = append(f.Questions, f.Questions[0])
+			f.Questions[1].Prompt = Text{model.LangZH: "问", model.LangEN: "Q"}
+		},
 			FieldError{Q: 2, Field: "q1.id", Code: "id_twice", N: 1}},
 	} {
 		f := ok()
