@@ -126,6 +126,8 @@ var routeTable = map[string]want{
 	"GET /hr/lessons/:slug/edit":        {303, 403, 403, 403, 200, 200},
 	"POST /hr/lessons/:slug/edit":       {303, 403, 403, 403, 422, 422},
 	"POST /hr/lessons/:slug/preview":    {303, 403, 403, 403, 422, 422},
+	"GET /hr/lessons/:slug/quiz":        {303, 403, 403, 403, 200, 200},
+	"POST /hr/lessons/:slug/quiz":       {303, 403, 403, 403, 422, 422}, // an empty form: no questions
 	"POST /hr/lessons/:slug/discard":    {303, 403, 403, 403, 303, 303},
 	"GET /hr/lessons/:slug/publish":     {303, 403, 403, 403, 303, 303},
 	"POST /hr/lessons/:slug/publish":    {303, 403, 403, 403, 303, 303}, // no draft: back to the editor

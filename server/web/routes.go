@@ -107,6 +107,9 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	hr.Get("/lessons/:slug/edit", h.hrEditShow)
 	hr.Post("/lessons/:slug/edit", h.hrEditSubmit)
 	hr.Post("/lessons/:slug/preview", h.hrPreview)
+	// The quiz as a form, beside the YAML editor (hr_quiz.go).
+	hr.Get("/lessons/:slug/quiz", h.hrQuizShow)
+	hr.Post("/lessons/:slug/quiz", h.hrQuizSubmit)
 	hr.Post("/lessons/:slug/discard", h.hrDiscard)
 	hr.Get("/lessons/:slug/publish", h.hrPublishShow)
 	hr.Post("/lessons/:slug/publish", h.hrPublishSubmit)

@@ -67,7 +67,7 @@ func loadTemplates() (*templates, error) {
 	for _, want := range []string{"login", "password", "training", "lesson", "quiz", "result", "acknowledge", "receipts", "receipt", "certificate", "verify", "error",
 		"mfa_login", "mfa_setup", "team", "team_remind", "person", "organisation", "notifications", "tokens",
 		// The HR area.
-		"hr_home", "hr_lessons", "hr_edit", "hr_publish", "hr_history", "hr_diff", "hr_audit", "hr_people", "hr_person", "hr_onetime", "hr_import", "hr_analytics",
+		"hr_home", "hr_lessons", "hr_edit", "hr_quiz", "hr_publish", "hr_history", "hr_diff", "hr_audit", "hr_people", "hr_person", "hr_onetime", "hr_import", "hr_analytics",
 		"hr_channels", "hr_channel", "hr_deliveries"} {
 		if t.pages[want] == nil {
 			return nil, fmt.Errorf("web: template %s.html is missing", want)
