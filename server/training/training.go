@@ -405,6 +405,18 @@ func (s *Service) Attempt(ctx context.Context, u *model.User, id string) (*model
 	return a, q, nil
 }
 
+// Unanswered returns the ids of a's questions that answers leaves blank,
+// in the attempt's order. Pages and the API ask before grading those.
+func Unanswered(a *model.Attempt, answers map[string][]string) []string {
+	var out []string
+	for _, q := range a.Questions {
+		if !slices.ContainsFunc(answers[q.ID], func(s string) bool { return s != "" }) {
+			out = append(out, q.ID)
+		}
+	}
+	return out
+}
+
 // Submit grades an attempt once. Submitting it again, or concurrently,
 // returns the result stored first.
 func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers map[string][]string) (*model.Attempt, *quiz.Quiz, error) {
