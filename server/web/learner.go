@@ -3,10 +3,10 @@ package web
 import (
 	"errors"
 	"html/template"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"math"
 	"time"
 
 	"conductportal/server/checkpoint"
