@@ -91,6 +91,10 @@ type Service struct {
 	rand   *rand.Rand
 
 	metrics *metrics.Metrics // counts attempts and receipts; nil: not counted
+
+	// OnAcknowledged, when set, hears of each signature (the inbox marks
+	// the reminders it answers as read). It runs in the signing request.
+	OnAcknowledged func(ctx context.Context, u *model.User) error
 }
 
 // SetMetrics makes the service count graded attempts and receipts in m.
