@@ -474,7 +474,7 @@ type Notification struct {
 	AboutLogin string    `bson:"about_login"`
 	Lessons    []string  `bson:"lessons"`
 	Due        time.Time `bson:"due,omitempty"`
-	Day        string    `bson:"day"`  // YYYY-MM-DD
+	Day        string    `bson:"day"`                 // YYYY-MM-DD
 	From       string    `bson:"from"`                // the sender's login, or "system"
 	FromName   string    `bson:"from_name,omitempty"` // the sender's display name
 	Version    int       `bson:"version,omitempty"`   // resign: the version to sign
