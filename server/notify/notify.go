@@ -566,9 +566,14 @@ func lessonLink(n *model.Notification) string {
 
 // Resolve marks read u's unread notifications that ask for lessons now
 // all done: a reminder is answered by doing what it asked. It reads the
-// inbox only when u has unread notifications.
+// inbox only when u has unread notifications (u's count is read afresh by
+// _id: the caller's copy may be older than the last reminder).
 func (s *Service) Resolve(ctx context.Context, u *model.User) error {
-	if u.Unread <= 0 {
+	fresh, err := s.store.User(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if fresh.Unread <= 0 {
 		return nil
 	}
 	ns, err := s.store.Notifications(ctx, u.ID, 200)
