@@ -27,8 +27,14 @@
         }
         var status = document.getElementById('read-status');
         var form = document.getElementById('read-form');
+        var badge = document.getElementById('status-badge');
         if (status) { status.hidden = false; }
         if (form) { form.hidden = true; }
+        // The status badge says what the server now records.
+        if (badge && badge.getAttribute('data-read-label')) {
+          badge.textContent = badge.getAttribute('data-read-label');
+          badge.className = 'badge status-reading';
+        }
       });
     });
   });
@@ -90,4 +96,26 @@
     b.hidden = false;
     b.addEventListener('click', function () { window.print(); });
   });
+})();
+
+// The quiz form counts the questions answered. Without the script the
+// server counts them when a submit leaves some blank.
+(function () {
+  'use strict';
+  var form = document.getElementById('quiz-form');
+  var out = document.getElementById('answered');
+  if (!form || !out) {
+    return;
+  }
+  var sets = form.querySelectorAll('fieldset.question');
+  function count() {
+    var n = 0;
+    Array.prototype.forEach.call(sets, function (f) {
+      if (f.querySelector('input:checked')) { n++; }
+    });
+    out.textContent = out.getAttribute('data-template').replace('{n}', String(n));
+    out.hidden = false;
+  }
+  form.addEventListener('change', count);
+  count();
 })();

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"conductportal/server/locale"
@@ -144,6 +146,9 @@ func (a *API) startAttempt(c *fiber.Ctx) error {
 
 type submitJSON struct {
 	Answers map[string][]string `json:"answers"`
+	// AllowUnanswered grades an attempt with blank questions (they count
+	// as wrong); without it such a submit is refused with 422.
+	AllowUnanswered bool `json:"allow_unanswered"`
 }
 
 type gradedJSON struct {
@@ -175,6 +180,15 @@ func (a *API) submit(c *fiber.Ctx) error {
 		return fail(fiber.StatusBadRequest, "invalid", "answers is required", "answers")
 	}
 	u := user(c)
+	open, _, err := a.Training.Attempt(c.UserContext(), u, c.Params("id"))
+	if err != nil {
+		return domainError(err)
+	}
+	if blank := training.Unanswered(open, body.Answers); !open.Submitted && !body.AllowUnanswered && len(blank) > 0 {
+		return fail(fiber.StatusUnprocessableEntity, "unanswered",
+			fmt.Sprintf("%d questions have no answer; answer them or send allow_unanswered: true", len(blank)),
+			"answers."+strings.Join(blank, ",answers."))
+	}
 	at, q, err := a.Training.Submit(c.UserContext(), u, c.Params("id"), body.Answers)
 	if err != nil {
 		return domainError(err)

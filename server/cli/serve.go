@@ -107,6 +107,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	s.Notify = notify.New(store, s.Reports, mailer,
 		notify.Config{RemindDays: cfg.RemindDays, EscalateDays: cfg.EscalateDays, BaseURL: cfg.BaseURL}, log, nil)
 	s.Notify.SetMetrics(m)
+	s.Training.OnAcknowledged = s.Notify.Resolve
 	// People made by sync, import or SCIM get no password: an invitation
 	// by email, or nothing where they sign in by SSO.
 	s.Auth.SetInvitations(auth.Invitations{BaseURL: cfg.BaseURL, SSO: cfg.OIDC.Enabled(), Send: s.Notify.SendInvitation})

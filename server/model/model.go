@@ -456,6 +456,7 @@ const (
 	NotifyReminder   = "reminder"   // a manager or HR reminded the person
 	NotifyDueSoon    = "due_soon"   // the daily job: due in a few days
 	NotifyEscalation = "escalation" // the daily job: to the manager, the person is overdue
+	NotifyResign     = "resign"     // a publish asks the person to sign a new version
 )
 
 // Notification is a message in a user's inbox, maybe also sent by email.
@@ -473,8 +474,10 @@ type Notification struct {
 	AboutLogin string    `bson:"about_login"`
 	Lessons    []string  `bson:"lessons"`
 	Due        time.Time `bson:"due,omitempty"`
-	Day        string    `bson:"day"`  // YYYY-MM-DD
-	From       string    `bson:"from"` // the sender's login, or "system"
+	Day        string    `bson:"day"`                 // YYYY-MM-DD
+	From       string    `bson:"from"`                // the sender's login, or "system"
+	FromName   string    `bson:"from_name,omitempty"` // the sender's display name
+	Version    int       `bson:"version,omitempty"`   // resign: the version to sign
 	Created    time.Time `bson:"created"`
 	Read       bool      `bson:"read"`
 	Emailed    time.Time `bson:"emailed,omitempty"`

@@ -160,7 +160,7 @@ func TestOverdueReminderReachesRobots(t *testing.T) {
 	md, _ := got[0]["markdown"].(map[string]any)
 	content, _ := md["content"].(string)
 	if len(got[0]) != 2 || got[0]["msgtype"] != "markdown" || len(md) != 1 || !strings.HasPrefix(content, "### 请完成培训") ||
-		!strings.Contains(content, "致 李娜：wang.qiang 提醒你完成以下课程") || !strings.Contains(content, "](https://portal.example.com/") ||
+		!strings.Contains(content, "致 李娜：王强提醒你完成以下课程") || !strings.Contains(content, "](https://portal.example.com/") ||
 		!strings.HasSuffix(content, "\n<@LiNa>") {
 		t.Errorf("WeCom message: %v", got[0])
 	}
@@ -174,7 +174,7 @@ func TestOverdueReminderReachesRobots(t *testing.T) {
 	at, _ := got[0]["at"].(map[string]any)
 	text, _ := md["text"].(string)
 	if got[0]["msgtype"] != "markdown" || !strings.HasPrefix(md["title"].(string), "Please finish your training") ||
-		!strings.Contains(text, "To 李娜: wang.qiang reminds you to finish") || !strings.Contains(text, "@13800000000 @dt-lina") ||
+		!strings.Contains(text, "To 李娜: 王强 reminds you to finish") || !strings.Contains(text, "@13800000000 @dt-lina") ||
 		!slices.Equal(anyStrings(at["atMobiles"]), []string{"13800000000"}) || !slices.Equal(anyStrings(at["atUserIds"]), []string{"dt-lina"}) ||
 		at["isAtAll"] != false {
 		t.Errorf("DingTalk message: %v", got[0])
@@ -288,6 +288,7 @@ func TestOverdueReminderReachesRobots(t *testing.T) {
 	}
 	publish(model.ChangeMinor)
 	publish(model.ChangeReack)
+	p.Notify.Wait() // the announcement is queued after the publish answers
 	if _, err := p.Channels.Deliver(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}

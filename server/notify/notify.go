@@ -194,7 +194,7 @@ func (s *Service) plan(ctx context.Context, viewer *model.User, people []*model.
 		p.Reminders = append(p.Reminders, Reminder{To: u, N: &model.Notification{
 			ID: Key(model.NotifyReminder, u.ID, day(now)), Kind: model.NotifyReminder, UserID: u.ID,
 			About: u.ID, AboutName: u.Name, AboutLogin: u.Login, Lessons: open, Due: due, Day: day(now),
-			From: viewer.Login, Created: now,
+			From: viewer.Login, FromName: viewer.Name, Created: now,
 		}})
 	}
 	return p, nil
@@ -341,7 +341,9 @@ func (s *Service) deliver(ctx context.Context, n *model.Notification, to, about 
 		return stored, err
 	}
 	s.metrics.Notification(n.Kind)
-	if s.channels != nil {
+	// A new version's channel announcement mentions everyone who must
+	// sign it in one message; one more post per person would bury it.
+	if s.channels != nil && n.Kind != model.NotifyResign {
 		s.post(ctx, n, to, about, lessons)
 	}
 	if s.mailer == nil || to.Email == "" {
@@ -388,17 +390,69 @@ func (s *Service) post(ctx context.Context, n *model.Notification, to, about *mo
 	}
 }
 
-// Announce tells the channels that a new version of a lesson asks for
-// acknowledgement: once per version and channel, mentioning the people of
-// the channel's department who must acknowledge it. It is called after a
-// publish and never fails the publish.
+// Announce tells the people a new version of a lesson asks to sign again,
+// each in their inbox (and by email), and the channels, once per version
+// and channel, mentioning the people of the channel's department who must
+// sign. It is called after a publish and never fails or holds up the
+// publish: the work goes on in the background (Wait waits for it).
 func (s *Service) Announce(ctx context.Context, slug string, version int) {
-	if s.channels == nil {
-		return
+	s.mails.Add(1)
+	go func() { // #nosec G118 -- outlives the publish request on purpose
+		defer s.mails.Done()
+		cx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+		defer cancel()
+		if err := s.askToSign(cx, slug, version); err != nil {
+			s.log.WarnContext(cx, "sign-again notices not stored", "lesson", slug, "version", version, "err", err)
+		}
+		if s.channels == nil {
+			return
+		}
+		if err := s.announce(cx, slug, version); err != nil {
+			s.log.WarnContext(cx, "announcement not queued", "lesson", slug, "version", version, "err", err)
+		}
+	}()
+}
+
+// askToSign stores a notification for each active person who signed an
+// earlier version of the lesson and must now sign version. Its key names
+// the person and the version, so a retry stores nothing twice.
+func (s *Service) askToSign(ctx context.Context, slug string, version int) error {
+	lessons, err := s.store.Lessons(ctx)
+	if err != nil {
+		return err
 	}
-	if err := s.announce(ctx, slug, version); err != nil {
-		s.log.Warn("announcement not queued", "lesson", slug, "version", version, "err", err)
+	i := slices.IndexFunc(lessons, func(l model.Lesson) bool { return l.Slug == slug })
+	if i < 0 || lessons[i].Required != version {
+		return nil // a minor change: nobody signs again
 	}
+	l := lessons[i]
+	dir, err := s.reports.Directory(ctx)
+	if err != nil {
+		return err
+	}
+	prog, err := s.store.AllProgress(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	for i := range dir.Users {
+		u := &dir.Users[i]
+		if !u.Active || !training.Assigned(&l, u) {
+			continue
+		}
+		lp := prog[u.ID].Lessons[slug]
+		st := training.StandingFor(l, lp, u, now)
+		if lp.AckVersion == 0 || st.Code != training.StatusNeedsReack {
+			continue
+		}
+		n := &model.Notification{ID: Key(model.NotifyResign, u.ID, model.VersionID(slug, version)), Kind: model.NotifyResign,
+			UserID: u.ID, About: u.ID, AboutName: u.Name, AboutLogin: u.Login, Lessons: []string{slug},
+			Version: version, Due: st.Due, Day: day(now), From: "system", Created: now}
+		if _, err := s.deliver(ctx, n, u, u, lessons); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxMentions bounds the people one announcement mentions.
@@ -445,7 +499,7 @@ func (s *Service) announce(ctx context.Context, slug string, version int) error 
 	return err
 }
 
-// Wait waits for the emails being sent.
+// Wait waits for the emails being sent and the announcements being made.
 func (s *Service) Wait() { s.mails.Wait() }
 
 // Compose writes the email of a notification, in the recipient's language.
@@ -482,10 +536,25 @@ func Text(lang string, n *model.Notification, lessons []model.Lesson) (title, bo
 	case model.NotifyDueSoon:
 		return locale.T(lang, "notify.due_soon.title", due),
 			locale.T(lang, "notify.due_soon.body", list, due), lessonLink(n)
+	case model.NotifyResign:
+		return locale.T(lang, "notify.resign.title", list),
+			locale.T(lang, "notify.resign.body", list, n.Version, due), lessonLink(n)
 	default:
 		return locale.T(lang, "notify.reminder.title", len(n.Lessons)),
-			locale.T(lang, "notify.reminder.body", n.From, list), lessonLink(n)
+			locale.T(lang, "notify.reminder.body", Sender(lang, n), list), lessonLink(n)
 	}
+}
+
+// Sender names who sent n, in lang: the sender's name (their login for
+// messages stored before names were kept), or the portal itself.
+func Sender(lang string, n *model.Notification) string {
+	switch {
+	case n.From == "system" || n.From == "":
+		return locale.T(lang, "notify.sender.system")
+	case n.FromName != "":
+		return n.FromName
+	}
+	return n.From
 }
 
 func lessonLink(n *model.Notification) string {
@@ -493,6 +562,51 @@ func lessonLink(n *model.Notification) string {
 		return "/lessons/" + n.Lessons[0]
 	}
 	return "/"
+}
+
+// Resolve marks read u's unread notifications that ask for lessons now
+// all done: a reminder is answered by doing what it asked. It reads the
+// inbox only when u has unread notifications (u's count is read afresh by
+// _id: the caller's copy may be older than the last reminder).
+func (s *Service) Resolve(ctx context.Context, u *model.User) error {
+	fresh, err := s.store.User(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if fresh.Unread <= 0 {
+		return nil
+	}
+	ns, err := s.store.Notifications(ctx, u.ID, 200)
+	if err != nil {
+		return err
+	}
+	lessons, err := s.store.Lessons(ctx)
+	if err != nil {
+		return err
+	}
+	prog, err := s.store.Progress(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	done := map[string]bool{}
+	for _, l := range lessons {
+		if l.Current > 0 && training.Assigned(&l, u) {
+			done[l.Slug] = training.StandingFor(l, prog.Lessons[l.Slug], u, now).Code == training.StatusDone
+		} else {
+			done[l.Slug] = true // no longer asked of u
+		}
+	}
+	var ids []string
+	for _, n := range ns {
+		if n.Read || n.UserID != u.ID || n.Kind == model.NotifyEscalation {
+			continue
+		}
+		if !slices.ContainsFunc(n.Lessons, func(slug string) bool { return !done[slug] }) {
+			ids = append(ids, n.ID)
+		}
+	}
+	return s.store.ResolveNotifications(ctx, u.ID, ids)
 }
 
 // Inbox returns the user's notifications, newest first, and marks them read.

@@ -96,6 +96,32 @@ func (s *Storage) MarkNotificationsRead(ctx context.Context, userID string) erro
 	return wrap("mark notifications read", err)
 }
 
+// ResolveNotifications marks the notifications ids of a user read (their
+// lessons are done) and takes them off the user's unread count.
+func (s *Storage) ResolveNotifications(ctx context.Context, userID string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	mu := &s.progressLocks[lockStripe(userID)]
+	mu.Lock()
+	defer mu.Unlock()
+	res, err := s.c(colNotifications).UpdateMany(ctx, bson.M{"_id": bson.M{"$in": ids}, "user_id": userID, "read": false},
+		bson.M{"$set": bson.M{"read": true}})
+	if err != nil {
+		return wrap("resolve notifications", err)
+	}
+	defer s.userWritten(userID)
+	if res.ModifiedCount == 0 {
+		return nil
+	}
+	if _, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, bson.M{"$inc": bson.M{"unread": -res.ModifiedCount}}); err != nil {
+		return wrap("resolve notifications", err)
+	}
+	// The count is a convenience (the inbox recounts); never below zero.
+	_, err = s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID, "unread": bson.M{"$lt": 0}}, bson.M{"$set": bson.M{"unread": 0}})
+	return wrap("resolve notifications", err)
+}
+
 // SetNotificationEmailed records the outcome of mailing a notification.
 func (s *Storage) SetNotificationEmailed(ctx context.Context, id string, at time.Time, errText string) error {
 	set := bson.M{"email_error": errText}

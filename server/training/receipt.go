@@ -47,6 +47,17 @@ type AckRequest struct {
 	Agent     string
 }
 
+// acknowledged tells OnAcknowledged of r; its failure is logged, the
+// receipt stands.
+func (s *Service) acknowledged(ctx context.Context, u *model.User, r *model.Receipt) {
+	if s.OnAcknowledged == nil {
+		return
+	}
+	if err := s.OnAcknowledged(ctx, u); err != nil {
+		s.log.WarnContext(ctx, "after acknowledgement", "user", u.ID, "lesson", r.Lesson, "err", err)
+	}
+}
+
 // Acknowledge records the user's signed receipt for the current version of
 // a lesson. It is safe to retry and to race: one receipt per user, lesson
 // and version is ever stored, and every caller gets that one.
@@ -74,6 +85,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 			if err := s.ensureAck(ctx, u, existing); err != nil {
 				return nil, err
 			}
+			s.acknowledged(ctx, u, existing)
 			return existing, nil
 		}
 		cycle = existing.Cycle + 1 // a renewal: this version signed again
@@ -123,6 +135,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 			if _, err := s.Certificate(ctx, u); err != nil && !errors.Is(err, ErrNotComplete) {
 				s.log.WarnContext(ctx, "certificate not issued", "user", u.ID, "err", err)
 			}
+			s.acknowledged(ctx, u, r)
 			return r, nil
 		}
 		if !errors.Is(err, storage.ErrDuplicate) {
@@ -148,6 +161,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 			if err := s.ensureAck(ctx, u, existing); err != nil {
 				return nil, err
 			}
+			s.acknowledged(ctx, u, existing)
 			return existing, nil
 		}
 	}

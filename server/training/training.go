@@ -91,6 +91,10 @@ type Service struct {
 	rand   *rand.Rand
 
 	metrics *metrics.Metrics // counts attempts and receipts; nil: not counted
+
+	// OnAcknowledged, when set, hears of each signature (the inbox marks
+	// the reminders it answers as read). It runs in the signing request.
+	OnAcknowledged func(ctx context.Context, u *model.User) error
 }
 
 // SetMetrics makes the service count graded attempts and receipts in m.
@@ -403,6 +407,18 @@ func (s *Service) Attempt(ctx context.Context, u *model.User, id string) (*model
 		return nil, nil, err
 	}
 	return a, q, nil
+}
+
+// Unanswered returns the ids of a's questions that answers leaves blank,
+// in the attempt's order. Pages and the API ask before grading those.
+func Unanswered(a *model.Attempt, answers map[string][]string) []string {
+	var out []string
+	for _, q := range a.Questions {
+		if !slices.ContainsFunc(answers[q.ID], func(s string) bool { return s != "" }) {
+			out = append(out, q.ID)
+		}
+	}
+	return out
 }
 
 // Submit grades an attempt once. Submitting it again, or concurrently,

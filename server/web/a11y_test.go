@@ -215,7 +215,13 @@ func TestBrowserAccessibility(t *testing.T) {
 				check("lesson")
 				b.submit(`form[action="/lessons/attendance/attempts"] button`, 200)
 				check("quiz")
-				b.submit(`form.quiz button[type="submit"]`, 200)
+				// Nothing answered: the form asks first, naming the blanks.
+				b.submit(`#quiz-submit`, 422)
+				check("quiz-unanswered")
+				if n := b.count("fieldset.question.unanswered"); n == 0 {
+					b.fail("the refused quiz marks no question as blank")
+				}
+				b.submit(`#quiz-submit-anyway`, 200)
 				check("result")
 				b.open("/lessons/grooming")
 				check("lesson-done")

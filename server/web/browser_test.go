@@ -192,12 +192,19 @@ func TestBrowserLearnerJourney(t *testing.T) {
 	b.snap("ack-wrong")
 	b.retype("#signature", learnerName)
 	b.submit(`form[action="/lessons/dress/acknowledge"] button[type="submit"]`, 200)
+	// The done screen: progress, the next lesson, the receipt a link away.
+	b.wantPath("/lessons/dress/done")
+	b.wantText("#done-title", "已签署：着装规范")
+	if next := b.attrs("#next-lesson", "href"); len(next) != 1 || !strings.HasPrefix(next[0], "/lessons/") || next[0] == "/lessons/dress" {
+		b.fail("the done screen's next lesson link is %q, want another lesson", next)
+	}
+	b.snap("done")
+	b.submit("#receipt-link", 200)
 	loc := b.location()
 	receiptID, ok := strings.CutPrefix(loc.Path, "/receipts/")
 	if !ok || receiptID == "" {
 		t.Fatalf("after signing the browser is at %s, want /receipts/<id>", loc)
 	}
-	b.wantText("p.notice", "已记录你的确认回执。")
 	dd := b.texts(".receipt dd")
 	if len(dd) != 10 {
 		t.Fatalf("receipt has %d fields, want 10: %q", len(dd), dd)
@@ -442,6 +449,14 @@ func (b *browser) click(sel string) {
 // and checks its HTTP status.
 func (b *browser) submit(sel string, status int64) {
 	b.t.Helper()
+	// Wait until the element can take the click (shown, enabled, in view)
+	// before clicking: a click sent while the page still loads or moves
+	// can miss and leave RunResponse waiting for a page that never comes.
+	b.do("wait for "+sel+" to be clickable",
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.WaitEnabled(chromedp.CSS(sel)),
+		chromedp.ScrollIntoView(chromedp.CSS(sel)),
+	)
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
@@ -584,6 +599,15 @@ func (b *browser) options(questionID string) []string {
 // explanation, and the link to its clause.
 func (b *browser) checkResults(q *quiz.Quiz, ids []string, right bool) {
 	b.t.Helper()
+	// The review is folded below the summary once passed, open after a
+	// failure; unfold it to read it.
+	open := run(b, "review open", chromedp.Evaluate[bool](`document.querySelector('details#review').open`))
+	if open == right {
+		b.fail("the review is open=%v after a %s attempt, want folded only when passed", open, map[bool]string{true: "passed", false: "failed"}[right])
+	}
+	if !open {
+		b.click("details#review > summary")
+	}
 	if n := b.count("ol.results > li"); n != len(ids) {
 		b.fail("the result lists %d questions, want %d", n, len(ids))
 	}
@@ -733,14 +757,19 @@ func TestBrowserPhoneReackAndCertificate(t *testing.T) {
 	b.wantText("p.statement", "本人已阅读并将遵守《着装规范》第 2 版。")
 	b.do("focus the signature", chromedp.Focus(chromedp.CSS("#signature")))
 	b.do("sign and press Enter", chromedp.KeyEvent("张伟\r"))
+	// Every lesson is done again: the done screen leads to the certificate.
+	b.wait("section.done-card")
+	b.wantPath("/lessons/dress/done")
+	b.wantText("#next-lesson", "全部完成：查看你的证书")
+	b.fitsWidth(375)
+	b.snap("phone-done")
+	b.submit("#receipt-link", 200)
 	b.wait("section.receipt")
-	b.wantText("p.notice", "已记录你的确认回执。")
 	b.fitsWidth(375)
 	b.snap("phone-receipt")
 
-	b.open("/")
-	b.wait("ol.lessons")
-	b.submit(`a[href="/certificate"]`, 200)
+	b.open("/lessons/dress/done")
+	b.submit("#next-lesson", 200)
 	code := b.text("strong.code")
 	if !regexp.MustCompile(`^[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}$`).MatchString(code) {
 		b.fail("certificate code %q", code)

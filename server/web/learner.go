@@ -3,8 +3,10 @@ package web
 import (
 	"errors"
 	"html/template"
+	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"conductportal/server/checkpoint"
@@ -97,6 +99,7 @@ type lessonPage struct {
 	Diff          template.HTML
 	// CooldownUntil is when the next quiz attempt may start (zero: now).
 	CooldownUntil time.Time
+	Journey       journey
 }
 
 func (h *handler) lessonShow(c *fiber.Ctx) error {
@@ -119,6 +122,9 @@ func (h *handler) lessonShow(c *fiber.Ctx) error {
 	text, textLang := v.Text(textLang)
 	p := lessonPage{Lesson: l, Version: v, Text: text, TextLang: textLang, Standing: st,
 		Outdated: slices.Contains(v.Outdated, textLang)}
+	if p.Journey, err = h.journeyOf(c, u, st, ""); err != nil {
+		return err
+	}
 	if textLang != lang {
 		p.Other = lang
 	}
@@ -185,6 +191,7 @@ type quizQuestion struct {
 	Chosen      []string
 	Explanation string
 	Clause      model.Clause
+	Unanswered  bool
 }
 
 type quizOption struct {
@@ -203,6 +210,15 @@ type quizPage struct {
 	ShowsAnswers  bool
 	Review        string
 	CooldownUntil time.Time
+	Journey       journey
+	// Right of Total questions were answered right; Percent is that share
+	// rounded (the stored score, which the pass mark is compared with, is
+	// truncated).
+	Right, Total, Percent int
+	// Unanswered are the numbers of the questions a submit left blank:
+	// the form comes back with the answers given, asking first.
+	Unanswered []int
+	Answered   int
 }
 
 func (h *handler) attemptShow(c *fiber.Ctx) error {
@@ -212,10 +228,12 @@ func (h *handler) attemptShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.showAttempt(c, u, lang, a, q)
+	return h.showAttempt(c, u, lang, a, q, nil)
 }
 
-func (h *handler) showAttempt(c *fiber.Ctx, u *model.User, lang string, a *model.Attempt, q *quiz.Quiz) error {
+// showAttempt renders an attempt: the form while it is open, the result
+// once graded. given are the answers of a refused submit, shown again.
+func (h *handler) showAttempt(c *fiber.Ctx, u *model.User, lang string, a *model.Attempt, q *quiz.Quiz, given map[string][]string) error {
 	l, v, err := h.Training.LessonAt(ctx(c), a.Lesson, a.Version)
 	if err != nil {
 		return err
@@ -240,6 +258,7 @@ func (h *handler) showAttempt(c *fiber.Ctx, u *model.User, lang string, a *model
 		for _, oid := range aq.Options {
 			o, _ := qq.Option(oid)
 			qo := quizOption{ID: oid, Text: o.Text.In(lang)}
+			qo.Chosen = slices.Contains(given[aq.ID], oid)
 			if a.Submitted {
 				qo.Chosen = slices.Contains(g.Chosen, oid)
 				qo.Right = p.ShowsAnswers && slices.Contains(qq.Answer, oid)
@@ -252,22 +271,50 @@ func (h *handler) showAttempt(c *fiber.Ctx, u *model.User, lang string, a *model
 			}
 			qv.Options = append(qv.Options, qo)
 		}
+		if len(given[aq.ID]) > 0 {
+			p.Answered++
+		} else if given != nil {
+			qv.Unanswered = true
+			p.Unanswered = append(p.Unanswered, qv.N)
+		}
 		if a.Submitted {
 			qv.Graded, qv.Correct = isGraded, g.Correct
+			p.Total++
+			if g.Correct {
+				p.Right++
+			}
 			qv.Explanation = qq.Explanation.In(lang)
 			qv.Clause = clauses[qq.Clause]
 		}
 		p.Questions = append(p.Questions, qv)
 	}
 	title := l.Title(lang)
-	if !a.Submitted {
-		return h.render(c, "quiz", locale.T(lang, "quiz.title", title), p)
-	}
 	st, err := h.Training.Standing(ctx(c), u, a.Lesson)
 	if err != nil {
 		return err
 	}
 	p.Standing = st
+	if !a.Submitted {
+		if p.Journey, err = h.journeyOf(c, u, st, stepQuiz); err != nil {
+			return err
+		}
+		pg := &page{Title: locale.T(lang, "quiz.title", title), Data: p}
+		if len(p.Unanswered) > 0 {
+			nums := make([]string, len(p.Unanswered))
+			for i, n := range p.Unanswered {
+				nums[i] = strconv.Itoa(n)
+			}
+			pg.Error = locale.T(lang, "quiz.unanswered", len(p.Unanswered), strings.Join(nums, locale.T(lang, "notify.list.sep")))
+			c.Status(fiber.StatusUnprocessableEntity)
+		}
+		return h.renderPage(c, "quiz", pg)
+	}
+	if p.Total > 0 {
+		p.Percent = int(math.Round(float64(p.Right) * 100 / float64(p.Total)))
+	}
+	if p.Journey, err = h.journeyOf(c, u, st, stepQuiz); err != nil {
+		return err
+	}
 	if !a.Passed && !st.QuizDone {
 		if p.CooldownUntil, err = h.Training.Cooldown(ctx(c), st); err != nil {
 			return err
@@ -279,7 +326,7 @@ func (h *handler) showAttempt(c *fiber.Ctx, u *model.User, lang string, a *model
 func (h *handler) attemptSubmit(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
 	id := c.Params("id")
-	a, _, err := h.Training.Attempt(ctx(c), u, id)
+	a, q, err := h.Training.Attempt(ctx(c), u, id)
 	if err != nil {
 		return err
 	}
@@ -289,6 +336,11 @@ func (h *handler) attemptSubmit(c *fiber.Ctx) error {
 		for _, v := range args.PeekMulti("q_" + aq.ID) {
 			answers[aq.ID] = append(answers[aq.ID], string(v))
 		}
+	}
+	// A blank question is asked about first: the form comes back with
+	// the answers given, and "submit anyway" (confirm) grades it as it is.
+	if !a.Submitted && c.FormValue("confirm") != "1" && len(training.Unanswered(a, answers)) > 0 {
+		return h.showAttempt(c, u, langOf(c), a, q, answers)
 	}
 	_, _, err = h.Training.Submit(ctx(c), u, id, answers)
 	if errors.Is(err, training.ErrCooldown) {
@@ -306,6 +358,7 @@ type ackPage struct {
 	Title     string
 	Signature string
 	TextLang  string
+	Journey   journey
 }
 
 func (h *handler) ackShow(c *fiber.Ctx) error {
@@ -331,7 +384,11 @@ func (h *handler) ackRender(c *fiber.Ctx, errKey, signature string) error {
 		return err
 	}
 	text, textLang := v.Text(ackLang(c))
-	pg := &page{Title: locale.T(lang, "ack.title", text.Title), Data: ackPage{Lesson: l, Version: v, Title: text.Title, Signature: signature, TextLang: textLang}}
+	j, err := h.journeyOf(c, u, st, stepSign)
+	if err != nil {
+		return err
+	}
+	pg := &page{Title: locale.T(lang, "ack.title", text.Title), Data: ackPage{Lesson: l, Version: v, Title: text.Title, Signature: signature, TextLang: textLang, Journey: j}}
 	if errKey != "" {
 		pg.Error = locale.T(lang, errKey)
 		c.Status(fiber.StatusUnprocessableEntity)
@@ -367,7 +424,7 @@ func (h *handler) ackSubmit(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	return c.Redirect("/receipts/"+r.ID+"?m=ack.recorded", fiber.StatusSeeOther)
+	return c.Redirect("/lessons/"+r.Lesson+"/done", fiber.StatusSeeOther)
 }
 
 type receiptRow struct {

@@ -24,6 +24,7 @@ type personPage struct {
 type noticeView struct {
 	model.Notification
 	Title, Body, Link string
+	Sender            string // in the reader's language
 }
 
 func (h *handler) noticeViews(c *fiber.Ctx, ns []model.Notification) ([]noticeView, error) {
@@ -34,7 +35,7 @@ func (h *handler) noticeViews(c *fiber.Ctx, ns []model.Notification) ([]noticeVi
 	out := make([]noticeView, 0, len(ns))
 	for _, n := range ns {
 		title, body, link := notify.Text(langOf(c), &n, lessons)
-		out = append(out, noticeView{Notification: n, Title: title, Body: body, Link: link})
+		out = append(out, noticeView{Notification: n, Title: title, Body: body, Link: link, Sender: notify.Sender(langOf(c), &n)})
 	}
 	return out, nil
 }

@@ -73,6 +73,7 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	learner.Post("/attempts/:id", h.attemptSubmit)
 	learner.Get("/lessons/:slug/acknowledge", h.ackShow)
 	learner.Post("/lessons/:slug/acknowledge", h.ackSubmit)
+	learner.Get("/lessons/:slug/done", h.lessonDone)
 	learner.Get("/receipts", h.receiptsList)
 	learner.Get("/receipts/:id", h.receiptShow)
 	learner.Get("/certificate", h.certificateShow)

@@ -99,7 +99,7 @@ func TestBrowserManagerTeam(t *testing.T) {
 	if who := b.texts("#remind-who tbody th"); len(who) != 1 || !strings.Contains(who[0], "李娜") {
 		b.fail("the confirmation lists %q, want 李娜 alone", who)
 	}
-	if got := b.text("blockquote.message"); !strings.Contains(got, "wang.qiang 提醒你完成以下课程") {
+	if got := b.text("blockquote.message"); !strings.Contains(got, "王强提醒你完成以下课程") {
 		b.fail("the message shown is %q", got)
 	}
 	if n, err := s.Store.Notifications(ctx, li.ID, 10); err != nil || len(n) != 0 {
@@ -118,7 +118,7 @@ func TestBrowserManagerTeam(t *testing.T) {
 	// The person page lists the reminder.
 	b.submit(`table.matrix tbody th.person a[href="/people/li.na"]`, 200)
 	b.wantText("main h1", "李娜")
-	if got := b.text("#reminders"); !strings.Contains(got, "wang.qiang") {
+	if got := b.text("#reminders"); !strings.Contains(got, "发送人：王强") {
 		b.fail("reminders on the person page: %q", got)
 	}
 	b.snap("person")
@@ -154,7 +154,7 @@ func TestBrowserManagerTeam(t *testing.T) {
 	e.wantText("#bell .count", "1")
 	e.wantNone("#team-summary") // not a manager
 	e.submit("#bell", 200)
-	if got := e.text("#notifications"); !strings.Contains(got, "wang.qiang 提醒你完成以下课程") {
+	if got := e.text("#notifications"); !strings.Contains(got, "王强提醒你完成以下课程") {
 		e.fail("notifications: %q", got)
 	}
 	e.snap("notifications")

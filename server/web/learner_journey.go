@@ -1,0 +1,113 @@
+package web
+
+import (
+	"conductportal/server/locale"
+	"conductportal/server/model"
+	"conductportal/server/training"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// The steps of a lesson, in order.
+const (
+	stepRead = "read"
+	stepQuiz = "quiz"
+	stepSign = "sign"
+)
+
+// journey is where a lesson stands in the learner's programme: "lesson N
+// of M" and the read -> quiz -> sign steps, shown on every page of a
+// lesson with a way back to the training page.
+type journey struct {
+	N, M  int // N is 0 when the lesson is not among the user's lessons
+	Steps []journeyStep
+}
+
+type journeyStep struct {
+	Key     string // read, quiz, sign
+	Done    bool
+	Current bool
+}
+
+// journeyOf places st among u's lessons. current names the step the page
+// is about; empty: the first step not done.
+func (h *handler) journeyOf(c *fiber.Ctx, u *model.User, st *training.Standing, current string) (journey, error) {
+	sts, err := h.Training.Standings(ctx(c), u)
+	if err != nil {
+		return journey{}, err
+	}
+	j := journey{M: len(sts)}
+	for i := range sts {
+		if sts[i].Lesson.Slug == st.Lesson.Slug {
+			j.N = i + 1
+		}
+	}
+	done := map[string]bool{
+		stepRead: st.Code == training.StatusDone || st.QuizDone || st.Progress.ReadVersion >= st.Lesson.Current,
+		stepQuiz: st.Code == training.StatusDone || st.QuizDone,
+		stepSign: st.Code == training.StatusDone,
+	}
+	for _, k := range []string{stepRead, stepQuiz, stepSign} {
+		if current == "" && !done[k] {
+			current = k
+		}
+		j.Steps = append(j.Steps, journeyStep{Key: k, Done: done[k], Current: k == current})
+	}
+	return j, nil
+}
+
+// donePage is what a learner sees after signing: the programme's progress,
+// the next lesson (or the certificate) and the receipt one link away.
+type donePage struct {
+	Title   string
+	Receipt *model.Receipt
+	Done    int
+	Total   int
+	Next    *trainingRow
+	Journey journey
+}
+
+func (h *handler) lessonDone(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	slug := c.Params("slug")
+	st, err := h.Training.Standing(ctx(c), u, slug)
+	if err != nil {
+		return err
+	}
+	if st.Code != training.StatusDone {
+		return c.Redirect("/lessons/"+slug+"#actions", fiber.StatusSeeOther)
+	}
+	sts, err := h.Training.Standings(ctx(c), u)
+	if err != nil {
+		return err
+	}
+	p := donePage{Title: st.Lesson.Title(lang), Total: len(sts)}
+	p.Receipt, _ = h.Training.ReceiptOf(ctx(c), u, st)
+	// The next lesson is the first one not done after this one, else the
+	// first one not done before it.
+	pos := 0
+	for i := range sts {
+		if sts[i].Lesson.Slug == slug {
+			pos = i
+		}
+	}
+	for k := range sts {
+		i := (pos + 1 + k) % len(sts)
+		if sts[i].Code == training.StatusDone {
+			continue
+		}
+		if p.Next == nil {
+			p.Next = &trainingRow{Standing: sts[i], Title: sts[i].Lesson.Title(lang)}
+		}
+	}
+	for i := range sts {
+		if sts[i].Code == training.StatusDone {
+			p.Done++
+		}
+	}
+	if p.Journey, err = h.journeyOf(c, u, st, ""); err != nil {
+		return err
+	}
+	return h.render(c, "done", locale.T(lang, "done.title", p.Title), p)
+}
