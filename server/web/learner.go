@@ -339,7 +339,7 @@ func (h *handler) attemptSubmit(c *fiber.Ctx) error {
 	}
 	// A blank question is asked about first: the form comes back with
 	// the answers given, and "submit anyway" (confirm) grades it as it is.
-	if !a.Submitted && c.FormValue("confirm") != "1" && len(training.Unanswered(a, answers)) > 0 {
+	if !a.Submitted && !confirmed(c) && len(training.Unanswered(a, answers)) > 0 {
 		return h.showAttempt(c, u, langOf(c), a, q, answers)
 	}
 	_, _, err = h.Training.Submit(ctx(c), u, id, answers)
