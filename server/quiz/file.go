@@ -192,7 +192,8 @@ func textField(i int, part, lang string) string { return QField(i, part+"."+lang
 
 // Check finds the problems of f field by field, against the lesson's
 // clause ids. It covers what Parse checks of a quiz's content, so that a
-// File without field errors parses.
+// File without field errors parses: the question rules are contentIssues,
+// the ones Parse applies.
 func (f *File) Check(clauses []string) []FieldError {
 	var out []FieldError
 	add := func(e FieldError) { out = append(out, e) }
@@ -216,57 +217,41 @@ func (f *File) Check(clauses []string) []FieldError {
 		default:
 			seen[q.ID] = n
 		}
-		if !slices.Contains(Types, q.Type) {
-			add(FieldError{Q: n, Field: QField(i, "type"), Code: "type"})
-		}
-		switch {
-		case q.Clause == "":
-			add(FieldError{Q: n, Field: QField(i, "clause"), Code: "clause"})
-		case clauses != nil && !slices.Contains(clauses, q.Clause):
-			add(FieldError{Q: n, Field: QField(i, "clause"), Code: "clause_gone"})
-		}
-		for _, lang := range model.Languages {
-			if strings.TrimSpace(q.Prompt[lang]) == "" {
-				add(FieldError{Q: n, Field: textField(i, "prompt", lang), Code: "prompt", Lang: lang})
+		for _, is := range q.question().contentIssues(clauses) {
+			e := FieldError{Q: n, Code: is.Code, Lang: is.Lang}
+			switch is.Code {
+			case "clause", "clause_gone":
+				e.Field = QField(i, "clause")
+			case "prompt", "explanation":
+				e.Field = textField(i, is.Code, is.Lang)
+			case "option_id", "option_id_twice":
+				// One message at the field, whether the id is malformed or repeated.
+				e.Code, e.Opt, e.N, e.Field = "option_id", is.Opt, is.Opt, OptField(i, is.Opt-1, "id")
+			case "option_text":
+				e.Opt, e.N, e.Field = is.Opt, is.Opt, OptField(i, is.Opt-1, is.Lang)
+			case "type":
+				e.Field = QField(i, "type")
+			default: // a type's rule about its options and answers
+				e.Field = QField(i, "options")
 			}
-		}
-		right := 0
-		ids := map[string]bool{}
-		for j, o := range q.Options {
-			if o.Right {
-				right++
-			}
-			if !idRe.MatchString(o.ID) || ids[o.ID] {
-				add(FieldError{Q: n, Opt: j + 1, Field: OptField(i, j, "id"), Code: "option_id", N: j + 1})
-			}
-			ids[o.ID] = true
-			for _, lang := range model.Languages {
-				if strings.TrimSpace(o.Text[lang]) == "" {
-					add(FieldError{Q: n, Opt: j + 1, Field: OptField(i, j, lang), Code: "option_text", Lang: lang, N: j + 1})
-				}
-			}
-		}
-		switch q.Type {
-		case Single:
-			if len(q.Options) < 2 || right != 1 {
-				add(FieldError{Q: n, Field: QField(i, "options"), Code: "single"})
-			}
-		case Multiple:
-			if len(q.Options) < 2 || right < 1 {
-				add(FieldError{Q: n, Field: QField(i, "options"), Code: "multiple"})
-			}
-		case TrueFalse:
-			if len(q.Options) != 2 || !ids["true"] || !ids["false"] || right != 1 {
-				add(FieldError{Q: n, Field: QField(i, "options"), Code: "truefalse"})
-			}
-		}
-		for _, lang := range model.Languages {
-			if strings.TrimSpace(q.Explanation[lang]) == "" {
-				add(FieldError{Q: n, Field: textField(i, "explanation", lang), Code: "explanation", Lang: lang})
+			if !slices.Contains(out, e) {
+				add(e)
 			}
 		}
 	}
 	return out
+}
+
+// question is q as Parse reads it: the marked options are the answer.
+func (q *FileQuestion) question() *Question {
+	qq := &Question{ID: q.ID, Clause: q.Clause, Type: q.Type, Scenario: q.Scenario, Prompt: q.Prompt, Explanation: q.Explanation}
+	for _, o := range q.Options {
+		qq.Options = append(qq.Options, Option{ID: o.ID, Text: o.Text})
+		if o.Right {
+			qq.Answer = append(qq.Answer, o.ID)
+		}
+	}
+	return qq
 }
 
 // NextQuestionID is an unused id for a new question of lesson slug: the

@@ -305,33 +305,42 @@ func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
 			q.byID[qq.ID] = qq
 		}
 		qq.Sum = qq.sum()
-		if qq.Clause == "" {
-			add(line, "question %s: clause is missing", qq.ID)
-		} else if clauses != nil && !slices.Contains(clauses, qq.Clause) {
-			add(line, "question %s: clause %q does not exist in lesson %s", qq.ID, qq.Clause, q.Lesson)
-		}
-		for _, lang := range model.Languages {
-			if strings.TrimSpace(qq.Prompt[lang]) == "" {
-				add(line, "question %s: prompt in %s is missing", qq.ID, lang)
+		for _, is := range qq.contentIssues(clauses) {
+			l, o := line, Option{}
+			if is.Opt > 0 {
+				o = qq.Options[is.Opt-1]
+				l = o.Line
 			}
-			if strings.TrimSpace(qq.Explanation[lang]) == "" {
-				add(line, "question %s: explanation in %s is missing", qq.ID, lang)
+			switch is.Code {
+			case "clause":
+				add(l, "question %s: clause is missing", qq.ID)
+			case "clause_gone":
+				add(l, "question %s: clause %q does not exist in lesson %s", qq.ID, qq.Clause, q.Lesson)
+			case "prompt":
+				add(l, "question %s: prompt in %s is missing", qq.ID, is.Lang)
+			case "explanation":
+				add(l, "question %s: explanation in %s is missing", qq.ID, is.Lang)
+			case "option_id":
+				add(l, "question %s: option id %q must be letters, digits, '-' or '_'", qq.ID, o.ID)
+			case "option_id_twice":
+				add(l, "question %s: option id %q is used twice", qq.ID, o.ID)
+			case "option_text":
+				add(l, "question %s: option %s has no %s text", qq.ID, o.ID, is.Lang)
+			case Single:
+				add(l, "question %s: a single-choice question needs at least 2 options and exactly 1 answer", qq.ID)
+			case Multiple:
+				add(l, "question %s: a multiple-choice question needs at least 2 options and 1 answer", qq.ID)
+			case TrueFalse:
+				add(l, "question %s: a true/false question has exactly the options 'true' and 'false' and 1 answer", qq.ID)
+			case "type":
+				add(l, "question %s: type %q must be single, multiple or truefalse", qq.ID, qq.Type)
 			}
 		}
+		// What only a hand-written file can get wrong (the form editor
+		// offers neither other keys nor answers that are not options).
 		opts := map[string]bool{}
 		for _, o := range qq.Options {
-			if !idRe.MatchString(o.ID) {
-				add(o.Line, "question %s: option id %q must be letters, digits, '-' or '_'", qq.ID, o.ID)
-			}
-			if opts[o.ID] {
-				add(o.Line, "question %s: option id %q is used twice", qq.ID, o.ID)
-			}
 			opts[o.ID] = true
-			for _, lang := range model.Languages {
-				if strings.TrimSpace(o.Text[lang]) == "" {
-					add(o.Line, "question %s: option %s has no %s text", qq.ID, o.ID, lang)
-				}
-			}
 			for k := range o.Text {
 				if !slices.Contains(model.Languages, k) {
 					add(o.Line, "question %s: option %s: unknown key %q", qq.ID, o.ID, k)
@@ -343,27 +352,74 @@ func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
 				add(line, "question %s: answer %q is not one of its options", qq.ID, a)
 			}
 		}
-		switch qq.Type {
-		case Single:
-			if len(qq.Options) < 2 || len(qq.Answer) != 1 {
-				add(line, "question %s: a single-choice question needs at least 2 options and exactly 1 answer", qq.ID)
-			}
-		case Multiple:
-			if len(qq.Options) < 2 || len(qq.Answer) < 1 {
-				add(line, "question %s: a multiple-choice question needs at least 2 options and 1 answer", qq.ID)
-			}
-		case TrueFalse:
-			if len(qq.Options) != 2 || !opts["true"] || !opts["false"] || len(qq.Answer) != 1 {
-				add(line, "question %s: a true/false question has exactly the options 'true' and 'false' and 1 answer", qq.ID)
-			}
-		default:
-			add(line, "question %s: type %q must be single, multiple or truefalse", qq.ID, qq.Type)
-		}
 	}
 	if len(probs) > 0 {
 		return nil, probs
 	}
 	return &q, nil
+}
+
+// issue is one rule a question's content breaks. Parse words it in
+// English with its line; the form editor (File.Check) puts it next to its
+// field. Opt is the 1-based option it concerns (0: the question), Lang the
+// language of a missing text. Code is a type name for a type's rule.
+type issue struct {
+	Code string
+	Opt  int
+	Lang string
+}
+
+// contentIssues checks what a question says and keys against the lesson's
+// clause ids (nil skips that check): the rules Parse and File.Check share,
+// so that the form passes what Parse stores.
+func (qq *Question) contentIssues(clauses []string) []issue {
+	var out []issue
+	add := func(code string, opt int, lang string) { out = append(out, issue{Code: code, Opt: opt, Lang: lang}) }
+	if qq.Clause == "" {
+		add("clause", 0, "")
+	} else if clauses != nil && !slices.Contains(clauses, qq.Clause) {
+		add("clause_gone", 0, "")
+	}
+	for _, lang := range model.Languages {
+		if strings.TrimSpace(qq.Prompt[lang]) == "" {
+			add("prompt", 0, lang)
+		}
+		if strings.TrimSpace(qq.Explanation[lang]) == "" {
+			add("explanation", 0, lang)
+		}
+	}
+	ids := map[string]bool{}
+	for j, o := range qq.Options {
+		if !idRe.MatchString(o.ID) {
+			add("option_id", j+1, "")
+		}
+		if ids[o.ID] {
+			add("option_id_twice", j+1, "")
+		}
+		ids[o.ID] = true
+		for _, lang := range model.Languages {
+			if strings.TrimSpace(o.Text[lang]) == "" {
+				add("option_text", j+1, lang)
+			}
+		}
+	}
+	switch n, keys := len(qq.Options), len(qq.Answer); qq.Type {
+	case Single:
+		if n < 2 || keys != 1 {
+			add(Single, 0, "")
+		}
+	case Multiple:
+		if n < 2 || keys < 1 {
+			add(Multiple, 0, "")
+		}
+	case TrueFalse:
+		if n != 2 || !ids["true"] || !ids["false"] || keys != 1 {
+			add(TrueFalse, 0, "")
+		}
+	default:
+		add("type", 0, "")
+	}
+	return out
 }
 
 // Draw picks n questions from pool ids (all of them when n >= len) and

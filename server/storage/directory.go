@@ -51,9 +51,6 @@ func newEntry(u *model.User) *dirEntry {
 	return &dirEntry{u: u, key: strings.ToLower(u.Login + "\x00" + u.Name + "\x00" + u.Department + "\x00" + u.Manager)}
 }
 
-// indexFields are the fields the index keeps: the directory's.
-var indexFields = directoryFields
-
 // indexed returns the loaded index, loading it first, or nil when this
 // process is not the database's only writer.
 func (s *Storage) indexed(ctx context.Context) (*dirIndex, error) {
@@ -102,7 +99,7 @@ func (s *Storage) loadIndex(ctx context.Context) error {
 	if loaded {
 		return nil
 	}
-	cur, err := s.c(colUsers).Find(ctx, bson.M{}, options.Find().SetProjection(indexFields))
+	cur, err := s.c(colUsers).Find(ctx, bson.M{}, options.Find().SetProjection(directoryFields))
 	if err != nil {
 		return wrap("load directory", err)
 	}
@@ -237,7 +234,7 @@ func (s *Storage) UsersByLogin(ctx context.Context, logins []string) (map[string
 	if len(logins) == 0 {
 		return out, nil
 	}
-	cur, err := s.c(colUsers).Find(ctx, bson.M{"login": bson.M{"$in": logins}}, options.Find().SetProjection(indexFields))
+	cur, err := s.c(colUsers).Find(ctx, bson.M{"login": bson.M{"$in": logins}}, options.Find().SetProjection(directoryFields))
 	if err != nil {
 		return nil, wrap("users by login", err)
 	}
@@ -347,7 +344,7 @@ func (s *Storage) searchDatabase(ctx context.Context, q UserSearch, terms []stri
 	if len(and) > 0 {
 		filter["$and"] = and
 	}
-	opts := options.Find().SetProjection(indexFields).SetSort(bson.D{{Key: "login", Value: 1}})
+	opts := options.Find().SetProjection(directoryFields).SetSort(bson.D{{Key: "login", Value: 1}})
 	if q.Limit != SearchAll {
 		opts.SetLimit(int64(limit + 1))
 	}
