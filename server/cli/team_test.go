@@ -291,7 +291,7 @@ func TestTeamViewExportsAndReminders(t *testing.T) {
 		}
 	}
 	lp := m.get("/people/li.na")
-	if !strings.Contains(lp.body, "已发送的提醒") || !strings.Contains(lp.body, "发送人：wang.qiang") {
+	if !strings.Contains(lp.body, "已发送的提醒") || !strings.Contains(lp.body, "发送人：王强") {
 		t.Errorf("li.na's page shows no reminder: %.3000s", lp.body)
 	}
 
