@@ -109,5 +109,8 @@ func (h *handler) lessonDone(c *fiber.Ctx) error {
 	if p.Journey, err = h.journeyOf(c, u, st, ""); err != nil {
 		return err
 	}
+	// The progress bar says how far the programme is; "lesson N of M" next
+	// to it would read as a second, different count.
+	p.Journey.N = 0
 	return h.render(c, "done", locale.T(lang, "done.title", p.Title), p)
 }
