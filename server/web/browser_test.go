@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/locale"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
 	"conductportal/server/testkit"
@@ -118,6 +119,8 @@ func TestBrowserLearnerJourney(t *testing.T) {
 	}
 	b.snap("lesson")
 
+	reading := locale.T(model.LangZH, "status.reading")
+	b.wantText("#status-badge", locale.T(model.LangZH, "status.not_started"))
 	// 4. Reaching the end of the text records the reading, no click needed;
 	// the quiz button does not move when it is recorded (a click aimed at it
 	// while the page shifts would land elsewhere).
@@ -129,8 +132,11 @@ func TestBrowserLearnerJourney(t *testing.T) {
 		t.Errorf("recording the reading moved the quiz button from %v to %v", before, after)
 	}
 	b.wantText("#read-status", "已记录你读完了本课。")
+	// The status badge follows what the server recorded, without a reload.
+	b.waitText("#status-badge", reading)
 	b.open("/lessons/dress")
 	b.wait("article.lesson h1")
+	b.wantText("#status-badge", reading)
 	b.wantNone(`form[action="/lessons/dress/read"]`)
 	if prog, err := s.Store.Progress(ctx, user.ID); err != nil || prog.Lessons["dress"].ReadVersion != 1 {
 		t.Fatalf("reading not recorded: %+v %v", prog, err)
