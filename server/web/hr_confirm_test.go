@@ -146,6 +146,13 @@ func TestHRConfirmations(t *testing.T) {
 	if user("wang.qiang").PasswordHash == hash || signedIn(wang) {
 		t.Fatal("the confirmed reset kept the password or the session")
 	}
+	// Nobody is offered to deactivate their own account, nor asked.
+	if _, body := hr.get(t, p.Base+"/hr/people/hr"); strings.Contains(body, `action="/hr/people/hr/deactivate"`) {
+		t.Error("HR is offered to deactivate their own account")
+	}
+	if st, _ := hr.post(t, p.Base+"/hr/people/hr/deactivate", url.Values{}); st != http.StatusForbidden {
+		t.Errorf("HR asked to deactivate their own account: %d", st)
+	}
 	// HR may not touch an admin, not even to be asked.
 	if st, _ := hr.post(t, p.Base+"/hr/people/root/password", url.Values{}); st != http.StatusForbidden {
 		t.Errorf("HR asked to reset an admin's password: %d", st)
