@@ -194,21 +194,61 @@ func PersonDiff(u *model.User, p Person) string {
 	return strings.Join(out, "; ")
 }
 
-// DeactivateBy turns u off on by's request (see Deactivate).
-func (s *Service) DeactivateBy(ctx context.Context, by, u *model.User) error {
+// MayDeactivate reports (ErrForbidden) whether by may turn u off or on
+// again: HR anyone but an admin, an admin anyone, nobody their own account.
+// Pages ask it before they ask "are you sure?".
+func MayDeactivate(by, u *model.User) error {
 	if err := mayChange(by, u, nil); err != nil {
 		return err
 	}
 	if by.ID == u.ID {
 		return fmt.Errorf("%w (not your own account)", ErrForbidden)
 	}
+	return nil
+}
+
+// MayResetPassword reports (ErrForbidden) whether by may give u a new
+// one-time password.
+func MayResetPassword(by, u *model.User) error { return mayChange(by, u, nil) }
+
+// MayResetMFA reports (ErrForbidden) whether by may turn u's second step
+// off. Only an admin may: HR can already issue a one-time password, and
+// with the second step off too they could sign in as the person.
+func MayResetMFA(by, u *model.User) error {
+	if !by.HasRole(model.RoleAdmin) {
+		return fmt.Errorf("%w (an admin turns a second step off)", ErrForbidden)
+	}
+	return nil
+}
+
+// DeactivateBy turns u off on by's request (see Deactivate).
+func (s *Service) DeactivateBy(ctx context.Context, by, u *model.User) error {
+	if err := MayDeactivate(by, u); err != nil {
+		return err
+	}
 	return s.Deactivate(ctx, u)
+}
+
+// ReactivateBy turns u on again on by's request (see Reactivate).
+func (s *Service) ReactivateBy(ctx context.Context, by, u *model.User) error {
+	if err := MayDeactivate(by, u); err != nil {
+		return err
+	}
+	return s.Reactivate(ctx, u)
+}
+
+// ResetMFABy turns u's second step off on by's request (see ResetMFA).
+func (s *Service) ResetMFABy(ctx context.Context, by, u *model.User) error {
+	if err := MayResetMFA(by, u); err != nil {
+		return err
+	}
+	return s.ResetMFA(ctx, u)
 }
 
 // ResetPassword gives u a new one-time password, returned once, and ends
 // their sessions: they must choose their own at the next login.
 func (s *Service) ResetPassword(ctx context.Context, by, u *model.User) (string, error) {
-	if err := mayChange(by, u, nil); err != nil {
+	if err := MayResetPassword(by, u); err != nil {
 		return "", err
 	}
 	pw := RandomPassword()

@@ -6,6 +6,7 @@ import (
 	"conductportal/server/model"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // CreateCertificate stores a certificate; the same fingerprint twice gives
@@ -29,6 +30,18 @@ func (s *Storage) CertificateByFingerprint(ctx context.Context, fp string) (*mod
 	var c model.Certificate
 	if err := s.c(colCertificates).FindOne(ctx, bson.M{"fingerprint": fp}).Decode(&c); err != nil {
 		return nil, wrap("certificate by fingerprint", err)
+	}
+	return &c, nil
+}
+
+// LatestCertificate returns the certificate issued last to a user. It
+// reads by user, so on FerretDB it scans: only for the rare page that
+// finds no certificate by fingerprint.
+func (s *Storage) LatestCertificate(ctx context.Context, userID string) (*model.Certificate, error) {
+	var c model.Certificate
+	opts := options.FindOne().SetSort(bson.D{{Key: "issued", Value: -1}})
+	if err := s.c(colCertificates).FindOne(ctx, bson.M{"user_id": userID}, opts).Decode(&c); err != nil {
+		return nil, wrap("latest certificate", err)
 	}
 	return &c, nil
 }

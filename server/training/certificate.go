@@ -130,6 +130,23 @@ type Earned struct {
 	Pending []Standing
 }
 
+// CertificateStanding tells from a person's standings alone, with no
+// read, whether they hold a certificate (every lesson done, or signed
+// before and waiting for a new signature) and which lessons wait: the
+// learner's home page shows it on every view.
+func CertificateStanding(sts []Standing) (earned bool, pending []Standing) {
+	for _, st := range sts {
+		switch {
+		case st.Code == StatusDone:
+		case st.Code == StatusNeedsReack && st.Progress.AckVersion > 0:
+			pending = append(pending, st)
+		default:
+			return false, nil
+		}
+	}
+	return len(sts) > 0, pending
+}
+
 // EarnedCertificate returns the user's current certificate, or the one
 // they earned before a lesson asked for a new signature (ErrNotComplete
 // when there is neither, ErrNotIssued when the completion has none yet).
@@ -138,15 +155,9 @@ func (s *Service) EarnedCertificate(ctx context.Context, u *model.User) (*Earned
 	if err != nil {
 		return nil, err
 	}
-	var pending []Standing
-	for _, st := range sts {
-		switch {
-		case st.Code == StatusDone:
-		case st.Code == StatusNeedsReack && st.Progress.AckVersion > 0:
-			pending = append(pending, st)
-		default:
-			return nil, ErrNotComplete
-		}
+	earned, pending := CertificateStanding(sts)
+	if !earned {
+		return nil, ErrNotComplete
 	}
 	if len(pending) == 0 {
 		c, err := s.IssuedCertificate(ctx, u)
@@ -159,6 +170,12 @@ func (s *Service) EarnedCertificate(ctx context.Context, u *model.User) (*Earned
 	// added its signing time then as it does now.
 	c := certificateOf(u, sts, func(st Standing) bool { return st.Lesson.ValidMonths > 0 && !st.Progress.Acknowledged.IsZero() })
 	prev, err := s.store.CertificateByFingerprint(ctx, c.Fingerprint)
+	if errors.Is(err, storage.ErrNotFound) {
+		// Those versions were never all signed at once (one lesson signed
+		// anew while another waits): the newest certificate issued is the
+		// one earned.
+		prev, err = s.store.LatestCertificate(ctx, u.ID)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrNotComplete
 	}

@@ -243,6 +243,8 @@ func TestBrowserAccessibility(t *testing.T) {
 
 				login("done")
 				check("training-reack")
+				b.open("/certificate")
+				check("certificate-pending")
 				b.open("/lessons/dress")
 				check("lesson-changed")
 				b.open("/lessons/dress/acknowledge")
@@ -288,6 +290,9 @@ func TestBrowserAccessibility(t *testing.T) {
 				check("tokens")
 				b.open("/hr/people/invitee")
 				check("hr-person-invited")
+				// Asking first: nothing is deactivated until confirmed.
+				b.submit(`form[action="/hr/people/invitee/deactivate"] button`, 200)
+				check("confirm-deactivate")
 				b.submit(`form[action="/logout"] button`, 200)
 
 				login("two")

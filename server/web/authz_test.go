@@ -151,6 +151,10 @@ var routeTable = map[string]want{
 	"POST /hr/people/:login":            {303, 403, 403, 403, 422, 422},
 	"POST /hr/people/:login/deactivate": {303, 403, 403, 403, 303, 303},
 	"POST /hr/people/:login/password":   {303, 403, 403, 403, 200, 200},
+	// Turned off by HR first (deactivate sorts before it), so on again.
+	"POST /hr/people/:login/reactivate": {303, 403, 403, 403, 303, 303},
+	// An admin's only; the bystander has no second step: back to the page.
+	"POST /hr/people/:login/mfa/off":    {303, 403, 403, 403, 403, 303},
 	"POST /hr/people/:login/exceptions": {303, 403, 403, 403, 404, 404},
 	// Invitations: :token names none, so the link page is 404 to all; HR
 	// re-sends or revokes a person's (no mail server here: stored, unsent).

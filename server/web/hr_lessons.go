@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"html/template"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,7 +26,16 @@ func (h *handler) hrLessons(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, "hr_lessons", locale.T(langOf(c), "hr.lessons.title"), hrLessonsPage{Rows: rows})
+	pg := &page{Title: locale.T(langOf(c), "hr.lessons.title"), Data: hrLessonsPage{Rows: rows}}
+	if c.Query("m") == "hr.draft.discarded" {
+		// The notice names the lesson whose draft went.
+		for _, r := range rows {
+			if r.Lesson.Slug == c.Query("slug") {
+				pg.Notice = locale.T(langOf(c), "hr.draft.discarded", r.Lesson.Title(langOf(c)))
+			}
+		}
+	}
+	return h.renderPage(c, "hr_lessons", pg)
 }
 
 // editPage is the editor of one language of a lesson's draft.
@@ -205,12 +215,29 @@ func guessWarnings(ui, quizSrc string) []string {
 
 func normalizeNewlines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 
+// hrDiscard deletes a lesson's draft, after asking (naming the lesson,
+// who saved the draft when, and the version readers keep).
 func (h *handler) hrDiscard(c *fiber.Ctx) error {
-	slug := c.Params("slug")
-	if err := h.Authoring.Discard(ctx(c), actor(c), slug); err != nil {
+	l, d, stored, err := h.Authoring.Draft(ctx(c), c.Params("slug"))
+	if err != nil {
 		return err
 	}
-	return c.Redirect("/hr/lessons?m=hr.draft.discarded", fiber.StatusSeeOther)
+	if !stored {
+		return c.Redirect("/hr/lessons/"+l.Slug+"/edit?m=hr.draft.none", fiber.StatusSeeOther)
+	}
+	lang := langOf(c)
+	if !confirmed(c) {
+		return h.askConfirm(c, confirmPage{
+			Title:  locale.T(lang, "hr.draft.discard.confirm.title", l.Title(lang)),
+			Intro:  locale.T(lang, "hr.draft.discard.confirm.intro", d.Author, (&page{Lang: lang}).Time(d.Updated), l.Current),
+			Action: "/hr/lessons/" + l.Slug + "/discard", Button: locale.T(lang, "hr.draft.discard.confirm.yes"), Danger: true,
+			Back: "/hr/lessons/" + l.Slug + "/edit",
+		})
+	}
+	if err := h.Authoring.Discard(ctx(c), actor(c), l.Slug); err != nil {
+		return err
+	}
+	return c.Redirect("/hr/lessons?m=hr.draft.discarded&slug="+url.QueryEscape(l.Slug), fiber.StatusSeeOther)
 }
 
 // publishPage shows what publishing the draft would change.

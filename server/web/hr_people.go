@@ -151,9 +151,13 @@ func (h *handler) hrPersonShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, "hr_person", u.Name, accountPage{Person: u, Login: u.Login, Name: u.Name, Roles: u.Roles,
+	pg := &page{Title: u.Name, Data: accountPage{Person: u, Login: u.Login, Name: u.Name, Roles: u.Roles,
 		Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly), AllRoles: model.AllRoles,
-		Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID, Lessons: lessons})
+		Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID, Lessons: lessons}}
+	if m := c.Query("m"); personNotices[m] {
+		pg.Notice = locale.T(langOf(c), m, u.Name)
+	}
+	return h.renderPage(c, "hr_person", pg)
 }
 
 // hrPersonException exempts a person from a lesson, extends their due date,
@@ -217,20 +221,51 @@ func (h *handler) hrPersonUpdate(c *fiber.Ctx) error {
 	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.saved", fiber.StatusSeeOther)
 }
 
+// hrPersonDeactivate turns an account off, after asking (naming the
+// person and what ends with it).
 func (h *handler) hrPersonDeactivate(c *fiber.Ctx) error {
 	by, _ := currentSession(c)
 	u, err := h.person(c)
 	if err != nil {
 		return err
 	}
+	if auth.MayDeactivate(by, u) != nil {
+		return fiber.ErrForbidden
+	}
+	if !u.Active {
+		return c.Redirect("/hr/people/"+u.Login, fiber.StatusSeeOther)
+	}
+	if !confirmed(c) {
+		return h.askPerson(c, u, askDeactivate)
+	}
 	if err := h.Auth.DeactivateBy(ctx(c), by, u); err != nil {
-		if errors.Is(err, auth.ErrForbidden) {
-			return fiber.ErrForbidden
-		}
 		return err
 	}
-	h.audit(c, by.Login, "user.deactivate", u.Login, "active: "+strconv.FormatBool(u.Active)+" -> false; sessions ended")
+	h.audit(c, by.Login, "user.deactivate", u.Login, "active: true -> false; sessions ended")
 	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.deactivated", fiber.StatusSeeOther)
+}
+
+// hrPersonReactivate turns a deactivated account on again, after asking.
+func (h *handler) hrPersonReactivate(c *fiber.Ctx) error {
+	by, _ := currentSession(c)
+	u, err := h.person(c)
+	if err != nil {
+		return err
+	}
+	if auth.MayDeactivate(by, u) != nil {
+		return fiber.ErrForbidden
+	}
+	if u.Active {
+		return c.Redirect("/hr/people/"+u.Login, fiber.StatusSeeOther)
+	}
+	if !confirmed(c) {
+		return h.askPerson(c, u, askReactivate)
+	}
+	if err := h.Auth.ReactivateBy(ctx(c), by, u); err != nil {
+		return err
+	}
+	h.audit(c, by.Login, "user.reactivate", u.Login, "active: false -> true")
+	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.reactivated", fiber.StatusSeeOther)
 }
 
 func (h *handler) hrPersonPassword(c *fiber.Ctx) error {
@@ -239,16 +274,77 @@ func (h *handler) hrPersonPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if auth.MayResetPassword(by, u) != nil {
+		return fiber.ErrForbidden
+	}
+	if !confirmed(c) {
+		return h.askPerson(c, u, askReset)
+	}
 	pw, err := h.Auth.ResetPassword(ctx(c), by, u)
 	if err != nil {
-		if errors.Is(err, auth.ErrForbidden) {
-			return fiber.ErrForbidden
-		}
 		return err
 	}
 	h.audit(c, by.Login, "user.password_reset", u.Login, "one-time password issued; sessions ended")
 	return h.render(c, "hr_onetime", locale.T(langOf(c), "hr.onetime.title"), oneTimePage{User: u, Password: pw})
 }
+
+// hrPersonMFAOff turns a person's second step off (they lost their phone
+// and their recovery codes), after asking; an admin's action only.
+func (h *handler) hrPersonMFAOff(c *fiber.Ctx) error {
+	by, _ := currentSession(c)
+	u, err := h.person(c)
+	if err != nil {
+		return err
+	}
+	if auth.MayResetMFA(by, u) != nil {
+		return fiber.ErrForbidden
+	}
+	if !u.MFA.Enabled && u.MFA.Pending == "" {
+		return c.Redirect("/hr/people/"+u.Login, fiber.StatusSeeOther)
+	}
+	if !confirmed(c) {
+		return h.askPerson(c, u, askMFAOff)
+	}
+	if err := h.Auth.ResetMFABy(ctx(c), by, u); err != nil {
+		return err
+	}
+	h.audit(c, by.Login, "user.mfa_off", u.Login, "second step off; sessions ended")
+	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.mfa_offed", fiber.StatusSeeOther)
+}
+
+// askPerson asks before an action on a person's account: the question
+// and what will happen name them, and the page lists the account.
+func (h *handler) askPerson(c *fiber.Ctx, u *model.User, a personAction) error {
+	lang := langOf(c)
+	who := u.Name + " (" + u.Login + ")"
+	if u.Department != "" {
+		who += " · " + u.Department
+	}
+	back := "/hr/people/" + url.PathEscape(u.Login)
+	return h.askConfirm(c, confirmPage{
+		Title: locale.T(lang, a.title, u.Name), Intro: locale.T(lang, a.intro, u.Name),
+		Caption: locale.T(lang, "hr.person.confirm.who"), Items: []string{who},
+		Action: back + "/" + a.path, Button: locale.T(lang, a.yes), Danger: a.danger, Back: back,
+	})
+}
+
+// personAction is one consequential action on an account: where its
+// confirmed form posts and what its question says.
+type personAction struct {
+	path, title, intro, yes string
+	danger                  bool
+}
+
+var (
+	askDeactivate = personAction{"deactivate", "hr.person.deactivate.confirm.title", "hr.person.deactivate.confirm.intro", "hr.person.deactivate.confirm.yes", true}
+	askReactivate = personAction{"reactivate", "hr.person.reactivate.confirm.title", "hr.person.reactivate.confirm.intro", "hr.person.reactivate.confirm.yes", false}
+	askReset      = personAction{"password", "hr.person.reset.confirm.title", "hr.person.reset.confirm.intro", "hr.person.reset.confirm.yes", true}
+	askMFAOff     = personAction{"mfa/off", "hr.person.mfa_off.confirm.title", "hr.person.mfa_off.confirm.intro", "hr.person.mfa_off.confirm.yes", true}
+)
+
+// personNotices are the person page's notices that name the person
+// ("李娜 deactivated."): the name comes from the record, not the query.
+var personNotices = map[string]bool{"hr.person.deactivated": true, "hr.person.reactivated": true, "hr.person.mfa_offed": true}
 
 type importPage struct {
 	CSV     string

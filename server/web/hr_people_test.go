@@ -92,7 +92,7 @@ func TestHRPeople(t *testing.T) {
 	}
 
 	// Reset: a new one-time password; the old session ends.
-	st, body = hr.post(t, p.Base+"/hr/people/new.one/password", url.Values{})
+	st, body = hr.post(t, p.Base+"/hr/people/new.one/password", url.Values{"confirm": {"1"}})
 	if st != http.StatusOK || oneTime.FindStringSubmatch(body) == nil {
 		t.Fatalf("reset: %d", st)
 	}
@@ -126,7 +126,7 @@ func TestHRPeople(t *testing.T) {
 	if st != http.StatusOK || strings.Contains(body, `href="/lessons/grooming"`) || !strings.Contains(body, `href="/lessons/dress"`) {
 		t.Fatalf("employee before: %d (the exempt lesson must not be listed)", st)
 	}
-	if st, _ := hr.post(t, p.Base+"/hr/people/emp/deactivate", url.Values{}); st != http.StatusSeeOther {
+	if st, _ := hr.post(t, p.Base+"/hr/people/emp/deactivate", url.Values{"confirm": {"1"}}); st != http.StatusSeeOther {
 		t.Fatalf("deactivate: %d", st)
 	}
 	if st, _ := emp.get(t, p.Base+"/"); st != http.StatusSeeOther {

@@ -26,6 +26,9 @@ type trainingPage struct {
 	Total int
 	Next  *trainingRow
 	Team  *teamSummary // a manager's team, first on their home page
+	// Certificate is the earned certificate's status line (empty: none
+	// earned yet), kept while a lesson waits for a new signature.
+	Certificate string
 }
 
 // teamSummary is what a manager acts on, from their home page.
@@ -70,6 +73,10 @@ func (h *handler) trainingShow(c *fiber.Ctx) error {
 		return err
 	}
 	p := trainingPage{Total: len(sts), Team: h.teamSummaryOf(c, u)}
+	if earned, pending := training.CertificateStanding(sts); earned {
+		// From the standings alone: the home page reads no certificate.
+		p.Certificate = certificateState(lang, false, pending)
+	}
 	for _, st := range sts {
 		p.Rows = append(p.Rows, trainingRow{Standing: st, Title: st.Lesson.Title(lang)})
 	}
@@ -484,6 +491,7 @@ type certificatePage struct {
 	// Pending are the lessons whose new version waits for a signature: the
 	// certificate shown is the one earned for the versions signed before.
 	Pending []training.Standing
+	State   string // the status line (certificateState)
 }
 
 func (h *handler) certificateShow(c *fiber.Ctx) error {
@@ -502,8 +510,10 @@ func (h *handler) certificateShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	expired := h.Training.CertificateExpired(earned.Cert)
 	return h.render(c, "certificate", locale.T(lang, "certificate.title"), certificatePage{Cert: earned.Cert,
-		URL: h.Config.BaseURL + "/verify/" + earned.Cert.Code, Expired: h.Training.CertificateExpired(earned.Cert), Pending: earned.Pending})
+		URL: h.Config.BaseURL + "/verify/" + earned.Cert.Code, Expired: expired, Pending: earned.Pending,
+		State: certificateState(lang, expired, earned.Pending)})
 }
 
 func (h *handler) certificateIssue(c *fiber.Ctx) error {

@@ -130,6 +130,8 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	hr.Get("/people/:login", h.hrPersonShow)
 	hr.Post("/people/:login", h.hrPersonUpdate)
 	hr.Post("/people/:login/deactivate", h.hrPersonDeactivate)
+	hr.Post("/people/:login/reactivate", h.hrPersonReactivate)
+	hr.Post("/people/:login/mfa/off", h.hrPersonMFAOff)
 	hr.Post("/people/:login/password", h.hrPersonPassword)
 	hr.Post("/people/:login/invite", h.hrPersonInvite)
 	hr.Post("/people/:login/invite/revoke", h.hrPersonInviteRevoke)
