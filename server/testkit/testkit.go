@@ -189,6 +189,11 @@ func Answers(q *quiz.Quiz, drawn []model.AttemptQuestion, right bool) map[string
 				break
 			}
 		}
+		// Every option keyed (a multiple choice): one of them is wrong,
+		// and not blank (a blank answer is asked about, not graded).
+		if _, ok := out[d.ID]; !ok && len(d.Options) > 1 {
+			out[d.ID] = []string{d.Options[0]}
+		}
 	}
 	return out
 }
