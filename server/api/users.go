@@ -111,7 +111,7 @@ func userJSONOf(u *model.User) userOut {
 // page (after = the page's last login); without them, everyone selected.
 // Both come from storage's directory, not a read of every account.
 func (a *API) users(c *fiber.Ctx) error {
-	q := storage.UserSearch{Q: c.Query("q"), Department: c.Query("department"), After: c.Query("after"), Limit: storage.SearchAll}
+	q := model.UserSearch{Q: c.Query("q"), Department: c.Query("department"), After: c.Query("after"), Limit: model.SearchAll}
 	switch active := c.Query("active"); active {
 	case "":
 	case "true", "false":
@@ -127,8 +127,8 @@ func (a *API) users(c *fiber.Ctx) error {
 		q.Limit = 50
 		if s != "" {
 			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > storage.MaxSearchLimit {
-				return fail(fiber.StatusBadRequest, "invalid", fmt.Sprintf("limit is a number from 1 to %d", storage.MaxSearchLimit), "limit")
+			if err != nil || n < 1 || n > model.MaxSearchLimit {
+				return fail(fiber.StatusBadRequest, "invalid", fmt.Sprintf("limit is a number from 1 to %d", model.MaxSearchLimit), "limit")
 			}
 			q.Limit = n
 		}

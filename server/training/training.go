@@ -590,7 +590,7 @@ func (s *Service) AuditMany(ctx context.Context, entries []model.AuditEntry) err
 }
 
 // AuditSearch returns the audit entries matching f, newest first.
-func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit int64) ([]model.AuditEntry, error) {
+func (s *Service) AuditSearch(ctx context.Context, f model.AuditFilter, limit int64) ([]model.AuditEntry, error) {
 	return s.store.AuditSearch(ctx, f, limit)
 }
 
@@ -598,8 +598,8 @@ func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit 
 func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
 
 // SearchUsers returns a page of people, by login, without secrets, and
-// whether more follow (see storage.UserSearch).
-func (s *Service) SearchUsers(ctx context.Context, q storage.UserSearch) ([]model.User, bool, error) {
+// whether more follow (see model.UserSearch).
+func (s *Service) SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error) {
 	return s.store.SearchUsers(ctx, q)
 }
 
@@ -736,12 +736,12 @@ func (s *Service) Lessons(ctx context.Context) ([]model.Lesson, error) {
 
 // ExportReceipts calls fn with every receipt matching f, oldest first, in
 // constant memory: HR's export.
-func (s *Service) ExportReceipts(ctx context.Context, f storage.ReceiptFilter, fn func(*model.Receipt) error) error {
+func (s *Service) ExportReceipts(ctx context.Context, f model.ReceiptFilter, fn func(*model.Receipt) error) error {
 	return s.store.ExportReceipts(ctx, f, fn)
 }
 
 // ExportAudit calls fn with every audit entry matching f, oldest first, in
 // constant memory.
-func (s *Service) ExportAudit(ctx context.Context, f storage.AuditFilter, fn func(*model.AuditEntry) error) error {
+func (s *Service) ExportAudit(ctx context.Context, f model.AuditFilter, fn func(*model.AuditEntry) error) error {
 	return s.store.ExportAudit(ctx, f, fn)
 }

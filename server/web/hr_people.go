@@ -34,7 +34,7 @@ func (h *handler) hrPeople(c *fiber.Ctx) error {
 	if r := []rune(q); len(r) > 200 {
 		q = string(r[:200])
 	}
-	users, more, err := h.Training.SearchUsers(ctx(c), storage.UserSearch{Q: q, After: c.Query("after"), Limit: peoplePageSize})
+	users, more, err := h.Training.SearchUsers(ctx(c), model.UserSearch{Q: q, After: c.Query("after"), Limit: peoplePageSize})
 	if err != nil {
 		return err
 	}
