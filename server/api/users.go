@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/fault"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -155,7 +155,7 @@ func (a *API) users(c *fiber.Ctx) error {
 
 func (a *API) userByLogin(c *fiber.Ctx) (*model.User, error) {
 	u, err := a.Training.UserByLogin(c.UserContext(), c.Params("login"))
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, fault.NotFound) {
 		return nil, fail(fiber.StatusNotFound, "not_found", "no such user", "login")
 	}
 	return u, err
@@ -193,7 +193,7 @@ func (a *API) upsertUser(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	existing, err := a.Training.UserByLogin(ctx, p.Login)
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, fault.NotFound):
 		// A one-time password only when asked for, for a company with no
 		// channel; otherwise the person is invited and no secret is answered.
 		if c.QueryBool("one_time_password") {

@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"conductportal/server/channel"
+	"conductportal/server/fault"
 	"conductportal/server/locale"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -62,7 +62,7 @@ func (h *handler) channelOf(c *fiber.Ctx) (*model.Channel, error) {
 		return nil, fiber.ErrNotFound
 	}
 	ch, err := h.Channels.Channel(ctx(c), id)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, fault.NotFound) {
 		return nil, fiber.ErrNotFound
 	}
 	return ch, err
@@ -147,7 +147,7 @@ func (h *handler) hrChannelDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Channels.Delete(ctx(c), ch.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err := h.Channels.Delete(ctx(c), ch.ID); err != nil && !errors.Is(err, fault.NotFound) {
 		return err
 	}
 	h.audit(c, by.Login, "channel.delete", ch.Name, channelDetail(ch))
@@ -190,7 +190,7 @@ func (h *handler) hrDeliveries(c *fiber.Ctx) error {
 	if id := c.Query("channel"); id != "" {
 		ch, err := h.Channels.Channel(ctx(c), id)
 		switch {
-		case errors.Is(err, storage.ErrNotFound):
+		case errors.Is(err, fault.NotFound):
 			return fiber.ErrNotFound
 		case err != nil:
 			return err

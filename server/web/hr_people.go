@@ -9,10 +9,9 @@ import (
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/fault"
 	"conductportal/server/locale"
 	"conductportal/server/model"
-	"conductportal/server/storage"
-	"conductportal/server/training"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -99,7 +98,7 @@ func (h *handler) personFail(c *fiber.Ctx, pp accountPage, err error) error {
 	}
 	lang := langOf(c)
 	msg := auth.ErrorIn(lang, err)
-	if errors.Is(err, storage.ErrDuplicate) {
+	if errors.Is(err, fault.Conflict) {
 		msg = locale.T(lang, "hr.person.taken", pp.Login)
 	}
 	c.Status(fiber.StatusUnprocessableEntity)
@@ -136,7 +135,7 @@ func (h *handler) person(c *fiber.Ctx) (*model.User, error) {
 		return nil, fiber.ErrNotFound
 	}
 	u, err := h.Training.UserByLogin(ctx(c), login)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, fault.NotFound) {
 		return nil, fiber.ErrNotFound
 	}
 	return u, err
@@ -175,10 +174,8 @@ func (h *handler) hrPersonException(c *fiber.Ctx) error {
 	}
 	err = h.Training.SetException(ctx(c), by, u, c.FormValue("lesson"), c.FormValue("kind"), until, c.FormValue("reason"))
 	switch {
-	case errors.Is(err, training.ErrExceptionReason):
-		return h.exceptionFail(c, u, "hr.exceptions.need_reason")
-	case errors.Is(err, training.ErrExceptionUntil):
-		return h.exceptionFail(c, u, "hr.exceptions.bad_date")
+	case errors.Is(err, fault.Invalid): // no reason, or a date not in the future
+		return h.exceptionFail(c, u, messageKey(err))
 	case err != nil:
 		return err
 	}
