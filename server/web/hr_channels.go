@@ -61,11 +61,7 @@ func (h *handler) channelOf(c *fiber.Ctx) (*model.Channel, error) {
 	if id == "" || len(id) > 64 {
 		return nil, fiber.ErrNotFound
 	}
-	ch, err := h.Channels.Channel(ctx(c), id)
-	if errors.Is(err, fault.NotFound) {
-		return nil, fiber.ErrNotFound
-	}
-	return ch, err
+	return h.Channels.Channel(ctx(c), id) // none: 404, by fault's table
 }
 
 func (h *handler) hrChannelShow(c *fiber.Ctx) error {
@@ -189,10 +185,7 @@ func (h *handler) hrDeliveries(c *fiber.Ctx) error {
 	title := locale.T(langOf(c), "hr.deliveries.title")
 	if id := c.Query("channel"); id != "" {
 		ch, err := h.Channels.Channel(ctx(c), id)
-		switch {
-		case errors.Is(err, fault.NotFound):
-			return fiber.ErrNotFound
-		case err != nil:
+		if err != nil {
 			return err
 		}
 		pg.Channel = ch

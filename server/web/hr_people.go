@@ -93,8 +93,8 @@ func personForm(c *fiber.Ctx) (auth.Person, accountPage, error) {
 }
 
 func (h *handler) personFail(c *fiber.Ctx, pp accountPage, err error) error {
-	if errors.Is(err, auth.ErrForbidden) {
-		return fiber.ErrForbidden
+	if errors.Is(err, fault.Forbidden) {
+		return err
 	}
 	lang := langOf(c)
 	msg := auth.ErrorIn(lang, err)
@@ -134,11 +134,7 @@ func (h *handler) person(c *fiber.Ctx) (*model.User, error) {
 	if login == "" || len(login) > 64 {
 		return nil, fiber.ErrNotFound
 	}
-	u, err := h.Training.UserByLogin(ctx(c), login)
-	if errors.Is(err, fault.NotFound) {
-		return nil, fiber.ErrNotFound
-	}
-	return u, err
+	return h.Training.UserByLogin(ctx(c), login) // none: 404, by fault's table
 }
 
 func (h *handler) hrPersonShow(c *fiber.Ctx) error {
@@ -221,10 +217,7 @@ func (h *handler) hrPersonDeactivate(c *fiber.Ctx) error {
 		return err
 	}
 	if err := h.Auth.DeactivateBy(ctx(c), by, u); err != nil {
-		if errors.Is(err, auth.ErrForbidden) {
-			return fiber.ErrForbidden
-		}
-		return err
+		return err // auth.ErrForbidden: 403, by fault's table
 	}
 	h.audit(c, by.Login, "user.deactivate", u.Login, "active: "+strconv.FormatBool(u.Active)+" -> false; sessions ended")
 	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.deactivated", fiber.StatusSeeOther)
@@ -238,10 +231,7 @@ func (h *handler) hrPersonPassword(c *fiber.Ctx) error {
 	}
 	pw, err := h.Auth.ResetPassword(ctx(c), by, u)
 	if err != nil {
-		if errors.Is(err, auth.ErrForbidden) {
-			return fiber.ErrForbidden
-		}
-		return err
+		return err // auth.ErrForbidden: 403, by fault's table
 	}
 	h.audit(c, by.Login, "user.password_reset", u.Login, "one-time password issued; sessions ended")
 	return h.render(c, "hr_onetime", locale.T(langOf(c), "hr.onetime.title"), oneTimePage{User: u, Password: pw})
