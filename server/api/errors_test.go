@@ -86,3 +86,27 @@ func TestServiceErrorsAnswer(t *testing.T) {
 		}
 	}
 }
+
+// auth's account errors: a field's error is invalid input naming the
+// field, in the catalog's English; a password refused says why.
+func TestAuthErrorsAnswer(t *testing.T) {
+	fe := &auth.FieldError{Field: "hired", Key: "person.err.hired", Args: []any{"2026-13-01"}}
+	e := clientError(fmt.Errorf("auth: import: %w", fe))
+	if e == nil || e.Status != 422 || e.Code != "invalid" || e.Field != "hired" || e.Message != fe.Message(model.LangEN) {
+		t.Errorf("a field error: %+v", e)
+	}
+	for _, err := range []error{auth.ErrPasswordShort, auth.ErrPasswordLong, auth.ErrPasswordCommon, auth.ErrBadCode} {
+		a, ok := fault.Of(err)
+		if !ok || a.Status != 422 || a.Field == "" || !locale.Has(model.LangZH, a.Key) || !locale.Has(model.LangEN, a.Key) {
+			t.Errorf("%v: %+v", err, a)
+		}
+	}
+	if a, _ := fault.Of(auth.ErrPasswordShort); locale.T(model.LangEN, a.Key, a.Args...) != locale.T(model.LangEN, "password.short", auth.MinPasswordLen) {
+		t.Errorf("the short password's message lost its length: %v", a.Args)
+	}
+	for err, status := range map[error]int{auth.ErrNoToken: 404, auth.ErrTokenSpec: 422, auth.ErrInvitationInvalid: 404, auth.ErrMFAEnabled: 409} {
+		if a, ok := fault.Of(err); !ok || a.Status != status {
+			t.Errorf("%v: %+v, want %d", err, a, status)
+		}
+	}
+}
