@@ -52,7 +52,7 @@ type analyticsJSON struct {
 func (a *API) analytics(c *fiber.Ctx) error {
 	an, err := a.Authoring.Analytics(c.UserContext(), c.Params("slug"), langOf(c, user(c)))
 	if err != nil {
-		return authoringError(err)
+		return err
 	}
 	out := analyticsJSON{Lesson: an.Lesson.Slug, Version: an.Lesson.Current, Attempts: an.Attempts, People: an.People, Passed: an.Passed,
 		AvgToPass: an.AvgToPass, Method: "point_biserial_rest", MinAnswers: an.MinAnswers, EasyFacility: an.EasyFacility,

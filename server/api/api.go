@@ -14,6 +14,7 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
+	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/report"
 	"conductportal/server/training"
@@ -72,12 +73,43 @@ func fail(status int, code, msg, field string) error {
 // app's error handler, which answers in the same shape.
 func errorAnswer(c *fiber.Ctx) error {
 	err := c.Next()
-	var e *Error
-	if errors.As(err, &e) {
+	if e := clientError(err); e != nil {
 		e.RequestID, _ = c.Locals(LocalRequestID).(string)
 		return c.Status(e.Status).JSON(fiber.Map{"error": e})
 	}
 	return err
+}
+
+// clientError is err as the client is told it, nil for none or for the
+// server's own errors. The services' errors are answered by fault's one
+// table (with the refinements each error declares); two carry details the
+// API adds: a text over the Markdown limits says which, a cool-down says
+// until when. A database out of reach goes on to the app's error handler,
+// which reports the outage.
+func clientError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var le *authoring.LimitError
+	if errors.As(err, &le) {
+		return &Error{Status: fiber.StatusUnprocessableEntity, Code: "markdown_limit",
+			Message: le.Lang + " text: " + le.Message() + " (not stored)", Field: "files." + le.Lang}
+	}
+	a, ok := fault.Of(err)
+	if !ok || a.Kind == fault.Unavailable {
+		return nil
+	}
+	e = &Error{Status: a.Status, Code: a.Code, Message: a.Message, Field: a.Field}
+	var ce *training.CooldownError
+	if errors.As(err, &ce) {
+		until := ce.Until.UTC()
+		e.Until, e.Message = &until, a.Message+", until "+until.Format(time.RFC3339)
+	}
+	return e
 }
 
 // auditTimeout bounds an audit write that outlives its request's deadline.
@@ -163,8 +195,7 @@ func (a *API) need(scope string) fiber.Handler {
 		status := c.Response().StatusCode()
 		if err != nil {
 			status = fiber.StatusInternalServerError
-			var e *Error
-			if errors.As(err, &e) {
+			if e := clientError(err); e != nil {
 				status = e.Status
 			}
 		}
@@ -237,36 +268,4 @@ func decode(c *fiber.Ctx, v any) error {
 		return fail(fiber.StatusBadRequest, "invalid_json", "the body is not valid JSON of the expected shape: "+err.Error(), field)
 	}
 	return nil
-}
-
-// domainError answers the training package's errors; others go to the
-// app's error handler.
-func domainError(err error) error {
-	switch {
-	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned):
-		return fail(fiber.StatusNotFound, "not_found", "not found", "")
-	case errors.Is(err, training.ErrQuizNotPassed):
-		return fail(fiber.StatusConflict, "quiz_not_passed", "pass the quiz of this version first", "")
-	case errors.Is(err, training.ErrNotCurrent):
-		return fail(fiber.StatusConflict, "not_current", "only the current version can be acknowledged", "version")
-	case errors.Is(err, training.ErrSignature):
-		return fail(fiber.StatusUnprocessableEntity, "invalid_signature", "the signature must be your full name", "signature")
-	case errors.Is(err, training.ErrCooldown):
-		e := &Error{Status: fiber.StatusTooManyRequests, Code: "cooldown", Message: "wait before the next attempt"}
-		var ce *training.CooldownError
-		if errors.As(err, &ce) {
-			until := ce.Until.UTC()
-			e.Until, e.Message = &until, "wait before the next attempt, until "+until.Format(time.RFC3339)
-		}
-		return e
-	case errors.Is(err, training.ErrNoAttemptsRemaining):
-		return fail(fiber.StatusConflict, "no_attempts_left", "no attempts left at this quiz", "")
-	case errors.Is(err, report.ErrForbidden):
-		return fail(fiber.StatusForbidden, "forbidden", "you may not see this report", "")
-	case errors.Is(err, report.ErrNotFound):
-		return fail(fiber.StatusNotFound, "not_found", "not found", "")
-	case errors.Is(err, training.ErrAlreadyDone):
-		return fail(fiber.StatusConflict, "quiz_already_passed", "the quiz of this version is already passed", "")
-	}
-	return err
 }

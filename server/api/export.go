@@ -9,7 +9,6 @@ import (
 
 	"conductportal/server/checkpoint"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -93,7 +92,7 @@ func (a *API) receiptsExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := storage.ReceiptFilter{Since: since, Lesson: c.Query("lesson")}
+	f := model.ReceiptFilter{Since: since, Lesson: c.Query("lesson")}
 	a.audit(c, "receipts.export", f.Lesson, "since "+c.Query("since"))
 	a.stream(c, "receipts", func(ctx context.Context, emit func(any) error) error {
 		return a.Training.ExportReceipts(ctx, f, func(r *model.Receipt) error {
@@ -122,7 +121,7 @@ func (a *API) auditExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := storage.AuditFilter{From: since, Actor: c.Query("actor"), Action: c.Query("action")}
+	f := model.AuditFilter{From: since, Actor: c.Query("actor"), Action: c.Query("action")}
 	a.stream(c, "audit", func(ctx context.Context, emit func(any) error) error {
 		return a.Training.ExportAudit(ctx, f, func(e *model.AuditEntry) error {
 			return emit(auditLine{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail, Client: e.Client, Count: e.Count})

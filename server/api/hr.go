@@ -11,9 +11,9 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
+	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
-	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -114,7 +114,7 @@ func (a *API) saveDraft(c *fiber.Ctx) error {
 	}
 	d, probs, err := a.Authoring.SaveFiles(c.UserContext(), user(c).Login, c.Params("slug"), req.Files, req.Quiz)
 	if err != nil {
-		return authoringError(err)
+		return err
 	}
 	return c.JSON(draftJSON{Slug: d.Slug, Base: d.Base, Valid: len(probs) == 0, Problems: problemsJSON(probs), Warnings: guessesJSON(d.Quiz)})
 }
@@ -152,7 +152,7 @@ func (a *API) publish(c *fiber.Ctx) error {
 		return fail(fiber.StatusUnprocessableEntity, "invalid_draft", "the draft has problems: "+strings.Join(msgs, "; "), "")
 	}
 	if err != nil {
-		return authoringError(err)
+		return err
 	}
 	status := fiber.StatusCreated
 	if !res.Created {
@@ -175,7 +175,7 @@ type versionJSON struct {
 func (a *API) versions(c *fiber.Ctx) error {
 	_, vs, err := a.Authoring.History(c.UserContext(), c.Params("slug"))
 	if err != nil {
-		return authoringError(err)
+		return err
 	}
 	out := make([]versionJSON, 0, len(vs))
 	for _, v := range vs {
@@ -195,34 +195,15 @@ func (a *API) versions(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
+// accountError answers an account change refused: in auth's own words,
+// which say what the caller may not do, and a conflict on an account is
+// its login taken.
 func accountError(err error) error {
 	switch {
 	case errors.Is(err, auth.ErrForbidden):
 		return fail(fiber.StatusForbidden, "forbidden", strings.TrimPrefix(err.Error(), "auth: "), "roles")
-	case errors.Is(err, storage.ErrDuplicate):
+	case errors.Is(err, fault.Conflict):
 		return fail(fiber.StatusConflict, "login_taken", "the login is taken", "login")
-	}
-	return err
-}
-
-// authoringError answers the authoring package's errors.
-func authoringError(err error) error {
-	var le *authoring.LimitError
-	switch {
-	case errors.Is(err, authoring.ErrNotFound):
-		return fail(fiber.StatusNotFound, "not_found", "no such lesson", "")
-	case errors.Is(err, authoring.ErrKind):
-		return fail(fiber.StatusUnprocessableEntity, "invalid", "kind must be minor, reack or requiz", "kind")
-	case errors.Is(err, authoring.ErrGrace):
-		return fail(fiber.StatusUnprocessableEntity, "invalid", "grace_days must be between 0 and 365", "grace_days")
-	case errors.Is(err, authoring.ErrNote):
-		return fail(fiber.StatusUnprocessableEntity, "invalid", "a change note is required, at most 1,000 characters", "note")
-	case errors.Is(err, authoring.ErrNoDraft):
-		return fail(fiber.StatusConflict, "no_draft", "the lesson has no draft: POST its drafts first", "")
-	case errors.As(err, &le):
-		return fail(fiber.StatusUnprocessableEntity, "markdown_limit", le.Lang+" text: "+le.Message()+" (not stored)", "files."+le.Lang)
-	case errors.Is(err, authoring.ErrTooComplex):
-		return fail(fiber.StatusUnprocessableEntity, "too_complex", "the text is too complex to render in time: simplify it", "files")
 	}
 	return err
 }
@@ -265,7 +246,7 @@ type draftOut struct {
 func (a *API) draft(c *fiber.Ctx) error {
 	_, d, stored, err := a.Authoring.Draft(c.UserContext(), c.Params("slug"))
 	if err != nil {
-		return authoringError(err)
+		return err
 	}
 	return c.JSON(draftOut{Slug: d.Slug, Base: d.Base, Stored: stored, Files: d.Files, Quiz: d.Quiz})
 }

@@ -85,7 +85,7 @@ func (a *API) lesson(c *fiber.Ctx) error {
 	u := user(c)
 	l, v, err := a.Training.Open(c.UserContext(), u, c.Params("slug"))
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	text, lang := v.Text(langOf(c, u))
 	return c.JSON(lessonJSON{Slug: l.Slug, Version: v.Version, Lang: lang, Title: text.Title, Summary: text.Summary,
@@ -95,7 +95,7 @@ func (a *API) lesson(c *fiber.Ctx) error {
 func (a *API) read(c *fiber.Ctx) error {
 	n, err := a.Training.MarkRead(c.UserContext(), user(c), c.Params("slug"))
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	return c.JSON(fiber.Map{"slug": c.Params("slug"), "version": n, "read": true})
 }
@@ -125,7 +125,7 @@ func (a *API) startAttempt(c *fiber.Ctx) error {
 	lang := langOf(c, u)
 	at, err := a.Training.StartAttempt(c.UserContext(), u, c.Params("slug"), lang)
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	q, err := a.Training.Quiz(c.UserContext(), at.Lesson, at.Version)
 	if err != nil {
@@ -182,7 +182,7 @@ func (a *API) submit(c *fiber.Ctx) error {
 	u := user(c)
 	open, _, err := a.Training.Attempt(c.UserContext(), u, c.Params("id"))
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	if blank := training.Unanswered(open, body.Answers); !open.Submitted && !body.AllowUnanswered && len(blank) > 0 {
 		return fail(fiber.StatusUnprocessableEntity, "unanswered",
@@ -191,7 +191,7 @@ func (a *API) submit(c *fiber.Ctx) error {
 	}
 	at, q, err := a.Training.Submit(c.UserContext(), u, c.Params("id"), body.Answers)
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	return c.JSON(result(at, q, langOf(c, u)))
 }
@@ -249,7 +249,7 @@ func (a *API) acknowledge(c *fiber.Ctx) error {
 		Client: a.Client(c), Agent: c.Get(fiber.HeaderUserAgent),
 	})
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(receiptOf(r))
 }

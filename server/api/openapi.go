@@ -7,8 +7,8 @@ import (
 	"strconv"
 
 	"conductportal/server/auth"
+	"conductportal/server/model"
 	"conductportal/server/quiz"
-	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -302,7 +302,7 @@ var paths = obj{
 			params: []obj{query("department", "only this department"), query("active", "true or false", obj{"enum": []string{"true", "false"}}),
 				query("q", "words that must each be found in the login, name, department or manager (case-insensitive); pages the answer", obj{"type": "string", "maxLength": 200}),
 				query("after", "the last login of the previous page (keyset paging); pages the answer"),
-				query("limit", "people a page (default 50); pages the answer", obj{"type": "integer", "minimum": 1, "maximum": storage.MaxSearchLimit})},
+				query("limit", "people a page (default 50); pages the answer", obj{"type": "integer", "minimum": 1, "maximum": model.MaxSearchLimit})},
 			headers: obj{"Link": obj{"description": `when more people follow a page: <...&after=LOGIN>; rel="next"`, "schema": obj{"type": "string"}}},
 			errs:    []int{400}}.op(),
 		"post": spec{id: "upsertUser", summary: "Creates a person, or updates them by login (HR, admin). A new person is sent an invitation, or with ?one_time_password=true gets a one-time password answered once",

@@ -24,7 +24,7 @@ func (a *API) teamReport(c *fiber.Ctx) error {
 	u := user(c)
 	scope, err := a.Reports.ResolveScope(c.UserContext(), u, c.Query("manager"), c.Query("department"))
 	if err != nil {
-		return domainError(err)
+		return err
 	}
 	t, err := a.Reports.Team(c.UserContext(), scope, report.ParseFilter(func(k string) string { return c.Query(k) }, func(k string) bool { return c.QueryBool(k) }))
 	if err != nil {
@@ -57,7 +57,7 @@ func (a *API) teamReport(c *fiber.Ctx) error {
 func (a *API) organisationReport(c *fiber.Ctx) error {
 	u := user(c)
 	if !report.CanSeeOrganisation(u) {
-		return domainError(report.ErrForbidden)
+		return report.ErrForbidden
 	}
 	o, err := a.Reports.Organisation(c.UserContext())
 	if err != nil {

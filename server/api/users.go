@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/fault"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -111,7 +111,7 @@ func userJSONOf(u *model.User) userOut {
 // page (after = the page's last login); without them, everyone selected.
 // Both come from storage's directory, not a read of every account.
 func (a *API) users(c *fiber.Ctx) error {
-	q := storage.UserSearch{Q: c.Query("q"), Department: c.Query("department"), After: c.Query("after"), Limit: storage.SearchAll}
+	q := model.UserSearch{Q: c.Query("q"), Department: c.Query("department"), After: c.Query("after"), Limit: model.SearchAll}
 	switch active := c.Query("active"); active {
 	case "":
 	case "true", "false":
@@ -127,8 +127,8 @@ func (a *API) users(c *fiber.Ctx) error {
 		q.Limit = 50
 		if s != "" {
 			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > storage.MaxSearchLimit {
-				return fail(fiber.StatusBadRequest, "invalid", fmt.Sprintf("limit is a number from 1 to %d", storage.MaxSearchLimit), "limit")
+			if err != nil || n < 1 || n > model.MaxSearchLimit {
+				return fail(fiber.StatusBadRequest, "invalid", fmt.Sprintf("limit is a number from 1 to %d", model.MaxSearchLimit), "limit")
 			}
 			q.Limit = n
 		}
@@ -155,7 +155,7 @@ func (a *API) users(c *fiber.Ctx) error {
 
 func (a *API) userByLogin(c *fiber.Ctx) (*model.User, error) {
 	u, err := a.Training.UserByLogin(c.UserContext(), c.Params("login"))
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, fault.NotFound) {
 		return nil, fail(fiber.StatusNotFound, "not_found", "no such user", "login")
 	}
 	return u, err
@@ -193,7 +193,7 @@ func (a *API) upsertUser(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	existing, err := a.Training.UserByLogin(ctx, p.Login)
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, fault.NotFound):
 		// A one-time password only when asked for, for a company with no
 		// channel; otherwise the person is invited and no secret is answered.
 		if c.QueryBool("one_time_password") {

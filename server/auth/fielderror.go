@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 
+	"conductportal/server/fault"
 	"conductportal/server/locale"
 	"conductportal/server/model"
 )
@@ -17,6 +18,12 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string { return "auth: " + e.Message(model.LangEN) }
+
+// Unwrap makes a FieldError a fault.Invalid that names its field, key and
+// message, so fault's table answers it like any invalid input.
+func (e *FieldError) Unwrap() error {
+	return &fault.Error{Kind: fault.Invalid, Text: e.Error(), Key: e.Key, Args: e.Args, Message: e.Message(model.LangEN), Field: e.Field}
+}
 
 // Message is the error in lang.
 func (e *FieldError) Message(lang string) string { return locale.T(lang, e.Key, e.Args...) }

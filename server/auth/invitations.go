@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 )
@@ -15,8 +16,8 @@ const InvitationTTL = 7 * 24 * time.Hour
 
 // Errors of an invitation link, for the page that opens it.
 var (
-	ErrInvitationInvalid = errors.New("auth: invitation link is not valid (used, revoked or mistyped)")
-	ErrInvitationExpired = errors.New("auth: invitation link has expired")
+	ErrInvitationInvalid error = &fault.Error{Kind: fault.NotFound, Text: "auth: invitation link is not valid (used, revoked or mistyped)"}
+	ErrInvitationExpired error = &fault.Error{Kind: fault.Conflict, Text: "auth: invitation link has expired"}
 )
 
 // Sender delivers an invitation link to its person, privately, through

@@ -8,13 +8,13 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"image/png"
 	"strings"
 	"sync"
 	"time"
 
+	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/secret"
 
@@ -24,9 +24,10 @@ import (
 
 // Errors of the second factor.
 var (
-	ErrBadCode     = errors.New("auth: wrong or used code")
-	ErrNoEnrolment = errors.New("auth: no second factor is being set up")
-	ErrMFAEnabled  = errors.New("auth: the second factor is already on")
+	ErrBadCode error = &fault.Error{Kind: fault.Invalid, Text: "auth: wrong or used code",
+		Key: "mfa.bad_code", Message: "wrong or used code", Field: "code"}
+	ErrNoEnrolment error = &fault.Error{Kind: fault.Conflict, Text: "auth: no second factor is being set up"}
+	ErrMFAEnabled  error = &fault.Error{Kind: fault.Conflict, Text: "auth: the second factor is already on"}
 	// ErrNoKey: the portal has no secret key to seal a second factor with.
 	ErrNoKey         = secret.ErrNoKey
 	recoveryAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"

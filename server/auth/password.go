@@ -6,11 +6,12 @@ import (
 	"crypto/subtle"
 	_ "embed"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
 	"unicode/utf8"
+
+	"conductportal/server/fault"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -24,9 +25,12 @@ const (
 
 // Errors of password checks.
 var (
-	ErrPasswordShort  = errors.New("auth: password too short")
-	ErrPasswordLong   = errors.New("auth: password too long")
-	ErrPasswordCommon = errors.New("auth: password is one of the most common ones")
+	ErrPasswordShort error = &fault.Error{Kind: fault.Invalid, Text: "auth: password too short",
+		Key: "password.short", Args: []any{MinPasswordLen}, Message: "password too short", Field: "password"}
+	ErrPasswordLong error = &fault.Error{Kind: fault.Invalid, Text: "auth: password too long",
+		Key: "password.long", Args: []any{MaxPasswordLen}, Message: "password too long", Field: "password"}
+	ErrPasswordCommon error = &fault.Error{Kind: fault.Invalid, Text: "auth: password is one of the most common ones",
+		Key: "password.common", Message: "password is one of the most common ones", Field: "password"}
 )
 
 //go:embed common-passwords.txt

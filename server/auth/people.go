@@ -11,13 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 )
 
 // ErrForbidden is an account change the acting user may not make: only an
 // admin may touch an admin account or give the admin role.
-var ErrForbidden = errors.New("auth: only an admin may change admin accounts or give the admin role")
+var ErrForbidden error = &fault.Error{Kind: fault.Forbidden, Text: "auth: only an admin may change admin accounts or give the admin role", Field: "roles"}
 
 // Person is the editable part of an account, as HR forms and CSV rows give it.
 type Person struct {

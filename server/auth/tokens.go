@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 )
@@ -70,10 +71,10 @@ func TokenAllows(t *model.APIToken, scope string) bool {
 
 // Errors of tokens.
 var (
-	ErrTokenExpired = errors.New("auth: the token has expired")
-	ErrTokenRevoked = errors.New("auth: the token was revoked")
-	ErrTokenSpec    = errors.New("auth: invalid token request")
-	ErrNoToken      = errors.New("auth: no such token")
+	ErrTokenExpired       = errors.New("auth: the token has expired")
+	ErrTokenRevoked       = errors.New("auth: the token was revoked")
+	ErrTokenSpec    error = &fault.Error{Kind: fault.Invalid, Text: "auth: invalid token request"}
+	ErrNoToken      error = &fault.Error{Kind: fault.NotFound, Text: "auth: no such token"}
 )
 
 // TokenSpec is what creating a token takes.

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"conductportal/server/fault"
 	"conductportal/server/lesson"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
@@ -30,12 +31,18 @@ const MaxNote = 1000
 
 // Errors callers turn into messages.
 var (
-	ErrNotFound = errors.New("authoring: not found")
-	ErrNoDraft  = errors.New("authoring: the lesson has no draft")
-	ErrInvalid  = errors.New("authoring: the draft has problems")
-	ErrKind     = errors.New("authoring: kind must be minor, reack or requiz")
-	ErrGrace    = errors.New("authoring: grace days must be between 0 and 365")
-	ErrNote     = errors.New("authoring: a change note is required, at most 1,000 characters")
+	ErrNotFound error = &fault.Error{Kind: fault.NotFound, Text: "authoring: not found", Message: "no such lesson"}
+	ErrNoDraft  error = &fault.Error{Kind: fault.Conflict, Text: "authoring: the lesson has no draft",
+		Code: "no_draft", Key: "hr.draft.none", Message: "the lesson has no draft: POST its drafts first"}
+	// ErrInvalid: the API lists the problems in its message.
+	ErrInvalid error = &fault.Error{Kind: fault.Invalid, Text: "authoring: the draft has problems",
+		Code: "invalid_draft", Key: "hr.publish.problems", Message: "the draft has problems"}
+	ErrKind error = &fault.Error{Kind: fault.Invalid, Text: "authoring: kind must be minor, reack or requiz",
+		Key: "hr.publish.bad_kind", Message: "kind must be minor, reack or requiz", Field: "kind"}
+	ErrGrace error = &fault.Error{Kind: fault.Invalid, Text: "authoring: grace days must be between 0 and 365",
+		Key: "hr.publish.bad_grace", Message: "grace_days must be between 0 and 365", Field: "grace_days"}
+	ErrNote error = &fault.Error{Kind: fault.Invalid, Text: "authoring: a change note is required, at most 1,000 characters",
+		Key: "hr.publish.no_note", Message: "a change note is required, at most 1,000 characters", Field: "note"}
 	// ErrTooComplex: a text did not render in time (lesson.ErrTooComplex).
 	ErrTooComplex = lesson.ErrTooComplex
 )

@@ -157,7 +157,7 @@ func TestSyncInvitesInsteadOfPasswords(t *testing.T) {
 	}
 
 	// Every send audited; the same list again sends nothing.
-	entries, err := p.Store.AuditSearch(ctx, storage.AuditFilter{Action: "invite."}, 100)
+	entries, err := p.Store.AuditSearch(ctx, model.AuditFilter{Action: "invite."}, 100)
 	count := map[string]int{}
 	for _, e := range entries {
 		count[e.Action]++

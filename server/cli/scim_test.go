@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"conductportal/server/auth"
-	"conductportal/server/storage"
+	"conductportal/server/model"
 	"conductportal/server/testkit"
 )
 
@@ -340,4 +340,4 @@ func str(v any) string {
 	return string(raw)
 }
 
-func storageFilter(action string) storage.AuditFilter { return storage.AuditFilter{Action: action} }
+func storageFilter(action string) model.AuditFilter { return model.AuditFilter{Action: action} }

@@ -2,11 +2,12 @@ package lesson
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 	"time"
+
+	"conductportal/server/fault"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -33,7 +34,8 @@ type Renderer struct {
 const renderTimeout = 2 * time.Second
 
 // ErrTooComplex: the text did not render in time; simplify it.
-var ErrTooComplex = errors.New("lesson: the text is too complex to render in time")
+var ErrTooComplex error = &fault.Error{Kind: fault.Invalid, Text: "lesson: the text is too complex to render in time",
+	Code: "too_complex", Key: "md.limit.slow", Message: "the text is too complex to render in time: simplify it", Field: "files"}
 
 // NewRenderer builds the goldmark pipeline and the sanitizer policy.
 func NewRenderer() *Renderer {

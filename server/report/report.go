@@ -6,20 +6,20 @@ package report
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 )
 
 // Errors the callers turn into 403 and 404.
 var (
-	ErrForbidden = errors.New("report: not allowed")
-	ErrNotFound  = errors.New("report: not found")
+	ErrForbidden error = &fault.Error{Kind: fault.Forbidden, Text: "report: not allowed", Message: "you may not see this report"}
+	ErrNotFound  error = &fault.Error{Kind: fault.NotFound, Text: "report: not found"}
 )
 
 // When other portal instances share the database, the cached list of

@@ -248,33 +248,14 @@ func (s *Storage) UsersByLogin(ctx context.Context, logins []string) (map[string
 	return out, nil
 }
 
-// UserSearch selects people: each word of Q must be found in the login,
-// name, department or manager, case-insensitively (empty: everyone);
-// Department, when set, must equal the person's; Active, when set, their
-// state. After is the last login of the previous page.
-type UserSearch struct {
-	Q          string
-	Department string
-	Active     *bool
-	After      string
-	Limit      int
-}
-
-// MaxSearchLimit bounds one page of a people search; SearchAll asks for
-// every selected person at once.
-const (
-	MaxSearchLimit = 500
-	SearchAll      = -1
-)
-
 // SearchUsers returns a page of the people s selects, by login, without
 // secrets, and whether more follow.
-func (s *Storage) SearchUsers(ctx context.Context, q UserSearch) ([]model.User, bool, error) {
+func (s *Storage) SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error) {
 	limit := q.Limit
 	switch {
-	case limit == SearchAll:
+	case limit == model.SearchAll:
 		limit = math.MaxInt - 1
-	case limit <= 0 || limit > MaxSearchLimit:
+	case limit <= 0 || limit > model.MaxSearchLimit:
 		limit = 50
 	}
 	terms := strings.Fields(strings.ToLower(q.Q))
@@ -292,7 +273,7 @@ func (s *Storage) SearchUsers(ctx context.Context, q UserSearch) ([]model.User, 
 		out = make([]model.User, 0, min(limit, 1024))
 		for ; i < len(order); i++ {
 			e := d.byLogin[order[i]]
-			if order[i] == q.After || !q.selects(e, terms) {
+			if order[i] == q.After || !selects(q, e, terms) {
 				continue
 			}
 			if len(out) == limit {
@@ -308,7 +289,7 @@ func (s *Storage) SearchUsers(ctx context.Context, q UserSearch) ([]model.User, 
 // selects reports whether e passes q's filters, terms being q.Q's words
 // in lower case. A term matches anywhere in a field, not only at a word's
 // start: Chinese names have no spaces between words.
-func (q UserSearch) selects(e *dirEntry, terms []string) bool {
+func selects(q model.UserSearch, e *dirEntry, terms []string) bool {
 	if q.Department != "" && e.u.Department != q.Department {
 		return false
 	}
@@ -325,7 +306,7 @@ func (q UserSearch) selects(e *dirEntry, terms []string) bool {
 
 // searchDatabase answers SearchUsers from a shared database: by the login
 // index in order, after the cursor, each term a case-insensitive pattern.
-func (s *Storage) searchDatabase(ctx context.Context, q UserSearch, terms []string, limit int) ([]model.User, bool, error) {
+func (s *Storage) searchDatabase(ctx context.Context, q model.UserSearch, terms []string, limit int) ([]model.User, bool, error) {
 	filter := bson.M{}
 	if q.After != "" {
 		filter["login"] = bson.M{"$gt": q.After}
@@ -345,7 +326,7 @@ func (s *Storage) searchDatabase(ctx context.Context, q UserSearch, terms []stri
 		filter["$and"] = and
 	}
 	opts := options.Find().SetProjection(directoryFields).SetSort(bson.D{{Key: "login", Value: 1}})
-	if q.Limit != SearchAll {
+	if q.Limit != model.SearchAll {
 		opts.SetLimit(int64(limit + 1))
 	}
 	cur, err := s.c(colUsers).Find(ctx, filter, opts)

@@ -87,7 +87,7 @@ func TestDirectoryFollowsEveryUserWrite(t *testing.T) {
 				if err := st.UpdateUser(ctx, &u); err != nil {
 					t.Error(err)
 				}
-				if _, _, err := st.SearchUsers(ctx, storage.UserSearch{Q: "seed", Limit: 7}); err != nil {
+				if _, _, err := st.SearchUsers(ctx, model.UserSearch{Q: "seed", Limit: 7}); err != nil {
 					t.Error(err)
 				}
 				if _, err := st.UsersByLogin(ctx, []string{u.Login, "boss", "nobody"}); err != nil {
@@ -144,7 +144,7 @@ func TestSearchUsers(t *testing.T) {
 	if err := p.Store.ImportUsers(ctx, users); err != nil {
 		t.Fatal(err)
 	}
-	all := func(q storage.UserSearch) []string {
+	all := func(q model.UserSearch) []string {
 		t.Helper()
 		var out []string
 		for page := 0; ; page++ {
@@ -164,20 +164,20 @@ func TestSearchUsers(t *testing.T) {
 			q.After = got[len(got)-1].Login
 		}
 	}
-	if got := all(storage.UserSearch{Limit: 50}); len(got) != 121 || !sort.StringsAreSorted(got) { // and the admin
+	if got := all(model.UserSearch{Limit: 50}); len(got) != 121 || !sort.StringsAreSorted(got) { // and the admin
 		t.Errorf("everyone: %d %v", len(got), got)
 	}
-	if got := all(storage.UserSearch{Q: "KITCHEN m1", Limit: 7}); len(got) != 20 {
+	if got := all(model.UserSearch{Q: "KITCHEN m1", Limit: 7}); len(got) != 20 {
 		t.Errorf("kitchen of m1: %d %v", len(got), got)
 	}
 	off := false
-	if got := all(storage.UserSearch{Department: "前台", Active: &off, Limit: 3}); strings.Join(got, ",") != "p000,p030,p060,p090" {
+	if got := all(model.UserSearch{Department: "前台", Active: &off, Limit: 3}); strings.Join(got, ",") != "p000,p030,p060,p090" {
 		t.Errorf("inactive at 前台: %v", got)
 	}
-	if got := all(storage.UserSearch{Q: "员工11", Limit: 50}); strings.Join(got, ",") != "p110,p111,p112,p113,p114,p115,p116,p117,p118,p119" {
+	if got := all(model.UserSearch{Q: "员工11", Limit: 50}); strings.Join(got, ",") != "p110,p111,p112,p113,p114,p115,p116,p117,p118,p119" {
 		t.Errorf("by name: %v", got)
 	}
-	if got := all(storage.UserSearch{Q: "nobody", Limit: 50}); len(got) != 0 {
+	if got := all(model.UserSearch{Q: "nobody", Limit: 50}); len(got) != 0 {
 		t.Errorf("no match: %v", got)
 	}
 }

@@ -12,16 +12,19 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"conductportal/server/fault"
 	"conductportal/server/model"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
-// ErrNotFound is returned when the asked-for document does not exist.
-var ErrNotFound = errors.New("storage: not found")
+// ErrNotFound is returned when the asked-for document does not exist; it
+// is a fault.NotFound.
+var ErrNotFound error = &fault.Error{Kind: fault.NotFound, Text: "storage: not found"}
 
-// ErrDuplicate is returned when a unique key is already taken.
-var ErrDuplicate = errors.New("storage: duplicate key")
+// ErrDuplicate is returned when a unique key is already taken; it is a
+// fault.Conflict.
+var ErrDuplicate error = &fault.Error{Kind: fault.Conflict, Text: "storage: duplicate key"}
 
 // Collection names.
 const (
@@ -92,7 +95,9 @@ func NewID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// wrap turns driver errors into the package's errors, keeping the cause.
+// wrap turns driver errors into the package's errors, keeping the cause:
+// a database out of reach becomes a fault.Unavailable, so the layers above
+// answer 503 without knowing the driver.
 func wrap(op string, err error) error {
 	switch {
 	case err == nil:
@@ -101,10 +106,18 @@ func wrap(op string, err error) error {
 		return fmt.Errorf("storage: %s: %w", op, ErrNotFound)
 	case mongo.IsDuplicateKeyError(err):
 		return fmt.Errorf("storage: %s: %w", op, errors.Join(ErrDuplicate, err))
+	case IsUnavailable(err):
+		return fmt.Errorf("storage: %s: %w", op, unavailable{err})
 	default:
 		return fmt.Errorf("storage: %s: %w", op, err)
 	}
 }
+
+// unavailable is a driver error that means the database is out of reach:
+// it is both that error and a fault.Unavailable, with the error's text.
+type unavailable struct{ error }
+
+func (e unavailable) Unwrap() []error { return []error{e.error, fault.Unavailable} }
 
 // IsUnavailable reports errors that mean the database is out of reach (or
 // did not answer in time).

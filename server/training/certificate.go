@@ -9,14 +9,16 @@ import (
 	"fmt"
 	"strings"
 
+	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 )
 
 // Errors of certificates.
 var (
-	ErrNotComplete = errors.New("training: not every assigned lesson is done")
-	ErrNotIssued   = errors.New("training: no certificate issued for this completion yet")
+	ErrNotComplete error = &fault.Error{Kind: fault.Conflict, Text: "training: not every assigned lesson is done",
+		Code: "not_complete", Key: "certificate.notyet", Message: "not every assigned lesson is done"}
+	ErrNotIssued error = &fault.Error{Kind: fault.NotFound, Text: "training: no certificate issued for this completion yet"}
 )
 
 // codeAlphabet leaves out look-alikes (0/O, 1/I/L) so a code can be read

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"conductportal/server/fault"
 	"conductportal/server/lesson"
 	"conductportal/server/metrics"
 	"conductportal/server/model"
@@ -21,28 +22,38 @@ import (
 	"conductportal/server/storage"
 )
 
-// Errors the callers turn into messages for the user.
+// Errors the callers turn into messages for the user: each says its kind
+// and, where the kind's answer is too vague, its API code, message key and
+// field (see package fault).
 var (
-	ErrNotFound            = errors.New("training: not found")
-	ErrNotAssigned         = errors.New("training: lesson not assigned to this user")
-	ErrQuizNotPassed       = errors.New("training: the quiz of this version has not been passed")
-	ErrNotCurrent          = errors.New("training: only the current version can be acknowledged")
-	ErrSignature           = errors.New("training: the signature must be the user's full name")
-	ErrCooldown            = errors.New("training: wait before the next attempt")
-	ErrNoAttemptsRemaining = errors.New("training: no attempts left")
-	ErrAlreadyDone         = errors.New("training: nothing left to do in this lesson")
+	ErrNotFound error = &fault.Error{Kind: fault.NotFound, Text: "training: not found"}
+	// ErrNotAssigned answers as a plain "not found": a lesson not assigned
+	// is not the caller's to see.
+	ErrNotAssigned   error = &fault.Error{Kind: fault.NotFound, Text: "training: lesson not assigned to this user"}
+	ErrQuizNotPassed error = &fault.Error{Kind: fault.Conflict, Text: "training: the quiz of this version has not been passed",
+		Code: "quiz_not_passed", Key: "ack.quiz_first", Message: "pass the quiz of this version first"}
+	ErrNotCurrent error = &fault.Error{Kind: fault.Conflict, Text: "training: only the current version can be acknowledged",
+		Code: "not_current", Key: "ack.not_current", Message: "only the current version can be acknowledged", Field: "version"}
+	ErrSignature error = &fault.Error{Kind: fault.Invalid, Text: "training: the signature must be the user's full name",
+		Code: "invalid_signature", Key: "ack.bad_signature", Message: "the signature must be your full name", Field: "signature"}
+	ErrCooldown error = &fault.Error{Kind: fault.Throttled, Text: "training: wait before the next attempt",
+		Code: "cooldown", Key: "quiz.cooldown", Message: "wait before the next attempt"}
+	ErrNoAttemptsRemaining error = &fault.Error{Kind: fault.Conflict, Text: "training: no attempts left",
+		Code: "no_attempts_left", Key: "quiz.nomore", Message: "no attempts left at this quiz"}
+	ErrAlreadyDone error = &fault.Error{Kind: fault.Conflict, Text: "training: nothing left to do in this lesson",
+		Code: "quiz_already_passed", Message: "the quiz of this version is already passed"}
 )
 
 // CooldownError says until when a learner must wait before the next
-// attempt; errors.Is(err, ErrCooldown) holds.
+// attempt; it wraps ErrCooldown, so errors.Is(err, ErrCooldown) holds.
 type CooldownError struct{ Until time.Time }
 
 func (e *CooldownError) Error() string {
 	return "training: wait before the next attempt, until " + e.Until.UTC().Format(time.RFC3339)
 }
 
-// Is makes a CooldownError an ErrCooldown.
-func (e *CooldownError) Is(target error) bool { return target == ErrCooldown }
+// Unwrap makes a CooldownError an ErrCooldown.
+func (e *CooldownError) Unwrap() error { return ErrCooldown }
 
 // CooldownUntil is when the next attempt at q may start for progress p
 // (zero: no wait applies). Two waits may apply: cooldown_minutes after
@@ -590,7 +601,7 @@ func (s *Service) AuditMany(ctx context.Context, entries []model.AuditEntry) err
 }
 
 // AuditSearch returns the audit entries matching f, newest first.
-func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit int64) ([]model.AuditEntry, error) {
+func (s *Service) AuditSearch(ctx context.Context, f model.AuditFilter, limit int64) ([]model.AuditEntry, error) {
 	return s.store.AuditSearch(ctx, f, limit)
 }
 
@@ -598,8 +609,8 @@ func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit 
 func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
 
 // SearchUsers returns a page of people, by login, without secrets, and
-// whether more follow (see storage.UserSearch).
-func (s *Service) SearchUsers(ctx context.Context, q storage.UserSearch) ([]model.User, bool, error) {
+// whether more follow (see model.UserSearch).
+func (s *Service) SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error) {
 	return s.store.SearchUsers(ctx, q)
 }
 
@@ -685,8 +696,10 @@ func (s *Service) Changes(ctx context.Context, st *Standing, lang string) (from 
 
 // Errors of exceptions.
 var (
-	ErrExceptionReason = errors.New("training: an exception needs a reason")
-	ErrExceptionUntil  = errors.New("training: an extension needs a date in the future")
+	ErrExceptionReason error = &fault.Error{Kind: fault.Invalid, Text: "training: an exception needs a reason",
+		Key: "hr.exceptions.need_reason", Message: "an exception needs a reason", Field: "reason"}
+	ErrExceptionUntil error = &fault.Error{Kind: fault.Invalid, Text: "training: an extension needs a date in the future",
+		Key: "hr.exceptions.bad_date", Message: "an extension needs a date in the future", Field: "until"}
 )
 
 // SetException records HR's decision for one person and lesson: exempt,
@@ -736,12 +749,12 @@ func (s *Service) Lessons(ctx context.Context) ([]model.Lesson, error) {
 
 // ExportReceipts calls fn with every receipt matching f, oldest first, in
 // constant memory: HR's export.
-func (s *Service) ExportReceipts(ctx context.Context, f storage.ReceiptFilter, fn func(*model.Receipt) error) error {
+func (s *Service) ExportReceipts(ctx context.Context, f model.ReceiptFilter, fn func(*model.Receipt) error) error {
 	return s.store.ExportReceipts(ctx, f, fn)
 }
 
 // ExportAudit calls fn with every audit entry matching f, oldest first, in
 // constant memory.
-func (s *Service) ExportAudit(ctx context.Context, f storage.AuditFilter, fn func(*model.AuditEntry) error) error {
+func (s *Service) ExportAudit(ctx context.Context, f model.AuditFilter, fn func(*model.AuditEntry) error) error {
 	return s.store.ExportAudit(ctx, f, fn)
 }

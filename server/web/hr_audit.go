@@ -8,7 +8,6 @@ import (
 
 	"conductportal/server/locale"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -31,10 +30,10 @@ type auditPage struct {
 
 // auditFilter reads the filter from the query: actor, action (exact, or a
 // prefix ending in "."), and from/to days (to is inclusive).
-func auditFilter(c *fiber.Ctx) (storage.AuditFilter, auditPage) {
+func auditFilter(c *fiber.Ctx) (model.AuditFilter, auditPage) {
 	p := auditPage{Actor: strings.TrimSpace(c.Query("actor")), Action: strings.TrimSpace(c.Query("action")),
 		From: strings.TrimSpace(c.Query("from")), To: strings.TrimSpace(c.Query("to"))}
-	f := storage.AuditFilter{Actor: p.Actor, Action: p.Action}
+	f := model.AuditFilter{Actor: p.Actor, Action: p.Action}
 	if t, err := time.ParseInLocation(time.DateOnly, p.From, displayZone); err == nil {
 		f.From = t.UTC()
 	} else {

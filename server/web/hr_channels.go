@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"conductportal/server/channel"
+	"conductportal/server/fault"
 	"conductportal/server/locale"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -61,11 +61,7 @@ func (h *handler) channelOf(c *fiber.Ctx) (*model.Channel, error) {
 	if id == "" || len(id) > 64 {
 		return nil, fiber.ErrNotFound
 	}
-	ch, err := h.Channels.Channel(ctx(c), id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fiber.ErrNotFound
-	}
-	return ch, err
+	return h.Channels.Channel(ctx(c), id) // none: 404, by fault's table
 }
 
 func (h *handler) hrChannelShow(c *fiber.Ctx) error {
@@ -147,7 +143,7 @@ func (h *handler) hrChannelDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Channels.Delete(ctx(c), ch.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err := h.Channels.Delete(ctx(c), ch.ID); err != nil && !errors.Is(err, fault.NotFound) {
 		return err
 	}
 	h.audit(c, by.Login, "channel.delete", ch.Name, channelDetail(ch))
@@ -189,10 +185,7 @@ func (h *handler) hrDeliveries(c *fiber.Ctx) error {
 	title := locale.T(langOf(c), "hr.deliveries.title")
 	if id := c.Query("channel"); id != "" {
 		ch, err := h.Channels.Channel(ctx(c), id)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			return fiber.ErrNotFound
-		case err != nil:
+		if err != nil {
 			return err
 		}
 		pg.Channel = ch

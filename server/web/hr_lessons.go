@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"conductportal/server/authoring"
+	"conductportal/server/fault"
 	"conductportal/server/lesson"
 	"conductportal/server/locale"
 	"conductportal/server/model"
@@ -299,20 +300,18 @@ func (h *handler) hrPublishSubmit(c *fiber.Ctx) error {
 		grace = -1
 	}
 	res, probs, err := h.Authoring.Publish(ctx(c), authoring.PublishRequest{Slug: slug, Kind: kind, Note: note, GraceDays: grace, Actor: actor(c)})
+	// The form comes back with what can be kept: a bad kind resets to
+	// reack, a bad grace to 14 days.
 	switch {
 	case errors.Is(err, authoring.ErrKind):
-		return h.renderPublish(c, model.ChangeReack, note, max(grace, 0), "hr.publish.bad_kind")
+		return h.renderPublish(c, model.ChangeReack, note, max(grace, 0), messageKey(err))
 	case errors.Is(err, authoring.ErrGrace):
-		return h.renderPublish(c, kind, note, 14, "hr.publish.bad_grace")
-	case errors.Is(err, authoring.ErrNote):
-		return h.renderPublish(c, kind, note, grace, "hr.publish.no_note")
+		return h.renderPublish(c, kind, note, 14, messageKey(err))
 	case errors.Is(err, authoring.ErrNoDraft):
-		return c.Redirect("/hr/lessons/"+slug+"/edit?m=hr.draft.none", fiber.StatusSeeOther)
-	case errors.Is(err, authoring.ErrInvalid):
+		return c.Redirect("/hr/lessons/"+slug+"/edit?m="+messageKey(err), fiber.StatusSeeOther)
+	case errors.Is(err, fault.Invalid): // the note, the draft's problems, a text too complex
 		_ = probs
-		return h.renderPublish(c, kind, note, grace, "hr.publish.problems")
-	case errors.Is(err, authoring.ErrTooComplex):
-		return h.renderPublish(c, kind, note, grace, "md.limit.slow")
+		return h.renderPublish(c, kind, note, grace, messageKey(err))
 	case err != nil:
 		return err
 	}

@@ -9,10 +9,9 @@ import (
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/fault"
 	"conductportal/server/locale"
 	"conductportal/server/model"
-	"conductportal/server/storage"
-	"conductportal/server/training"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -34,7 +33,7 @@ func (h *handler) hrPeople(c *fiber.Ctx) error {
 	if r := []rune(q); len(r) > 200 {
 		q = string(r[:200])
 	}
-	users, more, err := h.Training.SearchUsers(ctx(c), storage.UserSearch{Q: q, After: c.Query("after"), Limit: peoplePageSize})
+	users, more, err := h.Training.SearchUsers(ctx(c), model.UserSearch{Q: q, After: c.Query("after"), Limit: peoplePageSize})
 	if err != nil {
 		return err
 	}
@@ -94,12 +93,12 @@ func personForm(c *fiber.Ctx) (auth.Person, accountPage, error) {
 }
 
 func (h *handler) personFail(c *fiber.Ctx, pp accountPage, err error) error {
-	if errors.Is(err, auth.ErrForbidden) {
-		return fiber.ErrForbidden
+	if errors.Is(err, fault.Forbidden) {
+		return err
 	}
 	lang := langOf(c)
 	msg := auth.ErrorIn(lang, err)
-	if errors.Is(err, storage.ErrDuplicate) {
+	if errors.Is(err, fault.Conflict) {
 		msg = locale.T(lang, "hr.person.taken", pp.Login)
 	}
 	c.Status(fiber.StatusUnprocessableEntity)
@@ -135,11 +134,7 @@ func (h *handler) person(c *fiber.Ctx) (*model.User, error) {
 	if login == "" || len(login) > 64 {
 		return nil, fiber.ErrNotFound
 	}
-	u, err := h.Training.UserByLogin(ctx(c), login)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fiber.ErrNotFound
-	}
-	return u, err
+	return h.Training.UserByLogin(ctx(c), login) // none: 404, by fault's table
 }
 
 func (h *handler) hrPersonShow(c *fiber.Ctx) error {
@@ -179,10 +174,8 @@ func (h *handler) hrPersonException(c *fiber.Ctx) error {
 	}
 	err = h.Training.SetException(ctx(c), by, u, c.FormValue("lesson"), c.FormValue("kind"), until, c.FormValue("reason"))
 	switch {
-	case errors.Is(err, training.ErrExceptionReason):
-		return h.exceptionFail(c, u, "hr.exceptions.need_reason")
-	case errors.Is(err, training.ErrExceptionUntil):
-		return h.exceptionFail(c, u, "hr.exceptions.bad_date")
+	case errors.Is(err, fault.Invalid): // no reason, or a date not in the future
+		return h.exceptionFail(c, u, messageKey(err))
 	case err != nil:
 		return err
 	}
@@ -239,7 +232,7 @@ func (h *handler) hrPersonDeactivate(c *fiber.Ctx) error {
 		return h.askPerson(c, u, askDeactivate)
 	}
 	if err := h.Auth.DeactivateBy(ctx(c), by, u); err != nil {
-		return err
+		return err // auth.ErrForbidden: 403, by fault's table
 	}
 	h.audit(c, by.Login, "user.deactivate", u.Login, "active: true -> false; sessions ended")
 	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.deactivated", fiber.StatusSeeOther)
@@ -282,7 +275,7 @@ func (h *handler) hrPersonPassword(c *fiber.Ctx) error {
 	}
 	pw, err := h.Auth.ResetPassword(ctx(c), by, u)
 	if err != nil {
-		return err
+		return err // auth.ErrForbidden: 403, by fault's table
 	}
 	h.audit(c, by.Login, "user.password_reset", u.Login, "one-time password issued; sessions ended")
 	return h.render(c, "hr_onetime", locale.T(langOf(c), "hr.onetime.title"), oneTimePage{User: u, Password: pw})

@@ -172,10 +172,8 @@ func (h *handler) attemptCreate(c *fiber.Ctx) error {
 	slug := c.Params("slug")
 	a, err := h.Training.StartAttempt(ctx(c), u, slug, langOf(c))
 	switch {
-	case errors.Is(err, training.ErrCooldown):
-		return c.Redirect("/lessons/"+slug+"?e=quiz.cooldown#actions", fiber.StatusSeeOther)
-	case errors.Is(err, training.ErrNoAttemptsRemaining):
-		return c.Redirect("/lessons/"+slug+"?e=quiz.nomore#actions", fiber.StatusSeeOther)
+	case errors.Is(err, training.ErrCooldown), errors.Is(err, training.ErrNoAttemptsRemaining):
+		return c.Redirect("/lessons/"+slug+"?e="+messageKey(err)+"#actions", fiber.StatusSeeOther)
 	case errors.Is(err, training.ErrAlreadyDone):
 		return c.Redirect("/lessons/"+slug+"#actions", fiber.StatusSeeOther)
 	case err != nil:
@@ -351,7 +349,7 @@ func (h *handler) attemptSubmit(c *fiber.Ctx) error {
 	}
 	_, _, err = h.Training.Submit(ctx(c), u, id, answers)
 	if errors.Is(err, training.ErrCooldown) {
-		return c.Redirect("/lessons/"+a.Lesson+"?e=quiz.cooldown#actions", fiber.StatusSeeOther)
+		return c.Redirect("/lessons/"+a.Lesson+"?e="+messageKey(err)+"#actions", fiber.StatusSeeOther)
 	}
 	if err != nil {
 		return err
@@ -423,11 +421,11 @@ func (h *handler) ackSubmit(c *fiber.Ctx) error {
 	})
 	switch {
 	case errors.Is(err, training.ErrSignature):
-		return h.ackRender(c, "ack.bad_signature", sig)
+		return h.ackRender(c, messageKey(err), sig)
 	case errors.Is(err, training.ErrNotCurrent):
-		return c.Redirect("/lessons/"+slug+"?e=ack.not_current", fiber.StatusSeeOther)
+		return c.Redirect("/lessons/"+slug+"?e="+messageKey(err), fiber.StatusSeeOther)
 	case errors.Is(err, training.ErrQuizNotPassed):
-		return c.Redirect("/lessons/"+slug+"?e=ack.quiz_first#actions", fiber.StatusSeeOther)
+		return c.Redirect("/lessons/"+slug+"?e="+messageKey(err)+"#actions", fiber.StatusSeeOther)
 	case err != nil:
 		return err
 	}

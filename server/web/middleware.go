@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/fault"
 	"conductportal/server/locale"
 	"conductportal/server/logging"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -239,9 +239,10 @@ func (h *handler) notFound(c *fiber.Ctx) error {
 	return fiber.ErrNotFound
 }
 
-// isUnavailable reports errors that mean the database is out of reach.
+// isUnavailable reports errors that mean the database is out of reach:
+// the outage's own, storage's (fault.Unavailable), or a deadline spent.
 func isUnavailable(err error) bool {
-	return errors.Is(err, errDatabaseDown) || storage.IsUnavailable(err)
+	return errors.Is(err, errDatabaseDown) || errors.Is(err, fault.Unavailable) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // handleError answers every error: JSON under /api, a page elsewhere.
@@ -257,27 +258,39 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	if strings.HasPrefix(c.Path(), "/api/") {
 		return apiError(c, status, err)
 	}
-	lang := langOf(c)
-	key := "error.server"
-	switch status {
-	case fiber.StatusNotFound:
-		key = "error.notfound"
-	case fiber.StatusForbidden:
-		key = "error.forbidden"
-		var fe *fiber.Error
-		if errors.As(err, &fe) && fe.Message == "csrf" {
-			key = "error.csrf"
-		}
-	case fiber.StatusServiceUnavailable:
-		key = "error.unavailable"
-	case fiber.StatusMethodNotAllowed, fiber.StatusRequestEntityTooLarge, fiber.StatusBadRequest:
-		key = "error.notfound"
-	}
+	key, args := pageMessage(status, err)
 	c.Status(status)
-	return h.render(c, "error", locale.T(lang, "error.title"), errorPage{Message: locale.T(lang, key), RequestID: requestIDOf(c)})
+	return h.render(c, "error", locale.T(langOf(c), "error.title"), errorPage{Message: locale.T(langOf(c), key, args...), RequestID: requestIDOf(c)})
+}
+
+// pageMessage is the catalog key (and arguments) of the error page's
+// message: a service error's from fault's table, else one by status.
+func pageMessage(status int, err error) (string, []any) {
+	if a, ok := fault.Of(err); ok && a.Status == status {
+		return a.Key, a.Args
+	}
+	var fe *fiber.Error
+	switch status {
+	case fiber.StatusNotFound, fiber.StatusMethodNotAllowed, fiber.StatusRequestEntityTooLarge, fiber.StatusBadRequest:
+		return "error.notfound", nil
+	case fiber.StatusForbidden:
+		if errors.As(err, &fe) && fe.Message == "csrf" {
+			return "error.csrf", nil
+		}
+		return "error.forbidden", nil
+	case fiber.StatusServiceUnavailable:
+		return "error.unavailable", nil
+	}
+	return "error.server", nil
 }
 
 type errorPage struct{ Message, RequestID string }
+
+// isFault reports a service error answered with its kind's status.
+func isFault(err error, status int) bool {
+	a, ok := fault.Of(err)
+	return ok && a.Status == status
+}
 
 func apiError(c *fiber.Ctx, status int, err error) error {
 	code, msg := "internal", "the server had a problem"
@@ -285,6 +298,9 @@ func apiError(c *fiber.Ctx, status int, err error) error {
 	switch {
 	case status == fiber.StatusForbidden && errors.As(err, &fe) && fe.Message == "csrf":
 		code, msg = "csrf", "missing or wrong X-CSRF-Token header"
+	case isFault(err, status):
+		a, _ := fault.Of(err)
+		code, msg = a.Code, a.Message
 	case status == fiber.StatusNotFound:
 		code, msg = "not_found", "not found"
 	case status == fiber.StatusServiceUnavailable:

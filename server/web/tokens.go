@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/fault"
 	"conductportal/server/locale"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -123,7 +123,7 @@ func (h *handler) tokenCreate(c *fiber.Ctx) error {
 	target := u
 	if isAdminPath(c) && form.Login != "" && form.Login != u.Login {
 		target, err = h.Training.UserByLogin(ctx(c), form.Login)
-		if errors.Is(err, storage.ErrNotFound) || (err == nil && !target.Active) {
+		if errors.Is(err, fault.NotFound) || (err == nil && !target.Active) {
 			return again("tokens.err.login")
 		}
 		if err != nil {

@@ -14,7 +14,6 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 )
 
@@ -168,7 +167,7 @@ func userID(t *testing.T, p *testkit.Portal, login string) string {
 	return u.ID
 }
 
-func auditFilter(action string) storage.AuditFilter { return storage.AuditFilter{Action: action} }
+func auditFilter(action string) model.AuditFilter { return model.AuditFilter{Action: action} }
 
 // TestHRImportOfManyPeople: HR's CSV import of hundreds of new people (a
 // password hash each, longer than the 4 s request deadline) completes.

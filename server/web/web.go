@@ -15,6 +15,7 @@ import (
 	"conductportal/server/authoring"
 	"conductportal/server/channel"
 	"conductportal/server/config"
+	"conductportal/server/fault"
 	"conductportal/server/metrics"
 	"conductportal/server/model"
 	"conductportal/server/notify"
@@ -119,20 +120,25 @@ func currentSession(c *fiber.Ctx) (*model.User, *model.Session) {
 // ctx is the request's context, with the deadline set by the middleware.
 func ctx(c *fiber.Ctx) context.Context { return c.UserContext() }
 
-// errStatus maps domain errors to HTTP statuses.
+// errStatus is the HTTP status of err: Fiber's own, else the one of its
+// kind in fault's table, else 503 for a database out of reach, else 500.
 func errStatus(err error) int {
 	var fe *fiber.Error
-	switch {
-	case errors.As(err, &fe):
+	if errors.As(err, &fe) {
 		return fe.Code
-	case errors.Is(err, training.ErrNotFound), errors.Is(err, training.ErrNotAssigned), errors.Is(err, report.ErrNotFound),
-		errors.Is(err, authoring.ErrNotFound):
-		return fiber.StatusNotFound
-	case errors.Is(err, report.ErrForbidden):
-		return fiber.StatusForbidden
-	case isUnavailable(err):
-		return fiber.StatusServiceUnavailable
-	default:
-		return fiber.StatusInternalServerError
 	}
+	if a, ok := fault.Of(err); ok && a.Kind != fault.Unavailable {
+		return a.Status
+	}
+	if isUnavailable(err) {
+		return fiber.StatusServiceUnavailable
+	}
+	return fiber.StatusInternalServerError
+}
+
+// messageKey is the catalog key of err's message (see package fault), ""
+// for an error of no kind.
+func messageKey(err error) string {
+	a, _ := fault.Of(err)
+	return a.Key
 }
