@@ -157,11 +157,15 @@ func (s *Service) Quiz(ctx context.Context, slug string, n int) (*quiz.Quiz, err
 	return q, nil
 }
 
-// Assigned reports whether a lesson's audience includes u: "all", or a
-// comma list naming one of u's roles or u's department.
+// Assigned reports whether u must take a lesson: HR's exception for u
+// decides first (exempt, or assigned beyond the audience), else the
+// audience: "all", or a comma list naming one of u's roles or department.
 func Assigned(l *model.Lesson, u *model.User) bool {
-	if u.Exceptions[l.Slug].Exempt {
+	switch ex := u.Exceptions[l.Slug]; {
+	case ex.Exempt:
 		return false // HR exempted this person
+	case ex.Assigned:
+		return true // HR assigned it beyond the audience
 	}
 	a := strings.TrimSpace(l.Audience)
 	if a == "" || a == "all" {
