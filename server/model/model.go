@@ -74,9 +74,9 @@ type Exception struct {
 	Exempt   bool      `bson:"exempt,omitempty"`
 	Until    time.Time `bson:"until,omitempty"`
 	Assigned bool      `bson:"assigned,omitempty"`
-	Reason string    `bson:"reason"`
-	By     string    `bson:"by"`
-	At     time.Time `bson:"at"`
+	Reason   string    `bson:"reason"`
+	By       string    `bson:"by"`
+	At       time.Time `bson:"at"`
 }
 
 // MFA is a user's second factor: a TOTP secret (RFC 6238) and one-time

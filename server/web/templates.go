@@ -139,7 +139,7 @@ var notices = map[string]bool{
 	"hr.person.deactivated": true, "hr.import.done": true,
 	"hr.channels.saved": true, "hr.channels.deleted": true, "hr.channels.test_queued": true,
 	"tokens.revoked": true, "hr.bulk.already_undone": true,
-	"invite.done":    true, "invite.sent": true, "invite.sso": true, "invite.unsent": true, "invite.revoked": true, "invite.inactive": true,
+	"invite.done": true, "invite.sent": true, "invite.sso": true, "invite.unsent": true, "invite.revoked": true, "invite.inactive": true,
 }
 
 // countNotices are the notices that say numbers, with how many: taken from
