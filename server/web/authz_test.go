@@ -152,6 +152,11 @@ var routeTable = map[string]want{
 	"POST /hr/people/:login/deactivate": {303, 403, 403, 403, 303, 303},
 	"POST /hr/people/:login/password":   {303, 403, 403, 403, 200, 200},
 	"POST /hr/people/:login/exceptions": {303, 403, 403, 403, 404, 404},
+	// Bulk actions: an empty form is refused; :id names no action.
+	"GET /hr/bulk":           {303, 403, 403, 403, 200, 200},
+	"POST /hr/bulk":          {303, 403, 403, 403, 422, 422},
+	"GET /hr/bulk/:id":       {303, 403, 403, 403, 404, 404},
+	"POST /hr/bulk/:id/undo": {303, 403, 403, 403, 404, 404},
 	// Invitations: :token names none, so the link page is 404 to all; HR
 	// re-sends or revokes a person's (no mail server here: stored, unsent).
 	"GET /invite/:token":                   {404, 404, 404, 404, 404, 404},
