@@ -120,6 +120,9 @@ var routeTable = map[string]want{
 	"PUT /api/v1/users/:login":             {401, 403, 403, 403, 422, 422},
 	"POST /api/v1/users/sync":              {401, 403, 403, 403, 422, 422},
 	"POST /api/v1/users/:login/deactivate": {401, 403, 403, 403, 200, 200},
+	// Bulk actions: {} is refused (422); :id names no action.
+	"POST /api/v1/bulk-actions":          {401, 403, 403, 403, 422, 422},
+	"POST /api/v1/bulk-actions/:id/undo": {401, 403, 403, 403, 404, 404},
 	// Exports: receipts are HR's, the audit log HR's and admins'.
 	"GET /api/v1/receipts":    {401, 403, 403, 403, 200, 403},
 	"GET /api/v1/audit":       {401, 403, 403, 403, 200, 200},
