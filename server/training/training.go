@@ -716,6 +716,7 @@ func (s *Service) SetException(ctx context.Context, by, u *model.User, slug, kin
 				return ErrExceptionUntil
 			}
 			ex.Until = until.UTC()
+			ex.Assigned = u.Exceptions[slug].Assigned // more time does not take back a lesson HR assigned
 		}
 	default:
 		return fmt.Errorf("training: exception kind %q: want exempt, extend or none", kind)

@@ -302,11 +302,30 @@ func TestBulkAssignBeyondAudience(t *testing.T) {
 	if st, _ := w.emp.get(t, w.p.Base+"/lessons/grooming"); st != http.StatusOK {
 		t.Errorf("a1 cannot open the assigned lesson: %d", st)
 	}
+	// More time for a2 on the person's page keeps the lesson assigned.
+	if st, body := w.hr.post(t, w.p.Base+"/hr/people/a2/exceptions", url.Values{"lesson": {"grooming"}, "kind": {"extend"},
+		"until": {time.Now().AddDate(0, 2, 0).Format(time.DateOnly)}, "reason": {"病假"}}); st != http.StatusSeeOther {
+		t.Fatalf("extend a2: %d\n%s", st, body)
+	}
+	if ex := w.exceptions(t, "grooming", "a2")["a2"]; ex == nil || !ex.Assigned || ex.Until.IsZero() {
+		t.Errorf("a2 after an extension: %+v", ex)
+	}
+	_, body := w.hr.get(t, w.p.Base+"/hr/people/a2")
+	if !strings.Contains(body, "由人事指派") {
+		t.Error("the person's page does not say the lesson was assigned by HR")
+	}
+	// The undo restores the others and leaves a2, changed since, alone.
 	res := w.hr.postRaw(t, w.p.Base+"/hr/bulk/"+id+"/undo", url.Values{"confirm": {"1"}})
-	if loc := res.Header.Get("Location"); !strings.Contains(loc, "a=0&m=hr.bulk.undone&n=4") {
+	if loc := res.Header.Get("Location"); !strings.Contains(loc, "a=1&m=hr.bulk.undone&n=3") {
 		t.Fatalf("undo: %s", loc)
 	}
-	if got := w.exceptions(t, "grooming", logins...); !sameExceptions(got, before) {
+	got = w.exceptions(t, "grooming", logins...)
+	if ex := got["a2"]; ex == nil || !ex.Assigned || ex.Reason != "病假" {
+		t.Errorf("a2 after undo: %+v", ex)
+	}
+	delete(got, "a2")
+	delete(before, "a2")
+	if !sameExceptions(got, before) {
 		t.Errorf("after undo: %+v, want %+v", got, before)
 	}
 }
