@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -72,7 +73,11 @@ func (a *API) bulk(c *fiber.Ctx) error {
 	if req.DryRun {
 		plan, err = a.Training.PlanBulk(c.UserContext(), user(c), r)
 	} else {
-		act, plan, err = a.Training.ApplyBulk(c.UserContext(), user(c), r, a.Client(c))
+		// A department takes seconds on the embedded database (see
+		// web's bulkTimeout); a closed connection must not stop it halfway.
+		long, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), syncTimeout)
+		defer cancel()
+		act, plan, err = a.Training.ApplyBulk(long, user(c), r, a.Client(c))
 	}
 	if err != nil {
 		return bulkError(err)
@@ -110,7 +115,9 @@ type bulkUndoJSON struct {
 // bulkUndo undoes an action once: each person's exception as before it,
 // except for those changed since (named in changed).
 func (a *API) bulkUndo(c *fiber.Ctx) error {
-	res, err := a.Training.UndoBulk(c.UserContext(), user(c), c.Params("id"), a.Client(c))
+	long, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), syncTimeout)
+	defer cancel()
+	res, err := a.Training.UndoBulk(long, user(c), c.Params("id"), a.Client(c))
 	switch {
 	case errors.Is(err, training.ErrNotFound):
 		return fail(fiber.StatusNotFound, "not_found", "no such bulk action", "")

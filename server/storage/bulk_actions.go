@@ -12,9 +12,16 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
+// exceptionBatch is how many updates one write of SetExceptions sends.
+// Measured on FerretDB v1.24 (2 loaded cores): a batch of 10 to 50
+// updates by _id costs 1.5-5 ms an update, about what one update a
+// command costs, while a batch of 100 did not finish within the client's
+// 10 s timeout; a real MongoDB takes 40 as gladly as 1,000.
+const exceptionBatch = 40
+
 // SetExceptions stores HR's exceptions for many people and one lesson in
-// one batched write (one round trip and one place in the embedded
-// database's write queue, each update by _id); a nil exception clears it.
+// batched writes, each update by _id; a nil exception clears it. The
+// directory hears of them once, after the last batch.
 func (s *Storage) SetExceptions(ctx context.Context, slug string, exs map[string]*model.Exception) error {
 	if len(exs) == 0 {
 		return nil
@@ -34,8 +41,12 @@ func (s *Storage) SetExceptions(ctx context.Context, slug string, exs map[string
 		}
 	}()
 	return s.writeUser(func() error {
-		_, err := s.c(colUsers).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-		return wrap("set exceptions", err)
+		for i := 0; i < len(models); i += exceptionBatch {
+			if _, err := s.c(colUsers).BulkWrite(ctx, models[i:min(i+exceptionBatch, len(models))], options.BulkWrite().SetOrdered(false)); err != nil {
+				return wrap("set exceptions", err)
+			}
+		}
+		return nil
 	}, false, func(w indexWriter) {
 		for id, ex := range exs {
 			w.change(id, func(u *model.User) {
