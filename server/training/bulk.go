@@ -328,12 +328,18 @@ func (s *Service) ApplyBulk(ctx context.Context, by *model.User, r BulkRequest, 
 	if err := s.store.AddBulkAction(ctx, a); err != nil {
 		return nil, nil, err
 	}
-	if err := s.store.SetExceptions(ctx, a.Lesson, exs); err != nil {
-		return nil, nil, fmt.Errorf("training: bulk %s: %w", a.ID, err)
-	}
 	detail := fmt.Sprintf("bulk %s: %d people (%s); reason: %s; logins: %s", a.ID, a.Count, bulkGroup(a), a.Reason, strings.Join(logins, ","))
-	if err := s.store.Audit(ctx, &model.AuditEntry{At: a.At, Actor: by.Login, Action: "bulk." + a.Kind, Target: a.Lesson, Detail: detail, Client: client}); err != nil {
+	werr := s.store.SetExceptions(ctx, a.Lesson, exs)
+	if werr != nil {
+		// Some may be changed: the log says so, and the undo puts back
+		// those that were (the others are "changed since" and left alone).
+		detail = "incomplete (" + werr.Error() + "): " + detail
+	}
+	if err := s.store.Audit(ctx, &model.AuditEntry{At: a.At, Actor: by.Login, Action: "bulk." + a.Kind, Target: a.Lesson, Detail: detail, Client: client}); err != nil && werr == nil {
 		return nil, nil, err
+	}
+	if werr != nil {
+		return nil, nil, fmt.Errorf("training: bulk %s: %w", a.ID, werr)
 	}
 	return a, plan, nil
 }

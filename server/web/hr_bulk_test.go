@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"html"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -419,5 +421,67 @@ func TestBulkForbidden(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("without CSRF: %d", res.StatusCode)
+	}
+}
+
+// postFile posts form with a file field as multipart, the way the browser
+// sends the bulk form.
+func (cl *caller) postFile(t *testing.T, u string, form url.Values, field, name, content string) (int, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	form.Set("_csrf", cl.csrf)
+	for k, vs := range form {
+		for _, v := range vs {
+			_ = mw.WriteField(k, v)
+		}
+	}
+	fw, err := mw.CreateFormFile(field, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(fw, content)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, u, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := cl.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+// TestBulkCSVUpload: the logins of an uploaded CSV (its login column) are
+// previewed and carried to the confirmation; a file that is not CSV is
+// refused; an action that would change nobody says so and stores nothing.
+func TestBulkCSVUpload(t *testing.T) {
+	w := newBulkWorld(t)
+	form := url.Values{"lesson": {"dress"}, "kind": {"exempt"}, "reason": {"名单导入"}}
+	csvFile := "\ufeffname,login\n甲一,a1\n乙一,b1\n某人,ghost\n"
+	st, body := w.hr.postFile(t, w.p.Base+"/hr/bulk", form, "file", "people.csv", csvFile)
+	body = html.UnescapeString(body)
+	if st != http.StatusOK || !strings.Contains(body, "让 2 人免修") || !strings.Contains(body, "ghost: 没有这个账号") ||
+		!strings.Contains(body, `name="logins" value="a1,b1,ghost"`) {
+		t.Fatalf("CSV preview: %d\n%s", st, body)
+	}
+	w.confirmBulk(t, url.Values{"lesson": {"dress"}, "kind": {"exempt"}, "reason": {"名单导入"}, "logins": {"a1,b1,ghost"}}, "n=2")
+	got := w.exceptions(t, "dress", "a1", "b1", "a2")
+	if got["a1"] == nil || !got["a1"].Exempt || got["b1"] == nil || !got["b1"].Exempt || got["a2"] != nil {
+		t.Fatalf("after the CSV exemption: %+v", got)
+	}
+	// Again: everyone is exempt already.
+	st, body = w.hr.postFile(t, w.p.Base+"/hr/bulk", form, "file", "people.csv", csvFile)
+	body = html.UnescapeString(body)
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "这个操作不会改变任何人") || !strings.Contains(body, "甲一 (a1): 已免修") {
+		t.Fatalf("nobody to change: %d\n%s", st, body)
+	}
+	st, body = w.hr.postFile(t, w.p.Base+"/hr/bulk", form, "file", "bad.csv", "login\n\"a1\n")
+	if st != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(body), "无法读取该 CSV 文件") {
+		t.Fatalf("bad CSV: %d", st)
+	}
+	if n := len(w.audits(t, "bulk.")); n != 1 {
+		t.Errorf("%d bulk audit entries, want the one exemption", n)
 	}
 }
