@@ -308,6 +308,8 @@ func bulkChange(l *model.Lesson, u *model.User, r BulkRequest, by *model.User, p
 // halfway), then the exceptions in one batch, then one audit entry with
 // the count and the logins. Nobody to change: nothing is stored.
 func (s *Service) ApplyBulk(ctx context.Context, by *model.User, r BulkRequest, client string) (*model.BulkAction, *BulkPlan, error) {
+	s.bulk.Lock()
+	defer s.bulk.Unlock()
 	plan, err := s.PlanBulk(ctx, by, r)
 	if err != nil {
 		return nil, nil, err
@@ -380,6 +382,8 @@ func (s *Service) UndoBulk(ctx context.Context, by *model.User, id, client strin
 	if !a.Undone.IsZero() {
 		return nil, ErrBulkUndone
 	}
+	s.bulk.Lock()
+	defer s.bulk.Unlock()
 	now := s.Now()
 	if err := s.store.ClaimBulkUndo(ctx, id, by.Login, now); errors.Is(err, storage.ErrDuplicate) {
 		return nil, ErrBulkUndone

@@ -92,6 +92,11 @@ type Service struct {
 
 	metrics *metrics.Metrics // counts attempts and receipts; nil: not counted
 
+	// bulk runs this process's bulk actions and undos one at a time, so
+	// each plans from what the one before it wrote (a double-clicked
+	// confirm then finds nobody left to change).
+	bulk sync.Mutex
+
 	// OnAcknowledged, when set, hears of each signature (the inbox marks
 	// the reminders it answers as read). It runs in the signing request.
 	OnAcknowledged func(ctx context.Context, u *model.User) error

@@ -485,3 +485,44 @@ func TestBulkCSVUpload(t *testing.T) {
 		t.Errorf("%d bulk audit entries, want the one exemption", n)
 	}
 }
+
+// TestBulkDoubleConfirm: two confirmations of one preview at once (a
+// double click) apply it once; the other finds nobody left to change. Two
+// undos at once restore once.
+func TestBulkDoubleConfirm(t *testing.T) {
+	w := newBulkWorld(t)
+	form := url.Values{"lesson": {"dress"}, "kind": {"exempt"}, "department": {"客服部"}, "reason": {"双击"}, "confirm": {"1"}}
+	statuses := make(chan int, 2)
+	for range 2 {
+		go func() {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			statuses <- w.hr.postRaw(t, w.p.Base+"/hr/bulk", f).StatusCode
+		}()
+	}
+	got := []int{<-statuses, <-statuses}
+	if !(got[0] == http.StatusSeeOther && got[1] == http.StatusConflict) && !(got[0] == http.StatusConflict && got[1] == http.StatusSeeOther) {
+		t.Fatalf("two confirmations: %v, want one 303 and one 409", got)
+	}
+	acts, err := w.p.Training.BulkActions(context.Background(), 10)
+	if err != nil || len(acts) != 1 || acts[0].Count != 4 { // a1, a2, a3, mgr
+		t.Fatalf("actions stored: %+v %v", acts, err)
+	}
+	for range 2 {
+		go func() {
+			statuses <- w.hr.postRaw(t, w.p.Base+"/hr/bulk/"+acts[0].ID+"/undo", url.Values{"confirm": {"1"}}).StatusCode
+		}()
+	}
+	<-statuses
+	<-statuses
+	if es := w.audits(t, "bulk.undo"); len(es) != 1 {
+		t.Errorf("two undos at once wrote %d undo entries", len(es))
+	}
+	for l, ex := range w.exceptions(t, "dress", "a1", "a2", "a3", "mgr") {
+		if ex != nil {
+			t.Errorf("%s after the undo: %+v", l, ex)
+		}
+	}
+}
