@@ -240,6 +240,9 @@ func (a *API) Routes(r fiber.Router) {
 	r.Get("/users/:login", requireHR, a.need(auth.ScopeUsersRead), a.userShow)
 	r.Put("/users/:login", requireHR, a.need(auth.ScopeUsersWrite), a.userUpdate)
 	r.Post("/users/:login/deactivate", requireHR, a.need(auth.ScopeUsersWrite), a.userDeactivate)
+	// Bulk actions on a lesson for a group, as on /hr/bulk (bulk.go).
+	r.Post("/bulk-actions", requireHR, a.need(auth.ScopeUsersWrite), a.bulk)
+	r.Post("/bulk-actions/:id/undo", requireHR, a.need(auth.ScopeUsersWrite), a.bulkUndo)
 	// Exports as NDJSON streams (export.go).
 	r.Get("/receipts", requireRole(model.RoleHR), a.need(auth.ScopeReceiptsRead), a.receiptsExport)
 	r.Get("/audit", requireHR, a.need(auth.ScopeAuditRead), a.auditExport)

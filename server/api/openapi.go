@@ -9,6 +9,7 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
+	"conductportal/server/training"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -243,6 +244,19 @@ var schemas = obj{
 			"invited": obj{"type": "string", "description": "for a new account: how its invitation went out (email, sso); no password is ever answered"},
 			"error":   ref("FieldError"),
 		}), "changed", "invited", "error"))}),
+	"BulkResult": object(obj{
+		"id":       obj{"type": "string", "description": "the action's id, for its undo; empty for a dry run or when it changes nobody"},
+		"dry_run":  boolean,
+		"lesson":   str,
+		"kind":     obj{"enum": []string{training.BulkAssign, training.BulkExempt, training.BulkExtend}},
+		"count":    obj{"type": "integer", "description": "how many people it changes (changed, unless a dry run)"},
+		"affected": arrayOf(object(obj{"login": str, "name": str})),
+		"skipped": arrayOf(object(obj{"login": str, "name": obj{"type": "string", "description": "empty for an unknown login"},
+			"reason": obj{"enum": []string{training.SkipUnknown, training.SkipInactive, training.SkipAlreadyExempt, training.SkipAlreadyAssigned,
+				training.SkipNotAssigned, training.SkipExempt, training.SkipDone, training.SkipDueLater}}})),
+	}),
+	"BulkUndo": object(obj{"id": str, "restored": obj{"type": "array", "items": str, "description": "logins put back as they were before the action"},
+		"changed": obj{"type": "array", "items": str, "description": "logins whose exception changed since the action: left as they are"}}),
 	"FieldError": withOptional(object(obj{"code": str, "message": str, "field": str}), "field"),
 	"ReceiptLine": object(obj{"id": str, "login": str, "lesson": str, "version": integer, "lang": str, "text_hash": str, "signature": str,
 		"at": dateTime, "client": str, "agent": str, "seq": integer, "cycle": integer, "prev_hash": str, "hash": str}),
@@ -318,6 +332,20 @@ var paths = obj{
 	},
 	"/users/{login}/deactivate": obj{"post": spec{id: "deactivateUser", summary: "Turns an account off and ends its sessions and tokens; again is harmless (HR, admin)",
 		tag: "users", scope: auth.ScopeUsersWrite, status: 200, answer: ref("User"), params: []obj{login}, errs: []int{404}}.op()},
+	"/bulk-actions": obj{"post": spec{id: "bulkAction", summary: "Assigns or exempts a lesson, or extends its due date, for a department or a list of logins; dry_run previews who is affected and who is skipped, changing nothing; one audit entry with the count and the logins (HR, admin)",
+		tag: "users", scope: auth.ScopeUsersWrite, body: closedBody(obj{
+			"lesson":     obj{"type": "string", "description": "the lesson's slug"},
+			"kind":       obj{"enum": []string{training.BulkAssign, training.BulkExempt, training.BulkExtend}, "description": "assign (beyond the lesson's audience, or lifting an exemption), exempt, or extend the due date"},
+			"department": obj{"type": "string", "description": "the group: everyone in this department; or give logins"},
+			"logins":     obj{"type": "array", "items": str, "maxItems": training.MaxBulkPeople, "description": "the group: these logins (an item may hold several, separated by commas or new lines)"},
+			"days":       obj{"type": "integer", "minimum": 1, "maximum": training.MaxBulkDays, "description": "extend: this many days after each person's due date (after today for someone overdue); or give until"},
+			"until":      obj{"type": "string", "format": "date", "description": "extend: to the end of this day (portal's zone), after today"},
+			"reason":     obj{"type": "string", "maxLength": 300, "description": "recorded on each person's exception and in the audit log"},
+			"dry_run":    obj{"type": "boolean", "description": "true: answer the preview and change nothing"},
+		}, "lesson", "kind", "reason"),
+		status: 201, alsoOK: 200, answer: ref("BulkResult"), errs: []int{422}}.op()},
+	"/bulk-actions/{id}/undo": obj{"post": spec{id: "undoBulkAction", summary: "Undoes a bulk action once: each person's exception as before it, except for those changed since (HR, admin)",
+		tag: "users", scope: auth.ScopeUsersWrite, status: 200, answer: ref("BulkUndo"), params: []obj{pathParam("id", "the bulk action's id")}, errs: []int{404, 409}}.op()},
 	"/receipts": obj{"get": spec{id: "exportReceipts", summary: "Every receipt, oldest first, streamed as NDJSON of ReceiptLine (HR)", tag: "exports", scope: auth.ScopeReceiptsRead,
 		status: 200, answer: ref("ReceiptLine"), ndjson: true, params: []obj{since, query("lesson", "only this lesson's slug")}, errs: []int{400}}.op()},
 	"/audit": obj{"get": spec{id: "exportAudit", summary: "The audit log, oldest first, streamed as NDJSON of AuditLine (HR, admin)", tag: "exports", scope: auth.ScopeAuditRead,

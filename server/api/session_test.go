@@ -445,6 +445,14 @@ func TestAPISessionMatchesOpenAPI(t *testing.T) {
 	}
 	s.do("cp_not-a-token", "GET", "/me", nil, 401)
 
+	// Bulk actions (bulk_test.go has the rest): preview, apply, undo.
+	bulk := map[string]any{"lesson": "deportment", "kind": "exempt", "department": "客服部", "reason": "试点", "dry_run": true}
+	s.do(hrTok, "POST", "/bulk-actions", bulk, 200)
+	bulk["dry_run"] = false
+	if b := s.object(hrTok, "POST", "/bulk-actions", bulk, 201); b["id"] != "" {
+		s.do(hrTok, "POST", "/bulk-actions/"+b["id"].(string)+"/undo", nil, 200)
+	}
+
 	// Every use of a write scope is in the audit log, with the token's id
 	// and name and never its secret.
 	audit := lines(t, s.do(adminTok, "GET", "/audit?action=token.use", nil, 200))

@@ -67,14 +67,16 @@ type User struct {
 	ExternalID string `bson:"external_id,omitempty"`
 }
 
-// Exception frees one person from a lesson (Exempt) or gives them until a
-// later date (Until), for a recorded reason.
+// Exception frees one person from a lesson (Exempt), gives them until a
+// later date (Until), or assigns them a lesson outside its audience
+// (Assigned), for a recorded reason.
 type Exception struct {
-	Exempt bool      `bson:"exempt,omitempty"`
-	Until  time.Time `bson:"until,omitempty"`
-	Reason string    `bson:"reason"`
-	By     string    `bson:"by"`
-	At     time.Time `bson:"at"`
+	Exempt   bool      `bson:"exempt,omitempty"`
+	Until    time.Time `bson:"until,omitempty"`
+	Assigned bool      `bson:"assigned,omitempty"`
+	Reason   string    `bson:"reason"`
+	By       string    `bson:"by"`
+	At       time.Time `bson:"at"`
 }
 
 // MFA is a user's second factor: a TOTP secret (RFC 6238) and one-time
@@ -408,6 +410,35 @@ type Progress struct {
 	// Head is the id of the user's latest receipt, the head of the chain:
 	// a hint, like LessonProgress.Receipt; a stale one costs a retry.
 	Head string `bson:"head,omitempty"`
+}
+
+// BulkAction is one of HR's actions on a group for a lesson (assign,
+// exempt, extend), with each person's exception before and after, so it
+// can be undone exactly. Undone marks it undone; the undo itself is made
+// exactly-once by a unique insert (storage.ClaimBulkUndo).
+type BulkAction struct {
+	ID         string       `bson:"_id"`
+	At         time.Time    `bson:"at"`
+	Actor      string       `bson:"actor"`
+	Lesson     string       `bson:"lesson"`
+	Kind       string       `bson:"kind"` // assign, exempt, extend; "undo" for a marker
+	Department string       `bson:"department,omitempty"`
+	Days       int          `bson:"days,omitempty"`
+	Until      time.Time    `bson:"until,omitempty"`
+	Reason     string       `bson:"reason,omitempty"`
+	Count      int          `bson:"count"`
+	Changes    []BulkChange `bson:"changes,omitempty"`
+	Undone     time.Time    `bson:"undone,omitempty"`
+	UndoneBy   string       `bson:"undone_by,omitempty"`
+}
+
+// BulkChange is one person's exception for the lesson before and after a
+// bulk action; nil is none.
+type BulkChange struct {
+	UserID string     `bson:"user_id"`
+	Login  string     `bson:"login"`
+	Before *Exception `bson:"before,omitempty"`
+	After  *Exception `bson:"after,omitempty"`
 }
 
 // AuditEntry records an action worth remembering.

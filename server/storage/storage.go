@@ -51,6 +51,7 @@ const (
 	colExternalIDs    = "external_ids" // SCIM externalId -> user id, _id = the externalId
 	colSSOLinks       = "sso_links"    // sign-on (issuer, sub) <-> user id, see sso_links.go
 	colLocks          = "locks"        // leases between instances, see locks.go
+	colBulkActions    = "bulk_actions" // HR's bulk actions and their undo markers, see bulk_actions.go
 )
 
 // Collections names every collection the portal writes: the embedded
@@ -59,7 +60,7 @@ const (
 func Collections() []string {
 	return []string{colUsers, colSessions, colLessons, colLessonVersions, colAttempts, colAttemptResults,
 		colReceipts, colProgress, colAudit, colAPITokens, colCertificates, colThrottles, colNotifications,
-		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats, colInvitations, colExternalIDs, colSSOLinks, colLocks}
+		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats, colInvitations, colExternalIDs, colSSOLinks, colLocks, colBulkActions}
 }
 
 // Storage is the portal's access to its database.

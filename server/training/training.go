@@ -103,6 +103,11 @@ type Service struct {
 
 	metrics *metrics.Metrics // counts attempts and receipts; nil: not counted
 
+	// bulk runs this process's bulk actions and undos one at a time, so
+	// each plans from what the one before it wrote (a double-clicked
+	// confirm then finds nobody left to change).
+	bulk sync.Mutex
+
 	// OnAcknowledged, when set, hears of each signature (the inbox marks
 	// the reminders it answers as read). It runs in the signing request.
 	OnAcknowledged func(ctx context.Context, u *model.User) error
@@ -168,11 +173,15 @@ func (s *Service) Quiz(ctx context.Context, slug string, n int) (*quiz.Quiz, err
 	return q, nil
 }
 
-// Assigned reports whether a lesson's audience includes u: "all", or a
-// comma list naming one of u's roles or u's department.
+// Assigned reports whether u must take a lesson: HR's exception for u
+// decides first (exempt, or assigned beyond the audience), else the
+// audience: "all", or a comma list naming one of u's roles or department.
 func Assigned(l *model.Lesson, u *model.User) bool {
-	if u.Exceptions[l.Slug].Exempt {
+	switch ex := u.Exceptions[l.Slug]; {
+	case ex.Exempt:
 		return false // HR exempted this person
+	case ex.Assigned:
+		return true // HR assigned it beyond the audience
 	}
 	a := strings.TrimSpace(l.Audience)
 	if a == "" || a == "all" {
@@ -725,6 +734,7 @@ func (s *Service) SetException(ctx context.Context, by, u *model.User, slug, kin
 				return ErrExceptionUntil
 			}
 			ex.Until = until.UTC()
+			ex.Assigned = u.Exceptions[slug].Assigned // more time does not take back a lesson HR assigned
 		}
 	default:
 		return fmt.Errorf("training: exception kind %q: want exempt, extend or none", kind)

@@ -120,6 +120,9 @@ var routeTable = map[string]want{
 	"PUT /api/v1/users/:login":             {401, 403, 403, 403, 422, 422},
 	"POST /api/v1/users/sync":              {401, 403, 403, 403, 422, 422},
 	"POST /api/v1/users/:login/deactivate": {401, 403, 403, 403, 200, 200},
+	// Bulk actions: {} is refused (422); :id names no action.
+	"POST /api/v1/bulk-actions":          {401, 403, 403, 403, 422, 422},
+	"POST /api/v1/bulk-actions/:id/undo": {401, 403, 403, 403, 404, 404},
 	// Exports: receipts are HR's, the audit log HR's and admins'.
 	"GET /api/v1/receipts":    {401, 403, 403, 403, 200, 403},
 	"GET /api/v1/audit":       {401, 403, 403, 403, 200, 200},
@@ -156,6 +159,11 @@ var routeTable = map[string]want{
 	// An admin's only; the bystander has no second step: back to the page.
 	"POST /hr/people/:login/mfa/off":    {303, 403, 403, 403, 403, 303},
 	"POST /hr/people/:login/exceptions": {303, 403, 403, 403, 404, 404},
+	// Bulk actions: an empty form is refused; :id names no action.
+	"GET /hr/bulk":           {303, 403, 403, 403, 200, 200},
+	"POST /hr/bulk":          {303, 403, 403, 403, 422, 422},
+	"GET /hr/bulk/:id":       {303, 403, 403, 403, 404, 404},
+	"POST /hr/bulk/:id/undo": {303, 403, 403, 403, 404, 404},
 	// Invitations: :token names none, so the link page is 404 to all; HR
 	// re-sends or revokes a person's (no mail server here: stored, unsent).
 	"GET /invite/:token":                   {404, 404, 404, 404, 404, 404},

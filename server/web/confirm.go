@@ -19,6 +19,10 @@ type confirmPage struct {
 	Danger  bool              // a destructive action: the button looks it
 	Back    string            // where "cancel" leads (a local path)
 	Caption string            // the Items list's label, translated (when Items)
+	// Skipped lists who or what the action leaves alone and why (a bulk
+	// action's preview), under SkippedCaption.
+	Skipped        []string
+	SkippedCaption string
 }
 
 // confirmed reports whether a post is the second, confirmed one.

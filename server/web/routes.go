@@ -136,6 +136,11 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	hr.Post("/people/:login/invite", h.hrPersonInvite)
 	hr.Post("/people/:login/invite/revoke", h.hrPersonInviteRevoke)
 	hr.Post("/people/:login/exceptions", h.hrPersonException)
+	// Bulk actions on a lesson for a group: preview, confirm, undo (hr_bulk.go).
+	hr.Get("/bulk", h.hrBulk)
+	hr.Post("/bulk", h.hrBulkSubmit)
+	hr.Get("/bulk/:id", h.hrBulkShow)
+	hr.Post("/bulk/:id/undo", h.hrBulkUndo)
 	// Channels: the departments' WeCom, DingTalk and email channels, the
 	// delivery log, a test message. (hr_channels.go)
 	hr.Get("/channels", h.hrChannels)

@@ -68,7 +68,7 @@ func loadTemplates() (*templates, error) {
 		"mfa_login", "mfa_setup", "team", "team_remind", "person", "organisation", "notifications", "tokens",
 		// The HR area.
 		"hr_home", "hr_lessons", "hr_edit", "hr_quiz", "hr_publish", "hr_history", "hr_diff", "hr_audit", "hr_people", "hr_person", "hr_onetime", "hr_import", "hr_analytics",
-		"hr_channels", "hr_channel", "hr_deliveries"} {
+		"hr_channels", "hr_channel", "hr_deliveries", "hr_bulk"} {
 		if t.pages[want] == nil {
 			return nil, fmt.Errorf("web: template %s.html is missing", want)
 		}
@@ -138,14 +138,15 @@ var notices = map[string]bool{
 	"hr.published": true, "hr.published.unchanged": true, "hr.person.saved": true, "hr.person.created": true,
 	"hr.import.done":    true,
 	"hr.channels.saved": true, "hr.channels.deleted": true, "hr.channels.test_queued": true,
-	"tokens.revoked": true,
-	"invite.done":    true, "invite.sent": true, "invite.sso": true, "invite.unsent": true, "invite.revoked": true, "invite.inactive": true,
+	"tokens.revoked": true, "hr.bulk.already_undone": true,
+	"invite.done": true, "invite.sent": true, "invite.sso": true, "invite.unsent": true, "invite.revoked": true, "invite.inactive": true,
 }
 
 // countNotices are the notices that say numbers, with how many: taken from
 // the query's countArgs in order (integers only, so nothing else can be
 // formatted into the text).
-var countNotices = map[string]int{"remind.count": 1, "remind.count.already": 2}
+var countNotices = map[string]int{"remind.count": 1, "remind.count.already": 2,
+	"hr.bulk.done.assign": 1, "hr.bulk.done.exempt": 1, "hr.bulk.done.extend": 1, "hr.bulk.undone": 2}
 
 var countArgs = []string{"n", "a"}
 
