@@ -594,6 +594,12 @@ func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit 
 	return s.store.AuditSearch(ctx, f, limit)
 }
 
+// AuditPage returns a page of the audit entries matching f, newest first,
+// after the cursor, and whether more follow.
+func (s *Service) AuditPage(ctx context.Context, f storage.AuditFilter, after storage.AuditCursor, limit int) ([]model.AuditEntry, bool, error) {
+	return s.store.AuditPage(ctx, f, after, limit)
+}
+
 // Users returns every account, by login (for HR).
 func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
 
