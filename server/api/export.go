@@ -144,7 +144,7 @@ func (a *API) auditExport(c *fiber.Ctx) error {
 
 // auditPage answers one page of the audit log, newest first, as NDJSON.
 func (a *API) auditPage(c *fiber.Ctx, f storage.AuditFilter) error {
-	after, err := storage.ParseAuditCursor(c.Query("after"))
+	after, err := storage.ParseCursor(c.Query("after"))
 	if err != nil {
 		return fail(fiber.StatusBadRequest, "invalid", "after is the cursor of a previous page's Link header", "after")
 	}
@@ -167,7 +167,7 @@ func (a *API) auditPage(c *fiber.Ctx, f storage.AuditFilter) error {
 	}
 	if more && len(entries) > 0 {
 		last := entries[len(entries)-1]
-		next := url.Values{"after": {storage.AuditCursor{At: last.At, ID: last.ID}.String()}, "limit": {strconv.Itoa(limit)}}
+		next := url.Values{"after": {storage.Cursor{At: last.At, ID: last.ID}.String()}, "limit": {strconv.Itoa(limit)}}
 		for _, k := range []string{"since", "actor", "action"} {
 			if v := c.Query(k); v != "" {
 				next.Set(k, v)

@@ -17,11 +17,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// AuditCursor is a place in the audit log as HR's pages list it, newest
-// first (time down, then _id up): the time and _id of the last row shown.
-// The next page starts after it, so a row written meanwhile (always newer)
-// neither repeats nor hides one.
-type AuditCursor struct {
+// Cursor is a place in a list that pages newest first (time down, then
+// _id up), as the audit log and the delivery log do: the time and _id of
+// the last row shown. The next page starts after it, so a row written
+// meanwhile (newer) neither repeats nor hides one.
+type Cursor struct {
 	At time.Time
 	ID string
 }
@@ -31,21 +31,21 @@ var ErrBadCursor = errors.New("storage: malformed paging cursor")
 
 // String is the cursor as a query parameter: milliseconds since 1970 (the
 // database's precision), a dash, the _id.
-func (c AuditCursor) String() string {
+func (c Cursor) String() string {
 	return strconv.FormatInt(c.At.UnixMilli(), 10) + "-" + c.ID
 }
 
-// ParseAuditCursor reads a cursor written by String; "" is the first page.
-func ParseAuditCursor(s string) (AuditCursor, error) {
+// ParseCursor reads a cursor written by String; "" is the first page.
+func ParseCursor(s string) (Cursor, error) {
 	if s == "" {
-		return AuditCursor{}, nil
+		return Cursor{}, nil
 	}
 	ms, id, ok := strings.Cut(s, "-")
 	n, err := strconv.ParseInt(ms, 10, 64)
 	if !ok || err != nil || n < 0 || id == "" || len(id) > 200 {
-		return AuditCursor{}, fmt.Errorf("%w: %q", ErrBadCursor, s)
+		return Cursor{}, fmt.Errorf("%w: %q", ErrBadCursor, s)
 	}
-	return AuditCursor{At: time.UnixMilli(n).UTC(), ID: id}, nil
+	return Cursor{At: time.UnixMilli(n).UTC(), ID: id}, nil
 }
 
 // AuditPage returns at most limit entries matching f, newest first, that
@@ -57,7 +57,7 @@ func ParseAuditCursor(s string) (AuditCursor, error) {
 // log's keys (time, _id, actor, action) in memory, filters and places the
 // cursor there, and reads the page's rows by _id. Instances sharing a
 // database ask it, with the (at, _id) index a real MongoDB has.
-func (s *Storage) AuditPage(ctx context.Context, f AuditFilter, after AuditCursor, limit int) ([]model.AuditEntry, bool, error) {
+func (s *Storage) AuditPage(ctx context.Context, f AuditFilter, after Cursor, limit int) ([]model.AuditEntry, bool, error) {
 	if limit < 1 {
 		return nil, false, fmt.Errorf("storage: audit page: limit %d", limit)
 	}
@@ -69,7 +69,7 @@ func (s *Storage) AuditPage(ctx context.Context, f AuditFilter, after AuditCurso
 
 // auditPageQuery is the page as one query: the filter and "after the
 // cursor" in (at desc, _id asc) order.
-func (s *Storage) auditPageQuery(ctx context.Context, f AuditFilter, after AuditCursor, limit int) ([]model.AuditEntry, bool, error) {
+func (s *Storage) auditPageQuery(ctx context.Context, f AuditFilter, after Cursor, limit int) ([]model.AuditEntry, bool, error) {
 	q := auditQuery(f)
 	if after.ID != "" {
 		q = bson.M{"$and": bson.A{q, bson.M{"$or": bson.A{
@@ -257,7 +257,7 @@ func (f AuditFilter) matches(k auditKey) bool {
 
 // auditPageIndexed picks the page's keys in memory and reads its rows by
 // _id.
-func (s *Storage) auditPageIndexed(ctx context.Context, f AuditFilter, after AuditCursor, limit int) ([]model.AuditEntry, bool, error) {
+func (s *Storage) auditPageIndexed(ctx context.Context, f AuditFilter, after Cursor, limit int) ([]model.AuditEntry, bool, error) {
 	x := s.auditIdx
 	x.mu.RLock()
 	loaded := x.state == auditLoaded
@@ -285,13 +285,36 @@ func (s *Storage) auditPageIndexed(ctx context.Context, f AuditFilter, after Aud
 		ids = append(ids, x.keys[i].id)
 	}
 	x.mu.RUnlock()
-	out := make([]model.AuditEntry, 0, len(ids))
-	for _, id := range ids {
-		var e model.AuditEntry
-		if err := s.c(colAudit).FindOne(ctx, bson.M{"_id": id}).Decode(&e); err != nil {
-			return nil, false, wrap("audit page", err)
-		}
-		out = append(out, e)
+	out, err := s.auditRows(ctx, ids)
+	return out, more, err
+}
+
+// auditReaders is how many of a page's reads by _id run at once: reads
+// are not queued like the embedded database's writes.
+const auditReaders = 8
+
+// auditRows reads the rows ids names, by _id, in that order.
+func (s *Storage) auditRows(ctx context.Context, ids []string) ([]model.AuditEntry, error) {
+	out := make([]model.AuditEntry, len(ids))
+	errs := make([]error, len(ids))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(auditReaders, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = s.c(colAudit).FindOne(ctx, bson.M{"_id": ids[i]}).Decode(&out[i])
+			}
+		}()
 	}
-	return out, more, nil
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, wrap("audit page", err)
+	}
+	return out, nil
 }

@@ -596,7 +596,7 @@ func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit 
 
 // AuditPage returns a page of the audit entries matching f, newest first,
 // after the cursor, and whether more follow.
-func (s *Service) AuditPage(ctx context.Context, f storage.AuditFilter, after storage.AuditCursor, limit int) ([]model.AuditEntry, bool, error) {
+func (s *Service) AuditPage(ctx context.Context, f storage.AuditFilter, after storage.Cursor, limit int) ([]model.AuditEntry, bool, error) {
 	return s.store.AuditPage(ctx, f, after, limit)
 }
 

@@ -70,10 +70,10 @@ func (p auditPage) filterQuery() url.Values {
 func (h *handler) hrAudit(c *fiber.Ctx) error {
 	f, p := auditFilter(c)
 	title := locale.T(langOf(c), "hr.audit.title")
-	after, err := storage.ParseAuditCursor(c.Query("after"))
+	after, err := storage.ParseCursor(c.Query("after"))
 	if err != nil {
 		c.Status(fiber.StatusBadRequest)
-		return h.renderPage(c, "hr_audit", &page{Title: title, Data: p, Error: locale.T(langOf(c), "hr.audit.bad_cursor")})
+		return h.renderPage(c, "hr_audit", &page{Title: title, Data: p, Error: locale.T(langOf(c), "hr.paging.bad_cursor")})
 	}
 	entries, more, err := h.Training.AuditPage(ctx(c), f, after, auditPageSize)
 	if err != nil {
@@ -83,7 +83,7 @@ func (h *handler) hrAudit(c *fiber.Ctx) error {
 	if more && len(entries) > 0 {
 		last := entries[len(entries)-1]
 		v := p.filterQuery()
-		v.Set("after", storage.AuditCursor{At: last.At, ID: last.ID}.String())
+		v.Set("after", storage.Cursor{At: last.At, ID: last.ID}.String())
 		p.Next = "/hr/audit?" + v.Encode()
 	}
 	return h.render(c, "hr_audit", title, p)
