@@ -149,13 +149,13 @@ func BenchmarkAuditPage(b *testing.B) {
 		}
 	}
 	deep := storage.Cursor{At: base.Add(n / 2 * time.Minute).Truncate(time.Millisecond), ID: "~"}
-	page := func(_ *testing.B, s *storage.Storage, f storage.AuditFilter, after storage.Cursor, want int) {
+	page := func(tb testing.TB, s *storage.Storage, f storage.AuditFilter, after storage.Cursor, want int) {
 		es, _, err := s.AuditPage(ctx, f, after, 50)
 		if err != nil || len(es) != want {
-			b.Fatalf("%d rows, want %d: %v", len(es), want, err)
+			tb.Fatalf("%d rows, want %d: %v", len(es), want, err)
 		}
 	}
-	page(nil, p.Store, storage.AuditFilter{}, storage.Cursor{}, 50) // loads the keys: the pages below do not wait for that
+	page(b, p.Store, storage.AuditFilter{}, storage.Cursor{}, 50) // loads the keys: the pages below do not wait for that
 	b.Run("load", func(b *testing.B) {
 		for b.Loop() {
 			p.Store.DropCaches()
