@@ -101,7 +101,10 @@ type auditIndex struct {
 	at      map[string]int64
 	pending []auditKey // loading: written since the scan began
 	gen     int        // counts forgets: a load that one overtook is not kept
-	loadMu  sync.Mutex // one load at a time
+	// names holds one copy of each actor and action: the log repeats a
+	// few hundred actions and one login per person, so the keys share them.
+	names  map[string]string
+	loadMu sync.Mutex // one load at a time
 }
 
 const (
@@ -144,8 +147,18 @@ func (x *auditIndex) put(k auditKey) {
 	}
 }
 
+// intern returns the index's copy of s; x.mu is held.
+func (x *auditIndex) intern(s string) string {
+	if v, ok := x.names[s]; ok {
+		return v
+	}
+	x.names[s] = s
+	return s
+}
+
 // insert places k; x.mu is held.
 func (x *auditIndex) insert(k auditKey) {
+	k.actor, k.action = x.intern(k.actor), x.intern(k.action)
 	if old, ok := x.at[k.id]; ok {
 		if old == k.at {
 			return
@@ -166,7 +179,7 @@ func (x *auditIndex) insert(k auditKey) {
 // forget makes the next page load the index again (after a restore).
 func (x *auditIndex) forget() {
 	x.mu.Lock()
-	x.state, x.keys, x.at, x.pending = auditUnloaded, nil, nil, nil
+	x.state, x.keys, x.at, x.pending, x.names = auditUnloaded, nil, nil, nil, nil
 	x.gen++
 	x.mu.Unlock()
 }
@@ -210,8 +223,10 @@ func (s *Storage) loadAudit(ctx context.Context) error {
 		return err
 	}
 	slices.SortFunc(keys, cmpKeys)
-	x.keys, x.at = keys, make(map[string]int64, len(keys))
-	for _, k := range keys {
+	x.keys, x.at, x.names = keys, make(map[string]int64, len(keys)), map[string]string{}
+	for i := range keys {
+		k := &keys[i]
+		k.actor, k.action = x.intern(k.actor), x.intern(k.action)
 		x.at[k.id] = k.at
 	}
 	for _, k := range x.pending {
@@ -221,6 +236,22 @@ func (s *Storage) loadAudit(ctx context.Context) error {
 	return nil
 }
 
+// LoadAudit reads a sole writer's audit keys now (beside serving, so the
+// first audit page after a start finds them in memory) and says how many
+// it holds; without the index it does nothing.
+func (s *Storage) LoadAudit(ctx context.Context) (int, error) {
+	if s.auditIdx == nil {
+		return 0, nil
+	}
+	if err := s.loadAudit(ctx); err != nil {
+		return 0, err
+	}
+	s.auditIdx.mu.RLock()
+	defer s.auditIdx.mu.RUnlock()
+	return len(s.auditIdx.keys), nil
+}
+
+// auditKeys reads every entry's key, in the database's order.
 func (s *Storage) auditKeys(ctx context.Context) ([]auditKey, error) {
 	cur, err := s.c(colAudit).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"at": 1, "actor": 1, "action": 1}))
 	if err != nil {
@@ -289,32 +320,13 @@ func (s *Storage) auditPageIndexed(ctx context.Context, f AuditFilter, after Cur
 	return out, more, err
 }
 
-// auditReaders is how many of a page's reads by _id run at once: reads
-// are not queued like the embedded database's writes.
-const auditReaders = 8
-
 // auditRows reads the rows ids names, by _id, in that order.
 func (s *Storage) auditRows(ctx context.Context, ids []string) ([]model.AuditEntry, error) {
 	out := make([]model.AuditEntry, len(ids))
-	errs := make([]error, len(ids))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(auditReaders, len(ids)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = s.c(colAudit).FindOne(ctx, bson.M{"_id": ids[i]}).Decode(&out[i])
-			}
-		}()
-	}
-	for i := range ids {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, wrap("audit page", err)
+	for i, id := range ids {
+		if err := s.c(colAudit).FindOne(ctx, bson.M{"_id": id}).Decode(&out[i]); err != nil {
+			return nil, wrap("audit page", err)
+		}
 	}
 	return out, nil
 }

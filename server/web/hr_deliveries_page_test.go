@@ -50,7 +50,9 @@ func TestDeliveriesPaging(t *testing.T) {
 		}
 		all = append(all, d)
 	}
-	slices.SortFunc(all, func(a, b model.Delivery) int { return cmp.Or(b.Updated.Compare(a.Updated), strings.Compare(a.ID, b.ID)) })
+	slices.SortFunc(all, func(a, b model.Delivery) int {
+		return cmp.Or(b.Updated.Compare(a.Updated), strings.Compare(a.ID, b.ID))
+	})
 	want := func(chID, status string) (out []string) {
 		for _, d := range all {
 			if (chID == "" || d.ChannelID == chID) && (status == "" || d.Status == status) {
