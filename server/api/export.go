@@ -2,9 +2,12 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strconv"
 	"time"
 
 	"conductportal/server/checkpoint"
@@ -114,20 +117,66 @@ type auditLine struct {
 	Count  int       `json:"count"`
 }
 
+// auditPageMax bounds limit on a page of the audit log.
+const auditPageMax = 500
+
 // auditExport answers GET /audit?since=&actor=&action=: the audit log,
-// oldest first, as NDJSON.
+// oldest first, as NDJSON. With after or limit it answers one page
+// instead, newest first as HR's audit page lists it (50 lines unless limit
+// says otherwise), and when more follow a Link header to the next page.
 func (a *API) auditExport(c *fiber.Ctx) error {
 	since, err := parseSince(c)
 	if err != nil {
 		return err
 	}
 	f := model.AuditFilter{From: since, Actor: c.Query("actor"), Action: c.Query("action")}
+	if c.Query("after") != "" || c.Query("limit") != "" {
+		return a.auditPage(c, f)
+	}
 	a.stream(c, "audit", func(ctx context.Context, emit func(any) error) error {
 		return a.Training.ExportAudit(ctx, f, func(e *model.AuditEntry) error {
 			return emit(auditLine{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail, Client: e.Client, Count: e.Count})
 		})
 	})
 	return nil
+}
+
+// auditPage answers one page of the audit log, newest first, as NDJSON.
+func (a *API) auditPage(c *fiber.Ctx, f model.AuditFilter) error {
+	after, err := model.ParseCursor(c.Query("after"))
+	if err != nil {
+		return fail(fiber.StatusBadRequest, "invalid", "after is the cursor of a previous page's Link header", "after")
+	}
+	limit := 50
+	if s := c.Query("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > auditPageMax {
+			return fail(fiber.StatusBadRequest, "invalid", fmt.Sprintf("limit is a number from 1 to %d", auditPageMax), "limit")
+		}
+	}
+	entries, more, err := a.Training.AuditPage(c.UserContext(), f, after, limit)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer // this request's own: fasthttp keeps what it sends
+	enc := json.NewEncoder(&b)
+	for _, e := range entries {
+		if err := enc.Encode(auditLine{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail, Client: e.Client, Count: e.Count}); err != nil {
+			return fmt.Errorf("api: audit page: %w", err)
+		}
+	}
+	if more && len(entries) > 0 {
+		last := entries[len(entries)-1]
+		next := url.Values{"after": {model.Cursor{At: last.At, ID: last.ID}.String()}, "limit": {strconv.Itoa(limit)}}
+		for _, k := range []string{"since", "actor", "action"} {
+			if v := c.Query(k); v != "" {
+				next.Set(k, v)
+			}
+		}
+		c.Set(fiber.HeaderLink, `</api/v1/audit?`+next.Encode()+`>; rel="next"`)
+	}
+	c.Set(fiber.HeaderContentType, mimeNDJSON)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(b.Bytes())
 }
 
 // checkpoints answers GET /checkpoints: this instance's signed

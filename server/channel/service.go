@@ -343,6 +343,12 @@ func (s *Service) Deliveries(ctx context.Context, channelID, status string, limi
 	return s.store.Deliveries(ctx, channelID, status, limit)
 }
 
+// DeliveriesPage returns a page of the delivery log, newest change first,
+// after the cursor, and whether more follow (see storage.DeliveriesPage).
+func (s *Service) DeliveriesPage(ctx context.Context, channelID, status string, after model.Cursor, limit int) ([]model.Delivery, bool, error) {
+	return s.store.DeliveriesPage(ctx, channelID, status, after, limit)
+}
+
 // Wake asks the worker for a pass now.
 func (s *Service) Wake() {
 	select {

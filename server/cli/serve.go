@@ -222,6 +222,19 @@ func (s *Server) checkProgress(ctx context.Context) {
 	s.Log.Warn("progress drift found", "users_checked", rep.Users, "fields", len(rep.Drift), "users_repaired", rep.Repaired, "took", took)
 }
 
+// loadAudit reads the audit log's keys into memory beside serving (a scan
+// of the log: seconds on a large one; see storage.AuditPage).
+func (s *Server) loadAudit(ctx context.Context) {
+	started := time.Now()
+	n, err := s.Store.LoadAudit(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.Log.Warn("audit log not loaded; the first audit page loads it", "err", err)
+	case err == nil && s.Store.SoleWriter():
+		s.Log.Info("audit log loaded", "entries", n, "took", time.Since(started).Round(time.Millisecond).String())
+	}
+}
+
 func contentName(cfg *config.Config) string {
 	if cfg.ContentDir != "" {
 		return cfg.ContentDir
@@ -332,6 +345,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() { s.checkProgress(sweepCtx) })
+	background.Go(func() { s.loadAudit(sweepCtx) })
 	background.Go(func() { s.sweepSessions(sweepCtx) })
 	background.Go(func() { s.remind(sweepCtx) })
 	if s.Config.CheckpointJob {

@@ -21,6 +21,7 @@ func (s *Storage) Audit(ctx context.Context, e *model.AuditEntry) error {
 		e.ID = NewID()
 	}
 	_, err := s.c(colAudit).InsertOne(ctx, e)
+	s.auditWritten(e, err)
 	return wrap("audit", err)
 }
 
@@ -91,6 +92,7 @@ func (s *Storage) auditAdd(ctx context.Context, id string, e *model.AuditEntry, 
 			break
 		}
 	}
+	s.auditWritten(&model.AuditEntry{ID: id, At: at, Actor: e.Actor, Action: e.Action}, err)
 	return wrap("audit count", err)
 }
 

@@ -60,6 +60,42 @@ func (s *Storage) Deliveries(ctx context.Context, channelID, status string, limi
 	return out, nil
 }
 
+// DeliveriesPage returns at most limit deliveries, newest change first
+// (updated down, _id up), after the cursor, and whether more follow;
+// channelID and status, when set, keep one channel's and those in that
+// state. The log holds KeepLog's worth of finished deliveries (pruned
+// daily), so the scan FerretDB makes of it is bounded by that, not by the
+// company's history. A delivery retried while HR pages moves to the top:
+// a later page neither shows it again nor misses an older one.
+func (s *Storage) DeliveriesPage(ctx context.Context, channelID, status string, after model.Cursor, limit int) ([]model.Delivery, bool, error) {
+	filter := bson.M{}
+	if channelID != "" {
+		filter["channel_id"] = channelID
+	}
+	if status != "" {
+		filter["status"] = status
+	}
+	if after.ID != "" {
+		filter["$or"] = bson.A{
+			bson.M{"updated": bson.M{"$lt": after.At}},
+			bson.M{"updated": after.At, "_id": bson.M{"$gt": after.ID}},
+		}
+	}
+	cur, err := s.c(colDeliveries).Find(ctx, filter,
+		options.Find().SetSort(bson.D{{Key: "updated", Value: -1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)+1))
+	if err != nil {
+		return nil, false, wrap("deliveries page", err)
+	}
+	var out []model.Delivery
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, false, wrap("deliveries page", err)
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
 // ClaimAttempt inserts the claim of attempt n of a delivery and reports
 // whether this call made it: the instance that did makes the attempt.
 func (s *Storage) ClaimAttempt(ctx context.Context, deliveryID string, n int, at time.Time) (bool, error) {

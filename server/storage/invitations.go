@@ -140,5 +140,8 @@ func (s *Storage) AuditMany(ctx context.Context, entries []model.AuditEntry) err
 		docs[i] = &entries[i]
 	}
 	_, err := s.c(colAudit).InsertMany(ctx, docs)
+	for i := range entries {
+		s.auditWritten(&entries[i], err)
+	}
 	return wrap("audit", err)
 }

@@ -46,6 +46,9 @@ func (s *Storage) DropCaches() {
 		s.dir.forget()
 		s.dir.write.Unlock()
 	}
+	if s.auditIdx != nil {
+		s.auditIdx.forget()
+	}
 }
 
 // Lesson returns the lesson with slug, from the cached list when fresh.

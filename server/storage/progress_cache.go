@@ -48,6 +48,7 @@ const (
 func (s *Storage) SetSoleWriter() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}}
 	s.dir = &dirIndex{}
+	s.auditIdx = &auditIndex{}
 	s.sole = true
 }
 

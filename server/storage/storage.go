@@ -78,6 +78,7 @@ type Storage struct {
 	dir      *dirIndex                   // every user's directory fields, for a sole writer (see directory.go)
 	lessons  accessCache[[]model.Lesson] // one entry: the list
 	counted  auditCounts                 // see AuditCount
+	auditIdx *auditIndex                 // the audit log's keys, for a sole writer (see audit_page.go)
 }
 
 // New returns a Storage over db.

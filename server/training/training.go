@@ -614,6 +614,12 @@ func (s *Service) AuditSearch(ctx context.Context, f model.AuditFilter, limit in
 	return s.store.AuditSearch(ctx, f, limit)
 }
 
+// AuditPage returns a page of the audit entries matching f, newest first,
+// after the cursor, and whether more follow.
+func (s *Service) AuditPage(ctx context.Context, f model.AuditFilter, after model.Cursor, limit int) ([]model.AuditEntry, bool, error) {
+	return s.store.AuditPage(ctx, f, after, limit)
+}
+
 // Users returns every account, by login (for HR).
 func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
 

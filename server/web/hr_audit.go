@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -12,9 +13,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// auditPageLimit bounds the rows shown; the CSV export has all of them.
+// auditPageSize is how many rows a page shows; the CSV export has all of
+// them.
 const (
-	auditPageLimit   = 500
+	auditPageSize    = 50
 	auditExportLimit = 100_000
 )
 
@@ -25,7 +27,8 @@ type auditPage struct {
 	From    string
 	To      string
 	Query   string // the filter as a query string, for the export link
-	Limited bool
+	Next    string // the next page's address; empty on the last
+	Paged   bool   // this is not the first page
 }
 
 // auditFilter reads the filter from the query: actor, action (exact, or a
@@ -44,21 +47,45 @@ func auditFilter(c *fiber.Ctx) (model.AuditFilter, auditPage) {
 	} else {
 		p.To = ""
 	}
-	p.Query = string(c.Request().URI().QueryString())
+	p.Query = p.filterQuery().Encode()
 	return f, p
 }
 
+// filterQuery is the page's filter as query parameters, without the cursor.
+func (p auditPage) filterQuery() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"actor": p.Actor, "action": p.Action, "from": p.From, "to": p.To} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+// hrAudit shows one page of the filtered log, newest first, 50 rows; the
+// next page's link carries the filter and a cursor (after) on the last
+// row's time and _id. A page costs the same at any size of log (see
+// storage.AuditPage).
 func (h *handler) hrAudit(c *fiber.Ctx) error {
 	f, p := auditFilter(c)
-	entries, err := h.Training.AuditSearch(ctx(c), f, auditPageLimit+1)
+	title := locale.T(langOf(c), "hr.audit.title")
+	after, err := model.ParseCursor(c.Query("after"))
+	if err != nil {
+		c.Status(fiber.StatusBadRequest)
+		return h.renderPage(c, "hr_audit", &page{Title: title, Data: p, Error: locale.T(langOf(c), "hr.paging.bad_cursor")})
+	}
+	entries, more, err := h.Training.AuditPage(ctx(c), f, after, auditPageSize)
 	if err != nil {
 		return err
 	}
-	if len(entries) > auditPageLimit {
-		entries, p.Limited = entries[:auditPageLimit], true
+	p.Entries, p.Paged = entries, after.ID != ""
+	if more && len(entries) > 0 {
+		last := entries[len(entries)-1]
+		v := p.filterQuery()
+		v.Set("after", model.Cursor{At: last.At, ID: last.ID}.String())
+		p.Next = "/hr/audit?" + v.Encode()
 	}
-	p.Entries = entries
-	return h.render(c, "hr_audit", locale.T(langOf(c), "hr.audit.title"), p)
+	return h.render(c, "hr_audit", title, p)
 }
 
 // hrAuditCSV exports the filtered log. Cells that a spreadsheet would take

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -173,7 +174,12 @@ type deliveriesPage struct {
 	Statuses   []string
 	Query      string // the channel part of the filter links
 	Deliveries []model.Delivery
+	Next       string // the next page's address; empty on the last
+	First      string // the first page's address, when this is not it
 }
+
+// deliveriesPageSize is how many deliveries a page of the log shows.
+const deliveriesPageSize = 50
 
 var deliveryStatuses = []string{model.DeliveryPending, model.DeliverySent, model.DeliveryFailed, model.DeliveryCanceled}
 
@@ -196,10 +202,30 @@ func (h *handler) hrDeliveries(c *fiber.Ctx) error {
 		chID = pg.Channel.ID
 		pg.Query = "channel=" + chID + "&"
 	}
-	ds, err := h.Channels.Deliveries(ctx(c), chID, pg.Status, 300)
+	filter := url.Values{}
+	if chID != "" {
+		filter.Set("channel", chID)
+	}
+	if pg.Status != "" {
+		filter.Set("status", pg.Status)
+	}
+	after, err := model.ParseCursor(c.Query("after"))
+	if err != nil {
+		c.Status(fiber.StatusBadRequest)
+		return h.renderPage(c, "hr_deliveries", &page{Title: title, Data: pg, Error: locale.T(langOf(c), "hr.paging.bad_cursor")})
+	}
+	if after.ID != "" {
+		pg.First = "/hr/channels/deliveries?" + filter.Encode()
+	}
+	ds, more, err := h.Channels.DeliveriesPage(ctx(c), chID, pg.Status, after, deliveriesPageSize)
 	if err != nil {
 		return err
 	}
 	pg.Deliveries = ds
+	if more && len(ds) > 0 {
+		last := ds[len(ds)-1]
+		filter.Set("after", model.Cursor{At: last.Updated, ID: last.ID}.String())
+		pg.Next = "/hr/channels/deliveries?" + filter.Encode()
+	}
 	return h.render(c, "hr_deliveries", title, pg)
 }
