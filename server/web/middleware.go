@@ -284,7 +284,12 @@ func pageMessage(status int, err error) (string, []any) {
 	return "error.server", nil
 }
 
-type errorPage struct{ Message, RequestID string }
+type errorPage struct {
+	Message, RequestID string
+	// Back and BackKey, when set, replace the way home with a way back
+	// to where the person can go on (and that link's label).
+	Back, BackKey string
+}
 
 // isFault reports a service error answered with its kind's status.
 func isFault(err error, status int) bool {

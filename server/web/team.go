@@ -34,7 +34,13 @@ func (h *handler) requireOrganisation(c *fiber.Ctx) error {
 }
 
 type teamPage struct {
-	Team     *report.Team
+	Team *report.Team
+	// Rows is the page of Team.Rows shown (teamPageSize at most); From is
+	// the place of its first row (1-based), Next the next page's URL, First
+	// the first page's when this is not it.
+	Rows        []report.Row
+	From, To    int
+	Next, First string
 	Heading  string
 	Query    string // the view's query, for the export links and the forms
 	Back     string // this view's URL, to come back to after a reminder
@@ -119,6 +125,20 @@ func (h *handler) teamShow(c *fiber.Ctx) error {
 		HR: report.CanSeeOrganisation(u), Chart: newChart(t.Weeks, lang)}
 	if q != "" {
 		p.Back += "?" + q
+	}
+	after := c.Query("after")
+	from, ok := pageStart(t.Rows, after)
+	if !ok {
+		c.Status(fiber.StatusBadRequest)
+		return h.render(c, "error", locale.T(lang, "error.title"), errorPage{Message: locale.T(lang, "team.paging.bad"), Back: p.Back, BackKey: "team.paging.first"})
+	}
+	end := min(from+teamPageSize, len(t.Rows))
+	p.Rows, p.From, p.To = t.Rows[from:end], from+1, end
+	if end < len(t.Rows) {
+		p.Next = withQuery("/team", q, "after", t.Rows[end-1].Login)
+	}
+	if after != "" {
+		p.First = p.Back
 	}
 	p.ScopeFields = map[string]string{}
 	clear := url.Values{}
@@ -382,4 +402,31 @@ func (p *page) teamCell(b *strings.Builder, row report.Row, c report.Cell) {
 		b.WriteString("</span>")
 	}
 	b.WriteString("</a></td>")
+}
+
+// teamPageSize is how many people a team view shows at once.
+const teamPageSize = 50
+
+// pageStart is where the page after the person with login after begins in
+// rows (0 with no cursor). The rows are in the view's order, which is total
+// (ties end on the login), so the login of a page's last row is a keyset
+// cursor; ok is false when that person is no longer in the list (the
+// filter or the team changed), rather than guessing a place.
+func pageStart(rows []report.Row, after string) (int, bool) {
+	if after == "" {
+		return 0, true
+	}
+	for i := range rows {
+		if rows[i].Login == after {
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// withQuery is path with the query q and one more parameter k=v.
+func withQuery(path, q, k, v string) string {
+	vals, _ := url.ParseQuery(q)
+	vals.Set(k, v)
+	return path + "?" + vals.Encode()
 }
