@@ -41,14 +41,14 @@ type teamPage struct {
 	Rows        []report.Row
 	From, To    int
 	Next, First string
-	Heading  string
-	Query    string // the view's query, for the export links and the forms
-	Back     string // this view's URL, to come back to after a reminder
-	Scope    report.Scope
-	Statuses []string
-	Sorts    []string
-	Chart    *chart
-	HR       bool
+	Heading     string
+	Query       string // the view's query, for the export links and the forms
+	Back        string // this view's URL, to come back to after a reminder
+	Scope       report.Scope
+	Statuses    []string
+	Sorts       []string
+	Chart       *chart
+	HR          bool
 	// ScopeFields are the hidden fields that keep the scope in forms.
 	ScopeFields map[string]string
 	ClearURL    string
