@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,6 +209,9 @@ func (h *handler) teamRemindConfirm(c *fiber.Ctx) error {
 			p.ScopeFields[k] = v
 		}
 	}
+	// In the matrix's order, for the reader's language.
+	col := report.Collator(lang)
+	slices.SortStableFunc(plan.Reminders, func(a, b notify.Reminder) int { return col.CompareString(a.To.Name, b.To.Name) })
 	titles := map[string]string{}
 	for _, l := range plan.Lessons {
 		titles[l.Slug] = l.Title(lang)
