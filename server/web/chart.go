@@ -33,6 +33,7 @@ type chartPoint struct {
 type chartTick struct {
 	Y     int
 	Label string
+	Minor bool // 25% and 75%: hidden on a phone
 }
 
 // newChart draws the weeks from the first one in which anything was asked
@@ -44,7 +45,7 @@ type chartTick struct {
 func newChart(weeks []report.WeekPoint, lang string) *chart {
 	ch := &chart{Width: 640, Height: 236, Left: 96, Right: 566, Top: 24, Bottom: 188}
 	for _, pct := range []int{0, 25, 50, 75, 100} {
-		ch.Grid = append(ch.Grid, chartTick{Y: ch.y(pct), Label: fmt.Sprintf("%d%%", pct)})
+		ch.Grid = append(ch.Grid, chartTick{Y: ch.y(pct), Label: fmt.Sprintf("%d%%", pct), Minor: pct%50 != 0})
 	}
 	if start := slices.IndexFunc(weeks, func(w report.WeekPoint) bool { return w.Known }); start > 0 {
 		weeks = weeks[start:]
