@@ -133,13 +133,16 @@ var (
 	date     = obj{"type": "string", "format": "date"}
 	strs     = arrayOf(str)
 	// optional marks a property that may be left out.
-	slug    = pathParam("slug", "the lesson's slug, e.g. dress")
-	login   = pathParam("login", "the person's login")
-	lang    = query("lang", "zh-CN or en (default: the caller's language)", obj{"enum": []string{"zh-CN", "en"}})
-	since   = query("since", "only from this time on: 2026-01-31 or 2026-01-31T08:00:00Z")
-	status  = obj{"enum": []string{"not_started", "reading", "quiz_passed", "done", "needs_reack"}}
-	filters = []obj{query("manager", "a manager's login (HR: any; managers: their own)"), query("department", "a department (HR or its manager)"),
-		query("status", "not_started, reading, quiz_passed, done or needs_reack"), query("lesson", "one lesson's slug"),
+	slug   = pathParam("slug", "the lesson's slug, e.g. dress")
+	login  = pathParam("login", "the person's login")
+	lang   = query("lang", "zh-CN or en (default: the caller's language)", obj{"enum": []string{"zh-CN", "en"}})
+	since  = query("since", "only from this time on: 2026-01-31 or 2026-01-31T08:00:00Z")
+	status = obj{"enum": []string{"not_started", "reading", "quiz_passed", "done", "needs_reack"}}
+	// teamStatus is status as managers' reports give it: quiz_failed
+	// where the quiz asked now was failed and not passed since.
+	teamStatus = obj{"enum": []string{"not_started", "reading", "quiz_failed", "quiz_passed", "done", "needs_reack"}}
+	filters    = []obj{query("manager", "a manager's login (HR: any; managers: their own)"), query("department", "a department (HR or its manager)"),
+		query("status", "not_started, reading, quiz_failed, quiz_passed, done or needs_reack"), query("lesson", "one lesson's slug"),
 		query("overdue", "1: overdue cells only"), query("reack", "1: cells to sign again only"),
 		query("expiring", "1: signatures ageing out within 30 days only"), query("sort", "name, login, department, percent or overdue"),
 		query("desc", "1: descending"), lang}
@@ -162,7 +165,8 @@ func withOptional(o obj, optional ...string) obj {
 	return out
 }
 
-var total = obj{"assigned": integer, "done": integer, "overdue": integer, "needs_reack": integer, "expiring": integer, "percent": integer}
+var total = obj{"assigned": integer, "done": integer, "overdue": integer, "needs_reack": integer, "expiring": integer, "percent": integer,
+	"quiz_failed": obj{"type": "integer", "description": "lessons whose quiz was failed and not passed since"}}
 
 func withProps(base obj, more obj) obj {
 	out := maps.Clone(base)
@@ -205,8 +209,8 @@ var schemas = obj{
 		"scope":   withOptional(object(obj{"manager": str, "department": str}), "manager", "department"),
 		"lessons": arrayOf(object(obj{"slug": str, "title": str})),
 		"rows": arrayOf(object(obj{"login": str, "name": str, "department": str, "manager": str, "assigned": integer, "done": integer,
-			"overdue": integer, "needs_reack": integer, "expiring": integer, "percent": integer,
-			"lessons": arrayOf(withOptional(object(obj{"lesson": str, "assigned": boolean, "status": status, "due": dateTime, "overdue": boolean,
+			"overdue": integer, "needs_reack": integer, "expiring": integer, "percent": integer, "quiz_failed": integer,
+			"lessons": arrayOf(withOptional(object(obj{"lesson": str, "assigned": boolean, "status": teamStatus, "due": dateTime, "overdue": boolean,
 				"renewal": boolean, "expires": dateTime, "expiring": boolean, "completed": dateTime}), "status", "due", "renewal", "expires", "expiring", "completed"))})),
 		"totals":  arrayOf(object(withProps(total, obj{"lesson": str}))),
 		"total":   withOptional(object(withProps(total, obj{"lesson": str})), "lesson"),

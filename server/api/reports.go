@@ -26,11 +26,13 @@ func (a *API) teamReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t, err := a.Reports.Team(c.UserContext(), scope, report.ParseFilter(func(k string) string { return c.Query(k) }, func(k string) bool { return c.QueryBool(k) }))
+	lang := langOf(c, u)
+	f := report.ParseFilter(func(k string) string { return c.Query(k) }, func(k string) bool { return c.QueryBool(k) })
+	f.Lang = lang
+	t, err := a.Reports.Team(c.UserContext(), scope, f)
 	if err != nil {
 		return err
 	}
-	lang := langOf(c, u)
 	out := teamJSON{Team: t, Lessons: make([]lessonColumnJSON, 0, len(t.Lessons))}
 	for _, l := range t.Lessons {
 		out.Lessons = append(out.Lessons, lessonColumnJSON{Slug: l.Slug, Title: l.Title(lang)})
@@ -59,7 +61,7 @@ func (a *API) organisationReport(c *fiber.Ctx) error {
 	if !report.CanSeeOrganisation(u) {
 		return report.ErrForbidden
 	}
-	o, err := a.Reports.Organisation(c.UserContext())
+	o, err := a.Reports.Organisation(c.UserContext(), langOf(c, u))
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,7 @@ func TestSeveralInstances(t *testing.T) {
 	}
 	// B's reports cache the people directory: warm it, so the test
 	// proves that B notices A's change rather than loading it first.
-	if _, err := b.Reports.Organisation(ctx); err != nil {
+	if _, err := b.Reports.Organisation(ctx, "zh-CN"); err != nil {
 		t.Fatal(err)
 	}
 	hr.Roles = []string{model.RoleManager}

@@ -138,7 +138,7 @@ func BenchmarkReports(b *testing.B) {
 	})
 	b.Run("organisation", func(b *testing.B) {
 		measure(b, func() {
-			o, err := svc.Organisation(ctx)
+			o, err := svc.Organisation(ctx, "zh-CN")
 			if err != nil || len(o.Departments) < benchDepartments {
 				b.Fatalf("organisation: %d departments %v", len(o.Departments), err)
 			}

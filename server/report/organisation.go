@@ -53,8 +53,9 @@ const (
 )
 
 // Organisation computes the organisation view over two reads: the cached
-// directory and everyone's progress.
-func (s *Service) Organisation(ctx context.Context) (*Organisation, error) {
+// directory and everyone's progress. Departments are named in order as a
+// reader of lang expects (Collator).
+func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation, error) {
 	lessons, err := s.publishedLessons(ctx)
 	if err != nil {
 		return nil, err
@@ -116,10 +117,11 @@ func (s *Service) Organisation(ctx context.Context) (*Organisation, error) {
 	if o.Publishes, err = s.publishes(ctx, lessons, rows, members, prog); err != nil {
 		return nil, err
 	}
+	col := Collator(lang)
 	slices.SortFunc(o.Departments, func(a, b OrgRow) int {
 		// Empty department last, then the least complete first: where HR should look.
 		return cmp.Or(cmp.Compare(boolInt(a.Key == ""), boolInt(b.Key == "")),
-			cmp.Compare(a.Percent, b.Percent), strings.Compare(a.Key, b.Key))
+			cmp.Compare(a.Percent, b.Percent), col.CompareString(a.Key, b.Key), strings.Compare(a.Key, b.Key))
 	})
 	return o, nil
 }

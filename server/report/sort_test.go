@@ -26,3 +26,26 @@ func TestSortRowsByPinyin(t *testing.T) {
 		t.Errorf("by department: first %s, last %s", rows[0].Department, rows[len(rows)-1].Department)
 	}
 }
+
+// The reader's language orders names: pinyin for zh-CN, the language's
+// own rules otherwise (for English, Han characters by code point).
+func TestSortRowsByReaderLanguage(t *testing.T) {
+	for lang, want := range map[string][]string{
+		"zh-CN": {"阿强", "李娜", "王芳", "张伟"},
+		"":      {"阿强", "李娜", "王芳", "张伟"},
+		"en":    {"张伟", "李娜", "王芳", "阿强"},
+	} {
+		var rows []Row
+		for _, n := range []string{"张伟", "李娜", "王芳", "阿强"} {
+			rows = append(rows, Row{Name: n, Login: n})
+		}
+		sortRows(rows, Filter{Lang: lang})
+		var got []string
+		for _, r := range rows {
+			got = append(got, r.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: %v, want %v", lang, got, want)
+		}
+	}
+}

@@ -27,14 +27,16 @@ type Filter struct {
 	Expiring bool
 	Sort     string // one of Sorts; empty for name
 	Desc     bool
+	// Lang is the reader's language, which orders names (see Collator).
+	Lang string
 }
 
 // Sorts are the orders a team view offers.
 var Sorts = []string{"name", "login", "department", "percent", "overdue"}
 
 // Statuses are the status codes a filter may ask for, in display order.
-var Statuses = []string{training.StatusNotStarted, training.StatusReading, training.StatusQuizPassed,
-	training.StatusDone, training.StatusNeedsReack}
+var Statuses = []string{training.StatusNotStarted, training.StatusReading, training.StatusQuizFailed,
+	training.StatusQuizPassed, training.StatusDone, training.StatusNeedsReack}
 
 // ParseFilter reads a filter from a request's query: get returns a value,
 // flag reports a true-ish one (1, true, on).
@@ -100,6 +102,7 @@ type Row struct {
 	Done       int    `json:"done"`
 	Overdue    int    `json:"overdue"`
 	Reack      int    `json:"needs_reack"`
+	QuizFailed int    `json:"quiz_failed"`
 	Expiring   int    `json:"expiring"`
 	Percent    int    `json:"percent"`
 
@@ -113,8 +116,10 @@ type Total struct {
 	Done     int    `json:"done"`
 	Overdue  int    `json:"overdue"`
 	Reack    int    `json:"needs_reack"`
-	Expiring int    `json:"expiring"`
-	Percent  int    `json:"percent"`
+	// QuizFailed counts cells whose quiz was failed and not passed since.
+	QuizFailed int `json:"quiz_failed"`
+	Expiring   int `json:"expiring"`
+	Percent    int `json:"percent"`
 }
 
 func (t *Total) add(c Cell) {
@@ -130,6 +135,9 @@ func (t *Total) add(c Cell) {
 	}
 	if c.Code == training.StatusNeedsReack {
 		t.Reack++
+	}
+	if c.Code == training.StatusQuizFailed {
+		t.QuizFailed++
 	}
 	if c.Expiring {
 		t.Expiring++
@@ -231,6 +239,9 @@ func rowOf(u *model.User, lessons []model.Lesson, prog map[string]model.LessonPr
 		}
 		st := training.StandingFor(*l, prog[l.Slug], u, now)
 		cells[i] = Cell{Slug: l.Slug, Assigned: true, Code: st.Code, Overdue: st.Overdue, Renewal: st.Renewal}
+		if st.QuizFailed() {
+			cells[i].Code = training.StatusQuizFailed
+		}
 		if lp := prog[l.Slug]; lp.AckVersion > 0 {
 			cells[i].Completed = lp.Acknowledged
 		}
@@ -250,13 +261,27 @@ func recount(r Row, cells []Cell) Row {
 		t.add(c)
 	}
 	r.Cells, r.Assigned, r.Done, r.Overdue, r.Reack, r.Expiring, r.Percent = cells, t.Assigned, t.Done, t.Overdue, t.Reack, t.Expiring, t.Percent
+	r.QuizFailed = t.QuizFailed
 	return r
 }
 
-// sortRows orders rows by the filter's key, then by name as a Chinese
-// reader expects it (pinyin: 李 before 刘 before 张), then by login.
+// Collator orders names as a reader of lang expects them: by pinyin for
+// zh-CN (李 before 刘 before 张, where code points put 刘 first), by the
+// language's own rules otherwise.
+func Collator(lang string) *collate.Collator {
+	tag := language.Chinese
+	if lang != "" && lang != "zh-CN" {
+		if t, err := language.Parse(lang); err == nil {
+			tag = t
+		}
+	}
+	return collate.New(tag)
+}
+
+// sortRows orders rows by the filter's key, then by name in the filter's
+// language (Collator), then by login.
 func sortRows(rows []Row, f Filter) {
-	col := collate.New(language.Chinese)
+	col := Collator(f.Lang)
 	var buf collate.Buffer
 	for i := range rows {
 		// Keys, not comparisons: a collator's key once per row is far

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -219,6 +220,11 @@ const (
 	StatusQuizPassed = "quiz_passed"
 	StatusDone       = "done"
 	StatusNeedsReack = "needs_reack"
+	// StatusQuizFailed is what managers' reports show instead of reading
+	// when the quiz asked now was failed and not passed since (see
+	// Standing.QuizFailed); the learner's own pages keep reading, with
+	// their attempts.
+	StatusQuizFailed = "quiz_failed"
 )
 
 // Standing is where a user is in one lesson.
@@ -273,6 +279,22 @@ func StandingOf(l model.Lesson, p model.LessonProgress, hired, now time.Time) St
 	}
 	st.Overdue = st.Code != StatusDone && now.After(st.Due)
 	return st
+}
+
+// QuizFailed reports whether the quiz the lesson asks now was failed and
+// has not been passed since: a failed attempt at a version from QuizFrom on
+// (a pass there would have made QuizDone).
+func (st Standing) QuizFailed() bool {
+	if st.QuizDone || st.Code != StatusReading {
+		return false
+	}
+	from := max(st.Lesson.QuizFrom, 1)
+	for k, n := range st.Progress.Fails {
+		if v, err := strconv.Atoi(strings.TrimPrefix(k, "v")); err == nil && v >= from && n > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // StandingFor is StandingOf for a person, with HR's extension of their

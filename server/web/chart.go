@@ -33,17 +33,19 @@ type chartPoint struct {
 type chartTick struct {
 	Y     int
 	Label string
+	Minor bool // 25% and 75%: hidden on a phone
 }
 
 // newChart draws the weeks from the first one in which anything was asked
 // of anyone (earlier weeks would be a flat line before the team existed).
-// The margins leave room for the labels at the phone's larger font (the
-// chart is drawn at about half size there): "100%" on the left, a centred
-// date under the last point on the right.
+// The margins leave room for the labels at the phone's larger font (30 px:
+// the chart is drawn at about a third of its size there, measured by the
+// manager's browser test): "100%" (about 86 px) on the left, a centred
+// "12月31日" (about 136 px) under the last point on the right.
 func newChart(weeks []report.WeekPoint, lang string) *chart {
-	ch := &chart{Width: 640, Height: 220, Left: 64, Right: 596, Top: 16, Bottom: 184}
+	ch := &chart{Width: 640, Height: 236, Left: 96, Right: 566, Top: 24, Bottom: 188}
 	for _, pct := range []int{0, 25, 50, 75, 100} {
-		ch.Grid = append(ch.Grid, chartTick{Y: ch.y(pct), Label: fmt.Sprintf("%d%%", pct)})
+		ch.Grid = append(ch.Grid, chartTick{Y: ch.y(pct), Label: fmt.Sprintf("%d%%", pct), Minor: pct%50 != 0})
 	}
 	if start := slices.IndexFunc(weeks, func(w report.WeekPoint) bool { return w.Known }); start > 0 {
 		weeks = weeks[start:]

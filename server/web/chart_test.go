@@ -29,9 +29,9 @@ func TestChartStartsAtFirstAssignment(t *testing.T) {
 	if ch.Points[2].Label == "" {
 		t.Error("the last week has no date under it")
 	}
-	// Room for a centred date under the last point and for "100%" at the
-	// phone's font (22 px in a 640-wide drawing): about 40 px each side.
-	if ch.Width-ch.Right < 40 || ch.Left < 60 {
+	// Room for a centred "12月31日" under the last point and for "100%" at
+	// the phone's font (30 px in a 640-wide drawing).
+	if ch.Width-ch.Right < 70 || ch.Left < 92 {
 		t.Errorf("margins left %d, right %d: the labels are clipped", ch.Left, ch.Width-ch.Right)
 	}
 	one := newChart(weeks[11:], "zh-CN")

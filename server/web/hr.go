@@ -37,7 +37,7 @@ func (h *handler) hrHome(c *fiber.Ctx) error {
 		return c.Redirect("/hr/lessons", fiber.StatusSeeOther)
 	}
 	lang := langOf(c)
-	o, err := h.Reports.Organisation(ctx(c))
+	o, err := h.Reports.Organisation(ctx(c), lang)
 	if err != nil {
 		return err
 	}

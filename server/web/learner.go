@@ -31,9 +31,12 @@ type trainingPage struct {
 	Certificate string
 }
 
-// teamSummary is what a manager acts on, from their home page.
+// teamSummary is what a manager acts on, from their home page: people
+// counts, each the number of rows of the filtered team view it links to.
 type teamSummary struct {
-	People, OverduePeople, Reack, Percent int
+	People, Percent                          int
+	OverduePeople, FailedPeople, ReackPeople int
+	Export                                   exportForm
 }
 
 // teamSummaryOf sums up u's own team, or nil when u manages nobody. A
@@ -51,11 +54,12 @@ func (h *handler) teamSummaryOf(c *fiber.Ctx, u *model.User) *teamSummary {
 	if err != nil || t.Members == 0 {
 		return nil
 	}
-	ts := &teamSummary{People: t.Members, Reack: t.Total.Reack, Percent: t.Total.Percent}
+	ts := &teamSummary{People: t.Members, Percent: t.Total.Percent,
+		Export: newExportForm("home-export", "/team/export.csv", "/team/export.xlsx", nil)}
 	for _, r := range t.Rows {
-		if r.Overdue > 0 {
-			ts.OverduePeople++
-		}
+		ts.OverduePeople += min(r.Overdue, 1)
+		ts.FailedPeople += min(r.QuizFailed, 1)
+		ts.ReackPeople += min(r.Reack, 1)
 	}
 	return ts
 }

@@ -83,7 +83,7 @@ type orgPage struct {
 
 func (h *handler) organisationShow(c *fiber.Ctx) error {
 	lang := langOf(c)
-	o, err := h.Reports.Organisation(ctx(c))
+	o, err := h.Reports.Organisation(ctx(c), lang)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (h *handler) organisationShow(c *fiber.Ctx) error {
 
 func (h *handler) organisationExport(c *fiber.Ctx) error {
 	lang := exportLang(c)
-	o, err := h.Reports.Organisation(ctx(c))
+	o, err := h.Reports.Organisation(ctx(c), lang)
 	if err != nil {
 		return err
 	}

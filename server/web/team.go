@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,10 +96,12 @@ func encode(sc report.Scope, asked url.Values, f report.Filter) string {
 	return q.Encode()
 }
 
-// team loads the team view the request asks for.
-func (h *handler) team(c *fiber.Ctx) (*report.Team, string, error) {
+// team loads the team view the request asks for, its names in the order
+// a reader of lang expects.
+func (h *handler) team(c *fiber.Ctx, lang string) (*report.Team, string, error) {
 	u, _ := currentSession(c)
 	manager, department, f := teamQuery(c)
+	f.Lang = lang
 	scope, err := h.Reports.ResolveScope(ctx(c), u, manager, department)
 	if err != nil {
 		return nil, "", err
@@ -117,7 +120,7 @@ func (h *handler) teamShow(c *fiber.Ctx) error {
 	if c.Query("manager") == "" && c.Query("department") == "" && !u.HasRole(model.RoleManager) {
 		return c.Redirect("/organisation", fiber.StatusSeeOther) // HR picks a team there
 	}
-	t, q, err := h.team(c)
+	t, q, err := h.team(c, lang)
 	if err != nil {
 		return err
 	}
@@ -175,7 +178,8 @@ func (h *handler) teamHeading(c *fiber.Ctx, sc report.Scope, viewer *model.User,
 
 // teamExport sends the team view, as filtered, as CSV or XLSX.
 func (h *handler) teamExport(c *fiber.Ctx) error {
-	t, _, err := h.team(c)
+	lang := exportLang(c)
+	t, _, err := h.team(c, lang)
 	if err != nil {
 		return err
 	}
@@ -186,7 +190,7 @@ func (h *handler) teamExport(c *fiber.Ctx) error {
 	case t.Scope.Department != "":
 		parts = append(parts, t.Scope.Department)
 	}
-	return h.export(c, append(parts, filterParts(t.Filter)...), c.Params("format"), report.TeamTable(t, exportLang(c)))
+	return h.export(c, append(parts, filterParts(t.Filter)...), c.Params("format"), report.TeamTable(t, lang))
 }
 
 // remindPage asks before "remind everyone overdue" sends anything: who
@@ -225,6 +229,9 @@ func (h *handler) teamRemindConfirm(c *fiber.Ctx) error {
 			p.ScopeFields[k] = v
 		}
 	}
+	// In the matrix's order, for the reader's language.
+	col := report.Collator(lang)
+	slices.SortStableFunc(plan.Reminders, func(a, b notify.Reminder) int { return col.CompareString(a.To.Name, b.To.Name) })
 	titles := map[string]string{}
 	for _, l := range plan.Lessons {
 		titles[l.Slug] = l.Title(lang)

@@ -54,7 +54,7 @@ func TestBrowserManagerTeam(t *testing.T) {
 	b.submit(`form[action="/login"] button[type="submit"]`, 200)
 	// A manager lands on their team's summary, with what to act on.
 	b.wantPath("/")
-	if got := b.text("#team-summary"); !strings.Contains(got, "团队 3 人：1 人有逾期课程") {
+	if got := b.text("#team-counts"); !strings.Contains(got, "团队 3 人") || !strings.Contains(got, "1 人逾期") {
 		b.fail("the manager's home shows %q", got)
 	}
 	if href := b.attrs(`#team-summary a[href^="/team/remind"]`, "href"); len(href) != 1 {
