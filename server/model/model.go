@@ -424,6 +424,20 @@ type AuditEntry struct {
 	Count int `bson:"count,omitempty"`
 }
 
+// AuditFilter narrows the audit log; empty fields match everything.
+type AuditFilter struct {
+	Actor  string    // exact login
+	Action string    // exact action, or a prefix ending in "." ("lesson.")
+	From   time.Time // at or after
+	To     time.Time // before
+}
+
+// ReceiptFilter narrows a receipts export; empty fields match everything.
+type ReceiptFilter struct {
+	Since  time.Time // signed at or after
+	Lesson string
+}
+
 // CertificateLesson is one lesson a certificate vouches for.
 type CertificateLesson struct {
 	Slug    string            `bson:"slug"`

@@ -107,17 +107,13 @@ func (s *Storage) AuditEntries(ctx context.Context, limit int64) ([]model.AuditE
 	return out, nil
 }
 
-// AuditFilter narrows the audit log; empty fields match everything.
-type AuditFilter struct {
-	Actor  string    // exact login
-	Action string    // exact action, or a prefix ending in "." ("lesson.")
-	From   time.Time // at or after
-	To     time.Time // before
-}
+// AuditFilter is model.AuditFilter, under its old name for web and api
+// until they stop importing storage (issue 19 part 2).
+type AuditFilter = model.AuditFilter
 
 // AuditSearch returns the entries matching f, newest first, at most limit.
 // The audit log is read by HR only, so a scan of it is acceptable.
-func (s *Storage) AuditSearch(ctx context.Context, f AuditFilter, limit int64) ([]model.AuditEntry, error) {
+func (s *Storage) AuditSearch(ctx context.Context, f model.AuditFilter, limit int64) ([]model.AuditEntry, error) {
 	cur, err := s.c(colAudit).Find(ctx, auditQuery(f), options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: 1}}).SetLimit(limit))
 	if err != nil {
 		return nil, wrap("audit search", err)
@@ -129,7 +125,7 @@ func (s *Storage) AuditSearch(ctx context.Context, f AuditFilter, limit int64) (
 	return out, nil
 }
 
-func auditQuery(f AuditFilter) bson.M {
+func auditQuery(f model.AuditFilter) bson.M {
 	q := bson.M{}
 	if f.Actor != "" {
 		q["actor"] = f.Actor

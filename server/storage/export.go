@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"time"
 
 	"conductportal/server/model"
 
@@ -13,16 +12,14 @@ import (
 // exportBatch is how many documents a streamed export holds at a time.
 const exportBatch = 500
 
-// ReceiptFilter narrows a receipts export; empty fields match everything.
-type ReceiptFilter struct {
-	Since  time.Time // signed at or after
-	Lesson string
-}
+// ReceiptFilter is model.ReceiptFilter, under its old name for api until
+// it stops importing storage (issue 19 part 2).
+type ReceiptFilter = model.ReceiptFilter
 
 // ExportReceipts calls fn with every receipt matching f, oldest first, one
 // batch of the cursor in memory at a time, so an export of any size runs
 // in constant memory. fn's error stops the walk and is returned.
-func (s *Storage) ExportReceipts(ctx context.Context, f ReceiptFilter, fn func(*model.Receipt) error) error {
+func (s *Storage) ExportReceipts(ctx context.Context, f model.ReceiptFilter, fn func(*model.Receipt) error) error {
 	q := bson.M{}
 	if !f.Since.IsZero() {
 		q["at"] = bson.M{"$gte": f.Since}
@@ -39,7 +36,7 @@ func (s *Storage) ExportReceipts(ctx context.Context, f ReceiptFilter, fn func(*
 
 // ExportAudit calls fn with every audit entry matching f, oldest first,
 // in constant memory (see ExportReceipts).
-func (s *Storage) ExportAudit(ctx context.Context, f AuditFilter, fn func(*model.AuditEntry) error) error {
+func (s *Storage) ExportAudit(ctx context.Context, f model.AuditFilter, fn func(*model.AuditEntry) error) error {
 	q := auditQuery(f)
 	cur, err := s.c(colAudit).Find(ctx, q, options.Find().SetSort(bson.D{{Key: "at", Value: 1}, {Key: "_id", Value: 1}}).SetBatchSize(exportBatch))
 	if err != nil {

@@ -321,7 +321,7 @@ func (s *Service) MarkRead(ctx context.Context, u *model.User, slug string) (int
 	if err != nil {
 		return 0, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, map[string]any{"read_version": l.Current}, nil, nil)
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, storage.ProgressUpdate{ReadVersion: l.Current})
 	return l.Current, err
 }
 
@@ -384,8 +384,7 @@ func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang st
 	if err := s.store.CreateAttempt(ctx, a); err != nil {
 		return nil, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug,
-		map[string]any{"last_attempt": now}, nil, map[string]any{"attempts": 1})
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, storage.ProgressUpdate{LastAttempt: now, AddAttempts: 1})
 	return a, err
 }
 
@@ -475,8 +474,7 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 	if !a.Passed {
 		// Counted for the cool-down: $inc per version, $max on the time,
 		// both rebuilt from the events by ExpectedProgress.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, map[string]any{"last_failed": a.At}, nil,
-			map[string]any{"fails." + model.FailKey(a.Version): 1})
+		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -485,7 +483,7 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 		// This request graded it: progress cannot show the pass yet
 		// unless a pass of this version came before, and $max keeps
 		// that. No read first: one round trip less per submit.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, map[string]any{"pass_version": a.Version}, nil, nil)
+		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -506,7 +504,7 @@ func (s *Service) recordPass(ctx context.Context, u *model.User, a *model.Attemp
 	if prog.Lessons[a.Lesson].PassVersion >= a.Version {
 		return nil
 	}
-	return s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, map[string]any{"pass_version": a.Version}, nil, nil)
+	return s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
 }
 
 // Receipts returns the user's receipts, oldest first.
@@ -590,7 +588,7 @@ func (s *Service) AuditMany(ctx context.Context, entries []model.AuditEntry) err
 }
 
 // AuditSearch returns the audit entries matching f, newest first.
-func (s *Service) AuditSearch(ctx context.Context, f storage.AuditFilter, limit int64) ([]model.AuditEntry, error) {
+func (s *Service) AuditSearch(ctx context.Context, f model.AuditFilter, limit int64) ([]model.AuditEntry, error) {
 	return s.store.AuditSearch(ctx, f, limit)
 }
 
@@ -736,12 +734,12 @@ func (s *Service) Lessons(ctx context.Context) ([]model.Lesson, error) {
 
 // ExportReceipts calls fn with every receipt matching f, oldest first, in
 // constant memory: HR's export.
-func (s *Service) ExportReceipts(ctx context.Context, f storage.ReceiptFilter, fn func(*model.Receipt) error) error {
+func (s *Service) ExportReceipts(ctx context.Context, f model.ReceiptFilter, fn func(*model.Receipt) error) error {
 	return s.store.ExportReceipts(ctx, f, fn)
 }
 
 // ExportAudit calls fn with every audit entry matching f, oldest first, in
 // constant memory.
-func (s *Service) ExportAudit(ctx context.Context, f storage.AuditFilter, fn func(*model.AuditEntry) error) error {
+func (s *Service) ExportAudit(ctx context.Context, f model.AuditFilter, fn func(*model.AuditEntry) error) error {
 	return s.store.ExportAudit(ctx, f, fn)
 }
