@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"hash/fnv"
 	"time"
 
 	"conductportal/server/model"
@@ -119,12 +118,6 @@ func (s *Storage) RecordReceipt(ctx context.Context, r *model.Receipt) error {
 	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": r.UserID}, up, options.UpdateOne().SetUpsert(true))
 	s.progressChanged(r.UserID)
 	return wrap("record receipt", err)
-}
-
-func lockStripe(id string) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(id)) // hash.Hash writes never fail
-	return int(h.Sum32() % uint32(len(Storage{}.progressLocks)))
 }
 
 // ReplaceProgress stores a rebuilt projection, in turn with the user's

@@ -62,7 +62,7 @@ func Collections() []string {
 // Storage is the portal's access to its database.
 type Storage struct {
 	db            *mongo.Database
-	progressLocks [64]sync.Mutex // see lockProgress
+	turns         turns          // writes of one document take turns (turns.go)
 	usersGen      atomic.Uint64  // see UsersGeneration
 	progress      *progressCache // see SetSoleWriter and SetShared
 	sole          bool           // see SetSoleWriter
