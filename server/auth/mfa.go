@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"image/png"
 	"strings"
-	"sync"
 	"time"
 
 	"conductportal/server/fault"
@@ -38,11 +37,6 @@ const (
 	recoveryCodes  = 10
 	pendingTimeout = 10 * time.Minute // to type the code after the password
 )
-
-// mfaMu serializes a user's code checks in this process, so a code cannot
-// be used twice by racing requests (FerretDB's conditional updates are not
-// atomic; MongoDB's are, and UseMFAStep relies on that across instances).
-var mfaMu sync.Mutex
 
 // SetSecrets gives the key that seals second-factor secrets in the
 // database (nil: none, and enrolling is refused with ErrNoKey).
@@ -163,8 +157,8 @@ func (s *Service) CheckSecondFactor(ctx context.Context, u *model.User, code str
 	if !u.MFA.Enabled {
 		return ErrNoEnrolment
 	}
-	mfaMu.Lock()
-	defer mfaMu.Unlock()
+	// A code is used once, racing requests included: storage lets one
+	// user's code checks take turns (UseMFAStep, UseRecoveryCode).
 	code = strings.ToLower(strings.Join(strings.Fields(code), ""))
 	if len(code) > 6 {
 		ok, err := s.store.UseRecoveryCode(ctx, u.ID, hashRecovery(code))

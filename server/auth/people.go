@@ -309,29 +309,15 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
+	cols, err := readColumns(cr)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", fieldErr("csv", "import.err.no_header"), err)
+		return nil, err
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	for _, need := range []string{"login", "name"} {
-		if _, ok := col[need]; !ok {
-			return nil, fieldErr("csv", "import.err.column", need)
-		}
-	}
-	// The chat ids change only when the file has their columns.
-	_, m := col["mobile"]
-	_, w := col["wecom_id"]
-	_, d := col["dingtalk_id"]
-	hasContacts := m || w || d
 	_, byLogin, err := s.usersByLogin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]int{}
+	seen := map[string]int{} // login -> its first line
 	var out []ImportRow
 	for {
 		rec, err := cr.Read()
@@ -346,58 +332,104 @@ func (s *Service) PlanImport(ctx context.Context, by *model.User, r io.Reader) (
 		if len(out) >= maxImportRows {
 			return nil, fieldErr("csv", "import.err.rows", maxImportRows)
 		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		row := ImportRow{Line: line, Person: Person{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager"), Email: get("email")}}
-		if hasContacts {
-			row.Person.Contacts = &Contacts{Mobile: get("mobile"), WeComID: get("wecom_id"), DingTalkID: get("dingtalk_id")}
-		}
-		for _, r := range strings.Split(get("roles"), ";") {
-			if r = strings.TrimSpace(r); r != "" {
-				row.Person.Roles = append(row.Person.Roles, r)
-			}
-		}
-		fail := func(err error) {
+		row := ImportRow{Line: line}
+		if err := planRow(&row, cols, rec, by, byLogin, seen); err != nil {
 			row.Action, row.Detail, row.Err = ImportError, strings.TrimPrefix(err.Error(), "auth: "), err
-			out = append(out, row)
-		}
-		if h := get("hired"); h != "" {
-			t, err := time.Parse(time.DateOnly, h)
-			if err != nil {
-				fail(fieldErr("hired", "person.err.hired", h))
-				continue
-			}
-			row.Person.Hired = t
-		}
-		if err := row.Person.Check(); err != nil {
-			fail(err)
-			continue
-		}
-		if first, dup := seen[row.Person.Login]; dup {
-			fail(fieldErr("login", "person.err.dup_line", row.Person.Login, first))
-			continue
-		}
-		seen[row.Person.Login] = line
-		u := byLogin[row.Person.Login]
-		if err := mayChange(by, u, row.Person.Roles); err != nil {
-			fail(err)
-			continue
-		}
-		switch {
-		case u == nil:
-			row.Action = ImportCreate
-		case PersonDiff(u, row.Person) == "":
-			row.Action = ImportUnchanged
-		default:
-			row.Action, row.Detail = ImportUpdate, PersonDiff(u, row.Person)
 		}
 		out = append(out, row)
 	}
 	return out, nil
+}
+
+// csvColumns is where each column of a people CSV is, by lower-case name.
+type csvColumns struct {
+	at map[string]int
+	// contacts: the file has a chat id column, so the chat ids change.
+	contacts bool
+}
+
+// readColumns reads the header; login and name are required.
+func readColumns(cr *csv.Reader) (csvColumns, error) {
+	header, err := cr.Read()
+	if err != nil {
+		return csvColumns{}, fmt.Errorf("%w: %w", fieldErr("csv", "import.err.no_header"), err)
+	}
+	c := csvColumns{at: map[string]int{}}
+	for i, h := range header {
+		c.at[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, need := range []string{"login", "name"} {
+		if _, ok := c.at[need]; !ok {
+			return csvColumns{}, fieldErr("csv", "import.err.column", need)
+		}
+	}
+	for _, name := range []string{"mobile", "wecom_id", "dingtalk_id"} {
+		_, ok := c.at[name]
+		c.contacts = c.contacts || ok
+	}
+	return c, nil
+}
+
+// get is rec's value in the named column, trimmed ("" without it).
+func (c csvColumns) get(rec []string, name string) string {
+	if i, ok := c.at[name]; ok && i < len(rec) {
+		return strings.TrimSpace(rec[i])
+	}
+	return ""
+}
+
+// person is the Person a record describes, roles split on ';'.
+func (c csvColumns) person(rec []string) (Person, error) {
+	get := func(name string) string { return c.get(rec, name) }
+	p := Person{Login: get("login"), Name: get("name"), Department: get("department"), Manager: get("manager"), Email: get("email")}
+	if c.contacts {
+		p.Contacts = &Contacts{Mobile: get("mobile"), WeComID: get("wecom_id"), DingTalkID: get("dingtalk_id")}
+	}
+	for _, r := range strings.Split(get("roles"), ";") {
+		if r = strings.TrimSpace(r); r != "" {
+			p.Roles = append(p.Roles, r)
+		}
+	}
+	if h := get("hired"); h != "" {
+		t, err := time.Parse(time.DateOnly, h)
+		if err != nil {
+			return p, fieldErr("hired", "person.err.hired", h)
+		}
+		p.Hired = t
+	}
+	return p, nil
+}
+
+// planRow fills row from rec and says what importing it would do: create,
+// update or nothing; an error makes it an error row. seen holds the lines
+// of the logins before it.
+func planRow(row *ImportRow, cols csvColumns, rec []string, by *model.User, byLogin map[string]*model.User, seen map[string]int) error {
+	p, err := cols.person(rec)
+	row.Person = p
+	if err != nil {
+		return err
+	}
+	if err := p.Check(); err != nil {
+		return err
+	}
+	if first, dup := seen[p.Login]; dup {
+		return fieldErr("login", "person.err.dup_line", p.Login, first)
+	}
+	seen[p.Login] = row.Line
+	u := byLogin[p.Login]
+	if err := mayChange(by, u, p.Roles); err != nil {
+		return err
+	}
+	if u == nil {
+		row.Action = ImportCreate
+		return nil
+	}
+	if diff := PersonDiff(u, p); diff != "" {
+		row.Action, row.Detail = ImportUpdate, diff
+	} else {
+		row.Action = ImportUnchanged
+	}
+	return nil
 }
 
 // ImportResult is one account an import created, and how its invitation

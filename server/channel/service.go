@@ -128,20 +128,9 @@ func (s *Service) Channel(ctx context.Context, id string) (*model.Channel, error
 // Save validates in and stores it as a new channel (old nil) or over old.
 // Secrets are sealed before they are stored.
 func (s *Service) Save(ctx context.Context, by string, old *model.Channel, in Input) (*model.Channel, error) {
-	in.Name, in.Department = strings.TrimSpace(in.Name), strings.TrimSpace(in.Department)
-	in.Webhook, in.Secret, in.To, in.SMTPURL = strings.TrimSpace(in.Webhook), strings.TrimSpace(in.Secret), strings.TrimSpace(in.To), strings.TrimSpace(in.SMTPURL)
-	if in.Lang == "" {
-		in.Lang = model.LangZH
-	}
-	switch {
-	case in.Name == "" || len([]rune(in.Name)) > 60:
-		return nil, &FieldError{"name", "hr.channels.bad_name"}
-	case !slices.Contains(Kinds, in.Kind) || (old != nil && old.Kind != in.Kind):
-		return nil, &FieldError{"kind", "hr.channels.bad_kind"}
-	case !slices.Contains(model.Languages, in.Lang):
-		return nil, &FieldError{"lang", "hr.channels.bad_lang"}
-	case len([]rune(in.Department)) > 100:
-		return nil, &FieldError{"department", "hr.channels.bad_department"}
+	in = in.trimmed()
+	if err := in.check(old); err != nil {
+		return nil, err
 	}
 	ch := &model.Channel{ID: storage.NewID(), Created: s.now().UTC().Truncate(time.Millisecond)}
 	if old != nil {
@@ -149,71 +138,15 @@ func (s *Service) Save(ctx context.Context, by string, old *model.Channel, in In
 		ch = &c
 	}
 	ch.Name, ch.Kind, ch.Department, ch.Lang, ch.Enabled = in.Name, in.Kind, in.Department, in.Lang, in.Enabled
-	seal := func(field, plain string, to *string) error {
-		sealed, err := s.box.Seal(plain)
-		if errors.Is(err, secret.ErrNoKey) {
-			return &FieldError{field, "hr.channels.no_key"}
-		}
-		if err != nil {
-			return err
-		}
-		*to = sealed
-		return nil
-	}
+	var err error
 	switch in.Kind {
 	case KindWeCom, KindDingTalk:
-		ch.To, ch.SMTPURL = "", ""
-		if in.Webhook != "" {
-			u, err := url.Parse(in.Webhook)
-			if err != nil || !webhookScheme(u) || u.Host == "" || len(in.Webhook) > 500 {
-				return nil, &FieldError{"webhook", "hr.channels.bad_webhook"}
-			}
-			if err := seal("webhook", in.Webhook, &ch.Webhook); err != nil {
-				return nil, err
-			}
-			ch.WebhookHost = u.Host
-		}
-		if ch.Webhook == "" {
-			return nil, &FieldError{"webhook", "hr.channels.bad_webhook"}
-		}
-		if in.Kind == KindDingTalk {
-			if in.ClearSecret {
-				ch.Secret = ""
-			}
-			if in.Secret != "" {
-				if len(in.Secret) > 200 {
-					return nil, &FieldError{"secret", "hr.channels.bad_secret"}
-				}
-				if err := seal("secret", in.Secret, &ch.Secret); err != nil {
-					return nil, err
-				}
-			}
-		} else {
-			ch.Secret = ""
-		}
+		err = s.setWebhook(ch, in)
 	case KindEmail:
-		ch.Webhook, ch.WebhookHost, ch.Secret = "", "", ""
-		to := splitList(in.To)
-		if len(to) == 0 || len(to) > 20 {
-			return nil, &FieldError{"to", "hr.channels.bad_to"}
-		}
-		for _, a := range to {
-			if p, err := mail.ParseAddress(a); err != nil || p.Address != a {
-				return nil, &FieldError{"to", "hr.channels.bad_to"}
-			}
-		}
-		ch.To = strings.Join(to, ", ")
-		if in.ClearSecret {
-			ch.SMTPURL = ""
-		}
-		if in.SMTPURL != "" {
-			if _, err := NewSMTP(in.SMTPURL, ""); err != nil {
-				return nil, &FieldError{"smtp_url", "hr.channels.bad_smtp"}
-			}
-			if err := seal("smtp_url", in.SMTPURL, &ch.SMTPURL); err != nil {
-				return nil, err
-			}
-		}
+		err = s.setEmail(ch, in)
+	}
+	if err != nil {
+		return nil, err
 	}
 	ch.By, ch.Updated = by, s.now().UTC().Truncate(time.Millisecond)
 	defer s.forget()
@@ -221,6 +154,103 @@ func (s *Service) Save(ctx context.Context, by string, old *model.Channel, in In
 		return nil, err
 	}
 	return ch, nil
+}
+
+// trimmed is in without surrounding spaces, in Chinese unless it says.
+func (in Input) trimmed() Input {
+	in.Name, in.Department = strings.TrimSpace(in.Name), strings.TrimSpace(in.Department)
+	in.Webhook, in.Secret, in.To, in.SMTPURL = strings.TrimSpace(in.Webhook), strings.TrimSpace(in.Secret), strings.TrimSpace(in.To), strings.TrimSpace(in.SMTPURL)
+	if in.Lang == "" {
+		in.Lang = model.LangZH
+	}
+	return in
+}
+
+// check checks the fields every kind has; a saved channel keeps its kind.
+func (in Input) check(old *model.Channel) error {
+	switch {
+	case in.Name == "" || len([]rune(in.Name)) > 60:
+		return &FieldError{"name", "hr.channels.bad_name"}
+	case !slices.Contains(Kinds, in.Kind) || (old != nil && old.Kind != in.Kind):
+		return &FieldError{"kind", "hr.channels.bad_kind"}
+	case !slices.Contains(model.Languages, in.Lang):
+		return &FieldError{"lang", "hr.channels.bad_lang"}
+	case len([]rune(in.Department)) > 100:
+		return &FieldError{"department", "hr.channels.bad_department"}
+	}
+	return nil
+}
+
+// seal stores plain sealed in *to; without a key, the field says so.
+func (s *Service) seal(field, plain string, to *string) error {
+	sealed, err := s.box.Seal(plain)
+	if errors.Is(err, secret.ErrNoKey) {
+		return &FieldError{field, "hr.channels.no_key"}
+	}
+	if err != nil {
+		return err
+	}
+	*to = sealed
+	return nil
+}
+
+// setWebhook sets a group chat's webhook (an empty one keeps the saved
+// webhook) and, for DingTalk, its signing secret.
+func (s *Service) setWebhook(ch *model.Channel, in Input) error {
+	ch.To, ch.SMTPURL = "", ""
+	if in.Webhook != "" {
+		u, err := url.Parse(in.Webhook)
+		if err != nil || !webhookScheme(u) || u.Host == "" || len(in.Webhook) > 500 {
+			return &FieldError{"webhook", "hr.channels.bad_webhook"}
+		}
+		if err := s.seal("webhook", in.Webhook, &ch.Webhook); err != nil {
+			return err
+		}
+		ch.WebhookHost = u.Host
+	}
+	if ch.Webhook == "" {
+		return &FieldError{"webhook", "hr.channels.bad_webhook"}
+	}
+	if in.Kind != KindDingTalk {
+		ch.Secret = ""
+		return nil
+	}
+	if in.ClearSecret {
+		ch.Secret = ""
+	}
+	if in.Secret == "" {
+		return nil
+	}
+	if len(in.Secret) > 200 {
+		return &FieldError{"secret", "hr.channels.bad_secret"}
+	}
+	return s.seal("secret", in.Secret, &ch.Secret)
+}
+
+// setEmail sets an email channel's addresses and its own SMTP server (an
+// empty one keeps the saved server).
+func (s *Service) setEmail(ch *model.Channel, in Input) error {
+	ch.Webhook, ch.WebhookHost, ch.Secret = "", "", ""
+	to := splitList(in.To)
+	if len(to) == 0 || len(to) > 20 {
+		return &FieldError{"to", "hr.channels.bad_to"}
+	}
+	for _, a := range to {
+		if p, err := mail.ParseAddress(a); err != nil || p.Address != a {
+			return &FieldError{"to", "hr.channels.bad_to"}
+		}
+	}
+	ch.To = strings.Join(to, ", ")
+	if in.ClearSecret {
+		ch.SMTPURL = ""
+	}
+	if in.SMTPURL == "" {
+		return nil
+	}
+	if _, err := NewSMTP(in.SMTPURL, ""); err != nil {
+		return &FieldError{"smtp_url", "hr.channels.bad_smtp"}
+	}
+	return s.seal("smtp_url", in.SMTPURL, &ch.SMTPURL)
 }
 
 // Delete removes a channel; its queued messages are dropped when due.

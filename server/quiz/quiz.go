@@ -229,19 +229,45 @@ var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 // Parse reads and validates a quiz file against the clause ids of its
 // lesson (nil skips that check). All problems are returned, each with its line.
 func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
-	var probs []Problem
-	add := func(line int, format string, args ...any) {
-		probs = append(probs, Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	q, root, err := decode(src)
+	if err != nil {
+		return nil, []Problem{lesson.YAMLProblem(file, 0, err)}
 	}
+	p := &problems{file: file}
+	q.checkSettings(p, root)
+	q.checkCooldown(p, root)
+	q.checkDraw(p)
+	q.byID = map[string]*Question{}
+	for i := range q.Questions {
+		q.checkQuestion(p, &q.Questions[i], clauses)
+	}
+	if len(p.list) > 0 {
+		return nil, p.list
+	}
+	return q, nil
+}
+
+// problems collects Parse's problems in one file.
+type problems struct {
+	file string
+	list []Problem
+}
+
+func (p *problems) add(line int, format string, args ...any) {
+	p.list = append(p.list, Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// decode reads the YAML into a Quiz, keeping the node tree for the lines
+// of keys; each question gets its line from it, for messages about it.
+func decode(src []byte) (*Quiz, *yaml.Node, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
-		return nil, append(probs, lesson.YAMLProblem(file, 0, err))
+		return nil, nil, err
 	}
 	var q Quiz
 	if err := root.Decode(&q); err != nil {
-		return nil, append(probs, lesson.YAMLProblem(file, 0, err))
+		return nil, nil, err
 	}
-	// Question lines come from the node tree, for messages about them.
 	if len(root.Content) > 0 {
 		m := root.Content[0]
 		for i := 0; i+1 < len(m.Content); i += 2 {
@@ -254,109 +280,127 @@ func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
 			}
 		}
 	}
+	return &q, &root, nil
+}
+
+// checkSettings checks the quiz-wide keys; an empty review is the default.
+func (q *Quiz) checkSettings(p *problems, root *yaml.Node) {
 	if q.Lesson == "" {
-		add(1, "lesson is missing")
+		p.add(1, "lesson is missing")
 	}
 	if q.PassMark < 1 || q.PassMark > 100 {
-		add(1, "pass_mark must be a percentage between 1 and 100")
+		p.add(1, "pass_mark must be a percentage between 1 and 100")
 	}
 	if q.CooldownMinutes < 0 || q.MaxAttempts < 0 {
-		add(1, "cooldown_minutes and max_attempts cannot be negative")
+		p.add(1, "cooldown_minutes and max_attempts cannot be negative")
 	}
 	q.Review = strings.TrimSpace(q.Review)
 	if q.Review == "" {
 		q.Review = ReviewAfterPass
 	} else if !slices.Contains(Reviews, q.Review) {
-		add(keyLine(&root, "review"), "review %q must be one of %s", q.Review, strings.Join(Reviews, ", "))
+		p.add(keyLine(root, "review"), "review %q must be one of %s", q.Review, strings.Join(Reviews, ", "))
 	}
-	if cd := &q.Cooldown; cd.After != 0 || cd.WaitText != "" {
-		line := keyLine(&root, "cooldown")
-		if cd.After < 1 {
-			add(line, "cooldown.after must be a number of failed attempts of at least 1")
-		}
-		w, err := parseWait(strings.TrimSpace(cd.WaitText))
-		switch {
-		case cd.WaitText == "":
-			add(line, "cooldown.wait is missing: how long to wait, e.g. 24h, 90m or 2d")
-		case err != nil:
-			add(line, "cooldown.wait %q must be a duration such as 24h, 90m or 2d", cd.WaitText)
-		case w <= 0 || w > maxWait:
-			add(line, "cooldown.wait %q must be more than 0 and at most 30 days", cd.WaitText)
-		default:
-			cd.Wait = w
-		}
+}
+
+// checkCooldown checks the cool-down, when there is one, and sets its wait.
+func (q *Quiz) checkCooldown(p *problems, root *yaml.Node) {
+	cd := &q.Cooldown
+	if cd.After == 0 && cd.WaitText == "" {
+		return
 	}
+	line := keyLine(root, "cooldown")
+	if cd.After < 1 {
+		p.add(line, "cooldown.after must be a number of failed attempts of at least 1")
+	}
+	w, err := parseWait(strings.TrimSpace(cd.WaitText))
+	switch {
+	case cd.WaitText == "":
+		p.add(line, "cooldown.wait is missing: how long to wait, e.g. 24h, 90m or 2d")
+	case err != nil:
+		p.add(line, "cooldown.wait %q must be a duration such as 24h, 90m or 2d", cd.WaitText)
+	case w <= 0 || w > maxWait:
+		p.add(line, "cooldown.wait %q must be more than 0 and at most 30 days", cd.WaitText)
+	default:
+		cd.Wait = w
+	}
+}
+
+// checkDraw checks that there are questions to draw from.
+func (q *Quiz) checkDraw(p *problems) {
 	if len(q.Questions) == 0 {
-		add(1, "the quiz has no questions")
+		p.add(1, "the quiz has no questions")
 	}
 	if q.PerAttempt < 1 || q.PerAttempt > len(q.Questions) {
-		add(1, "draw must be between 1 and the number of questions (%d)", len(q.Questions))
+		p.add(1, "draw must be between 1 and the number of questions (%d)", len(q.Questions))
 	}
-	q.byID = map[string]*Question{}
-	for i := range q.Questions {
-		qq := &q.Questions[i]
-		line := qq.Line
-		switch {
-		case !idRe.MatchString(qq.ID):
-			add(line, "question id %q must be letters, digits, '-' or '_'", qq.ID)
-		case q.byID[qq.ID] != nil:
-			add(line, "question id %q is used twice (first on line %d)", qq.ID, q.byID[qq.ID].Line)
-		default:
-			q.byID[qq.ID] = qq
-		}
-		qq.Sum = qq.sum()
-		for _, is := range qq.contentIssues(clauses) {
-			l, o := line, Option{}
-			if is.Opt > 0 {
-				o = qq.Options[is.Opt-1]
-				l = o.Line
-			}
-			switch is.Code {
-			case "clause":
-				add(l, "question %s: clause is missing", qq.ID)
-			case "clause_gone":
-				add(l, "question %s: clause %q does not exist in lesson %s", qq.ID, qq.Clause, q.Lesson)
-			case "prompt":
-				add(l, "question %s: prompt in %s is missing", qq.ID, is.Lang)
-			case "explanation":
-				add(l, "question %s: explanation in %s is missing", qq.ID, is.Lang)
-			case "option_id":
-				add(l, "question %s: option id %q must be letters, digits, '-' or '_'", qq.ID, o.ID)
-			case "option_id_twice":
-				add(l, "question %s: option id %q is used twice", qq.ID, o.ID)
-			case "option_text":
-				add(l, "question %s: option %s has no %s text", qq.ID, o.ID, is.Lang)
-			case Single:
-				add(l, "question %s: a single-choice question needs at least 2 options and exactly 1 answer", qq.ID)
-			case Multiple:
-				add(l, "question %s: a multiple-choice question needs at least 2 options and 1 answer", qq.ID)
-			case TrueFalse:
-				add(l, "question %s: a true/false question has exactly the options 'true' and 'false' and 1 answer", qq.ID)
-			case "type":
-				add(l, "question %s: type %q must be single, multiple or truefalse", qq.ID, qq.Type)
-			}
-		}
-		// What only a hand-written file can get wrong (the form editor
-		// offers neither other keys nor answers that are not options).
-		opts := map[string]bool{}
-		for _, o := range qq.Options {
-			opts[o.ID] = true
-			for k := range o.Text {
-				if !slices.Contains(model.Languages, k) {
-					add(o.Line, "question %s: option %s: unknown key %q", qq.ID, o.ID, k)
-				}
-			}
-		}
-		for _, a := range qq.Answer {
-			if !opts[a] {
-				add(line, "question %s: answer %q is not one of its options", qq.ID, a)
+}
+
+// checkQuestion checks one question and indexes it by id: its id, the
+// content rules it shares with the form editor (contentIssues), and what
+// only a hand-written file can get wrong.
+func (q *Quiz) checkQuestion(p *problems, qq *Question, clauses []string) {
+	line := qq.Line
+	switch {
+	case !idRe.MatchString(qq.ID):
+		p.add(line, "question id %q must be letters, digits, '-' or '_'", qq.ID)
+	case q.byID[qq.ID] != nil:
+		p.add(line, "question id %q is used twice (first on line %d)", qq.ID, q.byID[qq.ID].Line)
+	default:
+		q.byID[qq.ID] = qq
+	}
+	qq.Sum = qq.sum()
+	for _, is := range qq.contentIssues(clauses) {
+		q.addIssue(p, qq, is)
+	}
+	// The form editor offers neither other keys nor answers that are not
+	// options.
+	opts := map[string]bool{}
+	for _, o := range qq.Options {
+		opts[o.ID] = true
+		for k := range o.Text {
+			if !slices.Contains(model.Languages, k) {
+				p.add(o.Line, "question %s: option %s: unknown key %q", qq.ID, o.ID, k)
 			}
 		}
 	}
-	if len(probs) > 0 {
-		return nil, probs
+	for _, a := range qq.Answer {
+		if !opts[a] {
+			p.add(line, "question %s: answer %q is not one of its options", qq.ID, a)
+		}
 	}
-	return &q, nil
+}
+
+// addIssue words a content issue of qq in English, at its line.
+func (q *Quiz) addIssue(p *problems, qq *Question, is issue) {
+	l, o := qq.Line, Option{}
+	if is.Opt > 0 {
+		o = qq.Options[is.Opt-1]
+		l = o.Line
+	}
+	switch is.Code {
+	case "clause":
+		p.add(l, "question %s: clause is missing", qq.ID)
+	case "clause_gone":
+		p.add(l, "question %s: clause %q does not exist in lesson %s", qq.ID, qq.Clause, q.Lesson)
+	case "prompt":
+		p.add(l, "question %s: prompt in %s is missing", qq.ID, is.Lang)
+	case "explanation":
+		p.add(l, "question %s: explanation in %s is missing", qq.ID, is.Lang)
+	case "option_id":
+		p.add(l, "question %s: option id %q must be letters, digits, '-' or '_'", qq.ID, o.ID)
+	case "option_id_twice":
+		p.add(l, "question %s: option id %q is used twice", qq.ID, o.ID)
+	case "option_text":
+		p.add(l, "question %s: option %s has no %s text", qq.ID, o.ID, is.Lang)
+	case Single:
+		p.add(l, "question %s: a single-choice question needs at least 2 options and exactly 1 answer", qq.ID)
+	case Multiple:
+		p.add(l, "question %s: a multiple-choice question needs at least 2 options and 1 answer", qq.ID)
+	case TrueFalse:
+		p.add(l, "question %s: a true/false question has exactly the options 'true' and 'false' and 1 answer", qq.ID)
+	case "type":
+		p.add(l, "question %s: type %q must be single, multiple or truefalse", qq.ID, qq.Type)
+	}
 }
 
 // issue is one rule a question's content breaks. Parse words it in

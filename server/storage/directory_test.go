@@ -47,7 +47,7 @@ func directoryText(t *testing.T, s *storage.Storage) string {
 // compares the in-memory directory with one loaded afresh from the
 // database: a write path that forgot the directory leaves a difference.
 func TestDirectoryFollowsEveryUserWrite(t *testing.T) {
-	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	p := testkit.Store(t)
 	ctx := context.Background()
 	st := p.Store
 	now := time.Now()
@@ -134,7 +134,7 @@ func TestDirectoryFollowsEveryUserWrite(t *testing.T) {
 // TestSearchUsers pages a search by login, with words, a department and
 // the active filter.
 func TestSearchUsers(t *testing.T) {
-	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard) // the whole portal: its admin is among "everyone"
 	ctx := context.Background()
 	var users []model.User
 	for i := range 120 {

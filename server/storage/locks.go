@@ -41,22 +41,24 @@ type lease struct {
 }
 
 // lockProgress serializes the updates of a user's progress: in this
-// process by a mutex, and across instances (when others write the
+// process by taking turns (turns.go), and across instances (when others write the
 // database) by a lease. Call the returned function to unlock.
 func (s *Storage) lockProgress(ctx context.Context, userID string) (func(), error) {
-	mu := &s.progressLocks[lockStripe(userID)]
-	mu.Lock()
-	if s.sole {
-		return mu.Unlock, nil
-	}
-	l, err := s.takeLease(ctx, "progress/"+userID)
+	unlock, err := s.turns.lock(ctx, progressKey(userID))
 	if err != nil {
-		mu.Unlock()
+		return nil, err
+	}
+	if s.sole {
+		return unlock, nil
+	}
+	l, err := s.takeLease(ctx, progressKey(userID))
+	if err != nil {
+		unlock()
 		return nil, err
 	}
 	return func() {
 		s.giveLease(context.WithoutCancel(ctx), l)
-		mu.Unlock()
+		unlock()
 	}, nil
 }
 

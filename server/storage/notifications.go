@@ -25,9 +25,11 @@ func (s *Storage) CreateNotification(ctx context.Context, n *model.Notification)
 		return false, wrap("create notification", err)
 	}
 	// The count is a convenience for the bell; the inbox recounts it.
-	mu := &s.progressLocks[lockStripe(n.UserID)]
-	mu.Lock()
-	defer mu.Unlock()
+	unlock, err := s.turns.lock(ctx, userKey(n.UserID))
+	if err != nil {
+		return true, err
+	}
+	defer unlock()
 	_, err = s.c(colUsers).UpdateOne(ctx, bson.M{"_id": n.UserID}, bson.M{"$inc": bson.M{"unread": 1}})
 	s.userWritten(n.UserID)
 	return true, wrap("count notification", err)
@@ -84,14 +86,16 @@ func (s *Storage) notificationsWhere(ctx context.Context, filter bson.M, limit i
 // MarkNotificationsRead marks every notification of a user read and resets
 // the user's unread count.
 func (s *Storage) MarkNotificationsRead(ctx context.Context, userID string) error {
-	mu := &s.progressLocks[lockStripe(userID)]
-	mu.Lock()
-	defer mu.Unlock()
+	unlock, err := s.turns.lock(ctx, userKey(userID))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := s.c(colNotifications).UpdateMany(ctx, bson.M{"user_id": userID, "read": false},
 		bson.M{"$set": bson.M{"read": true}}); err != nil {
 		return wrap("mark notifications read", err)
 	}
-	_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, bson.M{"$set": bson.M{"unread": 0}})
+	_, err = s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, bson.M{"$set": bson.M{"unread": 0}})
 	s.userWritten(userID)
 	return wrap("mark notifications read", err)
 }
@@ -102,9 +106,11 @@ func (s *Storage) ResolveNotifications(ctx context.Context, userID string, ids [
 	if len(ids) == 0 {
 		return nil
 	}
-	mu := &s.progressLocks[lockStripe(userID)]
-	mu.Lock()
-	defer mu.Unlock()
+	unlock, err := s.turns.lock(ctx, userKey(userID))
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := s.c(colNotifications).UpdateMany(ctx, bson.M{"_id": bson.M{"$in": ids}, "user_id": userID, "read": false},
 		bson.M{"$set": bson.M{"read": true}})
 	if err != nil {

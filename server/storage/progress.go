@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"hash/fnv"
 	"time"
 
 	"conductportal/server/model"
@@ -24,10 +23,71 @@ func (s *Storage) Progress(ctx context.Context, userID string) (*model.Progress,
 	return &p, nil
 }
 
-// UpdateLessonProgress applies fields (relative to the lesson's entry) to the
-// user's progress with single-document atomic operators: $max for versions,
-// so a late event never moves progress back; $set for times; $inc for counts.
-func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string, max, set, inc bson.M) error {
+// ProgressUpdate is what one event (or a repair) changes in a user's
+// progress on one lesson; a zero field changes nothing. Versions, times and
+// the repaired counts only move forward ($max), so a late or repeated update
+// never moves progress back; AddAttempts and FailedVersion count an event
+// ($inc). Storage owns the field names: callers never spell them.
+type ProgressUpdate struct {
+	ReadVersion  int // the version read
+	PassVersion  int // a version whose quiz was passed
+	AckVersion   int // a version acknowledged
+	LastAttempt  time.Time
+	Acknowledged time.Time
+	LastFailed   time.Time
+	// Attempts and Fails (per model.FailKey) are raised to at least these:
+	// a repair from the events.
+	Attempts int
+	Fails    map[string]int
+	// AddAttempts counts attempts started; FailedVersion, when set, counts
+	// one failed attempt at that version.
+	AddAttempts   int
+	FailedVersion int
+}
+
+// ops is u as update operators on the lesson's entry of a progress document.
+func (u ProgressUpdate) ops(slug string) bson.M {
+	prefix := "lessons." + slug + "."
+	maxOps, incOps := bson.M{}, bson.M{}
+	raiseInt := func(field string, v int) {
+		if v > 0 {
+			maxOps[prefix+field] = v
+		}
+	}
+	raiseTime := func(field string, t time.Time) {
+		if !t.IsZero() {
+			maxOps[prefix+field] = t
+		}
+	}
+	raiseInt("read_version", u.ReadVersion)
+	raiseInt("pass_version", u.PassVersion)
+	raiseInt("ack_version", u.AckVersion)
+	raiseInt("attempts", u.Attempts)
+	raiseTime("last_attempt", u.LastAttempt)
+	raiseTime("acknowledged", u.Acknowledged)
+	raiseTime("last_failed", u.LastFailed)
+	for k, n := range u.Fails {
+		raiseInt("fails."+k, n)
+	}
+	if u.AddAttempts != 0 {
+		incOps[prefix+"attempts"] = u.AddAttempts
+	}
+	if u.FailedVersion > 0 {
+		incOps[prefix+"fails."+model.FailKey(u.FailedVersion)] = 1
+	}
+	up := bson.M{"$set": bson.M{"updated": time.Now().UTC()}}
+	if len(maxOps) > 0 {
+		up["$max"] = maxOps
+	}
+	if len(incOps) > 0 {
+		up["$inc"] = incOps
+	}
+	return up
+}
+
+// UpdateLessonProgress applies u to the user's progress on the lesson with
+// single-document atomic operators (see ProgressUpdate).
+func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string, u ProgressUpdate) error {
 	// FerretDB v1 applies an update as read, modify, write: two concurrent
 	// updates of one user's document can lose one, so they take turns
 	// (lockProgress), across instances too.
@@ -36,26 +96,7 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 		return err
 	}
 	defer unlock()
-	prefix := "lessons." + slug + "."
-	up := bson.M{"$set": bson.M{"updated": time.Now().UTC()}}
-	if len(max) > 0 {
-		m := bson.M{}
-		for k, v := range max {
-			m[prefix+k] = v
-		}
-		up["$max"] = m
-	}
-	for k, v := range set {
-		up["$set"].(bson.M)[prefix+k] = v
-	}
-	if len(inc) > 0 {
-		m := bson.M{}
-		for k, v := range inc {
-			m[prefix+k] = v
-		}
-		up["$inc"] = m
-	}
-	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, up, options.UpdateOne().SetUpsert(true))
+	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, u.ops(slug), options.UpdateOne().SetUpsert(true))
 	s.progressChanged(userID)
 	return wrap("update progress", err)
 }
@@ -77,12 +118,6 @@ func (s *Storage) RecordReceipt(ctx context.Context, r *model.Receipt) error {
 	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": r.UserID}, up, options.UpdateOne().SetUpsert(true))
 	s.progressChanged(r.UserID)
 	return wrap("record receipt", err)
-}
-
-func lockStripe(id string) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(id)) // hash.Hash writes never fail
-	return int(h.Sum32() % uint32(len(Storage{}.progressLocks)))
 }
 
 // ReplaceProgress stores a rebuilt projection, in turn with the user's

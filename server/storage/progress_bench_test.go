@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"conductportal/server/storage"
 	"conductportal/server/testkit"
 )
 
@@ -28,7 +29,7 @@ func BenchmarkUpdateLessonProgress(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				if err := p.Store.UpdateLessonProgress(ctx, "bench-user", "dress",
-					map[string]any{"last_attempt": time.Now()}, nil, map[string]any{"attempts": 1}); err != nil {
+					storage.ProgressUpdate{LastAttempt: time.Now(), AddAttempts: 1}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -21,12 +19,13 @@ import (
 // portal account, and one provider account for several portal accounts.
 // Each time exactly one binding is made and both of its documents agree.
 func TestLinkSSOExactlyOnce(t *testing.T) {
-	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	p := testkit.Store(t)
+	accounts := auth.New(p.Store, p.Clock.Now)
 	ctx := context.Background()
 	const n = 8
 	var users []*model.User
 	for i := range n {
-		u, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: fmt.Sprintf("person.%d", i), Name: "P", Password: "a long password"})
+		u, err := accounts.CreateUser(ctx, auth.NewUser{Login: fmt.Sprintf("person.%d", i), Name: "P", Password: "a long password"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,13 +125,14 @@ func TestLinkSSOExactlyOnce(t *testing.T) {
 // moves the people managed to the new login; a taken login is refused and
 // changes nothing.
 func TestRenameUser(t *testing.T) {
-	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	p := testkit.Store(t)
+	accounts := auth.New(p.Store, p.Clock.Now)
 	ctx := context.Background()
-	boss, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "old.boss", Name: "B", Password: "a long password"})
+	boss, err := accounts.CreateUser(ctx, auth.NewUser{Login: "old.boss", Name: "B", Password: "a long password"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	staff, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "staff", Name: "S", Manager: "old.boss", Password: "a long password"})
+	staff, err := accounts.CreateUser(ctx, auth.NewUser{Login: "staff", Name: "S", Manager: "old.boss", Password: "a long password"})
 	if err != nil {
 		t.Fatal(err)
 	}

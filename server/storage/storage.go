@@ -65,13 +65,13 @@ func Collections() []string {
 
 // Storage is the portal's access to its database.
 type Storage struct {
-	db            *mongo.Database
-	progressLocks [64]sync.Mutex // see lockProgress
-	usersGen      atomic.Uint64  // see UsersGeneration
-	progress      *progressCache // see SetSoleWriter and SetShared
-	sole          bool           // see SetSoleWriter
-	sessions      accessCache[*model.Session]
-	users         accessCache[*model.User]
+	db       *mongo.Database
+	turns    turns          // writes of one document take turns (turns.go)
+	usersGen atomic.Uint64  // see UsersGeneration
+	progress *progressCache // see SetSoleWriter and SetShared
+	sole     bool           // see SetSoleWriter
+	sessions accessCache[*model.Session]
+	users    accessCache[*model.User]
 	// loginIDs maps a login to its user's _id (neither ever changes), so a
 	// lookup by login reads by _id instead of scanning the users.
 	loginIDs sync.Map

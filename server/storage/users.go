@@ -187,8 +187,16 @@ func (s *Storage) SetMFA(ctx context.Context, id string, m model.MFA) error {
 }
 
 // UseMFAStep records that the code of time step was used, unless a code of
-// that or a later step was used already (then it reports false).
+// that or a later step was used already (then it reports false). A user's
+// code checks take turns in this process: FerretDB's conditional updates
+// are not atomic, so two racing requests could both use one code (MongoDB's
+// are, which covers other instances).
 func (s *Storage) UseMFAStep(ctx context.Context, id string, step int64) (bool, error) {
+	unlock, err := s.turns.lock(ctx, userKey(id))
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	defer s.userWritten(id)
 	res, err := s.c(colUsers).UpdateOne(ctx,
 		bson.M{"_id": id, "$or": bson.A{bson.M{"mfa.last_step": bson.M{"$lt": step}}, bson.M{"mfa.last_step": bson.M{"$exists": false}}}},
@@ -199,8 +207,14 @@ func (s *Storage) UseMFAStep(ctx context.Context, id string, step int64) (bool, 
 	return res.ModifiedCount == 1, nil
 }
 
-// UseRecoveryCode removes one recovery code hash, reporting whether it was there.
+// UseRecoveryCode removes one recovery code hash, reporting whether it was
+// there; in turn with the user's other code checks (see UseMFAStep).
 func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, error) {
+	unlock, err := s.turns.lock(ctx, userKey(id))
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	defer s.userWritten(id)
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id, "mfa.recovery": hash},
 		bson.M{"$pull": bson.M{"mfa.recovery": hash}})

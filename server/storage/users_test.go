@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,11 +20,12 @@ import (
 // remembered one now missing, or naming someone else) it finds the right
 // account, never the wrong one.
 func TestUserByLogin(t *testing.T) {
-	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	p := testkit.Store(t)
+	accounts := auth.New(p.Store, p.Clock.Now)
 	ctx := context.Background()
 	ids := map[string]string{}
 	for _, login := range []string{"zhao.yi", "qian.er", "sun.san"} {
-		u, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: login, Name: login, Password: "a long password"})
+		u, err := accounts.CreateUser(ctx, auth.NewUser{Login: login, Name: login, Password: "a long password"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +90,7 @@ func isNotFound(err error) bool { return err != nil && errors.Is(err, storage.Er
 // BenchmarkUserByLogin compares a login lookup by the remembered _id with
 // the scan FerretDB makes for {login: ...}, on 10,000 users.
 func BenchmarkUserByLogin(b *testing.B) {
-	p := testkit.Start(b, filepath.Join(b.TempDir(), "data"), io.Discard)
+	p := testkit.Store(b)
 	ctx := context.Background()
 	users := p.DB.Database.Collection("users")
 	var docs []any

@@ -31,50 +31,73 @@ type BundleLesson struct {
 // checks them together. It returns every problem found; a Bundle only when
 // there are none, so invalid content is never half imported.
 func LoadBundle(fsys fs.FS) (*Bundle, []lesson.Problem) {
-	var probs []lesson.Problem
-	add := func(file string, line int, format string, args ...any) {
-		probs = append(probs, lesson.Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
-	}
-	lessons := map[string]*BundleLesson{}
+	l := &bundleLoader{fsys: fsys, lessons: map[string]*BundleLesson{}}
 	for _, lang := range model.Languages {
-		dir := path.Join("content", lang)
-		entries, err := fs.ReadDir(fsys, dir)
-		if err != nil {
-			add(dir, 0, "cannot read the folder: %v", err)
+		l.readLessons(lang)
+	}
+	l.checkLanguages()
+	l.readQuizzes()
+	l.checkQuizzes()
+	return l.bundle()
+}
+
+// bundleLoader is LoadBundle's state between its steps: the lessons read
+// so far and every problem found.
+type bundleLoader struct {
+	fsys    fs.FS
+	lessons map[string]*BundleLesson
+	probs   []lesson.Problem
+}
+
+func (l *bundleLoader) add(file string, line int, format string, args ...any) {
+	l.probs = append(l.probs, lesson.Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// readLessons parses content/<lang>/*.md, each file named for its slug.
+func (l *bundleLoader) readLessons(lang string) {
+	dir := path.Join("content", lang)
+	entries, err := fs.ReadDir(l.fsys, dir)
+	if err != nil {
+		l.add(dir, 0, "cannot read the folder: %v", err)
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".md") {
 			continue
 		}
-		for _, e := range entries {
-			if e.IsDir() || !strings.HasSuffix(e.Name(), ".md") {
-				continue
-			}
-			file := path.Join(dir, e.Name())
-			src, err := fs.ReadFile(fsys, file)
-			if err != nil {
-				add(file, 0, "cannot read: %v", err)
-				continue
-			}
-			doc, ps := lesson.Parse(file, lang, src)
-			probs = append(probs, ps...)
-			if doc == nil {
-				continue
-			}
-			if want := strings.TrimSuffix(e.Name(), ".md"); doc.Slug != want {
-				add(file, 2, "slug %q must equal the file name %q", doc.Slug, want)
-				continue
-			}
-			bl := lessons[doc.Slug]
-			if bl == nil {
-				bl = &BundleLesson{Slug: doc.Slug, Docs: map[string]*lesson.Doc{}}
-				lessons[doc.Slug] = bl
-			}
-			bl.Docs[lang] = doc
+		file := path.Join(dir, e.Name())
+		src, err := fs.ReadFile(l.fsys, file)
+		if err != nil {
+			l.add(file, 0, "cannot read: %v", err)
+			continue
 		}
+		doc, ps := lesson.Parse(file, lang, src)
+		l.probs = append(l.probs, ps...)
+		if doc == nil {
+			continue
+		}
+		if want := strings.TrimSuffix(e.Name(), ".md"); doc.Slug != want {
+			l.add(file, 2, "slug %q must equal the file name %q", doc.Slug, want)
+			continue
+		}
+		bl := l.lessons[doc.Slug]
+		if bl == nil {
+			bl = &BundleLesson{Slug: doc.Slug, Docs: map[string]*lesson.Doc{}}
+			l.lessons[doc.Slug] = bl
+		}
+		bl.Docs[lang] = doc
 	}
-	for _, bl := range lessons {
+}
+
+// checkLanguages checks that every lesson has a file in each language, and
+// that the translations agree with the source language's front matter and
+// clauses.
+func (l *bundleLoader) checkLanguages() {
+	for _, bl := range l.lessons {
 		src := bl.Docs[model.LangZH]
 		for _, lang := range model.Languages {
 			if bl.Docs[lang] == nil {
-				add(path.Join("content", lang, bl.Slug+".md"), 0, "missing: every lesson needs a file in each language (%s)", strings.Join(model.Languages, ", "))
+				l.add(path.Join("content", lang, bl.Slug+".md"), 0, "missing: every lesson needs a file in each language (%s)", strings.Join(model.Languages, ", "))
 			}
 		}
 		if src == nil {
@@ -86,16 +109,20 @@ func LoadBundle(fsys fs.FS) (*Bundle, []lesson.Problem) {
 				continue
 			}
 			if d.Order != src.Order || d.DueDays != src.DueDays || d.Audience != src.Audience || d.ValidMonths != src.ValidMonths {
-				add(d.File, 2, "order, due_days, valid_months and audience must match %s", src.File)
+				l.add(d.File, 2, "order, due_days, valid_months and audience must match %s", src.File)
 			}
 			if !slices.Equal(clauseIDs(d), clauseIDs(src)) {
-				add(d.File, d.BodyLine, "clause ids %v differ from %s's %v (same ids, same order)", clauseIDs(d), src.File, clauseIDs(src))
+				l.add(d.File, d.BodyLine, "clause ids %v differ from %s's %v (same ids, same order)", clauseIDs(d), src.File, clauseIDs(src))
 			}
 		}
 	}
-	entries, err := fs.ReadDir(fsys, "quizzes")
+}
+
+// readQuizzes parses quizzes/<slug>.yaml against its lesson's clauses.
+func (l *bundleLoader) readQuizzes() {
+	entries, err := fs.ReadDir(l.fsys, "quizzes")
 	if err != nil {
-		add("quizzes", 0, "cannot read the folder: %v", err)
+		l.add("quizzes", 0, "cannot read the folder: %v", err)
 	}
 	for _, e := range entries {
 		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
@@ -103,14 +130,14 @@ func LoadBundle(fsys fs.FS) (*Bundle, []lesson.Problem) {
 		}
 		file := path.Join("quizzes", e.Name())
 		slug := strings.TrimSuffix(strings.TrimSuffix(e.Name(), ".yaml"), ".yml")
-		src, err := fs.ReadFile(fsys, file)
+		src, err := fs.ReadFile(l.fsys, file)
 		if err != nil {
-			add(file, 0, "cannot read: %v", err)
+			l.add(file, 0, "cannot read: %v", err)
 			continue
 		}
-		bl := lessons[slug]
+		bl := l.lessons[slug]
 		if bl == nil {
-			add(file, 0, "there is no lesson %q for this quiz", slug)
+			l.add(file, 0, "there is no lesson %q for this quiz", slug)
 			continue
 		}
 		var ids []string
@@ -118,24 +145,33 @@ func LoadBundle(fsys fs.FS) (*Bundle, []lesson.Problem) {
 			ids = clauseIDs(d)
 		}
 		q, ps := quiz.Parse(file, src, ids)
-		probs = append(probs, ps...)
+		l.probs = append(l.probs, ps...)
 		if q == nil {
 			continue
 		}
 		if q.Lesson != slug {
-			add(file, 1, "lesson %q must equal the file name %q", q.Lesson, slug)
+			l.add(file, 1, "lesson %q must equal the file name %q", q.Lesson, slug)
 		}
 		bl.Quiz, bl.QuizSource = q, string(src)
 	}
-	for _, bl := range lessons {
-		if bl.Quiz == nil && !hasProblemFor(probs, "quizzes/"+bl.Slug) {
-			add(path.Join("quizzes", bl.Slug+".yaml"), 0, "missing: every lesson needs a quiz")
+}
+
+// checkQuizzes checks that every lesson has a quiz, and that there is a
+// lesson at all.
+func (l *bundleLoader) checkQuizzes() {
+	for _, bl := range l.lessons {
+		if bl.Quiz == nil && !hasProblemFor(l.probs, "quizzes/"+bl.Slug) {
+			l.add(path.Join("quizzes", bl.Slug+".yaml"), 0, "missing: every lesson needs a quiz")
 		}
 	}
-	if len(lessons) == 0 {
-		add("content", 0, "no lessons found")
+	if len(l.lessons) == 0 {
+		l.add("content", 0, "no lessons found")
 	}
-	if len(probs) > 0 {
+}
+
+// bundle is the lessons in order, or every problem by file and line.
+func (l *bundleLoader) bundle() (*Bundle, []lesson.Problem) {
+	if probs := l.probs; len(probs) > 0 {
 		sort.SliceStable(probs, func(i, j int) bool {
 			if probs[i].File != probs[j].File {
 				return probs[i].File < probs[j].File
@@ -145,7 +181,7 @@ func LoadBundle(fsys fs.FS) (*Bundle, []lesson.Problem) {
 		return nil, probs
 	}
 	b := &Bundle{}
-	for _, bl := range lessons {
+	for _, bl := range l.lessons {
 		b.Lessons = append(b.Lessons, *bl)
 	}
 	sort.Slice(b.Lessons, func(i, j int) bool {

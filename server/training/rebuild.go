@@ -225,39 +225,50 @@ func (s *Service) moveForward(ctx context.Context, stored, want *model.Progress)
 	moved := false
 	for slug, w := range want.Lessons {
 		g := stored.Lessons[slug]
-		up := map[string]any{}
-		if w.Attempts > g.Attempts {
-			up["attempts"] = w.Attempts
-		}
-		if w.PassVersion > g.PassVersion {
-			up["pass_version"] = w.PassVersion
-		}
-		if w.AckVersion > g.AckVersion {
-			up["ack_version"] = w.AckVersion
-		}
-		if w.LastAttempt.After(g.LastAttempt) {
-			up["last_attempt"] = w.LastAttempt
-		}
-		if w.Acknowledged.After(g.Acknowledged) {
-			up["acknowledged"] = w.Acknowledged
-		}
-		for k, n := range w.Fails {
-			if n > g.Fails[k] {
-				up["fails."+k] = n
-			}
-		}
-		if w.LastFailed.After(g.LastFailed) {
-			up["last_failed"] = w.LastFailed
-		}
-		if len(up) == 0 {
+		up, changed := forward(g, w)
+		if !changed {
 			continue
 		}
-		if err := s.store.UpdateLessonProgress(ctx, stored.UserID, slug, up, nil, nil); err != nil {
+		if err := s.store.UpdateLessonProgress(ctx, stored.UserID, slug, up); err != nil {
 			return moved, err
 		}
 		moved = true
 	}
 	return moved, nil
+}
+
+// forward is the update that raises each of g's event fields lagging w's
+// (storage applies it with $max), and whether there is any.
+func forward(g, w model.LessonProgress) (storage.ProgressUpdate, bool) {
+	var up storage.ProgressUpdate
+	changed := false
+	if w.Attempts > g.Attempts {
+		up.Attempts, changed = w.Attempts, true
+	}
+	if w.PassVersion > g.PassVersion {
+		up.PassVersion, changed = w.PassVersion, true
+	}
+	if w.AckVersion > g.AckVersion {
+		up.AckVersion, changed = w.AckVersion, true
+	}
+	if w.LastAttempt.After(g.LastAttempt) {
+		up.LastAttempt, changed = w.LastAttempt, true
+	}
+	if w.Acknowledged.After(g.Acknowledged) {
+		up.Acknowledged, changed = w.Acknowledged, true
+	}
+	for k, n := range w.Fails {
+		if n > g.Fails[k] {
+			if up.Fails == nil {
+				up.Fails = map[string]int{}
+			}
+			up.Fails[k], changed = n, true
+		}
+	}
+	if w.LastFailed.After(g.LastFailed) {
+		up.LastFailed, changed = w.LastFailed, true
+	}
+	return up, changed
 }
 
 // CatchUpProgressSample is CheckProgressSample for a portal that serves

@@ -76,67 +76,87 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 	if !SignatureMatches(u, req.Signature) {
 		return nil, ErrSignature
 	}
-	cycle := 0
-	if existing, err := s.signed(ctx, u, prog, req.Slug, req.Version); err == nil {
-		if !s.expired(l, existing) {
-			// Signed before: the answer is that receipt. Its progress
-			// update may be missing if the first request stopped right
-			// after storing it (a crash, an outage); put it in place.
-			if err := s.ensureAck(ctx, u, existing); err != nil {
-				return nil, err
-			}
-			s.acknowledged(ctx, u, existing)
-			return existing, nil
-		}
-		cycle = existing.Cycle + 1 // a renewal: this version signed again
-	} else if !errors.Is(err, storage.ErrNotFound) {
+	existing, cycle, err := s.signedBefore(ctx, u, l, prog, req)
+	if err != nil {
 		return nil, err
 	}
-	if req.Version != l.Current {
-		return nil, ErrNotCurrent
+	if existing != nil {
+		return s.answerWith(ctx, u, existing)
 	}
-	if prog.Lessons[req.Slug].PassVersion < max(l.QuizFrom, 1) {
-		return nil, ErrQuizNotPassed
+	if err := signable(l, prog, req); err != nil {
+		return nil, err
 	}
 	v, err := s.Version(ctx, req.Slug, req.Version)
 	if err != nil {
 		return nil, err
 	}
 	text, lang := v.Text(langOrDefault(req.Lang))
+	r := &model.Receipt{
+		UserID: u.ID, Login: u.Login, Lesson: req.Slug, Version: req.Version,
+		Lang: lang, TextHash: text.Hash, Signature: strings.TrimSpace(req.Signature),
+		Client: req.Client, Agent: truncate(req.Agent, 300), Cycle: cycle,
+	}
+	return s.appendReceipt(ctx, u, prog, r)
+}
 
-	// Append to the user's chain. A concurrent acknowledgement of another
-	// lesson may take the same seq first; then the unique (user, seq) key
-	// refuses ours and we link to the new head instead.
-	for try := 0; try < 20; try++ {
-		r := &model.Receipt{
-			ID: storage.NewID(), UserID: u.ID, Login: u.Login, Lesson: req.Slug, Version: req.Version,
-			Lang: lang, TextHash: text.Hash, Signature: strings.TrimSpace(req.Signature),
-			At: s.Now(), Client: req.Client, Agent: truncate(req.Agent, 300), Seq: 1, Cycle: cycle,
-		}
+// signedBefore returns the user's valid receipt of the version asked, if
+// there is one, and otherwise the cycle a new receipt starts: 0, or the
+// next one when the last receipt of this version has aged out (a renewal).
+func (s *Service) signedBefore(ctx context.Context, u *model.User, l *model.Lesson, prog *model.Progress, req AckRequest) (*model.Receipt, int, error) {
+	existing, err := s.signed(ctx, u, prog, req.Slug, req.Version)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, 0, nil
+	case err != nil:
+		return nil, 0, err
+	case s.expired(l, existing):
+		return nil, existing.Cycle + 1, nil
+	}
+	return existing, 0, nil
+}
+
+// signable checks that the version asked may be signed now.
+func signable(l *model.Lesson, prog *model.Progress, req AckRequest) error {
+	if req.Version != l.Current {
+		return ErrNotCurrent
+	}
+	if prog.Lessons[req.Slug].PassVersion < max(l.QuizFrom, 1) {
+		return ErrQuizNotPassed
+	}
+	return nil
+}
+
+// answerWith answers an acknowledgement with a receipt stored before (by an
+// earlier or a racing request). Its progress update may be missing if that
+// request stopped right after storing it (a crash, an outage): it is put in
+// place.
+func (s *Service) answerWith(ctx context.Context, u *model.User, existing *model.Receipt) (*model.Receipt, error) {
+	if err := s.ensureAck(ctx, u, existing); err != nil {
+		return nil, err
+	}
+	s.acknowledged(ctx, u, existing)
+	return existing, nil
+}
+
+// ackTries bounds the tries at appending one receipt to a busy chain.
+const ackTries = 20
+
+// appendReceipt appends r (its content filled in) to the user's chain. A
+// concurrent acknowledgement of another lesson may take the same seq first;
+// then the unique (user, seq) key refuses ours and we link to the new head
+// instead. A concurrent one of this very version makes its receipt the
+// answer.
+func (s *Service) appendReceipt(ctx context.Context, u *model.User, prog *model.Progress, r *model.Receipt) (*model.Receipt, error) {
+	for try := 0; try < ackTries; try++ {
 		// The first tries trust progress's hint of the head: a stale hint
 		// only costs the unique key's refusal, and the request that took
 		// the place moves the hint on at once; the last tries search.
-		head, err := s.chainHead(ctx, u, prog, try < hintedTries)
-		switch {
-		case err == nil:
-			r.Seq, r.PrevHash = head.Seq+1, head.Hash
-		case !errors.Is(err, storage.ErrNotFound):
+		if err := s.link(ctx, u, prog, r, try < hintedTries); err != nil {
 			return nil, err
 		}
-		r.Hash = ReceiptHash(r)
-		err = s.store.CreateReceipt(ctx, r)
+		err := s.store.CreateReceipt(ctx, r)
 		if err == nil {
-			s.metrics.Receipt()
-			if err := s.recordAck(ctx, u, r); err != nil {
-				return nil, err
-			}
-			// The signature that completes the programme issues the
-			// certificate; it is not asked of a page view.
-			if _, err := s.Certificate(ctx, u); err != nil && !errors.Is(err, ErrNotComplete) {
-				s.log.WarnContext(ctx, "certificate not issued", "user", u.ID, "err", err)
-			}
-			s.acknowledged(ctx, u, r)
-			return r, nil
+			return s.stored(ctx, u, r)
 		}
 		if !errors.Is(err, storage.ErrDuplicate) {
 			return nil, err
@@ -147,25 +167,63 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 		// search the receipts, should it have stopped before that.
 		var existing *model.Receipt
 		if try < hintedTries {
-			time.Sleep(time.Duration(try+1) * 5 * time.Millisecond)
+			if err := pause(ctx, time.Duration(try+1)*5*time.Millisecond); err != nil {
+				return nil, err
+			}
 			if prog, err = s.store.Progress(ctx, u.ID); err != nil {
 				return nil, err
 			}
-			existing, err = s.signed(ctx, u, prog, req.Slug, req.Version)
+			existing, err = s.signed(ctx, u, prog, r.Lesson, r.Version)
 		} else {
-			existing, err = s.store.ReceiptFor(ctx, u.ID, req.Slug, req.Version)
+			existing, err = s.store.ReceiptFor(ctx, u.ID, r.Lesson, r.Version)
 		}
-		if err == nil && existing.Cycle >= cycle {
-			// Another request for this very version won; make sure its
-			// progress update is in place too (it may have crashed after).
-			if err := s.ensureAck(ctx, u, existing); err != nil {
-				return nil, err
-			}
-			s.acknowledged(ctx, u, existing)
-			return existing, nil
+		if err == nil && existing.Cycle >= r.Cycle {
+			return s.answerWith(ctx, u, existing)
 		}
 	}
-	return nil, fmt.Errorf("training: acknowledge %s: the receipt chain stayed busy", req.Slug)
+	return nil, fmt.Errorf("training: acknowledge %s: the receipt chain stayed busy", r.Lesson)
+}
+
+// link makes r a new receipt at the end of the user's chain as it reads
+// now: a fresh id and time, the next seq and the head's hash, and r's hash.
+func (s *Service) link(ctx context.Context, u *model.User, prog *model.Progress, r *model.Receipt, hint bool) error {
+	r.ID, r.At, r.Seq, r.PrevHash = storage.NewID(), s.Now(), 1, ""
+	head, err := s.chainHead(ctx, u, prog, hint)
+	switch {
+	case err == nil:
+		r.Seq, r.PrevHash = head.Seq+1, head.Hash
+	case !errors.Is(err, storage.ErrNotFound):
+		return err
+	}
+	r.Hash = ReceiptHash(r)
+	return nil
+}
+
+// stored finishes an acknowledgement whose receipt this request stored:
+// progress moves to it, and the signature that completes the programme
+// issues the certificate (it is not asked of a page view).
+func (s *Service) stored(ctx context.Context, u *model.User, r *model.Receipt) (*model.Receipt, error) {
+	s.metrics.Receipt()
+	if err := s.recordAck(ctx, u, r); err != nil {
+		return nil, err
+	}
+	if _, err := s.Certificate(ctx, u); err != nil && !errors.Is(err, ErrNotComplete) {
+		s.log.WarnContext(ctx, "certificate not issued", "user", u.ID, "err", err)
+	}
+	s.acknowledged(ctx, u, r)
+	return r, nil
+}
+
+// pause waits d, or until ctx ends (then its error).
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("training: %w", ctx.Err())
+	case <-t.C:
+		return nil
+	}
 }
 
 // signed returns the user's latest receipt for a lesson version, or

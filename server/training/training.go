@@ -363,7 +363,7 @@ func (s *Service) MarkRead(ctx context.Context, u *model.User, slug string) (int
 	if err != nil {
 		return 0, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, map[string]any{"read_version": l.Current}, nil, nil)
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, storage.ProgressUpdate{ReadVersion: l.Current})
 	return l.Current, err
 }
 
@@ -426,8 +426,7 @@ func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang st
 	if err := s.store.CreateAttempt(ctx, a); err != nil {
 		return nil, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug,
-		map[string]any{"last_attempt": now}, nil, map[string]any{"attempts": 1})
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, storage.ProgressUpdate{LastAttempt: now, AddAttempts: 1})
 	return a, err
 }
 
@@ -517,8 +516,7 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 	if !a.Passed {
 		// Counted for the cool-down: $inc per version, $max on the time,
 		// both rebuilt from the events by ExpectedProgress.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, map[string]any{"last_failed": a.At}, nil,
-			map[string]any{"fails." + model.FailKey(a.Version): 1})
+		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -527,7 +525,7 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 		// This request graded it: progress cannot show the pass yet
 		// unless a pass of this version came before, and $max keeps
 		// that. No read first: one round trip less per submit.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, map[string]any{"pass_version": a.Version}, nil, nil)
+		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -548,7 +546,7 @@ func (s *Service) recordPass(ctx context.Context, u *model.User, a *model.Attemp
 	if prog.Lessons[a.Lesson].PassVersion >= a.Version {
 		return nil
 	}
-	return s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, map[string]any{"pass_version": a.Version}, nil, nil)
+	return s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
 }
 
 // Receipts returns the user's receipts, oldest first.

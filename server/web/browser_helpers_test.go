@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -64,10 +65,23 @@ func (b *browser) noDangerousDOM(where, scope string) {
 // developer's machine without it.
 func needChromium(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
-		}
-		t.Skipf("skipped: the browser tests need Chromium at %s (apt-get install chromium; CI is unset, so this is not a failure): %v", chromiumPath, err)
+	switch missing, fatal, msg := chromiumVerdict(chromiumPath, os.Getenv("CI")); {
+	case fatal:
+		t.Fatal(msg)
+	case missing:
+		t.Skip(msg)
 	}
+}
+
+// chromiumVerdict says whether Chromium at path is missing, and if so
+// whether that fails the test (ci, the CI variable, is set) and why.
+func chromiumVerdict(path, ci string) (missing, fatal bool, msg string) {
+	_, err := os.Stat(path)
+	switch {
+	case err == nil:
+		return false, false, ""
+	case ci != "":
+		return true, true, fmt.Sprintf("the browser tests need Chromium at %s (apt-get install chromium): %v", path, err)
+	}
+	return true, false, fmt.Sprintf("skipped: the browser tests need Chromium at %s (apt-get install chromium; CI is unset, so this is not a failure): %v", path, err)
 }

@@ -330,6 +330,7 @@ const stepTimeout = 15 * time.Second
 
 func newBrowser(t *testing.T, base string) *browser {
 	t.Helper()
+	needChromium(t) // also for a test that did not ask first
 	profile := t.TempDir()
 	tctx, cancelTimeout := context.WithTimeout(context.Background(), 2*time.Minute)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(tctx,

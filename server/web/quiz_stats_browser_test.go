@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +19,7 @@ import (
 // right and the one only weak learners get right, lists the options
 // chosen, and passes axe in both languages at 375 and 1280 px.
 func TestBrowserItemStatistics(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	needChromium(t)
 	s, base := startPortal(t)
 	ctx := context.Background()
 	if _, err := s.Auth.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: firstPass}); err != nil {
@@ -85,9 +82,7 @@ func TestBrowserItemStatistics(t *testing.T) {
 // on the result and the lesson with the time it ends, with no way to
 // start; both pages pass axe at 375 and 1280 px.
 func TestBrowserReviewPolicyAndCooldown(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	needChromium(t)
 	s, base := startPortal(t)
 	ctx := context.Background()
 	q := testkit.PublishQuiz(t, s.Training, "attendance", func(src string) string {

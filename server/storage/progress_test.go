@@ -1,0 +1,70 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"conductportal/server/model"
+	"conductportal/server/storage"
+	"conductportal/server/testkit"
+)
+
+// TestProgressUpdate applies typed updates to one lesson's progress: the
+// versions and times only move forward (a late or repeated update does not
+// move them back), the counts add, and the repair fields raise the counts
+// to at least their value; other lessons are left alone.
+func TestProgressUpdate(t *testing.T) {
+	k := testkit.Store(t)
+	ctx := context.Background()
+	at := k.Clock.Now()
+	update := func(slug string, u storage.ProgressUpdate) model.LessonProgress {
+		t.Helper()
+		if err := k.Store.UpdateLessonProgress(ctx, "u1", slug, u); err != nil {
+			t.Fatal(err)
+		}
+		p, err := k.Store.Progress(ctx, "u1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Lessons[slug]
+	}
+	lp := update("dress", storage.ProgressUpdate{ReadVersion: 2, LastAttempt: at, AddAttempts: 1})
+	if lp.ReadVersion != 2 || lp.Attempts != 1 || !lp.LastAttempt.Equal(at) {
+		t.Fatalf("first update: %+v", lp)
+	}
+	// A late event: older version and time; its count still adds.
+	lp = update("dress", storage.ProgressUpdate{ReadVersion: 1, LastAttempt: at.Add(-time.Hour), AddAttempts: 1})
+	if lp.ReadVersion != 2 || lp.Attempts != 2 || !lp.LastAttempt.Equal(at) {
+		t.Fatalf("a late update moved progress back or did not count: %+v", lp)
+	}
+	lp = update("dress", storage.ProgressUpdate{FailedVersion: 2, LastFailed: at})
+	lp = update("dress", storage.ProgressUpdate{FailedVersion: 2, LastFailed: at.Add(-time.Minute)})
+	if lp.Fails[model.FailKey(2)] != 2 || !lp.LastFailed.Equal(at) {
+		t.Fatalf("two failed attempts at version 2: %+v", lp)
+	}
+	lp = update("dress", storage.ProgressUpdate{PassVersion: 2, AckVersion: 2, Acknowledged: at})
+	if lp.PassVersion != 2 || lp.AckVersion != 2 || !lp.Acknowledged.Equal(at) {
+		t.Fatalf("pass and acknowledgement: %+v", lp)
+	}
+	// A repair raises counts to at least its value, never lowers them.
+	lp = update("dress", storage.ProgressUpdate{Attempts: 5, Fails: map[string]int{model.FailKey(2): 1, model.FailKey(3): 4}})
+	if lp.Attempts != 5 || lp.Fails[model.FailKey(2)] != 2 || lp.Fails[model.FailKey(3)] != 4 {
+		t.Fatalf("repair: %+v", lp)
+	}
+	// An empty update changes nothing of the lesson's.
+	before := lp
+	lp = update("dress", storage.ProgressUpdate{})
+	if lp.Attempts != before.Attempts || lp.ReadVersion != before.ReadVersion || len(lp.Fails) != len(before.Fails) {
+		t.Fatalf("an empty update changed %+v to %+v", before, lp)
+	}
+	if other := update("grooming", storage.ProgressUpdate{ReadVersion: 1}); other.ReadVersion != 1 || other.Attempts != 0 {
+		t.Fatalf("another lesson: %+v", other)
+	}
+	if lp := update("dress", storage.ProgressUpdate{}); lp.Attempts != 5 {
+		t.Fatalf("updating another lesson touched dress: %+v", lp)
+	}
+	if n := k.LoggedErrors(); n != 0 {
+		t.Fatalf("%d errors logged", n)
+	}
+}
