@@ -159,3 +159,59 @@ func TestIndexPostgreSQLIDs(t *testing.T) {
 		t.Fatalf("drop a collection with the extra index: %v", err)
 	}
 }
+
+// BenchmarkIDRead is one find by _id among 10,000 documents, before and
+// after the portal's index, on the embedded database (SQLite) and on
+// FerretDB on PostgreSQL. On PostgreSQL "index-old-connections" reads
+// through FerretDB's connections that read before the index existed (they
+// keep their plan; see IndexPostgreSQLIDs), "index" after FerretDB
+// restarts with new ones.
+//
+//	go test -run '^$' -bench IDRead ./server/database/
+func BenchmarkIDRead(b *testing.B) {
+	ctx := context.Background()
+	read := func(col *mongo.Collection) func(b *testing.B) {
+		return func(b *testing.B) {
+			var doc struct{ N int }
+			for i := 0; b.Loop(); i++ {
+				if err := col.FindOne(ctx, bson.M{"_id": fmt.Sprintf("u%05d", (i*37)%10000)}).Decode(&doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.Run("sqlite", func(b *testing.B) {
+		db, err := Open(ctx, Options{DataDir: b.TempDir(), Logger: quiet()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close(ctx)
+		col := db.Database.Collection("progress")
+		seedIDs(b, col, 10000)
+		b.Run("scan", read(col))
+		if _, err := db.IndexIDs(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("index", read(col))
+	})
+	b.Run("postgresql", func(b *testing.B) {
+		pg := startPostgreSQL(b)
+		db, err := Open(ctx, Options{URI: pg.URI, PostgreSQLURL: pg.PostgreSQLURL, Logger: quiet()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close(ctx)
+		col := db.Database.Collection("progress")
+		seedIDs(b, col, 10000)
+		b.Run("scan", read(col))
+		if _, err := db.IndexIDs(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("index-old-connections", read(col))
+		pg.StopFerretDB()
+		if err := pg.StartFerretDB(); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("index", read(col))
+	})
+}
