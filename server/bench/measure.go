@@ -42,6 +42,23 @@ func countChecks(file string) int {
 	return n
 }
 
+// findPrefix is the first line whose name starts with prefix, or nil.
+func (r *report) findPrefix(prefix string) *result {
+	for _, x := range r.results {
+		if strings.HasPrefix(x.name, prefix) {
+			return x
+		}
+	}
+	return nil
+}
+
+func within(ok bool) string {
+	if ok {
+		return "within"
+	}
+	return "OVER"
+}
+
 func (r *report) find(name string) *result {
 	for _, x := range r.results {
 		if x.name == name {
@@ -279,6 +296,12 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "start-up progress check (beside serving, before the measurements) ended %s after start\n", r.check.Round(time.Millisecond))
 	fmt.Fprintf(w, "first organisation view after that: %s\n", r.firstOrg.Round(time.Millisecond))
 	fmt.Fprintf(w, "peak RSS of the server: %.0f MB\n", float64(r.rss)/(1<<20))
+	if r.employees >= 100000 { // the large run's bounds (issue 17)
+		if org := r.findPrefix("organisation view"); org != nil {
+			fmt.Fprintf(w, "large-run bounds: organisation view p99 %s ms (bound 1000: %s), peak RSS %.0f MB (bound 250: %s)\n",
+				ms(org.pct(0.99)), within(org.pct(0.99) <= time.Second), float64(r.rss)/(1<<20), within(r.rss <= 250<<20))
+		}
+	}
 	fmt.Fprintf(w, "the database alone, from the bench process: one read by _id %s ms (median), a scan of %d users %s ms\n",
 		ms(r.idRead), r.employees, ms(r.scan))
 }
