@@ -251,11 +251,11 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 		}
 		s.Log.Info("content imported", "lessons", len(res))
 	}
-	users, err := s.Store.UserCount(ctx)
+	some, err := s.Store.HasUsers(ctx)
 	if err != nil {
 		return err
 	}
-	if users > 0 {
+	if some {
 		return nil
 	}
 	pw := auth.RandomPassword()
