@@ -134,8 +134,8 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 		if _, ok := c.get("/organisation", sd.hr.cookie); ok {
 			break
 		}
-		if time.Since(t0) > 2*time.Minute {
-			return fmt.Errorf("the organisation view did not answer 200 within 2 minutes")
+		if time.Since(t0) > 10*time.Minute {
+			return fmt.Errorf("the organisation view did not answer 200 within 10 minutes")
 		}
 	}
 	r.firstOrg = time.Since(t0)
