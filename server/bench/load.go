@@ -49,7 +49,7 @@ func start(ctx context.Context, bin, dir string, env []string) (*server, time.Du
 	}
 	s := &server{cmd: cmd, base: "http://" + addr, log: logf}
 	c := &http.Client{Timeout: time.Second}
-	for time.Since(t0) < 2*time.Minute {
+	for time.Since(t0) < 10*time.Minute {
 		if res, err := c.Get(s.base + "/readyz"); err == nil {
 			_, _ = io.Copy(io.Discard, res.Body)
 			_ = res.Body.Close()
@@ -60,7 +60,7 @@ func start(ctx context.Context, bin, dir string, env []string) (*server, time.Du
 		time.Sleep(5 * time.Millisecond)
 	}
 	s.stop()
-	return nil, 0, fmt.Errorf("the portal was not ready within 2 minutes; see %s", logf.Name())
+	return nil, 0, fmt.Errorf("the portal was not ready within 10 minutes; see %s", logf.Name())
 }
 
 // peakRSS is the server's peak resident memory, from the kernel.

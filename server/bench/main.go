@@ -160,7 +160,7 @@ func runBackend(ctx context.Context, o options, backend string) (*report, error)
 			return nil, err
 		}
 		defer db.Stop()
-		env = append(env, "MONGODB_URI="+db.URI)
+		env = append(env, "MONGODB_URI="+db.URI, "PORTAL_POSTGRESQL_URL="+db.PostgreSQLURL)
 	}
 	fmt.Printf("bench: %s: seeding %d employees...\n", backend, o.employees)
 	t0 := time.Now()

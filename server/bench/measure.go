@@ -25,7 +25,8 @@ type report struct {
 	lessonBytes                 int
 	rss                         int64
 	results                     []*result
-	ratio                       float64
+	ratio                       float64 // lesson page / ceiling
+	ceiling                     float64 // req/s of the static file
 	load                        string
 	idRead, scan                time.Duration
 	check                       time.Duration
@@ -39,6 +40,23 @@ func countChecks(file string) int {
 		n += strings.Count(string(raw), m)
 	}
 	return n
+}
+
+// findPrefix is the first line whose name starts with prefix, or nil.
+func (r *report) findPrefix(prefix string) *result {
+	for _, x := range r.results {
+		if strings.HasPrefix(x.name, prefix) {
+			return x
+		}
+	}
+	return nil
+}
+
+func within(ok bool) string {
+	if ok {
+		return "within"
+	}
+	return "OVER"
 }
 
 func (r *report) find(name string) *result {
@@ -116,8 +134,8 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 		if _, ok := c.get("/organisation", sd.hr.cookie); ok {
 			break
 		}
-		if time.Since(t0) > 2*time.Minute {
-			return fmt.Errorf("the organisation view did not answer 200 within 2 minutes")
+		if time.Since(t0) > 10*time.Minute {
+			return fmt.Errorf("the organisation view did not answer 200 within 10 minutes")
 		}
 	}
 	r.firstOrg = time.Since(t0)
@@ -236,13 +254,25 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 		fmt.Printf("bench: %s: %s...\n", r.backend, name)
 		r.results = append(r.results, open(name, x.peak.rps()/2, d, x.op))
 	}
-	if ceiling.rps() > 0 {
-		r.ratio = lesson.rps() / ceiling.rps()
+	if r.ceiling = ceiling.rps(); r.ceiling > 0 {
+		r.ratio = lesson.rps() / r.ceiling
 	}
 	if r.rss, err = srv.peakRSS(); err != nil {
 		return err
 	}
 	return nil
+}
+
+// percent is a/b as a percentage with one decimal below 10 %, or "-".
+func percent(a, b float64) string {
+	switch {
+	case b <= 0:
+		return "-"
+	case a/b < 0.1:
+		return fmt.Sprintf("%.1f%%", 100*a/b)
+	default:
+		return fmt.Sprintf("%.0f%%", 100*a/b)
+	}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
@@ -251,9 +281,13 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\n== %s: %d employees in %d departments, 6 lessons; %d clients, %d s each; %d CPUs; load average before: %s\n",
 		r.backend, r.employees, departments, r.clients, r.seconds, runtime.NumCPU(), r.load)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "request\treq/s\tp50 ms\tp99 ms\terrors\trequests\t")
+	// "of ceiling" is the line's req/s over the static file's: what the
+	// issue's targets are stated in, steadier across machines than req/s
+	// (for the "at half peak" lines, whose rate is set, it is that rate's).
+	fmt.Fprintln(tw, "request\treq/s\tof ceiling\tp50 ms\tp99 ms\terrors\trequests\t")
 	for _, x := range r.results {
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%d\t%d\t  %s\n", x.name, x.rps(), ms(x.pct(0.50)), ms(x.pct(0.99)), x.errors, x.requests, x.note)
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t%d\t  %s\n", x.name, x.rps(), percent(x.rps(), r.ceiling),
+			ms(x.pct(0.50)), ms(x.pct(0.99)), x.errors, x.requests, x.note)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "lesson page: %.0f%% of the static ceiling (a %d-byte file from the same server)\n", 100*r.ratio, r.lessonBytes)
@@ -262,6 +296,12 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "start-up progress check (beside serving, before the measurements) ended %s after start\n", r.check.Round(time.Millisecond))
 	fmt.Fprintf(w, "first organisation view after that: %s\n", r.firstOrg.Round(time.Millisecond))
 	fmt.Fprintf(w, "peak RSS of the server: %.0f MB\n", float64(r.rss)/(1<<20))
+	if r.employees >= 100000 { // the large run's bounds (issue 17)
+		if org := r.findPrefix("organisation view"); org != nil {
+			fmt.Fprintf(w, "large-run bounds: organisation view p99 %s ms (bound 1000: %s), peak RSS %.0f MB (bound 250: %s)\n",
+				ms(org.pct(0.99)), within(org.pct(0.99) <= time.Second), float64(r.rss)/(1<<20), within(r.rss <= 250<<20))
+		}
+	}
 	fmt.Fprintf(w, "the database alone, from the bench process: one read by _id %s ms (median), a scan of %d users %s ms\n",
 		ms(r.idRead), r.employees, ms(r.scan))
 }
@@ -274,6 +314,8 @@ func printSideBySide(w io.Writer, rs []*report) {
 	for _, r := range rs {
 		head += r.backend + " req/s\t" + r.backend + " p99\t"
 	}
+	last := rs[len(rs)-1]
+	head += last.backend + "/" + rs[0].backend + "\t"
 	fmt.Fprintln(tw, head)
 	var names []string
 	for _, x := range rs[0].results {
@@ -287,6 +329,11 @@ func printSideBySide(w io.Writer, rs []*report) {
 			} else {
 				line += "-\t-\t"
 			}
+		}
+		if a, b := last.find(n), rs[0].find(n); a != nil && b != nil && b.rps() > 0 {
+			line += fmt.Sprintf("%.2f\t", a.rps()/b.rps())
+		} else {
+			line += "-\t"
 		}
 		fmt.Fprintln(tw, line)
 	}

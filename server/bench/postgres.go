@@ -12,7 +12,8 @@ import (
 )
 
 // withPostgres starts PostgreSQL and FerretDB in a temporary folder, runs
-// args with PORTAL_TEST_MONGODB_URI naming it, and stops them; it returns
+// args with PORTAL_TEST_MONGODB_URI naming it (and PORTAL_TEST_POSTGRESQL_URL
+// the PostgreSQL behind it), and stops them; it returns
 // the command's exit code.
 func withPostgres(args []string) (int, error) {
 	if len(args) > 0 && args[0] == "--" {
@@ -38,7 +39,7 @@ func withPostgres(args []string) (int, error) {
 	}
 	defer pg.Stop()
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...) // #nosec G204 -- the command the caller asked for
-	cmd.Env = append(os.Environ(), "PORTAL_TEST_MONGODB_URI="+pg.URI)
+	cmd.Env = append(os.Environ(), "PORTAL_TEST_MONGODB_URI="+pg.URI, "PORTAL_TEST_POSTGRESQL_URL="+pg.PostgreSQLURL)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	err = cmd.Run()
 	var exit *exec.ExitError

@@ -44,6 +44,8 @@ func startBurstPortal(t *testing.T) *testkit.Portal {
 		}
 		env["MONGODB_URI"] = uri
 		t.Logf("database %s", uri)
+		// With it the portal indexes _id in PostgreSQL as in production.
+		env["PORTAL_POSTGRESQL_URL"] = os.Getenv("PORTAL_TEST_POSTGRESQL_URL")
 	}
 	return testkit.StartEnv(t, t.TempDir(), io.Discard, env)
 }

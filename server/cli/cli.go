@@ -273,7 +273,7 @@ func dbOptions(cfg *config.Config, log *slog.Logger) (database.Options, error) {
 	if err != nil {
 		return database.Options{}, err
 	}
-	return database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: log, Secrets: box}, nil
+	return database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: log, Secrets: box, PostgreSQLURL: cfg.PostgreSQLURL}, nil
 }
 
 // openStore connects to the configured database and applies the schema.
@@ -299,7 +299,7 @@ func openStoreMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		_ = db.Close(context.Background())
 		return nil, nil, err
 	}
-	if _, err := db.IndexEmbeddedIDs(ctx); err != nil {
+	if _, err := db.IndexIDs(ctx); err != nil {
 		_ = db.Close(context.Background())
 		return nil, nil, err
 	}

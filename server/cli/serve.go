@@ -132,7 +132,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	}
 	// The content import may have made the lesson tables just now; the
 	// collections not written yet are made, so they get the index too.
-	if _, err := db.IndexEmbeddedIDs(ctx, storage.Collections()...); err != nil {
+	if _, err := db.IndexIDs(ctx, storage.Collections()...); err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
 	}
@@ -264,11 +264,11 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 		}
 		s.Log.Info("content imported", "lessons", len(res))
 	}
-	users, err := s.Store.UserCount(ctx)
+	some, err := s.Store.HasUsers(ctx)
 	if err != nil {
 		return err
 	}
-	if users > 0 {
+	if some {
 		return nil
 	}
 	pw := auth.RandomPassword()

@@ -21,6 +21,10 @@ type Config struct {
 	DataDir    string // PORTAL_DATA
 	ContentDir string // PORTAL_CONTENT; empty: the embedded content
 	BaseURL    string // PORTAL_BASE_URL
+	// PostgreSQLURL (PORTAL_POSTGRESQL_URL) is the PostgreSQL database
+	// behind FerretDB when MONGODB_URI is FerretDB on PostgreSQL: the portal
+	// adds there the _id indexes FerretDB's reads can use.
+	PostgreSQLURL string
 	// baseURLFromAddr: PORTAL_BASE_URL was not set, so BaseURL follows the
 	// address actually served (Served).
 	baseURLFromAddr bool
@@ -88,6 +92,7 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 
 		ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
 	}
+	c.PostgreSQLURL = get("PORTAL_POSTGRESQL_URL", "")
 	switch v := strings.ToLower(get("PORTAL_COOKIE_SECURE", "false")); v {
 	case "true", "1", "yes":
 		c.CookieSecure = true
@@ -182,6 +187,14 @@ func (c *Config) Validate() error {
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		return fmt.Errorf("config: MONGODB_URI must start with mongodb:// or mongodb+srv://")
 	}
+	if c.PostgreSQLURL != "" {
+		if c.MongoURI == "" {
+			return fmt.Errorf("config: PORTAL_POSTGRESQL_URL is for FerretDB on PostgreSQL: set MONGODB_URI to that FerretDB too")
+		}
+		if !strings.HasPrefix(c.PostgreSQLURL, "postgres://") && !strings.HasPrefix(c.PostgreSQLURL, "postgresql://") {
+			return fmt.Errorf("config: PORTAL_POSTGRESQL_URL must start with postgres:// or postgresql://")
+		}
+	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("config: PORTAL_BASE_URL=%q: want an http(s) URL", c.BaseURL)
 	}
@@ -230,6 +243,7 @@ func (c *Config) Validate() error {
 func (c *Config) Redacted() []any {
 	return []any{
 		"addr", c.Addr, "database", redactURL(c.MongoURI, "embedded in "+c.DataDir),
+		"postgresql", redactURL(c.PostgreSQLURL, "unset"),
 		"content", orDefault(c.ContentDir, "embedded"), "base_url", c.BaseURL,
 		"cookie_secure", c.CookieSecure, "trusted_proxies", c.TrustedProxies,
 		"smtp", redactURL(c.SMTPURL, "off"), "remind_days", c.RemindDays, "escalate_days", c.EscalateDays, "reminder_job", c.ReminderJob,

@@ -17,7 +17,8 @@ func TestDefaultsAndValidation(t *testing.T) {
 	}
 	for k, v := range map[string]string{
 		"PORTAL_ADDR": "8080", "MONGODB_URI": "postgres://x", "PORTAL_COOKIE_SECURE": "maybe",
-		"PORTAL_LOG_FORMAT": "xml", "PORTAL_TRUSTED_PROXIES": "10.0.0.0/8,not-an-ip", "PORTAL_BASE_URL": "ftp://x",
+		"PORTAL_POSTGRESQL_URL": "postgres://pg/portal", // without MONGODB_URI
+		"PORTAL_LOG_FORMAT":     "xml", "PORTAL_TRUSTED_PROXIES": "10.0.0.0/8,not-an-ip", "PORTAL_BASE_URL": "ftp://x",
 	} {
 		if _, err := FromEnv(env(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), "config:") {
 			t.Errorf("%s=%s: want a config error, got %v", k, v, err)
@@ -26,7 +27,8 @@ func TestDefaultsAndValidation(t *testing.T) {
 }
 
 func TestRedactedHidesPasswords(t *testing.T) {
-	c, err := FromEnv(env(map[string]string{"MONGODB_URI": "mongodb://portal:s3cret@db:27017/portal", "PORTAL_SMTP_URL": "smtp://u:hunter2@mail:587"}))
+	c, err := FromEnv(env(map[string]string{"MONGODB_URI": "mongodb://portal:s3cret@db:27017/portal", "PORTAL_SMTP_URL": "smtp://u:hunter2@mail:587",
+		"PORTAL_POSTGRESQL_URL": "postgres://ferretdb:pgs3cret@pg:5432/ferretdb"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func TestRedactedHidesPasswords(t *testing.T) {
 	for _, v := range c.Redacted() {
 		b.WriteString(strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(toString(v), "\n", ""), "\t", "")))
 	}
-	if strings.Contains(b.String(), "s3cret") || strings.Contains(b.String(), "hunter2") || !strings.Contains(b.String(), "db:27017") {
+	if strings.Contains(b.String(), "s3cret") || strings.Contains(b.String(), "hunter2") || !strings.Contains(b.String(), "db:27017") || !strings.Contains(b.String(), "pg:5432") {
 		t.Fatalf("redacted: %s", b.String())
 	}
 }

@@ -42,6 +42,9 @@ type Options struct {
 	// Secrets is the portal's key, for schema steps that seal stored
 	// secrets (nil: none set).
 	Secrets *secret.Box
+	// PostgreSQLURL, with a URI of FerretDB on PostgreSQL, is the
+	// PostgreSQL database behind it, for IndexIDs.
+	PostgreSQLURL string
 }
 
 // DB is an open database: the driver client, the portal's database, and the
@@ -51,6 +54,7 @@ type DB struct {
 	Database *mongo.Database
 	Embedded bool
 	secrets  *secret.Box
+	pgURL    string // PostgreSQL behind FerretDB (Options.PostgreSQLURL), or ""
 
 	mu           sync.Mutex // guards the embedded server's fields below
 	embedded     embedded
@@ -76,7 +80,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	db := &DB{secrets: opts.Secrets}
+	db := &DB{secrets: opts.Secrets, pgURL: opts.PostgreSQLURL}
 	uri := opts.URI
 	name := DefaultName
 	if uri == "" {

@@ -29,9 +29,10 @@ import (
 const hostArg = "host-ferretdb"
 
 // Server is a PostgreSQL cluster in a folder with FerretDB on a Unix
-// socket in front of it; URI names FerretDB for MONGODB_URI.
+// socket in front of it; URI names FerretDB for MONGODB_URI, and
+// PostgreSQLURL the database behind it (PORTAL_POSTGRESQL_URL).
 type Server struct {
-	URI string
+	URI, PostgreSQLURL string
 
 	dir, pgURL, sock string
 	pgRun            func(name string, args ...string) error
@@ -99,6 +100,7 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 		return nil, err
 	}
 	s.URI = "mongodb://" + url.PathEscape(s.sock) + "/"
+	s.PostgreSQLURL = s.pgURL
 	return s, nil
 }
 
@@ -189,22 +191,28 @@ func hostFerretDB(args []string) error {
 	return f.Run(ctx)
 }
 
-// postgresBin finds PostgreSQL's programs, installing Debian's package
-// when they are missing (the load drivers only; tests never need it).
-func postgresBin(ctx context.Context) (string, error) {
-	find := func() string {
-		if p, err := exec.LookPath("pg_ctl"); err == nil {
-			if real, err := filepath.EvalSymlinks(p); err == nil {
-				return filepath.Dir(real)
-			}
+// Installed tells whether PostgreSQL's programs are on this machine, for
+// the tests, which must not install them (Start would).
+func Installed() bool { return findBin() != "" }
+
+// findBin is the folder of PostgreSQL's programs, or "".
+func findBin() string {
+	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Dir(real)
 		}
-		m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
-		if len(m) > 0 {
-			return filepath.Dir(m[len(m)-1])
-		}
-		return ""
 	}
-	if b := find(); b != "" {
+	m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
+	if len(m) > 0 {
+		return filepath.Dir(m[len(m)-1])
+	}
+	return ""
+}
+
+// postgresBin finds PostgreSQL's programs, installing Debian's package
+// when they are missing (the load drivers only; tests check Installed).
+func postgresBin(ctx context.Context) (string, error) {
+	if b := findBin(); b != "" {
 		return b, nil
 	}
 	if os.Geteuid() != 0 {
@@ -218,7 +226,7 @@ func postgresBin(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("pgserver: apt-get %v: %w\n%s", args, err, out)
 		}
 	}
-	if b := find(); b != "" {
+	if b := findBin(); b != "" {
 		return b, nil
 	}
 	return "", errors.New("pgserver: PostgreSQL installed, but pg_ctl not found")

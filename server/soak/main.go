@@ -312,6 +312,9 @@ func (s *soak) env() []string {
 	if s.uri != "" {
 		env = append(env, "MONGODB_URI="+s.uri)
 	}
+	if s.pg != nil {
+		env = append(env, "PORTAL_POSTGRESQL_URL="+s.pg.PostgreSQLURL)
+	}
 	return env
 }
 

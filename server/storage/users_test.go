@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/database"
+	"conductportal/server/model"
 	"conductportal/server/storage"
 	"conductportal/server/testkit"
 
@@ -122,4 +126,26 @@ func BenchmarkUserByLogin(b *testing.B) {
 		}
 		lookup(b, false)
 	})
+}
+
+// TestHasUsers: an empty database has no user (the first start then
+// makes the admin); one user is enough.
+func TestHasUsers(t *testing.T) {
+	ctx := context.Background()
+	db, err := database.Open(ctx, database.Options{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	store := storage.New(db.Database)
+	store.SetSoleWriter()
+	if some, err := store.HasUsers(ctx); err != nil || some {
+		t.Fatalf("empty database: %v %v, want no user", some, err)
+	}
+	if err := store.CreateUser(ctx, &model.User{ID: "u1", Login: "zhao.yi", Name: "Zhao Yi"}); err != nil {
+		t.Fatal(err)
+	}
+	if some, err := store.HasUsers(ctx); err != nil || !some {
+		t.Fatalf("one user: %v %v, want some", some, err)
+	}
 }
