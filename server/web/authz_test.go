@@ -87,12 +87,16 @@ var routeTable = map[string]want{
 	"GET /notifications":               {303, 200, 200, 200, 200, 200},
 	"POST /notifications/read":         {303, 303, 303, 303, 303, 303},
 	// API tokens: one's own (an empty form is refused); an admin's of all.
-	"GET /tokens":                         {303, 200, 200, 200, 200, 200},
-	"POST /tokens":                        {303, 422, 422, 422, 422, 422},
-	"POST /tokens/:id/revoke":             {303, 404, 404, 404, 404, 404},
-	"GET /admin/tokens":                   {303, 403, 403, 403, 403, 200},
-	"POST /admin/tokens":                  {303, 403, 403, 403, 403, 422},
-	"POST /admin/tokens/:id/revoke":       {303, 403, 403, 403, 403, 404},
+	"GET /tokens":                   {303, 200, 200, 200, 200, 200},
+	"POST /tokens":                  {303, 422, 422, 422, 422, 422},
+	"POST /tokens/:id/revoke":       {303, 404, 404, 404, 404, 404},
+	"GET /admin/tokens":             {303, 403, 403, 403, 403, 200},
+	"POST /admin/tokens":            {303, 403, 403, 403, 403, 422},
+	"POST /admin/tokens/:id/revoke": {303, 403, 403, 403, 403, 404},
+	// Settings: admins only; this portal has no mail server, so the test
+	// message is refused with the reason (422).
+	"GET /admin/settings":                 {303, 403, 403, 403, 403, 200},
+	"POST /admin/settings/test":           {303, 403, 403, 403, 403, 422},
 	"GET /api/v1/reports/team":            {401, 403, 200, 200, 404, 403},
 	"GET /api/v1/reports/organisation":    {401, 403, 403, 403, 200, 403},
 	"GET /api/v1/openapi.json":            {200, 200, 200, 200, 200, 200},

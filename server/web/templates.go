@@ -68,7 +68,7 @@ func loadTemplates() (*templates, error) {
 		"mfa_login", "mfa_setup", "team", "team_remind", "person", "organisation", "notifications", "tokens",
 		// The HR area.
 		"hr_home", "hr_lessons", "hr_edit", "hr_quiz", "hr_publish", "hr_history", "hr_diff", "hr_audit", "hr_people", "hr_person", "hr_onetime", "hr_import", "hr_analytics",
-		"hr_channels", "hr_channel", "hr_deliveries"} {
+		"hr_channels", "hr_channel", "hr_deliveries", "admin_settings"} {
 		if t.pages[want] == nil {
 			return nil, fmt.Errorf("web: template %s.html is missing", want)
 		}
@@ -217,6 +217,9 @@ func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
 	c.Response().SetBody(buf.Bytes())
 	return nil
 }
+
+// IsAdmin says whether the page's user is an admin (for the menu).
+func (p *page) IsAdmin() bool { return p.User != nil && p.User.HasRole(model.RoleAdmin) }
 
 // IsHR says whether the page's user may use the HR area (for the menu).
 func (p *page) IsHR() bool { return p.User != nil && isHR(p.User) }
