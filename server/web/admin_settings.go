@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/textproto"
 	"strconv"
 
+	"conductportal/server/channel"
 	"conductportal/server/config"
 	"conductportal/server/locale"
 	"conductportal/server/notify"
@@ -67,6 +69,7 @@ func (h *handler) settingsTest(c *fiber.Ctx) error {
 		return h.renderSettings(c, fiber.StatusOK, locale.T(lang, "settings.test.sent", to), "")
 	}
 	var op *net.OpError
+	var reply *textproto.Error
 	switch {
 	case errors.Is(err, notify.ErrNoMailer):
 		return h.renderSettings(c, fiber.StatusUnprocessableEntity, "", locale.T(lang, "settings.test.no_mailer"))
@@ -76,6 +79,12 @@ func (h *handler) settingsTest(c *fiber.Ctx) error {
 		err = errors.New(locale.T(lang, "settings.test.timeout"))
 	case errors.As(err, &op) && op.Op == "dial":
 		err = errors.New(locale.T(lang, "settings.test.unreachable"))
+	case errors.Is(err, channel.ErrSMTPAuth) && errors.As(err, &reply):
+		err = errors.New(locale.T(lang, "settings.test.auth", reply.Error()))
+	case errors.Is(err, channel.ErrSMTPRecipient) && errors.As(err, &reply):
+		err = errors.New(locale.T(lang, "settings.test.recipient", reply.Error()))
+	case errors.As(err, &reply):
+		err = errors.New(locale.T(lang, "settings.test.reply", reply.Error()))
 	}
 	h.Log.WarnContext(ctx(c), "test message not sent", "to", to, "err", err)
 	h.audit(c, u.Login, "settings.test", to, "failed")
