@@ -40,7 +40,9 @@ func TestServeAddrLinks(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- cli.Run(ctx, []string{"serve", "--addr", addr}, strings.NewReader(""), io.Discard, io.Discard) }()
+	go func() {
+		done <- cli.Run(ctx, []string{"serve", "--addr", addr}, strings.NewReader(""), io.Discard, io.Discard)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
