@@ -200,3 +200,33 @@ func errorLine(body string) string {
 	line, _, _ := strings.Cut(after, "</p>")
 	return line
 }
+
+// TestBrowserAdminSettings: the settings page, before and after a test
+// message, has no WCAG 2.1 A/AA violation and fits a phone and a desktop
+// screen in both languages, with no raw locale key.
+func TestBrowserAdminSettings(t *testing.T) {
+	needChromium(t)
+	mb := testkit.StartSMTP(t)
+	p := testkit.StartEnv(t, filepath.Join(t.TempDir(), "data"), io.Discard, map[string]string{"PORTAL_SMTP_URL": mb.URL,
+		"PORTAL_OIDC_ISSUER": "http://127.0.0.1:1", "PORTAL_OIDC_CLIENT_ID": "portal", "PORTAL_OIDC_CLIENT_SECRET": "secret"})
+	if _, err := p.Auth.CreateUser(context.Background(), auth.NewUser{Login: "root", Name: "管理员", Email: "root@example.com",
+		Password: firstPass, Roles: []string{model.RoleAdmin}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{model.LangZH, model.LangEN} {
+		t.Run(lang, func(t *testing.T) {
+			b := newBrowser(t, p.Base)
+			b.acceptLanguage(lang)
+			b.login("root")
+			b.open("/admin/settings")
+			b.wait("#settings-test")
+			if key := rawKey.FindString(b.text("main")); key != "" {
+				b.fail("the settings page shows the raw locale key %q", key)
+			}
+			b.axeAtWidths("settings-" + lang)
+			b.submit("#settings-test", 200)
+			b.wait(`p.notice`)
+			b.axeAtWidths("settings-sent-" + lang)
+		})
+	}
+}
