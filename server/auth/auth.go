@@ -46,6 +46,8 @@ type Service struct {
 	// burst of requests with one token writes it once, not once each.
 	touched sync.Map // token id -> time.Time
 	invites Invitations
+	// company is the company's name, a guessable word in passwords.
+	company string
 }
 
 // New returns a Service; now may be nil for the wall clock.
@@ -151,7 +153,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *model.User, current, ne
 	if !VerifyPassword(u.PasswordHash, current) {
 		return ErrInvalid
 	}
-	if err := CheckPasswordPolicy(next); err != nil {
+	if err := CheckNewPassword(next, u, s.company); err != nil {
 		return err
 	}
 	hash, err := HashPassword(next)
