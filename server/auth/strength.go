@@ -73,3 +73,6 @@ func CheckNewPassword(pw string, u *model.User, company string) error {
 
 // SetCompany names the company, whose name a password may not lean on.
 func (s *Service) SetCompany(name string) { s.company = name }
+
+// Company is the company's name SetCompany gave.
+func (s *Service) Company() string { return s.company }

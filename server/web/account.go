@@ -141,11 +141,16 @@ func (h *handler) langSwitch(c *fiber.Ctx) error {
 	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
 }
 
-type passwordPage struct{ Must bool }
+// passwordPage is the password form; Min is the shortest password, for
+// the rules shown before typing.
+type passwordPage struct {
+	Must bool
+	Min  int
+}
 
 func (h *handler) passwordShow(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
-	return h.render(c, "password", locale.T(langOf(c), "password.title"), passwordPage{Must: u.MustChangePassword})
+	return h.render(c, "password", locale.T(langOf(c), "password.title"), passwordPage{Must: u.MustChangePassword, Min: auth.MinPasswordLen})
 }
 
 func (h *handler) passwordSubmit(c *fiber.Ctx) error {
@@ -155,15 +160,19 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	fail := func(key string, args ...any) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"),
-			Error: locale.T(lang, key, args...), Data: passwordPage{Must: u.MustChangePassword}})
+			Error: locale.T(lang, key, args...), Data: passwordPage{Must: u.MustChangePassword, Min: auth.MinPasswordLen}})
 	}
-	switch err := auth.CheckPasswordPolicy(next); {
+	switch err := auth.CheckNewPassword(next, u, h.Config.CompanyName); {
 	case errors.Is(err, auth.ErrPasswordShort):
 		return fail("password.short", auth.MinPasswordLen)
 	case errors.Is(err, auth.ErrPasswordLong):
 		return fail("password.long", auth.MaxPasswordLen)
 	case errors.Is(err, auth.ErrPasswordCommon):
 		return fail("password.common")
+	case errors.Is(err, auth.ErrPasswordPersonal):
+		return fail("password.personal")
+	case errors.Is(err, auth.ErrPasswordGuessable):
+		return fail("password.guessable")
 	case next != confirm:
 		return fail("password.mismatch")
 	case next == current:
@@ -173,7 +182,7 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	client, _ := clientInfo(c)
 	busy := func(status int, msg string) error {
 		c.Status(status)
-		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"), Error: msg, Data: passwordPage{Must: u.MustChangePassword}})
+		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"), Error: msg, Data: passwordPage{Must: u.MustChangePassword, Min: auth.MinPasswordLen}})
 	}
 	try, err := h.Auth.BeginLogin(ctx(c), u.Login, client)
 	if err != nil {
