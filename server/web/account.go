@@ -143,14 +143,21 @@ func (h *handler) langSwitch(c *fiber.Ctx) error {
 
 // passwordPage is the password form; Min is the shortest password, for
 // the rules shown before typing.
+// NoCurrent: the one-time password was typed moments ago to log in, so
+// the form does not ask for it again.
 type passwordPage struct {
-	Must bool
-	Min  int
+	Must      bool
+	Min       int
+	NoCurrent bool
+}
+
+func (h *handler) passwordData(u *model.User, sess *model.Session) passwordPage {
+	return passwordPage{Must: u.MustChangePassword, Min: auth.MinPasswordLen, NoCurrent: h.Auth.FirstPasswordWithoutCurrent(u, sess)}
 }
 
 func (h *handler) passwordShow(c *fiber.Ctx) error {
-	u, _ := currentSession(c)
-	return h.render(c, "password", locale.T(langOf(c), "password.title"), passwordPage{Must: u.MustChangePassword, Min: auth.MinPasswordLen})
+	u, sess := currentSession(c)
+	return h.render(c, "password", locale.T(langOf(c), "password.title"), h.passwordData(u, sess))
 }
 
 func (h *handler) passwordSubmit(c *fiber.Ctx) error {
@@ -160,7 +167,7 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	fail := func(key string, args ...any) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"),
-			Error: locale.T(lang, key, args...), Data: passwordPage{Must: u.MustChangePassword, Min: auth.MinPasswordLen}})
+			Error: locale.T(lang, key, args...), Data: h.passwordData(u, sess)})
 	}
 	switch err := auth.CheckNewPassword(next, u, h.Config.CompanyName); {
 	case errors.Is(err, auth.ErrPasswordShort):
@@ -178,11 +185,23 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	case next == current:
 		return fail("password.same")
 	}
+	if h.Auth.FirstPasswordWithoutCurrent(u, sess) {
+		switch err := h.Auth.SetFirstPassword(ctx(c), u, sess, next); {
+		case errors.Is(err, auth.ErrPasswordSame):
+			return fail("password.same")
+		case errors.Is(err, auth.ErrInvalid): // the window closed just now: the form asks for it
+			return fail("password.wrong")
+		case err != nil:
+			return err
+		}
+		h.audit(c, u.Login, "password.change", u.Login, "first login")
+		return c.Redirect("/?m=password.saved", fiber.StatusSeeOther)
+	}
 	// Guessing the current password is throttled like logging in.
 	client, _ := clientInfo(c)
 	busy := func(status int, msg string) error {
 		c.Status(status)
-		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"), Error: msg, Data: passwordPage{Must: u.MustChangePassword, Min: auth.MinPasswordLen}})
+		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"), Error: msg, Data: h.passwordData(u, sess)})
 	}
 	try, err := h.Auth.BeginLogin(ctx(c), u.Login, client)
 	if err != nil {
