@@ -88,6 +88,40 @@ func TestBrowserPasswordPage(t *testing.T) {
 				b.fail("the password page shows the raw key %q", key)
 			}
 			b.axeAtWidths("password-refused-" + lang)
+			// The account menu open, the password page marked in it.
+			b.click("#account-menu summary")
+			b.wait(`#account-menu a[href="/password"][aria-current="page"]`)
+			b.axeAtWidths("account-menu-" + lang)
 		})
+	}
+}
+
+// TestAccountMenuAndCurrentPage: the header's account menu leads to the
+// password, two-step, certificate and token pages, and the header marks
+// the page one is on (aria-current="page"), one link at a time.
+func TestAccountMenuAndCurrentPage(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	if _, err := p.Auth.CreateUser(context.Background(), auth.NewUser{Login: "emp", Name: "李娜", Password: firstPass}); err != nil {
+		t.Fatal(err)
+	}
+	cl := newCaller(t, p.Base, "emp", firstPass)
+	for _, lang := range []string{model.LangZH, model.LangEN} {
+		cl.useLang(t, p.Base, lang)
+		for path, link := range map[string]string{
+			"/": "/", "/lessons/dress": "/", "/receipts": "/receipts", "/notifications": "/notifications",
+			"/password": "/password", "/mfa/setup": "/mfa/setup", "/tokens": "/tokens", "/certificate": "/certificate",
+		} {
+			_, body := cl.get(t, p.Base+path)
+			header, _, _ := strings.Cut(body, "</header>")
+			for _, l := range []string{"/password", "/mfa/setup", "/certificate", "/tokens"} {
+				if !strings.Contains(header, `href="`+l+`"`) {
+					t.Errorf("%s %s: the account menu has no %s", lang, path, l)
+				}
+			}
+			if n := strings.Count(header, `aria-current="page"`); n != 1 || !strings.Contains(header, `href="`+link+`" aria-current="page"`) &&
+				!strings.Contains(header, `href="`+link+`" class="bell" id="bell" aria-current="page"`) {
+				t.Errorf("%s %s: %d marked links, want %s marked", lang, path, n, link)
+			}
+		}
 	}
 }

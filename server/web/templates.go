@@ -36,9 +36,10 @@ var funcs = template.FuncMap{
 	},
 	// html marks lesson HTML as safe: it was sanitized by bluemonday when
 	// the version was published (see lesson.Renderer).
-	"html": func(s string) template.HTML { return template.HTML(s) }, // #nosec G203 -- sanitized before storing
-	"sub":  func(a, b int) int { return a - b },
-	"has":  func(list []string, s string) bool { return slices.Contains(list, s) },
+	"html":      func(s string) template.HTML { return template.HTML(s) }, // #nosec G203 -- sanitized before storing
+	"sub":       func(a, b int) int { return a - b },
+	"has":       func(list []string, s string) bool { return slices.Contains(list, s) },
+	"hasPrefix": strings.HasPrefix,
 	"short": func(s string) string {
 		if len(s) > 16 {
 			return s[:16] + "…"
@@ -216,6 +217,11 @@ func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
 	// race the race detector found).
 	c.Response().SetBody(buf.Bytes())
 	return nil
+}
+
+// InAccount says whether the page is one of the account menu's.
+func (p *page) InAccount() bool {
+	return p.Path == "/password" || p.Path == "/certificate" || p.Path == "/tokens" || strings.HasPrefix(p.Path, "/mfa/")
 }
 
 // IsAdmin says whether the page's user is an admin (for the menu).
