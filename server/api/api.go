@@ -217,6 +217,7 @@ func (a *API) Routes(r fiber.Router) {
 	r.Get("/me", a.me)
 	r.Get("/me/lessons", learner, a.myLessons)
 	r.Get("/me/receipts", learner, a.myReceipts)
+	r.Post("/me/password", a.changePassword)
 	r.Get("/lessons/:slug", learner, a.lesson)
 	r.Post("/lessons/:slug/read", learner, a.read)
 	r.Post("/lessons/:slug/attempts", learner, a.startAttempt)

@@ -286,6 +286,9 @@ func TestAPISessionMatchesOpenAPI(t *testing.T) {
 	s.do(empTok, "POST", "/lessons/dress/acknowledgements", map[string]any{"version": 1, "signature": "别人"}, 422)
 	rec := s.object(empTok, "POST", "/lessons/dress/acknowledgements", map[string]any{"version": 1, "signature": "李娜"}, 201)
 	s.do(empTok, "GET", "/me/receipts", nil, 200)
+	// The caller's password: refused like the page refuses it, then set.
+	s.do(empTok, "POST", "/me/password", map[string]string{"current": "correct horse battery", "new": "password123"}, 422)
+	s.do(empTok, "POST", "/me/password", map[string]string{"current": "correct horse battery", "new": "Blue-Tea-Kettle-Moon-42"}, 200)
 	// A learner token reaches nothing else; the answer names the scope.
 	if e := s.object(empTok, "GET", "/reports/team", nil, 403); errCode(e) != "missing_scope" || e["error"].(map[string]any)["scope"] != "reports:read" {
 		t.Errorf("a learner token on reports: %v", e)

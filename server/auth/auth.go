@@ -46,6 +46,8 @@ type Service struct {
 	// burst of requests with one token writes it once, not once each.
 	touched sync.Map // token id -> time.Time
 	invites Invitations
+	// company is the company's name, a guessable word in passwords.
+	company string
 }
 
 // New returns a Service; now may be nil for the wall clock.
@@ -151,7 +153,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *model.User, current, ne
 	if !VerifyPassword(u.PasswordHash, current) {
 		return ErrInvalid
 	}
-	if err := CheckPasswordPolicy(next); err != nil {
+	if err := CheckNewPassword(next, u, s.company); err != nil {
 		return err
 	}
 	hash, err := HashPassword(next)
@@ -162,6 +164,46 @@ func (s *Service) ChangePassword(ctx context.Context, u *model.User, current, ne
 		return err
 	}
 	return s.store.DeleteUserSessions(ctx, u.ID, keepSession)
+}
+
+// FirstPasswordWindow is how long after logging in with a one-time
+// password its person may choose their own without typing it again: the
+// session is the proof they just did (it opens nothing but the password
+// page meanwhile). Later, the one-time password is asked for again.
+const FirstPasswordWindow = 15 * time.Minute
+
+// ErrPasswordSame is a new password that is the one it replaces.
+var ErrPasswordSame = errors.New("auth: the new password is the current one")
+
+// FirstPasswordWithoutCurrent says whether u, who must change a one-time
+// password, may do so in sess without typing it again.
+func (s *Service) FirstPasswordWithoutCurrent(u *model.User, sess *model.Session) bool {
+	return u != nil && sess != nil && u.MustChangePassword && !sess.Pending && sess.UserID == u.ID &&
+		s.now().Sub(sess.Created) < FirstPasswordWindow
+}
+
+// SetFirstPassword replaces a one-time password just used to log in
+// (FirstPasswordWithoutCurrent), and ends the user's other sessions. Out
+// of that window it answers ErrInvalid: the caller asks for the current
+// password instead.
+func (s *Service) SetFirstPassword(ctx context.Context, u *model.User, sess *model.Session, next string) error {
+	if !s.FirstPasswordWithoutCurrent(u, sess) {
+		return ErrInvalid
+	}
+	if err := CheckNewPassword(next, u, s.company); err != nil {
+		return err
+	}
+	if VerifyPassword(u.PasswordHash, next) {
+		return ErrPasswordSame
+	}
+	hash, err := HashPassword(next)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetPassword(ctx, u.ID, hash, false); err != nil {
+		return err
+	}
+	return s.store.DeleteUserSessions(ctx, u.ID, sess.ID)
 }
 
 // NewUser is what creating an account takes.

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"mime"
 	"mime/quotedprintable"
@@ -15,6 +16,13 @@ import (
 	"net/url"
 	"strings"
 	"time"
+)
+
+// What a mail server refused, for a caller that explains it (the admin's
+// test message); the server's own reply is wrapped beside it.
+var (
+	ErrSMTPAuth      = errors.New("channel: the mail server refused the sign-in")
+	ErrSMTPRecipient = errors.New("channel: the mail server refused the recipient")
 )
 
 // Mail is one message to send.
@@ -95,7 +103,7 @@ func (s *SMTP) Send(ctx context.Context, m Mail) error {
 	}
 	if s.username != "" {
 		if err := c.Auth(smtp.PlainAuth("", s.username, s.password, s.host)); err != nil {
-			return fmt.Errorf("channel: smtp auth: %w", err)
+			return fmt.Errorf("channel: smtp auth: %w: %w", ErrSMTPAuth, err)
 		}
 	}
 	if err := c.Mail(s.from.Address); err != nil {
@@ -103,7 +111,7 @@ func (s *SMTP) Send(ctx context.Context, m Mail) error {
 	}
 	for _, to := range m.To {
 		if err := c.Rcpt(to); err != nil {
-			return fmt.Errorf("channel: smtp rcpt %s: %w", to, err)
+			return fmt.Errorf("channel: smtp rcpt %s: %w: %w", to, ErrSMTPRecipient, err)
 		}
 	}
 	w, err := c.Data()

@@ -317,17 +317,23 @@ func TestFirstLoginMustSetPassword(t *testing.T) {
 	expect(t, b.get("/"), http.StatusSeeOther, "/password")
 	expect(t, b.get("/lessons/dress"), http.StatusSeeOther, "/password")
 
+	// The one-time password was typed just now: the form does not ask
+	// for it again, and shows the rules before anything is typed.
+	if form := b.get("/password"); strings.Contains(form.body, `id="current"`) || !strings.Contains(form.body, `id="password-rules"`) {
+		t.Fatalf("the first password form: %.600s", form.body)
+	}
 	for _, tc := range []struct{ current, next, confirm, msg string }{
-		{"correct horse battery", "short", "short", "至少需要 8 个字符"},
-		{"correct horse battery", "a new long password", "another one", "不一致"},
-		{"wrong current", "a new long password", "a new long password", "当前密码不正确"},
+		{"", "short", "short", "至少需要 8 个字符"},
+		{"", "a new long password", "another one", "不一致"},
+		{"", "password123", "password123", "太容易被猜到"},
+		{"", "correct horse battery", "correct horse battery", "不能与当前密码相同"},
 	} {
 		a := b.post("/password", "/password", url.Values{"current": {tc.current}, "new": {tc.next}, "confirm": {tc.confirm}})
 		if a.status != http.StatusUnprocessableEntity || !strings.Contains(a.body, tc.msg) {
 			t.Fatalf("%+v: %d %.300s", tc, a.status, a.body)
 		}
 	}
-	expect(t, b.post("/password", "/password", url.Values{"current": {"correct horse battery"}, "new": {"我的新密码很长很长"}, "confirm": {"我的新密码很长很长"}}), http.StatusSeeOther, "/")
+	expect(t, b.post("/password", "/password", url.Values{"new": {"我的新密码很长很长"}, "confirm": {"我的新密码很长很长"}}), http.StatusSeeOther, "/")
 	if a := b.get("/"); a.status != 200 {
 		t.Fatalf("after setting the password: %d", a.status)
 	}

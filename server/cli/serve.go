@@ -95,6 +95,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log, Metrics: m,
 		SigningKey: signingKey}
 	s.Training.SetMetrics(m)
+	s.Auth.SetCompany(cfg.CompanyName)
 	m.WatchSessions(store.SessionCount)
 	s.Reports = report.New(store, nil)
 	var mailer notify.Mailer

@@ -61,6 +61,12 @@ type Config struct {
 
 	// Timeouts against slow or idle clients (not from the environment).
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+
+	// fromEnv holds the variables the environment set (not defaults), and
+	// envAddr the address they gave, so Settings can say where each value
+	// came from (serve --addr overrides Addr afterwards).
+	fromEnv map[string]bool
+	envAddr string
 }
 
 // FromEnv reads the configuration from getenv (os.Getenv when nil).
@@ -68,8 +74,10 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	set := map[string]bool{}
 	get := func(k, def string) string {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
+			set[k] = true
 			return v
 		}
 		return def
@@ -161,6 +169,7 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	if c.BaseURL == "" {
 		c.BaseURL, c.baseURLFromAddr = "http://"+c.Addr, true
 	}
+	c.fromEnv, c.envAddr = set, c.Addr
 	return c, c.Validate()
 }
 

@@ -141,11 +141,23 @@ func (h *handler) langSwitch(c *fiber.Ctx) error {
 	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
 }
 
-type passwordPage struct{ Must bool }
+// passwordPage is the password form; Min is the shortest password, for
+// the rules shown before typing.
+// NoCurrent: the one-time password was typed moments ago to log in, so
+// the form does not ask for it again.
+type passwordPage struct {
+	Must      bool
+	Min       int
+	NoCurrent bool
+}
+
+func (h *handler) passwordData(u *model.User, sess *model.Session) passwordPage {
+	return passwordPage{Must: u.MustChangePassword, Min: auth.MinPasswordLen, NoCurrent: h.Auth.FirstPasswordWithoutCurrent(u, sess)}
+}
 
 func (h *handler) passwordShow(c *fiber.Ctx) error {
-	u, _ := currentSession(c)
-	return h.render(c, "password", locale.T(langOf(c), "password.title"), passwordPage{Must: u.MustChangePassword})
+	u, sess := currentSession(c)
+	return h.render(c, "password", locale.T(langOf(c), "password.title"), h.passwordData(u, sess))
 }
 
 func (h *handler) passwordSubmit(c *fiber.Ctx) error {
@@ -155,25 +167,41 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	fail := func(key string, args ...any) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"),
-			Error: locale.T(lang, key, args...), Data: passwordPage{Must: u.MustChangePassword}})
+			Error: locale.T(lang, key, args...), Data: h.passwordData(u, sess)})
 	}
-	switch err := auth.CheckPasswordPolicy(next); {
+	switch err := auth.CheckNewPassword(next, u, h.Config.CompanyName); {
 	case errors.Is(err, auth.ErrPasswordShort):
 		return fail("password.short", auth.MinPasswordLen)
 	case errors.Is(err, auth.ErrPasswordLong):
 		return fail("password.long", auth.MaxPasswordLen)
 	case errors.Is(err, auth.ErrPasswordCommon):
 		return fail("password.common")
+	case errors.Is(err, auth.ErrPasswordPersonal):
+		return fail("password.personal")
+	case errors.Is(err, auth.ErrPasswordGuessable):
+		return fail("password.guessable")
 	case next != confirm:
 		return fail("password.mismatch")
 	case next == current:
 		return fail("password.same")
 	}
+	if h.Auth.FirstPasswordWithoutCurrent(u, sess) {
+		switch err := h.Auth.SetFirstPassword(ctx(c), u, sess, next); {
+		case errors.Is(err, auth.ErrPasswordSame):
+			return fail("password.same")
+		case errors.Is(err, auth.ErrInvalid): // the window closed just now: the form asks for it
+			return fail("password.wrong")
+		case err != nil:
+			return err
+		}
+		h.audit(c, u.Login, "password.change", u.Login, "first login")
+		return c.Redirect("/?m=password.saved", fiber.StatusSeeOther)
+	}
 	// Guessing the current password is throttled like logging in.
 	client, _ := clientInfo(c)
 	busy := func(status int, msg string) error {
 		c.Status(status)
-		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"), Error: msg, Data: passwordPage{Must: u.MustChangePassword}})
+		return h.renderPage(c, "password", &page{Title: locale.T(lang, "password.title"), Error: msg, Data: h.passwordData(u, sess)})
 	}
 	try, err := h.Auth.BeginLogin(ctx(c), u.Login, client)
 	if err != nil {

@@ -91,6 +91,9 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	admin.Get("/tokens", h.tokensShow)
 	admin.Post("/tokens", h.tokenCreate)
 	admin.Post("/tokens/:id/revoke", h.tokenRevoke)
+	// Settings: the effective configuration, a test message (admin_settings.go).
+	admin.Get("/settings", h.settingsShow)
+	admin.Post("/settings/test", h.settingsTest)
 	learner.Get("/team", h.requireReports, h.teamShow)
 	learner.Get("/team/export.:format", h.requireReports, h.teamExport)
 	learner.Get("/team/remind", h.requireReports, h.teamRemindConfirm)

@@ -36,9 +36,10 @@ var funcs = template.FuncMap{
 	},
 	// html marks lesson HTML as safe: it was sanitized by bluemonday when
 	// the version was published (see lesson.Renderer).
-	"html": func(s string) template.HTML { return template.HTML(s) }, // #nosec G203 -- sanitized before storing
-	"sub":  func(a, b int) int { return a - b },
-	"has":  func(list []string, s string) bool { return slices.Contains(list, s) },
+	"html":      func(s string) template.HTML { return template.HTML(s) }, // #nosec G203 -- sanitized before storing
+	"sub":       func(a, b int) int { return a - b },
+	"has":       func(list []string, s string) bool { return slices.Contains(list, s) },
+	"hasPrefix": strings.HasPrefix,
 	"short": func(s string) string {
 		if len(s) > 16 {
 			return s[:16] + "…"
@@ -68,7 +69,7 @@ func loadTemplates() (*templates, error) {
 		"mfa_login", "mfa_setup", "team", "team_remind", "person", "organisation", "notifications", "tokens",
 		// The HR area.
 		"hr_home", "hr_lessons", "hr_edit", "hr_quiz", "hr_publish", "hr_history", "hr_diff", "hr_audit", "hr_people", "hr_person", "hr_onetime", "hr_import", "hr_analytics",
-		"hr_channels", "hr_channel", "hr_deliveries", "hr_bulk"} {
+		"hr_channels", "hr_channel", "hr_deliveries", "hr_bulk", "admin_settings"} {
 		if t.pages[want] == nil {
 			return nil, fmt.Errorf("web: template %s.html is missing", want)
 		}
@@ -218,6 +219,14 @@ func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
 	c.Response().SetBody(buf.Bytes())
 	return nil
 }
+
+// InAccount says whether the page is one of the account menu's.
+func (p *page) InAccount() bool {
+	return p.Path == "/password" || p.Path == "/certificate" || p.Path == "/tokens" || strings.HasPrefix(p.Path, "/mfa/")
+}
+
+// IsAdmin says whether the page's user is an admin (for the menu).
+func (p *page) IsAdmin() bool { return p.User != nil && p.User.HasRole(model.RoleAdmin) }
 
 // IsHR says whether the page's user may use the HR area (for the menu).
 func (p *page) IsHR() bool { return p.User != nil && isHR(p.User) }
