@@ -361,6 +361,34 @@ func TestTeamViewExportsAndReminders(t *testing.T) {
 	if !strings.HasPrefix(ocsv.body, "\uFEFF部门,人数,") || !strings.Contains(ocsv.body, "客服部,3,") {
 		t.Errorf("organisation csv: %q", ocsv.body)
 	}
+	// The by-lesson table as a workbook: that sheet first, in English when
+	// asked, lesson titles in the first column, counts as numbers.
+	ox := h.get("/organisation/export.xlsx?by=lesson&lang=en")
+	if _, params, err := mime.ParseMediaType(ox.header.Get("Content-Disposition")); err != nil ||
+		!regexp.MustCompile(`^organisation-by_lesson-\d{4}-\d{2}-\d{2}\.xlsx$`).MatchString(params["filename"]) {
+		t.Errorf("by-lesson file name: %q", ox.header.Get("Content-Disposition"))
+	}
+	of, err := excelize.OpenReader(strings.NewReader(ox.body))
+	if err != nil {
+		t.Fatalf("organisation xlsx: %v", err)
+	}
+	if sheets := of.GetSheetList(); len(sheets) != 2 {
+		t.Fatalf("organisation sheets: %q", sheets)
+	}
+	ls := of.GetSheetName(0)
+	orows, _ := of.GetRows(ls)
+	if len(orows) < 3 || orows[0][0] != "Lesson" || orows[0][1] != "People" || !slices.ContainsFunc(orows, func(r []string) bool { return len(r) > 0 && r[0] == "Dress code" }) {
+		t.Errorf("by-lesson sheet %q: %q", ls, orows)
+	}
+	if typ, err := of.GetCellType(ls, "B2"); err != nil || typ != excelize.CellTypeUnset {
+		t.Errorf("people B2 has type %v (%v), want a number", typ, err)
+	}
+	if raw, _ := of.GetCellValue(ls, "E2", excelize.Options{RawCellValue: true}); !regexp.MustCompile(`^(0|1|0\.\d+)$`).MatchString(raw) {
+		t.Errorf("the completion E2 is stored as %q, want a fraction", raw)
+	}
+	if panes, err := of.GetPanes(ls); err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("by-lesson panes: %+v %v", panes, err)
+	}
 	var orgJSON struct {
 		Departments []struct {
 			Key    string `json:"key"`
