@@ -60,3 +60,54 @@ func Attachment(name string) string {
 	fallback = strings.TrimLeft(fallback, "-")
 	return `attachment; filename="` + fallback + `"; filename*=UTF-8''` + enc.String()
 }
+
+// ContentType is the media type of an export format (csv or xlsx).
+func ContentType(format string) string {
+	if format == "csv" {
+		return "text/csv; charset=utf-8"
+	}
+	return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+}
+
+// TeamFileParts names a team export: team, the manager or department,
+// then the filter (lesson_dress, done, overdue, ...).
+func TeamFileParts(t *Team) []string {
+	parts := []string{"team"}
+	switch {
+	case t.Scope.Manager != "":
+		parts = append(parts, t.Scope.Manager)
+	case t.Scope.Department != "":
+		parts = append(parts, t.Scope.Department)
+	}
+	f := t.Filter
+	if f.Lesson != "" {
+		parts = append(parts, "lesson_"+f.Lesson)
+	}
+	if f.Status != "" {
+		parts = append(parts, f.Status)
+	}
+	for _, on := range []struct {
+		set  bool
+		name string
+	}{{f.Overdue, "overdue"}, {f.Reack, "reack"}, {f.Expiring, "expiring"}} {
+		if on.set {
+			parts = append(parts, on.name)
+		}
+	}
+	return parts
+}
+
+// OrgExport is the organisation view as an export: its file name parts
+// and tables. A workbook holds both tables, the one asked for first; a
+// CSV only that one.
+func OrgExport(o *Organisation, lang string, byLesson, workbook bool) ([]string, []Table) {
+	parts := []string{"organisation", "by_department"}
+	if byLesson {
+		parts[1] = "by_lesson"
+	}
+	asked, other := OrgTable(o, lang, byLesson), OrgTable(o, lang, !byLesson)
+	if !workbook {
+		return parts, []Table{asked}
+	}
+	return parts, []Table{asked, other}
+}

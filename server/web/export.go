@@ -72,36 +72,14 @@ func (h *handler) export(c *fiber.Ctx, parts []string, format string, tables ...
 		if err := report.WriteCSV(&buf, tables[0]); err != nil {
 			return err
 		}
-		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	case "xlsx":
 		if err := report.WriteXLSX(&buf, tables...); err != nil {
 			return err
 		}
-		c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	default:
 		return fiber.ErrNotFound
 	}
+	c.Set(fiber.HeaderContentType, report.ContentType(format))
 	c.Set(fiber.HeaderContentDisposition, report.Attachment(report.FileName(parts, time.Now().In(displayZone), format)))
 	return c.Send(buf.Bytes())
-}
-
-// filterParts names a team filter in a file name: overdue, status-done,
-// lesson-dress, ...
-func filterParts(f report.Filter) []string {
-	var out []string
-	if f.Lesson != "" {
-		out = append(out, "lesson_"+f.Lesson)
-	}
-	if f.Status != "" {
-		out = append(out, f.Status)
-	}
-	for _, on := range []struct {
-		set  bool
-		name string
-	}{{f.Overdue, "overdue"}, {f.Reack, "reack"}, {f.Expiring, "expiring"}} {
-		if on.set {
-			out = append(out, on.name)
-		}
-	}
-	return out
 }
