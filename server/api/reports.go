@@ -74,10 +74,20 @@ func (a *API) organisationReport(c *fiber.Ctx) error {
 
 // team is the team view the query asks for, as the caller may see it.
 func (a *API) team(c *fiber.Ctx, lang string) (*report.Team, error) {
-	scope, err := a.Reports.ResolveScope(c.UserContext(), user(c), c.Query("manager"), c.Query("department"))
+	scope, err := a.teamScope(c)
 	if err != nil {
 		return nil, err
 	}
+	return a.teamIn(c, scope, lang)
+}
+
+// teamScope is the team the query names, refused when the caller may not
+// see it.
+func (a *API) teamScope(c *fiber.Ctx) (report.Scope, error) {
+	return a.Reports.ResolveScope(c.UserContext(), user(c), c.Query("manager"), c.Query("department"))
+}
+
+func (a *API) teamIn(c *fiber.Ctx, scope report.Scope, lang string) (*report.Team, error) {
 	f := report.ParseFilter(func(k string) string { return c.Query(k) }, func(k string) bool { return c.QueryBool(k) })
 	f.Lang = lang
 	return a.Reports.Team(c.UserContext(), scope, f)
@@ -100,11 +110,16 @@ func exportParams(c *fiber.Ctx) (format, lang string, err error) {
 // teamExport answers GET /reports/team/export?format=csv|xlsx&lang= with
 // the team view's filters: the spreadsheet the team page exports.
 func (a *API) teamExport(c *fiber.Ctx) error {
+	// Who may see the team first: a refused caller learns nothing of the input.
+	scope, err := a.teamScope(c)
+	if err != nil {
+		return err
+	}
 	format, lang, err := exportParams(c)
 	if err != nil {
 		return err
 	}
-	t, err := a.team(c, lang)
+	t, err := a.teamIn(c, scope, lang)
 	if err != nil {
 		return err
 	}
