@@ -265,6 +265,26 @@ func TestTeamViewExportsAndReminders(t *testing.T) {
 	if w, _ := f.GetColWidth(sheet, "A"); w < 8 || w > 40 {
 		t.Errorf("the name column is %v wide", w)
 	}
+	// A date cell carries a date format; 赵磊's completion of the dress
+	// lesson is a date in its own column.
+	if id, err := f.GetCellStyle(sheet, due); err != nil {
+		t.Error(err)
+	} else if st, err := f.GetStyle(id); err != nil || st.CustomNumFmt == nil || *st.CustomNumFmt != "yyyy-mm-dd" {
+		t.Errorf("the due date's style: %+v %v", st, err)
+	}
+	wb, err := excelize.OpenReader(strings.NewReader(m.get("/team/export.xlsx").body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allRows, _ := wb.GetRows(wb.GetSheetName(0))
+	zl := slices.IndexFunc(allRows, func(r []string) bool { return len(r) > 1 && r[1] == "zhao.lei" })
+	completed, _ := excelize.CoordinatesToCellName(col+3, zl+1)
+	if raw, _ := wb.GetCellValue(wb.GetSheetName(0), completed, excelize.Options{RawCellValue: true}); zl < 0 || !regexp.MustCompile(`^\d{5}$`).MatchString(raw) {
+		t.Errorf("zhao.lei's dress completion %s is stored as %q, want a date serial number", completed, raw)
+	}
+	if v, _ := wb.GetCellValue(wb.GetSheetName(0), completed); !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(v) {
+		t.Errorf("zhao.lei's dress completion shows as %q", v)
+	}
 	// An English workbook, asked for explicitly, has English headers.
 	enx, err := excelize.OpenReader(strings.NewReader(m.get("/team/export.xlsx?overdue=1&lang=en").body))
 	if err != nil {
