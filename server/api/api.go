@@ -227,6 +227,8 @@ func (a *API) Routes(r fiber.Router) {
 	// Reports for managers and HR (see reports.go).
 	r.Get("/reports/team", a.need(auth.ScopeReportsRead), a.teamReport)
 	r.Get("/reports/organisation", a.need(auth.ScopeReportsRead), a.organisationReport)
+	r.Get("/reports/team/export", a.need(auth.ScopeReportsRead), a.teamExport)
+	r.Get("/reports/organisation/export", a.need(auth.ScopeReportsRead), a.organisationExport)
 	// HR's scripts: hr and admin only (hr.go).
 	r.Post("/lessons/:slug/drafts", requireHR, a.need(auth.ScopeContentWrite), a.saveDraft)
 	r.Post("/lessons/:slug/publish", requireHR, a.need(auth.ScopeContentWrite), a.publish)

@@ -47,6 +47,7 @@ type spec struct {
 	params []obj
 	errs   []int // error statuses besides 401, 403 (and 500/503 as default)
 	ndjson bool  // the answer is an NDJSON stream of answer objects
+	sheet  bool  // the answer is a spreadsheet download: CSV or XLSX as format asks
 	// alsoOK is a second success status with the same answer (200 for an
 	// update where status is 201 for a creation).
 	alsoOK int
@@ -61,6 +62,13 @@ func (s spec) op() obj {
 		// list of its lines.
 		content = obj{mimeNDJSON: obj{"schema": obj{"type": "array", "items": s.answer,
 			"description": "NDJSON: one item a line, streamed"}}}
+	}
+	if s.sheet {
+		bin := obj{"type": "string", "format": "binary"}
+		content = obj{"text/csv": obj{"schema": obj{"type": "string", "description": "UTF-8 with a byte order mark; CRLF lines; the header row, the rows, the total row"}},
+			"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": obj{"schema": bin}}
+		s.headers = obj{"Content-Disposition": obj{"description": `attachment; filename="team-overdue-2026-12-03.xlsx"; filename*=UTF-8''team-%E5%AE%A2%E6%9C%8D%E9%83%A8-overdue-2026-12-03.xlsx: the view, the team or department, the filter and the day`,
+			"schema": obj{"type": "string"}}}
 	}
 	responses := obj{strconv.Itoa(s.status): obj{"description": http.StatusText(s.status), "content": content}}
 	if s.headers != nil {
@@ -146,6 +154,8 @@ var (
 		query("overdue", "1: overdue cells only"), query("reack", "1: cells to sign again only"),
 		query("expiring", "1: signatures ageing out within 30 days only"), query("sort", "name, login, department, percent or overdue"),
 		query("desc", "1: descending"), lang}
+	sheetFormat = obj{"name": "format", "in": "query", "required": true, "description": "csv or xlsx", "schema": obj{"enum": []string{"csv", "xlsx"}}}
+	exportLang  = query("lang", "the file's language: zh-CN or en (default: the caller's); another value answers 422 with field lang", obj{"enum": []string{"zh-CN", "en"}})
 	// The limits are those auth.Person.Check enforces (characters).
 	person = closedBody(obj{"login": obj{"type": "string", "pattern": `^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`, "maxLength": 64},
 		"name":       obj{"type": "string", "minLength": 1, "maxLength": 100, "description": "the full name, as the person signs"},
@@ -305,6 +315,10 @@ var paths = obj{
 		status: 200, answer: ref("Team"), params: filters, errs: []int{404}}.op()},
 	"/reports/organisation": obj{"get": spec{id: "getOrganisationReport", summary: "Completion by department and by lesson (HR)", tag: "reports", scope: auth.ScopeReportsRead,
 		status: 200, answer: ref("Organisation")}.op()},
+	"/reports/team/export": obj{"get": spec{id: "exportTeamReport", summary: "The team matrix as a CSV or XLSX file: per lesson its status, due date, completion date and overdue in columns of their own", tag: "reports", scope: auth.ScopeReportsRead,
+		status: 200, sheet: true, params: append([]obj{sheetFormat, exportLang}, filters[:len(filters)-1]...), errs: []int{404, 422}}.op()},
+	"/reports/organisation/export": obj{"get": spec{id: "exportOrganisationReport", summary: "Completion by department or by lesson as a CSV or XLSX file; a workbook holds both tables, the one asked for first (HR)", tag: "reports", scope: auth.ScopeReportsRead,
+		status: 200, sheet: true, params: []obj{sheetFormat, exportLang, query("by", "department (default) or lesson", obj{"enum": []string{"department", "lesson"}})}, errs: []int{422}}.op()},
 	"/lessons/{slug}/drafts": obj{"post": spec{id: "saveDraft", summary: "Stores a draft: the lesson file per language and the quiz YAML (HR)", tag: "content", scope: auth.ScopeContentWrite,
 		body: closedBody(obj{"files": obj{"type": "object", "additionalProperties": str, "description": "language -> the whole lesson file (front matter and Markdown)"},
 			"quiz": obj{"type": "string", "description": "the quiz YAML"}}),

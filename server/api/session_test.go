@@ -25,6 +25,7 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/config"
 	"github.com/pb33f/libopenapi-validator/content"
+	"github.com/xuri/excelize/v2"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -303,11 +304,38 @@ func TestAPISessionMatchesOpenAPI(t *testing.T) {
 		t.Errorf("the manager's team is empty: %v", team)
 	}
 	s.do(mgrTok, "GET", "/reports/organisation", nil, 403)
+	// The same matrix as a file, in the language asked for; bad format or
+	// language is a 422 naming the field.
+	csvTeam := string(s.do(mgrTok, "GET", "/reports/team/export?format=csv&lang=en&lesson=dress", nil, 200))
+	if !strings.HasPrefix(csvTeam, "\uFEFFName,Login,Department,Manager,") || !strings.Contains(csvTeam, "Dress code: status,Dress code: due,") {
+		t.Errorf("team csv: %.200q", csvTeam)
+	}
+	xl, err := excelize.OpenReader(bytes.NewReader(s.do(mgrTok, "GET", "/reports/team/export?format=xlsx", nil, 200)))
+	if err != nil {
+		t.Fatalf("team xlsx: %v", err)
+	}
+	if v, _ := xl.GetCellValue(xl.GetSheetName(0), "A1"); v != "姓名" {
+		t.Errorf("team xlsx A1 %q, want the caller's language", v)
+	}
+	for q, field := range map[string]string{"format=pdf": "format", "": "format", "format=csv&lang=fr": "lang"} {
+		if e := s.object(mgrTok, "GET", "/reports/team/export?"+q, nil, 422); e["error"].(map[string]any)["field"] != field {
+			t.Errorf("team export ?%s: %v", q, e)
+		}
+	}
+	s.do(mgrTok, "GET", "/reports/organisation/export?format=csv", nil, 403)
 	s.do(mgrTok, "GET", "/me/lessons", nil, 200)   // a personal token always has the learner scope
 	s.do(readOnly, "GET", "/me/lessons", nil, 403) // an integration token has only its own
 
 	// HR's integration token: reports, content, people, exports.
 	s.do(hrTok, "GET", "/reports/organisation", nil, 200)
+	ox, err := excelize.OpenReader(bytes.NewReader(s.do(hrTok, "GET", "/reports/organisation/export?format=xlsx&by=lesson&lang=en", nil, 200)))
+	if err != nil {
+		t.Fatalf("organisation xlsx: %v", err)
+	}
+	if v, _ := ox.GetCellValue(ox.GetSheetName(0), "A1"); v != "Lesson" || len(ox.GetSheetList()) != 2 {
+		t.Errorf("organisation xlsx: A1 %q, sheets %q", v, ox.GetSheetList())
+	}
+	s.do(hrTok, "GET", "/reports/organisation/export?format=csv&by=person", nil, 422)
 	s.do(hrTok, "GET", "/reports/team?department=客服部&sort=percent&desc=1", nil, 200)
 	s.do(hrTok, "GET", "/lessons/dress/versions", nil, 200)
 	s.do(hrTok, "GET", "/lessons/nope/versions", nil, 404)

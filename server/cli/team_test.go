@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -193,7 +194,7 @@ func TestTeamViewExportsAndReminders(t *testing.T) {
 		t.Fatalf("csv: %q %v", csv.body[:min(len(csv.body), 120)], csv.header)
 	}
 	// Named after the team and the filter.
-	if cd := csv.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename=team-wang.qiang-overdue-`) || !strings.HasSuffix(cd, ".csv") {
+	if cd := csv.header.Get("Content-Disposition"); !regexp.MustCompile(`^attachment; filename="team-wang\.qiang-overdue-\d{4}-\d{2}-\d{2}\.csv"$`).MatchString(cd) {
 		t.Errorf("csv file name: %q", cd)
 	}
 	lines := strings.Split(strings.TrimSpace(csv.body), "\r\n")
@@ -248,8 +249,49 @@ func TestTeamViewExportsAndReminders(t *testing.T) {
 	if panes, err := f.GetPanes(sheet); err != nil || !panes.Freeze || panes.YSplit != 1 {
 		t.Errorf("panes: %+v %v", panes, err)
 	}
-	if names := f.GetDefinedName(); !slices.ContainsFunc(names, func(d excelize.DefinedName) bool { return d.Name == "_xlnm._FilterDatabase" }) {
-		t.Errorf("no auto-filter: %+v", names)
+	// The filter spans the header and the people, not the total row.
+	lastCol, _ := excelize.ColumnNumberToName(len(header))
+	if names := f.GetDefinedName(); !slices.ContainsFunc(names, func(d excelize.DefinedName) bool {
+		return d.Name == "_xlnm._FilterDatabase" && strings.HasSuffix(d.RefersTo, "!$A$1:$"+lastCol+"$2")
+	}) {
+		t.Errorf("no auto-filter over A1:%s2: %+v", lastCol, names)
+	}
+	// Columns are as wide as their text: the lesson's status header is
+	// wider than a default column (8.43 characters).
+	statusCol, _ := excelize.ColumnNumberToName(col + 1)
+	if w, err := f.GetColWidth(sheet, statusCol); err != nil || w <= 9 {
+		t.Errorf("column %s is %v wide (%v)", statusCol, w, err)
+	}
+	if w, _ := f.GetColWidth(sheet, "A"); w < 8 || w > 40 {
+		t.Errorf("the name column is %v wide", w)
+	}
+	// A date cell carries a date format; 赵磊's completion of the dress
+	// lesson is a date in its own column.
+	if id, err := f.GetCellStyle(sheet, due); err != nil {
+		t.Error(err)
+	} else if st, err := f.GetStyle(id); err != nil || st.CustomNumFmt == nil || *st.CustomNumFmt != "yyyy-mm-dd" {
+		t.Errorf("the due date's style: %+v %v", st, err)
+	}
+	wb, err := excelize.OpenReader(strings.NewReader(m.get("/team/export.xlsx").body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allRows, _ := wb.GetRows(wb.GetSheetName(0))
+	zl := slices.IndexFunc(allRows, func(r []string) bool { return len(r) > 1 && r[1] == "zhao.lei" })
+	completed, _ := excelize.CoordinatesToCellName(col+3, zl+1)
+	if raw, _ := wb.GetCellValue(wb.GetSheetName(0), completed, excelize.Options{RawCellValue: true}); zl < 0 || !regexp.MustCompile(`^\d{5}$`).MatchString(raw) {
+		t.Errorf("zhao.lei's dress completion %s is stored as %q, want a date serial number", completed, raw)
+	}
+	if v, _ := wb.GetCellValue(wb.GetSheetName(0), completed); !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(v) {
+		t.Errorf("zhao.lei's dress completion shows as %q", v)
+	}
+	// An English workbook, asked for explicitly, has English headers.
+	enx, err := excelize.OpenReader(strings.NewReader(m.get("/team/export.xlsx?overdue=1&lang=en").body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := enx.GetCellValue(enx.GetSheetName(0), "A1"); v != "Name" {
+		t.Errorf("english workbook header: %q", v)
 	}
 
 	// Remind 李娜 from the matrix: once today, not twice.
@@ -325,9 +367,47 @@ func TestTeamViewExportsAndReminders(t *testing.T) {
 	if !strings.Contains(dept.body, "部门：客服部") || !strings.Contains(dept.body, "李娜") {
 		t.Errorf("department view: %.1500s", dept.body)
 	}
+	// A department's export is named after it (in UTF-8) and the filter.
+	dx := h.get("/team/export.xlsx?overdue=1&department=" + url.QueryEscape("客服部"))
+	if _, params, err := mime.ParseMediaType(dx.header.Get("Content-Disposition")); err != nil ||
+		!regexp.MustCompile(`^team-客服部-overdue-\d{4}-\d{2}-\d{2}\.xlsx$`).MatchString(params["filename"]) {
+		t.Errorf("department file name: %q %v", dx.header.Get("Content-Disposition"), err)
+	}
+	if cd := dx.header.Get("Content-Disposition"); !strings.Contains(cd, `filename="team-overdue-`) ||
+		!strings.Contains(cd, "filename*=UTF-8''team-%E5%AE%A2%E6%9C%8D%E9%83%A8-overdue-") {
+		t.Errorf("department Content-Disposition: %q", cd)
+	}
 	ocsv := h.get("/organisation/export.csv")
 	if !strings.HasPrefix(ocsv.body, "\uFEFF部门,人数,") || !strings.Contains(ocsv.body, "客服部,3,") {
 		t.Errorf("organisation csv: %q", ocsv.body)
+	}
+	// The by-lesson table as a workbook: that sheet first, in English when
+	// asked, lesson titles in the first column, counts as numbers.
+	ox := h.get("/organisation/export.xlsx?by=lesson&lang=en")
+	if _, params, err := mime.ParseMediaType(ox.header.Get("Content-Disposition")); err != nil ||
+		!regexp.MustCompile(`^organisation-by_lesson-\d{4}-\d{2}-\d{2}\.xlsx$`).MatchString(params["filename"]) {
+		t.Errorf("by-lesson file name: %q", ox.header.Get("Content-Disposition"))
+	}
+	of, err := excelize.OpenReader(strings.NewReader(ox.body))
+	if err != nil {
+		t.Fatalf("organisation xlsx: %v", err)
+	}
+	if sheets := of.GetSheetList(); len(sheets) != 2 {
+		t.Fatalf("organisation sheets: %q", sheets)
+	}
+	ls := of.GetSheetName(0)
+	orows, _ := of.GetRows(ls)
+	if len(orows) < 3 || orows[0][0] != "Lesson" || orows[0][1] != "People" || !slices.ContainsFunc(orows, func(r []string) bool { return len(r) > 0 && r[0] == "Dress code" }) {
+		t.Errorf("by-lesson sheet %q: %q", ls, orows)
+	}
+	if typ, err := of.GetCellType(ls, "B2"); err != nil || typ != excelize.CellTypeUnset {
+		t.Errorf("people B2 has type %v (%v), want a number", typ, err)
+	}
+	if raw, _ := of.GetCellValue(ls, "E2", excelize.Options{RawCellValue: true}); !regexp.MustCompile(`^(0|1|0\.\d+)$`).MatchString(raw) {
+		t.Errorf("the completion E2 is stored as %q, want a fraction", raw)
+	}
+	if panes, err := of.GetPanes(ls); err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("by-lesson panes: %+v %v", panes, err)
 	}
 	var orgJSON struct {
 		Departments []struct {

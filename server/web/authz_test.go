@@ -99,10 +99,13 @@ var routeTable = map[string]want{
 	"POST /admin/settings/test":        {303, 403, 403, 403, 403, 422},
 	"GET /api/v1/reports/team":         {401, 403, 200, 200, 404, 403},
 	"GET /api/v1/reports/organisation": {401, 403, 403, 403, 200, 403},
-	"GET /api/v1/openapi.json":         {200, 200, 200, 200, 200, 200},
-	"GET /api/v1/me":                   {401, 200, 200, 200, 200, 200},
-	"GET /api/v1/me/lessons":           {401, 200, 200, 200, 200, 200},
-	"GET /api/v1/me/receipts":          {401, 200, 200, 200, 200, 200},
+	// Without format the exports refuse the input, after who may see them.
+	"GET /api/v1/reports/team/export":         {401, 403, 422, 422, 404, 403},
+	"GET /api/v1/reports/organisation/export": {401, 403, 403, 403, 422, 403},
+	"GET /api/v1/openapi.json":                {200, 200, 200, 200, 200, 200},
+	"GET /api/v1/me":                          {401, 200, 200, 200, 200, 200},
+	"GET /api/v1/me/lessons":                  {401, 200, 200, 200, 200, 200},
+	"GET /api/v1/me/receipts":                 {401, 200, 200, 200, 200, 200},
 	// An empty body has no new password: refused (422), nothing changed.
 	"POST /api/v1/me/password":            {401, 422, 422, 422, 422, 422},
 	"GET /api/v1/lessons/:slug":           {401, 200, 200, 200, 200, 200},

@@ -2,12 +2,9 @@ package web
 
 import (
 	"bytes"
-	"mime"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
-	"unicode"
 
 	"conductportal/server/locale"
 	"conductportal/server/model"
@@ -75,64 +72,14 @@ func (h *handler) export(c *fiber.Ctx, parts []string, format string, tables ...
 		if err := report.WriteCSV(&buf, tables[0]); err != nil {
 			return err
 		}
-		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	case "xlsx":
 		if err := report.WriteXLSX(&buf, tables...); err != nil {
 			return err
 		}
-		c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	default:
 		return fiber.ErrNotFound
 	}
-	c.Set(fiber.HeaderContentDisposition, attachment(exportName(parts, time.Now().In(displayZone))+"."+format))
+	c.Set(fiber.HeaderContentType, report.ContentType(format))
+	c.Set(fiber.HeaderContentDisposition, report.Attachment(report.FileName(parts, time.Now().In(displayZone), format)))
 	return c.Send(buf.Bytes())
-}
-
-// exportName joins the parts of a file name with "-", each reduced to
-// letters, digits, dots and underscores (a department may be 客服部, never
-// "../x"), ending with the day.
-func exportName(parts []string, day time.Time) string {
-	var out []string
-	for _, p := range parts {
-		clean := strings.Trim(strings.Map(func(r rune) rune {
-			if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' {
-				return r
-			}
-			return '-'
-		}, p), "-.")
-		if clean != "" {
-			out = append(out, clean)
-		}
-	}
-	return strings.Join(append(out, day.Format("20060102")), "-")
-}
-
-// attachment is a Content-Disposition for name: RFC 6266, with the UTF-8
-// form (filename*) when the name is not ASCII.
-func attachment(name string) string {
-	if v := mime.FormatMediaType("attachment", map[string]string{"filename": name}); v != "" {
-		return v
-	}
-	return `attachment; filename="export"`
-}
-
-// filterParts names a team filter in a file name: overdue, status-done,
-// lesson-dress, ...
-func filterParts(f report.Filter) []string {
-	var out []string
-	if f.Lesson != "" {
-		out = append(out, "lesson_"+f.Lesson)
-	}
-	if f.Status != "" {
-		out = append(out, f.Status)
-	}
-	for _, on := range []struct {
-		set  bool
-		name string
-	}{{f.Overdue, "overdue"}, {f.Reack, "reack"}, {f.Expiring, "expiring"}} {
-		if on.set {
-			out = append(out, on.name)
-		}
-	}
-	return out
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/url"
-	"slices"
 
 	"conductportal/server/locale"
 	"conductportal/server/model"
@@ -102,20 +101,9 @@ func (h *handler) organisationExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	byLesson := c.Query("by") == "lesson"
-	parts := []string{"organisation", "by_department"}
-	if byLesson {
-		parts[1] = "by_lesson"
-	}
-	if c.Params("format") == "xlsx" {
-		// The workbook holds both tables; the one asked for comes first.
-		tables := []report.Table{report.OrgTable(o, lang, false), report.OrgTable(o, lang, true)}
-		if byLesson {
-			slices.Reverse(tables)
-		}
-		return h.export(c, parts, "xlsx", tables...)
-	}
-	return h.export(c, parts, c.Params("format"), report.OrgTable(o, lang, byLesson))
+	format := c.Params("format")
+	parts, tables := report.OrgExport(o, lang, c.Query("by") == "lesson", format == "xlsx")
+	return h.export(c, parts, format, tables...)
 }
 
 func (h *handler) notificationsShow(c *fiber.Ctx) error {

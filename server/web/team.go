@@ -183,14 +183,7 @@ func (h *handler) teamExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	parts := []string{"team"}
-	switch {
-	case t.Scope.Manager != "":
-		parts = append(parts, t.Scope.Manager)
-	case t.Scope.Department != "":
-		parts = append(parts, t.Scope.Department)
-	}
-	return h.export(c, append(parts, filterParts(t.Filter)...), c.Params("format"), report.TeamTable(t, lang))
+	return h.export(c, report.TeamFileParts(t), c.Params("format"), report.TeamTable(t, lang))
 }
 
 // remindPage asks before "remind everyone overdue" sends anything: who
