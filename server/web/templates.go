@@ -101,6 +101,11 @@ func (p *page) T(key string, args ...any) string { return locale.T(p.Lang, key, 
 // Date formats a day for the page's language.
 func (p *page) Date(t time.Time) string { return p.format(t, "2006年1月2日", "2 Jan 2006") }
 
+// ScopeText says in words what an API token's scope lets it do.
+func (p *page) ScopeText(scope string) string {
+	return locale.T(p.Lang, "tokens.scope."+strings.ReplaceAll(scope, ":", "_"))
+}
+
 // ShortDate formats a day briefly, for tables.
 func (p *page) ShortDate(t time.Time) string { return p.format(t, "1月2日", "2 Jan") }
 

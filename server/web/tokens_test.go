@@ -91,6 +91,14 @@ func TestTokenPages(t *testing.T) {
 	if strings.Contains(body, tok) || !strings.Contains(body, ts[0].Ref()) || !strings.Contains(body, "我的脚本") || strings.Contains(body, "从未使用") {
 		t.Errorf("the list: %s", body)
 	}
+	// Scopes are said in words, in the form and on the token's row.
+	if !strings.Contains(body, `<code title="以本人身份学习：查看课程、参加测验、签字确认">learner</code>`) {
+		t.Errorf("the token's scope is not described: %s", body)
+	}
+	root := newCaller(t, p.Base, "root", pw)
+	if _, body := root.get(t, p.Base+"/admin/tokens"); !strings.Contains(body, "新增、修改、停用人员，批量操作") || !strings.Contains(body, "供身份提供方（SCIM 2.0）同步人员") {
+		t.Errorf("the admin's scopes are not described: %s", body)
+	}
 	// Another person cannot revoke it.
 	other := newCaller(t, p.Base, "other", pw)
 	if st, _ := other.post(t, p.Base+"/tokens/"+ts[0].Ref()+"/revoke", url.Values{}); st != http.StatusNotFound {
@@ -112,7 +120,6 @@ func TestTokenPages(t *testing.T) {
 	}
 
 	// An admin's integration token acts as the HR account, within scopes.
-	root := newCaller(t, p.Base, "root", pw)
 	st, body = root.post(t, p.Base+"/admin/tokens", url.Values{"name": {"HR sync"}, "login": {"hr"},
 		"scope": {"users:read", "users:write"}, "expires": {"90d"}})
 	m = oneTime.FindStringSubmatch(body)
