@@ -119,3 +119,21 @@
   form.addEventListener('change', count);
   count();
 })();
+
+// Recovery codes: a copy button where the browser lets the page write to
+// the clipboard (the download link and the list work without it).
+(function () {
+  'use strict';
+  var button = document.getElementById('copy-codes');
+  var list = document.getElementById('recovery-codes');
+  if (!button || !list || !navigator.clipboard) {
+    return;
+  }
+  button.hidden = false;
+  button.addEventListener('click', function () {
+    var codes = Array.prototype.map.call(list.querySelectorAll('code'), function (c) { return c.textContent; });
+    navigator.clipboard.writeText(codes.join('\n') + '\n').then(function () {
+      document.getElementById('copy-status').textContent = button.getAttribute('data-copied');
+    });
+  });
+})();

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -1000,6 +1001,20 @@ func TestSecondFactorLogin(t *testing.T) {
 	codes := recoveryRe.FindAllStringSubmatch(done.body, -1)
 	if done.status != 200 || len(codes) != 10 {
 		t.Fatalf("confirmed: %d %d codes %.600s", done.status, len(codes), done.body)
+	}
+	// The codes can be downloaded as a text file holding each of them.
+	dl := regexp.MustCompile(`id="download-codes" href="data:text/plain;charset=utf-8,([^"]+)" download="recovery-codes.txt"`).FindStringSubmatch(done.body)
+	if dl == nil {
+		t.Fatalf("no download of the recovery codes: %.1500s", done.body)
+	}
+	file, err := url.PathUnescape(html.UnescapeString(dl[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range codes {
+		if !strings.Contains(file, c[1]+"\r\n") {
+			t.Errorf("the downloaded file lacks code %s: %q", c[1], file)
+		}
 	}
 	if home := b.get("/"); home.status != 200 {
 		t.Fatalf("home after enrolling: %d", home.status)
