@@ -234,6 +234,12 @@ func (h *handler) auditRefused(c *fiber.Ctx, login, action, detail, window strin
 // auditTimeout bounds an audit write made after the request's deadline.
 const auditTimeout = 2 * time.Second
 
+// actorOf is u acting from this request's client, for the services that
+// audit their own changes.
+func actorOf(c *fiber.Ctx, u *model.User) model.Actor {
+	return model.Actor{Login: u.Login, Client: clientAddr(c)}
+}
+
 // audit records an action; a failure to record is logged, not shown.
 func (h *handler) audit(c *fiber.Ctx, actor, action, target, detail string) {
 	client, _ := clientInfo(c)
