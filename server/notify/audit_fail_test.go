@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"conductportal/server/auth"
 	"conductportal/server/channel"
 	"conductportal/server/model"
 	"conductportal/server/testkit"
@@ -41,5 +42,28 @@ func TestChannelChangesAuditThemselves(t *testing.T) {
 	}
 	if err := p.Channels.Delete(ctx, by, ch); err == nil || !strings.Contains(err.Error(), "channel.delete 群 is done") {
 		t.Fatalf("delete with the audit log refusing: %v", err)
+	}
+}
+
+// A reminder is audited by the service that sends it; when the entry
+// cannot be stored the call fails, saying the reminder is sent.
+func TestReminderFailsWhenAuditFails(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	ctx := context.Background()
+	boss, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "wang.qiang", Name: "王强", Password: "a-long-password-1", Roles: []string{model.RoleManager}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	li, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "li.na", Name: "李娜", Password: "a-long-password-1", Manager: "wang.qiang"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.RefuseAudit(t, p.DB)
+	sent, err := p.Notify.RemindPerson(ctx, boss, "li.na", "192.0.2.7")
+	if err == nil || !strings.Contains(err.Error(), "remind.person li.na is done but its audit entry is not stored") {
+		t.Fatalf("remind with the audit log refusing: %+v %v", sent, err)
+	}
+	if ns, err := p.Notify.Inbox(ctx, li, false); err != nil || len(ns) != 1 || sent.Stored != 1 {
+		t.Fatalf("the reminder should be sent as the error says: %+v %+v %v", sent, ns, err)
 	}
 }

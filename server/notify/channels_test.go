@@ -138,7 +138,7 @@ func TestOverdueReminderReachesRobots(t *testing.T) {
 	lina := addUser(t, p, auth.NewUser{Login: "li.na", Name: "李娜", Manager: boss.Login, Department: "销售部", Hired: hired,
 		Contacts: auth.Contacts{Mobile: "13800000000", WeComID: "LiNa", DingTalkID: "dt-lina"}})
 
-	sent, err := p.Notify.RemindPerson(ctx, boss, lina.Login)
+	sent, err := p.Notify.RemindPerson(ctx, boss, lina.Login, "")
 	if err != nil || sent.Stored != 1 {
 		t.Fatalf("remind: %+v %v", sent, err)
 	}
