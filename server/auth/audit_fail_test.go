@@ -40,4 +40,10 @@ func TestPersonChangesFailWhenAuditFails(t *testing.T) {
 	if err := a.ReactivateBy(ctx, admin, u, "192.0.2.1"); err == nil || !strings.Contains(err.Error(), "user.reactivate e is done") {
 		t.Fatalf("reactivate with the audit log refusing: %v", err)
 	}
+	if err := a.ChangePassword(ctx, admin, "admin long password", "admin second password", "", "192.0.2.1"); err == nil || !strings.Contains(err.Error(), "password.change boss is done") {
+		t.Fatalf("password change with the audit log refusing: %v", err)
+	}
+	if stored, _ := a.UserByID(ctx, admin.ID); stored == nil || !auth.VerifyPassword(stored.PasswordHash, "admin second password") {
+		t.Fatal("the new password should be stored as the error says")
+	}
 }

@@ -179,7 +179,7 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return h.loginRefused(c, u.Login, "password change", err, busy)
 	}
-	err = h.Auth.ChangePassword(ctx(c), u, current, next, sess.ID)
+	err = h.Auth.ChangePassword(ctx(c), u, current, next, sess.ID, clientAddr(c))
 	if errors.Is(err, auth.ErrInvalid) {
 		if err := try.Failed(ctx(c)); err != nil {
 			return err
@@ -193,7 +193,6 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	if err := try.Succeeded(ctx(c)); err != nil {
 		return err
 	}
-	h.audit(c, u.Login, "password.change", u.Login, "")
 	return c.Redirect("/?m=password.saved", fiber.StatusSeeOther)
 }
 
