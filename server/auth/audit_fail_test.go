@@ -46,4 +46,8 @@ func TestPersonChangesFailWhenAuditFails(t *testing.T) {
 	if stored, _ := a.UserByID(ctx, admin.ID); stored == nil || !auth.VerifyPassword(stored.PasswordHash, "admin second password") {
 		t.Fatal("the new password should be stored as the error says")
 	}
+	tok, made, err := a.CreateToken(ctx, admin, admin, auth.TokenSpec{Name: "script", Client: "192.0.2.1"})
+	if err == nil || tok != "" || made != nil || !strings.Contains(err.Error(), "token.create boss is done but its audit entry is not stored") {
+		t.Fatalf("token with the audit log refusing: %q %v", tok, err)
+	}
 }
