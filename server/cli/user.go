@@ -181,13 +181,6 @@ func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	})
 }
 
-// auditCLI records a console action; a failure is logged, not fatal.
-func auditCLI(ctx context.Context, store *storage.Storage, log *slog.Logger, action, target, detail string) {
-	if err := store.Audit(ctx, &model.AuditEntry{At: time.Now().UTC(), Actor: "cli", Action: action, Target: target, Detail: detail}); err != nil {
-		log.Warn("audit not recorded", "action", action, "err", err)
-	}
-}
-
 func userResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return withUserByLogin(ctx, "user reset-mfa", "the person whose second factor to reset (required)", args, stdout, stderr,
 		func(store *storage.Storage, u *model.User) error {

@@ -174,7 +174,7 @@ func (h *handler) tokenRevoke(c *fiber.Ctx) error {
 			Action: back + "/" + t.Ref() + "/revoke", Button: locale.T(lang, "tokens.revoke.confirm.yes"), Danger: true, Back: back,
 		})
 	}
-	if t, err = h.Auth.RevokeToken(ctx(c), by, t.ID, clientAddr(c)); err != nil {
+	if _, err := h.Auth.RevokeToken(ctx(c), by, t.ID, clientAddr(c)); err != nil {
 		return err
 	}
 	return c.Redirect(back+"?m=tokens.revoked", fiber.StatusSeeOther)
