@@ -461,7 +461,7 @@ func TestAPISessionMatchesOpenAPI(t *testing.T) {
 	}
 
 	// Revoked and expired tokens: 401 with their own codes.
-	if _, err := p.Auth.RevokeToken(ctx, mgr, refOf(t, p, mgr)); err != nil {
+	if _, err := p.Auth.RevokeToken(ctx, mgr, refOf(t, p, mgr), ""); err != nil {
 		t.Fatal(err)
 	}
 	if e := s.object(mgrTok, "GET", "/me", nil, 401); errCode(e) != "token_revoked" {

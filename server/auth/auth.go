@@ -147,9 +147,9 @@ func (s *Service) EndSession(ctx context.Context, tok string) error {
 	return s.store.DeleteSession(ctx, hashToken(tok))
 }
 
-// ChangePassword sets a new password after checking the current one, and
-// ends the user's other sessions.
-func (s *Service) ChangePassword(ctx context.Context, u *model.User, current, next string, keepSession string) error {
+// ChangePassword sets a new password after checking the current one, ends
+// the user's other sessions and audits it with the client's address.
+func (s *Service) ChangePassword(ctx context.Context, u *model.User, current, next, keepSession, client string) error {
 	if !VerifyPassword(u.PasswordHash, current) {
 		return ErrInvalid
 	}
@@ -163,7 +163,10 @@ func (s *Service) ChangePassword(ctx context.Context, u *model.User, current, ne
 	if err := s.store.SetPassword(ctx, u.ID, hash, false); err != nil {
 		return err
 	}
-	return s.store.DeleteUserSessions(ctx, u.ID, keepSession)
+	if err := s.store.DeleteUserSessions(ctx, u.ID, keepSession); err != nil {
+		return err
+	}
+	return s.auditDone(ctx, u.Login, client, "password.change", u.Login, "")
 }
 
 // FirstPasswordWindow is how long after logging in with a one-time

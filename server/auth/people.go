@@ -230,25 +230,35 @@ func (s *Service) DeactivateBy(ctx context.Context, by, u *model.User) error {
 	return s.Deactivate(ctx, u)
 }
 
-// ReactivateBy turns u on again on by's request (see Reactivate).
-func (s *Service) ReactivateBy(ctx context.Context, by, u *model.User) error {
+// ReactivateBy turns u on again on by's request (see Reactivate), and
+// audits it with the client's address.
+func (s *Service) ReactivateBy(ctx context.Context, by, u *model.User, client string) error {
 	if err := MayDeactivate(by, u); err != nil {
 		return err
 	}
-	return s.Reactivate(ctx, u)
+	if err := s.Reactivate(ctx, u); err != nil {
+		return err
+	}
+	return s.auditDone(ctx, by.Login, client, "user.reactivate", u.Login, "active: false -> true")
 }
 
-// ResetMFABy turns u's second step off on by's request (see ResetMFA).
-func (s *Service) ResetMFABy(ctx context.Context, by, u *model.User) error {
+// ResetMFABy turns u's second step off on by's request (see ResetMFA),
+// and audits it with the client's address.
+func (s *Service) ResetMFABy(ctx context.Context, by, u *model.User, client string) error {
 	if err := MayResetMFA(by, u); err != nil {
 		return err
 	}
-	return s.ResetMFA(ctx, u)
+	if err := s.ResetMFA(ctx, u); err != nil {
+		return err
+	}
+	return s.auditDone(ctx, by.Login, client, "user.mfa_off", u.Login, "second step off; sessions ended")
 }
 
 // ResetPassword gives u a new one-time password, returned once, and ends
-// their sessions: they must choose their own at the next login.
-func (s *Service) ResetPassword(ctx context.Context, by, u *model.User) (string, error) {
+// their sessions: they must choose their own at the next login. Audited
+// with the client's address; when the entry cannot be stored the password
+// is not returned (HR resets it again), so no reset goes unrecorded.
+func (s *Service) ResetPassword(ctx context.Context, by, u *model.User, client string) (string, error) {
 	if err := MayResetPassword(by, u); err != nil {
 		return "", err
 	}
@@ -263,7 +273,20 @@ func (s *Service) ResetPassword(ctx context.Context, by, u *model.User) (string,
 	if err := s.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
 		return "", err
 	}
+	if err := s.auditDone(ctx, by.Login, client, "user.password_reset", u.Login, "one-time password issued; sessions ended"); err != nil {
+		return "", err
+	}
 	return pw, nil
+}
+
+// auditDone records a change already made. It is written after the change,
+// not before: an entry for a change that then failed would be false. Its
+// failure is the caller's error, saying the change is made.
+func (s *Service) auditDone(ctx context.Context, actor, client, action, target, detail string) error {
+	if err := s.store.Audit(ctx, &model.AuditEntry{At: s.clock(), Actor: actor, Action: action, Target: target, Detail: detail, Client: client}); err != nil {
+		return fmt.Errorf("auth: %s %s is done but its audit entry is not stored: %w", action, target, err)
+	}
+	return nil
 }
 
 // Import actions of one CSV row.

@@ -78,13 +78,13 @@ func TestChangePasswordEndsOtherSessions(t *testing.T) {
 	u, _ := a.CreateUser(ctx, auth.NewUser{Login: "p", Name: "P", Password: "first long password"})
 	mine, sess, _ := a.StartSession(ctx, u, "")
 	other, _, _ := a.StartSession(ctx, u, "")
-	if err := a.ChangePassword(ctx, u, "wrong", "second long password", sess.ID); !errors.Is(err, auth.ErrInvalid) {
+	if err := a.ChangePassword(ctx, u, "wrong", "second long password", sess.ID, ""); !errors.Is(err, auth.ErrInvalid) {
 		t.Fatalf("without the current password: %v", err)
 	}
-	if err := a.ChangePassword(ctx, u, "first long password", "password1", sess.ID); !errors.Is(err, auth.ErrPasswordCommon) {
+	if err := a.ChangePassword(ctx, u, "first long password", "password1", sess.ID, ""); !errors.Is(err, auth.ErrPasswordCommon) {
 		t.Fatalf("a common password: %v", err)
 	}
-	if err := a.ChangePassword(ctx, u, "first long password", "second long password", sess.ID); err != nil {
+	if err := a.ChangePassword(ctx, u, "first long password", "second long password", sess.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := a.Session(ctx, mine); err != nil {

@@ -84,6 +84,8 @@ type TokenSpec struct {
 	Scopes []string
 	// TTL is how long it works; 0: until revoked.
 	TTL time.Duration
+	// Client is the address the request came from, for the audit entry.
+	Client string
 }
 
 // MaxTokenTTL bounds a token's life.
@@ -171,6 +173,12 @@ func (s *Service) CreateToken(ctx context.Context, by, u *model.User, spec Token
 	if err := s.store.CreateAPIToken(ctx, t); err != nil {
 		return "", nil, err
 	}
+	// Audited after it is stored (an entry for a token never made would be
+	// false); when the entry fails the token is not handed out, so no
+	// working token goes unrecorded.
+	if err := s.auditDone(ctx, createdBy, spec.Client, "token.create", u.Login, t.Ref()+" "+t.Name+" scopes="+strings.Join(t.Scopes, ",")); err != nil {
+		return "", nil, err
+	}
 	return tok, t, nil
 }
 
@@ -250,8 +258,9 @@ func (s *Service) FindToken(ctx context.Context, by *model.User, ref string) (*m
 	return found, nil
 }
 
-// RevokeToken revokes the token named by ref, within FindToken's reach.
-func (s *Service) RevokeToken(ctx context.Context, by *model.User, ref string) (*model.APIToken, error) {
+// RevokeToken revokes the token named by ref, within FindToken's reach,
+// and audits it as by (nil: the console) from client.
+func (s *Service) RevokeToken(ctx context.Context, by *model.User, ref, client string) (*model.APIToken, error) {
 	found, err := s.FindToken(ctx, by, ref)
 	if err != nil {
 		return nil, err
@@ -262,6 +271,13 @@ func (s *Service) RevokeToken(ctx context.Context, by *model.User, ref string) (
 	}
 	if !found.Revoked {
 		found.Revoked, found.RevokedAt = true, now
+	}
+	actor := "cli"
+	if by != nil {
+		actor = by.Login
+	}
+	if err := s.auditDone(ctx, actor, client, "token.revoke", found.Ref(), found.Name); err != nil {
+		return nil, err
 	}
 	return found, nil
 }

@@ -100,13 +100,13 @@ func TestTokenScopesAndExpiry(t *testing.T) {
 
 	// Revoking: the owner or an admin; a prefix too short names nothing.
 	tok2, t2, _ := a.CreateToken(ctx, hr, hr, auth.TokenSpec{Name: "mine"})
-	if _, err := a.RevokeToken(ctx, emp, t2.Ref()); !errors.Is(err, auth.ErrNoToken) {
+	if _, err := a.RevokeToken(ctx, emp, t2.Ref(), ""); !errors.Is(err, auth.ErrNoToken) {
 		t.Errorf("another's revoke: %v", err)
 	}
-	if _, err := a.RevokeToken(ctx, hr, t2.Ref()[:4]); !errors.Is(err, auth.ErrNoToken) {
+	if _, err := a.RevokeToken(ctx, hr, t2.Ref()[:4], ""); !errors.Is(err, auth.ErrNoToken) {
 		t.Errorf("a short ref: %v", err)
 	}
-	if _, err := a.RevokeToken(ctx, root, t2.Ref()); err != nil {
+	if _, err := a.RevokeToken(ctx, root, t2.Ref(), ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := a.TokenUser(ctx, tok2); !errors.Is(err, auth.ErrTokenRevoked) {

@@ -343,7 +343,9 @@ func (s *Service) SaveDraft(ctx context.Context, actor, slug, lang, file, quizSr
 		return nil, nil, err
 	}
 	_, probs := Check(slug, d.Files, d.Quiz)
-	s.audit(ctx, actor, "draft.save", slug, fmt.Sprintf("lang=%s problems=%d (based on version %d)", lang, probs.Count(), d.Base))
+	if err := s.audit(ctx, actor, "draft.save", slug, fmt.Sprintf("lang=%s problems=%d (based on version %d)", lang, probs.Count(), d.Base)); err != nil {
+		return nil, nil, err
+	}
 	return d, probs, nil
 }
 
@@ -371,7 +373,9 @@ func (s *Service) SaveFiles(ctx context.Context, actor, slug string, files map[s
 		return nil, nil, err
 	}
 	_, probs := Check(slug, d.Files, d.Quiz)
-	s.audit(ctx, actor, "draft.save", slug, fmt.Sprintf("languages=%v problems=%d (based on version %d)", sortedLangs(files), probs.Count(), d.Base))
+	if err := s.audit(ctx, actor, "draft.save", slug, fmt.Sprintf("languages=%v problems=%d (based on version %d)", sortedLangs(files), probs.Count(), d.Base)); err != nil {
+		return nil, nil, err
+	}
 	return d, probs, nil
 }
 
@@ -392,8 +396,7 @@ func (s *Service) Discard(ctx context.Context, actor, slug string) error {
 	if err := s.store.DeleteDraft(ctx, slug); err != nil {
 		return err
 	}
-	s.audit(ctx, actor, "draft.discard", slug, "")
-	return nil
+	return s.audit(ctx, actor, "draft.discard", slug, "")
 }
 
 // PublishRequest is what publishing a draft takes.
@@ -442,7 +445,9 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*training.Pu
 		return res, nil, err
 	}
 	if !res.Created {
-		s.audit(ctx, req.Actor, "draft.publish_unchanged", req.Slug, fmt.Sprintf("the draft equals version %d; nothing published", res.Version))
+		if err := s.audit(ctx, req.Actor, "draft.publish_unchanged", req.Slug, fmt.Sprintf("the draft equals version %d; nothing published", res.Version)); err != nil {
+			return res, nil, err
+		}
 	} else if s.OnPublish != nil && req.Kind != model.ChangeMinor {
 		s.OnPublish(ctx, req.Slug, res.Version)
 	}
@@ -466,7 +471,9 @@ func (s *Service) Restore(ctx context.Context, actor, slug string, n int) (*mode
 	if err := s.store.SaveDraft(ctx, d); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, actor, "draft.restore", slug, fmt.Sprintf("draft := text of version %d (current %d)", n, l.Current))
+	if err := s.audit(ctx, actor, "draft.restore", slug, fmt.Sprintf("draft := text of version %d (current %d)", n, l.Current)); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -603,10 +610,14 @@ func ClauseIDs(lang, file string) []string {
 	return clauseIDs(d)
 }
 
-func (s *Service) audit(ctx context.Context, actor, action, target, detail string) {
+// audit records a change already stored: it is written after the change
+// (an entry for a change refused would be false), and its failure is the
+// caller's error, saying the change is made.
+func (s *Service) audit(ctx context.Context, actor, action, target, detail string) error {
 	if err := s.training.Audit(ctx, &model.AuditEntry{Actor: actor, Action: action, Target: target, Detail: detail}); err != nil {
-		s.log.WarnContext(ctx, "audit not recorded", "action", action, "err", err)
+		return fmt.Errorf("authoring: %s %s is done but its audit entry is not stored: %w", action, target, err)
 	}
+	return nil
 }
 
 // ExportFiles returns the current version of every lesson as the files of

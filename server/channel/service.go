@@ -125,9 +125,62 @@ func (s *Service) Channel(ctx context.Context, id string) (*model.Channel, error
 	return s.store.Channel(ctx, id)
 }
 
-// Save validates in and stores it as a new channel (old nil) or over old.
+// Save validates in and stores it as a new channel (old nil) or over old,
+// and audits it (channel.create or channel.update, secrets not named).
 // Secrets are sealed before they are stored.
-func (s *Service) Save(ctx context.Context, by string, old *model.Channel, in Input) (*model.Channel, error) {
+func (s *Service) Save(ctx context.Context, by model.Actor, old *model.Channel, in Input) (*model.Channel, error) {
+	ch, err := s.save(ctx, by.Login, old, in)
+	if err != nil {
+		return nil, err
+	}
+	action, detail := "channel.create", Detail(ch)
+	if old != nil {
+		action = "channel.update"
+		var changed []string
+		if old.Webhook != ch.Webhook {
+			changed = append(changed, "webhook")
+		}
+		if old.Secret != ch.Secret {
+			changed = append(changed, "signing secret")
+		}
+		if old.SMTPURL != ch.SMTPURL {
+			changed = append(changed, "smtp url")
+		}
+		if len(changed) > 0 {
+			detail += "; new " + strings.Join(changed, ", ")
+		}
+	}
+	if err := s.audit(ctx, by, action, ch.Name, detail); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// Detail describes a channel for the audit log, without secrets.
+func Detail(ch *model.Channel) string {
+	d := fmt.Sprintf("kind=%s department=%q lang=%s enabled=%t", ch.Kind, ch.Department, ch.Lang, ch.Enabled)
+	if ch.WebhookHost != "" {
+		d += " host=" + ch.WebhookHost
+	}
+	if ch.To != "" {
+		d += " to=" + ch.To
+	}
+	return d
+}
+
+// audit records a change already stored. It is written after the change
+// (an entry for a change that then failed would be false); its failure is
+// the caller's error, saying the change is made.
+func (s *Service) audit(ctx context.Context, by model.Actor, action, target, detail string) error {
+	e := &model.AuditEntry{At: s.now(), Actor: by.Login, Action: action, Target: target, Detail: detail, Client: by.Client}
+	if err := s.store.Audit(ctx, e); err != nil {
+		return fmt.Errorf("channel: %s %s is done but its audit entry is not stored: %w", action, target, err)
+	}
+	return nil
+}
+
+// save is Save without the audit entry (Seed's first set-up is not HR's).
+func (s *Service) save(ctx context.Context, by string, old *model.Channel, in Input) (*model.Channel, error) {
 	in = in.trimmed()
 	if err := in.check(old); err != nil {
 		return nil, err
@@ -253,10 +306,19 @@ func (s *Service) setEmail(ch *model.Channel, in Input) error {
 	return s.seal("smtp_url", in.SMTPURL, &ch.SMTPURL)
 }
 
-// Delete removes a channel; its queued messages are dropped when due.
-func (s *Service) Delete(ctx context.Context, id string) error {
+// Delete removes a channel and audits it; its queued messages are dropped
+// when due. A channel already gone (deleted at the same time) is audited
+// too and its not-found error returned, as the page has always shown it.
+func (s *Service) Delete(ctx context.Context, by model.Actor, ch *model.Channel) error {
 	defer s.forget()
-	return s.store.DeleteChannel(ctx, id)
+	err := s.store.DeleteChannel(ctx, ch.ID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if aerr := s.audit(ctx, by, "channel.delete", ch.Name, Detail(ch)); aerr != nil {
+		return aerr
+	}
+	return err
 }
 
 // Seed creates the channels of PORTAL_CHANNELS (a JSON array of Input)
@@ -275,7 +337,7 @@ func (s *Service) Seed(ctx context.Context, raw string) (int, error) {
 	}
 	for i, in := range ins {
 		in.Enabled = true
-		if _, err := s.Save(ctx, "system", nil, in); err != nil {
+		if _, err := s.save(ctx, "system", nil, in); err != nil {
 			var fe *FieldError
 			if errors.As(err, &fe) {
 				return i, fmt.Errorf("channel: PORTAL_CHANNELS entry %d: bad %s", i+1, fe.Field)
@@ -353,8 +415,8 @@ func Mentions(kind string, people []*model.User) (mobiles, ids []string) {
 	return mobiles, ids
 }
 
-// Test queues a test message for one channel.
-func (s *Service) Test(ctx context.Context, ch *model.Channel, m Message) error {
+// Test queues a test message for one channel, and audits it.
+func (s *Service) Test(ctx context.Context, by model.Actor, ch *model.Channel, m Message) error {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	key := "test/" + storage.NewID()
 	d := &model.Delivery{ID: key + "|" + ch.ID, Message: key, ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: ch.Kind,
@@ -364,7 +426,7 @@ func (s *Service) Test(ctx context.Context, ch *model.Channel, m Message) error 
 		return err
 	}
 	s.Wake()
-	return nil
+	return s.audit(ctx, by, "channel.test", ch.Name, "test message queued")
 }
 
 // Deliveries returns the newest deliveries, of one channel when channelID

@@ -20,6 +20,7 @@ import (
 	"conductportal/server/channel"
 	"conductportal/server/cli"
 	"conductportal/server/database"
+	"conductportal/server/model"
 	"conductportal/server/secret"
 	"conductportal/server/storage"
 	"conductportal/server/testkit"
@@ -58,7 +59,7 @@ func TestBackupCarriesTheSecretKey(t *testing.T) {
 
 	dir := t.TempDir()
 	p := startPortal(t, dir, io.Discard)
-	ch, err := p.Channels.Save(ctx, "hr", nil, channel.Input{Name: "客服部企业微信群", Kind: channel.KindWeCom, Enabled: true,
+	ch, err := p.Channels.Save(ctx, model.Actor{Login: "hr"}, nil, channel.Input{Name: "客服部企业微信群", Kind: channel.KindWeCom, Enabled: true,
 		Webhook: robot.URL + "/cgi-bin/webhook/send?key=robot-key-42"})
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +115,7 @@ func TestBackupCarriesTheSecretKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p2.Channels.Test(ctx, restored, channel.Message{Title: "测试", Text: "restore"}); err != nil {
+	if err := p2.Channels.Test(ctx, model.Actor{Login: "hr"}, restored, channel.Message{Title: "测试", Text: "restore"}); err != nil {
 		t.Fatal(err)
 	}
 	select {

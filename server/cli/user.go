@@ -99,11 +99,10 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return fmt.Errorf("cli: no user %q: %w", *login, err)
 		}
-		tok, t, err := newAuth(store).CreateToken(ctx, nil, u, auth.TokenSpec{Name: *name, Scopes: strings.Split(*scopes, ","), TTL: ttl})
+		tok, _, err := newAuth(store).CreateToken(ctx, nil, u, auth.TokenSpec{Name: *name, Scopes: strings.Split(*scopes, ","), TTL: ttl})
 		if err != nil {
 			return err
 		}
-		auditCLI(ctx, store, log, "token.create", u.Login, t.Ref()+" "+t.Name+" scopes="+strings.Join(t.Scopes, ","))
 		fmt.Fprintln(stdout, tok)
 		return nil
 	})
@@ -173,21 +172,13 @@ func tokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fs.usageError("want exactly one token ID")
 	}
 	return withStore(ctx, stderr, func(store *storage.Storage, log *slog.Logger) error {
-		t, err := newAuth(store).RevokeToken(ctx, nil, fs.Arg(0))
+		t, err := newAuth(store).RevokeToken(ctx, nil, fs.Arg(0), "")
 		if err != nil {
 			return err
 		}
-		auditCLI(ctx, store, log, "token.revoke", t.Ref(), t.Name)
 		fmt.Fprintf(stdout, "revoked token %s (%s)\n", t.Ref(), t.Name)
 		return nil
 	})
-}
-
-// auditCLI records a console action; a failure is logged, not fatal.
-func auditCLI(ctx context.Context, store *storage.Storage, log *slog.Logger, action, target, detail string) {
-	if err := store.Audit(ctx, &model.AuditEntry{At: time.Now().UTC(), Actor: "cli", Action: action, Target: target, Detail: detail}); err != nil {
-		log.Warn("audit not recorded", "action", action, "err", err)
-	}
 }
 
 func userResetMFA(ctx context.Context, args []string, stdout, stderr io.Writer) error {

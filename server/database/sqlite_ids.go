@@ -100,3 +100,12 @@ func (db *DB) IndexEmbeddedIDs(ctx context.Context, collections ...string) (int,
 	}
 	return made, nil
 }
+
+// EmbeddedFile is the SQLite file of the embedded database, or "" when the
+// database is not embedded (tests open it to make a write fail for real).
+func (db *DB) EmbeddedFile() string {
+	if !db.Embedded {
+		return ""
+	}
+	return filepath.Join(db.embedded.dir, db.Database.Name()+".sqlite")
+}

@@ -441,6 +441,13 @@ type BulkChange struct {
 	After  *Exception `bson:"after,omitempty"`
 }
 
+// Actor is who makes a change and from where: what a service that audits
+// its own changes needs to write the entry.
+type Actor struct {
+	Login  string // or "system"
+	Client string // the client's address, "" when none
+}
+
 // AuditEntry records an action worth remembering.
 type AuditEntry struct {
 	ID     string    `bson:"_id"`

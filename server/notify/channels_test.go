@@ -119,7 +119,7 @@ func TestOverdueReminderReachesRobots(t *testing.T) {
 	save := func(in channel.Input) *model.Channel {
 		t.Helper()
 		in.Enabled = true
-		ch, err := p.Channels.Save(ctx, "hr", nil, in)
+		ch, err := p.Channels.Save(ctx, model.Actor{Login: "hr"}, nil, in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestOverdueReminderReachesRobots(t *testing.T) {
 	lina := addUser(t, p, auth.NewUser{Login: "li.na", Name: "李娜", Manager: boss.Login, Department: "销售部", Hired: hired,
 		Contacts: auth.Contacts{Mobile: "13800000000", WeComID: "LiNa", DingTalkID: "dt-lina"}})
 
-	sent, err := p.Notify.RemindPerson(ctx, boss, lina.Login)
+	sent, err := p.Notify.RemindPerson(ctx, boss, lina.Login, "")
 	if err != nil || sent.Stored != 1 {
 		t.Fatalf("remind: %+v %v", sent, err)
 	}
@@ -355,10 +355,10 @@ func TestChannelSecretsAndQueue(t *testing.T) {
 		strings.Contains(chans[0].Webhook, "env-key") {
 		t.Fatalf("channels from PORTAL_CHANNELS: %+v %v", chans, err)
 	}
-	if err := p.Channels.Delete(ctx, chans[0].ID); err != nil {
+	if err := p.Channels.Delete(ctx, model.Actor{Login: "hr"}, &chans[0]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Channels.Save(ctx, "hr", nil, channel.Input{Name: "群", Kind: channel.KindWeCom, Enabled: true, Webhook: robot.srv.URL + "/send?key=k2"}); err != nil {
+	if _, err := p.Channels.Save(ctx, model.Actor{Login: "hr"}, nil, channel.Input{Name: "群", Kind: channel.KindWeCom, Enabled: true, Webhook: robot.srv.URL + "/send?key=k2"}); err != nil {
 		t.Fatal(err)
 	}
 	p.Stop()
@@ -371,7 +371,7 @@ func TestChannelSecretsAndQueue(t *testing.T) {
 	if len(chans) != 1 || chans[0].Name != "群" {
 		t.Fatalf("after restart: %+v", chans)
 	}
-	if err := p.Channels.Test(ctx, &chans[0], channel.Message{Title: "t", Text: "x"}); err != nil {
+	if err := p.Channels.Test(ctx, model.Actor{Login: "hr"}, &chans[0], channel.Message{Title: "t", Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if pass, err := p.Channels.Deliver(ctx, time.Now()); err != nil || pass.Failed != 1 {
@@ -384,21 +384,21 @@ func TestChannelSecretsAndQueue(t *testing.T) {
 
 	// No key at all (MONGODB_URI without PORTAL_SECRET_KEY): refused.
 	keyless := channel.NewService(p.Store, nil, channel.NewSender(nil), p.Log, nil)
-	_, err = keyless.Save(ctx, "hr", nil, channel.Input{Name: "x", Kind: channel.KindWeCom, Webhook: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=a"})
+	_, err = keyless.Save(ctx, model.Actor{Login: "hr"}, nil, channel.Input{Name: "x", Kind: channel.KindWeCom, Webhook: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=a"})
 	var fe *channel.FieldError
 	if !errors.As(err, &fe) || fe.Key != "hr.channels.no_key" {
 		t.Errorf("save without a key: %v", err)
 	}
 	// Plain http to another machine would carry the key in clear.
-	if _, err := p.Channels.Save(ctx, "hr", nil, channel.Input{Name: "x", Kind: channel.KindWeCom, Webhook: "http://example.com/send?key=a"}); !errors.As(err, &fe) || fe.Field != "webhook" {
+	if _, err := p.Channels.Save(ctx, model.Actor{Login: "hr"}, nil, channel.Input{Name: "x", Kind: channel.KindWeCom, Webhook: "http://example.com/send?key=a"}); !errors.As(err, &fe) || fe.Field != "webhook" {
 		t.Errorf("http webhook to another host: %v", err)
 	}
 
 	// An attempt claimed by an instance that then stopped.
-	if _, err := p.Channels.Save(ctx, "hr", &chans[0], channel.Input{Name: "群", Kind: channel.KindWeCom, Enabled: true, Webhook: robot.srv.URL + "/send?key=k3"}); err != nil {
+	if _, err := p.Channels.Save(ctx, model.Actor{Login: "hr"}, &chans[0], channel.Input{Name: "群", Kind: channel.KindWeCom, Enabled: true, Webhook: robot.srv.URL + "/send?key=k3"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Channels.Test(ctx, &chans[0], channel.Message{Title: "t2", Text: "y"}); err != nil {
+	if err := p.Channels.Test(ctx, model.Actor{Login: "hr"}, &chans[0], channel.Message{Title: "t2", Text: "y"}); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()

@@ -8,6 +8,7 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -89,9 +90,9 @@ type Sent struct {
 	Nothing int // people with nothing left to do
 }
 
-// RemindPerson reminds one person, as viewer, of every lesson they have
-// not finished: at most once a day.
-func (s *Service) RemindPerson(ctx context.Context, viewer *model.User, login string) (Sent, error) {
+// RemindPerson reminds one person, as viewer from client, of every lesson
+// they have not finished: at most once a day. Audited (remind.person).
+func (s *Service) RemindPerson(ctx context.Context, viewer *model.User, login, client string) (Sent, error) {
 	dir, err := s.reports.Directory(ctx)
 	if err != nil {
 		return Sent{}, err
@@ -100,16 +101,36 @@ func (s *Service) RemindPerson(ctx context.Context, viewer *model.User, login st
 	if u == nil || !report.CanSeePerson(viewer, u) {
 		return Sent{}, report.ErrForbidden
 	}
-	return s.remind(ctx, viewer, []*model.User{u}, false)
+	sent, err := s.remind(ctx, viewer, []*model.User{u}, false)
+	if err != nil {
+		return sent, err
+	}
+	return sent, s.audit(ctx, viewer.Login, client, "remind.person", login, "")
 }
 
-// RemindOverdue reminds, as viewer, everyone in scope who is overdue.
-func (s *Service) RemindOverdue(ctx context.Context, viewer *model.User, scope report.Scope) (Sent, error) {
+// RemindOverdue reminds, as viewer from client, everyone in scope who is
+// overdue. Audited (remind.overdue, with the counts).
+func (s *Service) RemindOverdue(ctx context.Context, viewer *model.User, scope report.Scope, client string) (Sent, error) {
 	p, err := s.OverdueReminders(ctx, viewer, scope)
 	if err != nil {
 		return Sent{}, err
 	}
-	return s.send(ctx, p)
+	sent, err := s.send(ctx, p)
+	if err != nil {
+		return sent, err
+	}
+	return sent, s.audit(ctx, viewer.Login, client, "remind.overdue", scope.Manager+"/"+scope.Department, fmt.Sprintf("stored=%d already=%d", sent.Stored, sent.Already))
+}
+
+// audit records reminders already stored. It is written after them (an
+// entry for reminders that then failed would be false); its failure is
+// the caller's error, saying the reminders are sent.
+func (s *Service) audit(ctx context.Context, actor, client, action, target, detail string) error {
+	e := &model.AuditEntry{At: s.now(), Actor: actor, Action: action, Target: target, Detail: detail, Client: client}
+	if err := s.store.Audit(ctx, e); err != nil {
+		return fmt.Errorf("notify: %s %s is done but its audit entry is not stored: %w", action, target, err)
+	}
+	return nil
 }
 
 // Reminder is a reminder about to be sent: to whom, and the message.

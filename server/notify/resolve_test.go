@@ -56,7 +56,7 @@ func TestRemindersResolveAndPublishAsksToSign(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if sent, err := p.Notify.RemindPerson(ctx, boss, "li.na"); err != nil || sent.Stored != 1 {
+	if sent, err := p.Notify.RemindPerson(ctx, boss, "li.na", ""); err != nil || sent.Stored != 1 {
 		t.Fatalf("remind: %+v %v", sent, err)
 	}
 	ns := inbox(li)

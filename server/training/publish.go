@@ -73,8 +73,11 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 				if err := s.store.SetLessonSettings(ctx, req.Slug, src.Order, src.Audience, src.DueDays, src.ValidMonths); err != nil {
 					return nil, err
 				}
-				_ = s.store.Audit(ctx, &model.AuditEntry{At: now, Actor: req.Author, Action: "lesson.settings", Target: req.Slug,
-					Detail: fmt.Sprintf("order=%d audience=%s due_days=%d valid_months=%d", src.Order, src.Audience, src.DueDays, src.ValidMonths)})
+				// Audited after the change: an entry for settings not stored would be false.
+				if err := s.store.Audit(ctx, &model.AuditEntry{At: now, Actor: req.Author, Action: "lesson.settings", Target: req.Slug,
+					Detail: fmt.Sprintf("order=%d audience=%s due_days=%d valid_months=%d", src.Order, src.Audience, src.DueDays, src.ValidMonths)}); err != nil {
+					return nil, fmt.Errorf("training: publish %s: the settings are stored but their audit entry is not: %w", req.Slug, err)
+				}
 			}
 			return &PublishResult{Slug: req.Slug, Version: l.Current}, nil
 		}
@@ -115,9 +118,13 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	if err := s.store.PublishLesson(ctx, l); err != nil {
 		return nil, err
 	}
-	_ = s.store.Audit(ctx, &model.AuditEntry{At: now, Actor: req.Author, Action: "lesson.publish",
+	// Audited after the version is current: before, a refused publish
+	// (a version published at the same time) would leave a false entry.
+	if err := s.store.Audit(ctx, &model.AuditEntry{At: now, Actor: req.Author, Action: "lesson.publish",
 		Target: v.ID, Detail: fmt.Sprintf("version %d -> %d; kind=%s changed=%v grace_days=%d outdated=%v note=%q",
-			n-1, n, kind, v.Changed, req.GraceDays, v.Outdated, req.Note)})
+			n-1, n, kind, v.Changed, req.GraceDays, v.Outdated, req.Note)}); err != nil {
+		return nil, fmt.Errorf("training: publish %s: version %d is published but its audit entry is not stored: %w", req.Slug, n, err)
+	}
 	s.log.InfoContext(ctx, "lesson published", "lesson", req.Slug, "version", n, "kind", kind)
 	return &PublishResult{Slug: req.Slug, Version: n, Created: true, Changed: v.Changed}, nil
 }

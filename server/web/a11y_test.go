@@ -151,12 +151,12 @@ func TestBrowserAccessibility(t *testing.T) {
 		{Name: "客服部企业微信群", Kind: channel.KindWeCom, Department: "客服部", Enabled: true, Webhook: robot.URL + "/send?key=good"},
 		{Name: "客服部钉钉群", Kind: channel.KindDingTalk, Department: "客服部", Enabled: true, Webhook: robot.URL + "/send?access_token=bad", Secret: "SECx"},
 	} {
-		ch, err := s.Channels.Save(ctx, "hr", nil, in)
+		ch, err := s.Channels.Save(ctx, model.Actor{Login: "hr"}, nil, in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		chanID = ch.ID
-		if err := s.Channels.Test(ctx, ch, channel.Message{Title: "测试消息", Text: "测试"}); err != nil {
+		if err := s.Channels.Test(ctx, model.Actor{Login: "hr"}, ch, channel.Message{Title: "测试消息", Text: "测试"}); err != nil {
 			t.Fatal(err)
 		}
 	}

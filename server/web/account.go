@@ -207,7 +207,7 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return h.loginRefused(c, u.Login, "password change", err, busy)
 	}
-	err = h.Auth.ChangePassword(ctx(c), u, current, next, sess.ID)
+	err = h.Auth.ChangePassword(ctx(c), u, current, next, sess.ID, clientAddr(c))
 	if errors.Is(err, auth.ErrInvalid) {
 		if err := try.Failed(ctx(c)); err != nil {
 			return err
@@ -221,7 +221,6 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 	if err := try.Succeeded(ctx(c)); err != nil {
 		return err
 	}
-	h.audit(c, u.Login, "password.change", u.Login, "")
 	return c.Redirect("/?m=password.saved", fiber.StatusSeeOther)
 }
 
@@ -261,6 +260,12 @@ func (h *handler) auditRefused(c *fiber.Ctx, login, action, detail, window strin
 
 // auditTimeout bounds an audit write made after the request's deadline.
 const auditTimeout = 2 * time.Second
+
+// actorOf is u acting from this request's client, for the services that
+// audit their own changes.
+func actorOf(c *fiber.Ctx, u *model.User) model.Actor {
+	return model.Actor{Login: u.Login, Client: clientAddr(c)}
+}
 
 // audit records an action; a failure to record is logged, not shown.
 func (h *handler) audit(c *fiber.Ctx, actor, action, target, detail string) {

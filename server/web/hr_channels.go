@@ -2,10 +2,8 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 
 	"conductportal/server/channel"
 	"conductportal/server/fault"
@@ -87,7 +85,7 @@ func (h *handler) hrChannelUpdate(c *fiber.Ctx) error {
 func (h *handler) saveChannel(c *fiber.Ctx, old *model.Channel) error {
 	by, _ := currentSession(c)
 	in := channelInput(c)
-	ch, err := h.Channels.Save(ctx(c), by.Login, old, in)
+	_, err := h.Channels.Save(ctx(c), actorOf(c, by), old, in)
 	var fe *channel.FieldError
 	if errors.As(err, &fe) {
 		lang := langOf(c)
@@ -105,37 +103,7 @@ func (h *handler) saveChannel(c *fiber.Ctx, old *model.Channel) error {
 	if err != nil {
 		return err
 	}
-	action, detail := "channel.create", channelDetail(ch)
-	if old != nil {
-		action = "channel.update"
-		var changed []string
-		if old.Webhook != ch.Webhook {
-			changed = append(changed, "webhook")
-		}
-		if old.Secret != ch.Secret {
-			changed = append(changed, "signing secret")
-		}
-		if old.SMTPURL != ch.SMTPURL {
-			changed = append(changed, "smtp url")
-		}
-		if len(changed) > 0 {
-			detail += "; new " + strings.Join(changed, ", ")
-		}
-	}
-	h.audit(c, by.Login, action, ch.Name, detail)
 	return c.Redirect("/hr/channels?m=hr.channels.saved", fiber.StatusSeeOther)
-}
-
-// channelDetail describes a channel for the audit log, without secrets.
-func channelDetail(ch *model.Channel) string {
-	d := fmt.Sprintf("kind=%s department=%q lang=%s enabled=%t", ch.Kind, ch.Department, ch.Lang, ch.Enabled)
-	if ch.WebhookHost != "" {
-		d += " host=" + ch.WebhookHost
-	}
-	if ch.To != "" {
-		d += " to=" + ch.To
-	}
-	return d
 }
 
 func (h *handler) hrChannelDelete(c *fiber.Ctx) error {
@@ -144,10 +112,9 @@ func (h *handler) hrChannelDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Channels.Delete(ctx(c), ch.ID); err != nil && !errors.Is(err, fault.NotFound) {
+	if err := h.Channels.Delete(ctx(c), actorOf(c, by), ch); err != nil && !errors.Is(err, fault.NotFound) {
 		return err
 	}
-	h.audit(c, by.Login, "channel.delete", ch.Name, channelDetail(ch))
 	return c.Redirect("/hr/channels?m=hr.channels.deleted", fiber.StatusSeeOther)
 }
 
@@ -161,10 +128,9 @@ func (h *handler) hrChannelTest(c *fiber.Ctx) error {
 	}
 	m := channel.Message{Title: locale.T(ch.Lang, "channel.test.title"), Text: locale.T(ch.Lang, "channel.test.body", by.Name),
 		Link: h.Config.BaseURL + "/", LinkText: locale.T(ch.Lang, "channel.open")}
-	if err := h.Channels.Test(ctx(c), ch, m); err != nil {
+	if err := h.Channels.Test(ctx(c), actorOf(c, by), ch, m); err != nil {
 		return err
 	}
-	h.audit(c, by.Login, "channel.test", ch.Name, "test message queued")
 	return c.Redirect("/hr/channels/deliveries?channel="+ch.ID+"&m=hr.channels.test_queued", fiber.StatusSeeOther)
 }
 

@@ -30,7 +30,7 @@ func TestDeliveriesPaging(t *testing.T) {
 	ctx := context.Background()
 	var chans []*model.Channel
 	for _, name := range []string{"客服部群", "前台群"} {
-		ch, err := p.Channels.Save(ctx, "hr", nil, channel.Input{Name: name, Kind: channel.KindWeCom, Webhook: "http://127.0.0.1:1/send?key=" + name})
+		ch, err := p.Channels.Save(ctx, model.Actor{Login: "hr"}, nil, channel.Input{Name: name, Kind: channel.KindWeCom, Webhook: "http://127.0.0.1:1/send?key=" + name})
 		if err != nil {
 			t.Fatal(err)
 		}

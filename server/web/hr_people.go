@@ -254,10 +254,9 @@ func (h *handler) hrPersonReactivate(c *fiber.Ctx) error {
 	if !confirmed(c) {
 		return h.askPerson(c, u, askReactivate)
 	}
-	if err := h.Auth.ReactivateBy(ctx(c), by, u); err != nil {
+	if err := h.Auth.ReactivateBy(ctx(c), by, u, clientAddr(c)); err != nil {
 		return err
 	}
-	h.audit(c, by.Login, "user.reactivate", u.Login, "active: false -> true")
 	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.reactivated", fiber.StatusSeeOther)
 }
 
@@ -273,11 +272,10 @@ func (h *handler) hrPersonPassword(c *fiber.Ctx) error {
 	if !confirmed(c) {
 		return h.askPerson(c, u, askReset)
 	}
-	pw, err := h.Auth.ResetPassword(ctx(c), by, u)
+	pw, err := h.Auth.ResetPassword(ctx(c), by, u, clientAddr(c))
 	if err != nil {
 		return err // auth.ErrForbidden: 403, by fault's table
 	}
-	h.audit(c, by.Login, "user.password_reset", u.Login, "one-time password issued; sessions ended")
 	return h.render(c, "hr_onetime", locale.T(langOf(c), "hr.onetime.title"), oneTimePage{User: u, Password: pw})
 }
 
@@ -298,10 +296,9 @@ func (h *handler) hrPersonMFAOff(c *fiber.Ctx) error {
 	if !confirmed(c) {
 		return h.askPerson(c, u, askMFAOff)
 	}
-	if err := h.Auth.ResetMFABy(ctx(c), by, u); err != nil {
+	if err := h.Auth.ResetMFABy(ctx(c), by, u, clientAddr(c)); err != nil {
 		return err
 	}
-	h.audit(c, by.Login, "user.mfa_off", u.Login, "second step off; sessions ended")
 	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.mfa_offed", fiber.StatusSeeOther)
 }
 

@@ -86,7 +86,7 @@ func TestMetrics(t *testing.T) {
 	if _, _, err := p.Training.Submit(ctx, emp, q.ID, testkit.Answers(quiz, q.Questions, false)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Notify.RemindPerson(ctx, hr, emp.Login); err != nil {
+	if _, err := p.Notify.RemindPerson(ctx, hr, emp.Login, ""); err != nil {
 		t.Fatal(err)
 	}
 	hrAgent := newCaller(t, p.Base, hr.Login, pw) // logs in over HTTP

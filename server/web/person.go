@@ -61,11 +61,10 @@ func (h *handler) personShow(c *fiber.Ctx) error {
 func (h *handler) personRemind(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
 	login := c.Params("login")
-	sent, err := h.Notify.RemindPerson(ctx(c), u, login)
+	sent, err := h.Notify.RemindPerson(ctx(c), u, login, clientAddr(c))
 	if err != nil {
 		return err
 	}
-	h.audit(c, u.Login, "remind.person", login, "")
 	back := c.FormValue("back")
 	if back == "" {
 		back = "/people/" + login

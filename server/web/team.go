@@ -250,11 +250,10 @@ func (h *handler) teamRemind(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sent, err := h.Notify.RemindOverdue(ctx(c), u, scope)
+	sent, err := h.Notify.RemindOverdue(ctx(c), u, scope, clientAddr(c))
 	if err != nil {
 		return err
 	}
-	h.audit(c, u.Login, "remind.overdue", scope.Manager+"/"+scope.Department, fmt.Sprintf("stored=%d already=%d", sent.Stored, sent.Already))
 	back := c.FormValue("back")
 	switch {
 	case sent.Stored > 0 && sent.Already > 0:

@@ -136,7 +136,7 @@ func (h *handler) tokenCreate(c *fiber.Ctx) error {
 		}
 		form.Scopes = []string{auth.ScopeLearner}
 	}
-	tok, t, err := h.Auth.CreateToken(ctx(c), u, target, auth.TokenSpec{Name: form.Name, Scopes: form.Scopes, TTL: ttl})
+	tok, _, err := h.Auth.CreateToken(ctx(c), u, target, auth.TokenSpec{Name: form.Name, Scopes: form.Scopes, TTL: ttl, Client: clientAddr(c)})
 	if errors.Is(err, auth.ErrTokenSpec) {
 		if form.Name == "" || len([]rune(form.Name)) > 100 {
 			return again("tokens.err.name")
@@ -146,7 +146,6 @@ func (h *handler) tokenCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.audit(c, u.Login, "token.create", target.Login, t.Ref()+" "+t.Name+" scopes="+strings.Join(t.Scopes, ","))
 	return h.renderTokens(c, fiber.StatusOK, tokenForm{Expires: form.Expires}, tok, "")
 }
 
@@ -175,9 +174,8 @@ func (h *handler) tokenRevoke(c *fiber.Ctx) error {
 			Action: back + "/" + t.Ref() + "/revoke", Button: locale.T(lang, "tokens.revoke.confirm.yes"), Danger: true, Back: back,
 		})
 	}
-	if t, err = h.Auth.RevokeToken(ctx(c), by, t.ID); err != nil {
+	if _, err := h.Auth.RevokeToken(ctx(c), by, t.ID, clientAddr(c)); err != nil {
 		return err
 	}
-	h.audit(c, u.Login, "token.revoke", t.Ref(), t.Name)
 	return c.Redirect(back+"?m=tokens.revoked", fiber.StatusSeeOther)
 }
