@@ -76,7 +76,7 @@ func (a *API) changePassword(c *fiber.Ctx) error {
 	if _, s := a.Session(c); s != nil && token(c) == nil {
 		keep = s.ID
 	}
-	err = a.Auth.ChangePassword(c.UserContext(), u, body.Current, body.New, keep)
+	err = a.Auth.ChangePassword(c.UserContext(), u, body.Current, body.New, keep, a.Client(c)) // audits itself
 	if errors.Is(err, auth.ErrInvalid) {
 		if err := try.Failed(c.UserContext()); err != nil {
 			return err
@@ -90,6 +90,5 @@ func (a *API) changePassword(c *fiber.Ctx) error {
 	if err := try.Succeeded(c.UserContext()); err != nil {
 		return err
 	}
-	a.audit(c, "password.change", u.Login, "by the API")
 	return c.JSON(fiber.Map{"changed": true})
 }
