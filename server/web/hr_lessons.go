@@ -142,7 +142,7 @@ func (h *handler) hrEditSubmit(c *fiber.Ctx) error {
 	lang := editLang(c)
 	file, quizSrc := normalizeNewlines(c.FormValue("text")), quizSettings(c, normalizeNewlines(c.FormValue("quiz")))
 	if c.FormValue("do") == "save" {
-		_, _, err := h.Authoring.SaveDraft(ctx(c), actor(c), slug, lang, file, quizSrc)
+		_, probs, err := h.Authoring.SaveDraft(ctx(c), actor(c), slug, lang, file, quizSrc)
 		var le *authoring.LimitError
 		if errors.As(err, &le) {
 			// Not stored; the text stays in the editor with the reason.
@@ -155,7 +155,13 @@ func (h *handler) hrEditSubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return c.Redirect("/hr/lessons/"+slug+"/edit?lang="+lang+"&m=hr.draft.saved", fiber.StatusSeeOther)
+		back := "/hr/lessons/" + slug + "/edit?lang=" + lang
+		if n := probs.Count(); n > 0 {
+			// Stored, but not "saved" as if done: the page lists what
+			// blocks publishing below the notice.
+			return c.Redirect(withCount(back, "hr.draft.saved_blocked", n), fiber.StatusSeeOther)
+		}
+		return c.Redirect(back+"&m=hr.draft.saved", fiber.StatusSeeOther)
 	}
 	l, d, stored, err := h.Authoring.Draft(ctx(c), slug)
 	if err != nil {

@@ -1,0 +1,73 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"conductportal/server/model"
+)
+
+// TestDraftProblemsInReadersLanguage: a draft whose front matter and quiz
+// YAML do not parse is stored, but the editor says it cannot be published
+// (never the plain "saved" notice) and lists each problem with its line in
+// the reader's language, without the parser's English.
+func TestDraftProblemsInReadersLanguage(t *testing.T) {
+	p, hr := startAsHR(t)
+	ctx := context.Background()
+	_, d, _, err := p.Authoring.Draft(ctx, "dress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Line 3 of the text: a value with ": " in it; the quiz's pass_mark
+	// is not a number.
+	text := strings.Replace(d.Files[model.LangZH], "\ntitle: ", "\ntitle: 着装: ", 1)
+	if !strings.HasPrefix(text, "---\nslug: dress\ntitle: 着装: ") {
+		t.Fatalf("the shipped front matter changed shape:\n%.80s", text)
+	}
+	quizSrc := strings.Replace(d.Quiz, "pass_mark: ", "pass_mark: high #", 1)
+	if quizSrc == d.Quiz {
+		t.Fatal("the shipped quiz has no pass_mark")
+	}
+	quizLine := strings.Count(quizSrc[:strings.Index(quizSrc, "pass_mark:")], "\n") + 1
+	res := hr.postRaw(t, p.Base+"/hr/lessons/dress/edit", url.Values{"lang": {model.LangZH}, "text": {text}, "quiz": {quizSrc}, "do": {"save"}})
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "m=hr.draft.saved_blocked") || !strings.Contains(loc, "n=2") {
+		t.Fatalf("save: %d to %q, want the blocked notice with 2 problems", res.StatusCode, loc)
+	}
+	if _, saved, stored, err := p.Authoring.Draft(ctx, "dress"); err != nil || !stored || saved.Files[model.LangZH] != text || saved.Quiz != quizSrc {
+		t.Fatalf("the draft was not stored as typed: stored %v, %v", stored, err)
+	}
+	for _, c := range []struct{ ui, blocked, saved, text, quiz string }{
+		{model.LangZH, "草稿已保存，但还不能发布：先修正下面列出的 2 个问题。", "草稿已保存。读者",
+			"<span class=\"line\">第 3 行：</span> 值里有 “: ”：把整个值放在引号里，或检查缩进。",
+			"<span class=\"line\">第 " + strconv.Itoa(quizLine) + " 行：</span> 这里应填写数字。"},
+		{model.LangEN, "Saved as a draft. It cannot be published until the 2 problem(s) listed below are fixed.", "Draft saved.",
+			"<span class=\"line\">Line 3:</span> A value contains “: ”: put the whole value in quotes, or check the indentation.",
+			"<span class=\"line\">Line " + strconv.Itoa(quizLine) + ":</span> A number is expected here."},
+	} {
+		hr.useLang(t, p.Base, c.ui)
+		st, body := hr.get(t, p.Base+loc)
+		if st != http.StatusOK {
+			t.Fatalf("%s editor: %d", c.ui, st)
+		}
+		for _, want := range []string{c.blocked, c.text, c.quiz} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s editor lacks %q", c.ui, want)
+			}
+		}
+		for _, raw := range []string{c.saved, "mapping values", "cannot unmarshal", "front matter:"} {
+			if strings.Contains(body, raw) {
+				t.Errorf("%s editor shows %q", c.ui, raw)
+			}
+		}
+		// The publish page lists the same problems, by part named in words.
+		st, body = hr.get(t, p.Base+"/hr/lessons/dress/publish")
+		if st != http.StatusOK || !strings.Contains(body, c.text) || !strings.Contains(body, c.quiz) || strings.Contains(body, "<h3>quiz</h3>") {
+			t.Errorf("%s publish page: %d, problems not in words:\n%s", c.ui, st, body)
+		}
+	}
+}
