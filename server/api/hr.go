@@ -130,6 +130,8 @@ type publishJSON struct {
 	Version int      `json:"version"`
 	Created bool     `json:"created"`
 	Changed []string `json:"changed"`
+	// SignAgain: how many people must sign the new version again.
+	SignAgain int `json:"sign_again"`
 }
 
 func (a *API) publish(c *fiber.Ctx) error {
@@ -158,7 +160,7 @@ func (a *API) publish(c *fiber.Ctx) error {
 	if !res.Created {
 		status = fiber.StatusOK
 	}
-	return c.Status(status).JSON(publishJSON{Slug: res.Slug, Version: res.Version, Created: res.Created, Changed: res.Changed})
+	return c.Status(status).JSON(publishJSON{Slug: res.Slug, Version: res.Version, Created: res.Created, Changed: res.Changed, SignAgain: res.SignAgain})
 }
 
 type versionJSON struct {

@@ -444,10 +444,25 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*training.Pu
 	}
 	if !res.Created {
 		s.audit(ctx, req.Actor, "draft.publish_unchanged", req.Slug, fmt.Sprintf("the draft equals version %d; nothing published", res.Version))
-	} else if s.OnPublish != nil && req.Kind != model.ChangeMinor {
-		s.OnPublish(ctx, req.Slug, res.Version)
+	} else if req.Kind != model.ChangeMinor {
+		if l, err := s.lessonOf(ctx, req.Slug); err == nil {
+			res.SignAgain, err = s.training.SignAgain(ctx, l, res.Version)
+			if err != nil {
+				s.log.WarnContext(ctx, "sign-again count failed", "lesson", req.Slug, "err", err)
+			}
+		}
+		if s.OnPublish != nil {
+			s.OnPublish(ctx, req.Slug, res.Version)
+		}
 	}
 	return res, nil, nil
+}
+
+// SignAgain is how many people must sign the next version of l again if
+// it is published asking for acknowledgement (Publish answers the same
+// count once published).
+func (s *Service) SignAgain(ctx context.Context, l *model.Lesson) (int, error) {
+	return s.training.SignAgain(ctx, l, l.Current+1)
 }
 
 // Restore makes version n of a lesson its new draft (replacing any draft).

@@ -261,6 +261,9 @@ type publishPage struct {
 	Note      string
 	GraceDays int
 	Kinds     []string
+	// SignAgain is how many people must sign the new version again
+	// unless the change is minor.
+	SignAgain int
 }
 
 func (h *handler) hrPublishShow(c *fiber.Ctx) error {
@@ -289,6 +292,9 @@ func (h *handler) renderPublish(c *fiber.Ctx, kind, note string, grace int, errK
 			p.Diffs[lang] = template.HTML(lesson.HTML(ops)) // #nosec G203 -- lesson.HTML escapes all text
 		}
 		p.Quiz, p.Outdated = ch.Quiz, ch.Outdated
+		if p.SignAgain, err = h.Authoring.SignAgain(ctx(c), l); err != nil {
+			return err
+		}
 	}
 	pg := &page{Title: locale.T(langOf(c), "hr.publish.title", p.Title), Data: p}
 	if errKey != "" {
@@ -321,11 +327,14 @@ func (h *handler) hrPublishSubmit(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	m := "hr.published"
-	if !res.Created {
-		m = "hr.published.unchanged"
+	back := "/hr/lessons/" + slug + "/history"
+	switch {
+	case !res.Created:
+		return c.Redirect(back+"?m=hr.published.unchanged", fiber.StatusSeeOther)
+	case kind != model.ChangeMinor:
+		return c.Redirect(withCount(back, "hr.published.sign_again", res.SignAgain, res.Version), fiber.StatusSeeOther)
 	}
-	return c.Redirect("/hr/lessons/"+slug+"/history?m="+m, fiber.StatusSeeOther)
+	return c.Redirect(back+"?m=hr.published", fiber.StatusSeeOther)
 }
 
 type historyPage struct {

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"conductportal/server/auth"
 	"conductportal/server/model"
+	"conductportal/server/testkit"
 )
 
 // TestDraftProblemsInReadersLanguage: a draft whose front matter and quiz
@@ -68,6 +70,89 @@ func TestDraftProblemsInReadersLanguage(t *testing.T) {
 		st, body = hr.get(t, p.Base+"/hr/lessons/dress/publish")
 		if st != http.StatusOK || !strings.Contains(body, c.text) || !strings.Contains(body, c.quiz) || strings.Contains(body, "<h3>quiz</h3>") {
 			t.Errorf("%s publish page: %d, problems not in words:\n%s", c.ui, st, body)
+		}
+	}
+}
+
+// resignNotices counts the sign-again notifications stored for users, an
+// independent count of who publishing asked to sign again.
+func resignNotices(t *testing.T, p *testkit.Portal, users []*model.User) int {
+	t.Helper()
+	p.Notify.Wait()
+	n := 0
+	for _, u := range users {
+		ns, err := p.Store.Notifications(context.Background(), u.ID, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range ns {
+			if x.Kind == model.NotifyResign {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestPublishSaysHowManySignAgain: the publish form says how many people
+// a re-acknowledge publish makes sign the next version again, the notice
+// after says the same number, and it is the number of people the portal
+// asked (active, assigned, signed before): not the deactivated signer, not
+// the one who only read.
+func TestPublishSaysHowManySignAgain(t *testing.T) {
+	p, hr := startAsHR(t)
+	ctx := context.Background()
+	var users []*model.User
+	mk := func(login string) *model.User {
+		u, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: login, Name: login, Password: "a long enough password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+		return u
+	}
+	for _, login := range []string{"s1", "s2", "s3", "gone"} {
+		testkit.Complete(t, p.Training, mk(login), "dress")
+	}
+	if err := p.Auth.Deactivate(ctx, users[3]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Training.MarkRead(ctx, mk("reader"), "dress"); err != nil {
+		t.Fatal(err)
+	}
+	_, d, _, err := p.Authoring.Draft(ctx, "dress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{model.LangZH: d.Files[model.LangZH] + "\n工牌应端正佩戴在左胸前。\n", model.LangEN: d.Files[model.LangEN] + "\nWear the badge straight.\n"}
+	if _, probs, err := p.Authoring.SaveFiles(ctx, "hr", "dress", files, ""); err != nil || len(probs) > 0 {
+		t.Fatal(probs, err)
+	}
+	next := d.Base + 1
+	for _, c := range []struct{ ui, want string }{
+		{model.LangZH, "3 人必须重新签署第 " + strconv.Itoa(next) + " 版"},
+		{model.LangEN, "3 people must sign version " + strconv.Itoa(next) + " again"},
+	} {
+		hr.useLang(t, p.Base, c.ui)
+		if st, body := hr.get(t, p.Base+"/hr/lessons/dress/publish"); st != http.StatusOK || !strings.Contains(body, c.want) {
+			t.Errorf("%s publish form: %d, want %q", c.ui, st, c.want)
+		}
+	}
+	res := hr.postRaw(t, p.Base+"/hr/lessons/dress/publish", url.Values{"kind": {model.ChangeReack}, "note": {"badge"}, "grace_days": {"14"}})
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "m=hr.published.sign_again") {
+		t.Fatalf("publish: %d to %q", res.StatusCode, loc)
+	}
+	if got := resignNotices(t, p, users); got != 3 {
+		t.Fatalf("%d people were asked to sign again, want 3", got)
+	}
+	for _, c := range []struct{ ui, want string }{
+		{model.LangZH, "新版本已发布：3 人必须重新签署第 " + strconv.Itoa(next) + " 版"},
+		{model.LangEN, "New version published: 3 people must sign version " + strconv.Itoa(next) + " again"},
+	} {
+		hr.useLang(t, p.Base, c.ui)
+		if st, body := hr.get(t, p.Base+loc); st != http.StatusOK || !strings.Contains(body, c.want) {
+			t.Errorf("%s after publishing: %d, want %q", c.ui, st, c.want)
 		}
 	}
 }

@@ -148,7 +148,7 @@ var notices = map[string]bool{
 // formatted into the text).
 var countNotices = map[string]int{"remind.count": 1, "remind.count.already": 2,
 	"hr.bulk.done.assign": 1, "hr.bulk.done.exempt": 1, "hr.bulk.done.extend": 1, "hr.bulk.undone": 2,
-	"hr.draft.saved_blocked": 1}
+	"hr.draft.saved_blocked": 1, "hr.published.sign_again": 2}
 
 var countArgs = []string{"n", "a"}
 
