@@ -2,14 +2,17 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
+	"conductportal/server/report"
 	"conductportal/server/testkit"
 )
 
@@ -154,5 +157,71 @@ func TestPublishSaysHowManySignAgain(t *testing.T) {
 		if st, body := hr.get(t, p.Base+loc); st != http.StatusOK || !strings.Contains(body, c.want) {
 			t.Errorf("%s after publishing: %d, want %q", c.ui, st, c.want)
 		}
+	}
+}
+
+// TestCompanyFiguresLeaveOutStaff: HR and administrator accounts (no
+// employee or manager role) do not change the company's completion on the
+// HR home and in the organisation report, until a lesson's audience names
+// their role: then they count in that lesson only.
+func TestCompanyFiguresLeaveOutStaff(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	ctx := context.Background()
+	mk := func(login string, roles ...string) *model.User {
+		u, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: login, Name: login, Roles: roles, Password: "a long enough password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	testkit.Complete(t, p.Training, mk("e1"), "dress")
+	mk("e2")
+	mk("m1", model.RoleManager)
+	figures := func() report.OrgRow {
+		t.Helper()
+		o, err := p.Reports.Organisation(ctx, model.LangZH)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.All
+	}
+	before := figures()
+	if before.People != 3 || before.Done != 1 {
+		t.Fatalf("learners only: %+v, want 3 people and 1 lesson done", before)
+	}
+	mk("hr.only", model.RoleHR)
+	mk("admin.only", model.RoleAdmin)
+	mk("hr.learner", model.RoleEmployee, model.RoleHR)
+	after := figures()
+	if after.People != 4 || after.Assigned != before.Assigned+before.Assigned/3 || after.Done != 1 {
+		t.Errorf("staff accounts counted: before %+v, after %+v; want only the HR employee added", before, after)
+	}
+	hr := newCaller(t, p.Base, "hr.only", "a long enough password")
+	if st, body := hr.get(t, p.Base+"/hr"); st != http.StatusOK || !strings.Contains(body, "<strong>4</strong>") {
+		t.Errorf("HR home: %d, want 4 people in training", st)
+	}
+	// A lesson for HR by name counts the HR account in that lesson.
+	l, err := p.Store.Lesson(ctx, "dress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Store.SetLessonSettings(ctx, "dress", l.Order, "all,hr", l.DueDays, l.ValidMonths); err != nil {
+		t.Fatal(err)
+	}
+	// The HR-only accounts: hr.only and the first-run administrator (HR
+	// and admin); admin.only is not named by the audience.
+	users, err := p.Store.Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staffHR := 0
+	for _, u := range users {
+		if u.Active && u.HasRole(model.RoleHR) && !u.HasRole(model.RoleEmployee) && !u.HasRole(model.RoleManager) {
+			staffHR++
+		}
+	}
+	named := figures()
+	if staffHR < 1 || named.People != after.People+staffHR || named.Assigned != after.Assigned+staffHR || named.Done != 1 {
+		t.Errorf("dress for HR by name: %+v, want the %d HR accounts counted in it alone (after %+v)", named, staffHR, after)
 	}
 }
