@@ -47,6 +47,9 @@ type problemJSON struct {
 	Part    string `json:"part"` // a language, or "quiz"
 	Line    int    `json:"line,omitempty"`
 	Message string `json:"message"`
+	// Code names the kind of problem (the catalog key without "prob."),
+	// for a client that words problems in its reader's language.
+	Code string `json:"code,omitempty"`
 }
 
 func problemsJSON(probs authoring.Problems) []problemJSON {
@@ -58,7 +61,7 @@ func problemsJSON(probs authoring.Problems) []problemJSON {
 	sort.Strings(parts)
 	for _, part := range parts {
 		for _, p := range probs[part] {
-			out = append(out, problemJSON{Part: part, Line: p.Line, Message: p.Msg})
+			out = append(out, problemJSON{Part: part, Line: p.Line, Message: p.Msg, Code: strings.TrimPrefix(p.Key, "prob.")})
 		}
 	}
 	return out
