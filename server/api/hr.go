@@ -47,6 +47,9 @@ type problemJSON struct {
 	Part    string `json:"part"` // a language, or "quiz"
 	Line    int    `json:"line,omitempty"`
 	Message string `json:"message"`
+	// Code names the kind of problem (the catalog key without "prob."),
+	// for a client that words problems in its reader's language.
+	Code string `json:"code,omitempty"`
 }
 
 func problemsJSON(probs authoring.Problems) []problemJSON {
@@ -58,7 +61,7 @@ func problemsJSON(probs authoring.Problems) []problemJSON {
 	sort.Strings(parts)
 	for _, part := range parts {
 		for _, p := range probs[part] {
-			out = append(out, problemJSON{Part: part, Line: p.Line, Message: p.Msg})
+			out = append(out, problemJSON{Part: part, Line: p.Line, Message: p.Msg, Code: strings.TrimPrefix(p.Key, "prob.")})
 		}
 	}
 	return out
@@ -130,6 +133,8 @@ type publishJSON struct {
 	Version int      `json:"version"`
 	Created bool     `json:"created"`
 	Changed []string `json:"changed"`
+	// SignAgain: how many people must sign the new version again.
+	SignAgain int `json:"sign_again"`
 }
 
 func (a *API) publish(c *fiber.Ctx) error {
@@ -158,7 +163,7 @@ func (a *API) publish(c *fiber.Ctx) error {
 	if !res.Created {
 		status = fiber.StatusOK
 	}
-	return c.Status(status).JSON(publishJSON{Slug: res.Slug, Version: res.Version, Created: res.Created, Changed: res.Changed})
+	return c.Status(status).JSON(publishJSON{Slug: res.Slug, Version: res.Version, Created: res.Created, Changed: res.Changed, SignAgain: res.SignAgain})
 }
 
 type versionJSON struct {

@@ -376,10 +376,20 @@ func TestAPISessionMatchesOpenAPI(t *testing.T) {
 	}
 	s.do(hrTok, "POST", "/lessons/dress/publish", map[string]any{"kind": "minor", "note": "x"}, 409)
 	s.do(hrTok, "POST", "/lessons/dress/drafts", map[string]any{"files": map[string]string{"fr": "x"}}, 422)
+	// A draft that does not parse is stored with its problems, each with
+	// its line and a code a client can word in its reader's language.
+	bad := s.object(hrTok, "POST", "/lessons/dress/drafts", map[string]any{"files": map[string]string{
+		"zh-CN": strings.Replace(d.Files[model.LangZH], "\ntitle: ", "\ntitle: 着装: ", 1)}}, 200)
+	if ps, _ := bad["problems"].([]any); bad["valid"] != false || len(ps) != 1 ||
+		fmt.Sprintf("%v %v", ps[0].(map[string]any)["code"], ps[0].(map[string]any)["line"]) != "yaml.colon 3" {
+		t.Errorf("a draft with a YAML error: %v", bad)
+	}
 	s.do(hrTok, "POST", "/lessons/dress/drafts", map[string]any{"files": map[string]string{
 		"zh-CN": d.Files[model.LangZH] + "\n工牌应端正佩戴在左胸前。\n", "en": d.Files[model.LangEN] + "\nWear the badge straight.\n"}}, 200)
 	s.do(hrTok, "POST", "/lessons/dress/publish", map[string]any{"kind": "sometimes", "note": "x"}, 422)
-	s.do(hrTok, "POST", "/lessons/dress/publish", map[string]any{"kind": "minor", "note": "badge"}, 201)
+	if pub := s.object(hrTok, "POST", "/lessons/dress/publish", map[string]any{"kind": "minor", "note": "badge"}, 201); pub["sign_again"] != 0.0 {
+		t.Errorf("a minor change asks people to sign again: %v", pub)
+	}
 	// A quiz a form-only guesser passes is stored with warnings, not problems.
 	dr := s.object(hrTok, "POST", "/lessons/dress/drafts", map[string]any{"quiz": testkit.GuessablePool("dress", "principles")}, 200)
 	if ws, _ := dr["warnings"].([]any); dr["valid"] != true || len(ws) != 2 {

@@ -80,8 +80,8 @@ func (p Problems) Count() int {
 	return n
 }
 
-func (p Problems) add(part string, line int, format string, args ...any) {
-	p[part] = append(p[part], lesson.Problem{File: part, Line: line, Msg: fmt.Sprintf(format, args...)})
+func (p Problems) add(part string, line int, key, format string, args ...any) {
+	p[part] = append(p[part], lesson.NewProblem(part, line, key, format, args...))
 }
 
 // frontMatter is the lesson file's front matter, in the order authors write it.
@@ -123,7 +123,7 @@ func Check(slug string, files map[string]string, quizSrc string) (map[string]*le
 	for _, lang := range model.Languages {
 		src := files[lang]
 		if strings.TrimSpace(src) == "" {
-			probs.add(lang, 0, "the %s text is missing", lang)
+			probs.add(lang, 0, "prob.draft.missing", "the %s text is missing", lesson.LangName(lang))
 			continue
 		}
 		d, ps := lesson.Parse(lang, lang, []byte(src))
@@ -132,7 +132,7 @@ func Check(slug string, files map[string]string, quizSrc string) (map[string]*le
 			continue
 		}
 		if d.Slug != slug {
-			probs.add(lang, 2, "slug %q must stay %q", d.Slug, slug)
+			probs.add(lang, 2, "prob.draft.slug", "slug %q must stay %q", d.Slug, slug)
 			continue
 		}
 		docs[lang] = d
@@ -145,10 +145,11 @@ func Check(slug string, files map[string]string, quizSrc string) (map[string]*le
 				continue
 			}
 			if d.Order != src.Order || d.DueDays != src.DueDays || d.Audience != src.Audience {
-				probs.add(lang, 2, "order, due_days and audience must match the %s text", model.LangZH)
+				probs.add(lang, 2, "prob.draft.settings", "order, due_days and audience must match the %s text", lesson.LangName(model.LangZH))
 			}
 			if a, b := clauseIDs(d), clauseIDs(src); !slices.Equal(a, b) {
-				probs.add(lang, d.BodyLine, "clause ids %v differ from the %s text's %v (same ids, same order)", a, model.LangZH, b)
+				probs.add(lang, d.BodyLine, "prob.draft.clauses", "clause ids %s differ from the %s text's %s (same ids, same order)",
+					strings.Join(a, ", "), lesson.LangName(model.LangZH), strings.Join(b, ", "))
 			}
 		}
 	}
@@ -161,7 +162,7 @@ func Check(slug string, files map[string]string, quizSrc string) (map[string]*le
 	q, ps := quiz.Parse(QuizPart, []byte(quizSrc), ids)
 	probs[QuizPart] = append(probs[QuizPart], ps...)
 	if q != nil && q.Lesson != slug {
-		probs.add(QuizPart, 1, "lesson %q must be %q", q.Lesson, slug)
+		probs.add(QuizPart, 1, "prob.draft.quiz_lesson", "lesson %q must be %q", q.Lesson, slug)
 	}
 	if src != nil {
 		if all, _ := quiz.Parse(QuizPart, []byte(quizSrc), nil); all != nil {
@@ -172,7 +173,7 @@ func Check(slug string, files map[string]string, quizSrc string) (map[string]*le
 				}
 			}
 			for _, id := range sortedKeys(named) {
-				probs.add(model.LangZH, src.BodyLine, "clause %q is gone but quiz questions %s still name it: keep the clause or change those questions",
+				probs.add(model.LangZH, src.BodyLine, "prob.draft.clause_gone", "clause %q is gone but quiz questions %s still name it: keep the clause or change those questions",
 					id, strings.Join(named[id], ", "))
 			}
 		}
@@ -243,11 +244,11 @@ func (s *Service) Preview(lang, file string) (*Preview, error) {
 	switch {
 	case errors.As(err, &le):
 		if d != nil { // Parse did not report it: the limit is the body's
-			p.Problems = append(p.Problems, lesson.Problem{File: lang, Line: le.Line, Msg: le.Message()})
+			p.Problems = append(p.Problems, le.Problem(lang))
 		}
 		return p, nil
 	case errors.Is(err, lesson.ErrTooComplex):
-		p.Problems = append(p.Problems, lesson.Problem{File: lang, Msg: "the text is too complex to render in time: simplify it"})
+		p.Problems = append(p.Problems, lesson.NewProblem(lang, 0, "prob.draft.too_complex", "the text is too complex to render in time: simplify it"))
 		return p, nil
 	case err != nil:
 		return nil, err
@@ -448,10 +449,25 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*training.Pu
 		if err := s.audit(ctx, req.Actor, "draft.publish_unchanged", req.Slug, fmt.Sprintf("the draft equals version %d; nothing published", res.Version)); err != nil {
 			return res, nil, err
 		}
-	} else if s.OnPublish != nil && req.Kind != model.ChangeMinor {
-		s.OnPublish(ctx, req.Slug, res.Version)
+	} else if req.Kind != model.ChangeMinor {
+		if l, err := s.lessonOf(ctx, req.Slug); err == nil {
+			res.SignAgain, err = s.training.SignAgain(ctx, l, res.Version)
+			if err != nil {
+				s.log.WarnContext(ctx, "sign-again count failed", "lesson", req.Slug, "err", err)
+			}
+		}
+		if s.OnPublish != nil {
+			s.OnPublish(ctx, req.Slug, res.Version)
+		}
 	}
 	return res, nil, nil
+}
+
+// SignAgain is how many people must sign the next version of l again if
+// it is published asking for acknowledgement (Publish answers the same
+// count once published).
+func (s *Service) SignAgain(ctx context.Context, l *model.Lesson) (int, error) {
+	return s.training.SignAgain(ctx, l, l.Current+1)
 }
 
 // Restore makes version n of a lesson its new draft (replacing any draft).

@@ -207,7 +207,9 @@ func TestPublishReackAsksExactlyTheSigners(t *testing.T) {
 
 	// A minor change: nobody's status moves.
 	before := codes()
-	publish(model.ChangeMinor, "小改动。", "A small change.")
+	if res := publish(model.ChangeMinor, "小改动。", "A small change."); res.SignAgain != 0 {
+		t.Errorf("a minor change counts %d people to sign again", res.SignAgain)
+	}
 	if after := codes(); !equal(before, after) {
 		t.Errorf("a minor change moved statuses:\n before %v\n after  %v", before, after)
 	}
@@ -216,6 +218,9 @@ func TestPublishReackAsksExactlyTheSigners(t *testing.T) {
 	before = codes()
 	res := publish(model.ChangeReack, "工牌应端正佩戴在左胸前。", "Wear the badge straight on the left of your chest.")
 	after := codes()
+	if res.SignAgain != 1 {
+		t.Errorf("the publish counts %d people to sign again, want the 1 signer", res.SignAgain)
+	}
 	for k, was := range before {
 		want := was
 		if k == "signed/dress" {

@@ -68,6 +68,19 @@ func (e *LimitError) Error() string {
 	return fmt.Sprintf("lesson: line %d: %s", e.Line, what)
 }
 
+// Problem is the limit as a problem of file, worded by "prob.limit." keys.
+func (e *LimitError) Problem(file string) Problem {
+	args := []any{e.Limit}
+	switch e.Kind {
+	case LimitSize:
+		args = []any{e.Limit >> 10}
+	case LimitTable:
+		args = []any{maxTableCells, maxTableRows}
+	}
+	return Problem{File: file, Line: e.Line, Msg: strings.TrimPrefix(e.Message(), fmt.Sprintf("line %d: ", e.Line)),
+		Key: "prob.limit." + e.Kind, Args: args}
+}
+
 // Message is the error without the package prefix, for authors.
 func (e *LimitError) Message() string { return strings.TrimPrefix(e.Error(), "lesson: ") }
 

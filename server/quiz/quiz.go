@@ -231,7 +231,7 @@ var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 func Parse(file string, src []byte, clauses []string) (*Quiz, []Problem) {
 	q, root, err := decode(src)
 	if err != nil {
-		return nil, []Problem{lesson.YAMLProblem(file, 0, err)}
+		return nil, lesson.YAMLProblems(file, 0, err)
 	}
 	p := &problems{file: file}
 	q.checkSettings(p, root)
@@ -253,8 +253,8 @@ type problems struct {
 	list []Problem
 }
 
-func (p *problems) add(line int, format string, args ...any) {
-	p.list = append(p.list, Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+func (p *problems) add(line int, key, format string, args ...any) {
+	p.list = append(p.list, lesson.NewProblem(p.file, line, key, format, args...))
 }
 
 // decode reads the YAML into a Quiz, keeping the node tree for the lines
@@ -286,19 +286,19 @@ func decode(src []byte) (*Quiz, *yaml.Node, error) {
 // checkSettings checks the quiz-wide keys; an empty review is the default.
 func (q *Quiz) checkSettings(p *problems, root *yaml.Node) {
 	if q.Lesson == "" {
-		p.add(1, "lesson is missing")
+		p.add(1, "prob.quiz.lesson", "lesson is missing")
 	}
 	if q.PassMark < 1 || q.PassMark > 100 {
-		p.add(1, "pass_mark must be a percentage between 1 and 100")
+		p.add(1, "prob.quiz.pass_mark", "pass_mark must be a percentage between 1 and 100")
 	}
 	if q.CooldownMinutes < 0 || q.MaxAttempts < 0 {
-		p.add(1, "cooldown_minutes and max_attempts cannot be negative")
+		p.add(1, "prob.quiz.negative", "cooldown_minutes and max_attempts cannot be negative")
 	}
 	q.Review = strings.TrimSpace(q.Review)
 	if q.Review == "" {
 		q.Review = ReviewAfterPass
 	} else if !slices.Contains(Reviews, q.Review) {
-		p.add(keyLine(root, "review"), "review %q must be one of %s", q.Review, strings.Join(Reviews, ", "))
+		p.add(keyLine(root, "review"), "prob.quiz.review", "review %q must be one of %s", q.Review, strings.Join(Reviews, ", "))
 	}
 }
 
@@ -310,16 +310,16 @@ func (q *Quiz) checkCooldown(p *problems, root *yaml.Node) {
 	}
 	line := keyLine(root, "cooldown")
 	if cd.After < 1 {
-		p.add(line, "cooldown.after must be a number of failed attempts of at least 1")
+		p.add(line, "prob.quiz.cooldown_after", "cooldown.after must be a number of failed attempts of at least 1")
 	}
 	w, err := parseWait(strings.TrimSpace(cd.WaitText))
 	switch {
 	case cd.WaitText == "":
-		p.add(line, "cooldown.wait is missing: how long to wait, e.g. 24h, 90m or 2d")
+		p.add(line, "prob.quiz.cooldown_wait_missing", "cooldown.wait is missing: how long to wait, e.g. 24h, 90m or 2d")
 	case err != nil:
-		p.add(line, "cooldown.wait %q must be a duration such as 24h, 90m or 2d", cd.WaitText)
+		p.add(line, "prob.quiz.cooldown_wait_shape", "cooldown.wait %q must be a duration such as 24h, 90m or 2d", cd.WaitText)
 	case w <= 0 || w > maxWait:
-		p.add(line, "cooldown.wait %q must be more than 0 and at most 30 days", cd.WaitText)
+		p.add(line, "prob.quiz.cooldown_wait_range", "cooldown.wait %q must be more than 0 and at most 30 days", cd.WaitText)
 	default:
 		cd.Wait = w
 	}
@@ -328,10 +328,10 @@ func (q *Quiz) checkCooldown(p *problems, root *yaml.Node) {
 // checkDraw checks that there are questions to draw from.
 func (q *Quiz) checkDraw(p *problems) {
 	if len(q.Questions) == 0 {
-		p.add(1, "the quiz has no questions")
+		p.add(1, "prob.quiz.no_questions", "the quiz has no questions")
 	}
 	if q.PerAttempt < 1 || q.PerAttempt > len(q.Questions) {
-		p.add(1, "draw must be between 1 and the number of questions (%d)", len(q.Questions))
+		p.add(1, "prob.quiz.draw", "draw must be between 1 and the number of questions (%d)", len(q.Questions))
 	}
 }
 
@@ -342,9 +342,9 @@ func (q *Quiz) checkQuestion(p *problems, qq *Question, clauses []string) {
 	line := qq.Line
 	switch {
 	case !idRe.MatchString(qq.ID):
-		p.add(line, "question id %q must be letters, digits, '-' or '_'", qq.ID)
+		p.add(line, "prob.quiz.id", "question id %q must be letters, digits, '-' or '_'", qq.ID)
 	case q.byID[qq.ID] != nil:
-		p.add(line, "question id %q is used twice (first on line %d)", qq.ID, q.byID[qq.ID].Line)
+		p.add(line, "prob.quiz.id_twice", "question id %q is used twice (first on line %d)", qq.ID, q.byID[qq.ID].Line)
 	default:
 		q.byID[qq.ID] = qq
 	}
@@ -359,13 +359,13 @@ func (q *Quiz) checkQuestion(p *problems, qq *Question, clauses []string) {
 		opts[o.ID] = true
 		for k := range o.Text {
 			if !slices.Contains(model.Languages, k) {
-				p.add(o.Line, "question %s: option %s: unknown key %q", qq.ID, o.ID, k)
+				p.add(o.Line, "prob.quiz.option_key", "question %s: option %s: unknown key %q", qq.ID, o.ID, k)
 			}
 		}
 	}
 	for _, a := range qq.Answer {
 		if !opts[a] {
-			p.add(line, "question %s: answer %q is not one of its options", qq.ID, a)
+			p.add(line, "prob.quiz.answer", "question %s: answer %q is not one of its options", qq.ID, a)
 		}
 	}
 }
@@ -379,27 +379,27 @@ func (q *Quiz) addIssue(p *problems, qq *Question, is issue) {
 	}
 	switch is.Code {
 	case "clause":
-		p.add(l, "question %s: clause is missing", qq.ID)
+		p.add(l, "prob.quiz.clause", "question %s: clause is missing", qq.ID)
 	case "clause_gone":
-		p.add(l, "question %s: clause %q does not exist in lesson %s", qq.ID, qq.Clause, q.Lesson)
+		p.add(l, "prob.quiz.clause_gone", "question %s: clause %q does not exist in lesson %s", qq.ID, qq.Clause, q.Lesson)
 	case "prompt":
-		p.add(l, "question %s: prompt in %s is missing", qq.ID, is.Lang)
+		p.add(l, "prob.quiz.prompt", "question %s: prompt in %s is missing", qq.ID, lesson.LangName(is.Lang))
 	case "explanation":
-		p.add(l, "question %s: explanation in %s is missing", qq.ID, is.Lang)
+		p.add(l, "prob.quiz.explanation", "question %s: explanation in %s is missing", qq.ID, lesson.LangName(is.Lang))
 	case "option_id":
-		p.add(l, "question %s: option id %q must be letters, digits, '-' or '_'", qq.ID, o.ID)
+		p.add(l, "prob.quiz.option_id", "question %s: option id %q must be letters, digits, '-' or '_'", qq.ID, o.ID)
 	case "option_id_twice":
-		p.add(l, "question %s: option id %q is used twice", qq.ID, o.ID)
+		p.add(l, "prob.quiz.option_id_twice", "question %s: option id %q is used twice", qq.ID, o.ID)
 	case "option_text":
-		p.add(l, "question %s: option %s has no %s text", qq.ID, o.ID, is.Lang)
+		p.add(l, "prob.quiz.option_text", "question %s: option %s has no %s text", qq.ID, o.ID, lesson.LangName(is.Lang))
 	case Single:
-		p.add(l, "question %s: a single-choice question needs at least 2 options and exactly 1 answer", qq.ID)
+		p.add(l, "prob.quiz.single", "question %s: a single-choice question needs at least 2 options and exactly 1 answer", qq.ID)
 	case Multiple:
-		p.add(l, "question %s: a multiple-choice question needs at least 2 options and 1 answer", qq.ID)
+		p.add(l, "prob.quiz.multiple", "question %s: a multiple-choice question needs at least 2 options and 1 answer", qq.ID)
 	case TrueFalse:
-		p.add(l, "question %s: a true/false question has exactly the options 'true' and 'false' and 1 answer", qq.ID)
+		p.add(l, "prob.quiz.truefalse", "question %s: a true/false question has exactly the options 'true' and 'false' and 1 answer", qq.ID)
 	case "type":
-		p.add(l, "question %s: type %q must be single, multiple or truefalse", qq.ID, qq.Type)
+		p.add(l, "prob.quiz.type", "question %s: type %q must be single, multiple or truefalse", qq.ID, qq.Type)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"conductportal/server/model"
+	"conductportal/server/training"
 )
 
 // OrgRow is the completion of one department, or one lesson, or everyone.
@@ -82,6 +83,9 @@ func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation,
 			continue
 		}
 		r := rowOf(u, lessons, prog[u.ID].Lessons, now)
+		if training.StaffOnly(u) {
+			r = byName(r, u, lessons)
+		}
 		if r.Assigned == 0 {
 			continue // nobody asks anything of this account (an administrator, say)
 		}
@@ -124,6 +128,18 @@ func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation,
 			cmp.Compare(a.Percent, b.Percent), col.CompareString(a.Key, b.Key), strings.Compare(a.Key, b.Key))
 	})
 	return o, nil
+}
+
+// byName keeps of a staff account's row only the lessons assigned to it
+// by name: HR and administrators who run the portal are not the learners
+// whose completion the company's figures measure.
+func byName(r Row, u *model.User, lessons []model.Lesson) Row {
+	for i, c := range r.Cells {
+		if c.Assigned && !training.AssignedByName(&lessons[i], u) {
+			r.Cells[i] = Cell{Slug: c.Slug}
+		}
+	}
+	return recount(r, r.Cells)
 }
 
 func boolInt(b bool) int {

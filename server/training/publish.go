@@ -28,6 +28,31 @@ type PublishResult struct {
 	Version int
 	Created bool // false: the text was already current, nothing stored
 	Changed []string
+	// SignAgain is how many people must sign Version again (SignAgain);
+	// 0 for a minor change. The publishing service counts it.
+	SignAgain int
+}
+
+// SignAgain counts the people a version asking for acknowledgement makes
+// sign again: those active, assigned lesson l, who signed a version of it
+// before next (the notices of notify.askToSign go to the same people).
+func (s *Service) SignAgain(ctx context.Context, l *model.Lesson, next int) (int, error) {
+	users, err := s.store.UserDirectory(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("training: sign again: %w", err)
+	}
+	prog, err := s.store.AllProgress(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("training: sign again: %w", err)
+	}
+	n := 0
+	for i := range users {
+		u := &users[i]
+		if ack := prog[u.ID].Lessons[l.Slug].AckVersion; u.Active && Assigned(l, u) && ack > 0 && ack < next {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Publish stores a new immutable version of a lesson and makes it current.

@@ -197,6 +197,32 @@ func Assigned(l *model.Lesson, u *model.User) bool {
 	return false
 }
 
+// StaffOnly reports whether u holds only the roles that run the portal
+// (HR, administrator) and none that learns (employee, manager).
+func StaffOnly(u *model.User) bool {
+	return len(u.Roles) > 0 && !u.HasRole(model.RoleEmployee) && !u.HasRole(model.RoleManager)
+}
+
+// AssignedByName reports whether l is assigned to u by more than an
+// audience of "all": HR assigned it to u, or the audience names one of
+// u's roles or u's department. The company's completion counts a staff
+// account (StaffOnly) only in the lessons assigned to it by name.
+func AssignedByName(l *model.Lesson, u *model.User) bool {
+	if !Assigned(l, u) {
+		return false
+	}
+	if u.Exceptions[l.Slug].Assigned {
+		return true
+	}
+	for _, part := range strings.Split(l.Audience, ",") {
+		part = strings.TrimSpace(part)
+		if part != "" && part != "all" && (u.HasRole(part) || part == u.Department) {
+			return true
+		}
+	}
+	return false
+}
+
 // assignedLesson loads a lesson and checks that u must take it.
 func (s *Service) assignedLesson(ctx context.Context, u *model.User, slug string) (*model.Lesson, error) {
 	// Input that cannot be a slug never reaches a query.

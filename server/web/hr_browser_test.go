@@ -100,7 +100,7 @@ func TestBrowserHREditPreviewPublish(t *testing.T) {
 	// A duplicate clause id is pointed out with its line, live and on preview.
 	broken := strings.Replace(edited, "{#work-attire}", "{#principles}", 1)
 	b.setField("#text", broken)
-	b.waitText("#text-problems", `clause id "principles" is used twice`)
+	b.waitText("#text-problems", `条款 id “principles” 重复使用`) // in the reader's language
 	b.submit(`button[name="do"][value="preview"]`, 422)
 	line := b.text("#text-problems li .line")
 	if !strings.HasPrefix(line, "第 ") || !strings.HasSuffix(line, " 行：") {
@@ -115,7 +115,7 @@ func TestBrowserHREditPreviewPublish(t *testing.T) {
 	b.setField("#cooldown_after", "3")
 	b.setField("#cooldown_wait", "one day")
 	b.submit(`button[name="do"][value="preview"]`, 422)
-	b.waitText("#quiz-problems", `cooldown.wait "one day" must be a duration such as 24h, 90m or 2d`)
+	b.waitText("#quiz-problems", `cooldown.wait “one day” 必须是时长，例如 24h、90m 或 2d。`)
 	if got := b.value("#review"); got != "never" {
 		b.fail("the review control shows %q after the preview", got)
 	}
@@ -146,7 +146,7 @@ func TestBrowserHREditPreviewPublish(t *testing.T) {
 	b.retype("#grace_days", "10")
 	b.submit(`form[action="/hr/lessons/dress/publish"] button[type="submit"]`, 200)
 	b.wantPath("/hr/lessons/dress/history")
-	b.wantText("p.notice", "新版本已发布。")
+	b.wantText("p.notice", "新版本已发布：1 人必须重新签署第 2 版，他们已收到通知。") // the one who had signed
 	if got := b.text("table.history tbody tr:first-child td:nth-child(4)"); !strings.HasPrefix(got, "工牌位置写明") {
 		b.fail("the history's note is %q", got)
 	}

@@ -84,9 +84,10 @@ func TestBrowserHRHome(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &api); err != nil {
 		b.fail("reports API: %v: %s", err, raw)
 	}
-	// 36 staff, the HR officer and the first administrator (who count as
-	// learners today); the 9 staff hired long ago are overdue.
-	if api.All.People != 38 || api.All.OverduePeople != 9 || len(api.Weeks) == 0 {
+	// The 36 staff: the HR officer and the first administrator hold no
+	// learning role and no lesson names them, so they are not counted
+	// (issue 27); the 9 staff hired long ago are overdue.
+	if api.All.People != 36 || api.All.OverduePeople != 9 || len(api.Weeks) == 0 {
 		b.fail("the API's company: %+v, %d weeks", api.All, len(api.Weeks))
 	}
 	for sel, want := range map[string]int{"#fig-people strong": api.All.People, "#fig-overdue strong": api.All.OverduePeople, "#fig-reack strong": api.All.Reack} {

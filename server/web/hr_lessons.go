@@ -142,7 +142,7 @@ func (h *handler) hrEditSubmit(c *fiber.Ctx) error {
 	lang := editLang(c)
 	file, quizSrc := normalizeNewlines(c.FormValue("text")), quizSettings(c, normalizeNewlines(c.FormValue("quiz")))
 	if c.FormValue("do") == "save" {
-		_, _, err := h.Authoring.SaveDraft(ctx(c), actor(c), slug, lang, file, quizSrc)
+		_, probs, err := h.Authoring.SaveDraft(ctx(c), actor(c), slug, lang, file, quizSrc)
 		var le *authoring.LimitError
 		if errors.As(err, &le) {
 			// Not stored; the text stays in the editor with the reason.
@@ -155,7 +155,13 @@ func (h *handler) hrEditSubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return c.Redirect("/hr/lessons/"+slug+"/edit?lang="+lang+"&m=hr.draft.saved", fiber.StatusSeeOther)
+		back := "/hr/lessons/" + slug + "/edit?lang=" + lang
+		if n := probs.Count(); n > 0 {
+			// Stored, but not "saved" as if done: the page lists what
+			// blocks publishing below the notice.
+			return c.Redirect(withCount(back, "hr.draft.saved_blocked", n), fiber.StatusSeeOther)
+		}
+		return c.Redirect(back+"&m=hr.draft.saved", fiber.StatusSeeOther)
 	}
 	l, d, stored, err := h.Authoring.Draft(ctx(c), slug)
 	if err != nil {
@@ -255,6 +261,9 @@ type publishPage struct {
 	Note      string
 	GraceDays int
 	Kinds     []string
+	// SignAgain is how many people must sign the new version again
+	// unless the change is minor.
+	SignAgain int
 }
 
 func (h *handler) hrPublishShow(c *fiber.Ctx) error {
@@ -283,6 +292,9 @@ func (h *handler) renderPublish(c *fiber.Ctx, kind, note string, grace int, errK
 			p.Diffs[lang] = template.HTML(lesson.HTML(ops)) // #nosec G203 -- lesson.HTML escapes all text
 		}
 		p.Quiz, p.Outdated = ch.Quiz, ch.Outdated
+		if p.SignAgain, err = h.Authoring.SignAgain(ctx(c), l); err != nil {
+			return err
+		}
 	}
 	pg := &page{Title: locale.T(langOf(c), "hr.publish.title", p.Title), Data: p}
 	if errKey != "" {
@@ -315,11 +327,14 @@ func (h *handler) hrPublishSubmit(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	m := "hr.published"
-	if !res.Created {
-		m = "hr.published.unchanged"
+	back := "/hr/lessons/" + slug + "/history"
+	switch {
+	case !res.Created:
+		return c.Redirect(back+"?m=hr.published.unchanged", fiber.StatusSeeOther)
+	case kind != model.ChangeMinor:
+		return c.Redirect(withCount(back, "hr.published.sign_again", res.SignAgain, res.Version), fiber.StatusSeeOther)
 	}
-	return c.Redirect("/hr/lessons/"+slug+"/history?m="+m, fiber.StatusSeeOther)
+	return c.Redirect(back+"?m=hr.published", fiber.StatusSeeOther)
 }
 
 type historyPage struct {

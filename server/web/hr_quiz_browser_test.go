@@ -78,8 +78,9 @@ func TestBrowserHRDailyWork(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &api); err != nil {
 		b.fail("reports API: %v: %s", err, raw)
 	}
-	// 300 staff, the learner, HR and the first administrator; 60 overdue.
-	if api.All.People != 303 || api.All.OverduePeople != 60 {
+	// 300 staff and the learner (HR and the first administrator hold no
+	// learning role: not counted); 60 overdue.
+	if api.All.People != 301 || api.All.OverduePeople != 60 {
 		b.fail("the API's company: %+v", api.All)
 	}
 	for sel, want := range map[string]int{"#fig-people strong": api.All.People, "#fig-overdue strong": api.All.OverduePeople, "#fig-reack strong": api.All.Reack} {
@@ -186,7 +187,7 @@ func TestBrowserHRDailyWork(t *testing.T) {
 	b.typeInto("#note", "新增工牌题")
 	b.submit(`form[action="/hr/lessons/dress/publish"] button[type="submit"]`, 200)
 	b.wantPath("/hr/lessons/dress/history")
-	b.wantText("p.notice", "新版本已发布。")
+	b.wantText("p.notice", "新版本已发布：10 人必须重新签署第 2 版，他们已收到通知。") // the seeded signers of dress
 	b.submit(`form[action="/logout"] button`, 200)
 
 	// The learner's attempt asks it, in their language.

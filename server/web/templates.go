@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"conductportal/server/authoring"
 	"conductportal/server/lesson"
 	"conductportal/server/locale"
 	"conductportal/server/model"
@@ -152,7 +153,8 @@ var notices = map[string]bool{
 // the query's countArgs in order (integers only, so nothing else can be
 // formatted into the text).
 var countNotices = map[string]int{"remind.count": 1, "remind.count.already": 2,
-	"hr.bulk.done.assign": 1, "hr.bulk.done.exempt": 1, "hr.bulk.done.extend": 1, "hr.bulk.undone": 2}
+	"hr.bulk.done.assign": 1, "hr.bulk.done.exempt": 1, "hr.bulk.done.extend": 1, "hr.bulk.undone": 2,
+	"hr.draft.saved_blocked": 1, "hr.published.sign_again": 2}
 
 var countArgs = []string{"n", "a"}
 
@@ -245,3 +247,30 @@ type problemList struct {
 
 // ProblemList pairs problems with the page for the "problems" block.
 func (p *page) ProblemList(ps []lesson.Problem) problemList { return problemList{Page: p, Items: ps} }
+
+// Problem words a content problem in the reader's language; a problem
+// without a key (none of the editor's checks) keeps its English.
+func (p *page) Problem(pr lesson.Problem) string { return problemText(p.Lang, pr) }
+
+// PartName names a part of a draft (a language, or the quiz) in the
+// reader's language.
+func (p *page) PartName(part string) string {
+	if part == authoring.QuizPart {
+		return locale.T(p.Lang, "hr.part.quiz")
+	}
+	return locale.T(p.Lang, "lang."+part)
+}
+
+func problemText(ui string, pr lesson.Problem) string {
+	if pr.Key == "" {
+		return pr.Msg
+	}
+	args := make([]any, len(pr.Args))
+	for i, a := range pr.Args {
+		if l, ok := a.(lesson.LangName); ok {
+			a = locale.T(ui, "lang."+string(l))
+		}
+		args[i] = a
+	}
+	return locale.T(ui, pr.Key, args...)
+}
