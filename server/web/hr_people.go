@@ -56,6 +56,7 @@ type accountPage struct {
 	Roles    []string
 	Dept     string
 	Manager  string
+	Email    string
 	Hired    string
 	AllRoles []string
 	Message  string
@@ -77,9 +78,9 @@ func personForm(c *fiber.Ctx) (auth.Person, accountPage, error) {
 		roles = append(roles, string(r))
 	}
 	p := auth.Person{Login: c.FormValue("login"), Name: c.FormValue("name"), Roles: roles,
-		Department: c.FormValue("department"), Manager: c.FormValue("manager"),
+		Department: c.FormValue("department"), Manager: c.FormValue("manager"), Email: strings.TrimSpace(c.FormValue("email")),
 		Contacts: &auth.Contacts{Mobile: c.FormValue("mobile"), WeComID: c.FormValue("wecom_id"), DingTalkID: c.FormValue("dingtalk_id")}}
-	pp := accountPage{Login: p.Login, Name: p.Name, Roles: roles, Dept: p.Department, Manager: p.Manager,
+	pp := accountPage{Login: p.Login, Name: p.Name, Roles: roles, Dept: p.Department, Manager: p.Manager, Email: p.Email,
 		Hired: strings.TrimSpace(c.FormValue("hired")), AllRoles: model.AllRoles,
 		Mobile: p.Contacts.Mobile, WeComID: p.Contacts.WeComID, DingTalkID: p.Contacts.DingTalkID}
 	if pp.Hired != "" {
@@ -147,7 +148,7 @@ func (h *handler) hrPersonShow(c *fiber.Ctx) error {
 		return err
 	}
 	pg := &page{Title: u.Name, Data: accountPage{Person: u, Login: u.Login, Name: u.Name, Roles: u.Roles,
-		Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly), AllRoles: model.AllRoles,
+		Dept: u.Department, Manager: u.Manager, Email: u.Email, Hired: u.Hired.In(displayZone).Format(time.DateOnly), AllRoles: model.AllRoles,
 		Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID, Lessons: lessons}}
 	if m := c.Query("m"); personNotices[m] {
 		pg.Notice = locale.T(langOf(c), m, u.Name)
@@ -189,7 +190,7 @@ func (h *handler) exceptionFail(c *fiber.Ctx, u *model.User, key string) error {
 	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	return h.renderPage(c, "hr_person", &page{Title: u.Name, Error: locale.T(langOf(c), key), Data: accountPage{Person: u, Login: u.Login,
-		Name: u.Name, Roles: u.Roles, Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly),
+		Name: u.Name, Roles: u.Roles, Dept: u.Department, Manager: u.Manager, Email: u.Email, Hired: u.Hired.In(displayZone).Format(time.DateOnly),
 		AllRoles: model.AllRoles, Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID, Lessons: lessons}})
 }
 
