@@ -634,6 +634,11 @@ func (s *Service) AuditSearch(ctx context.Context, f model.AuditFilter, limit in
 	return s.store.AuditSearch(ctx, f, limit)
 }
 
+// AuditActors returns everyone who appears as an actor in the audit log.
+func (s *Service) AuditActors(ctx context.Context) ([]string, error) {
+	return s.store.AuditActors(ctx)
+}
+
 // AuditPage returns a page of the audit entries matching f, newest first,
 // after the cursor, and whether more follow.
 func (s *Service) AuditPage(ctx context.Context, f model.AuditFilter, after model.Cursor, limit int) ([]model.AuditEntry, bool, error) {

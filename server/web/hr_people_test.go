@@ -181,12 +181,12 @@ func TestHRPeople(t *testing.T) {
 
 	// The audit log has it all, filterable and exportable.
 	st, body = hr.get(t, p.Base+"/hr/audit?actor=hr&action=user.")
-	for _, want := range []string{"user.create", "user.password_reset", "user.update", "user.deactivate", "user.import"} {
+	for _, want := range []string{"<td>创建账号</td>", "<td>重置密码</td>", "<td>修改账号</td>", "<td>停用账号</td>", "<td>导入人员（CSV）</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the audit page (%d) lacks %s", st, want)
 		}
 	}
-	if strings.Contains(body, ">login<") {
+	if strings.Contains(body, "<td>登录</td>") {
 		t.Error("the filter let other actions through")
 	}
 	st, body = hr.get(t, p.Base+"/hr/audit.csv?action=user.deactivate")
