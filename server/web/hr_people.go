@@ -2,11 +2,15 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
+	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"conductportal/server/auth"
 	"conductportal/server/fault"
@@ -350,6 +354,47 @@ type importPage struct {
 	Done    bool
 }
 
+// uploadedCSV reads the CSV file of a multipart import, if one was
+// chosen: UTF-8 text (a leading byte-order mark dropped), newlines
+// normalised. The request's body limit bounds its size.
+func uploadedCSV(c *fiber.Ctx) (string, bool, error) {
+	fh, err := c.FormFile("file")
+	if err != nil || fh.Size == 0 {
+		return "", false, nil // no file: the pasted text is the import
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return "", false, fmt.Errorf("web: import file: %w", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return "", false, fmt.Errorf("web: import file: %w", err)
+	}
+	if !utf8.Valid(raw) {
+		return "", false, errors.New("web: import file: not UTF-8")
+	}
+	return normalizeNewlines(strings.TrimPrefix(string(raw), "\ufeff")), true, nil
+}
+
+// hrImportTemplate downloads a CSV to fill in: the header the import
+// reads (its column names are the same in every language) and one example
+// row in the reader's language. A byte-order mark makes spreadsheets read
+// it as UTF-8.
+func (h *handler) hrImportTemplate(c *fiber.Ctx) error {
+	lang := langOf(c)
+	var b strings.Builder
+	b.WriteString("\ufeff")
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"login", "name", "roles", "department", "manager", "hired", "email", "mobile", "wecom_id", "dingtalk_id"})
+	_ = w.Write([]string{"zhang.wei", locale.T(lang, "hr.import.example.name"), model.RoleEmployee, locale.T(lang, "hr.import.example.department"),
+		"li.na", "2026-03-01", "zhang.wei@example.com", "13800000000", "", ""})
+	w.Flush()
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="people.csv"`)
+	return c.SendString(b.String())
+}
+
 func (h *handler) hrImportShow(c *fiber.Ctx) error {
 	return h.render(c, "hr_import", locale.T(langOf(c), "hr.import.title"), importPage{})
 }
@@ -363,6 +408,13 @@ func (h *handler) hrImportSubmit(c *fiber.Ctx) error {
 	fail := func(msg string) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return h.renderPage(c, "hr_import", &page{Title: locale.T(lang, "hr.import.title"), Error: msg, Data: p})
+	}
+	// A chosen file replaces the pasted text; the preview shows it in the
+	// text box, so the confirming post carries what was previewed.
+	if text, ok, err := uploadedCSV(c); err != nil {
+		return fail(locale.T(lang, "hr.import.bad_file"))
+	} else if ok {
+		p.CSV = text
 	}
 	if strings.TrimSpace(p.CSV) == "" {
 		return fail(locale.T(lang, "hr.import.empty"))

@@ -60,3 +60,62 @@ func TestHRPersonEmail(t *testing.T) {
 		t.Fatalf("a refused update changed the email to %q", u.Email)
 	}
 }
+
+// TestHRImportFile: the template downloads as a CSV with the import's
+// header and an example row in the reader's language, which the import
+// itself accepts; a chosen file is previewed (its text in the box, so
+// the confirmation imports what was seen), with its email; a file that is
+// not UTF-8 is refused with a clear message and stores nothing.
+func TestHRImportFile(t *testing.T) {
+	p, hr := startAsHR(t)
+	ctx := context.Background()
+	res, err := hr.c.Get(p.Base + "/hr/people/import/template.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") ||
+		!strings.HasPrefix(string(tpl), "\ufefflogin,name,roles,department,manager,hired,email,mobile,wecom_id,dingtalk_id\n") ||
+		!strings.Contains(string(tpl), "zhang.wei,张伟,employee,前台,li.na,2026-03-01,zhang.wei@example.com,") {
+		t.Fatalf("the template: %d %q\n%s", res.StatusCode, res.Header.Get("Content-Type"), tpl)
+	}
+	if _, body := hr.get(t, p.Base+"/hr/people/import"); !strings.Contains(body, `enctype="multipart/form-data"`) || !strings.Contains(body, `href="/hr/people/import/template.csv"`) {
+		t.Fatal("the import page has no file field or template link")
+	}
+
+	// The template's own example, as a file: previewed, then imported.
+	csvText := strings.Replace(string(tpl), ",li.na,", ",hr,", 1) // a manager who exists
+	st, body := hr.postFile(t, p.Base+"/hr/people/import", url.Values{"do": {"preview"}}, "file", "people.csv", csvText)
+	if st != http.StatusOK || !strings.Contains(body, "zhang.wei") || !strings.Contains(body, "zhang.wei@example.com") {
+		t.Fatalf("the file's preview: %d\n%s", st, body)
+	}
+	if _, err := p.Store.UserByLogin(ctx, "zhang.wei"); err == nil {
+		t.Fatal("the preview stored the account")
+	}
+	st, body = hr.postFile(t, p.Base+"/hr/people/import", url.Values{"do": {"confirm"}}, "file", "people.csv", csvText)
+	if st != http.StatusOK {
+		t.Fatalf("the file's import: %d\n%s", st, body)
+	}
+	u, err := p.Store.UserByLogin(ctx, "zhang.wei")
+	if err != nil || u.Email != "zhang.wei@example.com" || u.Department != "前台" || u.Name != "张伟" {
+		t.Fatalf("imported: %+v %v", u, err)
+	}
+
+	// Not UTF-8 (GBK bytes): refused, nothing stored.
+	gbk := "login,name\nwang.fang,\xcd\xf5\xb7\xbc\n"
+	st, body = hr.postFile(t, p.Base+"/hr/people/import", url.Values{"do": {"confirm"}}, "file", "people.csv", gbk)
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "不是 UTF-8 编码的 CSV") {
+		t.Fatalf("a GBK file: %d\n%s", st, body)
+	}
+	if _, err := p.Store.UserByLogin(ctx, "wang.fang"); err == nil {
+		t.Fatal("a refused file stored an account")
+	}
+
+	// In English, the example row is in English; the header is the same.
+	hr.useLang(t, p.Base, model.LangEN)
+	_, en := hr.get(t, p.Base+"/hr/people/import/template.csv")
+	if !strings.Contains(en, "login,name,roles,department,manager,hired,email") || !strings.Contains(en, "zhang.wei,Zhang Wei,employee,Front desk,") {
+		t.Fatalf("the English template:\n%s", en)
+	}
+}
