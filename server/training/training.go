@@ -648,6 +648,12 @@ func (s *Service) AuditPage(ctx context.Context, f model.AuditFilter, after mode
 // Users returns every account, by login (for HR).
 func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
 
+// DirectoryChoices returns the departments and managers in use, for the
+// account form to offer.
+func (s *Service) DirectoryChoices(ctx context.Context) (model.DirectoryChoices, error) {
+	return s.store.DirectoryChoices(ctx)
+}
+
 // SearchUsers returns a page of people, by login, without secrets, and
 // whether more follow (see model.UserSearch).
 func (s *Service) SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error) {

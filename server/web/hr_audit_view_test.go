@@ -133,10 +133,10 @@ func TestAuditActionsNamed(t *testing.T) {
 func TestAuditReadable(t *testing.T) {
 	p, hr := startAsHR(t)
 	ctx := context.Background()
-	if st, body := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"li.na"}, "name": {"李娜"}, "roles": {"employee"}, "department": {"前台"}}); st != http.StatusOK {
+	if st, body := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"li.na"}, "name": {"李娜"}, "roles": {"employee"}, "department": {"前台"}, "confirm": {"1"}}); st != http.StatusOK {
 		t.Fatalf("create: %d\n%s", st, body)
 	}
-	if st, _ := hr.post(t, p.Base+"/hr/people/li.na", url.Values{"name": {"李娜"}, "roles": {"employee"}, "department": {"后勤"}}); st != http.StatusSeeOther {
+	if st, _ := hr.post(t, p.Base+"/hr/people/li.na", url.Values{"name": {"李娜"}, "roles": {"employee"}, "department": {"后勤"}, "confirm": {"1"}}); st != http.StatusSeeOther {
 		t.Fatalf("update: %d", st)
 	}
 	if st, _ := hr.post(t, p.Base+"/hr/people/li.na/deactivate", url.Values{"confirm": {"1"}}); st != http.StatusSeeOther {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,13 +66,53 @@ type accountPage struct {
 	AllRoles []string
 	Message  string
 	Lessons  []model.Lesson // for the exceptions of an existing person
+	// Choices are the departments and managers in use, offered as lists.
+	Choices model.DirectoryChoices
 
 	// The ids that mention the person in WeCom and DingTalk groups.
 	Mobile, WeComID, DingTalkID string
 }
 
 func (h *handler) hrPersonNew(c *fiber.Ctx) error {
-	return h.render(c, "hr_person", locale.T(langOf(c), "hr.person.new"), accountPage{AllRoles: model.AllRoles, Roles: []string{model.RoleEmployee}})
+	choices, err := h.Training.DirectoryChoices(ctx(c))
+	if err != nil {
+		return err
+	}
+	return h.render(c, "hr_person", locale.T(langOf(c), "hr.person.new"), accountPage{AllRoles: model.AllRoles, Roles: []string{model.RoleEmployee}, Choices: choices})
+}
+
+// askNewValues asks before an account names a department or a manager
+// that no one has yet (a typo makes a team of one): it answers with the
+// confirmation page, carrying the form, and reports whether it did.
+func (h *handler) askNewValues(c *fiber.Ctx, pp accountPage, action, back string) (bool, error) {
+	if confirmed(c) || (pp.Dept == "" && pp.Manager == "") {
+		return false, nil
+	}
+	choices, err := h.Training.DirectoryChoices(ctx(c))
+	if err != nil {
+		return false, err
+	}
+	lang := langOf(c)
+	var items []string
+	if pp.Dept != "" && !slices.Contains(choices.Departments, pp.Dept) {
+		items = append(items, locale.T(lang, "hr.person.new_value.department", pp.Dept))
+	}
+	if pp.Manager != "" && !slices.ContainsFunc(choices.Managers, func(m model.PersonChoice) bool { return m.Login == pp.Manager }) {
+		items = append(items, locale.T(lang, "hr.person.new_value.manager", pp.Manager))
+	}
+	if len(items) == 0 {
+		return false, nil
+	}
+	fields := map[string]string{}
+	for _, k := range []string{"login", "name", "department", "manager", "email", "hired", "mobile", "wecom_id", "dingtalk_id"} {
+		fields[k] = c.FormValue(k)
+	}
+	fields["roles"] = strings.Join(pp.Roles, ",")
+	return true, h.askConfirm(c, confirmPage{
+		Title: locale.T(lang, "hr.person.new_value.title"), Intro: locale.T(lang, "hr.person.new_value.intro"),
+		Caption: locale.T(lang, "hr.person.new_value.caption"), Items: items, Action: action, Fields: fields,
+		Button: locale.T(lang, "hr.person.new_value.yes"), Back: back,
+	})
 }
 
 // personForm reads the account form.
@@ -79,7 +120,12 @@ func personForm(c *fiber.Ctx) (auth.Person, accountPage, error) {
 	args := c.Request().PostArgs()
 	var roles []string
 	for _, r := range args.PeekMulti("roles") {
-		roles = append(roles, string(r))
+		// The confirmation page carries the roles as one list.
+		for _, one := range strings.Split(string(r), ",") {
+			if one != "" {
+				roles = append(roles, one)
+			}
+		}
 	}
 	p := auth.Person{Login: c.FormValue("login"), Name: c.FormValue("name"), Roles: roles,
 		Department: c.FormValue("department"), Manager: c.FormValue("manager"), Email: strings.TrimSpace(c.FormValue("email")),
@@ -106,6 +152,9 @@ func (h *handler) personFail(c *fiber.Ctx, pp accountPage, err error) error {
 	if errors.Is(err, fault.Conflict) {
 		msg = locale.T(lang, "hr.person.taken", pp.Login)
 	}
+	if pp.Choices, err = h.Training.DirectoryChoices(ctx(c)); err != nil {
+		return err
+	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	title := locale.T(lang, "hr.person.new")
 	if pp.Person != nil {
@@ -119,6 +168,9 @@ func (h *handler) hrPersonCreate(c *fiber.Ctx) error {
 	p, pp, err := personForm(c)
 	if err != nil {
 		return h.personFail(c, pp, err)
+	}
+	if asked, err := h.askNewValues(c, pp, "/hr/people", "/hr/people/new"); asked || err != nil {
+		return err
 	}
 	u, pw, err := h.Auth.CreatePerson(ctx(c), by, p)
 	if err != nil {
@@ -151,7 +203,11 @@ func (h *handler) hrPersonShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pg := &page{Title: u.Name, Data: accountPage{Person: u, Login: u.Login, Name: u.Name, Roles: u.Roles,
+	choices, err := h.Training.DirectoryChoices(ctx(c))
+	if err != nil {
+		return err
+	}
+	pg := &page{Title: u.Name, Data: accountPage{Choices: choices, Person: u, Login: u.Login, Name: u.Name, Roles: u.Roles,
 		Dept: u.Department, Manager: u.Manager, Email: u.Email, Hired: u.Hired.In(displayZone).Format(time.DateOnly), AllRoles: model.AllRoles,
 		Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID, Lessons: lessons}}
 	if m := c.Query("m"); personNotices[m] {
@@ -192,8 +248,12 @@ func (h *handler) exceptionFail(c *fiber.Ctx, u *model.User, key string) error {
 	if err != nil {
 		return err
 	}
+	choices, err := h.Training.DirectoryChoices(ctx(c))
+	if err != nil {
+		return err
+	}
 	c.Status(fiber.StatusUnprocessableEntity)
-	return h.renderPage(c, "hr_person", &page{Title: u.Name, Error: locale.T(langOf(c), key), Data: accountPage{Person: u, Login: u.Login,
+	return h.renderPage(c, "hr_person", &page{Title: u.Name, Error: locale.T(langOf(c), key), Data: accountPage{Choices: choices, Person: u, Login: u.Login,
 		Name: u.Name, Roles: u.Roles, Dept: u.Department, Manager: u.Manager, Email: u.Email, Hired: u.Hired.In(displayZone).Format(time.DateOnly),
 		AllRoles: model.AllRoles, Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID, Lessons: lessons}})
 }
@@ -208,6 +268,9 @@ func (h *handler) hrPersonUpdate(c *fiber.Ctx) error {
 	pp.Person, pp.Login = u, u.Login
 	if err != nil {
 		return h.personFail(c, pp, err)
+	}
+	if asked, err := h.askNewValues(c, pp, "/hr/people/"+url.PathEscape(u.Login), "/hr/people/"+url.PathEscape(u.Login)); asked || err != nil {
+		return err
 	}
 	diff, err := h.Auth.UpdatePerson(ctx(c), by, u, p)
 	if err != nil {

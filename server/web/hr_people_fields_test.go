@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -117,5 +119,72 @@ func TestHRImportFile(t *testing.T) {
 	_, en := hr.get(t, p.Base+"/hr/people/import/template.csv")
 	if !strings.Contains(en, "login,name,roles,department,manager,hired,email") || !strings.Contains(en, "zhang.wei,Zhang Wei,employee,Front desk,") {
 		t.Fatalf("the English template:\n%s", en)
+	}
+}
+
+// TestHRPersonNewValues: the account form offers the departments and
+// managers in use as lists; a value no one has yet is asked about first,
+// naming it and storing nothing, and the confirmation carries the whole
+// form (every role included) to the save.
+func TestHRPersonNewValues(t *testing.T) {
+	p, hr := startAsHR(t)
+	ctx := context.Background()
+	for _, nu := range []auth.NewUser{
+		{Login: "boss", Name: "王经理", Roles: []string{model.RoleManager}, Department: "前台"},
+		{Login: "emp", Name: "员工", Department: "客房", Manager: "boss"},
+	} {
+		nu.Password = "new values password"
+		if _, err := p.Auth.CreateUser(ctx, nu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, form := hr.get(t, p.Base+"/hr/people/new")
+	for _, want := range []string{`list="departments"`, `<option value="前台"></option>`, `<option value="客房"></option>`,
+		`list="managers"`, `<option value="boss">王经理</option>`} {
+		if !strings.Contains(form, want) {
+			t.Errorf("the form lacks %s", want)
+		}
+	}
+	if strings.Contains(form, `<option value="emp">`) {
+		t.Error("the form offers someone who manages no one as a manager")
+	}
+
+	// Values in use: saved at once.
+	if st, body := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"a.one"}, "name": {"甲"}, "roles": {"employee"}, "department": {"前台"}, "manager": {"boss"}}); st != http.StatusOK || !oneTime.MatchString(body) {
+		t.Fatalf("known values: %d\n%s", st, body)
+	}
+	// A new department and manager: asked first, nothing stored.
+	st, body := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"b.two"}, "name": {"乙"}, "roles": {"employee", "manager"},
+		"department": {"前厅"}, "manager": {"bos"}, "email": {"b.two@example.com"}})
+	if st != http.StatusOK || !strings.Contains(body, "部门：前厅（新）") || !strings.Contains(body, "直属经理：bos（新）") || oneTime.MatchString(body) {
+		t.Fatalf("new values: %d\n%s", st, body)
+	}
+	if _, err := p.Store.UserByLogin(ctx, "b.two"); err == nil {
+		t.Fatal("the question stored the account")
+	}
+	// The confirmation posts the carried fields again, with confirm=1.
+	fields := url.Values{}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`).FindAllStringSubmatch(body, -1) {
+		if m[1] != "_csrf" {
+			fields.Set(m[1], html.UnescapeString(m[2]))
+		}
+	}
+	if fields.Get("confirm") != "1" || fields.Get("roles") != "employee,manager" {
+		t.Fatalf("the confirmation carries %v", fields)
+	}
+	if st, body := hr.post(t, p.Base+"/hr/people", fields); st != http.StatusOK || !oneTime.MatchString(body) {
+		t.Fatalf("confirmed: %d\n%s", st, body)
+	}
+	u, err := p.Store.UserByLogin(ctx, "b.two")
+	if err != nil || u.Department != "前厅" || u.Manager != "bos" || u.Email != "b.two@example.com" || strings.Join(u.Roles, ",") != "employee,manager" {
+		t.Fatalf("stored: %+v %v", u, err)
+	}
+	// An edit to a new department asks too; the person's page is the way back.
+	st, body = hr.post(t, p.Base+"/hr/people/emp", url.Values{"name": {"员工"}, "roles": {"employee"}, "department": {"厨房"}})
+	if st != http.StatusOK || !strings.Contains(body, "部门：厨房（新）") || !strings.Contains(body, `href="/hr/people/emp"`) {
+		t.Fatalf("edit to a new department: %d\n%s", st, body)
+	}
+	if u, _ := p.Store.UserByLogin(ctx, "emp"); u.Department != "客房" {
+		t.Fatalf("the question changed the department to %q", u.Department)
 	}
 }

@@ -65,7 +65,7 @@ func TestHRPeople(t *testing.T) {
 
 	// Create: the one-time password is shown once and must be changed.
 	st, body := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"new.one"}, "name": {"新人"}, "roles": {"employee"},
-		"department": {"前台"}, "manager": {"hr"}, "hired": {"2026-02-01"}})
+		"department": {"前台"}, "manager": {"hr"}, "hired": {"2026-02-01"}, "confirm": {"1"}})
 	m := oneTime.FindStringSubmatch(body)
 	if st != http.StatusOK || m == nil {
 		t.Fatalf("create: %d\n%s", st, body)
@@ -101,7 +101,7 @@ func TestHRPeople(t *testing.T) {
 	}
 
 	// Edit, then deactivate: the employee's open session ends at once.
-	if st, _ := hr.post(t, p.Base+"/hr/people/emp", url.Values{"name": {"员工甲"}, "roles": {"employee", "manager"}, "department": {"客房"}}); st != http.StatusSeeOther {
+	if st, _ := hr.post(t, p.Base+"/hr/people/emp", url.Values{"name": {"员工甲"}, "roles": {"employee", "manager"}, "department": {"客房"}, "confirm": {"1"}}); st != http.StatusSeeOther {
 		t.Fatalf("edit: %d", st)
 	}
 	if u, _ := p.Store.UserByLogin(ctx, "emp"); u.Name != "员工甲" || u.Department != "客房" || !u.HasRole(model.RoleManager) {
