@@ -72,7 +72,7 @@ var auditFields = map[string]string{
 }
 
 // auditPhrases are the details written as fixed sentences.
-var auditPhrases = map[string]string{
+var auditPhrases = map[string]string{ // #nosec G101 -- audit sentences and catalog keys, no secret
 	"active: true -> false; sessions ended":    "audit.detail.deactivated",
 	"active: false -> true":                    "audit.detail.reactivated",
 	"one-time password issued; sessions ended": "audit.detail.password_reset",
