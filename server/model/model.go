@@ -604,3 +604,13 @@ type DeliveryAttempt struct {
 	Delivery string    `bson:"delivery"`
 	At       time.Time `bson:"at"`
 }
+
+// DirectoryChoices are the values the account form offers: the
+// departments in use and the managers, each once, sorted.
+type DirectoryChoices struct {
+	Departments []string
+	Managers    []PersonChoice
+}
+
+// PersonChoice is a person offered by login, with their name.
+type PersonChoice struct{ Login, Name string }

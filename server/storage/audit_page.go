@@ -70,7 +70,9 @@ type auditIndex struct {
 	gen     int        // counts forgets: a load that one overtook is not kept
 	// names holds one copy of each actor and action: the log repeats a
 	// few hundred actions and one login per person, so the keys share them.
-	names  map[string]string
+	names map[string]string
+	// actors holds each actor once, for the log's filter to offer.
+	actors map[string]bool
 	loadMu sync.Mutex // one load at a time
 }
 
@@ -126,6 +128,7 @@ func (x *auditIndex) intern(s string) string {
 // insert places k; x.mu is held.
 func (x *auditIndex) insert(k auditKey) {
 	k.actor, k.action = x.intern(k.actor), x.intern(k.action)
+	x.actors[k.actor] = true
 	if old, ok := x.at[k.id]; ok {
 		if old == k.at {
 			return
@@ -146,7 +149,7 @@ func (x *auditIndex) insert(k auditKey) {
 // forget makes the next page load the index again (after a restore).
 func (x *auditIndex) forget() {
 	x.mu.Lock()
-	x.state, x.keys, x.at, x.pending, x.names = auditUnloaded, nil, nil, nil, nil
+	x.state, x.keys, x.at, x.pending, x.names, x.actors = auditUnloaded, nil, nil, nil, nil, nil
 	x.gen++
 	x.mu.Unlock()
 }
@@ -190,10 +193,11 @@ func (s *Storage) loadAudit(ctx context.Context) error {
 		return err
 	}
 	slices.SortFunc(keys, cmpKeys)
-	x.keys, x.at, x.names = keys, make(map[string]int64, len(keys)), map[string]string{}
+	x.keys, x.at, x.names, x.actors = keys, make(map[string]int64, len(keys)), map[string]string{}, map[string]bool{}
 	for i := range keys {
 		k := &keys[i]
 		k.actor, k.action = x.intern(k.actor), x.intern(k.action)
+		x.actors[k.actor] = true
 		x.at[k.id] = k.at
 	}
 	for _, k := range x.pending {
@@ -216,6 +220,45 @@ func (s *Storage) LoadAudit(ctx context.Context) (int, error) {
 	s.auditIdx.mu.RLock()
 	defer s.auditIdx.mu.RUnlock()
 	return len(s.auditIdx.keys), nil
+}
+
+// AuditActors returns everyone who appears as an actor in the log, sorted:
+// a sole writer has them in memory; instances sharing a database ask it.
+func (s *Storage) AuditActors(ctx context.Context) ([]string, error) {
+	if s.auditIdx == nil {
+		// A $group, not distinct: FerretDB v1 refuses the maxTimeMS the
+		// driver adds to distinct under a deadline.
+		cur, err := s.c(colAudit).Aggregate(ctx, bson.A{bson.M{"$group": bson.M{"_id": "$actor"}}})
+		if err != nil {
+			return nil, wrap("audit actors", err)
+		}
+		var groups []struct {
+			Actor string `bson:"_id"`
+		}
+		if err := cur.All(ctx, &groups); err != nil {
+			return nil, wrap("audit actors", err)
+		}
+		out := make([]string, 0, len(groups))
+		for _, g := range groups {
+			out = append(out, g.Actor)
+		}
+		slices.Sort(out)
+		return slices.DeleteFunc(out, func(a string) bool { return a == "" }), nil
+	}
+	if err := s.loadAudit(ctx); err != nil {
+		return nil, err
+	}
+	x := s.auditIdx
+	x.mu.RLock()
+	out := make([]string, 0, len(x.actors))
+	for a := range x.actors {
+		if a != "" {
+			out = append(out, a)
+		}
+	}
+	x.mu.RUnlock()
+	slices.Sort(out)
+	return out, nil
 }
 
 // auditKeys reads every entry's key, in the database's order.

@@ -115,6 +115,13 @@ func TestAuditPageIndexMatchesQuery(t *testing.T) {
 	if err != nil || more || len(es) != 1 || !es[0].At.Equal(base.Add(20*time.Hour)) || es[0].Count != 3 {
 		t.Fatalf("the counted row: %+v %v %v", es, more, err)
 	}
+	// The actors the log's filter offers: the same from memory and by query.
+	for name, s := range map[string]*storage.Storage{"index": indexed, "query": queried} {
+		actors, err := s.AuditActors(ctx)
+		if err != nil || !slices.Equal(actors, []string{"ann", "bob", "cy", "guesser", "system"}) {
+			t.Errorf("%s: actors %v %v", name, actors, err)
+		}
+	}
 	for _, bad := range []string{"x", "1-", "-id", "a-b", "-5-id"} {
 		if _, err := model.ParseCursor(bad); !errors.Is(err, model.ErrBadCursor) {
 			t.Errorf("cursor %q: %v", bad, err)

@@ -660,6 +660,11 @@ func (s *Service) AuditSearch(ctx context.Context, f model.AuditFilter, limit in
 	return s.store.AuditSearch(ctx, f, limit)
 }
 
+// AuditActors returns everyone who appears as an actor in the audit log.
+func (s *Service) AuditActors(ctx context.Context) ([]string, error) {
+	return s.store.AuditActors(ctx)
+}
+
 // AuditPage returns a page of the audit entries matching f, newest first,
 // after the cursor, and whether more follow.
 func (s *Service) AuditPage(ctx context.Context, f model.AuditFilter, after model.Cursor, limit int) ([]model.AuditEntry, bool, error) {
@@ -668,6 +673,12 @@ func (s *Service) AuditPage(ctx context.Context, f model.AuditFilter, after mode
 
 // Users returns every account, by login (for HR).
 func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
+
+// DirectoryChoices returns the departments and managers in use, for the
+// account form to offer.
+func (s *Service) DirectoryChoices(ctx context.Context) (model.DirectoryChoices, error) {
+	return s.store.DirectoryChoices(ctx)
+}
 
 // SearchUsers returns a page of people, by login, without secrets, and
 // whether more follow (see model.UserSearch).

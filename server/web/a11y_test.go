@@ -293,6 +293,12 @@ func TestBrowserAccessibility(t *testing.T) {
 				// Asking first: nothing is deactivated until confirmed.
 				b.submit(`form[action="/hr/people/invitee/deactivate"] button`, 200)
 				check("confirm-deactivate")
+				b.open("/hr/people/new")
+				check("hr-person-new")
+				b.open("/hr/people/import")
+				check("hr-import")
+				b.open("/hr/audit")
+				check("hr-audit")
 				b.submit(`form[action="/logout"] button`, 200)
 
 				login("two")

@@ -21,7 +21,9 @@ const (
 )
 
 type auditPage struct {
-	Entries []model.AuditEntry
+	Entries []auditRow
+	Actions []actionOption // the action filter's choices
+	Actors  []string       // everyone in the log, for the actor filter
 	Actor   string
 	Action  string
 	From    string
@@ -70,6 +72,7 @@ func (h *handler) hrAudit(c *fiber.Ctx) error {
 	f, p := auditFilter(c)
 	title := locale.T(langOf(c), "hr.audit.title")
 	after, err := model.ParseCursor(c.Query("after"))
+	p.Actions = actionOptions(langOf(c), p.Action)
 	if err != nil {
 		c.Status(fiber.StatusBadRequest)
 		return h.renderPage(c, "hr_audit", &page{Title: title, Data: p, Error: locale.T(langOf(c), "hr.paging.bad_cursor")})
@@ -78,7 +81,14 @@ func (h *handler) hrAudit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p.Entries, p.Paged = entries, after.ID != ""
+	if p.Actors, err = h.Training.AuditActors(ctx(c)); err != nil {
+		return err
+	}
+	lang := langOf(c)
+	for _, e := range entries {
+		p.Entries = append(p.Entries, auditRow{AuditEntry: e, ActionName: actionName(lang, e.Action), Text: auditText(lang, e.Detail)})
+	}
+	p.Paged = after.ID != ""
 	if more && len(entries) > 0 {
 		last := entries[len(entries)-1]
 		v := p.filterQuery()

@@ -27,7 +27,7 @@ func TestAuditShowsCountedRows(t *testing.T) {
 		}
 	}
 	hr := newCaller(t, p.Base, "hr", pw)
-	if st, body := hr.get(t, p.Base+"/hr/audit?actor=guesser"); st != 200 || strings.Count(body, "login.failed") != 1 || !strings.Contains(body, "（共 3 次）") {
+	if st, body := hr.get(t, p.Base+"/hr/audit?actor=guesser"); st != 200 || strings.Count(body, "<td>登录失败</td>") != 1 || !strings.Contains(body, "（共 3 次）") {
 		t.Fatalf("audit page: %d %.1500s", st, body[strings.Index(body, "<main"):])
 	}
 	if st, body := hr.get(t, p.Base+"/hr/audit.csv?actor=guesser"); st != 200 || !strings.Contains(body, ",guesser,login.failed,,,203.0.113.5,3\n") {

@@ -69,7 +69,7 @@ func TestHRChannels(t *testing.T) {
 	defer robot.Close()
 	hook := robot.URL + "/robot/send?access_token=" + token
 
-	code, _ := hr.post(t, p.Base+"/hr/channels", url.Values{"name": {"销售部钉钉群"}, "kind": {"dingtalk"}, "department": {"销售部"},
+	code, _ := hr.post(t, p.Base+"/hr/channels", url.Values{"name": {"销售部钉钉群"}, "kind": {"dingtalk"}, "department": {"销售部"}, "confirm": {"1"},
 		"lang": {"zh-CN"}, "enabled": {"on"}, "webhook": {hook}, "secret": {secret}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("create: %d", code)

@@ -2,11 +2,16 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
+	"fmt"
+	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"conductportal/server/auth"
 	"conductportal/server/fault"
@@ -56,17 +61,58 @@ type accountPage struct {
 	Roles    []string
 	Dept     string
 	Manager  string
+	Email    string
 	Hired    string
 	AllRoles []string
 	Message  string
 	Lessons  []model.Lesson // for the exceptions of an existing person
+	// Choices are the departments and managers in use, offered as lists.
+	Choices model.DirectoryChoices
 
 	// The ids that mention the person in WeCom and DingTalk groups.
 	Mobile, WeComID, DingTalkID string
 }
 
 func (h *handler) hrPersonNew(c *fiber.Ctx) error {
-	return h.render(c, "hr_person", locale.T(langOf(c), "hr.person.new"), accountPage{AllRoles: model.AllRoles, Roles: []string{model.RoleEmployee}})
+	choices, err := h.Training.DirectoryChoices(ctx(c))
+	if err != nil {
+		return err
+	}
+	return h.render(c, "hr_person", locale.T(langOf(c), "hr.person.new"), accountPage{AllRoles: model.AllRoles, Roles: []string{model.RoleEmployee}, Choices: choices})
+}
+
+// askNewValues asks before an account names a department or a manager
+// that no one has yet (a typo makes a team of one): it answers with the
+// confirmation page, carrying the form, and reports whether it did.
+func (h *handler) askNewValues(c *fiber.Ctx, pp accountPage, action, back string) (bool, error) {
+	if confirmed(c) || (pp.Dept == "" && pp.Manager == "") {
+		return false, nil
+	}
+	choices, err := h.Training.DirectoryChoices(ctx(c))
+	if err != nil {
+		return false, err
+	}
+	lang := langOf(c)
+	var items []string
+	if pp.Dept != "" && !slices.Contains(choices.Departments, pp.Dept) {
+		items = append(items, locale.T(lang, "hr.person.new_value.department", pp.Dept))
+	}
+	if pp.Manager != "" && !slices.ContainsFunc(choices.Managers, func(m model.PersonChoice) bool { return m.Login == pp.Manager }) {
+		items = append(items, locale.T(lang, "hr.person.new_value.manager", pp.Manager))
+	}
+	if len(items) == 0 {
+		return false, nil
+	}
+	fields := map[string]string{}
+	for _, k := range []string{"login", "name", "department", "manager", "email", "hired", "mobile", "wecom_id", "dingtalk_id"} {
+		fields[k] = c.FormValue(k)
+	}
+	fields["roles"] = strings.Join(pp.Roles, ",")
+	return true, h.askConfirm(c, confirmPage{
+		Title: locale.T(lang, "hr.person.new_value.title"), Intro: locale.T(lang, "hr.person.new_value.intro"),
+		Caption: locale.T(lang, "hr.person.new_value.caption"), Items: items, Action: action, Fields: fields,
+		Button: locale.T(lang, "hr.person.new_value.yes"), Back: back,
+	})
 }
 
 // personForm reads the account form.
@@ -74,12 +120,17 @@ func personForm(c *fiber.Ctx) (auth.Person, accountPage, error) {
 	args := c.Request().PostArgs()
 	var roles []string
 	for _, r := range args.PeekMulti("roles") {
-		roles = append(roles, string(r))
+		// The confirmation page carries the roles as one list.
+		for _, one := range strings.Split(string(r), ",") {
+			if one != "" {
+				roles = append(roles, one)
+			}
+		}
 	}
 	p := auth.Person{Login: c.FormValue("login"), Name: c.FormValue("name"), Roles: roles,
-		Department: c.FormValue("department"), Manager: c.FormValue("manager"),
+		Department: c.FormValue("department"), Manager: c.FormValue("manager"), Email: strings.TrimSpace(c.FormValue("email")),
 		Contacts: &auth.Contacts{Mobile: c.FormValue("mobile"), WeComID: c.FormValue("wecom_id"), DingTalkID: c.FormValue("dingtalk_id")}}
-	pp := accountPage{Login: p.Login, Name: p.Name, Roles: roles, Dept: p.Department, Manager: p.Manager,
+	pp := accountPage{Login: p.Login, Name: p.Name, Roles: roles, Dept: p.Department, Manager: p.Manager, Email: p.Email,
 		Hired: strings.TrimSpace(c.FormValue("hired")), AllRoles: model.AllRoles,
 		Mobile: p.Contacts.Mobile, WeComID: p.Contacts.WeComID, DingTalkID: p.Contacts.DingTalkID}
 	if pp.Hired != "" {
@@ -101,6 +152,9 @@ func (h *handler) personFail(c *fiber.Ctx, pp accountPage, err error) error {
 	if errors.Is(err, fault.Conflict) {
 		msg = locale.T(lang, "hr.person.taken", pp.Login)
 	}
+	if pp.Choices, err = h.Training.DirectoryChoices(ctx(c)); err != nil {
+		return err
+	}
 	c.Status(fiber.StatusUnprocessableEntity)
 	title := locale.T(lang, "hr.person.new")
 	if pp.Person != nil {
@@ -114,6 +168,9 @@ func (h *handler) hrPersonCreate(c *fiber.Ctx) error {
 	p, pp, err := personForm(c)
 	if err != nil {
 		return h.personFail(c, pp, err)
+	}
+	if asked, err := h.askNewValues(c, pp, "/hr/people", "/hr/people/new"); asked || err != nil {
+		return err
 	}
 	u, pw, err := h.Auth.CreatePerson(ctx(c), by, p)
 	if err != nil {
@@ -146,8 +203,12 @@ func (h *handler) hrPersonShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pg := &page{Title: u.Name, Data: accountPage{Person: u, Login: u.Login, Name: u.Name, Roles: u.Roles,
-		Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly), AllRoles: model.AllRoles,
+	choices, err := h.Training.DirectoryChoices(ctx(c))
+	if err != nil {
+		return err
+	}
+	pg := &page{Title: u.Name, Data: accountPage{Choices: choices, Person: u, Login: u.Login, Name: u.Name, Roles: u.Roles,
+		Dept: u.Department, Manager: u.Manager, Email: u.Email, Hired: u.Hired.In(displayZone).Format(time.DateOnly), AllRoles: model.AllRoles,
 		Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID, Lessons: lessons}}
 	if m := c.Query("m"); personNotices[m] {
 		pg.Notice = locale.T(langOf(c), m, u.Name)
@@ -187,9 +248,13 @@ func (h *handler) exceptionFail(c *fiber.Ctx, u *model.User, key string) error {
 	if err != nil {
 		return err
 	}
+	choices, err := h.Training.DirectoryChoices(ctx(c))
+	if err != nil {
+		return err
+	}
 	c.Status(fiber.StatusUnprocessableEntity)
-	return h.renderPage(c, "hr_person", &page{Title: u.Name, Error: locale.T(langOf(c), key), Data: accountPage{Person: u, Login: u.Login,
-		Name: u.Name, Roles: u.Roles, Dept: u.Department, Manager: u.Manager, Hired: u.Hired.In(displayZone).Format(time.DateOnly),
+	return h.renderPage(c, "hr_person", &page{Title: u.Name, Error: locale.T(langOf(c), key), Data: accountPage{Choices: choices, Person: u, Login: u.Login,
+		Name: u.Name, Roles: u.Roles, Dept: u.Department, Manager: u.Manager, Email: u.Email, Hired: u.Hired.In(displayZone).Format(time.DateOnly),
 		AllRoles: model.AllRoles, Mobile: u.Mobile, WeComID: u.WeComID, DingTalkID: u.DingTalkID, Lessons: lessons}})
 }
 
@@ -203,6 +268,9 @@ func (h *handler) hrPersonUpdate(c *fiber.Ctx) error {
 	pp.Person, pp.Login = u, u.Login
 	if err != nil {
 		return h.personFail(c, pp, err)
+	}
+	if asked, err := h.askNewValues(c, pp, "/hr/people/"+url.PathEscape(u.Login), "/hr/people/"+url.PathEscape(u.Login)); asked || err != nil {
+		return err
 	}
 	diff, err := h.Auth.UpdatePerson(ctx(c), by, u, p)
 	if err != nil {
@@ -346,6 +414,47 @@ type importPage struct {
 	Done    bool
 }
 
+// uploadedCSV reads the CSV file of a multipart import, if one was
+// chosen: UTF-8 text (a leading byte-order mark dropped), newlines
+// normalised. The request's body limit bounds its size.
+func uploadedCSV(c *fiber.Ctx) (string, bool, error) {
+	fh, err := c.FormFile("file")
+	if err != nil || fh.Size == 0 {
+		return "", false, nil // no file: the pasted text is the import
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return "", false, fmt.Errorf("web: import file: %w", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return "", false, fmt.Errorf("web: import file: %w", err)
+	}
+	if !utf8.Valid(raw) {
+		return "", false, errors.New("web: import file: not UTF-8")
+	}
+	return normalizeNewlines(strings.TrimPrefix(string(raw), "\ufeff")), true, nil
+}
+
+// hrImportTemplate downloads a CSV to fill in: the header the import
+// reads (its column names are the same in every language) and one example
+// row in the reader's language. A byte-order mark makes spreadsheets read
+// it as UTF-8.
+func (h *handler) hrImportTemplate(c *fiber.Ctx) error {
+	lang := langOf(c)
+	var b strings.Builder
+	b.WriteString("\ufeff")
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"login", "name", "roles", "department", "manager", "hired", "email", "mobile", "wecom_id", "dingtalk_id"})
+	_ = w.Write([]string{"zhang.wei", locale.T(lang, "hr.import.example.name"), model.RoleEmployee, locale.T(lang, "hr.import.example.department"),
+		"li.na", "2026-03-01", "zhang.wei@example.com", "13800000000", "", ""})
+	w.Flush()
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="people.csv"`)
+	return c.SendString(b.String())
+}
+
 func (h *handler) hrImportShow(c *fiber.Ctx) error {
 	return h.render(c, "hr_import", locale.T(langOf(c), "hr.import.title"), importPage{})
 }
@@ -359,6 +468,13 @@ func (h *handler) hrImportSubmit(c *fiber.Ctx) error {
 	fail := func(msg string) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return h.renderPage(c, "hr_import", &page{Title: locale.T(lang, "hr.import.title"), Error: msg, Data: p})
+	}
+	// A chosen file replaces the pasted text; the preview shows it in the
+	// text box, so the confirming post carries what was previewed.
+	if text, ok, err := uploadedCSV(c); err != nil {
+		return fail(locale.T(lang, "hr.import.bad_file"))
+	} else if ok {
+		p.CSV = text
 	}
 	if strings.TrimSpace(p.CSV) == "" {
 		return fail(locale.T(lang, "hr.import.empty"))

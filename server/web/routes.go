@@ -129,6 +129,7 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	hr.Get("/people/new", h.hrPersonNew)
 	hr.Post("/people", h.hrPersonCreate)
 	hr.Get("/people/import", h.hrImportShow)
+	hr.Get("/people/import/template.csv", h.hrImportTemplate)
 	hr.Post("/people/import", h.hrImportSubmit)
 	hr.Get("/people/:login", h.hrPersonShow)
 	hr.Post("/people/:login", h.hrPersonUpdate)
