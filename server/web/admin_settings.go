@@ -65,7 +65,7 @@ func (h *handler) settingsTest(c *fiber.Ctx) error {
 	lang := langOf(c)
 	to, err := h.Notify.SendTest(ctx(c), u)
 	if err == nil {
-		h.audit(c, u.Login, "settings.test", to, "sent")
+		h.audit(c, u.Login, "settings.test", to, "the test message was sent")
 		return h.renderSettings(c, fiber.StatusOK, locale.T(lang, "settings.test.sent", to), "")
 	}
 	var op *net.OpError
@@ -87,6 +87,6 @@ func (h *handler) settingsTest(c *fiber.Ctx) error {
 		err = errors.New(locale.T(lang, "settings.test.reply", reply.Error()))
 	}
 	h.Log.WarnContext(ctx(c), "test message not sent", "to", to, "err", err)
-	h.audit(c, u.Login, "settings.test", to, "failed")
+	h.audit(c, u.Login, "settings.test", to, "the test message was not sent")
 	return h.renderSettings(c, fiber.StatusBadGateway, "", locale.T(lang, "settings.test.failed", to, err.Error()))
 }

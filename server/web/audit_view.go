@@ -18,7 +18,7 @@ var auditActions = []string{
 	"invite.accept", "invite.revoke", "invite.send", "lesson.publish", "lesson.settings",
 	"login", "login.failed", "login.throttled", "mfa.enable", "mfa.reset", "password.change",
 	"person.create", "person.exception", "person.rename", "person.update",
-	"receipts.export", "remind.overdue", "remind.person", "sso.bind", "sso.login_taken", "sso.unbind",
+	"receipts.export", "remind.overdue", "remind.person", "settings.test", "sso.bind", "sso.login_taken", "sso.unbind",
 	"token.create", "token.revoke", "token.use",
 	"user.create", "user.deactivate", "user.import", "user.mfa_off", "user.password_reset",
 	"user.reactivate", "user.sync", "user.update",
