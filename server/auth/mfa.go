@@ -188,6 +188,46 @@ func (s *Service) CheckSecondFactor(ctx context.Context, u *model.User, code str
 	return nil
 }
 
+// ErrMFARequired refuses turning off a second factor the person's role
+// must use.
+var ErrMFARequired error = &fault.Error{Kind: fault.Forbidden, Text: "auth: this role must use a second factor",
+	Code: "mfa_required", Key: "mfa.off.required", Message: "your role must use two-step sign-in"}
+
+// NewRecoveryCodes replaces u's recovery codes with ten new ones, shown only
+// this once, after a current code (or an unused recovery code): whoever
+// holds an old list, or the session alone, cannot.
+func (s *Service) NewRecoveryCodes(ctx context.Context, u *model.User, code, client string) ([]string, error) {
+	if err := s.CheckSecondFactor(ctx, u, code); err != nil {
+		return nil, err
+	}
+	codes, hashes := newRecoveryCodes()
+	if err := s.store.SetRecoveryCodes(ctx, u.ID, hashes); err != nil {
+		return nil, err
+	}
+	u.MFA.Recovery = hashes
+	if err := s.auditDone(ctx, u.Login, client, "mfa.codes", u.Login, "new recovery codes; the old ones no longer work"); err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// TurnOffMFA turns u's own second factor off after a current code (or an
+// unused recovery code), unless u's role must use one (required lists
+// those roles). The person's sessions stay: they proved the factor now.
+func (s *Service) TurnOffMFA(ctx context.Context, u *model.User, code string, required []string, client string) error {
+	if MFARequired(u, required) {
+		return ErrMFARequired
+	}
+	if err := s.CheckSecondFactor(ctx, u, code); err != nil {
+		return err
+	}
+	if err := s.store.SetMFA(ctx, u.ID, model.MFA{}); err != nil {
+		return err
+	}
+	u.MFA = model.MFA{}
+	return s.auditDone(ctx, u.Login, client, "mfa.off", u.Login, "turned off by its owner")
+}
+
 // ResetMFA turns the second factor off; the person enrols again when their
 // role requires it.
 func (s *Service) ResetMFA(ctx context.Context, u *model.User) error {

@@ -3,11 +3,13 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/model"
 )
 
 func TestSecondFactor(t *testing.T) {
@@ -95,5 +97,63 @@ func TestSecondFactor(t *testing.T) {
 	fresh, _ = a.UserByID(ctx, u.ID)
 	if fresh.MFA.Enabled || fresh.MFA.Secret != "" {
 		t.Fatalf("after reset: %+v", fresh.MFA)
+	}
+}
+
+// TestRenewCodesAndTurnOff: new recovery codes need a current code and
+// replace the old ones; a person turns their own second factor off with a
+// code unless their role must use one; both are audited.
+func TestRenewCodesAndTurnOff(t *testing.T) {
+	a, store, c := newAuthStore(t)
+	ctx := context.Background()
+	u, err := a.CreateUser(ctx, auth.NewUser{Login: "own", Name: "Own", Password: "mfa test password", Roles: []string{"hr"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.StartEnrolment(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := a.Enrolment(u, "x")
+	old, err := a.ConfirmEnrolment(ctx, u, auth.CodeAt(e.Secret, c.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.NewRecoveryCodes(ctx, u, "000000", ""); !errors.Is(err, auth.ErrBadCode) {
+		t.Fatalf("renew with a wrong code: %v", err)
+	}
+	fresh, err := a.NewRecoveryCodes(ctx, u, old[0], "192.0.2.7")
+	if err != nil || len(fresh) != 10 {
+		t.Fatalf("renew: %v %v", fresh, err)
+	}
+	stored, _ := a.UserByID(ctx, u.ID)
+	if err := a.CheckSecondFactor(ctx, stored, old[1]); !errors.Is(err, auth.ErrBadCode) {
+		t.Fatalf("an old recovery code still works: %v", err)
+	}
+	// Turning off: refused for a role that must use it, nothing changed.
+	if err := a.TurnOffMFA(ctx, stored, fresh[0], []string{"hr"}, ""); !errors.Is(err, auth.ErrMFARequired) {
+		t.Fatalf("turn off when required: %v", err)
+	}
+	if again, _ := a.UserByID(ctx, u.ID); !again.MFA.Enabled {
+		t.Fatal("a refused turn-off changed the factor")
+	}
+	if err := a.TurnOffMFA(ctx, stored, "000000", nil, ""); !errors.Is(err, auth.ErrBadCode) {
+		t.Fatalf("turn off with a wrong code: %v", err)
+	}
+	if err := a.TurnOffMFA(ctx, stored, fresh[0], nil, "192.0.2.7"); err != nil {
+		t.Fatal(err)
+	}
+	if off, _ := a.UserByID(ctx, u.ID); off.MFA.Enabled || off.MFA.Secret != "" || len(off.MFA.Recovery) != 0 {
+		t.Fatalf("after turning off: %+v", off.MFA)
+	}
+	entries, err := store.AuditSearch(ctx, model.AuditFilter{Actor: "own"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, en := range entries {
+		actions = append(actions, en.Action+"@"+en.Client)
+	}
+	if !slices.Contains(actions, "mfa.codes@192.0.2.7") || !slices.Contains(actions, "mfa.off@192.0.2.7") {
+		t.Fatalf("audit: %v", actions)
 	}
 }

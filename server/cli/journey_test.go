@@ -1047,6 +1047,31 @@ func TestSecondFactorLogin(t *testing.T) {
 	b4 := login()
 	expect(t, b4.post("/login/mfa", "/login/mfa", url.Values{"code": {codes[0][1]}}), http.StatusUnauthorized, "")
 
+	// New recovery codes, from the set-up page, with an unused code: the
+	// old list stops working, the new one works.
+	page := b2.get("/mfa/setup")
+	if !strings.Contains(page.body, `action="/mfa/codes"`) || !strings.Contains(page.body, `id="mfa-off-required"`) || strings.Contains(page.body, `action="/mfa/off"`) {
+		t.Fatalf("the set-up page of an enrolled HR officer: %.2000s", page.body)
+	}
+	if bad := b2.post("/mfa/setup", "/mfa/codes", url.Values{"code": {"000000"}}); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "验证码不正确") {
+		t.Fatalf("new codes with a wrong code: %d", bad.status)
+	}
+	renewed := b2.post("/mfa/setup", "/mfa/codes", url.Values{"code": {codes[1][1]}})
+	fresh := recoveryRe.FindAllStringSubmatch(renewed.body, -1)
+	if renewed.status != 200 || len(fresh) != 10 || !strings.Contains(renewed.body, "新的恢复码已生成") {
+		t.Fatalf("new codes: %d %d %.600s", renewed.status, len(fresh), renewed.body)
+	}
+	b6 := login()
+	expect(t, b6.post("/login/mfa", "/login/mfa", url.Values{"code": {codes[2][1]}}), http.StatusUnauthorized, "")
+	expect(t, b6.post("/login/mfa", "/login/mfa", url.Values{"code": {fresh[0][1]}}), http.StatusSeeOther, "/")
+	// HR must use the second step here: turning it off is refused, nothing changed.
+	if off := b2.post("/mfa/setup", "/mfa/off", url.Values{"code": {fresh[1][1]}}); off.status != http.StatusForbidden || !strings.Contains(off.body, "你的角色必须使用两步验证") {
+		t.Fatalf("turn off a required second step: %d %.600s", off.status, off.body)
+	}
+	if still, _ := p.Store.User(ctx, u.ID); !still.MFA.Enabled {
+		t.Fatal("a refused turn-off changed the second factor")
+	}
+
 	// An admin resets it: sessions end, and the next login enrols again.
 	if err := p.Auth.ResetMFA(ctx, u); err != nil {
 		t.Fatal(err)

@@ -198,6 +198,20 @@ func (s *Storage) SetMFA(ctx context.Context, id string, m model.MFA) error {
 	return nil
 }
 
+// SetRecoveryCodes replaces only the hashes of a user's recovery codes, so
+// a code check racing it keeps its record of the last step used.
+func (s *Storage) SetRecoveryCodes(ctx context.Context, id string, hashes []string) error {
+	defer s.userWritten(id)
+	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id, "mfa.enabled": true}, bson.M{"$set": bson.M{"mfa.recovery": hashes}})
+	if err != nil {
+		return wrap("set recovery codes", err)
+	}
+	if res.MatchedCount == 0 {
+		return wrap("set recovery codes", ErrNotFound)
+	}
+	return nil
+}
+
 // UseMFAStep records that the code of time step was used, unless a code of
 // that or a later step was used already (then it reports false). A user's
 // code checks take turns in this process: FerretDB's conditional updates

@@ -16,7 +16,7 @@ var auditActions = []string{
 	"channel.create", "channel.delete", "channel.test", "channel.update", "checkpoints.export",
 	"demo.create", "draft.discard", "draft.publish_unchanged", "draft.restore", "draft.save",
 	"invite.accept", "invite.revoke", "invite.send", "lesson.publish", "lesson.settings",
-	"login", "login.failed", "login.throttled", "mfa.enable", "mfa.reset", "password.change",
+	"login", "login.failed", "login.throttled", "mfa.codes", "mfa.enable", "mfa.off", "mfa.reset", "password.change",
 	"person.create", "person.exception", "person.rename", "person.update",
 	"receipts.export", "remind.overdue", "remind.person", "settings.test", "sso.bind", "sso.login_taken", "sso.unbind",
 	"token.create", "token.revoke", "token.use",

@@ -99,6 +99,7 @@ type mfaSetupPage struct {
 	Codes     []string     // recovery codes, shown once after confirming
 	Required  bool
 	Enabled   bool
+	Renewed   bool // the codes replace earlier ones
 }
 
 // CodesFile is the recovery codes as a text file to download: a data: URL
@@ -152,6 +153,42 @@ func (h *handler) mfaSetupSubmit(c *fiber.Ctx) error {
 	}
 	h.audit(c, u.Login, "mfa.enable", u.Login, "")
 	return h.render(c, "mfa_setup", locale.T(lang, "mfa.setup.title"), mfaSetupPage{Codes: codes, Enabled: true})
+}
+
+// mfaNewCodes replaces the recovery codes after a current code and shows
+// the new ones this once.
+func (h *handler) mfaNewCodes(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	codes, err := h.Auth.NewRecoveryCodes(ctx(c), u, strings.TrimSpace(c.FormValue("code")), clientAddr(c))
+	switch {
+	case errors.Is(err, auth.ErrBadCode):
+		return h.setupPage(c, u, locale.T(lang, "mfa.bad_code"), fiber.StatusUnprocessableEntity)
+	case errors.Is(err, auth.ErrNoEnrolment):
+		return c.Redirect("/mfa/setup", fiber.StatusSeeOther)
+	case err != nil:
+		return err
+	}
+	return h.render(c, "mfa_setup", locale.T(lang, "mfa.setup.title"), mfaSetupPage{Codes: codes, Enabled: true, Renewed: true})
+}
+
+// mfaOff turns the person's own second step off after a current code,
+// unless their role must use it.
+func (h *handler) mfaOff(c *fiber.Ctx) error {
+	u, _ := currentSession(c)
+	lang := langOf(c)
+	err := h.Auth.TurnOffMFA(ctx(c), u, strings.TrimSpace(c.FormValue("code")), h.Config.MFARequired, clientAddr(c))
+	switch {
+	case errors.Is(err, auth.ErrBadCode):
+		return h.setupPage(c, u, locale.T(lang, "mfa.bad_code"), fiber.StatusUnprocessableEntity)
+	case errors.Is(err, auth.ErrMFARequired):
+		return h.setupPage(c, u, locale.T(lang, "mfa.off.required"), fiber.StatusForbidden)
+	case errors.Is(err, auth.ErrNoEnrolment):
+		return c.Redirect("/mfa/setup", fiber.StatusSeeOther)
+	case err != nil:
+		return err
+	}
+	return c.Redirect("/mfa/setup?m=mfa.off.done", fiber.StatusSeeOther)
 }
 
 func (h *handler) setupPage(c *fiber.Ctx, u *model.User, errMsg string, status int) error {

@@ -63,6 +63,8 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	enrol.Get("/mfa/setup", h.mfaSetupShow)
 	enrol.Post("/mfa/setup/start", h.mfaSetupStart)
 	enrol.Post("/mfa/setup", h.mfaSetupSubmit)
+	enrol.Post("/mfa/codes", h.mfaNewCodes)
+	enrol.Post("/mfa/off", h.mfaOff)
 
 	learner := pages.Group("", h.requirePasswordSet, h.requireSecondFactor)
 	learner.Get("/", h.trainingShow)

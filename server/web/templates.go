@@ -138,7 +138,7 @@ var displayZone = time.Local
 
 // notices are the messages a redirect may ask the next page to show.
 var notices = map[string]bool{
-	"password.saved": true, "lesson.read.done": true, "ack.recorded": true,
+	"password.saved": true, "mfa.off.done": true, "lesson.read.done": true, "ack.recorded": true,
 	"ack.quiz_first": true, "quiz.cooldown": true, "quiz.nomore": true, "ack.not_current": true,
 	"remind.sent": true, "remind.already": true, "remind.none": true, "notifications.read": true,
 	"hr.draft.saved": true, "hr.draft.none": true, "hr.draft.restored": true,
