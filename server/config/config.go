@@ -48,6 +48,10 @@ type Config struct {
 	// password form and refuses password logins; people sign in with OIDC.
 	LocalLogin     bool
 	DeliveryWorker bool // PORTAL_DELIVERY_WORKER: send queued channel messages from this process
+	// EmployeeTokens (PORTAL_EMPLOYEE_TOKENS, default off): on lets people
+	// who are only employees make API tokens for their own training;
+	// managers, HR and admins always may.
+	EmployeeTokens bool
 	// SecretKey seals channel secrets (PORTAL_SECRET_KEY, 32 bytes as hex or
 	// base64). Unset with the embedded database: <data>/secret.key.
 	SecretKey string
@@ -142,6 +146,13 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	case "off", "false", "0", "no":
 	default:
 		return nil, fmt.Errorf("config: PORTAL_CHECKPOINT_JOB=%q: want on or off", v)
+	}
+	switch v := strings.ToLower(get("PORTAL_EMPLOYEE_TOKENS", "off")); v {
+	case "on", "true", "1", "yes":
+		c.EmployeeTokens = true
+	case "off", "false", "0", "no":
+	default:
+		return nil, fmt.Errorf("config: PORTAL_EMPLOYEE_TOKENS=%q: want on or off", v)
 	}
 	switch v := strings.ToLower(get("PORTAL_DELIVERY_WORKER", "on")); v {
 	case "on", "true", "1", "yes":

@@ -119,6 +119,7 @@ func (c *Config) Settings() []Setting {
 		out[len(out)-1].Word, out[len(out)-1].Roles = "", append([]string(nil), c.MFARequired...)
 	}
 	flag("security", "local_login", "PORTAL_LOCAL_LOGIN", c.LocalLogin)
+	flag("security", "employee_tokens", "PORTAL_EMPLOYEE_TOKENS", c.EmployeeTokens)
 	flag("security", "cookie_secure", "PORTAL_COOKIE_SECURE", c.CookieSecure)
 	text("security", "trusted_proxies", "PORTAL_TRUSTED_PROXIES", strings.Join(c.TrustedProxies, ", "))
 	secret("security", "metrics_token", "PORTAL_METRICS_TOKEN", c.MetricsToken != "")

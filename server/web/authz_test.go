@@ -90,8 +90,9 @@ var routeTable = map[string]want{
 	"GET /notifications":               {303, 200, 200, 200, 200, 200},
 	"POST /notifications/read":         {303, 303, 303, 303, 303, 303},
 	// API tokens: one's own (an empty form is refused); an admin's of all.
-	"GET /tokens":                   {303, 200, 200, 200, 200, 200},
-	"POST /tokens":                  {303, 422, 422, 422, 422, 422},
+	// Own tokens: not for an employee alone unless PORTAL_EMPLOYEE_TOKENS is on.
+	"GET /tokens":                   {303, 403, 200, 200, 200, 200},
+	"POST /tokens":                  {303, 403, 422, 422, 422, 422},
 	"POST /tokens/:id/revoke":       {303, 404, 404, 404, 404, 404},
 	"GET /admin/tokens":             {303, 403, 403, 403, 403, 200},
 	"POST /admin/tokens":            {303, 403, 403, 403, 403, 422},

@@ -100,7 +100,7 @@ func TestBrowserPasswordPage(t *testing.T) {
 // password, two-step, certificate and token pages, and the header marks
 // the page one is on (aria-current="page"), one link at a time.
 func TestAccountMenuAndCurrentPage(t *testing.T) {
-	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	p := testkit.StartEnv(t, filepath.Join(t.TempDir(), "data"), io.Discard, map[string]string{"PORTAL_EMPLOYEE_TOKENS": "on"})
 	if _, err := p.Auth.CreateUser(context.Background(), auth.NewUser{Login: "emp", Name: "李娜", Password: firstPass}); err != nil {
 		t.Fatal(err)
 	}

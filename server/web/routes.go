@@ -86,9 +86,9 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	learner.Get("/notifications", h.notificationsShow)
 	learner.Post("/notifications/read", h.notificationsRead)
 	// API tokens: everyone's own; an admin's of everyone (tokens.go).
-	learner.Get("/tokens", h.tokensShow)
-	learner.Post("/tokens", h.tokenCreate)
-	learner.Post("/tokens/:id/revoke", h.tokenRevoke)
+	learner.Get("/tokens", h.requireTokens, h.tokensShow)
+	learner.Post("/tokens", h.requireTokens, h.tokenCreate)
+	learner.Post("/tokens/:id/revoke", h.tokenRevoke) // one made before tokens were turned off can still be revoked
 	admin := learner.Group("/admin", h.requireAdmin)
 	admin.Get("/tokens", h.tokensShow)
 	admin.Post("/tokens", h.tokenCreate)

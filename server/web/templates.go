@@ -94,6 +94,9 @@ type page struct {
 	Company string // the configured company name
 	Logo    string // URL of the company's logo, or ""
 	Demo    bool   // the database holds "portal demo"'s sample company
+	// Tokens: the user may have API tokens (not an employee alone, unless
+	// PORTAL_EMPLOYEE_TOKENS allows it).
+	Tokens bool
 }
 
 // T translates a UI string into the page's language.
@@ -196,6 +199,7 @@ func (h *handler) fillPage(c *fiber.Ctx, p *page) {
 	p.Static = h.static.URL
 	p.Company, p.Logo = h.Config.CompanyName, h.static.logo
 	p.Demo = h.Demo
+	p.Tokens = p.User != nil && h.mayHaveTokens(p.User)
 	if m := c.Query("m"); p.Notice == "" && notices[m] {
 		p.Notice = locale.T(p.Lang, m)
 	} else if n := countNotices[m]; p.Notice == "" && n > 0 {

@@ -52,6 +52,23 @@ func (h *handler) requireAdmin(c *fiber.Ctx) error {
 
 func isAdminPath(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/admin/") }
 
+// mayHaveTokens says whether u may make API tokens of their own: managers,
+// HR and admins always; someone who is only an employee when an admin
+// allowed it (PORTAL_EMPLOYEE_TOKENS).
+func (h *handler) mayHaveTokens(u *model.User) bool {
+	return h.Config.EmployeeTokens || u.HasRole(model.RoleManager) || isHR(u) || u.HasRole(model.RoleAdmin)
+}
+
+// requireTokens refuses the own-tokens pages to those who may not have
+// tokens (403, saying why).
+func (h *handler) requireTokens(c *fiber.Ctx) error {
+	if u, _ := currentSession(c); u != nil && !h.mayHaveTokens(u) {
+		c.Status(fiber.StatusForbidden)
+		return h.render(c, "error", locale.T(langOf(c), "error.title"), errorPage{Message: locale.T(langOf(c), "tokens.employee_off")})
+	}
+	return c.Next()
+}
+
 func (h *handler) tokensShow(c *fiber.Ctx) error {
 	return h.renderTokens(c, fiber.StatusOK, tokenForm{Expires: "90d"}, "", "")
 }

@@ -39,7 +39,7 @@ func bearer(t *testing.T, base, tok, path string) (int, string) {
 // an admin makes an integration token for an HR account at /admin/tokens
 // with chosen scopes and an expiry, and revokes anyone's. Forms need CSRF.
 func TestTokenPages(t *testing.T) {
-	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	p := testkit.StartEnv(t, filepath.Join(t.TempDir(), "data"), io.Discard, map[string]string{"PORTAL_EMPLOYEE_TOKENS": "on"})
 	ctx := context.Background()
 	const pw = "token test password"
 	for _, nu := range []auth.NewUser{
@@ -195,5 +195,40 @@ func TestHRImportOfManyPeople(t *testing.T) {
 	st, body := hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {csv.String()}, "do": {"confirm"}})
 	if st != http.StatusOK || strings.Count(body, `<td class="invited">`) != n || strings.Contains(body, `class="code"`) {
 		t.Fatalf("import: %d, %d invited", st, strings.Count(body, `<td class="invited">`))
+	}
+}
+
+// TestEmployeeTokensOff: by default someone who is only an employee has no
+// API tokens: no menu link, the page and the form answer 403 saying why,
+// nothing is stored; a manager still has them.
+func TestEmployeeTokensOff(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	ctx := context.Background()
+	const pw = "token test password"
+	for _, nu := range []auth.NewUser{{Login: "emp", Name: "员工"}, {Login: "mgr", Name: "经理", Roles: []string{model.RoleManager}}} {
+		nu.Password = pw
+		if _, err := p.Auth.CreateUser(ctx, nu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	emp := newCaller(t, p.Base, "emp", pw)
+	if _, home := emp.get(t, p.Base+"/"); strings.Contains(home, `href="/tokens"`) {
+		t.Error("an employee's menu links to API tokens while they are off")
+	}
+	if st, body := emp.get(t, p.Base+"/tokens"); st != http.StatusForbidden || !strings.Contains(body, "管理员未开放普通员工创建 API 令牌") {
+		t.Errorf("the tokens page for an employee: %d", st)
+	}
+	if st, _ := emp.post(t, p.Base+"/tokens", url.Values{"name": {"mine"}, "scope": {"learner"}, "expires": {"30d"}}); st != http.StatusForbidden {
+		t.Errorf("an employee's token form: %d", st)
+	}
+	if ts, _ := p.Auth.Tokens(ctx, nil); len(ts) != 0 {
+		t.Fatalf("a refused form stored tokens: %v", ts)
+	}
+	mgr := newCaller(t, p.Base, "mgr", pw)
+	if _, home := mgr.get(t, p.Base+"/"); !strings.Contains(home, `href="/tokens"`) {
+		t.Error("a manager's menu has no API tokens")
+	}
+	if st, _ := mgr.get(t, p.Base+"/tokens"); st != http.StatusOK {
+		t.Errorf("the tokens page for a manager: %d", st)
 	}
 }
