@@ -86,10 +86,11 @@ func TestSyncSeesEveryWritePath(t *testing.T) {
 	sync("updated", row("前台"))
 	sync("unchanged", row("前台"))
 
-	// HR moves her on the form: the sync's old value is a change again.
+	// HR moves her on the form (to a department no one has yet, so the
+	// form asks first: confirmed): the sync's old value is a change again.
 	br := newBrowser(t, base)
 	expect(t, br.post("/login", "/login", url.Values{"login": {"hr"}, "password": {"correct horse battery"}}), http.StatusSeeOther, "/")
-	expect(t, br.post("/hr/people/okta.li", "/hr/people/okta.li", url.Values{"name": {"李娜"}, "roles": {model.RoleEmployee}, "department": {"礼宾"}}),
+	expect(t, br.post("/hr/people/okta.li", "/hr/people/okta.li", url.Values{"name": {"李娜"}, "roles": {model.RoleEmployee}, "department": {"礼宾"}, "confirm": {"1"}}),
 		http.StatusSeeOther, "/hr/people/okta.li")
 	if got := inDept("礼宾"); len(got) != 1 {
 		t.Fatalf("department filter after HR's edit: %v", got)
