@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"maps"
 	"time"
 
 	"conductportal/server/model"
@@ -49,17 +48,7 @@ func (s *Storage) SetExceptions(ctx context.Context, slug string, exs map[string
 		return nil
 	}, false, func(w indexWriter) {
 		for id, ex := range exs {
-			w.change(id, func(u *model.User) {
-				u.Exceptions = maps.Clone(u.Exceptions)
-				if ex == nil {
-					delete(u.Exceptions, slug)
-					return
-				}
-				if u.Exceptions == nil {
-					u.Exceptions = map[string]model.Exception{}
-				}
-				u.Exceptions[slug] = *ex
-			})
+			w.change(id, func(u *model.User) { setException(u, slug, ex) })
 		}
 	})
 }

@@ -293,16 +293,20 @@ func (s *Storage) SetException(ctx context.Context, userID, slug string, ex *mod
 		}
 		return nil
 	}, true, func(w indexWriter) {
-		w.change(userID, func(u *model.User) {
-			u.Exceptions = maps.Clone(u.Exceptions)
-			if ex == nil {
-				delete(u.Exceptions, slug)
-				return
-			}
-			if u.Exceptions == nil {
-				u.Exceptions = map[string]model.Exception{}
-			}
-			u.Exceptions[slug] = *ex
-		})
+		w.change(userID, func(u *model.User) { setException(u, slug, ex) })
 	})
+}
+
+// setException gives the directory's copy of u the exception ex for slug
+// (nil: none), on a fresh map: the old copy may still be read.
+func setException(u *model.User, slug string, ex *model.Exception) {
+	u.Exceptions = maps.Clone(u.Exceptions)
+	if ex == nil {
+		delete(u.Exceptions, slug)
+		return
+	}
+	if u.Exceptions == nil {
+		u.Exceptions = map[string]model.Exception{}
+	}
+	u.Exceptions[slug] = *ex
 }
