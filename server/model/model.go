@@ -446,7 +446,32 @@ type BulkChange struct {
 type Actor struct {
 	Login  string // or "system"
 	Client string // the client's address, "" when none
+	Via    Via    // the channel the change came by; "" is the web pages
 }
+
+// Via is the channel a change came by, recorded with its audit entry
+// (and said in its detail) instead of being spelled into the detail text.
+type Via string
+
+// The channels a change comes by.
+const (
+	ViaWeb    Via = ""       // a form on the portal's pages
+	ViaAPI    Via = "api"    // the JSON API
+	ViaImport Via = "import" // HR's CSV import
+	ViaSSO    Via = "sso"    // single sign-on
+	ViaSync   Via = "sync"   // the API's directory sync
+	ViaInvite Via = "invite" // an invitation link
+)
+
+// Origin is where a change made by a known user comes from: the client's
+// address and the channel. With the user's login it is the Actor.
+type Origin struct {
+	Client string
+	Via    Via
+}
+
+// As is o acting as login.
+func (o Origin) As(login string) Actor { return Actor{Login: login, Client: o.Client, Via: o.Via} }
 
 // AuditEntry records an action worth remembering.
 type AuditEntry struct {
@@ -455,8 +480,16 @@ type AuditEntry struct {
 	Actor  string    `bson:"actor"` // login, or "system"
 	Action string    `bson:"action"`
 	Target string    `bson:"target,omitempty"`
-	Detail string    `bson:"detail,omitempty"`
-	Client string    `bson:"client,omitempty"`
+	// Detail is the detail in English plain text: for the CSV export, the
+	// API, and entries written before details were data.
+	Detail string `bson:"detail,omitempty"`
+	// DetailKey and DetailArgs are the detail as data, said in the
+	// reader's language on the log's page: a catalog key (audit.detail.*)
+	// and its arguments (see locale.AuditDetail). Empty on older entries.
+	DetailKey  string   `bson:"detail_key,omitempty"`
+	DetailArgs []string `bson:"detail_args,omitempty"`
+	Via        Via      `bson:"via,omitempty"`
+	Client     string   `bson:"client,omitempty"`
 	// Count is how many tries a row of refused sign-ins stands for (one
 	// row per key and window); 0 for every other entry.
 	Count int `bson:"count,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"conductportal/server/audit"
 	"conductportal/server/locale"
 	"conductportal/server/model"
 )
@@ -59,18 +60,6 @@ func actionOptions(lang, current string) []actionOption {
 	return out
 }
 
-// auditFields name the keys of "key=value" details and the fields of a
-// person's change ("department: "a" -> "b"").
-var auditFields = map[string]string{
-	"stored": "audit.field.stored", "already": "audit.field.already", "rows": "audit.field.rows",
-	"created": "audit.field.created", "updated": "audit.field.updated", "unchanged": "audit.field.unchanged",
-	"reactivated": "audit.field.reactivated", "deactivated": "audit.field.deactivated", "invalid": "audit.field.invalid",
-	"filter": "audit.field.filter",
-	"name":   "hr.person.name", "roles": "hr.person.roles", "department": "hr.person.department",
-	"manager": "hr.person.manager", "email": "hr.person.email", "hired": "hr.person.hired",
-	"mobile": "hr.person.mobile", "wecom_id": "hr.person.wecom_id", "dingtalk_id": "hr.person.dingtalk_id",
-}
-
 // auditPhrases are the details written as fixed sentences.
 var auditPhrases = map[string]string{ // #nosec G101 -- audit sentences and catalog keys, no secret
 	"active: true -> false; sessions ended":    "audit.detail.deactivated",
@@ -91,6 +80,15 @@ var (
 	// diffPart is one field of a person's change, as auth.PersonDiff writes it.
 	diffPart = regexp.MustCompile(`^([a-z_]+): ("(?:[^"\\]|\\.)*") -> ("(?:[^"\\]|\\.)*")$`)
 )
+
+// entryText is e's detail in lang: from its data (audit.Words), or for an
+// entry written before details were data, from its text (auditText).
+func entryText(lang string, e *model.AuditEntry) string {
+	if s, ok := audit.Words(lang, e); ok {
+		return s
+	}
+	return auditText(lang, e.Detail)
+}
 
 // auditText is a detail in lang: the known shapes (fixed sentences,
 // counts as key=value, a person's field changes) in words, others as
@@ -118,8 +116,8 @@ func kvText(lang, s string) (string, bool) {
 	locs := kvKey.FindAllStringSubmatchIndex(s, -1)
 	parts := make([]string, 0, len(locs))
 	for i, l := range locs {
-		key, ok := auditFields[s[l[2]:l[3]]]
-		if !ok {
+		field := s[l[2]:l[3]]
+		if !audit.Known(field) {
 			return "", false
 		}
 		end := len(s)
@@ -127,13 +125,13 @@ func kvText(lang, s string) (string, bool) {
 			end = locs[i+1][0]
 		}
 		v := s[l[1]:end]
-		if s[l[2]:l[3]] == "roles" {
-			v = rolesText(lang, v)
+		if field == "roles" {
+			v = audit.Roles(lang, v)
 		}
 		if v == "" {
 			v = "—"
 		}
-		parts = append(parts, locale.T(lang, key)+locale.T(lang, "audit.detail.colon")+v)
+		parts = append(parts, audit.FieldName(lang, field)+locale.T(lang, "audit.detail.colon")+v)
 	}
 	return strings.Join(parts, locale.T(lang, "audit.detail.sep")), len(parts) > 0
 }
@@ -151,13 +149,12 @@ func diffText(lang, s string) (string, bool) {
 		if m == nil {
 			return "", false
 		}
-		key, ok := auditFields[m[1]]
-		if !ok {
+		if !audit.Known(m[1]) {
 			return "", false
 		}
 		from, to := unquote(m[2]), unquote(m[3])
 		if m[1] == "roles" {
-			from, to = rolesText(lang, from), rolesText(lang, to)
+			from, to = audit.Roles(lang, from), audit.Roles(lang, to)
 		}
 		if from == "" {
 			from = "—"
@@ -165,7 +162,7 @@ func diffText(lang, s string) (string, bool) {
 		if to == "" {
 			to = "—"
 		}
-		parts = append(parts, locale.T(lang, key)+locale.T(lang, "audit.detail.colon")+from+" → "+to)
+		parts = append(parts, audit.FieldName(lang, m[1])+locale.T(lang, "audit.detail.colon")+from+" → "+to)
 	}
 	return strings.Join(parts, "; ") + tail, true
 }
@@ -173,19 +170,4 @@ func diffText(lang, s string) (string, bool) {
 func unquote(q string) string {
 	s := strings.TrimSuffix(strings.TrimPrefix(q, `"`), `"`)
 	return strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(s)
-}
-
-// rolesText names comma-separated roles in lang.
-func rolesText(lang, roles string) string {
-	var out []string
-	for _, r := range strings.Split(roles, ",") {
-		if r = strings.TrimSpace(r); r == "" {
-			continue
-		}
-		if key := "role." + r; locale.Has(lang, key) {
-			r = locale.T(lang, key)
-		}
-		out = append(out, r)
-	}
-	return strings.Join(out, locale.T(lang, "audit.detail.list_sep"))
 }

@@ -86,7 +86,7 @@ func (h *handler) hrAudit(c *fiber.Ctx) error {
 	}
 	lang := langOf(c)
 	for _, e := range entries {
-		p.Entries = append(p.Entries, auditRow{AuditEntry: e, ActionName: actionName(lang, e.Action), Text: auditText(lang, e.Detail)})
+		p.Entries = append(p.Entries, auditRow{AuditEntry: e, ActionName: actionName(lang, e.Action), Text: entryText(lang, &e)})
 	}
 	p.Paged = after.ID != ""
 	if more && len(entries) > 0 {
