@@ -203,7 +203,9 @@ func (a *API) need(scope string) fiber.Handler {
 		// (that is when the record matters most).
 		cx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), auditTimeout)
 		defer cancel()
-		a.auditCtx(cx, c, "token.use", t.Ref(), fmt.Sprintf("%s %s -> %d (token %q, scope %s)", c.Method(), c.Path(), status, t.Name, scope))
+		if aerr := a.Auth.TokenUsed(cx, t, a.actor(c), c.Method(), c.Path(), status, scope); aerr != nil && err == nil {
+			return aerr
+		}
 		return err
 	}
 }

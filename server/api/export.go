@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"conductportal/server/audit"
 	"conductportal/server/checkpoint"
 	"conductportal/server/model"
 
@@ -96,7 +97,9 @@ func (a *API) receiptsExport(c *fiber.Ctx) error {
 		return err
 	}
 	f := model.ReceiptFilter{Since: since, Lesson: c.Query("lesson")}
-	a.audit(c, "receipts.export", f.Lesson, "since "+c.Query("since"))
+	if err := a.Training.Exported(c.UserContext(), a.actor(c), "receipts.export", f.Lesson, audit.Counts("since", c.Query("since"))); err != nil {
+		return err
+	}
 	a.stream(c, "receipts", func(ctx context.Context, emit func(any) error) error {
 		return a.Training.ExportReceipts(ctx, f, func(r *model.Receipt) error {
 			return emit(receiptLine{ID: r.ID, Login: r.Login, Lesson: r.Lesson, Version: r.Version, Lang: r.Lang, TextHash: r.TextHash,
@@ -187,7 +190,10 @@ func (a *API) checkpoints(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	a.audit(c, "checkpoints.export", "", fmt.Sprintf("%d bytes", size))
+	if err := a.Training.Exported(c.UserContext(), a.actor(c), "checkpoints.export", "", audit.Counts("bytes", strconv.FormatInt(size, 10))); err != nil {
+		_ = r.Close()
+		return err
+	}
 	c.Set(fiber.HeaderContentType, mimeNDJSON)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+checkpoint.File+`"`)
 	// fasthttp closes the file once it is sent.

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -33,15 +32,14 @@ func requireRole(roles ...string) fiber.Handler {
 	}
 }
 
-func (a *API) audit(c *fiber.Ctx, action, target, detail string) {
-	a.auditCtx(c.UserContext(), c, action, target, detail)
+// origin is this request's client, for the services that audit the
+// changes made through the API.
+func (a *API) origin(c *fiber.Ctx) model.Origin {
+	return model.Origin{Client: a.Client(c), Via: model.ViaAPI}
 }
 
-func (a *API) auditCtx(ctx context.Context, c *fiber.Ctx, action, target, detail string) {
-	if err := a.Training.Audit(ctx, &model.AuditEntry{Actor: user(c).Login, Action: action, Target: target, Detail: detail, Client: a.Client(c)}); err != nil {
-		a.Log.WarnContext(ctx, "audit not recorded", "action", action, "err", err)
-	}
-}
+// actor is the caller acting through the API.
+func (a *API) actor(c *fiber.Ctx) model.Actor { return a.origin(c).As(user(c).Login) }
 
 type problemJSON struct {
 	Part    string `json:"part"` // a language, or "quiz"

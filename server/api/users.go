@@ -197,28 +197,23 @@ func (a *API) upsertUser(c *fiber.Ctx) error {
 		// A one-time password only when asked for, for a company with no
 		// channel; otherwise the person is invited and no secret is answered.
 		if c.QueryBool("one_time_password") {
-			u, pw, err := a.Auth.CreatePerson(ctx, user(c), p)
+			u, pw, err := a.Auth.CreatePerson(ctx, user(c), a.origin(c), p)
 			if err != nil {
 				return accountError(err)
 			}
-			a.audit(c, "user.create", u.Login, "by API with a one-time password; roles="+strings.Join(u.Roles, ","))
 			return c.Status(fiber.StatusCreated).JSON(upsertOut{Login: u.Login, Created: true, OneTimePassword: pw})
 		}
-		u, inv, err := a.Auth.CreateInvited(ctx, user(c), p, "")
+		u, inv, err := a.Auth.CreateInvited(ctx, user(c), a.origin(c), p, "")
 		if err != nil {
 			return accountError(err)
 		}
-		a.audit(c, "user.create", u.Login, "by API; roles="+strings.Join(u.Roles, ","))
 		return c.Status(fiber.StatusCreated).JSON(upsertOut{Login: u.Login, Created: true, Invited: inv.How()})
 	case err != nil:
 		return err
 	}
-	diff, err := a.Auth.UpdatePerson(ctx, user(c), existing, p)
+	diff, err := a.Auth.UpdatePerson(ctx, user(c), a.origin(c), existing, p)
 	if err != nil {
 		return accountError(err)
-	}
-	if diff != "" {
-		a.audit(c, "user.update", existing.Login, diff+" (by API)")
 	}
 	return c.JSON(upsertOut{Login: existing.Login, Changed: diff})
 }
@@ -241,12 +236,8 @@ func (a *API) userUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	diff, err := a.Auth.UpdatePerson(c.UserContext(), user(c), u, p)
-	if err != nil {
+	if _, err := a.Auth.UpdatePerson(c.UserContext(), user(c), a.origin(c), u, p); err != nil {
 		return accountError(err)
-	}
-	if diff != "" {
-		a.audit(c, "user.update", u.Login, diff+" (by API)")
 	}
 	if u, err = a.Training.UserByLogin(c.UserContext(), u.Login); err != nil {
 		return err
@@ -261,10 +252,9 @@ func (a *API) userDeactivate(c *fiber.Ctx) error {
 		return err
 	}
 	if u.Active {
-		if err := a.Auth.DeactivateBy(c.UserContext(), user(c), u); err != nil {
+		if err := a.Auth.DeactivateBy(c.UserContext(), user(c), a.origin(c), u); err != nil {
 			return accountError(err)
 		}
-		a.audit(c, "user.deactivate", u.Login, "by API")
 		u.Active = false
 	}
 	return c.JSON(userJSONOf(u))
@@ -339,37 +329,7 @@ func (a *API) syncUsers(c *fiber.Ctx) error {
 			rows[i].Err, rows[i].Field = err, "hired"
 		}
 	}
-	rep, err := a.Auth.Sync(c.UserContext(), user(c), rows, req.DeactivateMissing)
-	if rep != nil {
-		// Audit what was done, even when a later row failed on the server:
-		// one entry for the run with its counts; each change by name. The
-		// new people are in the log by name too, in their invite.send
-		// entries (written in one batch).
-		counts := map[string]int{}
-		for _, r := range rep.Results {
-			counts[r.Status]++
-		}
-		a.audit(c, "user.sync", "", fmt.Sprintf("by API sync: created=%d updated=%d unchanged=%d reactivated=%d deactivated=%d invalid=%d",
-			counts[auth.SyncCreated], counts[auth.SyncUpdated], counts[auth.SyncUnchanged], counts[auth.SyncReactivated],
-			counts[auth.SyncDeactivated], counts[auth.SyncInvalid]))
-		// The changes by name, in one write: a thousand changes are a
-		// thousand entries, not a thousand round trips.
-		var changes []model.AuditEntry
-		entry := func(action, login, detail string) {
-			changes = append(changes, model.AuditEntry{Actor: user(c).Login, Action: action, Target: login, Detail: detail, Client: a.Client(c)})
-		}
-		for _, r := range rep.Results {
-			switch r.Status {
-			case auth.SyncUpdated, auth.SyncReactivated:
-				entry("user.update", r.Login, strings.TrimPrefix(r.Status+"; "+r.Detail, "updated; ")+" (by API sync)")
-			case auth.SyncDeactivated:
-				entry("user.deactivate", r.Login, "absent from the API sync")
-			}
-		}
-		if err := a.Training.AuditMany(c.UserContext(), changes); err != nil {
-			a.Log.WarnContext(c.UserContext(), "audit not recorded", "action", "user.sync", "err", err)
-		}
-	}
+	rep, err := a.Auth.Sync(c.UserContext(), user(c), model.Origin{Client: a.Client(c), Via: model.ViaSync}, rows, req.DeactivateMissing)
 	if err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ var fields = map[string]string{
 	"stored": "audit.field.stored", "already": "audit.field.already", "rows": "audit.field.rows",
 	"created": "audit.field.created", "updated": "audit.field.updated", "unchanged": "audit.field.unchanged",
 	"reactivated": "audit.field.reactivated", "deactivated": "audit.field.deactivated", "invalid": "audit.field.invalid",
-	"filter": "audit.field.filter", "bytes": "audit.field.bytes", "since": "audit.field.since",
+	"filter": "audit.field.filter", "active": "audit.field.active", "bytes": "audit.field.bytes", "since": "audit.field.since",
 	"name": "hr.person.name", "roles": "hr.person.roles", "department": "hr.person.department",
 	"manager": "hr.person.manager", "email": "hr.person.email", "hired": "hr.person.hired",
 	"mobile": "hr.person.mobile", "wecom_id": "hr.person.wecom_id", "dingtalk_id": "hr.person.dingtalk_id",

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"conductportal/server/audit"
 	"conductportal/server/model"
 	"conductportal/server/secret"
 	"conductportal/server/storage"
@@ -185,11 +186,28 @@ func (s *Service) FirstPasswordWithoutCurrent(u *model.User, sess *model.Session
 		s.now().Sub(sess.Created) < FirstPasswordWindow
 }
 
+// SignIn starts a session for u, who has just proved who they are, and
+// records the sign-in from o, agent being the browser's name. When the
+// entry cannot be stored the session ends again and the sign-in fails:
+// nobody is signed in unrecorded.
+func (s *Service) SignIn(ctx context.Context, u *model.User, o model.Origin, agent string) (string, error) {
+	tok, sess, err := s.StartSession(ctx, u, o.Client)
+	if err != nil {
+		return "", err
+	}
+	if err := s.record(ctx, o.As(u.Login), "login", "", audit.Text(agent)); err != nil {
+		return "", errors.Join(err, s.store.DeleteSession(ctx, sess.ID))
+	}
+	return tok, nil
+}
+
 // SetFirstPassword replaces a one-time password just used to log in
 // (FirstPasswordWithoutCurrent), and ends the user's other sessions. Out
 // of that window it answers ErrInvalid: the caller asks for the current
 // password instead.
-func (s *Service) SetFirstPassword(ctx context.Context, u *model.User, sess *model.Session, next string) error {
+//
+// The change is audited with the client's address.
+func (s *Service) SetFirstPassword(ctx context.Context, u *model.User, sess *model.Session, next, client string) error {
 	if !s.FirstPasswordWithoutCurrent(u, sess) {
 		return ErrInvalid
 	}
@@ -206,7 +224,10 @@ func (s *Service) SetFirstPassword(ctx context.Context, u *model.User, sess *mod
 	if err := s.store.SetPassword(ctx, u.ID, hash, false); err != nil {
 		return err
 	}
-	return s.store.DeleteUserSessions(ctx, u.ID, sess.ID)
+	if err := s.store.DeleteUserSessions(ctx, u.ID, sess.ID); err != nil {
+		return err
+	}
+	return s.record(ctx, model.Actor{Login: u.Login, Client: client}, "password.change", u.Login, audit.Detail{Key: "audit.detail.first_login", Text: "first login"})
 }
 
 // NewUser is what creating an account takes.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"conductportal/server/audit"
 	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/storage"
@@ -55,7 +56,7 @@ func (r InviteResult) How() string {
 // CreateInvited makes an account without a password and invites its
 // person (see Invite). It is how sync, CSV import and SCIM create people:
 // no password is ever made, hashed or shown for them.
-func (s *Service) CreateInvited(ctx context.Context, by *model.User, p Person, externalID string) (*model.User, InviteResult, error) {
+func (s *Service) CreateInvited(ctx context.Context, by *model.User, o model.Origin, p Person, externalID string) (*model.User, InviteResult, error) {
 	if err := p.Check(); err != nil {
 		return nil, InviteResult{}, err
 	}
@@ -69,6 +70,9 @@ func (s *Service) CreateInvited(ctx context.Context, by *model.User, p Person, e
 	}
 	u, err := s.CreateUser(ctx, nu)
 	if err != nil {
+		return nil, InviteResult{}, err
+	}
+	if err := s.record(ctx, o.As(by.Login), "user.create", u.Login, audit.Person(u.Roles, u.Department, u.Manager)); err != nil {
 		return nil, InviteResult{}, err
 	}
 	res, err := s.Invite(ctx, by.Login, u)

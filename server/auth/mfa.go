@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"conductportal/server/audit"
 	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/secret"
@@ -148,6 +149,23 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, u *model.User, code stri
 		return nil, err
 	}
 	u.MFA = m
+	return codes, nil
+}
+
+// EnableMFA is ConfirmEnrolment from the person's session keep: the other
+// sessions, opened with the password alone, end; the change is audited
+// with the client's address.
+func (s *Service) EnableMFA(ctx context.Context, u *model.User, keep, code, client string) ([]string, error) {
+	codes, err := s.ConfirmEnrolment(ctx, u, code)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.EndOtherSessions(ctx, u, keep); err != nil {
+		return nil, err
+	}
+	if err := s.record(ctx, model.Actor{Login: u.Login, Client: client}, "mfa.enable", u.Login, audit.Detail{}); err != nil {
+		return nil, err
+	}
 	return codes, nil
 }
 

@@ -8,9 +8,11 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"conductportal/server/audit"
 	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/storage"
@@ -109,8 +111,9 @@ func mayChange(by *model.User, u *model.User, roles []string) error {
 }
 
 // CreatePerson makes an account with a one-time password, returned once:
-// the person must choose their own at first login.
-func (s *Service) CreatePerson(ctx context.Context, by *model.User, p Person) (*model.User, string, error) {
+// the person must choose their own at first login. Audited, from o; when
+// the entry cannot be stored the password is not returned.
+func (s *Service) CreatePerson(ctx context.Context, by *model.User, o model.Origin, p Person) (*model.User, string, error) {
 	if err := p.Check(); err != nil {
 		return nil, "", err
 	}
@@ -127,24 +130,39 @@ func (s *Service) CreatePerson(ctx context.Context, by *model.User, p Person) (*
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.record(ctx, o.As(by.Login), "user.create", u.Login, audit.Person(u.Roles, u.Department, u.Manager)); err != nil {
+		return nil, "", err
+	}
 	return u, pw, nil
 }
 
-// UpdatePerson stores p's fields on the account u and says what changed.
-func (s *Service) UpdatePerson(ctx context.Context, by *model.User, u *model.User, p Person) (string, error) {
-	p.Login = u.Login
-	if err := p.Check(); err != nil {
+// UpdatePerson stores p's fields on the account u and says what changed;
+// a change is audited, from o.
+func (s *Service) UpdatePerson(ctx context.Context, by *model.User, o model.Origin, u *model.User, p Person) (string, error) {
+	d, err := s.updatePerson(ctx, by, u, p)
+	if err != nil || d.Text == "" {
 		return "", err
 	}
+	return d.Text, s.record(ctx, o.As(by.Login), "user.update", u.Login, d)
+}
+
+// updatePerson is UpdatePerson without its audit entry, for the callers
+// that write many entries in one go; the detail is empty when nothing
+// changed.
+func (s *Service) updatePerson(ctx context.Context, by *model.User, u *model.User, p Person) (audit.Detail, error) {
+	p.Login = u.Login
+	if err := p.Check(); err != nil {
+		return audit.Detail{}, err
+	}
 	if err := mayChange(by, u, p.Roles); err != nil {
-		return "", err
+		return audit.Detail{}, err
 	}
 	if p.Hired.IsZero() {
 		p.Hired = u.Hired
 	}
-	diff := PersonDiff(u, p)
-	if diff == "" {
-		return "", nil
+	d := personChanges(u, p)
+	if d.Text == "" {
+		return d, nil
 	}
 	next := *u
 	next.Name, next.Roles, next.Department, next.Manager, next.Hired = p.Name, p.Roles, p.Department, p.Manager, p.Hired.UTC()
@@ -155,26 +173,31 @@ func (s *Service) UpdatePerson(ctx context.Context, by *model.User, u *model.Use
 		next.Mobile, next.WeComID, next.DingTalkID = c.Mobile, c.WeComID, c.DingTalkID
 	}
 	if err := s.store.UpdateUser(ctx, &next); err != nil {
-		return "", err
+		return audit.Detail{}, err
 	}
 	// A change of roles ends the person's sessions: the next login starts
 	// a fresh session with the new powers (and, if a role now requires it,
 	// the second factor).
 	if strings.Join(u.Roles, ",") != strings.Join(p.Roles, ",") {
 		if err := s.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
-			return "", err
+			return audit.Detail{}, err
 		}
 	}
-	return diff, nil
+	return d, nil
 }
 
 // PersonDiff describes how p differs from u, "field: before -> after; ...",
 // empty when it does not.
-func PersonDiff(u *model.User, p Person) string {
-	var out []string
+func PersonDiff(u *model.User, p Person) string { return personChanges(u, p).Text }
+
+// personChanges is how p differs from u, as an audit detail: (field,
+// before, after) triples, and PersonDiff's text.
+func personChanges(u *model.User, p Person) audit.Detail {
+	var out, triples []string
 	add := func(field, a, b string) {
 		if a != b {
 			out = append(out, fmt.Sprintf("%s: %q -> %q", field, a, b))
+			triples = append(triples, field, a, b)
 		}
 	}
 	add("name", u.Name, p.Name)
@@ -192,7 +215,7 @@ func PersonDiff(u *model.User, p Person) string {
 		add("wecom_id", u.WeComID, c.WeComID)
 		add("dingtalk_id", u.DingTalkID, c.DingTalkID)
 	}
-	return strings.Join(out, "; ")
+	return audit.Changes(strings.Join(out, "; "), triples)
 }
 
 // MayDeactivate reports (ErrForbidden) whether by may turn u off or on
@@ -222,13 +245,20 @@ func MayResetMFA(by, u *model.User) error {
 	return nil
 }
 
-// DeactivateBy turns u off on by's request (see Deactivate).
-func (s *Service) DeactivateBy(ctx context.Context, by, u *model.User) error {
+// DeactivateBy turns u off on by's request (see Deactivate), audited
+// from o.
+func (s *Service) DeactivateBy(ctx context.Context, by *model.User, o model.Origin, u *model.User) error {
 	if err := MayDeactivate(by, u); err != nil {
 		return err
 	}
-	return s.Deactivate(ctx, u)
+	if err := s.Deactivate(ctx, u); err != nil {
+		return err
+	}
+	return s.record(ctx, o.As(by.Login), "user.deactivate", u.Login, deactivated)
 }
+
+// deactivated is the detail of a deactivation.
+var deactivated = audit.Detail{Key: "audit.detail.deactivated", Text: "active: true -> false; sessions ended"}
 
 // ReactivateBy turns u on again on by's request (see Reactivate), and
 // audits it with the client's address.
@@ -277,6 +307,31 @@ func (s *Service) ResetPassword(ctx context.Context, by, u *model.User, client s
 		return "", err
 	}
 	return pw, nil
+}
+
+// record writes the entry for a change already made (see auditDone).
+func (s *Service) record(ctx context.Context, by model.Actor, action, target string, d audit.Detail) error {
+	e := audit.Entry(by, action, target, d)
+	e.At = s.clock()
+	if err := s.store.Audit(ctx, e); err != nil {
+		return fmt.Errorf("auth: %s %s is done but its audit entry is not stored: %w", action, target, err)
+	}
+	return nil
+}
+
+// recordMany writes the entries of changes already made in one go.
+func (s *Service) recordMany(ctx context.Context, what string, es []model.AuditEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	now := s.clock()
+	for i := range es {
+		es[i].At = now
+	}
+	if err := s.store.AuditMany(ctx, es); err != nil {
+		return fmt.Errorf("auth: %s is done but its audit entries are not stored: %w", what, err)
+	}
+	return nil
 }
 
 // auditDone records a change already made. It is written after the change,
@@ -463,35 +518,50 @@ type ImportResult struct {
 
 // ApplyImport carries out a plan without errors: it creates and updates
 // accounts. Running it again on the same file creates nothing new.
-func (s *Service) ApplyImport(ctx context.Context, by *model.User, rows []ImportRow) ([]ImportResult, int, error) {
+func (s *Service) ApplyImport(ctx context.Context, by *model.User, o model.Origin, rows []ImportRow) ([]ImportResult, int, error) {
 	for _, r := range rows {
 		if r.Action == ImportError {
 			return nil, 0, fmt.Errorf("auth: import: line %d has an error; fix the file first", r.Line)
 		}
 	}
+	created, updated, changes, err := s.applyImport(ctx, by, o, rows)
+	// What was done is audited even when a later row failed: each change
+	// by name (the new people by CreateInvited), then the run's counts.
+	changes = append(changes, *audit.Entry(o.As(by.Login), "user.import", "",
+		audit.Counts("created", strconv.Itoa(len(created)), "updated", strconv.Itoa(updated), "rows", strconv.Itoa(len(rows)))))
+	return created, updated, errors.Join(err, s.recordMany(ctx, "user.import", changes))
+}
+
+func (s *Service) applyImport(ctx context.Context, by *model.User, o model.Origin, rows []ImportRow) ([]ImportResult, int, []model.AuditEntry, error) {
 	var created []ImportResult
+	var changes []model.AuditEntry
 	updated := 0
+	row := model.Origin{Client: o.Client, Via: model.ViaImport}
 	for _, r := range rows {
 		switch r.Action {
 		case ImportCreate:
-			_, inv, err := s.CreateInvited(ctx, by, r.Person, "")
+			_, inv, err := s.CreateInvited(ctx, by, row, r.Person, "")
 			if errors.Is(err, storage.ErrDuplicate) {
 				continue // created meanwhile: idempotent by login
 			}
 			if err != nil {
-				return created, updated, err
+				return created, updated, changes, err
 			}
 			created = append(created, ImportResult{Login: r.Person.Login, Invited: inv.How()})
 		case ImportUpdate:
 			u, err := s.store.UserByLogin(ctx, r.Person.Login)
 			if err != nil {
-				return created, updated, err
+				return created, updated, changes, err
 			}
-			if _, err := s.UpdatePerson(ctx, by, u, r.Person); err != nil {
-				return created, updated, err
+			d, err := s.updatePerson(ctx, by, u, r.Person)
+			if err != nil {
+				return created, updated, changes, err
+			}
+			if d.Text != "" {
+				changes = append(changes, *audit.Entry(row.As(by.Login), "user.update", u.Login, d))
 			}
 			updated++
 		}
 	}
-	return created, updated, nil
+	return created, updated, changes, nil
 }

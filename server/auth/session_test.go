@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/model"
 )
 
 func TestSessionLifetimes(t *testing.T) {
@@ -102,14 +103,14 @@ func TestRoleChangeEndsSessions(t *testing.T) {
 	u, _ := a.CreateUser(ctx, auth.NewUser{Login: "e", Name: "E", Password: "employee password", Roles: []string{"employee"}})
 	tok, _, _ := a.StartSession(ctx, u, "")
 	// A change that keeps the roles keeps the session.
-	if _, err := a.UpdatePerson(ctx, hr, u, auth.Person{Login: "e", Name: "E 2", Roles: []string{"employee"}}); err != nil {
+	if _, err := a.UpdatePerson(ctx, hr, model.Origin{}, u, auth.Person{Login: "e", Name: "E 2", Roles: []string{"employee"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := a.Session(ctx, tok); err != nil {
 		t.Fatalf("after a name change: %v", err)
 	}
 	u, _ = a.UserByID(ctx, u.ID)
-	if _, err := a.UpdatePerson(ctx, hr, u, auth.Person{Login: "e", Name: "E 2", Roles: []string{"employee", "manager"}}); err != nil {
+	if _, err := a.UpdatePerson(ctx, hr, model.Origin{}, u, auth.Person{Login: "e", Name: "E 2", Roles: []string{"employee", "manager"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := a.Session(ctx, tok); !errors.Is(err, auth.ErrNoSession) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"conductportal/server/audit"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 )
@@ -31,6 +32,7 @@ type SSOResult struct {
 	// signed into their own account, whose login stays as it was.
 	LoginTaken string
 	Changes    string // "field: before -> after; ..." synced from the provider
+	changes    audit.Detail
 }
 
 // SSOLogin finds (or, with jit, creates) the account of a provider-verified
@@ -41,8 +43,56 @@ type SSOResult struct {
 // reach another account nor lose the person theirs. A change of roles ends
 // the account's sessions, as HR's would. The caller then starts a session
 // as for a password login.
-func (s *Service) SSOLogin(ctx context.Context, id model.Identity, jit bool) (*SSOResult, error) {
-	return s.ssoLogin(ctx, id, jit, true)
+//
+// What it finds and changes is audited (a refusal too), from o; provider
+// names the identity provider in the entries. When an entry cannot be
+// stored the sign-on fails.
+func (s *Service) SSOLogin(ctx context.Context, id model.Identity, jit bool, o model.Origin, provider string) (*SSOResult, error) {
+	o.Via = model.ViaSSO
+	res, err := s.ssoLogin(ctx, id, jit, true)
+	refused := func(target string, d audit.Detail) (*SSOResult, error) {
+		if aerr := s.record(ctx, o.As(id.Login), "login.failed", target, d); aerr != nil {
+			return nil, errors.Join(err, aerr)
+		}
+		return nil, err
+	}
+	switch {
+	case errors.Is(err, ErrSSOUnknown):
+		return refused("", audit.Say("audit.detail.sso_unknown"))
+	case errors.Is(err, ErrSSOInactive):
+		return refused("", audit.Say("audit.detail.sso_inactive"))
+	case errors.Is(err, ErrSSOBound):
+		return refused(id.Login, audit.Say("audit.detail.sso_bound", provider, id.Subject))
+	case err != nil:
+		return nil, err
+	}
+	// From here the account's own login names the person: the claim may
+	// be another account's.
+	u := res.User
+	by := o.As(u.Login)
+	var es []model.AuditEntry
+	add := func(action string, d audit.Detail) { es = append(es, *audit.Entry(by, action, u.Login, d)) }
+	if res.Created {
+		add("person.create", audit.Say("audit.detail.sso_first"))
+	}
+	if res.Bound {
+		add("sso.bind", audit.Say("audit.detail.sso_bind", id.Issuer, id.Subject))
+	}
+	if res.Renamed != "" {
+		add("person.rename", audit.Say("audit.detail.sso_rename", res.Renamed, u.Login))
+	}
+	if res.LoginTaken != "" {
+		add("sso.login_taken", audit.Say("audit.detail.sso_login_taken", res.LoginTaken, u.Login))
+	}
+	if res.Changes != "" {
+		// Like an HR edit: recorded, and a change of roles ended the
+		// person's other sessions.
+		add("person.update", res.changes)
+	}
+	if err := s.recordMany(ctx, "sso sign-on of "+u.Login, es); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 func (s *Service) ssoLogin(ctx context.Context, id model.Identity, jit, retry bool) (*SSOResult, error) {
@@ -100,7 +150,8 @@ func (s *Service) ssoLogin(ctx context.Context, id model.Identity, jit, retry bo
 	if err := p.Check(); err != nil {
 		return nil, err
 	}
-	if res.Changes = PersonDiff(u, p); res.Changes != "" {
+	res.changes = personChanges(u, p)
+	if res.Changes = res.changes.Text; res.Changes != "" {
 		next := *u
 		next.Name, next.Roles, next.Department = p.Name, p.Roles, p.Department
 		if err := s.store.UpdateUser(ctx, &next); err != nil {

@@ -2,9 +2,12 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"conductportal/server/audit"
 	"conductportal/server/model"
 )
 
@@ -36,6 +39,7 @@ type SyncResult struct {
 	Login  string
 	Status string
 	Detail string // the change, or what is wrong
+	change audit.Detail
 	Field  string // for an invalid row: the field at fault
 	// Invited says how a new account's invitation went out: "email", "sso"
 	// (none needed), or "" (stored; no channel reaches the person).
@@ -56,10 +60,50 @@ type SyncReport struct {
 // active accounts absent from the list are turned off, but only when every
 // row was valid (a typo must not lock people out), never the caller's own
 // account and never an admin's.
-func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deactivateMissing bool) (*SyncReport, error) {
+//
+// What was done is audited, from o, even when a later row failed: one
+// entry for the run with its counts, and each change by name (the new
+// people are in the log by name in their invite.send entries), in one
+// write: a thousand changes are a thousand entries, not a thousand round
+// trips. When the entries cannot be stored the sync fails.
+func (s *Service) Sync(ctx context.Context, by *model.User, o model.Origin, rows []SyncRow, deactivateMissing bool) (*SyncReport, error) {
 	if len(rows) > MaxSyncRows {
 		return nil, fmt.Errorf("auth: sync: more than %d rows", MaxSyncRows)
 	}
+	rep, err := s.sync(ctx, by, rows, deactivateMissing)
+	if rep == nil {
+		return nil, err
+	}
+	return rep, errors.Join(err, s.recordMany(ctx, "user.sync", syncEntries(o.As(by.Login), rep)))
+}
+
+// syncEntries are the audit entries of what a sync did.
+func syncEntries(by model.Actor, rep *SyncReport) []model.AuditEntry {
+	counts := map[string]int{}
+	for _, r := range rep.Results {
+		counts[r.Status]++
+	}
+	kv := []string{}
+	for _, k := range []string{SyncCreated, SyncUpdated, SyncUnchanged, SyncReactivated, SyncDeactivated, SyncInvalid} {
+		kv = append(kv, k, strconv.Itoa(counts[k]))
+	}
+	out := []model.AuditEntry{*audit.Entry(by, "user.sync", "", audit.Counts(kv...))}
+	for _, r := range rep.Results {
+		switch r.Status {
+		case SyncUpdated:
+			out = append(out, *audit.Entry(by, "user.update", r.Login, r.change))
+		case SyncReactivated:
+			d := audit.Changes(strings.TrimSuffix("reactivated; "+r.change.Text, "; "),
+				append([]string{"active", "false", "true"}, r.change.Args...))
+			out = append(out, *audit.Entry(by, "user.update", r.Login, d))
+		case SyncDeactivated:
+			out = append(out, *audit.Entry(by, "user.deactivate", r.Login, deactivated))
+		}
+	}
+	return out
+}
+
+func (s *Service) sync(ctx context.Context, by *model.User, rows []SyncRow, deactivateMissing bool) (*SyncReport, error) {
 	// The rows' accounts only, from the storage's directory: a read of
 	// every account per request would grow with the company.
 	logins := make([]string, len(rows))
@@ -117,12 +161,12 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 			rep.Results = append(rep.Results, res)
 			continue
 		}
-		diff, err := s.UpdatePerson(ctx, by, u, p)
+		d, err := s.updatePerson(ctx, by, u, p)
 		if err != nil {
 			return rep, err
 		}
-		res.Status, res.Detail = SyncUnchanged, diff
-		if diff != "" {
+		res.Status, res.Detail, res.change = SyncUnchanged, d.Text, d
+		if d.Text != "" {
 			res.Status = SyncUpdated
 		}
 		if !u.Active {
@@ -161,7 +205,10 @@ func (s *Service) Sync(ctx context.Context, by *model.User, rows []SyncRow, deac
 		if _, listed := seen[u.Login]; listed || !u.Active || u.ID == by.ID || u.HasRole(model.RoleAdmin) {
 			continue
 		}
-		if err := s.DeactivateBy(ctx, by, u); err != nil {
+		if err := MayDeactivate(by, u); err != nil {
+			return rep, err
+		}
+		if err := s.Deactivate(ctx, u); err != nil {
 			return rep, err
 		}
 		rep.Results = append(rep.Results, SyncResult{Index: -1, Login: u.Login, Status: SyncDeactivated})

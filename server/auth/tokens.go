@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"conductportal/server/audit"
 	"conductportal/server/fault"
 	"conductportal/server/model"
 	"conductportal/server/storage"
@@ -280,4 +281,13 @@ func (s *Service) RevokeToken(ctx context.Context, by *model.User, ref, client s
 		return nil, err
 	}
 	return found, nil
+}
+
+// TokenUsed records a write made with the token t: the request, its
+// answer's status and the scope it needed, never the secret. The write is
+// done; when the entry cannot be stored the answer says so (an error).
+func (s *Service) TokenUsed(ctx context.Context, t *model.APIToken, by model.Actor, method, path string, status int, scope string) error {
+	d := audit.Say("audit.detail.token_use", method, path, strconv.Itoa(status), t.Name, scope)
+	d.Text = fmt.Sprintf("%s %s -> %d (token %q, scope %s)", method, path, status, t.Name, scope)
+	return s.record(ctx, by, "token.use", t.Ref(), d)
 }

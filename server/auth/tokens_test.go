@@ -159,7 +159,7 @@ func TestSync(t *testing.T) {
 		row("boss", "老板", model.RoleAdmin),
 		row("back", "回来"),
 	}
-	rep, err := a.Sync(ctx, hr, rows, true)
+	rep, err := a.Sync(ctx, hr, model.Origin{}, rows, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestSync(t *testing.T) {
 
 	// All valid, twice: absent people turned off once; admins and the caller spared.
 	for run := range 2 {
-		rep, err = a.Sync(ctx, hr, []auth.SyncRow{row("new", "新人"), row("back", "回来")}, true)
+		rep, err = a.Sync(ctx, hr, model.Origin{}, []auth.SyncRow{row("new", "新人"), row("back", "回来")}, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,13 +224,13 @@ func TestDeactivationRevokesTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.DeactivateBy(ctx, hr, leaver); err != nil {
+	if err := a.DeactivateBy(ctx, hr, model.Origin{}, leaver); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := a.TokenUser(ctx, tok); err == nil {
 		t.Fatal("a deactivated account's token works")
 	}
-	rep, err := a.Sync(ctx, hr, []auth.SyncRow{{Person: auth.Person{Login: "leaver", Name: "leaver"}}}, false)
+	rep, err := a.Sync(ctx, hr, model.Origin{}, []auth.SyncRow{{Person: auth.Person{Login: "leaver", Name: "leaver"}}}, false)
 	if err != nil || rep.Results[0].Status != auth.SyncReactivated {
 		t.Fatalf("rehire by sync: %v %+v", err, rep)
 	}
@@ -280,7 +280,7 @@ func TestSyncListingAdminsAsTheyAre(t *testing.T) {
 		{Person: auth.Person{Login: "hr", Name: "hr", Roles: []string{model.RoleHR}}},
 		{Person: auth.Person{Login: "root", Name: "root", Roles: []string{model.RoleAdmin}}},
 	}
-	rep, err := a.Sync(ctx, hr, rows, true)
+	rep, err := a.Sync(ctx, hr, model.Origin{}, rows, true)
 	if err != nil || rep.Invalid != 0 || rep.Results[1].Status != auth.SyncUnchanged {
 		t.Fatalf("the admin as stored: %v %+v", err, rep)
 	}
@@ -288,7 +288,7 @@ func TestSyncListingAdminsAsTheyAre(t *testing.T) {
 		t.Errorf("the absent person: %+v", rep.Results)
 	}
 	rows[1].Person = auth.Person{Login: "root", Name: "Root Renamed", Roles: []string{model.RoleAdmin}}
-	rep, err = a.Sync(ctx, hr, rows, false)
+	rep, err = a.Sync(ctx, hr, model.Origin{}, rows, false)
 	if err != nil || rep.Invalid != 1 || rep.Results[1].Field != "roles" {
 		t.Errorf("a change to the admin by HR: %v %+v", err, rep)
 	}

@@ -475,7 +475,7 @@ func TestTeamFollowsHREdits(t *testing.T) {
 		t.Fatal("the fixture has nobody reporting to wang.qiang")
 	}
 	before := count("wang.qiang")
-	if _, err := p.Auth.UpdatePerson(ctx, hr, member, auth.Person{Login: member.Login, Name: member.Name, Roles: member.Roles,
+	if _, err := p.Auth.UpdatePerson(ctx, hr, model.Origin{}, member, auth.Person{Login: member.Login, Name: member.Name, Roles: member.Roles,
 		Department: member.Department, Manager: "liu.yang", Hired: member.Hired}); err != nil {
 		t.Fatal(err)
 	}

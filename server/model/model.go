@@ -461,6 +461,7 @@ const (
 	ViaSSO    Via = "sso"    // single sign-on
 	ViaSync   Via = "sync"   // the API's directory sync
 	ViaInvite Via = "invite" // an invitation link
+	ViaSCIM   Via = "scim"   // a SCIM provisioning client
 )
 
 // Origin is where a change made by a known user comes from: the client's

@@ -138,7 +138,7 @@ func (h *users) Create(r *http.Request, a scim.ResourceAttributes) (scim.Resourc
 		}
 	}
 	p := auth.Person{Login: f.login, Name: f.name, Email: f.email, Department: f.department, Manager: f.manager}
-	u, _, err := h.auth.CreateInvited(ctx, caller(r), p, f.externalID)
+	u, _, err := h.auth.CreateInvited(ctx, caller(r), bySCIM, p, f.externalID)
 	if err != nil {
 		return scim.Resource{}, scimError(err)
 	}
@@ -148,12 +148,9 @@ func (h *users) Create(r *http.Request, a scim.ResourceAttributes) (scim.Resourc
 		}
 	}
 	if !f.active {
-		if err := h.auth.DeactivateBy(ctx, caller(r), u); err != nil {
+		if err := h.auth.DeactivateBy(ctx, caller(r), bySCIM, u); err != nil {
 			return scim.Resource{}, scimError(err)
 		}
-	}
-	if err := h.audit(r, "user.create", u.Login, "by SCIM"); err != nil {
-		return scim.Resource{}, err
 	}
 	u, err = h.store.User(ctx, u.ID)
 	if err != nil {
@@ -273,15 +270,10 @@ func (h *users) apply(r *http.Request, u *model.User, f fields) (scim.Resource, 
 		f.email = u.Email
 	}
 	p := auth.Person{Login: u.Login, Name: f.name, Roles: u.Roles, Email: f.email, Department: f.department, Manager: f.manager, Hired: u.Hired}
-	diff, err := h.auth.UpdatePerson(ctx, by, u, p)
-	if err != nil {
+	if _, err := h.auth.UpdatePerson(ctx, by, bySCIM, u, p); err != nil {
 		return scim.Resource{}, scimError(err)
 	}
-	if diff != "" {
-		if err := h.audit(r, "user.update", u.Login, diff+" (by SCIM)"); err != nil {
-			return scim.Resource{}, err
-		}
-	}
+	var err error
 	if f.externalID != u.ExternalID {
 		if err := h.relink(r, u, f.externalID); err != nil {
 			return scim.Resource{}, err
@@ -325,11 +317,11 @@ func (h *users) relink(r *http.Request, u *model.User, externalID string) error 
 // deactivate turns the person off at once: sessions ended, tokens
 // revoked. Receipts and certificates stay, and stay verifiable.
 func (h *users) deactivate(r *http.Request, u *model.User) error {
-	if err := h.auth.DeactivateBy(r.Context(), caller(r), u); err != nil {
-		return scimError(err)
-	}
-	return h.audit(r, "user.deactivate", u.Login, "by SCIM; sessions ended, tokens revoked")
+	return scimError(h.auth.DeactivateBy(r.Context(), caller(r), bySCIM, u))
 }
+
+// bySCIM is the origin of SCIM's changes, which auth audits.
+var bySCIM = model.Origin{Via: model.ViaSCIM}
 
 // Delete deactivates: the portal never deletes a person, whose receipts
 // are evidence. Deleting twice is harmless.

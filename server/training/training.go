@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"conductportal/server/audit"
 	"conductportal/server/fault"
 	"conductportal/server/lesson"
 	"conductportal/server/metrics"
@@ -638,6 +639,18 @@ func (s *Service) SetLanguage(ctx context.Context, u *model.User, lang string) e
 func (s *Service) Audit(ctx context.Context, e *model.AuditEntry) error {
 	e.At = s.Now()
 	return s.store.Audit(ctx, e)
+}
+
+// Exported records that by hands out an export (receipts, the audit log,
+// checkpoints). It is written before the data goes: when it cannot be
+// stored, the caller sends nothing.
+func (s *Service) Exported(ctx context.Context, by model.Actor, action, target string, d audit.Detail) error {
+	e := audit.Entry(by, action, target, d)
+	e.At = s.Now()
+	if err := s.store.Audit(ctx, e); err != nil {
+		return fmt.Errorf("training: %s is refused: its audit entry is not stored: %w", action, err)
+	}
+	return nil
 }
 
 // AuditCounted counts e in the row named key (one per key and window).

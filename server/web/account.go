@@ -101,13 +101,12 @@ func (h *handler) loginSubmit(c *fiber.Ctx) error {
 	if err := try.Succeeded(ctx(c)); err != nil {
 		return err
 	}
-	tok, _, err := h.Auth.StartSession(ctx(c), u, client)
+	tok, err := h.Auth.SignIn(ctx(c), u, model.Origin{Client: client}, agent)
 	if err != nil {
 		return err
 	}
 	h.setCookie(c, h.sessionCookie(), tok, 0)
 	h.Metrics.Login("password", true)
-	h.audit(c, u.Login, "login", "", agent)
 	if u.MustChangePassword {
 		return c.Redirect("/password", fiber.StatusSeeOther)
 	}
@@ -186,7 +185,7 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 		return fail("password.same")
 	}
 	if h.Auth.FirstPasswordWithoutCurrent(u, sess) {
-		switch err := h.Auth.SetFirstPassword(ctx(c), u, sess, next); {
+		switch err := h.Auth.SetFirstPassword(ctx(c), u, sess, next, clientAddr(c)); {
 		case errors.Is(err, auth.ErrPasswordSame):
 			return fail("password.same")
 		case errors.Is(err, auth.ErrInvalid): // the window closed just now: the form asks for it
@@ -194,7 +193,6 @@ func (h *handler) passwordSubmit(c *fiber.Ctx) error {
 		case err != nil:
 			return err
 		}
-		h.audit(c, u.Login, "password.change", u.Login, "first login")
 		return c.Redirect("/?m=password.saved", fiber.StatusSeeOther)
 	}
 	// Guessing the current password is throttled like logging in.
@@ -267,10 +265,6 @@ func actorOf(c *fiber.Ctx, u *model.User) model.Actor {
 	return model.Actor{Login: u.Login, Client: clientAddr(c)}
 }
 
-// audit records an action; a failure to record is logged, not shown.
-func (h *handler) audit(c *fiber.Ctx, actor, action, target, detail string) {
-	client, _ := clientInfo(c)
-	if err := h.Training.Audit(ctx(c), &model.AuditEntry{Actor: actor, Action: action, Target: target, Detail: detail, Client: client}); err != nil {
-		h.Log.WarnContext(ctx(c), "audit not recorded", "action", action, "err", err)
-	}
-}
+// originOf is this request's client, for the services that audit the
+// changes made through the pages.
+func originOf(c *fiber.Ctx) model.Origin { return model.Origin{Client: clientAddr(c)} }

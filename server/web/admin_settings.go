@@ -63,9 +63,11 @@ func (h *handler) renderSettings(c *fiber.Ctx, status int, notice, errMsg string
 func (h *handler) settingsTest(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
 	lang := langOf(c)
-	to, err := h.Notify.SendTest(ctx(c), u)
+	to, err := h.Notify.SendTest(ctx(c), u, clientAddr(c))
+	if errors.Is(err, notify.ErrNotRecorded) {
+		return err // sent or not, unrecorded: the generic error page
+	}
 	if err == nil {
-		h.audit(c, u.Login, "settings.test", to, "the test message was sent")
 		return h.renderSettings(c, fiber.StatusOK, locale.T(lang, "settings.test.sent", to), "")
 	}
 	var op *net.OpError
@@ -87,6 +89,5 @@ func (h *handler) settingsTest(c *fiber.Ctx) error {
 		err = errors.New(locale.T(lang, "settings.test.reply", reply.Error()))
 	}
 	h.Log.WarnContext(ctx(c), "test message not sent", "to", to, "err", err)
-	h.audit(c, u.Login, "settings.test", to, "the test message was not sent")
 	return h.renderSettings(c, fiber.StatusBadGateway, "", locale.T(lang, "settings.test.failed", to, err.Error()))
 }

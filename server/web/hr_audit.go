@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"conductportal/server/audit"
 	"conductportal/server/locale"
 	"conductportal/server/model"
 
@@ -106,6 +107,11 @@ func (h *handler) hrAuditCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	u, _ := currentSession(c)
+	d := audit.Counts("rows", strconv.Itoa(len(entries)), "filter", string(c.Request().URI().QueryString()))
+	if err := h.Training.Exported(ctx(c), actorOf(c, u), "audit.export", "", d); err != nil {
+		return err
+	}
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"at", "actor", "action", "target", "detail", "client", "count"})
@@ -115,7 +121,6 @@ func (h *handler) hrAuditCSV(c *fiber.Ctx) error {
 	w.Flush()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="audit.csv"`)
-	h.audit(c, actor(c), "audit.export", "", "rows="+strconv.Itoa(len(entries))+" filter="+string(c.Request().URI().QueryString()))
 	return c.SendString(b.String())
 }
 

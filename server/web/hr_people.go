@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -172,11 +171,10 @@ func (h *handler) hrPersonCreate(c *fiber.Ctx) error {
 	if asked, err := h.askNewValues(c, pp, "/hr/people", "/hr/people/new"); asked || err != nil {
 		return err
 	}
-	u, pw, err := h.Auth.CreatePerson(ctx(c), by, p)
+	u, pw, err := h.Auth.CreatePerson(ctx(c), by, originOf(c), p)
 	if err != nil {
 		return h.personFail(c, pp, err)
 	}
-	h.audit(c, by.Login, "user.create", u.Login, "roles="+strings.Join(u.Roles, ",")+" department="+u.Department+" manager="+u.Manager)
 	return h.render(c, "hr_onetime", locale.T(langOf(c), "hr.onetime.title"), oneTimePage{User: u, Password: pw})
 }
 
@@ -272,12 +270,8 @@ func (h *handler) hrPersonUpdate(c *fiber.Ctx) error {
 	if asked, err := h.askNewValues(c, pp, "/hr/people/"+url.PathEscape(u.Login), "/hr/people/"+url.PathEscape(u.Login)); asked || err != nil {
 		return err
 	}
-	diff, err := h.Auth.UpdatePerson(ctx(c), by, u, p)
-	if err != nil {
+	if _, err := h.Auth.UpdatePerson(ctx(c), by, originOf(c), u, p); err != nil {
 		return h.personFail(c, pp, err)
-	}
-	if diff != "" {
-		h.audit(c, by.Login, "user.update", u.Login, diff)
 	}
 	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.saved", fiber.StatusSeeOther)
 }
@@ -299,10 +293,9 @@ func (h *handler) hrPersonDeactivate(c *fiber.Ctx) error {
 	if !confirmed(c) {
 		return h.askPerson(c, u, askDeactivate)
 	}
-	if err := h.Auth.DeactivateBy(ctx(c), by, u); err != nil {
+	if err := h.Auth.DeactivateBy(ctx(c), by, originOf(c), u); err != nil {
 		return err // auth.ErrForbidden: 403, by fault's table
 	}
-	h.audit(c, by.Login, "user.deactivate", u.Login, "active: true -> false; sessions ended")
 	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.deactivated", fiber.StatusSeeOther)
 }
 
@@ -506,19 +499,10 @@ func (h *handler) hrImportSubmit(c *fiber.Ctx) error {
 	long, cancel := context.WithTimeout(context.WithoutCancel(ctx(c)), 5*time.Minute)
 	defer cancel()
 	c.SetUserContext(long)
-	created, updated, err := h.Auth.ApplyImport(ctx(c), by, rows)
-	for _, r := range created {
-		h.audit(c, by.Login, "user.create", r.Login, "by CSV import")
-	}
+	created, updated, err := h.Auth.ApplyImport(ctx(c), by, originOf(c), rows)
 	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if r.Action == auth.ImportUpdate {
-			h.audit(c, by.Login, "user.update", r.Person.Login, r.Detail+" (CSV import)")
-		}
-	}
-	h.audit(c, by.Login, "user.import", "", "created="+strconv.Itoa(len(created))+" updated="+strconv.Itoa(updated)+" rows="+strconv.Itoa(len(rows)))
 	p.Created, p.Updated, p.Done = created, updated, true
 	return h.renderPage(c, "hr_import", &page{Title: locale.T(lang, "hr.import.title"), Notice: locale.T(lang, "hr.import.done"), Data: p})
 }

@@ -5,6 +5,7 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/locale"
+	"conductportal/server/model"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -72,12 +73,11 @@ func (h *handler) inviteSubmit(c *fiber.Ctx) error {
 		_ = h.Auth.EndSession(ctx(c), old)
 	}
 	client, agent := clientInfo(c)
-	sess, _, err := h.Auth.StartSession(ctx(c), u, client)
+	sess, err := h.Auth.SignIn(ctx(c), u, model.Origin{Client: client, Via: model.ViaInvite}, agent)
 	if err != nil {
 		return err
 	}
 	h.setCookie(c, h.sessionCookie(), sess, 0)
-	h.audit(c, u.Login, "login", "", "by invitation; "+agent)
 	return c.Redirect("/?m=invite.done", fiber.StatusSeeOther)
 }
 

@@ -68,12 +68,11 @@ func (h *handler) mfaLoginSubmit(c *fiber.Ctx) error {
 	}
 	// The half-open session ends; a fresh one starts.
 	_ = h.Auth.EndSessionID(ctx(c), sess.ID)
-	tok, _, err := h.Auth.StartSession(ctx(c), u, client)
+	tok, err := h.Auth.SignIn(ctx(c), u, model.Origin{Client: client}, agent)
 	if err != nil {
 		return err
 	}
 	h.setCookie(c, h.sessionCookie(), tok, 0)
-	h.audit(c, u.Login, "login", "", agent)
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
 
@@ -137,7 +136,9 @@ func (h *handler) mfaSetupStart(c *fiber.Ctx) error {
 func (h *handler) mfaSetupSubmit(c *fiber.Ctx) error {
 	u, _ := currentSession(c)
 	lang := langOf(c)
-	codes, err := h.Auth.ConfirmEnrolment(ctx(c), u, strings.TrimSpace(c.FormValue("code")))
+	// Whoever held another session with the password alone is out then.
+	_, sess := currentSession(c)
+	codes, err := h.Auth.EnableMFA(ctx(c), u, sess.ID, strings.TrimSpace(c.FormValue("code")), clientAddr(c))
 	switch {
 	case errors.Is(err, auth.ErrBadCode):
 		return h.setupPage(c, u, locale.T(lang, "mfa.bad_code"), fiber.StatusUnprocessableEntity)
@@ -146,12 +147,6 @@ func (h *handler) mfaSetupSubmit(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	// Whoever held another session with the password alone is out now.
-	_, sess := currentSession(c)
-	if err := h.Auth.EndOtherSessions(ctx(c), u, sess.ID); err != nil {
-		return err
-	}
-	h.audit(c, u.Login, "mfa.enable", u.Login, "")
 	return h.render(c, "mfa_setup", locale.T(lang, "mfa.setup.title"), mfaSetupPage{Codes: codes, Enabled: true})
 }
 

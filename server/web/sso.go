@@ -8,6 +8,7 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/locale"
+	"conductportal/server/model"
 	"conductportal/server/sso"
 
 	"github.com/gofiber/fiber/v2"
@@ -84,19 +85,17 @@ func (h *handler) ssoCallback(c *fiber.Ctx) error {
 	if auth.CheckLogin(login) != nil {
 		return h.ssoRefuse(c, fiber.StatusForbidden, "sso.nologin", provider)
 	}
-	res, err := h.Auth.SSOLogin(ctx(c), signed.Identity, h.Config.OIDC.JIT())
+	client, agent := clientInfo(c)
+	res, err := h.Auth.SSOLogin(ctx(c), signed.Identity, h.Config.OIDC.JIT(), model.Origin{Client: client}, provider)
 	switch {
 	case errors.Is(err, auth.ErrSSOUnknown):
-		h.audit(c, login, "login.failed", "", "sso: no account")
 		return h.ssoRefuse(c, fiber.StatusForbidden, "sso.unknown", provider, login)
 	case errors.Is(err, auth.ErrSSOInactive):
-		h.audit(c, login, "login.failed", "", "sso: deactivated")
 		return h.ssoRefuse(c, fiber.StatusForbidden, "sso.inactive")
 	case errors.Is(err, auth.ErrSSOBound):
 		// Another provider account claims the login of a bound account.
 		h.Log.WarnContext(ctx(c), "sign-on refused: the login is bound to another provider account", "login", login,
 			"issuer", signed.Identity.Issuer, "sub", signed.Identity.Subject)
-		h.audit(c, login, "login.failed", login, "sso: bound to another "+provider+" account (sub "+signed.Identity.Subject+")")
 		return h.ssoRefuse(c, fiber.StatusForbidden, "sso.bound", login, provider)
 	case errors.Is(err, auth.ErrSSONoSubject):
 		return h.ssoRefuse(c, fiber.StatusForbidden, "sso.nologin", provider)
@@ -106,29 +105,13 @@ func (h *handler) ssoCallback(c *fiber.Ctx) error {
 	// From here the account's own login names the person: the claim may
 	// be another account's.
 	u := res.User
-	if res.Created {
-		h.audit(c, u.Login, "person.create", u.Login, "sso first login")
-	}
-	if res.Bound {
-		h.audit(c, u.Login, "sso.bind", u.Login, "sso: "+signed.Identity.Issuer+" sub "+signed.Identity.Subject)
-	}
-	if res.Renamed != "" {
-		h.audit(c, u.Login, "person.rename", u.Login, "sso: login "+res.Renamed+" -> "+u.Login)
-	}
 	if res.LoginTaken != "" {
 		h.Log.WarnContext(ctx(c), "sign-on login claim belongs to another account; login left unchanged",
 			"login", u.Login, "claimed", res.LoginTaken, "sub", signed.Identity.Subject)
-		h.audit(c, u.Login, "sso.login_taken", u.Login, "sso: the provider's login "+res.LoginTaken+" is another account's; login left as "+u.Login)
-	}
-	if res.Changes != "" {
-		// Like an HR edit: recorded, and a change of roles ended the
-		// person's other sessions.
-		h.audit(c, u.Login, "person.update", u.Login, "sso: "+res.Changes)
 	}
 	if old := c.Cookies(h.sessionCookie()); old != "" {
 		_ = h.Auth.EndSession(ctx(c), old)
 	}
-	client, agent := clientInfo(c)
 	hint := signed.IDToken
 	if len(hint) > 3000 {
 		hint = "-" // too big for a cookie; logout then names the client only
@@ -143,12 +126,11 @@ func (h *handler) ssoCallback(c *fiber.Ctx) error {
 		h.setCookie(c, h.sessionCookie(), tok, 0)
 		return c.Redirect("/login/mfa?next="+url.QueryEscape(signed.Next), fiber.StatusSeeOther)
 	}
-	tok, _, err := h.Auth.StartSession(ctx(c), u, client)
+	tok, err := h.Auth.SignIn(ctx(c), u, model.Origin{Client: client, Via: model.ViaSSO}, agent)
 	if err != nil {
 		return err
 	}
 	h.setCookie(c, h.sessionCookie(), tok, 0)
-	h.audit(c, u.Login, "login", "", "sso: "+agent)
 	return c.Redirect(safeNext(signed.Next), fiber.StatusSeeOther)
 }
 
