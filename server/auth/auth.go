@@ -195,7 +195,7 @@ func (s *Service) SignIn(ctx context.Context, u *model.User, o model.Origin, age
 	if err != nil {
 		return "", err
 	}
-	if err := s.record(ctx, o.As(u.Login), "login", "", audit.Text(agent)); err != nil {
+	if err := s.auditChange(ctx, o.As(u.Login), "login", "", audit.Text(agent)); err != nil {
 		return "", errors.Join(err, s.store.DeleteSession(ctx, sess.ID))
 	}
 	return tok, nil
@@ -227,7 +227,7 @@ func (s *Service) SetFirstPassword(ctx context.Context, u *model.User, sess *mod
 	if err := s.store.DeleteUserSessions(ctx, u.ID, sess.ID); err != nil {
 		return err
 	}
-	return s.record(ctx, model.Actor{Login: u.Login, Client: client}, "password.change", u.Login, audit.Detail{Key: "audit.detail.first_login", Text: "first login"})
+	return s.auditChange(ctx, model.Actor{Login: u.Login, Client: client}, "password.change", u.Login, audit.Detail{Key: "audit.detail.first_login", Text: "first login"})
 }
 
 // NewUser is what creating an account takes.

@@ -72,7 +72,7 @@ func (s *Service) CreateInvited(ctx context.Context, by *model.User, o model.Ori
 	if err != nil {
 		return nil, InviteResult{}, err
 	}
-	if err := s.record(ctx, o.As(by.Login), "user.create", u.Login, audit.Person(u.Roles, u.Department, u.Manager)); err != nil {
+	if err := s.auditChange(ctx, o.As(by.Login), "user.create", u.Login, audit.Person(u.Roles, u.Department, u.Manager)); err != nil {
 		return nil, InviteResult{}, err
 	}
 	res, err := s.Invite(ctx, by.Login, u)

@@ -163,7 +163,7 @@ func (s *Service) EnableMFA(ctx context.Context, u *model.User, keep, code, clie
 	if err := s.EndOtherSessions(ctx, u, keep); err != nil {
 		return nil, err
 	}
-	if err := s.record(ctx, model.Actor{Login: u.Login, Client: client}, "mfa.enable", u.Login, audit.Detail{}); err != nil {
+	if err := s.auditChange(ctx, model.Actor{Login: u.Login, Client: client}, "mfa.enable", u.Login, audit.Detail{}); err != nil {
 		return nil, err
 	}
 	return codes, nil

@@ -130,7 +130,7 @@ func (s *Service) CreatePerson(ctx context.Context, by *model.User, o model.Orig
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.record(ctx, o.As(by.Login), "user.create", u.Login, audit.Person(u.Roles, u.Department, u.Manager)); err != nil {
+	if err := s.auditChange(ctx, o.As(by.Login), "user.create", u.Login, audit.Person(u.Roles, u.Department, u.Manager)); err != nil {
 		return nil, "", err
 	}
 	return u, pw, nil
@@ -143,7 +143,7 @@ func (s *Service) UpdatePerson(ctx context.Context, by *model.User, o model.Orig
 	if err != nil || d.Text == "" {
 		return "", err
 	}
-	return d.Text, s.record(ctx, o.As(by.Login), "user.update", u.Login, d)
+	return d.Text, s.auditChange(ctx, o.As(by.Login), "user.update", u.Login, d)
 }
 
 // updatePerson is UpdatePerson without its audit entry, for the callers
@@ -254,7 +254,7 @@ func (s *Service) DeactivateBy(ctx context.Context, by *model.User, o model.Orig
 	if err := s.Deactivate(ctx, u); err != nil {
 		return err
 	}
-	return s.record(ctx, o.As(by.Login), "user.deactivate", u.Login, deactivated)
+	return s.auditChange(ctx, o.As(by.Login), "user.deactivate", u.Login, deactivated)
 }
 
 // deactivated is the detail of a deactivation.
@@ -309,8 +309,8 @@ func (s *Service) ResetPassword(ctx context.Context, by, u *model.User, client s
 	return pw, nil
 }
 
-// record writes the entry for a change already made (see auditDone).
-func (s *Service) record(ctx context.Context, by model.Actor, action, target string, d audit.Detail) error {
+// auditChange writes the entry for a change already made (see auditDone).
+func (s *Service) auditChange(ctx context.Context, by model.Actor, action, target string, d audit.Detail) error {
 	e := audit.Entry(by, action, target, d)
 	e.At = s.clock()
 	if err := s.store.Audit(ctx, e); err != nil {
@@ -319,8 +319,8 @@ func (s *Service) record(ctx context.Context, by model.Actor, action, target str
 	return nil
 }
 
-// recordMany writes the entries of changes already made in one go.
-func (s *Service) recordMany(ctx context.Context, what string, es []model.AuditEntry) error {
+// auditChanges writes the entries of changes already made in one go.
+func (s *Service) auditChanges(ctx context.Context, what string, es []model.AuditEntry) error {
 	if len(es) == 0 {
 		return nil
 	}
@@ -529,7 +529,7 @@ func (s *Service) ApplyImport(ctx context.Context, by *model.User, o model.Origi
 	// by name (the new people by CreateInvited), then the run's counts.
 	changes = append(changes, *audit.Entry(o.As(by.Login), "user.import", "",
 		audit.Counts("created", strconv.Itoa(len(created)), "updated", strconv.Itoa(updated), "rows", strconv.Itoa(len(rows)))))
-	return created, updated, errors.Join(err, s.recordMany(ctx, "user.import", changes))
+	return created, updated, errors.Join(err, s.auditChanges(ctx, "user.import", changes))
 }
 
 func (s *Service) applyImport(ctx context.Context, by *model.User, o model.Origin, rows []ImportRow) ([]ImportResult, int, []model.AuditEntry, error) {

@@ -51,7 +51,7 @@ func (s *Service) SSOLogin(ctx context.Context, id model.Identity, jit bool, o m
 	o.Via = model.ViaSSO
 	res, err := s.ssoLogin(ctx, id, jit, true)
 	refused := func(target string, d audit.Detail) (*SSOResult, error) {
-		if aerr := s.record(ctx, o.As(id.Login), "login.failed", target, d); aerr != nil {
+		if aerr := s.auditChange(ctx, o.As(id.Login), "login.failed", target, d); aerr != nil {
 			return nil, errors.Join(err, aerr)
 		}
 		return nil, err
@@ -71,25 +71,25 @@ func (s *Service) SSOLogin(ctx context.Context, id model.Identity, jit bool, o m
 	u := res.User
 	by := o.As(u.Login)
 	var es []model.AuditEntry
-	add := func(action string, d audit.Detail) { es = append(es, *audit.Entry(by, action, u.Login, d)) }
+	audited := func(action string, d audit.Detail) { es = append(es, *audit.Entry(by, action, u.Login, d)) }
 	if res.Created {
-		add("person.create", audit.Say("audit.detail.sso_first"))
+		audited("person.create", audit.Say("audit.detail.sso_first"))
 	}
 	if res.Bound {
-		add("sso.bind", audit.Say("audit.detail.sso_bind", id.Issuer, id.Subject))
+		audited("sso.bind", audit.Say("audit.detail.sso_bind", id.Issuer, id.Subject))
 	}
 	if res.Renamed != "" {
-		add("person.rename", audit.Say("audit.detail.sso_rename", res.Renamed, u.Login))
+		audited("person.rename", audit.Say("audit.detail.sso_rename", res.Renamed, u.Login))
 	}
 	if res.LoginTaken != "" {
-		add("sso.login_taken", audit.Say("audit.detail.sso_login_taken", res.LoginTaken, u.Login))
+		audited("sso.login_taken", audit.Say("audit.detail.sso_login_taken", res.LoginTaken, u.Login))
 	}
 	if res.Changes != "" {
 		// Like an HR edit: recorded, and a change of roles ended the
 		// person's other sessions.
-		add("person.update", res.changes)
+		audited("person.update", res.changes)
 	}
-	if err := s.recordMany(ctx, "sso sign-on of "+u.Login, es); err != nil {
+	if err := s.auditChanges(ctx, "sso sign-on of "+u.Login, es); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -74,7 +74,7 @@ func (s *Service) Sync(ctx context.Context, by *model.User, o model.Origin, rows
 	if rep == nil {
 		return nil, err
 	}
-	return rep, errors.Join(err, s.recordMany(ctx, "user.sync", syncEntries(o.As(by.Login), rep)))
+	return rep, errors.Join(err, s.auditChanges(ctx, "user.sync", syncEntries(o.As(by.Login), rep)))
 }
 
 // syncEntries are the audit entries of what a sync did.

@@ -289,5 +289,5 @@ func (s *Service) RevokeToken(ctx context.Context, by *model.User, ref, client s
 func (s *Service) TokenUsed(ctx context.Context, t *model.APIToken, by model.Actor, method, path string, status int, scope string) error {
 	d := audit.Say("audit.detail.token_use", method, path, strconv.Itoa(status), t.Name, scope)
 	d.Text = fmt.Sprintf("%s %s -> %d (token %q, scope %s)", method, path, status, t.Name, scope)
-	return s.record(ctx, by, "token.use", t.Ref(), d)
+	return s.auditChange(ctx, by, "token.use", t.Ref(), d)
 }
