@@ -314,7 +314,7 @@ func (s *Service) auditChange(ctx context.Context, by model.Actor, action, targe
 	e := audit.Entry(by, action, target, d)
 	e.At = s.clock()
 	if err := s.store.Audit(ctx, e); err != nil {
-		return fmt.Errorf("auth: %s %s is done but its audit entry is not stored: %w", action, target, err)
+		return fmt.Errorf("auth: %s is done but its audit entry is not stored: %w", strings.TrimSpace(action+" "+target), err)
 	}
 	return nil
 }

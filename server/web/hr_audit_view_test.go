@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"html"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"conductportal/server/auth"
 	"conductportal/server/locale"
 	"conductportal/server/model"
 	"conductportal/server/training"
@@ -198,5 +200,94 @@ func TestAuditReadable(t *testing.T) {
 	}
 	if !slices.Contains([]int{200}, func() int { st, _ := hr.get(t, p.Base+"/hr/audit?action=nonsense"); return st }()) {
 		t.Error("an unknown action is refused")
+	}
+}
+
+// TestAuditDetailsByChannel: a person created through the form, the API
+// and the CSV import, and changed through the API, shows on /hr/audit a
+// detail in the reader's language that says the channel, from the
+// entry's data (no English text parsed); the CSV export keeps the plain
+// English detail.
+func TestAuditDetailsByChannel(t *testing.T) {
+	p, hr := startAsHR(t)
+	ctx := context.Background()
+	if st, body := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"li.na"}, "name": {"李娜"}, "roles": {"employee"}, "department": {"前台"}, "confirm": {"1"}}); st != http.StatusOK {
+		t.Fatalf("create by form: %d\n%s", st, body)
+	}
+	me, err := p.Training.UserByLogin(ctx, "hr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := p.Auth.CreateToken(ctx, me, me, auth.TokenSpec{Name: "hris", Scopes: []string{auth.ScopeUsersWrite}, Client: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := func(method, path, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, p.Base+"/api/v1"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
+		}
+	}
+	api(http.MethodPost, "/users", `{"login":"wang.fang","name":"王芳","roles":["manager"],"department":"后勤"}`)
+	api(http.MethodPut, "/users/wang.fang", `{"name":"王芳","roles":["manager"],"department":"仓库"}`)
+	csv := "login,name,roles,department\nzhao.lei,赵磊,employee,仓库\n"
+	if st, body := hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {csv}, "do": {"confirm"}}); st != http.StatusOK {
+		t.Fatalf("import: %d\n%s", st, body)
+	}
+	es, err := p.Training.AuditSearch(ctx, model.AuditFilter{Action: "user."}, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.DetailKey == "" {
+			t.Errorf("%s %s has no detail data: %q", e.Action, e.Target, e.Detail)
+		}
+	}
+	detail := func(s string) string { return `<td class="detail">` + s + `</td>` }
+	_, zh := hr.get(t, p.Base+"/hr/audit")
+	for _, want := range []string{
+		detail("角色：员工，部门：前台，直属经理：—"),
+		detail("角色：经理，部门：后勤，直属经理：—（通过 API）"),
+		detail("部门：后勤 → 仓库（通过 API）"),
+		detail("角色：员工，部门：仓库，直属经理：—（通过 CSV 导入）"),
+		detail("新建：1，更新：0，行数：1"),
+	} {
+		if !strings.Contains(zh, want) {
+			t.Errorf("the Chinese log lacks %s", want)
+		}
+	}
+	hr.useLang(t, p.Base, model.LangEN)
+	_, en := hr.get(t, p.Base+"/hr/audit")
+	for _, want := range []string{
+		detail("Roles: Employee, Department: 前台, Manager: —"),
+		detail("Roles: Manager, Department: 后勤, Manager: — (by API)"),
+		detail("Department: 后勤 → 仓库 (by API)"),
+		detail("Roles: Employee, Department: 仓库, Manager: — (CSV import)"),
+		detail("Created: 1, Updated: 0, Rows: 1"),
+	} {
+		if !strings.Contains(en, want) {
+			t.Errorf("the English log lacks %s", want)
+		}
+	}
+	_, out := hr.get(t, p.Base+"/hr/audit.csv")
+	for _, want := range []string{
+		"roles=employee department=前台 manager=,",
+		"roles=manager department=后勤 manager= (by API)",
+		`department: ""后勤"" -> ""仓库"" (by API)`,
+		"roles=employee department=仓库 manager= (CSV import)",
+		"created=1 updated=0 rows=1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the CSV export lacks %s\n%s", want, out)
+		}
 	}
 }
