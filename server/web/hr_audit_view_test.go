@@ -252,7 +252,8 @@ func TestAuditDetailsByChannel(t *testing.T) {
 			t.Errorf("%s %s has no detail data: %q", e.Action, e.Target, e.Detail)
 		}
 	}
-	detail := func(s string) string { return `<td class="detail">` + s + `</td>` }
+	// Each of these was written with the client's address, shown after it.
+	detail := func(s string) string { return `<td class="detail">` + s + ` <span class="muted">(` }
 	_, zh := hr.get(t, p.Base+"/hr/audit")
 	for _, want := range []string{
 		detail("角色：员工，部门：前台，直属经理：—"),
