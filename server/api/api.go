@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"conductportal/server/audit"
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
 	"conductportal/server/fault"
@@ -27,6 +28,8 @@ type Deps struct {
 	Auth     *auth.Service
 	Training *training.Service
 	Reports  *report.Service
+	// Audit is the audit log, read by HR's scripts.
+	Audit *audit.Log
 	// Authoring serves HR's scripts: drafts, publishing, versions.
 	Authoring *authoring.Service
 	// Session returns the user and session the web layer loaded, if any.

@@ -62,7 +62,7 @@ func TestBulkAPI(t *testing.T) {
 		return out
 	}
 	bulkAudits := func() []model.AuditEntry {
-		es, err := p.Training.AuditSearch(ctx, model.AuditFilter{Action: "bulk."}, 10)
+		es, err := p.Audit.Search(ctx, model.AuditFilter{Action: "bulk."}, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -97,7 +97,7 @@ func (a *API) receiptsExport(c *fiber.Ctx) error {
 		return err
 	}
 	f := model.ReceiptFilter{Since: since, Lesson: c.Query("lesson")}
-	if err := a.Training.Exported(c.UserContext(), a.actor(c), "receipts.export", f.Lesson, audit.Counts("since", c.Query("since"))); err != nil {
+	if err := a.Audit.Exported(c.UserContext(), a.actor(c), "receipts.export", f.Lesson, audit.Counts("since", c.Query("since"))); err != nil {
 		return err
 	}
 	a.stream(c, "receipts", func(ctx context.Context, emit func(any) error) error {
@@ -137,7 +137,7 @@ func (a *API) auditExport(c *fiber.Ctx) error {
 		return a.auditPage(c, f)
 	}
 	a.stream(c, "audit", func(ctx context.Context, emit func(any) error) error {
-		return a.Training.ExportAudit(ctx, f, func(e *model.AuditEntry) error {
+		return a.Audit.Export(ctx, f, func(e *model.AuditEntry) error {
 			return emit(auditLine{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail, Client: e.Client, Count: e.Count})
 		})
 	})
@@ -156,7 +156,7 @@ func (a *API) auditPage(c *fiber.Ctx, f model.AuditFilter) error {
 			return fail(fiber.StatusBadRequest, "invalid", fmt.Sprintf("limit is a number from 1 to %d", auditPageMax), "limit")
 		}
 	}
-	entries, more, err := a.Training.AuditPage(c.UserContext(), f, after, limit)
+	entries, more, err := a.Audit.Page(c.UserContext(), f, after, limit)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (a *API) checkpoints(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Training.Exported(c.UserContext(), a.actor(c), "checkpoints.export", "", audit.Counts("bytes", strconv.FormatInt(size, 10))); err != nil {
+	if err := a.Audit.Exported(c.UserContext(), a.actor(c), "checkpoints.export", "", audit.Counts("bytes", strconv.FormatInt(size, 10))); err != nil {
 		_ = r.Close()
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,5 +38,39 @@ func TestWebAndAPIDoNotImportStorage(t *testing.T) {
 	}
 	if files < 20 {
 		t.Fatalf("read %d files of web and api: the paths are wrong", files)
+	}
+}
+
+// Training speaks to storage in typed operations, never in the driver's
+// terms (no bson in its files); the audit package reaches storage through
+// its own narrow interface, so it imports neither.
+func TestTrainingAndAuditDoNotImportTheDriver(t *testing.T) {
+	for dir, refused := range map[string][]string{
+		"../training": {"go.mongodb.org/mongo-driver/v2/bson", "go.mongodb.org/mongo-driver/v2/mongo"},
+		"../audit":    {"conductportal/server/storage", "go.mongodb.org/mongo-driver/v2/bson"},
+	} {
+		paths, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := 0
+		for _, path := range paths {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files++
+			for _, imp := range f.Imports {
+				if p, _ := strconv.Unquote(imp.Path.Value); slices.Contains(refused, p) {
+					t.Errorf("%s imports %s", path, p)
+				}
+			}
+		}
+		if files < 2 {
+			t.Fatalf("read %d files of %s: the path is wrong", files, dir)
+		}
 	}
 }

@@ -630,7 +630,7 @@ func ClauseIDs(lang, file string) []string {
 // (an entry for a change refused would be false), and its failure is the
 // caller's error, saying the change is made.
 func (s *Service) audit(ctx context.Context, actor, action, target, detail string) error {
-	if err := s.training.Audit(ctx, &model.AuditEntry{Actor: actor, Action: action, Target: target, Detail: detail}); err != nil {
+	if err := s.store.Audit(ctx, &model.AuditEntry{At: s.training.Now(), Actor: actor, Action: action, Target: target, Detail: detail}); err != nil {
 		return fmt.Errorf("authoring: %s %s is done but its audit entry is not stored: %w", action, target, err)
 	}
 	return nil

@@ -242,7 +242,7 @@ func TestPublishReackAsksExactlyTheSigners(t *testing.T) {
 	if err != nil || vs[0].Version != res.Version || vs[0].Kind != model.ChangeReack || vs[0].Note != "test reack" || vs[0].Author != "hr" {
 		t.Fatalf("history: %+v %v", vs[0], err)
 	}
-	entries, _ := p.Training.AuditSearch(ctx, model.AuditFilter{Actor: "hr", Action: "lesson."}, 10)
+	entries, _ := p.Audit.Search(ctx, model.AuditFilter{Actor: "hr", Action: "lesson."}, 10)
 	if len(entries) != 2 || !strings.Contains(entries[0].Detail, "kind=reack") || !strings.Contains(entries[0].Detail, `note="test reack"`) {
 		t.Errorf("audit entries: %+v", entries)
 	}

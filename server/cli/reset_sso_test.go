@@ -52,7 +52,7 @@ func TestUserResetSSO(t *testing.T) {
 	if _, err := p.Store.SSOLinkBySubject(ctx, "https://idp.example.com", "sub-1"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("the subject is still bound: %v", err)
 	}
-	entries, err := p.Training.AuditSearch(ctx, model.AuditFilter{Actor: "cli"}, 10)
+	entries, err := p.Audit.Search(ctx, model.AuditFilter{Actor: "cli"}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	portal "conductportal"
+	"conductportal/server/audit"
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
 	"conductportal/server/channel"
@@ -44,7 +45,9 @@ type Server struct {
 	Auth     *auth.Service
 	Training *training.Service
 	Reports  *report.Service
-	Notify   *notify.Service
+	// Audit is the audit log, read and written by what no service owns.
+	Audit  *audit.Log
+	Notify *notify.Service
 	// Authoring is HR's drafts, publishing and history.
 	Authoring *authoring.Service
 	App       *fiber.App
@@ -95,6 +98,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log, Metrics: m,
 		SigningKey: signingKey}
 	s.Training.SetMetrics(m)
+	s.Audit = audit.NewLog(store, s.Training.Now)
 	s.Auth.SetCompany(cfg.CompanyName)
 	m.WatchSessions(store.SessionCount)
 	s.Reports = report.New(store, nil)
@@ -154,7 +158,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	if demo {
 		log.Info("this database holds the demo company (portal demo): every page says so")
 	}
-	s.App, err = web.New(web.Deps{SCIM: scimHandler, Config: cfg, Auth: s.Auth, Training: s.Training, Reports: s.Reports, Notify: s.Notify,
+	s.App, err = web.New(web.Deps{SCIM: scimHandler, Config: cfg, Auth: s.Auth, Training: s.Training, Audit: s.Audit, Reports: s.Reports, Notify: s.Notify,
 		Authoring: s.Authoring, DB: db, Assets: portal.Assets, Log: log, Metrics: m, SSO: s.SSO,
 		Channels: s.Channels, Demo: demo})
 	if err != nil {

@@ -25,7 +25,7 @@ func TestChannelChangesAuditThemselves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := p.Training.AuditSearch(ctx, model.AuditFilter{Action: "channel.create"}, 10)
+	got, err := p.Audit.Search(ctx, model.AuditFilter{Action: "channel.create"}, 10)
 	if err != nil || len(got) != 1 || got[0].Actor != "hr" || got[0].Client != "192.0.2.7" || got[0].Target != "群" || got[0].Detail != channel.Detail(ch) {
 		t.Fatalf("channel.create entries: %+v %v", got, err)
 	}

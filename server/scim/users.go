@@ -273,7 +273,6 @@ func (h *users) apply(r *http.Request, u *model.User, f fields) (scim.Resource, 
 	if _, err := h.auth.UpdatePerson(ctx, by, bySCIM, u, p); err != nil {
 		return scim.Resource{}, scimError(err)
 	}
-	var err error
 	if f.externalID != u.ExternalID {
 		if err := h.relink(r, u, f.externalID); err != nil {
 			return scim.Resource{}, err
@@ -292,7 +291,7 @@ func (h *users) apply(r *http.Request, u *model.User, f fields) (scim.Resource, 
 			return scim.Resource{}, err
 		}
 	}
-	u, err = h.store.User(ctx, u.ID)
+	u, err := h.store.User(ctx, u.ID)
 	if err != nil {
 		return scim.Resource{}, err
 	}

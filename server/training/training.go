@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"conductportal/server/audit"
 	"conductportal/server/fault"
 	"conductportal/server/lesson"
 	"conductportal/server/metrics"
@@ -635,55 +634,6 @@ func (s *Service) SetLanguage(ctx context.Context, u *model.User, lang string) e
 	return s.store.SetUserLang(ctx, u.ID, lang)
 }
 
-// Audit appends an entry to the audit log, stamped now.
-func (s *Service) Audit(ctx context.Context, e *model.AuditEntry) error {
-	e.At = s.Now()
-	return s.store.Audit(ctx, e)
-}
-
-// Exported records that by hands out an export (receipts, the audit log,
-// checkpoints). It is written before the data goes: when it cannot be
-// stored, the caller sends nothing.
-func (s *Service) Exported(ctx context.Context, by model.Actor, action, target string, d audit.Detail) error {
-	e := audit.Entry(by, action, target, d)
-	e.At = s.Now()
-	if err := s.store.Audit(ctx, e); err != nil {
-		return fmt.Errorf("training: %s is refused: its audit entry is not stored: %w", action, err)
-	}
-	return nil
-}
-
-// AuditCounted counts e in the row named key (one per key and window).
-func (s *Service) AuditCounted(ctx context.Context, key string, e *model.AuditEntry) error {
-	e.At = s.Now()
-	return s.store.AuditCount(ctx, key, e)
-}
-
-// AuditMany appends entries to the audit log in one write, all at now.
-func (s *Service) AuditMany(ctx context.Context, entries []model.AuditEntry) error {
-	now := s.Now()
-	for i := range entries {
-		entries[i].At = now
-	}
-	return s.store.AuditMany(ctx, entries)
-}
-
-// AuditSearch returns the audit entries matching f, newest first.
-func (s *Service) AuditSearch(ctx context.Context, f model.AuditFilter, limit int64) ([]model.AuditEntry, error) {
-	return s.store.AuditSearch(ctx, f, limit)
-}
-
-// AuditActors returns everyone who appears as an actor in the audit log.
-func (s *Service) AuditActors(ctx context.Context) ([]string, error) {
-	return s.store.AuditActors(ctx)
-}
-
-// AuditPage returns a page of the audit entries matching f, newest first,
-// after the cursor, and whether more follow.
-func (s *Service) AuditPage(ctx context.Context, f model.AuditFilter, after model.Cursor, limit int) ([]model.AuditEntry, bool, error) {
-	return s.store.AuditPage(ctx, f, after, limit)
-}
-
 // Users returns every account, by login (for HR).
 func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
 
@@ -837,10 +787,4 @@ func (s *Service) Lessons(ctx context.Context) ([]model.Lesson, error) {
 // constant memory: HR's export.
 func (s *Service) ExportReceipts(ctx context.Context, f model.ReceiptFilter, fn func(*model.Receipt) error) error {
 	return s.store.ExportReceipts(ctx, f, fn)
-}
-
-// ExportAudit calls fn with every audit entry matching f, oldest first, in
-// constant memory.
-func (s *Service) ExportAudit(ctx context.Context, f model.AuditFilter, fn func(*model.AuditEntry) error) error {
-	return s.store.ExportAudit(ctx, f, fn)
 }

@@ -251,7 +251,7 @@ func (h *handler) auditRefused(c *fiber.Ctx, login, action, detail, window strin
 	// The row is written even when the request has run out of time.
 	cx, cancel := context.WithTimeout(context.WithoutCancel(ctx(c)), auditTimeout)
 	defer cancel()
-	if err := h.Training.AuditCounted(cx, "n"+hex.EncodeToString(sum[:15]), e); err != nil {
+	if err := h.Audit.Count(cx, "n"+hex.EncodeToString(sum[:15]), e); err != nil {
 		h.Log.WarnContext(ctx(c), "audit not recorded", "action", action, "err", err)
 	}
 }

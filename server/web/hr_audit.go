@@ -78,11 +78,11 @@ func (h *handler) hrAudit(c *fiber.Ctx) error {
 		c.Status(fiber.StatusBadRequest)
 		return h.renderPage(c, "hr_audit", &page{Title: title, Data: p, Error: locale.T(langOf(c), "hr.paging.bad_cursor")})
 	}
-	entries, more, err := h.Training.AuditPage(ctx(c), f, after, auditPageSize)
+	entries, more, err := h.Audit.Page(ctx(c), f, after, auditPageSize)
 	if err != nil {
 		return err
 	}
-	if p.Actors, err = h.Training.AuditActors(ctx(c)); err != nil {
+	if p.Actors, err = h.Audit.Actors(ctx(c)); err != nil {
 		return err
 	}
 	lang := langOf(c)
@@ -103,13 +103,13 @@ func (h *handler) hrAudit(c *fiber.Ctx) error {
 // for a formula are prefixed with an apostrophe.
 func (h *handler) hrAuditCSV(c *fiber.Ctx) error {
 	f, _ := auditFilter(c)
-	entries, err := h.Training.AuditSearch(ctx(c), f, auditExportLimit)
+	entries, err := h.Audit.Search(ctx(c), f, auditExportLimit)
 	if err != nil {
 		return err
 	}
 	u, _ := currentSession(c)
 	d := audit.Counts("rows", strconv.Itoa(len(entries)), "filter", string(c.Request().URI().QueryString()))
-	if err := h.Training.Exported(ctx(c), actorOf(c, u), "audit.export", "", d); err != nil {
+	if err := h.Audit.Exported(ctx(c), actorOf(c, u), "audit.export", "", d); err != nil {
 		return err
 	}
 	var b strings.Builder

@@ -22,7 +22,7 @@ func TestAuditShowsCountedRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if err := p.Training.AuditCounted(ctx, "row1", &model.AuditEntry{Actor: "guesser", Action: "login.failed", Client: "203.0.113.5"}); err != nil {
+		if err := p.Audit.Count(ctx, "row1", &model.AuditEntry{Actor: "guesser", Action: "login.failed", Client: "203.0.113.5"}); err != nil {
 			t.Fatal(err)
 		}
 	}

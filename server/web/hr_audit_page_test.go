@@ -98,7 +98,7 @@ func TestAuditPaging(t *testing.T) {
 	// Written after the log was read into memory: the first page has them,
 	// the rest follows unchanged.
 	late := []model.AuditEntry{{Actor: "seed", Action: "test.paging", Target: "late0"}}
-	if err := p.Training.AuditMany(context.Background(), late); err != nil {
+	if err := p.Audit.WriteMany(context.Background(), late); err != nil {
 		t.Fatal(err)
 	}
 	rows, _ = walk("test.")

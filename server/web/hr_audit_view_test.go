@@ -148,7 +148,7 @@ func TestAuditReadable(t *testing.T) {
 		{Actor: "boss", Action: "remind.overdue", Target: "boss/", Detail: "stored=3 already=1"},
 		{Actor: "boss", Action: "old.thing", Detail: "free text x=1"},
 	} {
-		if err := p.Training.Audit(ctx, &e); err != nil {
+		if err := p.Audit.Write(ctx, &e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -243,7 +243,7 @@ func TestAuditDetailsByChannel(t *testing.T) {
 	if st, body := hr.post(t, p.Base+"/hr/people/import", url.Values{"csv": {csv}, "do": {"confirm"}}); st != http.StatusOK {
 		t.Fatalf("import: %d\n%s", st, body)
 	}
-	es, err := p.Training.AuditSearch(ctx, model.AuditFilter{Action: "user."}, 20)
+	es, err := p.Audit.Search(ctx, model.AuditFilter{Action: "user."}, 20)
 	if err != nil {
 		t.Fatal(err)
 	}

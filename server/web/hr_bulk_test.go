@@ -79,7 +79,7 @@ func (w *bulkWorld) exceptions(t *testing.T, slug string, logins ...string) map[
 
 func (w *bulkWorld) audits(t *testing.T, prefix string) []model.AuditEntry {
 	t.Helper()
-	es, err := w.p.Training.AuditSearch(context.Background(), model.AuditFilter{Action: prefix}, 100)
+	es, err := w.p.Audit.Search(context.Background(), model.AuditFilter{Action: prefix}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

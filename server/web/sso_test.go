@@ -288,7 +288,7 @@ func TestSSOMatchRolesAndLogout(t *testing.T) {
 	if _, _, err := p.Auth.Session(ctx, oldTok); !errors.Is(err, auth.ErrNoSession) {
 		t.Errorf("the role change left the older session alive: %v", err)
 	}
-	entries, err := p.Training.AuditSearch(ctx, model.AuditFilter{Actor: "wang.qiang"}, 20)
+	entries, err := p.Audit.Search(ctx, model.AuditFilter{Actor: "wang.qiang"}, 20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +373,7 @@ func TestSSOJustInTime(t *testing.T) {
 // auditLines returns "action target detail" of the audit entries by actor.
 func auditLines(t *testing.T, p *testkit.Portal, actor string) []string {
 	t.Helper()
-	entries, err := p.Training.AuditSearch(context.Background(), model.AuditFilter{Actor: actor}, 50)
+	entries, err := p.Audit.Search(context.Background(), model.AuditFilter{Actor: actor}, 50)
 	if err != nil {
 		t.Fatal(err)
 	}

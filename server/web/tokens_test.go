@@ -149,7 +149,7 @@ func TestTokenPages(t *testing.T) {
 		t.Errorf("a revoked integration token: %d", st)
 	}
 	// Creating and revoking are audited, with ids, never the tokens.
-	entries, err := p.Training.AuditSearch(ctx, auditFilter("token."), 100)
+	entries, err := p.Audit.Search(ctx, auditFilter("token."), 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 
 	"conductportal/server/api"
+	"conductportal/server/audit"
 	"conductportal/server/auth"
 	"conductportal/server/authoring"
 	"conductportal/server/channel"
@@ -38,6 +39,8 @@ type Deps struct {
 	Training *training.Service
 	Reports  *report.Service
 	Notify   *notify.Service
+	// Audit is the audit log: HR's page, refused sign-ins, exports.
+	Audit *audit.Log
 	// Authoring is HR's side: drafts, publishing, history.
 	Authoring *authoring.Service
 	DB        Pinger
@@ -91,7 +94,7 @@ func New(d Deps) (*fiber.App, error) {
 		ErrorHandler:          h.handleError,
 	})
 	app.Hooks().OnShutdown(h.outage.close)
-	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Authoring: d.Authoring, Session: currentSession, Client: clientAddr, MFARequired: d.Config.MFARequired,
+	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Audit: d.Audit, Authoring: d.Authoring, Session: currentSession, Client: clientAddr, MFARequired: d.Config.MFARequired,
 		DataDir: d.Config.DataDir, Log: d.Log}))
 	return app, nil
 }
