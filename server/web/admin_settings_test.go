@@ -189,6 +189,18 @@ func TestAdminSettingsTestMessage(t *testing.T) {
 	if n := len(mb.Mails()); n != 1 {
 		t.Errorf("%d mails, want the one", n)
 	}
+
+	// notify records the try itself; when it cannot, the page says
+	// nothing went well (the generic error), not "sent".
+	es, err := p.Audit.Search(ctx, model.AuditFilter{Action: "settings.test"}, 10)
+	if err != nil || len(es) != 1 || es[0].Actor != "root" || es[0].Target != "root@example.com" || es[0].Detail != "the test message was sent" ||
+		es[0].DetailKey != "audit.detail.test_sent" || es[0].Client == "" {
+		t.Fatalf("settings.test entries: %+v %v", es, err)
+	}
+	testkit.RefuseAudit(t, p.DB)
+	if st, body := root.post(t, p.Base+"/admin/settings/test", url.Values{}); st != http.StatusInternalServerError || strings.Contains(body, "was sent") {
+		t.Errorf("test message with the audit log refusing: %d %s", st, errorLine(body))
+	}
 }
 
 // errorLine is the page's error message, for a failure's log.

@@ -134,10 +134,9 @@ func (h *handler) mfaSetupStart(c *fiber.Ctx) error {
 }
 
 func (h *handler) mfaSetupSubmit(c *fiber.Ctx) error {
-	u, _ := currentSession(c)
+	u, sess := currentSession(c)
 	lang := langOf(c)
 	// Whoever held another session with the password alone is out then.
-	_, sess := currentSession(c)
 	codes, err := h.Auth.EnableMFA(ctx(c), u, sess.ID, strings.TrimSpace(c.FormValue("code")), clientAddr(c))
 	switch {
 	case errors.Is(err, auth.ErrBadCode):

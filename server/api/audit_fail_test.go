@@ -1,0 +1,54 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"conductportal/server/auth"
+	"conductportal/server/model"
+	"conductportal/server/testkit"
+)
+
+// TestExportsRefusedWhenAuditRefuses: an export is recorded before its
+// data goes (with the channel); when the audit log refuses the entry
+// nothing is handed out: a JSON error, no NDJSON line.
+func TestExportsRefusedWhenAuditRefuses(t *testing.T) {
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	ctx := context.Background()
+	hr, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hr", Name: "人事", Roles: []string{model.RoleHR}, Password: "export test password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := p.Auth.CreateToken(ctx, hr, hr, auth.TokenSpec{Name: "export", Scopes: []string{auth.ScopeReceiptsRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, p.Base+"/api/v1/receipts", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header.Get("Content-Type"), string(b)
+	}
+	if st, typ, _ := get(); st != http.StatusOK || typ != "application/x-ndjson" {
+		t.Fatalf("export: %d %s", st, typ)
+	}
+	es, err := p.Audit.Search(ctx, model.AuditFilter{Action: "receipts.export"}, 10)
+	if err != nil || len(es) != 1 || es[0].Via != model.ViaAPI || es[0].Actor != "hr" {
+		t.Fatalf("the export's entry: %+v %v", es, err)
+	}
+	testkit.RefuseAudit(t, p.DB)
+	st, typ, body := get()
+	if st != http.StatusInternalServerError || !strings.HasPrefix(typ, "application/json") || !strings.Contains(body, `"error"`) {
+		t.Fatalf("export with the audit log refusing: %d %s %s", st, typ, body)
+	}
+}
