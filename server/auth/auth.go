@@ -167,7 +167,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *model.User, current, ne
 	if err := s.store.DeleteUserSessions(ctx, u.ID, keepSession); err != nil {
 		return err
 	}
-	return s.auditDone(ctx, u.Login, client, "password.change", u.Login, "")
+	return s.auditDone(ctx, u.Login, client, "password.change", u.Login, audit.Detail{})
 }
 
 // FirstPasswordWindow is how long after logging in with a one-time

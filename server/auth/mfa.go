@@ -223,7 +223,8 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, u *model.User, code, cli
 		return nil, err
 	}
 	u.MFA.Recovery = hashes
-	if err := s.auditDone(ctx, u.Login, client, "mfa.codes", u.Login, "new recovery codes; the old ones no longer work"); err != nil {
+	if err := s.auditDone(ctx, u.Login, client, "mfa.codes", u.Login,
+		audit.Detail{Key: "audit.detail.mfa_codes", Text: "new recovery codes; the old ones no longer work"}); err != nil {
 		return nil, err
 	}
 	return codes, nil
@@ -243,7 +244,8 @@ func (s *Service) TurnOffMFA(ctx context.Context, u *model.User, code string, re
 		return err
 	}
 	u.MFA = model.MFA{}
-	return s.auditDone(ctx, u.Login, client, "mfa.off", u.Login, "turned off by its owner")
+	return s.auditDone(ctx, u.Login, client, "mfa.off", u.Login,
+		audit.Detail{Key: "audit.detail.mfa_off_own", Text: "turned off by its owner"})
 }
 
 // ResetMFA turns the second factor off; the person enrols again when their

@@ -269,7 +269,8 @@ func (s *Service) ReactivateBy(ctx context.Context, by, u *model.User, client st
 	if err := s.Reactivate(ctx, u); err != nil {
 		return err
 	}
-	return s.auditDone(ctx, by.Login, client, "user.reactivate", u.Login, "active: false -> true")
+	return s.auditDone(ctx, by.Login, client, "user.reactivate", u.Login,
+		audit.Detail{Key: "audit.detail.reactivated", Text: "active: false -> true"})
 }
 
 // ResetMFABy turns u's second step off on by's request (see ResetMFA),
@@ -281,7 +282,8 @@ func (s *Service) ResetMFABy(ctx context.Context, by, u *model.User, client stri
 	if err := s.ResetMFA(ctx, u); err != nil {
 		return err
 	}
-	return s.auditDone(ctx, by.Login, client, "user.mfa_off", u.Login, "second step off; sessions ended")
+	return s.auditDone(ctx, by.Login, client, "user.mfa_off", u.Login,
+		audit.Detail{Key: "audit.detail.mfa_off", Text: "second step off; sessions ended"})
 }
 
 // ResetPassword gives u a new one-time password, returned once, and ends
@@ -303,7 +305,8 @@ func (s *Service) ResetPassword(ctx context.Context, by, u *model.User, client s
 	if err := s.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
 		return "", err
 	}
-	if err := s.auditDone(ctx, by.Login, client, "user.password_reset", u.Login, "one-time password issued; sessions ended"); err != nil {
+	if err := s.auditDone(ctx, by.Login, client, "user.password_reset", u.Login,
+		audit.Detail{Key: "audit.detail.password_reset", Text: "one-time password issued; sessions ended"}); err != nil {
 		return "", err
 	}
 	return pw, nil
@@ -337,11 +340,8 @@ func (s *Service) auditChanges(ctx context.Context, what string, es []model.Audi
 // auditDone records a change already made. It is written after the change,
 // not before: an entry for a change that then failed would be false. Its
 // failure is the caller's error, saying the change is made.
-func (s *Service) auditDone(ctx context.Context, actor, client, action, target, detail string) error {
-	if err := s.store.Audit(ctx, &model.AuditEntry{At: s.clock(), Actor: actor, Action: action, Target: target, Detail: detail, Client: client}); err != nil {
-		return fmt.Errorf("auth: %s %s is done but its audit entry is not stored: %w", action, target, err)
-	}
-	return nil
+func (s *Service) auditDone(ctx context.Context, actor, client, action, target string, d audit.Detail) error {
+	return s.auditChange(ctx, model.Actor{Login: actor, Client: client}, action, target, d)
 }
 
 // Import actions of one CSV row.
