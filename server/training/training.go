@@ -665,6 +665,27 @@ func (s *Service) AuditActors(ctx context.Context) ([]string, error) {
 	return s.store.AuditActors(ctx)
 }
 
+// AuditPeople returns the people the audit log names as acted on (a
+// target that is a login, or "login/lesson"), by login, for its filter to
+// offer; a login no one has any more is left out.
+func (s *Service) AuditPeople(ctx context.Context) ([]model.User, error) {
+	subjects, err := s.store.AuditSubjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byLogin, err := s.store.UsersByLogin(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.User, 0, len(byLogin))
+	for _, l := range subjects {
+		if u := byLogin[l]; u != nil {
+			out = append(out, *u)
+		}
+	}
+	return out, nil
+}
+
 // AuditPage returns a page of the audit entries matching f, newest first,
 // after the cursor, and whether more follow.
 func (s *Service) AuditPage(ctx context.Context, f model.AuditFilter, after model.Cursor, limit int) ([]model.AuditEntry, bool, error) {
