@@ -137,3 +137,19 @@
     });
   });
 })();
+
+// The account menu: Escape closes it and gives the focus back to its
+// summary, as a menu button does (Enter and Space open it natively).
+(function () {
+  'use strict';
+  var menu = document.getElementById('account-menu');
+  if (!menu) {
+    return;
+  }
+  menu.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape' && menu.open) {
+      menu.open = false;
+      menu.querySelector('summary').focus();
+    }
+  });
+})();

@@ -123,7 +123,7 @@ type auditLine struct {
 // auditPageMax bounds limit on a page of the audit log.
 const auditPageMax = 500
 
-// auditExport answers GET /audit?since=&actor=&action=: the audit log,
+// auditExport answers GET /audit?since=&actor=&target=&action=: the audit log,
 // oldest first, as NDJSON. With after or limit it answers one page
 // instead, newest first as HR's audit page lists it (50 lines unless limit
 // says otherwise), and when more follow a Link header to the next page.
@@ -132,7 +132,7 @@ func (a *API) auditExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := model.AuditFilter{From: since, Actor: c.Query("actor"), Action: c.Query("action")}
+	f := model.AuditFilter{From: since, Actor: c.Query("actor"), Target: c.Query("target"), Action: c.Query("action")}
 	if c.Query("after") != "" || c.Query("limit") != "" {
 		return a.auditPage(c, f)
 	}
@@ -170,7 +170,7 @@ func (a *API) auditPage(c *fiber.Ctx, f model.AuditFilter) error {
 	if more && len(entries) > 0 {
 		last := entries[len(entries)-1]
 		next := url.Values{"after": {model.Cursor{At: last.At, ID: last.ID}.String()}, "limit": {strconv.Itoa(limit)}}
-		for _, k := range []string{"since", "actor", "action"} {
+		for _, k := range []string{"since", "actor", "target", "action"} {
 			if v := c.Query(k); v != "" {
 				next.Set(k, v)
 			}

@@ -376,6 +376,7 @@ var paths = obj{
 		status: 200, answer: ref("ReceiptLine"), ndjson: true, params: []obj{since, query("lesson", "only this lesson's slug")}, errs: []int{400}}.op()},
 	"/audit": obj{"get": spec{id: "exportAudit", summary: "The audit log, oldest first, streamed as NDJSON of AuditLine; with after or limit one page of it, newest first (HR, admin)", tag: "exports", scope: auth.ScopeAuditRead,
 		status: 200, answer: ref("AuditLine"), ndjson: true, params: []obj{since, query("actor", "only this login"),
+			query("target", "only entries about this person (or lesson): a target equal to it, or starting with it and a slash (a person's lesson exception, login/lesson)"),
 			query("action", "an action, or a prefix ending in a dot (user.)"),
 			query("after", "the cursor of the previous page, from its Link header (keyset paging on time and id); pages the answer"),
 			query("limit", "lines a page (default 50); pages the answer", obj{"type": "integer", "minimum": 1, "maximum": auditPageMax})},

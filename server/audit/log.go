@@ -17,6 +17,8 @@ type Store interface {
 	AuditActors(ctx context.Context) ([]string, error)
 	AuditPage(ctx context.Context, f model.AuditFilter, after model.Cursor, limit int) ([]model.AuditEntry, bool, error)
 	ExportAudit(ctx context.Context, f model.AuditFilter, fn func(*model.AuditEntry) error) error
+	AuditSubjects(ctx context.Context) ([]string, error)
+	UsersByLogin(ctx context.Context, logins []string) (map[string]*model.User, error)
 }
 
 // Log reads the audit log for HR's page and the API, and writes the
@@ -68,6 +70,27 @@ func (l *Log) Search(ctx context.Context, f model.AuditFilter, limit int64) ([]m
 
 // Actors returns everyone who appears as an actor in the log.
 func (l *Log) Actors(ctx context.Context) ([]string, error) { return l.store.AuditActors(ctx) }
+
+// People returns the people the log names as acted on (a target that is
+// a login, or "login/lesson"), by login, for its filter to offer; a login
+// no one has any more is left out.
+func (l *Log) People(ctx context.Context) ([]model.User, error) {
+	subjects, err := l.store.AuditSubjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byLogin, err := l.store.UsersByLogin(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.User, 0, len(byLogin))
+	for _, login := range subjects {
+		if u := byLogin[login]; u != nil {
+			out = append(out, *u)
+		}
+	}
+	return out, nil
+}
 
 // Page returns a page of the entries matching f, newest first, after the
 // cursor, and whether more follow.

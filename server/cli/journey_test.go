@@ -245,7 +245,13 @@ func TestLessonJourneyOverHTTP(t *testing.T) {
 	ack := b.post("/lessons/dress/acknowledge", "/lessons/dress/acknowledge", url.Values{"version": {"1"}, "signature": {"王芳"}})
 	// Signing leads to the done screen; the receipt is one link away.
 	expect(t, ack, http.StatusSeeOther, "/lessons/dress/done")
-	receiptPath := receiptLink(t, b.get(ack.location))
+	// The done screen: every step done, and no "lesson N of M" beside its
+	// progress bar (the signing page before it had one).
+	donePage := b.get(ack.location)
+	if strings.Contains(donePage.body, `class="journey-pos"`) || strings.Count(donePage.body, `class="step step-done"`) != 3 || !strings.Contains(wrong.body, `class="journey-pos"`) {
+		t.Fatalf("the done screen's steps: %.1200s", donePage.body)
+	}
+	receiptPath := receiptLink(t, donePage)
 	rp := b.get(receiptPath)
 	if !strings.Contains(rp.body, "确认回执") || !strings.Contains(rp.body, "王芳") {
 		t.Fatalf("receipt page: %.600s", rp.body)

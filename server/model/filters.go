@@ -15,8 +15,11 @@ import (
 
 // AuditFilter narrows the audit log; empty fields match everything.
 type AuditFilter struct {
-	Actor  string    // exact login
-	Action string    // exact action, or a prefix ending in "." ("lesson.")
+	Actor  string // exact login
+	Action string // exact action, or a prefix ending in "." ("lesson.")
+	// Target is who or what was acted on: entries whose target is it, or
+	// starts with it and a "/" (a person's exception, "login/lesson").
+	Target string
 	From   time.Time // at or after
 	To     time.Time // before
 }

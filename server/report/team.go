@@ -238,10 +238,7 @@ func rowOf(u *model.User, lessons []model.Lesson, prog map[string]model.LessonPr
 			continue
 		}
 		st := training.StandingFor(*l, prog[l.Slug], u, now)
-		cells[i] = Cell{Slug: l.Slug, Assigned: true, Code: st.Code, Overdue: st.Overdue, Renewal: st.Renewal}
-		if st.QuizFailed() {
-			cells[i].Code = training.StatusQuizFailed
-		}
+		cells[i] = Cell{Slug: l.Slug, Assigned: true, Code: st.ReportCode(), Overdue: st.Overdue, Renewal: st.Renewal}
 		if lp := prog[l.Slug]; lp.AckVersion > 0 {
 			cells[i].Completed = lp.Acknowledged
 		}

@@ -92,7 +92,7 @@ func (s *Storage) auditAdd(ctx context.Context, id string, e *model.AuditEntry, 
 			break
 		}
 	}
-	s.auditWritten(&model.AuditEntry{ID: id, At: at, Actor: e.Actor, Action: e.Action}, err)
+	s.auditWritten(&model.AuditEntry{ID: id, At: at, Actor: e.Actor, Action: e.Action, Target: e.Target}, err)
 	return wrap("audit count", err)
 }
 
@@ -127,6 +127,10 @@ func auditQuery(f model.AuditFilter) bson.M {
 	q := bson.M{}
 	if f.Actor != "" {
 		q["actor"] = f.Actor
+	}
+	if f.Target != "" {
+		// The subject, as auditMatches: the target itself or "target/...".
+		q["$or"] = bson.A{bson.M{"target": f.Target}, bson.M{"target": bson.M{"$regex": "^" + regexp.QuoteMeta(f.Target+"/")}}}
 	}
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {

@@ -21,7 +21,7 @@ import (
 //
 // FerretDB v1 answers a query on anything but _id with a scan of the
 // collection, and the audit log only grows. So a sole writer keeps the
-// log's keys (time, _id, actor, action) in memory, filters and places the
+// log's keys (time, _id, actor, action, subject) in memory, filters and places the
 // cursor there, and reads the page's rows by _id. Instances sharing a
 // database ask it, with the (at, _id) index a real MongoDB has.
 func (s *Storage) AuditPage(ctx context.Context, f model.AuditFilter, after model.Cursor, limit int) ([]model.AuditEntry, bool, error) {
@@ -71,9 +71,10 @@ type auditIndex struct {
 	// names holds one copy of each actor and action: the log repeats a
 	// few hundred actions and one login per person, so the keys share them.
 	names map[string]string
-	// actors holds each actor once, for the log's filter to offer.
-	actors map[string]bool
-	loadMu sync.Mutex // one load at a time
+	// actors holds each actor once, for the log's filter to offer;
+	// subjects each subject (see auditKey).
+	actors, subjects map[string]bool
+	loadMu           sync.Mutex // one load at a time
 }
 
 const (
@@ -84,14 +85,22 @@ const (
 
 // auditKey is what a page filters on; the rest of a row is read by _id.
 type auditKey struct {
-	at     int64 // milliseconds, as stored
-	id     string
-	actor  string
-	action string
+	at      int64 // milliseconds, as stored
+	id      string
+	actor   string
+	action  string
+	subject string // who or what was acted on: the target up to its first "/"
 }
 
 func keyOf(e *model.AuditEntry) auditKey {
-	return auditKey{at: e.At.UnixMilli(), id: e.ID, actor: e.Actor, action: e.Action}
+	return auditKey{at: e.At.UnixMilli(), id: e.ID, actor: e.Actor, action: e.Action, subject: auditSubject(e.Target)}
+}
+
+// auditSubject is the person (or lesson, channel...) a target names: a
+// target "login/lesson" (a person's exception) is about the person.
+func auditSubject(target string) string {
+	subject, _, _ := strings.Cut(target, "/")
+	return subject
 }
 
 // cmpKeys orders keys oldest first: time up, then _id down (the reverse of
@@ -127,8 +136,8 @@ func (x *auditIndex) intern(s string) string {
 
 // insert places k; x.mu is held.
 func (x *auditIndex) insert(k auditKey) {
-	k.actor, k.action = x.intern(k.actor), x.intern(k.action)
-	x.actors[k.actor] = true
+	k.actor, k.action, k.subject = x.intern(k.actor), x.intern(k.action), x.intern(k.subject)
+	x.actors[k.actor], x.subjects[k.subject] = true, true
 	if old, ok := x.at[k.id]; ok {
 		if old == k.at {
 			return
@@ -149,7 +158,7 @@ func (x *auditIndex) insert(k auditKey) {
 // forget makes the next page load the index again (after a restore).
 func (x *auditIndex) forget() {
 	x.mu.Lock()
-	x.state, x.keys, x.at, x.pending, x.names, x.actors = auditUnloaded, nil, nil, nil, nil, nil
+	x.state, x.keys, x.at, x.pending, x.names, x.actors, x.subjects = auditUnloaded, nil, nil, nil, nil, nil, nil
 	x.gen++
 	x.mu.Unlock()
 }
@@ -193,11 +202,11 @@ func (s *Storage) loadAudit(ctx context.Context) error {
 		return err
 	}
 	slices.SortFunc(keys, cmpKeys)
-	x.keys, x.at, x.names, x.actors = keys, make(map[string]int64, len(keys)), map[string]string{}, map[string]bool{}
+	x.keys, x.at, x.names, x.actors, x.subjects = keys, make(map[string]int64, len(keys)), map[string]string{}, map[string]bool{}, map[string]bool{}
 	for i := range keys {
 		k := &keys[i]
-		k.actor, k.action = x.intern(k.actor), x.intern(k.action)
-		x.actors[k.actor] = true
+		k.actor, k.action, k.subject = x.intern(k.actor), x.intern(k.action), x.intern(k.subject)
+		x.actors[k.actor], x.subjects[k.subject] = true, true
 		x.at[k.id] = k.at
 	}
 	for _, k := range x.pending {
@@ -261,9 +270,50 @@ func (s *Storage) AuditActors(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// AuditSubjects returns every subject of the log (the target up to its
+// first "/": a login, a lesson's slug...), sorted, as AuditActors does.
+func (s *Storage) AuditSubjects(ctx context.Context) ([]string, error) {
+	if s.auditIdx == nil {
+		cur, err := s.c(colAudit).Aggregate(ctx, bson.A{bson.M{"$group": bson.M{"_id": "$target"}}})
+		if err != nil {
+			return nil, wrap("audit subjects", err)
+		}
+		var groups []struct {
+			Target string `bson:"_id"`
+		}
+		if err := cur.All(ctx, &groups); err != nil {
+			return nil, wrap("audit subjects", err)
+		}
+		seen := map[string]bool{}
+		for _, g := range groups {
+			seen[auditSubject(g.Target)] = true
+		}
+		return sortedNames(seen), nil
+	}
+	if err := s.loadAudit(ctx); err != nil {
+		return nil, err
+	}
+	x := s.auditIdx
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return sortedNames(x.subjects), nil
+}
+
+// sortedNames is the set's non-empty names, sorted.
+func sortedNames(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for n := range set {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // auditKeys reads every entry's key, in the database's order.
 func (s *Storage) auditKeys(ctx context.Context) ([]auditKey, error) {
-	cur, err := s.c(colAudit).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"at": 1, "actor": 1, "action": 1}))
+	cur, err := s.c(colAudit).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"at": 1, "actor": 1, "action": 1, "target": 1}))
 	if err != nil {
 		return nil, wrap("load audit keys", err)
 	}
@@ -283,6 +333,8 @@ func (s *Storage) auditKeys(ctx context.Context) ([]auditKey, error) {
 func auditMatches(f model.AuditFilter, k auditKey) bool {
 	switch {
 	case f.Actor != "" && k.actor != f.Actor:
+		return false
+	case f.Target != "" && k.subject != f.Target:
 		return false
 	case f.Action != "" && strings.HasSuffix(f.Action, ".") && !strings.HasPrefix(k.action, f.Action):
 		return false

@@ -84,8 +84,19 @@ func TestAuditPageIndexMatchesQuery(t *testing.T) {
 			t.Fatalf("try %d: %v", i, err)
 		}
 	}
+	// Entries about people: one's own target, their exceptions
+	// ("login/lesson"), and a login that begins with theirs.
+	for i, target := range []string{"p.kim", "p.kim/dress", "p.kimberly", "p.kim/attendance", "p.kimberly/dress"} {
+		if err := indexed.Audit(ctx, &model.AuditEntry{At: base.Add(time.Duration(i)*time.Hour + 30*time.Minute), Actor: "hr.wu", Action: "person.exception", Target: target}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	filters := []model.AuditFilter{
 		{},
+		{Target: "p.kim"},
+		{Target: "p.kimberly", Actor: "hr.wu"},
+		{Target: "t007"},
+		{Target: "p.kim", Action: "user."},
 		{Actor: "bob"},
 		{Action: "user."},
 		{Action: "user.create", Actor: "ann"},
@@ -103,9 +114,18 @@ func TestAuditPageIndexMatchesQuery(t *testing.T) {
 				t.Fatalf("filter %+v, limit %d: the query's pages walk\n%v\nwant\n%v", f, limit, q, want)
 			}
 		}
+		if f.Target != "" {
+			wants := map[string][]string{"p.kim": {"p.kim/attendance", "p.kim/dress", "p.kim"}, "p.kimberly": {"p.kimberly/dress", "p.kimberly"}, "t007": {"t007"}}[f.Target]
+			if f.Action != "" {
+				wants = nil
+			}
+			if !slices.Equal(want, wants) {
+				t.Fatalf("filter %+v: the rows about them are %q, want %q", f, want, wants)
+			}
+		}
 		if f == (model.AuditFilter{}) {
 			ours := slices.DeleteFunc(slices.Clone(want), func(s string) bool { return strings.Contains(s, "@") }) // the start's publishes
-			if len(ours) != 120+10+1 || slices.Index(ours, "counted") < 0 {
+			if len(ours) != 120+10+1+5 || slices.Index(ours, "counted") < 0 {
 				t.Fatalf("the whole log walks %d of our rows: %v", len(ours), want)
 			}
 		}
@@ -118,8 +138,19 @@ func TestAuditPageIndexMatchesQuery(t *testing.T) {
 	// The actors the log's filter offers: the same from memory and by query.
 	for name, s := range map[string]*storage.Storage{"index": indexed, "query": queried} {
 		actors, err := s.AuditActors(ctx)
-		if err != nil || !slices.Equal(actors, []string{"ann", "bob", "cy", "guesser", "system"}) {
+		if err != nil || !slices.Equal(actors, []string{"ann", "bob", "cy", "guesser", "hr.wu", "system"}) {
 			t.Errorf("%s: actors %v %v", name, actors, err)
+		}
+		// Who or what was acted on: a person's exception counts as them.
+		subjects, err := s.AuditSubjects(ctx)
+		if err != nil || !slices.Contains(subjects, "p.kim") || !slices.Contains(subjects, "p.kimberly") || !slices.Contains(subjects, "t119") ||
+			!slices.Contains(subjects, "counted") || slices.ContainsFunc(subjects, func(s string) bool { return strings.Contains(s, "/") || s == "" }) {
+			t.Errorf("%s: subjects %v %v", name, subjects, err)
+		}
+		if name == "query" {
+			if fromIndex, _ := indexed.AuditSubjects(ctx); !slices.Equal(subjects, fromIndex) {
+				t.Errorf("subjects by query %v, from memory %v", subjects, fromIndex)
+			}
 		}
 	}
 	for _, bad := range []string{"x", "1-", "-id", "a-b", "-5-id"} {

@@ -248,7 +248,7 @@ const (
 	StatusNeedsReack = "needs_reack"
 	// StatusQuizFailed is what managers' reports show instead of reading
 	// when the quiz asked now was failed and not passed since (see
-	// Standing.QuizFailed); the learner's own pages keep reading, with
+	// Standing.ReportCode); the learner's own pages keep reading, with
 	// their attempts.
 	StatusQuizFailed = "quiz_failed"
 )
@@ -321,6 +321,16 @@ func (st Standing) QuizFailed() bool {
 		}
 	}
 	return false
+}
+
+// ReportCode is the status as others see it (a manager's matrix, a
+// person's page, the exports): quiz_failed instead of reading when
+// QuizFailed says so; otherwise Code.
+func (st Standing) ReportCode() string {
+	if st.QuizFailed() {
+		return StatusQuizFailed
+	}
+	return st.Code
 }
 
 // StandingFor is StandingOf for a person, with HR's extension of their

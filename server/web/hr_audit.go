@@ -25,21 +25,24 @@ type auditPage struct {
 	Entries []auditRow
 	Actions []actionOption // the action filter's choices
 	Actors  []string       // everyone in the log, for the actor filter
+	People  []model.User   // everyone acted on in the log, for the person filter
 	Actor   string
+	Target  string // the person acted on
 	Action  string
 	From    string
 	To      string
-	Query   string // the filter as a query string, for the export link
+	Export  string // the CSV export's address, with the filter
 	Next    string // the next page's address; empty on the last
-	Paged   bool   // this is not the first page
+	First   string // the first page's address, when this is not it
 }
 
-// auditFilter reads the filter from the query: actor, action (exact, or a
-// prefix ending in "."), and from/to days (to is inclusive).
+// auditFilter reads the filter from the query: actor, the person acted on
+// (target), action (exact, or a prefix ending in "."), and from/to days
+// (to is inclusive).
 func auditFilter(c *fiber.Ctx) (model.AuditFilter, auditPage) {
-	p := auditPage{Actor: strings.TrimSpace(c.Query("actor")), Action: strings.TrimSpace(c.Query("action")),
+	p := auditPage{Actor: strings.TrimSpace(c.Query("actor")), Target: strings.TrimSpace(c.Query("target")), Action: strings.TrimSpace(c.Query("action")),
 		From: strings.TrimSpace(c.Query("from")), To: strings.TrimSpace(c.Query("to"))}
-	f := model.AuditFilter{Actor: p.Actor, Action: p.Action}
+	f := model.AuditFilter{Actor: p.Actor, Target: p.Target, Action: p.Action}
 	if t, err := time.ParseInLocation(time.DateOnly, p.From, displayZone); err == nil {
 		f.From = t.UTC()
 	} else {
@@ -50,19 +53,29 @@ func auditFilter(c *fiber.Ctx) (model.AuditFilter, auditPage) {
 	} else {
 		p.To = ""
 	}
-	p.Query = p.filterQuery().Encode()
+	// Whole addresses, not a query put after "?" in the template: that
+	// would be escaped as one value ("actor%3dx"), losing the filter.
+	p.Export = withFilter("/hr/audit.csv", p.filterQuery())
 	return f, p
 }
 
 // filterQuery is the page's filter as query parameters, without the cursor.
 func (p auditPage) filterQuery() url.Values {
 	v := url.Values{}
-	for k, s := range map[string]string{"actor": p.Actor, "action": p.Action, "from": p.From, "to": p.To} {
+	for k, s := range map[string]string{"actor": p.Actor, "target": p.Target, "action": p.Action, "from": p.From, "to": p.To} {
 		if s != "" {
 			v.Set(k, s)
 		}
 	}
 	return v
+}
+
+// withFilter is path with the filter's query, if any.
+func withFilter(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 // hrAudit shows one page of the filtered log, newest first, 50 rows; the
@@ -85,11 +98,16 @@ func (h *handler) hrAudit(c *fiber.Ctx) error {
 	if p.Actors, err = h.Audit.Actors(ctx(c)); err != nil {
 		return err
 	}
+	if p.People, err = h.Audit.People(ctx(c)); err != nil {
+		return err
+	}
 	lang := langOf(c)
 	for _, e := range entries {
 		p.Entries = append(p.Entries, auditRow{AuditEntry: e, ActionName: actionName(lang, e.Action), Text: entryText(lang, &e)})
 	}
-	p.Paged = after.ID != ""
+	if after.ID != "" {
+		p.First = withFilter("/hr/audit", p.filterQuery())
+	}
 	if more && len(entries) > 0 {
 		last := entries[len(entries)-1]
 		v := p.filterQuery()

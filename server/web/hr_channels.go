@@ -138,7 +138,6 @@ type deliveriesPage struct {
 	Channel    *model.Channel // the channel shown, nil for all
 	Status     string         // the state shown, "" for all
 	Statuses   []string
-	Query      string // the channel part of the filter links
 	Deliveries []model.Delivery
 	Next       string // the next page's address; empty on the last
 	First      string // the first page's address, when this is not it
@@ -166,7 +165,6 @@ func (h *handler) hrDeliveries(c *fiber.Ctx) error {
 	chID := ""
 	if pg.Channel != nil {
 		chID = pg.Channel.ID
-		pg.Query = "channel=" + chID + "&"
 	}
 	filter := url.Values{}
 	if chID != "" {

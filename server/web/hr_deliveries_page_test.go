@@ -18,8 +18,9 @@ import (
 )
 
 var (
-	deliveryPerson = regexp.MustCompile(`<a href="/hr/people/(p\d{3})">`)
-	deliveriesNext = regexp.MustCompile(`<a class="button" href="([^"]+)" rel="next" id="deliveries-next">`)
+	deliveryPerson  = regexp.MustCompile(`<a href="/hr/people/(p\d{3})">`)
+	deliveriesNext  = regexp.MustCompile(`<a class="button" href="([^"]+)" rel="next" id="deliveries-next">`)
+	deliveriesFirst = regexp.MustCompile(`<a href="([^"]+)" id="deliveries-first">`)
 )
 
 // TestDeliveriesPaging: the delivery log shows 50 a page, newest change
@@ -69,6 +70,10 @@ func TestDeliveriesPaging(t *testing.T) {
 			if st != http.StatusOK || pages > 5 {
 				t.Fatalf("%s: %d (page %d)", u, st, pages)
 			}
+			// After the first page, a way back to it with the filter.
+			if m := deliveriesFirst.FindStringSubmatch(body); (m == nil) != (pages == 0) || m != nil && html.UnescapeString(m[1]) != "/hr/channels/deliveries?"+q.Encode() {
+				t.Fatalf("page %d of %v: the first page's link %q", pages, q, m)
+			}
 			n := 0
 			for _, m := range deliveryPerson.FindAllStringSubmatch(body, -1) {
 				rows, n = append(rows, m[1]), n+1
@@ -99,6 +104,10 @@ func TestDeliveriesPaging(t *testing.T) {
 		if len(w) == 0 || !slices.Equal(got, w) {
 			t.Errorf("%v: the pages walk %d rows %v\nwant %d %v", q, len(got), got, len(w), w)
 		}
+	}
+	// A channel's state links keep the channel.
+	if _, body := hr.get(t, p.Base+"/hr/channels/deliveries?channel="+chans[0].ID); !strings.Contains(body, `href="/hr/channels/deliveries?channel=`+chans[0].ID+`&amp;status=failed"`) {
+		t.Error("a channel's state links lose the channel")
 	}
 	st, body := hr.get(t, p.Base+"/hr/channels/deliveries?status=sent&after=zzz")
 	if st != http.StatusBadRequest || !strings.Contains(body, "这个翻页链接无效或已损坏") || deliveryPerson.MatchString(body) {

@@ -221,7 +221,7 @@ func TestHRPeopleSearch(t *testing.T) {
 		}
 		return out
 	}
-	next := regexp.MustCompile(`<a class="button" href="([^"]+)" rel="next">`)
+	next := regexp.MustCompile(`<a class="button" href="([^"]+)" rel="next" id="people-next">`)
 	st, body := hr.get(t, p.Base+"/hr/people")
 	first := logins(body)
 	if st != http.StatusOK || len(first) != 50 || first[0] != "admin" {

@@ -29,16 +29,40 @@ type journeyStep struct {
 	Current bool
 }
 
+// journeyOption changes what journeyOf builds.
+type journeyOption func(*journeyOptions)
+
+type journeyOptions struct {
+	noPosition bool
+	standings  []training.Standing // nil: journeyOf reads them
+}
+
+// withoutPosition leaves "lesson N of M" out (N is 0).
+func withoutPosition() journeyOption { return func(o *journeyOptions) { o.noPosition = true } }
+
+// amongStandings places the lesson among sts, the user's lessons the
+// caller has read already, instead of reading them again.
+func amongStandings(sts []training.Standing) journeyOption {
+	return func(o *journeyOptions) { o.standings = sts }
+}
+
 // journeyOf places st among u's lessons. current names the step the page
 // is about; empty: the first step not done.
-func (h *handler) journeyOf(c *fiber.Ctx, u *model.User, st *training.Standing, current string) (journey, error) {
-	sts, err := h.Training.Standings(ctx(c), u)
-	if err != nil {
-		return journey{}, err
+func (h *handler) journeyOf(c *fiber.Ctx, u *model.User, st *training.Standing, current string, opts ...journeyOption) (journey, error) {
+	var o journeyOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sts := o.standings
+	if sts == nil {
+		var err error
+		if sts, err = h.Training.Standings(ctx(c), u); err != nil {
+			return journey{}, err
+		}
 	}
 	j := journey{M: len(sts)}
 	for i := range sts {
-		if sts[i].Lesson.Slug == st.Lesson.Slug {
+		if sts[i].Lesson.Slug == st.Lesson.Slug && !o.noPosition {
 			j.N = i + 1
 		}
 	}
@@ -106,11 +130,10 @@ func (h *handler) lessonDone(c *fiber.Ctx) error {
 			p.Done++
 		}
 	}
-	if p.Journey, err = h.journeyOf(c, u, st, ""); err != nil {
-		return err
-	}
 	// The progress bar says how far the programme is; "lesson N of M" next
 	// to it would read as a second, different count.
-	p.Journey.N = 0
+	if p.Journey, err = h.journeyOf(c, u, st, "", withoutPosition(), amongStandings(sts)); err != nil {
+		return err
+	}
 	return h.render(c, "done", locale.T(lang, "done.title", p.Title), p)
 }

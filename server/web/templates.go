@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -88,6 +89,7 @@ type page struct {
 	Notice string
 	Error  string
 	Path   string
+	query  string // the request's query, for Here
 	Static func(string) string
 	Data   any
 
@@ -134,6 +136,32 @@ func (p *page) OtherLang() string {
 		return model.LangEN
 	}
 	return model.LangZH
+}
+
+// Langs lists the languages the account menu offers.
+func (p *page) Langs() []string { return model.Languages }
+
+// Here is the page's address to come back to (after a language switch):
+// the path with its query, a filter or a page of a list kept, but not the
+// notice a redirect asked for, shown once.
+func (p *page) Here() string {
+	if p.query == "" {
+		return p.Path
+	}
+	q, err := url.ParseQuery(p.query)
+	if err != nil {
+		return p.Path
+	}
+	if countNotices[q.Get("m")] > 0 {
+		for _, k := range countArgs {
+			q.Del(k)
+		}
+	}
+	q.Del("m")
+	if len(q) == 0 {
+		return p.Path
+	}
+	return p.Path + "?" + q.Encode()
 }
 
 // displayZone is the zone dates are shown in: the machine's local zone.
@@ -196,6 +224,9 @@ func (h *handler) fillPage(c *fiber.Ctx, p *page) {
 	p.User, _ = currentSession(c)
 	p.CSRF = h.csrfToken(c)
 	p.Path = c.Path() // without the query: a notice shown once is not shown again
+	if q := c.Request().URI().QueryString(); len(q) > 0 {
+		p.query = string(q)
+	}
 	p.Static = h.static.URL
 	p.Company, p.Logo = h.Config.CompanyName, h.static.logo
 	p.Demo = h.Demo
@@ -241,6 +272,34 @@ func (p *page) IsAdmin() bool { return p.User != nil && p.User.HasRole(model.Rol
 
 // IsHR says whether the page's user may use the HR area (for the menu).
 func (p *page) IsHR() bool { return p.User != nil && isHR(p.User) }
+
+// pager is what the shared "paging" block of layout.html renders: the
+// links to a list's first page (when this is not it) and next page (when
+// more follow), with ids ID-first and ID-next.
+type pager struct {
+	Page        *page
+	ID          string
+	First, Next string
+	FirstKey    string // paging.first, or paging.newest for a list newest first
+	Label       string // the links' name, for a screen reader
+}
+
+// Paging pairs a list's page links with the page for the "paging" block.
+func (p *page) Paging(id, first, next string) pager {
+	return pager{Page: p, ID: id, First: first, Next: next, FirstKey: "paging.first", Label: p.T("paging.label")}
+}
+
+// Newest words the first page as the newest (a log listed newest first).
+func (g pager) Newest() pager {
+	g.FirstKey = "paging.newest"
+	return g
+}
+
+// Labelled names the links by what the page shows ("people 1-50 of 80").
+func (g pager) Labelled(label string) pager {
+	g.Label = label
+	return g
+}
 
 // problemList is a list of content problems with the page, to translate
 // "line N" in the shared "problems" block.
