@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -53,10 +54,16 @@ const (
 	versionsBack    = 5
 )
 
-// Organisation computes the organisation view over two reads: the cached
-// directory and everyone's progress. Departments are named in order as a
-// reader of lang expects (Collator).
+// Organisation returns the organisation view: computed over the cached
+// directory and everyone's progress, or the last one computed while it
+// still holds (see orgMemo). Departments are named in order as a reader of
+// lang expects (Collator). The result is shared: read only.
 func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation, error) {
+	// One at a time: eight HR pages at once would otherwise compute eight
+	// copies of the same figures (about 60 MB of garbage each at 100,000
+	// people) where the first one's serves them all.
+	s.orgMu.Lock()
+	defer s.orgMu.Unlock()
 	lessons, err := s.publishedLessons(ctx)
 	if err != nil {
 		return nil, err
@@ -65,14 +72,79 @@ func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation,
 	if err != nil {
 		return nil, err
 	}
+	gen, cached := s.store.ProgressGeneration() // before the progress: see there
+	now := s.Now()
+	if m := s.org; cached && m.holds(dir, gen, lessons, now) {
+		return m.in(lang), nil
+	}
+	s.org = nil // free the old figures before computing the new ones
 	prog, err := s.store.AllProgress(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: organisation: %w", err)
 	}
-	now := s.Now()
+	o, rows, members, until := organisation(lessons, dir, prog, now)
+	if o.Publishes, err = s.publishes(ctx, lessons, rows, members, prog); err != nil {
+		return nil, err
+	}
+	m := &orgMemo{dir: dir, gen: gen, lessons: lessons, until: until, base: o, byLang: map[string]*Organisation{}}
+	if cached {
+		s.org = m
+	}
+	return m.in(lang), nil
+}
+
+// orgMemo is an organisation view kept for the next ones: it holds while
+// the directory, the progress generation and the published lessons are
+// those it was computed from, and until the first moment at which time
+// alone changes a figure (a due date passing, a signature ageing out or
+// coming within ExpiringDays of it, a new week on the chart; see
+// organisation), and orgMaxAge at most.
+type orgMemo struct {
+	dir     *Directory
+	gen     uint64
+	lessons []model.Lesson
+	until   time.Time
+	base    *Organisation            // departments in no particular order
+	byLang  map[string]*Organisation // sorted for a reader of that language
+}
+
+// orgMaxAge bounds a memo's life whatever else holds: a safety net, should
+// a figure depend on the time in a way organisation does not foresee.
+const orgMaxAge = time.Minute
+
+func (m *orgMemo) holds(dir *Directory, gen uint64, lessons []model.Lesson, now time.Time) bool {
+	return m != nil && m.dir == dir && m.gen == gen && !now.Before(m.base.At) && now.Before(m.until) &&
+		reflect.DeepEqual(m.lessons, lessons)
+}
+
+// in returns the view with its departments in lang's order (under orgMu).
+func (m *orgMemo) in(lang string) *Organisation {
+	if o, ok := m.byLang[lang]; ok {
+		return o
+	}
+	o := *m.base
+	o.Departments = slices.Clone(m.base.Departments)
+	col := Collator(lang)
+	slices.SortFunc(o.Departments, func(a, b OrgRow) int {
+		// Empty department last, then the least complete first: where HR should look.
+		return cmp.Or(cmp.Compare(boolInt(a.Key == ""), boolInt(b.Key == "")),
+			cmp.Compare(a.Percent, b.Percent), col.CompareString(a.Key, b.Key), strings.Compare(a.Key, b.Key))
+	})
+	m.byLang[lang] = &o
+	return &o
+}
+
+// organisation computes the figures at now (all but Publishes, which need
+// the rows and their people), and the first moment after now at which
+// time alone may change one of them.
+func organisation(lessons []model.Lesson, dir *Directory, prog map[string]model.Progress, now time.Time) (*Organisation, []Row, []*model.User, time.Time) {
 	o := &Organisation{Lessons: lessons, At: now, ByLesson: make([]OrgRow, len(lessons))}
 	for i, l := range lessons {
 		o.ByLesson[i].Key, o.ByLesson[i].Slug = l.Slug, l.Slug
+	}
+	h := newHorizon(now)
+	for i := range lessons {
+		h.at(lessons[i].RequiredAt) // the chart counts a needs-reack cell as done before it
 	}
 	depts := map[string]*OrgRow{}
 	var rows []Row
@@ -111,6 +183,7 @@ func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation,
 			}
 			if c.Assigned {
 				o.ByLesson[i].People++
+				h.cell(c, askedFrom(u, &lessons[i]))
 			}
 		}
 	}
@@ -118,16 +191,42 @@ func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation,
 		o.Departments = append(o.Departments, *d)
 	}
 	o.Weeks = weeks(rows, lessons, members, prog, now)
-	if o.Publishes, err = s.publishes(ctx, lessons, rows, members, prog); err != nil {
-		return nil, err
+	return o, rows, members, h.t
+}
+
+// horizon finds the first moment, from now on, at which a comparison
+// with the clock may turn: the earliest of the times given that are not
+// before now, the end of the chart's current week, and now+orgMaxAge.
+type horizon struct{ now, t time.Time }
+
+func newHorizon(now time.Time) *horizon {
+	local := now.In(time.Local)
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.Local)
+	h := &horizon{now: now, t: now.Add(orgMaxAge)}
+	h.at(midnight.AddDate(0, 0, 7-(int(midnight.Weekday())+6)%7)) // next Monday, as weeks counts them
+	return h
+}
+
+func (h *horizon) at(t time.Time) {
+	if !t.Before(h.now) && t.Before(h.t) {
+		h.t = t
 	}
-	col := Collator(lang)
-	slices.SortFunc(o.Departments, func(a, b OrgRow) int {
-		// Empty department last, then the least complete first: where HR should look.
-		return cmp.Or(cmp.Compare(boolInt(a.Key == ""), boolInt(b.Key == "")),
-			cmp.Compare(a.Percent, b.Percent), col.CompareString(a.Key, b.Key), strings.Compare(a.Key, b.Key))
-	})
-	return o, nil
+}
+
+// cell adds the times at which an assigned cell's figures may change:
+// its due date passing (overdue), its signature ageing out (due again)
+// and coming within ExpiringDays of it (expiring), and for the chart when
+// it was signed and first asked.
+func (h *horizon) cell(c Cell, asked time.Time) {
+	if c.Code != training.StatusDone {
+		h.at(c.Due)
+	}
+	if !c.Expires.IsZero() {
+		h.at(c.Expires)
+		h.at(c.Expires.Add(-ExpiringDays * 24 * time.Hour)) // rowOf's now.AddDate, now in UTC
+	}
+	h.at(c.Completed)
+	h.at(asked)
 }
 
 // byName keeps of a staff account's row only the lessons assigned to it

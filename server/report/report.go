@@ -39,6 +39,11 @@ type Service struct {
 
 	mu  sync.Mutex
 	dir *Directory
+
+	// orgMu lets one organisation view be computed at a time (the others
+	// wait for it and share it); org is the last one, see orgMemo.
+	orgMu sync.Mutex
+	org   *orgMemo
 }
 
 // New returns a Service; now may be nil for the wall clock.

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"maps"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,7 @@ const (
 // database, so what it caches stays true. Call it before serving.
 func (s *Storage) SetSoleWriter() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}}
+	s.progGen.Add(1)
 	s.dir = &dirIndex{}
 	s.auditIdx = &auditIndex{}
 	s.sole = true
@@ -56,6 +58,27 @@ func (s *Storage) SetSoleWriter() {
 // the progress cache then also fetches their changes. Call it before serving.
 func (s *Storage) SetShared() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}, shared: true}
+	s.progGen.Add(1)
+}
+
+// ProgressGeneration returns a number that changes whenever the cached
+// progress may change, so callers can keep what they computed from
+// AllProgress until it does; ok is false without a cache (then every read
+// goes to the database). Read it before AllProgress: a write counted in
+// it is in what AllProgress returns next. With other instances it also
+// starts, as a read would, the fetch of their changes (a merge moves it).
+func (s *Storage) ProgressGeneration() (gen uint64, ok bool) {
+	pc := s.progress
+	if pc == nil {
+		return 0, false
+	}
+	pc.mu.Lock()
+	loaded := pc.loaded
+	pc.mu.Unlock()
+	if pc.shared && loaded {
+		s.startFetch()
+	}
+	return s.progGen.Load(), true
 }
 
 // SoleWriter reports whether this process is the database's only writer.
@@ -67,6 +90,7 @@ func (s *Storage) progressChanged(userID string) {
 		pc.mu.Lock()
 		pc.dirty[userID] = struct{}{}
 		pc.mu.Unlock()
+		s.progGen.Add(1)
 	}
 }
 
@@ -152,8 +176,11 @@ func (s *Storage) fetchChanged(ctx context.Context) error {
 	}
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
+	changed := false
 	for id, p := range fresh {
+		// The window looks sharedSkew back, so most of it was merged before.
 		if old, ok := pc.docs[id]; !ok || !p.Updated.Before(old.Updated) {
+			changed = changed || !ok || !reflect.DeepEqual(p, old)
 			pc.docs[id] = p
 		}
 		if p.Updated.After(pc.since) {
@@ -161,6 +188,9 @@ func (s *Storage) fetchChanged(ctx context.Context) error {
 		}
 	}
 	pc.fetched = started
+	if changed {
+		s.progGen.Add(1) // after the merge, under mu
+	}
 	return nil
 }
 
