@@ -150,7 +150,7 @@ func organisation(lessons []model.Lesson, dir *Directory, prog map[string]model.
 	var rows []Row
 	var members []*model.User
 	for i := range dir.Users {
-		u := &dir.Users[i]
+		u := dir.Users[i]
 		if !u.Active {
 			continue
 		}

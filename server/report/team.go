@@ -183,7 +183,7 @@ func (s *Service) Team(ctx context.Context, scope Scope, f Filter) (*Team, error
 	}
 	var members []*model.User
 	for i := range dir.Users {
-		if u := &dir.Users[i]; scope.Includes(u) {
+		if u := dir.Users[i]; scope.Includes(u) {
 			members = append(members, u)
 		}
 	}

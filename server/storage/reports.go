@@ -88,6 +88,36 @@ func (s *Storage) UserDirectory(ctx context.Context) ([]model.User, error) {
 	return out, nil
 }
 
+// SharedUserDirectory is UserDirectory without the copies: for a sole
+// writer the in-memory directory's own users (never changed there, only
+// replaced), so a caller keeping every user costs no second copy of them
+// (about 45 MB at 100,000 people). Read only.
+func (s *Storage) SharedUserDirectory(ctx context.Context) ([]*model.User, error) {
+	d, err := s.indexed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d != nil {
+		var out []*model.User
+		d.readSorted(func(order []string) {
+			out = make([]*model.User, len(order))
+			for i, l := range order {
+				out[i] = d.byLogin[l].u
+			}
+		})
+		return out, nil
+	}
+	users, err := s.UserDirectory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.User, len(users))
+	for i := range users {
+		out[i] = &users[i]
+	}
+	return out, nil
+}
+
 // ProgressOf returns the progress of the users with ids; a user without
 // progress is missing from the map.
 func (s *Storage) ProgressOf(ctx context.Context, ids []string) (map[string]model.Progress, error) {
