@@ -27,8 +27,9 @@ type progressCache struct {
 	mu     sync.Mutex // guards docs, dirty, loaded, since, fetched
 	reload sync.Mutex // one refresh at a time, so an older read never overwrites a newer one
 	loaded bool
-	docs   map[string]model.Progress
+	docs   map[string]packed
 	dirty  map[string]struct{}
+	slugs  slugs // the lessons' slugs, one copy each
 
 	shared   bool
 	since    time.Time   // the latest updated time seen
@@ -105,17 +106,23 @@ func (s *Storage) refresh(ctx context.Context) error {
 	pc.mu.Unlock()
 	if !loaded {
 		started := time.Now()
-		docs, err := s.progressWhere(ctx, bson.M{}, map[string]model.Progress{})
+		// Packed as they come: the whole documents are never all held.
+		docs, in := map[string]packed{}, slugs{}
+		var since time.Time
+		err := s.eachProgressWhere(ctx, bson.M{}, func(p model.Progress) {
+			docs[p.UserID] = pack(p, in)
+			if p.Updated.After(since) {
+				since = p.Updated
+			}
+		})
 		if err != nil {
 			s.requeue(dirty)
 			return err
 		}
 		pc.mu.Lock()
-		pc.docs, pc.loaded, pc.fetched = docs, true, started
-		for _, p := range docs {
-			if p.Updated.After(pc.since) {
-				pc.since = p.Updated
-			}
+		pc.docs, pc.slugs, pc.loaded, pc.fetched = docs, in, true, started
+		if since.After(pc.since) {
+			pc.since = since
 		}
 		pc.mu.Unlock()
 		return nil
@@ -134,7 +141,7 @@ func (s *Storage) refresh(ctx context.Context) error {
 	pc.mu.Lock()
 	for id := range dirty {
 		if p, ok := fresh[id]; ok {
-			pc.docs[id] = p
+			pc.docs[id] = pack(p, pc.slugs)
 		} else {
 			delete(pc.docs, id)
 		}
@@ -179,9 +186,9 @@ func (s *Storage) fetchChanged(ctx context.Context) error {
 	changed := false
 	for id, p := range fresh {
 		// The window looks sharedSkew back, so most of it was merged before.
-		if old, ok := pc.docs[id]; !ok || !p.Updated.Before(old.Updated) {
-			changed = changed || !ok || !reflect.DeepEqual(p, old)
-			pc.docs[id] = p
+		if old, ok := pc.docs[id]; !ok || !p.Updated.Before(old.updatedAt()) {
+			changed = changed || !ok || !reflect.DeepEqual(p, old.unpack(id))
+			pc.docs[id] = pack(p, pc.slugs)
 		}
 		if p.Updated.After(pc.since) {
 			pc.since = p.Updated
@@ -226,12 +233,16 @@ func (s *Storage) cachedProgress(ctx context.Context, ids []string) (map[string]
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if ids == nil {
-		return maps.Clone(pc.docs), nil
+		out := make(map[string]model.Progress, len(pc.docs))
+		for id, k := range pc.docs {
+			out[id] = k.unpack(id)
+		}
+		return out, nil
 	}
 	out := make(map[string]model.Progress, len(ids))
 	for _, id := range ids {
-		if p, ok := pc.docs[id]; ok {
-			out[id] = p
+		if k, ok := pc.docs[id]; ok {
+			out[id] = k.unpack(id)
 		}
 	}
 	return out, nil

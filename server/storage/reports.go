@@ -183,19 +183,28 @@ func (s *Storage) AllProgress(ctx context.Context) (map[string]model.Progress, e
 }
 
 func (s *Storage) progressWhere(ctx context.Context, filter bson.M, out map[string]model.Progress) (map[string]model.Progress, error) {
+	if err := s.eachProgressWhere(ctx, filter, func(p model.Progress) { out[p.UserID] = p }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachProgressWhere calls fn with each progress document matching filter,
+// as it is read.
+func (s *Storage) eachProgressWhere(ctx context.Context, filter bson.M, fn func(model.Progress)) error {
 	cur, err := s.c(colProgress).Find(ctx, filter)
 	if err != nil {
-		return nil, wrap("progress of users", err)
+		return wrap("progress of users", err)
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
 		var p model.Progress
 		if err := cur.Decode(&p); err != nil {
-			return nil, wrap("progress of users", err)
+			return wrap("progress of users", err)
 		}
-		out[p.UserID] = p
+		fn(p)
 	}
-	return out, wrap("progress of users", cur.Err())
+	return wrap("progress of users", cur.Err())
 }
 
 // AttemptHistory returns every attempt of a user, oldest first, with the
