@@ -78,14 +78,15 @@ func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation,
 		return m.in(lang), nil
 	}
 	s.org = nil // free the old figures before computing the new ones
-	prog, err := s.store.AllProgress(ctx)
+	pubs, err := s.publishVersions(ctx, lessons)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := s.store.ProgressLookup(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: organisation: %w", err)
 	}
-	o, rows, members, until := organisation(lessons, dir, prog, now)
-	if o.Publishes, err = s.publishes(ctx, lessons, rows, members, prog); err != nil {
-		return nil, err
-	}
+	o, until := organisation(lessons, dir, prog, pubs, now)
 	m := &orgMemo{dir: dir, gen: gen, lessons: lessons, until: until, base: o, byLang: map[string]*Organisation{}}
 	if cached {
 		s.org = m
@@ -134,10 +135,10 @@ func (m *orgMemo) in(lang string) *Organisation {
 	return &o
 }
 
-// organisation computes the figures at now (all but Publishes, which need
-// the rows and their people), and the first moment after now at which
-// time alone may change one of them.
-func organisation(lessons []model.Lesson, dir *Directory, prog map[string]model.Progress, now time.Time) (*Organisation, []Row, []*model.User, time.Time) {
+// organisation computes the figures at now, and the first moment after
+// now at which time alone may change one of them: in one pass over the
+// people, each one's progress unpacked once and dropped after.
+func organisation(lessons []model.Lesson, dir *Directory, prog func(string) model.Progress, pubs []Publish, now time.Time) (*Organisation, time.Time) {
 	o := &Organisation{Lessons: lessons, At: now, ByLesson: make([]OrgRow, len(lessons))}
 	for i, l := range lessons {
 		o.ByLesson[i].Key, o.ByLesson[i].Slug = l.Slug, l.Slug
@@ -146,22 +147,22 @@ func organisation(lessons []model.Lesson, dir *Directory, prog map[string]model.
 	for i := range lessons {
 		h.at(lessons[i].RequiredAt) // the chart counts a needs-reack cell as done before it
 	}
+	wt := newWeekTally(now)
 	depts := map[string]*OrgRow{}
-	var rows []Row
-	var members []*model.User
-	for i := range dir.Users {
-		u := dir.Users[i]
+	for _, u := range dir.Users {
 		if !u.Active {
 			continue
 		}
-		r := rowOf(u, lessons, prog[u.ID].Lessons, now)
+		lp := prog(u.ID).Lessons
+		r := rowOf(u, lessons, lp, now)
 		if training.StaffOnly(u) {
 			r = byName(r, u, lessons)
 		}
 		if r.Assigned == 0 {
 			continue // nobody asks anything of this account (an administrator, say)
 		}
-		rows, members = append(rows, r), append(members, u)
+		wt.add(r, lessons, u, lp)
+		tallyPublishes(pubs, lessons, r, lp)
 		d := depts[u.Department]
 		if d == nil {
 			d = &OrgRow{Key: u.Department}
@@ -190,8 +191,10 @@ func organisation(lessons []model.Lesson, dir *Directory, prog map[string]model.
 	for _, d := range depts {
 		o.Departments = append(o.Departments, *d)
 	}
-	o.Weeks = weeks(rows, lessons, members, prog, now)
-	return o, rows, members, h.t
+	o.Weeks = wt.points()
+	slices.SortFunc(pubs, func(a, b Publish) int { return b.Published.Compare(a.Published) })
+	o.Publishes = pubs[:min(len(pubs), recentPublishes)]
+	return o, h.t
 }
 
 // horizon finds the first moment, from now on, at which a comparison
@@ -248,12 +251,11 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// publishes are the latest versions that asked people to sign again, each
-// with the people assigned who signed it after it was published and those
-// who had signed an earlier version and have not signed it yet.
-func (s *Service) publishes(ctx context.Context, lessons []model.Lesson, rows []Row, members []*model.User, prog map[string]model.Progress) ([]Publish, error) {
+// publishVersions are the latest versions that asked people to sign
+// again, not yet counted (see tallyPublishes).
+func (s *Service) publishVersions(ctx context.Context, lessons []model.Lesson) ([]Publish, error) {
 	out := []Publish{} // [] rather than null in JSON
-	for i, l := range lessons {
+	for _, l := range lessons {
 		for v := l.Current; v > max(1, l.Current-versionsBack); v-- {
 			lv, err := s.store.LessonVersion(ctx, l.Slug, v)
 			if err != nil {
@@ -262,22 +264,28 @@ func (s *Service) publishes(ctx context.Context, lessons []model.Lesson, rows []
 			if lv.Kind != model.ChangeReack && lv.Kind != model.ChangeRequiz {
 				continue
 			}
-			p := Publish{Lesson: l.Slug, Version: v, Kind: lv.Kind, Published: lv.Published}
-			for r, u := range members {
-				if !rows[r].Cells[i].Assigned {
-					continue
-				}
-				lp := prog[u.ID].Lessons[l.Slug]
-				switch {
-				case lp.AckVersion >= v && !lp.Acknowledged.Before(lv.Published):
-					p.SignedSince++
-				case lp.AckVersion > 0 && lp.AckVersion < v:
-					p.StillToSign++
-				}
-			}
-			out = append(out, p)
+			out = append(out, Publish{Lesson: l.Slug, Version: v, Kind: lv.Kind, Published: lv.Published})
 		}
 	}
-	slices.SortFunc(out, func(a, b Publish) int { return b.Published.Compare(a.Published) })
-	return out[:min(len(out), recentPublishes)], nil
+	return out, nil
+}
+
+// tallyPublishes counts a person (their row r and progress) in each
+// publish of a lesson assigned to them: signed it after it was published,
+// or signed an earlier version and not it yet.
+func tallyPublishes(pubs []Publish, lessons []model.Lesson, r Row, prog map[string]model.LessonProgress) {
+	for j := range pubs {
+		p := &pubs[j]
+		i := slices.IndexFunc(lessons, func(l model.Lesson) bool { return l.Slug == p.Lesson })
+		if i < 0 || !r.Cells[i].Assigned {
+			continue
+		}
+		lp := prog[p.Lesson]
+		switch {
+		case lp.AckVersion >= p.Version && !lp.Acknowledged.Before(p.Published):
+			p.SignedSince++
+		case lp.AckVersion > 0 && lp.AckVersion < p.Version:
+			p.StillToSign++
+		}
+	}
 }

@@ -223,6 +223,33 @@ func (s *Storage) WarmProgress(ctx context.Context) error {
 	return s.refresh(ctx)
 }
 
+// ProgressLookup returns everyone's progress one user at a time, as of
+// now: for a report over every user, which then never holds all of it
+// unpacked at once (AllProgress at 100,000 people is about 150 MB of
+// maps). A user without progress gets the zero Progress. Read only.
+func (s *Storage) ProgressLookup(ctx context.Context) (func(userID string) model.Progress, error) {
+	if s.progress == nil {
+		all, err := s.AllProgress(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return func(id string) model.Progress { return all[id] }, nil
+	}
+	if err := s.refresh(ctx); err != nil {
+		return nil, err
+	}
+	pc := s.progress
+	pc.mu.Lock()
+	docs := maps.Clone(pc.docs) // entries are replaced, never changed: a shallow copy is a snapshot
+	pc.mu.Unlock()
+	return func(id string) model.Progress {
+		if k, ok := docs[id]; ok {
+			return k.unpack(id)
+		}
+		return model.Progress{}
+	}, nil
+}
+
 // cachedProgress returns the cached progress of ids, or of everyone when
 // ids is nil.
 func (s *Storage) cachedProgress(ctx context.Context, ids []string) (map[string]model.Progress, error) {
