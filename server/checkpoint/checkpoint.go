@@ -19,7 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"conductportal/server/model"
 	"conductportal/server/storage"
 )
 
@@ -147,16 +146,15 @@ func (s State) Digest() string {
 }
 
 // Heads reads the head of every receipt chain in one pass over the
-// receipts (sorted by user and seq).
+// receipts: each user's count, and the hash and login of the latest.
 func Heads(ctx context.Context, store *storage.Storage) (State, error) {
-	s := State{}
-	err := store.EachReceipt(ctx, func(r *model.Receipt) error {
-		h := s[r.UserID]
-		s[r.UserID] = Head{User: r.UserID, Login: r.Login, Count: h.Count + 1, Hash: r.Hash}
-		return nil
-	})
+	heads, err := store.ReceiptHeads(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	s := make(State, len(heads))
+	for id, h := range heads {
+		s[id] = Head{User: id, Login: h.Login, Count: h.Count, Hash: h.Hash}
 	}
 	return s, nil
 }

@@ -499,6 +499,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	setMemoryLimit(log)
 	if err := startProfiler(ctx, log); err != nil {
 		return err
 	}

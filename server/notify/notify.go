@@ -278,7 +278,7 @@ func (s *Service) Run(ctx context.Context, now time.Time) (Sent, error) {
 		p.n.Lessons = append(p.n.Lessons, slug)
 	}
 	for i := range dir.Users {
-		u := &dir.Users[i]
+		u := dir.Users[i]
 		if !u.Active {
 			continue
 		}
@@ -457,7 +457,7 @@ func (s *Service) askToSign(ctx context.Context, slug string, version int) error
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	for i := range dir.Users {
-		u := &dir.Users[i]
+		u := dir.Users[i]
 		if !u.Active || !training.Assigned(&l, u) {
 			continue
 		}
@@ -504,7 +504,7 @@ func (s *Service) announce(ctx context.Context, slug string, version int) error 
 			// nobody to sign hears nothing.
 			var people []*model.User
 			for i := range dir.Users {
-				u := &dir.Users[i]
+				u := dir.Users[i]
 				if u.Active && len(people) < maxMentions && channel.Serves(ch, u.Department) && training.Assigned(l, u) {
 					people = append(people, u)
 				}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -53,10 +54,16 @@ const (
 	versionsBack    = 5
 )
 
-// Organisation computes the organisation view over two reads: the cached
-// directory and everyone's progress. Departments are named in order as a
-// reader of lang expects (Collator).
+// Organisation returns the organisation view: computed over the cached
+// directory and everyone's progress, or the last one computed while it
+// still holds (see orgMemo). Departments are named in order as a reader of
+// lang expects (Collator). The result is shared: read only.
 func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation, error) {
+	// One at a time: eight HR pages at once would otherwise compute eight
+	// copies of the same figures (about 60 MB of garbage each at 100,000
+	// people) where the first one's serves them all.
+	s.orgMu.Lock()
+	defer s.orgMu.Unlock()
 	lessons, err := s.publishedLessons(ctx)
 	if err != nil {
 		return nil, err
@@ -65,31 +72,97 @@ func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation,
 	if err != nil {
 		return nil, err
 	}
-	prog, err := s.store.AllProgress(ctx)
+	gen, cached := s.store.ProgressGeneration() // before the progress: see there
+	now := s.Now()
+	if m := s.org; cached && m.holds(dir, gen, lessons, now) {
+		return m.in(lang), nil
+	}
+	s.org = nil // free the old figures before computing the new ones
+	pubs, err := s.publishVersions(ctx, lessons)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := s.store.ProgressLookup(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: organisation: %w", err)
 	}
-	now := s.Now()
+	o, until := organisation(lessons, dir, prog, pubs, now)
+	m := &orgMemo{dir: dir, gen: gen, lessons: lessons, until: until, base: o, byLang: map[string]*Organisation{}}
+	if cached {
+		s.org = m
+	}
+	return m.in(lang), nil
+}
+
+// orgMemo is an organisation view kept for the next ones: it holds while
+// the directory, the progress generation and the published lessons are
+// those it was computed from, and until the first moment at which time
+// alone changes a figure (a due date passing, a signature ageing out or
+// coming within ExpiringDays of it, a new week on the chart; see
+// organisation), and orgMaxAge at most.
+type orgMemo struct {
+	dir     *Directory
+	gen     uint64
+	lessons []model.Lesson
+	until   time.Time
+	base    *Organisation            // departments in no particular order
+	byLang  map[string]*Organisation // sorted for a reader of that language
+}
+
+// orgMaxAge bounds a memo's life whatever else holds: a safety net, should
+// a figure depend on the time in a way organisation does not foresee.
+const orgMaxAge = time.Minute
+
+func (m *orgMemo) holds(dir *Directory, gen uint64, lessons []model.Lesson, now time.Time) bool {
+	return m != nil && m.dir == dir && m.gen == gen && !now.Before(m.base.At) && now.Before(m.until) &&
+		reflect.DeepEqual(m.lessons, lessons)
+}
+
+// in returns the view with its departments in lang's order (under orgMu).
+func (m *orgMemo) in(lang string) *Organisation {
+	if o, ok := m.byLang[lang]; ok {
+		return o
+	}
+	o := *m.base
+	o.Departments = slices.Clone(m.base.Departments)
+	col := Collator(lang)
+	slices.SortFunc(o.Departments, func(a, b OrgRow) int {
+		// Empty department last, then the least complete first: where HR should look.
+		return cmp.Or(cmp.Compare(boolInt(a.Key == ""), boolInt(b.Key == "")),
+			cmp.Compare(a.Percent, b.Percent), col.CompareString(a.Key, b.Key), strings.Compare(a.Key, b.Key))
+	})
+	m.byLang[lang] = &o
+	return &o
+}
+
+// organisation computes the figures at now, and the first moment after
+// now at which time alone may change one of them: in one pass over the
+// people, each one's progress unpacked once and dropped after.
+func organisation(lessons []model.Lesson, dir *Directory, prog func(string) model.Progress, pubs []Publish, now time.Time) (*Organisation, time.Time) {
 	o := &Organisation{Lessons: lessons, At: now, ByLesson: make([]OrgRow, len(lessons))}
 	for i, l := range lessons {
 		o.ByLesson[i].Key, o.ByLesson[i].Slug = l.Slug, l.Slug
 	}
+	h := newHorizon(now)
+	for i := range lessons {
+		h.at(lessons[i].RequiredAt) // the chart counts a needs-reack cell as done before it
+	}
+	wt := newWeekTally(now)
 	depts := map[string]*OrgRow{}
-	var rows []Row
-	var members []*model.User
-	for i := range dir.Users {
-		u := &dir.Users[i]
+	for _, u := range dir.Users {
 		if !u.Active {
 			continue
 		}
-		r := rowOf(u, lessons, prog[u.ID].Lessons, now)
+		lp := prog(u.ID).Lessons
+		r := rowOf(u, lessons, lp, now)
 		if training.StaffOnly(u) {
 			r = byName(r, u, lessons)
 		}
 		if r.Assigned == 0 {
 			continue // nobody asks anything of this account (an administrator, say)
 		}
-		rows, members = append(rows, r), append(members, u)
+		wt.add(r, lessons, u, lp)
+		tallyPublishes(pubs, lessons, r, lp)
 		d := depts[u.Department]
 		if d == nil {
 			d = &OrgRow{Key: u.Department}
@@ -111,23 +184,52 @@ func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation,
 			}
 			if c.Assigned {
 				o.ByLesson[i].People++
+				h.cell(c, askedFrom(u, &lessons[i]))
 			}
 		}
 	}
 	for _, d := range depts {
 		o.Departments = append(o.Departments, *d)
 	}
-	o.Weeks = weeks(rows, lessons, members, prog, now)
-	if o.Publishes, err = s.publishes(ctx, lessons, rows, members, prog); err != nil {
-		return nil, err
+	o.Weeks = wt.points()
+	slices.SortFunc(pubs, func(a, b Publish) int { return b.Published.Compare(a.Published) })
+	o.Publishes = pubs[:min(len(pubs), recentPublishes)]
+	return o, h.t
+}
+
+// horizon finds the first moment, from now on, at which a comparison
+// with the clock may turn: the earliest of the times given that are not
+// before now, the end of the chart's current week, and now+orgMaxAge.
+type horizon struct{ now, t time.Time }
+
+func newHorizon(now time.Time) *horizon {
+	local := now.In(time.Local)
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.Local)
+	h := &horizon{now: now, t: now.Add(orgMaxAge)}
+	h.at(midnight.AddDate(0, 0, 7-(int(midnight.Weekday())+6)%7)) // next Monday, as weeks counts them
+	return h
+}
+
+func (h *horizon) at(t time.Time) {
+	if !t.Before(h.now) && t.Before(h.t) {
+		h.t = t
 	}
-	col := Collator(lang)
-	slices.SortFunc(o.Departments, func(a, b OrgRow) int {
-		// Empty department last, then the least complete first: where HR should look.
-		return cmp.Or(cmp.Compare(boolInt(a.Key == ""), boolInt(b.Key == "")),
-			cmp.Compare(a.Percent, b.Percent), col.CompareString(a.Key, b.Key), strings.Compare(a.Key, b.Key))
-	})
-	return o, nil
+}
+
+// cell adds the times at which an assigned cell's figures may change:
+// its due date passing (overdue), its signature ageing out (due again)
+// and coming within ExpiringDays of it (expiring), and for the chart when
+// it was signed and first asked.
+func (h *horizon) cell(c Cell, asked time.Time) {
+	if c.Code != training.StatusDone {
+		h.at(c.Due)
+	}
+	if !c.Expires.IsZero() {
+		h.at(c.Expires)
+		h.at(c.Expires.Add(-ExpiringDays * 24 * time.Hour)) // rowOf's now.AddDate, now in UTC
+	}
+	h.at(c.Completed)
+	h.at(asked)
 }
 
 // byName keeps of a staff account's row only the lessons assigned to it
@@ -149,12 +251,11 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// publishes are the latest versions that asked people to sign again, each
-// with the people assigned who signed it after it was published and those
-// who had signed an earlier version and have not signed it yet.
-func (s *Service) publishes(ctx context.Context, lessons []model.Lesson, rows []Row, members []*model.User, prog map[string]model.Progress) ([]Publish, error) {
+// publishVersions are the latest versions that asked people to sign
+// again, not yet counted (see tallyPublishes).
+func (s *Service) publishVersions(ctx context.Context, lessons []model.Lesson) ([]Publish, error) {
 	out := []Publish{} // [] rather than null in JSON
-	for i, l := range lessons {
+	for _, l := range lessons {
 		for v := l.Current; v > max(1, l.Current-versionsBack); v-- {
 			lv, err := s.store.LessonVersion(ctx, l.Slug, v)
 			if err != nil {
@@ -163,22 +264,28 @@ func (s *Service) publishes(ctx context.Context, lessons []model.Lesson, rows []
 			if lv.Kind != model.ChangeReack && lv.Kind != model.ChangeRequiz {
 				continue
 			}
-			p := Publish{Lesson: l.Slug, Version: v, Kind: lv.Kind, Published: lv.Published}
-			for r, u := range members {
-				if !rows[r].Cells[i].Assigned {
-					continue
-				}
-				lp := prog[u.ID].Lessons[l.Slug]
-				switch {
-				case lp.AckVersion >= v && !lp.Acknowledged.Before(lv.Published):
-					p.SignedSince++
-				case lp.AckVersion > 0 && lp.AckVersion < v:
-					p.StillToSign++
-				}
-			}
-			out = append(out, p)
+			out = append(out, Publish{Lesson: l.Slug, Version: v, Kind: lv.Kind, Published: lv.Published})
 		}
 	}
-	slices.SortFunc(out, func(a, b Publish) int { return b.Published.Compare(a.Published) })
-	return out[:min(len(out), recentPublishes)], nil
+	return out, nil
+}
+
+// tallyPublishes counts a person (their row r and progress) in each
+// publish of a lesson assigned to them: signed it after it was published,
+// or signed an earlier version and not it yet.
+func tallyPublishes(pubs []Publish, lessons []model.Lesson, r Row, prog map[string]model.LessonProgress) {
+	for j := range pubs {
+		p := &pubs[j]
+		i := slices.IndexFunc(lessons, func(l model.Lesson) bool { return l.Slug == p.Lesson })
+		if i < 0 || !r.Cells[i].Assigned {
+			continue
+		}
+		lp := prog[p.Lesson]
+		switch {
+		case lp.AckVersion >= p.Version && !lp.Acknowledged.Before(p.Published):
+			p.SignedSince++
+		case lp.AckVersion > 0 && lp.AckVersion < p.Version:
+			p.StillToSign++
+		}
+	}
 }

@@ -39,6 +39,11 @@ type Service struct {
 
 	mu  sync.Mutex
 	dir *Directory
+
+	// orgMu lets one organisation view be computed at a time (the others
+	// wait for it and share it); org is the last one, see orgMemo.
+	orgMu sync.Mutex
+	org   *orgMemo
 }
 
 // New returns a Service; now may be nil for the wall clock.
@@ -63,9 +68,10 @@ func (s *Service) Warm(ctx context.Context) error {
 // Now is the service's clock.
 func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
-// Directory is every user, indexed, without secrets. It is shared: read only.
+// Directory is every user, indexed, without secrets. It is shared: read
+// only (for a sole writer its users are storage's own).
 type Directory struct {
-	Users   []model.User
+	Users   []*model.User
 	byLogin map[string]*model.User
 	byID    map[string]*model.User
 	gen     uint64
@@ -104,15 +110,14 @@ func (s *Service) Directory(ctx context.Context) (*Directory, error) {
 			return nil, fmt.Errorf("report: directory: %w", err)
 		}
 	}
-	users, err := s.store.UserDirectory(ctx)
+	users, err := s.store.SharedUserDirectory(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("report: directory: %w", err)
 	}
 	d = &Directory{Users: users, byLogin: make(map[string]*model.User, len(users)),
 		byID: make(map[string]*model.User, len(users)), gen: gen, shared: shared, loaded: time.Now()}
 	d.checked.Store(d.loaded.UnixNano())
-	for i := range users {
-		u := &users[i]
+	for _, u := range users {
 		d.byLogin[u.Login] = u
 		d.byID[u.ID] = u
 	}

@@ -183,7 +183,7 @@ func (s *Service) Team(ctx context.Context, scope Scope, f Filter) (*Team, error
 	}
 	var members []*model.User
 	for i := range dir.Users {
-		if u := &dir.Users[i]; scope.Includes(u) {
+		if u := dir.Users[i]; scope.Includes(u) {
 			members = append(members, u)
 		}
 	}
@@ -317,32 +317,61 @@ func sortRows(rows []Row, f Filter) {
 // creation and the lesson's first publication; a week before any cell was
 // asked is unknown, so the chart starts at the first assignment.
 func weeks(rows []Row, lessons []model.Lesson, members []*model.User, prog map[string]model.Progress, now time.Time) []WeekPoint {
+	t := newWeekTally(now)
+	for r, u := range members {
+		t.add(rows[r], lessons, u, prog[u.ID].Lessons)
+	}
+	return t.points()
+}
+
+// weekTally sums weeks' figures one person at a time.
+type weekTally struct {
+	ends           []time.Time
+	done, assigned []int
+}
+
+func newWeekTally(now time.Time) *weekTally {
 	local := now.In(time.Local)
 	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.Local)
 	monday := midnight.AddDate(0, 0, -((int(midnight.Weekday()) + 6) % 7))
-	out := make([]WeekPoint, 0, chartWeeks)
+	t := &weekTally{done: make([]int, chartWeeks), assigned: make([]int, chartWeeks)}
 	for w := chartWeeks - 1; w >= 0; w-- {
 		end := monday.AddDate(0, 0, 7-7*w)
 		if end.After(now) {
 			end = now
 		}
-		var done, assigned int
-		for r, u := range members {
-			for i, c := range rows[r].Cells {
-				if !c.Assigned || askedFrom(u, &lessons[i]).After(end) {
-					continue
-				}
-				assigned++
-				p := prog[u.ID].Lessons[lessons[i].Slug]
-				if p.AckVersion == 0 || p.Acknowledged.IsZero() || p.Acknowledged.After(end) {
-					continue
-				}
-				if c.Code == training.StatusDone || (c.Code == training.StatusNeedsReack && end.Before(lessons[i].RequiredAt)) {
-					done++
-				}
+		t.ends = append(t.ends, end)
+	}
+	return t
+}
+
+// add counts person u, of row r, with their progress prog.
+func (t *weekTally) add(r Row, lessons []model.Lesson, u *model.User, prog map[string]model.LessonProgress) {
+	for i, c := range r.Cells {
+		if !c.Assigned {
+			continue
+		}
+		asked := askedFrom(u, &lessons[i])
+		p := prog[lessons[i].Slug]
+		for w, end := range t.ends {
+			if asked.After(end) {
+				continue
+			}
+			t.assigned[w]++
+			if p.AckVersion == 0 || p.Acknowledged.IsZero() || p.Acknowledged.After(end) {
+				continue
+			}
+			if c.Code == training.StatusDone || (c.Code == training.StatusNeedsReack && end.Before(lessons[i].RequiredAt)) {
+				t.done[w]++
 			}
 		}
-		out = append(out, WeekPoint{End: end, Percent: percent(done, assigned), Known: assigned > 0})
+	}
+}
+
+func (t *weekTally) points() []WeekPoint {
+	out := make([]WeekPoint, len(t.ends))
+	for w, end := range t.ends {
+		out[w] = WeekPoint{End: end, Percent: percent(t.done[w], t.assigned[w]), Known: t.assigned[w] > 0}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"container/heap"
 	"context"
 
 	"conductportal/server/model"
@@ -21,6 +22,40 @@ func (s *Storage) EachReceipt(ctx context.Context, fn func(*model.Receipt) error
 		return wrap("each receipt", err)
 	}
 	return each(ctx, cur, "each receipt", fn)
+}
+
+// ReceiptHead is the latest receipt of a user's chain: its position
+// (the chain's length when nothing is missing), hash and login.
+type ReceiptHead struct {
+	Login string
+	Seq   int
+	Count int // receipts of the user
+	Hash  string
+}
+
+// ReceiptHeads returns the head of every user's receipt chain, by user
+// id, from one unsorted read of the few fields it needs (a sorted one
+// makes FerretDB v1 hold every receipt in memory at once).
+func (s *Storage) ReceiptHeads(ctx context.Context) (map[string]ReceiptHead, error) {
+	cur, err := s.c(colReceipts).Find(ctx, bson.M{},
+		options.Find().SetProjection(bson.M{"user_id": 1, "login": 1, "seq": 1, "hash": 1}))
+	if err != nil {
+		return nil, wrap("receipt heads", err)
+	}
+	out := map[string]ReceiptHead{}
+	err = each(ctx, cur, "receipt heads", func(r *model.Receipt) error {
+		h, ok := out[r.UserID]
+		h.Count++
+		if !ok || r.Seq >= h.Seq {
+			h.Login, h.Seq, h.Hash = r.Login, r.Seq, r.Hash
+		}
+		out[r.UserID] = h
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // EachProgress calls fn with every user's progress.
@@ -158,17 +193,17 @@ func (s *Storage) RecentEventUsers(ctx context.Context, n int64) ([]string, erro
 			}
 		}
 	}
-	fromReceipts, err := s.ids(ctx, colReceipts, bson.M{}, "user_id", bson.D{{Key: "at", Value: -1}}, n)
+	fromReceipts, err := s.latestIDs(ctx, colReceipts, "user_id", "at", n)
 	if err != nil {
 		return nil, err
 	}
 	add(fromReceipts)
-	fromAttempts, err := s.ids(ctx, colAttempts, bson.M{}, "user_id", bson.D{{Key: "started", Value: -1}}, n)
+	fromAttempts, err := s.latestIDs(ctx, colAttempts, "user_id", "started", n)
 	if err != nil {
 		return nil, err
 	}
 	add(fromAttempts)
-	graded, err := s.ids(ctx, colAttemptResults, bson.M{}, "_id", bson.D{{Key: "at", Value: -1}}, n)
+	graded, err := s.latestIDs(ctx, colAttemptResults, "_id", "at", n)
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +215,64 @@ func (s *Storage) RecentEventUsers(ctx context.Context, n int64) ([]string, erro
 		add(ofGraded)
 	}
 	return out, nil
+}
+
+// latestIDs returns field of the n documents of col latest by the time
+// field at, latest first. Not a sorted find: FerretDB v1 sorts in memory,
+// holding every document of the collection at once (over 1 GB for the
+// receipts of 100,000 people); an unsorted find with a projection streams,
+// and only the n latest are kept here.
+func (s *Storage) latestIDs(ctx context.Context, col, field, at string, n int64) ([]string, error) {
+	cur, err := s.c(col).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{field: 1, at: 1}))
+	if err != nil {
+		return nil, wrap("ids of "+col, err)
+	}
+	defer cur.Close(ctx)
+	h := &latest{}
+	for cur.Next(ctx) {
+		var d bson.M
+		if err := cur.Decode(&d); err != nil {
+			return nil, wrap("ids of "+col, err)
+		}
+		id, _ := d[field].(string)
+		t, _ := d[at].(bson.DateTime)
+		if id == "" || n <= 0 {
+			continue
+		}
+		if int64(h.Len()) < n {
+			heap.Push(h, stamped{id, t})
+		} else if t > (*h)[0].at {
+			(*h)[0] = stamped{id, t}
+			heap.Fix(h, 0)
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return nil, wrap("ids of "+col, err)
+	}
+	out := make([]string, h.Len())
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(h).(stamped).id
+	}
+	return out, nil
+}
+
+type stamped struct {
+	id string
+	at bson.DateTime
+}
+
+// latest is a min-heap by time: its root is the oldest of those kept.
+type latest []stamped
+
+func (h latest) Len() int           { return len(h) }
+func (h latest) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h latest) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *latest) Push(x any)        { *h = append(*h, x.(stamped)) }
+func (h *latest) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // ids returns one string field of the documents matching filter.

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"maps"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,9 @@ type progressCache struct {
 	mu     sync.Mutex // guards docs, dirty, loaded, since, fetched
 	reload sync.Mutex // one refresh at a time, so an older read never overwrites a newer one
 	loaded bool
-	docs   map[string]model.Progress
+	docs   map[string]packed
 	dirty  map[string]struct{}
+	slugs  slugs // the lessons' slugs, one copy each
 
 	shared   bool
 	since    time.Time   // the latest updated time seen
@@ -47,6 +49,7 @@ const (
 // database, so what it caches stays true. Call it before serving.
 func (s *Storage) SetSoleWriter() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}}
+	s.progGen.Add(1)
 	s.dir = &dirIndex{}
 	s.auditIdx = &auditIndex{}
 	s.sole = true
@@ -56,6 +59,27 @@ func (s *Storage) SetSoleWriter() {
 // the progress cache then also fetches their changes. Call it before serving.
 func (s *Storage) SetShared() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}, shared: true}
+	s.progGen.Add(1)
+}
+
+// ProgressGeneration returns a number that changes whenever the cached
+// progress may change, so callers can keep what they computed from
+// AllProgress until it does; ok is false without a cache (then every read
+// goes to the database). Read it before AllProgress: a write counted in
+// it is in what AllProgress returns next. With other instances it also
+// starts, as a read would, the fetch of their changes (a merge moves it).
+func (s *Storage) ProgressGeneration() (gen uint64, ok bool) {
+	pc := s.progress
+	if pc == nil {
+		return 0, false
+	}
+	pc.mu.Lock()
+	loaded := pc.loaded
+	pc.mu.Unlock()
+	if pc.shared && loaded {
+		s.startFetch()
+	}
+	return s.progGen.Load(), true
 }
 
 // SoleWriter reports whether this process is the database's only writer.
@@ -67,6 +91,7 @@ func (s *Storage) progressChanged(userID string) {
 		pc.mu.Lock()
 		pc.dirty[userID] = struct{}{}
 		pc.mu.Unlock()
+		s.progGen.Add(1)
 	}
 }
 
@@ -81,17 +106,23 @@ func (s *Storage) refresh(ctx context.Context) error {
 	pc.mu.Unlock()
 	if !loaded {
 		started := time.Now()
-		docs, err := s.progressWhere(ctx, bson.M{}, map[string]model.Progress{})
+		// Packed as they come: the whole documents are never all held.
+		docs, in := map[string]packed{}, slugs{}
+		var since time.Time
+		err := s.eachProgressWhere(ctx, bson.M{}, func(p model.Progress) {
+			docs[p.UserID] = pack(p, in)
+			if p.Updated.After(since) {
+				since = p.Updated
+			}
+		})
 		if err != nil {
 			s.requeue(dirty)
 			return err
 		}
 		pc.mu.Lock()
-		pc.docs, pc.loaded, pc.fetched = docs, true, started
-		for _, p := range docs {
-			if p.Updated.After(pc.since) {
-				pc.since = p.Updated
-			}
+		pc.docs, pc.slugs, pc.loaded, pc.fetched = docs, in, true, started
+		if since.After(pc.since) {
+			pc.since = since
 		}
 		pc.mu.Unlock()
 		return nil
@@ -110,7 +141,7 @@ func (s *Storage) refresh(ctx context.Context) error {
 	pc.mu.Lock()
 	for id := range dirty {
 		if p, ok := fresh[id]; ok {
-			pc.docs[id] = p
+			pc.docs[id] = pack(p, pc.slugs)
 		} else {
 			delete(pc.docs, id)
 		}
@@ -152,15 +183,21 @@ func (s *Storage) fetchChanged(ctx context.Context) error {
 	}
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
+	changed := false
 	for id, p := range fresh {
-		if old, ok := pc.docs[id]; !ok || !p.Updated.Before(old.Updated) {
-			pc.docs[id] = p
+		// The window looks sharedSkew back, so most of it was merged before.
+		if old, ok := pc.docs[id]; !ok || !p.Updated.Before(old.updatedAt()) {
+			changed = changed || !ok || !reflect.DeepEqual(p, old.unpack(id))
+			pc.docs[id] = pack(p, pc.slugs)
 		}
 		if p.Updated.After(pc.since) {
 			pc.since = p.Updated
 		}
 	}
 	pc.fetched = started
+	if changed {
+		s.progGen.Add(1) // after the merge, under mu
+	}
 	return nil
 }
 
@@ -186,6 +223,33 @@ func (s *Storage) WarmProgress(ctx context.Context) error {
 	return s.refresh(ctx)
 }
 
+// ProgressLookup returns everyone's progress one user at a time, as of
+// now: for a report over every user, which then never holds all of it
+// unpacked at once (AllProgress at 100,000 people is about 150 MB of
+// maps). A user without progress gets the zero Progress. Read only.
+func (s *Storage) ProgressLookup(ctx context.Context) (func(userID string) model.Progress, error) {
+	if s.progress == nil {
+		all, err := s.AllProgress(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return func(id string) model.Progress { return all[id] }, nil
+	}
+	if err := s.refresh(ctx); err != nil {
+		return nil, err
+	}
+	pc := s.progress
+	pc.mu.Lock()
+	docs := maps.Clone(pc.docs) // entries are replaced, never changed: a shallow copy is a snapshot
+	pc.mu.Unlock()
+	return func(id string) model.Progress {
+		if k, ok := docs[id]; ok {
+			return k.unpack(id)
+		}
+		return model.Progress{}
+	}, nil
+}
+
 // cachedProgress returns the cached progress of ids, or of everyone when
 // ids is nil.
 func (s *Storage) cachedProgress(ctx context.Context, ids []string) (map[string]model.Progress, error) {
@@ -196,12 +260,16 @@ func (s *Storage) cachedProgress(ctx context.Context, ids []string) (map[string]
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if ids == nil {
-		return maps.Clone(pc.docs), nil
+		out := make(map[string]model.Progress, len(pc.docs))
+		for id, k := range pc.docs {
+			out[id] = k.unpack(id)
+		}
+		return out, nil
 	}
 	out := make(map[string]model.Progress, len(ids))
 	for _, id := range ids {
-		if p, ok := pc.docs[id]; ok {
-			out[id] = p
+		if k, ok := pc.docs[id]; ok {
+			out[id] = k.unpack(id)
 		}
 	}
 	return out, nil

@@ -69,6 +69,7 @@ type Storage struct {
 	turns    turns          // writes of one document take turns (turns.go)
 	usersGen atomic.Uint64  // see UsersGeneration
 	progress *progressCache // see SetSoleWriter and SetShared
+	progGen  atomic.Uint64  // see ProgressGeneration
 	sole     bool           // see SetSoleWriter
 	sessions accessCache[*model.Session]
 	users    accessCache[*model.User]

@@ -1,0 +1,110 @@
+package storage
+
+import (
+	"math"
+	"reflect"
+	"time"
+
+	"conductportal/server/model"
+)
+
+// packed is one user's progress as the progress cache keeps it: about
+// half of model.Progress's size (a slice instead of a map per user, one
+// copy of each lesson's slug, times as bson's milliseconds, counts as
+// int32). A document the packed form would not give back exactly (a
+// count past int32, a time not in UTC) is kept whole instead.
+type packed struct {
+	whole   *model.Progress
+	updated int64
+	head    string
+	lessons []packedLesson // nil: Lessons was nil
+}
+
+type packedLesson struct {
+	slug, receipt                         string
+	fails                                 map[string]int // shared with what unpack returns: read only
+	lastAttempt, acknowledged, lastFailed int64
+	read, pass, ack, attempts             int32
+}
+
+// noTime stands for the zero time.Time.
+const noTime = math.MinInt64
+
+// slugs interns lesson slugs: 100,000 users name the same few lessons.
+type slugs map[string]string
+
+func (in slugs) of(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
+func packTime(t time.Time) int64 {
+	if t.IsZero() {
+		return noTime
+	}
+	return t.UnixMilli()
+}
+
+func unpackTime(ms int64) time.Time {
+	if ms == noTime {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func fits32(vs ...int) bool {
+	for _, v := range vs {
+		if v < math.MinInt32 || v > math.MaxInt32 {
+			return false
+		}
+	}
+	return true
+}
+
+// pack returns p's packed form, checked to unpack to p exactly.
+func pack(p model.Progress, in slugs) packed {
+	k := packed{updated: packTime(p.Updated), head: p.Head}
+	if p.Lessons != nil {
+		k.lessons = make([]packedLesson, 0, len(p.Lessons))
+	}
+	for slug, l := range p.Lessons {
+		if !fits32(l.ReadVersion, l.PassVersion, l.AckVersion, l.Attempts) {
+			return packed{whole: &p}
+		}
+		k.lessons = append(k.lessons, packedLesson{slug: in.of(slug), receipt: l.Receipt, fails: l.Fails,
+			lastAttempt: packTime(l.LastAttempt), acknowledged: packTime(l.Acknowledged), lastFailed: packTime(l.LastFailed),
+			read: int32(l.ReadVersion), pass: int32(l.PassVersion), ack: int32(l.AckVersion), attempts: int32(l.Attempts)}) // #nosec G115 -- fits32 checked
+	}
+	if !reflect.DeepEqual(k.unpack(p.UserID), p) {
+		return packed{whole: &p}
+	}
+	return k
+}
+
+// unpack returns the progress of user id.
+func (k packed) unpack(id string) model.Progress {
+	if k.whole != nil {
+		return *k.whole
+	}
+	p := model.Progress{UserID: id, Updated: unpackTime(k.updated), Head: k.head}
+	if k.lessons != nil {
+		p.Lessons = make(map[string]model.LessonProgress, len(k.lessons))
+	}
+	for _, l := range k.lessons {
+		p.Lessons[l.slug] = model.LessonProgress{ReadVersion: int(l.read), PassVersion: int(l.pass), AckVersion: int(l.ack),
+			Attempts: int(l.attempts), LastAttempt: unpackTime(l.lastAttempt), Acknowledged: unpackTime(l.acknowledged),
+			Fails: l.fails, LastFailed: unpackTime(l.lastFailed), Receipt: l.receipt}
+	}
+	return p
+}
+
+// updatedAt is when the progress was last written.
+func (k packed) updatedAt() time.Time {
+	if k.whole != nil {
+		return k.whole.Updated
+	}
+	return unpackTime(k.updated)
+}
