@@ -9,17 +9,32 @@ import (
 	"conductportal/server/model"
 )
 
-// AccessCacheTTL is how long this process trusts a session or user it read
-// (every request reads both, by _id). Writes through this process drop
-// their entries at once; a write by another instance on the same database
-// (a logout, a deactivation, a role change) shows here within this time.
+// AccessCacheTTL is how long a process that has not said how it shares
+// the database (neither SetSoleWriter nor SetShared: a tool, a test)
+// trusts a document it read.
 const AccessCacheTTL = 2 * time.Second
 
-// accessCache keeps recently read documents by _id for AccessCacheTTL.
+// accessCache keeps documents read by _id (sessions, users, progress,
+// receipts, attempts) so the hot pages ask the database nothing. How long
+// an entry is believed depends on who else writes:
+//
+//   - a sole writer (SetSoleWriter): until this process writes it. Every
+//     write goes to the database first (and is fsynced there); only once
+//     it succeeded is the entry dropped (drop, then the next read loads it
+//     once) or replaced (set). No TTL.
+//   - instances sharing a database (SetShared): the same, and an entry is
+//     also dropped when another instance's write shows in the change log
+//     (changes.go); while the log has not been read for SharedStaleness,
+//     trust says no and every read goes to the database.
+//   - otherwise: AccessCacheTTL.
 type accessCache[T any] struct {
 	mu      sync.Mutex
 	entries map[string]accessEntry[T]
 	drops   uint64 // counts drops: a read that began before one is not kept
+	// trust, when set, replaces the TTL: entries are believed while it
+	// says yes (see above).
+	trust func(at time.Time) bool
+	limit int // at most this many entries (0: maxAccessEntries)
 }
 
 type accessEntry[T any] struct {
@@ -27,15 +42,53 @@ type accessEntry[T any] struct {
 	at time.Time
 }
 
-// maxAccessEntries bounds the cache between sweeps of expired entries.
+// maxAccessEntries bounds a cache with a TTL between sweeps of expired
+// entries.
 const maxAccessEntries = 4096
 
+// What a sole writer or a shared instance keeps at most (see keepCaches
+// for what they cost).
+const (
+	maxKeptPeople   = 250_000 // sessions, users and progress, each
+	maxKeptReceipts = 100_000 // receipts by id, and users' lists of them
+	maxKeptAttempts = 100_000
+)
+
+// keepCaches makes the caches of sessions, users, progress, receipts,
+// attempts and the lesson list believe their entries while trust says yes,
+// without a TTL. Measured (BenchmarkCacheMemory): 100,000 people with a
+// session, a user and a progress of six lessons each cost about N MB.
+func (s *Storage) keepCaches(trust func(at time.Time) bool) {
+	s.sessions.keep(trust, maxKeptPeople)
+	s.users.keep(trust, maxKeptPeople)
+	s.progs.keep(trust, maxKeptPeople)
+	s.receipts.keep(trust, maxKeptReceipts)
+	s.chains.keep(trust, maxKeptReceipts)
+	s.attempts.keep(trust, maxKeptAttempts)
+	s.lessons.keep(trust, 1)
+}
+
+// keep makes c believe its entries while trust says yes, up to limit of
+// them (see SetSoleWriter and SetShared).
+func (c *accessCache[T]) keep(trust func(at time.Time) bool, limit int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.trust, c.limit = trust, limit
+}
+
 func (c *accessCache[T]) get(id string) (T, bool) {
+	var zero T
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[id]
-	if !ok || time.Since(e.at) >= AccessCacheTTL {
-		var zero T
+	switch {
+	case !ok:
+		return zero, false
+	case c.trust != nil:
+		if !c.trust(e.at) {
+			return zero, false
+		}
+	case time.Since(e.at) >= AccessCacheTTL:
 		return zero, false
 	}
 	return e.v, true
@@ -48,29 +101,66 @@ func (c *accessCache[T]) begin() (time.Time, uint64) {
 	return time.Now(), c.drops
 }
 
-// put keeps v, read from the time and drop count begin returned: an entry
-// never outlives AccessCacheTTL counted from before the database answered,
-// and a read that a write (and its drop) overtook is not kept.
+// put keeps v, read from the time and drop count begin returned: a read
+// that a write (and its drop) overtook is not kept, and with a TTL an
+// entry never outlives it counted from before the database answered.
 func (c *accessCache[T]) put(id string, v T, at time.Time, drops uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if drops != c.drops {
 		return
 	}
+	c.store(id, v, at)
+}
+
+// set replaces id's entry by v after a write of this process succeeded
+// (v is what the database now holds); a write whose outcome is unknown
+// drops instead.
+func (c *accessCache[T]) set(id string, v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.drops++ // a read begun before this write must not overwrite v
+	c.store(id, v, time.Now())
+}
+
+// store adds an entry, making room first; c.mu is held.
+func (c *accessCache[T]) store(id string, v T, at time.Time) {
 	if c.entries == nil {
 		c.entries = map[string]accessEntry[T]{}
 	}
-	if len(c.entries) >= maxAccessEntries {
-		for k, e := range c.entries {
-			if time.Since(e.at) >= AccessCacheTTL {
-				delete(c.entries, k)
+	limit := c.limit
+	if limit == 0 {
+		limit = maxAccessEntries
+	}
+	if _, ok := c.entries[id]; !ok && len(c.entries) >= limit {
+		if c.trust == nil {
+			for k, e := range c.entries {
+				if time.Since(e.at) >= AccessCacheTTL {
+					delete(c.entries, k)
+				}
 			}
 		}
-		if len(c.entries) >= maxAccessEntries {
-			clear(c.entries)
+		// Still full: forget about an eighth, chosen by the map's random
+		// order, so a cache at its bound keeps most of what it holds.
+		for k := range c.entries {
+			if len(c.entries) < limit-limit/8 {
+				break
+			}
+			delete(c.entries, k)
 		}
 	}
 	c.entries[id] = accessEntry[T]{v: v, at: at}
+}
+
+// change replaces id's entry by fn of it after a write of this process
+// succeeded; an id not kept stays so.
+func (c *accessCache[T]) change(id string, fn func(T) T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.drops++
+	if e, ok := c.entries[id]; ok {
+		c.entries[id] = accessEntry[T]{v: fn(e.v), at: e.at}
+	}
 }
 
 func (c *accessCache[T]) drop(id string) {
@@ -92,6 +182,21 @@ func (c *accessCache[T]) dropIf(match func(T) bool) {
 	}
 }
 
+// dropAll forgets every entry.
+func (c *accessCache[T]) dropAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.drops++
+	clear(c.entries)
+}
+
+// size is how many entries c holds.
+func (c *accessCache[T]) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
 // copyUser is a copy of u that shares nothing a caller could change.
 func copyUser(u *model.User) *model.User {
 	c := *u
@@ -106,3 +211,28 @@ func copySession(s *model.Session) *model.Session {
 	c := *s
 	return &c
 }
+
+func copyProgress(p *model.Progress) *model.Progress {
+	c := *p
+	c.Lessons = make(map[string]model.LessonProgress, len(p.Lessons))
+	for k, lp := range p.Lessons {
+		lp.Fails = maps.Clone(lp.Fails)
+		c.Lessons[k] = lp
+	}
+	return &c
+}
+
+func copyAttempt(a *model.Attempt) *model.Attempt {
+	c := *a
+	c.Questions = slices.Clone(a.Questions)
+	for i := range c.Questions {
+		c.Questions[i].Options = slices.Clone(c.Questions[i].Options)
+	}
+	c.Answers = slices.Clone(a.Answers)
+	for i := range c.Answers {
+		c.Answers[i].Chosen = slices.Clone(c.Answers[i].Chosen)
+	}
+	return &c
+}
+
+func copyReceipts(rs []model.Receipt) []model.Receipt { return slices.Clone(rs) }

@@ -50,19 +50,29 @@ func (s *Storage) SetSoleWriter() {
 	s.dir = &dirIndex{}
 	s.auditIdx = &auditIndex{}
 	s.sole = true
+	s.keepCaches(func(time.Time) bool { return true })
 }
 
 // SetShared tells storage that other instances write to the database too:
 // the progress cache then also fetches their changes. Call it before serving.
 func (s *Storage) SetShared() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}, shared: true}
+	s.feed = &changeFeed{self: NewID()}
+	s.keepCaches(func(at time.Time) bool { return s.feed.fresh(at, s) })
 }
 
 // SoleWriter reports whether this process is the database's only writer.
 func (s *Storage) SoleWriter() bool { return s.sole }
 
 // progressChanged marks a user's cached progress stale, after the write.
-func (s *Storage) progressChanged(userID string) {
+func (s *Storage) progressChanged(ctx context.Context, userID string) {
+	s.progressDirty(userID)
+	s.changed(ctx, changeProgress, userID)
+}
+
+// progressDirty is progressChanged without the word to other instances.
+func (s *Storage) progressDirty(userID string) {
+	s.progs.drop(userID)
 	if pc := s.progress; pc != nil {
 		pc.mu.Lock()
 		pc.dirty[userID] = struct{}{}
