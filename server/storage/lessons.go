@@ -11,9 +11,9 @@ import (
 )
 
 // Lessons returns every lesson in order. Every page asks for them: the
-// list read within AccessCacheTTL comes from memory. A publish or a
-// change of settings through this process drops it; one by another
-// instance shows here within AccessCacheTTL.
+// list is kept (see accessCache). A publish or a change of settings
+// through this process drops it; one by another instance shows here
+// within SharedStaleness (changes.go).
 func (s *Storage) Lessons(ctx context.Context) ([]model.Lesson, error) {
 	if list, ok := s.lessons.get(""); ok {
 		return slices.Clone(list), nil
@@ -54,9 +54,9 @@ func (s *Storage) DropCaches() {
 
 // Lesson returns the lesson with slug, from the cached list when fresh.
 func (s *Storage) Lesson(ctx context.Context, slug string) (*model.Lesson, error) {
-	// The list is a handful of documents: reading all of them (cached for
-	// AccessCacheTTL) saves the page views' reads by _id, two per lesson
-	// page (measured with make bench's profiles).
+	// The list is a handful of documents: reading all of them (kept)
+	// saves the page views' reads by _id, two per lesson page (measured
+	// with make bench's profiles).
 	list, err := s.Lessons(ctx)
 	if err != nil {
 		return nil, err

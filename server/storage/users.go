@@ -22,8 +22,8 @@ func (s *Storage) CreateUser(ctx context.Context, u *model.User) error {
 	return err
 }
 
-// User returns the user with id. A user read within AccessCacheTTL comes
-// from memory; every write to a user below drops it.
+// User returns the user with id, from memory when kept (see
+// accessCache); every write to a user below drops it.
 func (s *Storage) User(ctx context.Context, id string) (*model.User, error) {
 	if u, ok := s.users.get(id); ok {
 		return copyUser(u), nil
