@@ -14,6 +14,9 @@ import (
 // Every learner's page asks for it: it is kept (see accessCache), and
 // every write of it below drops the kept copy once the write is done.
 func (s *Storage) Progress(ctx context.Context, userID string) (*model.Progress, error) {
+	if p, ok := s.reportsProgress(userID); ok {
+		return p, nil
+	}
 	if p, ok := s.progs.get(userID); ok {
 		return copyProgress(p), nil
 	}

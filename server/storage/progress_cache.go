@@ -28,6 +28,9 @@ type progressCache struct {
 	loaded bool
 	docs   map[string]model.Progress
 	dirty  map[string]struct{}
+	// pending are the dirty users a refresh is reloading: not yet true in
+	// docs either (see reportsProgress).
+	pending map[string]struct{}
 
 	shared   bool
 	since    time.Time   // the latest updated time seen
@@ -80,6 +83,30 @@ func (s *Storage) progressDirty(userID string) {
 	}
 }
 
+// reportsProgress is a sole writer's copy of the user's progress from the
+// reports' cache, once that is loaded and while the user is not marked
+// dirty: every person's progress is then in memory once, not twice
+// (BenchmarkCacheMemory: 180 MB for 100,000 people).
+func (s *Storage) reportsProgress(userID string) (*model.Progress, bool) {
+	pc := s.progress
+	if pc == nil || !s.sole {
+		return nil, false
+	}
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	_, dirty := pc.dirty[userID]
+	_, pending := pc.pending[userID]
+	if !pc.loaded || dirty || pending {
+		return nil, false
+	}
+	p, ok := pc.docs[userID]
+	if !ok { // loaded by a sole writer: none stored
+		p = model.Progress{UserID: userID}
+	}
+	c := copyProgress(&p)
+	return c, true
+}
+
 // refresh loads the cache, or reloads its dirty users.
 func (s *Storage) refresh(ctx context.Context) error {
 	pc := s.progress
@@ -87,8 +114,13 @@ func (s *Storage) refresh(ctx context.Context) error {
 	defer pc.reload.Unlock()
 	pc.mu.Lock()
 	loaded, dirty := pc.loaded, pc.dirty
-	pc.dirty = map[string]struct{}{}
+	pc.dirty, pc.pending = map[string]struct{}{}, dirty
 	pc.mu.Unlock()
+	defer func() {
+		pc.mu.Lock()
+		pc.pending = nil
+		pc.mu.Unlock()
+	}()
 	if !loaded {
 		started := time.Now()
 		docs, err := s.progressWhere(ctx, bson.M{}, map[string]model.Progress{})
@@ -126,6 +158,11 @@ func (s *Storage) refresh(ctx context.Context) error {
 		}
 	}
 	pc.mu.Unlock()
+	if s.sole { // reportsProgress answers for them again
+		for id := range dirty {
+			s.progs.drop(id)
+		}
+	}
 	return nil
 }
 

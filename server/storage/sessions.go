@@ -54,7 +54,9 @@ func (s *Storage) TouchSession(ctx context.Context, id string, at time.Time) err
 		c.LastSeen = at
 		return c
 	})
-	s.changed(ctx, changeSession, id)
+	// No word to other instances: their copies only lag in last_seen,
+	// which the idle timeout (hours) tolerates, and they reread within
+	// sharedMaxAge anyway.
 	return nil
 }
 

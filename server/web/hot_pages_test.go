@@ -82,3 +82,42 @@ func TestHotPagesAskNothing(t *testing.T) {
 		t.Errorf("the second visit of %d pages asked the database: %s", len(paths), strings.Join(asked, ", "))
 	}
 }
+
+// After a restart the portal reads every user and session beside serving
+// (storage.LoadKept): a person's first page then asks the database nothing
+// about either.
+func TestRestartLoadsSessions(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	p := testkit.Start(t, dir, io.Discard)
+	const pw = "restart test password"
+	if _, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "restart.one", Name: "重启", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	cl := newCaller(t, p.Base, "restart.one", pw) // its cookie works on any port of this host
+	p.Stop()
+
+	p = testkit.Start(t, dir, io.Discard)
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(p.LogText(), "users and sessions loaded"); {
+		if time.Now().After(deadline) {
+			t.Fatal("users and sessions not loaded a minute after start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	before, err := p.Metrics.DBCommands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cl.call(t, http.MethodGet, p.Base+"/lessons/dress"); got != http.StatusOK {
+		t.Fatalf("the lesson page after the restart: %d", got)
+	}
+	after, err := p.Metrics.DBCommands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"find sessions", "find users"} {
+		if d := after[k] - before[k]; d != 0 {
+			t.Errorf("the first page after the restart: %s ×%d", k, d)
+		}
+	}
+}
