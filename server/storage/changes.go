@@ -104,6 +104,10 @@ func (s *Storage) changed(ctx context.Context, kind, id string) {
 	if f == nil {
 		return
 	}
+	// The write is done: its word goes out even if the request that made
+	// it was cancelled meanwhile.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	f.mu.Lock()
 	seq := max(f.next, f.wrote+1)
 	stale := f.next == 0 || time.Since(f.polled) >= SharedStaleness
