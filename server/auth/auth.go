@@ -31,8 +31,11 @@ var (
 const (
 	IdleTimeout     = 8 * time.Hour
 	AbsoluteTimeout = 7 * 24 * time.Hour
-	touchEvery      = time.Minute // last_seen is written at most this often
-	tokenPrefix     = "cp_"
+	// touchEvery is how often last_seen (and a token's last_used) is written:
+	// against an idle timeout of hours, minutes of precision are plenty, and
+	// with 10,000 people active every write saved goes to quiz submits.
+	touchEvery  = 5 * time.Minute
+	tokenPrefix = "cp_"
 )
 
 // Service authenticates users.

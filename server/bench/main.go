@@ -14,7 +14,9 @@
 // BENCH_PROFILES a folder for a CPU profile of the server per request kind
 // (unset: none; the server then serves its profiles on loopback),
 // BENCH_SYNC_PEOPLE the people of the directory sync figures (100000;
-// BENCH_SYNC=off skips them).
+// BENCH_SYNC=off skips them), BENCH_ONLY the lines to measure besides the
+// static ceiling, comma separated (lesson, training, team, organisation,
+// export, quiz, half; unset: all), e.g. BENCH_ONLY=lesson,training.
 package main
 
 import (
@@ -60,6 +62,7 @@ func main() {
 		profiles:   os.Getenv("BENCH_PROFILES"),
 		syncPeople: envInt("BENCH_SYNC_PEOPLE", 100000),
 		sync:       envString("BENCH_SYNC", "on") != "off",
+		only:       os.Getenv("BENCH_ONLY"),
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -76,6 +79,7 @@ type options struct {
 	backends                    []string
 	profiles                    string // folder for CPU profiles, or ""
 	sync                        bool   // measure the directory sync (BENCH_SYNC=off: not)
+	only                        string // BENCH_ONLY: the lines to measure (empty: all)
 	syncPeople                  int
 }
 
@@ -175,4 +179,17 @@ func runBackend(ctx context.Context, o options, backend string) (*report, error)
 		return nil, err
 	}
 	return r, nil
+}
+
+// runs tells whether the line named key is measured (BENCH_ONLY).
+func (o options) runs(key string) bool {
+	if strings.TrimSpace(o.only) == "" {
+		return true
+	}
+	for _, k := range strings.Split(o.only, ",") {
+		if strings.TrimSpace(k) == key {
+			return true
+		}
+	}
+	return false
 }

@@ -353,6 +353,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	background.Go(func() { s.loadAudit(sweepCtx) })
 	background.Go(func() { s.sweepSessions(sweepCtx) })
 	background.Go(func() { s.remind(sweepCtx) })
+	background.Go(func() { s.loadKept(sweepCtx) })
 	if s.Config.CheckpointJob {
 		background.Go(func() { s.checkpoints(sweepCtx) })
 	}
@@ -375,6 +376,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.Log.Warn("shutdown", "err", err)
 	}
 	return nil
+}
+
+// loadKept reads every user and session into memory beside serving
+// (storage.LoadKept), so no one's first page waits for the database.
+func (s *Server) loadKept(ctx context.Context) {
+	t0 := time.Now()
+	users, sessions, err := s.Store.LoadKept(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.Log.Warn("users and sessions not loaded; each is read at its first use", "err", err)
+		}
+		return
+	}
+	s.Log.Info("users and sessions loaded", "users", users, "sessions", sessions, "took", time.Since(t0).Round(time.Millisecond).String())
 }
 
 // deliverEvery is how often the delivery worker looks for due retries and

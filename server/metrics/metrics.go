@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
 
@@ -156,4 +157,36 @@ func (m *Metrics) Write() ([]byte, error) {
 		}
 	}
 	return buf.Bytes(), nil
+}
+
+// DBCommands is how many database commands were recorded, by "command
+// collection" (all outcomes together): a test reads it to prove a page
+// asked the database nothing. Only the commands' histogram is collected:
+// a scrape's gauges would ask the database themselves.
+func (m *Metrics) DBCommands() (map[string]uint64, error) {
+	out := map[string]uint64{}
+	if m == nil {
+		return out, nil
+	}
+	ch := make(chan prometheus.Metric, 64)
+	go func() { m.db.Collect(ch); close(ch) }()
+	var err error
+	for pm := range ch {
+		var mt dto.Metric
+		if werr := pm.Write(&mt); werr != nil {
+			err = fmt.Errorf("metrics: read a database command: %w", werr)
+			continue
+		}
+		var cmd, coll string
+		for _, l := range mt.GetLabel() {
+			switch l.GetName() {
+			case "command":
+				cmd = l.GetValue()
+			case "collection":
+				coll = l.GetValue()
+			}
+		}
+		out[cmd+" "+coll] += mt.GetHistogram().GetSampleCount()
+	}
+	return out, err
 }

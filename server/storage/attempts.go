@@ -17,6 +17,10 @@ func (s *Storage) CreateAttempt(ctx context.Context, a *model.Attempt) error {
 	return wrap("create attempt", err)
 }
 
+// keepAttempt tells whether a read attempt may be kept: a graded one never
+// changes; an open one only while no other instance can grade it.
+func (s *Storage) keepAttempt(a *model.Attempt) bool { return a.Submitted || s.sole }
+
 // attemptResult is the graded half of an attempt, stored apart with the
 // attempt's id as its _id. Inserting it is the one atomic step of grading:
 // FerretDB v1 does not run a conditional update atomically (measured: 20
@@ -33,6 +37,10 @@ type attemptResult struct {
 
 // Attempt returns the attempt with id, with its result when submitted.
 func (s *Storage) Attempt(ctx context.Context, id string) (*model.Attempt, error) {
+	if a, ok := s.attempts.get(id); ok {
+		return copyAttempt(a), nil
+	}
+	at, drops := s.attempts.begin()
 	var a model.Attempt
 	if err := s.c(colAttempts).FindOne(ctx, bson.M{"_id": id}).Decode(&a); err != nil {
 		return nil, wrap("attempt", err)
@@ -45,6 +53,9 @@ func (s *Storage) Attempt(ctx context.Context, id string) (*model.Attempt, error
 	case !isNotFound(err):
 		return nil, wrap("attempt result", err)
 	}
+	if s.keepAttempt(&a) {
+		s.attempts.put(id, copyAttempt(&a), at, drops)
+	}
 	return &a, nil
 }
 
@@ -55,6 +66,7 @@ func (s *Storage) SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, er
 	_, err := s.c(colAttemptResults).InsertOne(ctx, attemptResult{
 		ID: a.ID, At: a.At, Answers: a.Answers, Score: a.Score, PassMark: a.PassMark, Passed: a.Passed,
 	})
+	s.attempts.drop(a.ID) // graded now (by this call or another): read once more
 	if mongo.IsDuplicateKeyError(err) {
 		return false, nil
 	}

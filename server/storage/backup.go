@@ -65,5 +65,6 @@ func (s *Storage) ImportDocuments(ctx context.Context, collection string, docs [
 	}
 	_, err := s.c(collection).InsertMany(ctx, batch, options.InsertMany().SetOrdered(true))
 	s.DropCaches()
+	s.changed(ctx, changeAll, "")
 	return wrap("import "+collection, err)
 }

@@ -36,7 +36,7 @@ func (s *Storage) SetExceptions(ctx context.Context, slug string, exs map[string
 	}
 	defer func() {
 		for id := range exs {
-			s.userWritten(id)
+			s.userWritten(ctx, id)
 		}
 	}()
 	return s.writeUser(func() error {

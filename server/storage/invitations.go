@@ -46,7 +46,7 @@ func (s *Storage) DeleteInvitation(ctx context.Context, userID, id string) error
 }
 
 func (s *Storage) setUserInvitation(ctx context.Context, userID, id string) error {
-	defer s.userWritten(userID)
+	defer s.userWritten(ctx, userID)
 	up := bson.M{"$set": bson.M{"invitation": id}}
 	if id == "" {
 		up = bson.M{"$unset": bson.M{"invitation": ""}}
@@ -83,7 +83,7 @@ func (s *Storage) UserByExternalID(ctx context.Context, externalID string) (*mod
 
 // SetUserExternalID stores the identity provider's id on the user.
 func (s *Storage) SetUserExternalID(ctx context.Context, userID, externalID string) error {
-	defer s.userWritten(userID)
+	defer s.userWritten(ctx, userID)
 	return s.writeUser(func() error {
 		_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, bson.M{"$set": bson.M{"external_id": externalID}})
 		return wrap("set user external id", err)

@@ -11,9 +11,9 @@ import (
 )
 
 // Lessons returns every lesson in order. Every page asks for them: the
-// list read within AccessCacheTTL comes from memory. A publish or a
-// change of settings through this process drops it; one by another
-// instance shows here within AccessCacheTTL.
+// list is kept (see accessCache). A publish or a change of settings
+// through this process drops it; one by another instance shows here
+// within SharedStaleness (changes.go).
 func (s *Storage) Lessons(ctx context.Context) ([]model.Lesson, error) {
 	if list, ok := s.lessons.get(""); ok {
 		return slices.Clone(list), nil
@@ -32,14 +32,15 @@ func (s *Storage) Lessons(ctx context.Context) ([]model.Lesson, error) {
 }
 
 // lessonsChanged drops the cached list after a write to a lesson.
-func (s *Storage) lessonsChanged() { s.lessons.drop("") }
+func (s *Storage) lessonsChanged(ctx context.Context) {
+	s.lessons.drop("")
+	s.changed(ctx, changeLessons, "")
+}
 
 // DropCaches forgets what this process cached of sessions, users and
 // lessons: for a change made to the database behind storage's back.
 func (s *Storage) DropCaches() {
-	s.lessons.drop("")
-	s.users.dropIf(func(*model.User) bool { return true })
-	s.sessions.dropIf(func(*model.Session) bool { return true })
+	s.dropKept()
 	s.loginIDs.Clear()
 	if s.dir != nil {
 		s.dir.write.Lock()
@@ -53,9 +54,9 @@ func (s *Storage) DropCaches() {
 
 // Lesson returns the lesson with slug, from the cached list when fresh.
 func (s *Storage) Lesson(ctx context.Context, slug string) (*model.Lesson, error) {
-	// The list is a handful of documents: reading all of them (cached for
-	// AccessCacheTTL) saves the page views' reads by _id, two per lesson
-	// page (measured with make bench's profiles).
+	// The list is a handful of documents: reading all of them (kept)
+	// saves the page views' reads by _id, two per lesson page (measured
+	// with make bench's profiles).
 	list, err := s.Lessons(ctx)
 	if err != nil {
 		return nil, err
@@ -94,7 +95,7 @@ func (s *Storage) LessonVersion(ctx context.Context, slug string, n int) (*model
 // first, so a reader never sees a lesson pointing at a missing version; the
 // update only moves forward, so a slower, older publish cannot win.
 func (s *Storage) PublishLesson(ctx context.Context, l *model.Lesson) error {
-	defer s.lessonsChanged()
+	defer s.lessonsChanged(ctx)
 	filter := bson.M{"_id": l.Slug, "current": bson.M{"$lt": l.Current}}
 	res, err := s.c(colLessons).UpdateOne(ctx, filter, bson.M{"$set": l})
 	if err != nil {
@@ -110,7 +111,7 @@ func (s *Storage) PublishLesson(ctx context.Context, l *model.Lesson) error {
 // SetLessonSettings changes a lesson's settings that are not part of its
 // text: order, audience, due days and validity.
 func (s *Storage) SetLessonSettings(ctx context.Context, slug string, order int, audience string, dueDays, validMonths int) error {
-	defer s.lessonsChanged()
+	defer s.lessonsChanged(ctx)
 	res, err := s.c(colLessons).UpdateOne(ctx, bson.M{"_id": slug}, bson.M{"$set": bson.M{
 		"order": order, "audience": audience, "due_days": dueDays, "valid_months": validMonths,
 	}})

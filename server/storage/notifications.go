@@ -31,7 +31,7 @@ func (s *Storage) CreateNotification(ctx context.Context, n *model.Notification)
 	}
 	defer unlock()
 	_, err = s.c(colUsers).UpdateOne(ctx, bson.M{"_id": n.UserID}, bson.M{"$inc": bson.M{"unread": 1}})
-	s.userWritten(n.UserID)
+	s.userWritten(ctx, n.UserID)
 	return true, wrap("count notification", err)
 }
 
@@ -96,7 +96,7 @@ func (s *Storage) MarkNotificationsRead(ctx context.Context, userID string) erro
 		return wrap("mark notifications read", err)
 	}
 	_, err = s.c(colUsers).UpdateOne(ctx, bson.M{"_id": userID}, bson.M{"$set": bson.M{"unread": 0}})
-	s.userWritten(userID)
+	s.userWritten(ctx, userID)
 	return wrap("mark notifications read", err)
 }
 
@@ -116,7 +116,7 @@ func (s *Storage) ResolveNotifications(ctx context.Context, userID string, ids [
 	if err != nil {
 		return wrap("resolve notifications", err)
 	}
-	defer s.userWritten(userID)
+	defer s.userWritten(ctx, userID)
 	if res.ModifiedCount == 0 {
 		return nil
 	}

@@ -11,7 +11,16 @@ import (
 )
 
 // Progress returns the user's progress; a user with none gets an empty one.
+// Every learner's page asks for it: it is kept (see accessCache), and
+// every write of it below drops the kept copy once the write is done.
 func (s *Storage) Progress(ctx context.Context, userID string) (*model.Progress, error) {
+	if p, ok := s.reportsProgress(userID); ok {
+		return p, nil
+	}
+	if p, ok := s.progs.get(userID); ok {
+		return copyProgress(p), nil
+	}
+	at, drops := s.progs.begin()
 	p := model.Progress{UserID: userID}
 	err := s.c(colProgress).FindOne(ctx, bson.M{"_id": userID}).Decode(&p)
 	if err != nil && !isNotFound(err) {
@@ -20,6 +29,7 @@ func (s *Storage) Progress(ctx context.Context, userID string) (*model.Progress,
 	if p.Lessons == nil {
 		p.Lessons = map[string]model.LessonProgress{}
 	}
+	s.progs.put(userID, copyProgress(&p), at, drops)
 	return &p, nil
 }
 
@@ -97,7 +107,7 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 	}
 	defer unlock()
 	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, u.ops(slug), options.UpdateOne().SetUpsert(true))
-	s.progressChanged(userID)
+	s.progressChanged(ctx, userID)
 	return wrap("update progress", err)
 }
 
@@ -116,7 +126,7 @@ func (s *Storage) RecordReceipt(ctx context.Context, r *model.Receipt) error {
 		"$set": bson.M{prefix + "receipt": r.ID, "head": r.ID, "updated": time.Now().UTC()},
 	}
 	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": r.UserID}, up, options.UpdateOne().SetUpsert(true))
-	s.progressChanged(r.UserID)
+	s.progressChanged(ctx, r.UserID)
 	return wrap("record receipt", err)
 }
 
@@ -129,6 +139,6 @@ func (s *Storage) ReplaceProgress(ctx context.Context, p *model.Progress) error 
 	}
 	defer unlock()
 	_, err = s.c(colProgress).ReplaceOne(ctx, bson.M{"_id": p.UserID}, p, options.Replace().SetUpsert(true))
-	s.progressChanged(p.UserID)
+	s.progressChanged(ctx, p.UserID)
 	return wrap("replace progress", err)
 }

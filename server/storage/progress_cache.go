@@ -30,6 +30,9 @@ type progressCache struct {
 	docs   map[string]packed
 	dirty  map[string]struct{}
 	slugs  slugs // the lessons' slugs, one copy each
+	// pending are the dirty users a refresh is reloading: not yet true in
+	// docs either (see reportsProgress).
+	pending map[string]struct{}
 
 	shared   bool
 	since    time.Time   // the latest updated time seen
@@ -53,6 +56,7 @@ func (s *Storage) SetSoleWriter() {
 	s.dir = &dirIndex{}
 	s.auditIdx = &auditIndex{}
 	s.sole = true
+	s.keepCaches(func(time.Time) bool { return true })
 }
 
 // SetShared tells storage that other instances write to the database too:
@@ -60,6 +64,8 @@ func (s *Storage) SetSoleWriter() {
 func (s *Storage) SetShared() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}, shared: true}
 	s.progGen.Add(1)
+	s.feed = &changeFeed{self: NewID()}
+	s.keepCaches(func(at time.Time) bool { return s.feed.fresh(at, s) })
 }
 
 // ProgressGeneration returns a number that changes whenever the cached
@@ -86,13 +92,44 @@ func (s *Storage) ProgressGeneration() (gen uint64, ok bool) {
 func (s *Storage) SoleWriter() bool { return s.sole }
 
 // progressChanged marks a user's cached progress stale, after the write.
-func (s *Storage) progressChanged(userID string) {
+func (s *Storage) progressChanged(ctx context.Context, userID string) {
+	s.progressDirty(userID)
+	s.changed(ctx, changeProgress, userID)
+}
+
+// progressDirty is progressChanged without the word to other instances.
+func (s *Storage) progressDirty(userID string) {
+	s.progs.drop(userID)
 	if pc := s.progress; pc != nil {
 		pc.mu.Lock()
 		pc.dirty[userID] = struct{}{}
 		pc.mu.Unlock()
 		s.progGen.Add(1)
 	}
+}
+
+// reportsProgress is a sole writer's copy of the user's progress from the
+// reports' cache, once that is loaded and while the user is not marked
+// dirty: every person's progress is then in memory once, not twice
+// (BenchmarkCacheMemory: 180 MB for 100,000 people).
+func (s *Storage) reportsProgress(userID string) (*model.Progress, bool) {
+	pc := s.progress
+	if pc == nil || !s.sole {
+		return nil, false
+	}
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	_, dirty := pc.dirty[userID]
+	_, pending := pc.pending[userID]
+	if !pc.loaded || dirty || pending {
+		return nil, false
+	}
+	p := model.Progress{UserID: userID} // loaded by a sole writer: none stored
+	if k, ok := pc.docs[userID]; ok {
+		p = k.unpack(userID)
+	}
+	// unpack shares the failure counts with the cache: the caller gets its own.
+	return copyProgress(&p), true
 }
 
 // refresh loads the cache, or reloads its dirty users.
@@ -102,8 +139,13 @@ func (s *Storage) refresh(ctx context.Context) error {
 	defer pc.reload.Unlock()
 	pc.mu.Lock()
 	loaded, dirty := pc.loaded, pc.dirty
-	pc.dirty = map[string]struct{}{}
+	pc.dirty, pc.pending = map[string]struct{}{}, dirty
 	pc.mu.Unlock()
+	defer func() {
+		pc.mu.Lock()
+		pc.pending = nil
+		pc.mu.Unlock()
+	}()
 	if !loaded {
 		started := time.Now()
 		// Packed as they come: the whole documents are never all held.
@@ -147,6 +189,11 @@ func (s *Storage) refresh(ctx context.Context) error {
 		}
 	}
 	pc.mu.Unlock()
+	if s.sole { // reportsProgress answers for them again
+		for id := range dirty {
+			s.progs.drop(id)
+		}
+	}
 	return nil
 }
 

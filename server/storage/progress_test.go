@@ -68,3 +68,42 @@ func TestProgressUpdate(t *testing.T) {
 		t.Fatalf("%d errors logged", n)
 	}
 }
+
+// A sole writer answers a person's progress from memory: before the
+// reports' cache is loaded, from its own copy; after, from the reports'
+// copy; and after every write, the new state, on both paths.
+func TestProgressKept(t *testing.T) {
+	k := testkit.Store(t)
+	ctx := context.Background()
+	const who = "kept-progress-user"
+	read := func(want int, when string) {
+		t.Helper()
+		p, err := k.Store.Progress(ctx, who)
+		if err != nil || p.Lessons["dress"].ReadVersion != want {
+			t.Fatalf("%s: %v %+v, want read version %d", when, err, p, want)
+		}
+		p.Lessons["dress"] = model.LessonProgress{ReadVersion: 99} // a caller's change stays its own
+	}
+	write := func(v int) {
+		t.Helper()
+		if err := k.Store.UpdateLessonProgress(ctx, who, "dress", storage.ProgressUpdate{ReadVersion: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read(0, "none stored")
+	write(1)
+	read(1, "after a write, before the reports' cache")
+	read(1, "kept")
+	if _, err := k.Store.AllProgress(ctx); err != nil { // loads the reports' cache
+		t.Fatal(err)
+	}
+	read(1, "from the reports' cache")
+	write(2)
+	read(2, "after a write, the reports' cache not refreshed")
+	if _, err := k.Store.AllProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	read(2, "after the refresh")
+	k.Store.ForgetKept()
+	read(2, "from the reports' cache alone")
+}

@@ -13,15 +13,30 @@ import (
 // version) and (user, seq) make a duplicate or a forked chain ErrDuplicate.
 func (s *Storage) CreateReceipt(ctx context.Context, r *model.Receipt) error {
 	_, err := s.c(colReceipts).InsertOne(ctx, r)
-	return wrap("create receipt", err)
+	s.chains.drop(r.UserID) // whatever the outcome: the list is read again
+	if err != nil {
+		return wrap("create receipt", err)
+	}
+	c := *r
+	s.receipts.set(r.ID, &c)
+	s.changed(ctx, changeProgress, r.UserID)
+	return nil
 }
 
-// Receipt returns the receipt with id.
+// Receipt returns the receipt with id. A receipt never changes, so one
+// read is kept.
 func (s *Storage) Receipt(ctx context.Context, id string) (*model.Receipt, error) {
+	if r, ok := s.receipts.get(id); ok {
+		c := *r
+		return &c, nil
+	}
+	at, drops := s.receipts.begin()
 	var r model.Receipt
 	if err := s.c(colReceipts).FindOne(ctx, bson.M{"_id": id}).Decode(&r); err != nil {
 		return nil, wrap("receipt", err)
 	}
+	c := r
+	s.receipts.put(id, &c, at, drops)
 	return &r, nil
 }
 
@@ -48,8 +63,14 @@ func (s *Storage) LastReceipt(ctx context.Context, userID string) (*model.Receip
 	return &r, nil
 }
 
-// UserReceipts returns the user's receipts, oldest first.
+// UserReceipts returns the user's receipts, oldest first. On FerretDB the
+// query scans every receipt, so the list is kept until the user signs
+// again (CreateReceipt drops it).
 func (s *Storage) UserReceipts(ctx context.Context, userID string) ([]model.Receipt, error) {
+	if rs, ok := s.chains.get(userID); ok {
+		return copyReceipts(rs), nil
+	}
+	at, drops := s.chains.begin()
 	cur, err := s.c(colReceipts).Find(ctx, bson.M{"user_id": userID},
 		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
 	if err != nil {
@@ -59,5 +80,6 @@ func (s *Storage) UserReceipts(ctx context.Context, userID string) ([]model.Rece
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, wrap("user receipts", err)
 	}
+	s.chains.put(userID, copyReceipts(out), at, drops)
 	return out, nil
 }

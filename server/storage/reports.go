@@ -274,7 +274,8 @@ func (s *Storage) ImportProgress(ctx context.Context, ps []model.Progress) error
 	}
 	_, err := s.c(colProgress).InsertMany(ctx, docs)
 	for i := range ps {
-		s.progressChanged(ps[i].UserID)
+		s.progressDirty(ps[i].UserID)
 	}
+	s.changed(ctx, changeAll, "") // one entry, not one per person
 	return wrap("import progress", err)
 }

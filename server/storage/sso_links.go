@@ -134,7 +134,7 @@ func (s *Storage) UnlinkSSO(ctx context.Context, userID string) (bool, error) {
 // points the people old managed at the new login. A login that is taken
 // gives ErrDuplicate (the unique index on login) and changes nothing.
 func (s *Storage) RenameUser(ctx context.Context, id, old, login string) error {
-	defer s.userWritten(id)
+	defer s.userWritten(ctx, id)
 	defer s.usersChanged(ctx)
 	var reports []model.User
 	err := s.writeUser(func() error {
@@ -165,7 +165,7 @@ func (s *Storage) RenameUser(ctx context.Context, id, old, login string) error {
 			if _, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": r.ID}, bson.M{"$set": bson.M{"manager": login}}); err != nil {
 				return wrap("rename user: reports", err)
 			}
-			s.userWritten(r.ID)
+			s.userWritten(ctx, r.ID)
 		}
 		return nil
 	}, true, func(w indexWriter) {

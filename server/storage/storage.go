@@ -52,6 +52,7 @@ const (
 	colSSOLinks       = "sso_links"    // sign-on (issuer, sub) <-> user id, see sso_links.go
 	colLocks          = "locks"        // leases between instances, see locks.go
 	colBulkActions    = "bulk_actions" // HR's bulk actions and their undo markers, see bulk_actions.go
+	colChanges        = "changes"      // what instances sharing the database changed, see changes.go
 )
 
 // Collections names every collection the portal writes: the embedded
@@ -60,7 +61,7 @@ const (
 func Collections() []string {
 	return []string{colUsers, colSessions, colLessons, colLessonVersions, colAttempts, colAttemptResults,
 		colReceipts, colProgress, colAudit, colAPITokens, colCertificates, colThrottles, colNotifications,
-		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats, colInvitations, colExternalIDs, colSSOLinks, colLocks, colBulkActions}
+		colDrafts, colChannels, colDeliveries, colAttemptClaims, colMeta, colItemStats, colInvitations, colExternalIDs, colSSOLinks, colLocks, colBulkActions, colChanges}
 }
 
 // Storage is the portal's access to its database.
@@ -73,6 +74,11 @@ type Storage struct {
 	sole     bool           // see SetSoleWriter
 	sessions accessCache[*model.Session]
 	users    accessCache[*model.User]
+	progs    accessCache[*model.Progress] // one user's progress, by user id (the reports' is s.progress)
+	receipts accessCache[*model.Receipt]  // receipts by _id: they never change
+	chains   accessCache[[]model.Receipt] // a user's receipts, oldest first, by user id
+	attempts accessCache[*model.Attempt]  // attempts by _id, with their result
+	feed     *changeFeed                  // other instances' writes, when shared (changes.go)
 	// loginIDs maps a login to its user's _id (neither ever changes), so a
 	// lookup by login reads by _id instead of scanning the users.
 	loginIDs sync.Map

@@ -22,8 +22,8 @@ func (s *Storage) CreateUser(ctx context.Context, u *model.User) error {
 	return err
 }
 
-// User returns the user with id. A user read within AccessCacheTTL comes
-// from memory; every write to a user below drops it.
+// User returns the user with id, from memory when kept (see
+// accessCache); every write to a user below drops it.
 func (s *Storage) User(ctx context.Context, id string) (*model.User, error) {
 	if u, ok := s.users.get(id); ok {
 		return copyUser(u), nil
@@ -41,7 +41,10 @@ func (s *Storage) User(ctx context.Context, id string) (*model.User, error) {
 // userWritten drops the cached copy of a user this process changes; a
 // defer of it runs after the write, so no read racing the write caches
 // the old document past it.
-func (s *Storage) userWritten(id string) { s.users.drop(id) }
+func (s *Storage) userWritten(ctx context.Context, id string) {
+	s.users.drop(id)
+	s.changed(ctx, changeUser, id)
+}
 
 // UserByLogin returns the user with login. FerretDB v1 answers a query
 // by any field but _id by scanning the table (BenchmarkUserByLogin, 10,000
@@ -148,7 +151,7 @@ func (s *Storage) UserCount(ctx context.Context) (int64, error) {
 
 // SetPassword stores a new password hash and whether it must be changed.
 func (s *Storage) SetPassword(ctx context.Context, id, hash string, mustChange bool) error {
-	defer s.userWritten(id)
+	defer s.userWritten(ctx, id)
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id},
 		bson.M{"$set": bson.M{"password_hash": hash, "must_change_password": mustChange}})
 	if err != nil {
@@ -162,7 +165,7 @@ func (s *Storage) SetPassword(ctx context.Context, id, hash string, mustChange b
 
 // SetUserLang remembers the user's language.
 func (s *Storage) SetUserLang(ctx context.Context, id, lang string) error {
-	defer s.userWritten(id)
+	defer s.userWritten(ctx, id)
 	return s.writeUser(func() error {
 		_, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"lang": lang}})
 		return wrap("set user lang", err)
@@ -171,7 +174,7 @@ func (s *Storage) SetUserLang(ctx context.Context, id, lang string) error {
 
 // SetUserActive turns an account on or off.
 func (s *Storage) SetUserActive(ctx context.Context, id string, active bool) error {
-	defer s.userWritten(id)
+	defer s.userWritten(ctx, id)
 	defer s.usersChanged(ctx) // the reports' directory holds this field
 	return s.writeUser(func() error {
 		res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"active": active}})
@@ -187,7 +190,7 @@ func (s *Storage) SetUserActive(ctx context.Context, id string, active bool) err
 
 // SetMFA replaces a user's second-factor state.
 func (s *Storage) SetMFA(ctx context.Context, id string, m model.MFA) error {
-	defer s.userWritten(id)
+	defer s.userWritten(ctx, id)
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"mfa": m}})
 	if err != nil {
 		return wrap("set mfa", err)
@@ -201,7 +204,7 @@ func (s *Storage) SetMFA(ctx context.Context, id string, m model.MFA) error {
 // SetRecoveryCodes replaces only the hashes of a user's recovery codes, so
 // a code check racing it keeps its record of the last step used.
 func (s *Storage) SetRecoveryCodes(ctx context.Context, id string, hashes []string) error {
-	defer s.userWritten(id)
+	defer s.userWritten(ctx, id)
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id, "mfa.enabled": true}, bson.M{"$set": bson.M{"mfa.recovery": hashes}})
 	if err != nil {
 		return wrap("set recovery codes", err)
@@ -223,7 +226,7 @@ func (s *Storage) UseMFAStep(ctx context.Context, id string, step int64) (bool, 
 		return false, err
 	}
 	defer unlock()
-	defer s.userWritten(id)
+	defer s.userWritten(ctx, id)
 	res, err := s.c(colUsers).UpdateOne(ctx,
 		bson.M{"_id": id, "$or": bson.A{bson.M{"mfa.last_step": bson.M{"$lt": step}}, bson.M{"mfa.last_step": bson.M{"$exists": false}}}},
 		bson.M{"$set": bson.M{"mfa.last_step": step}})
@@ -241,7 +244,7 @@ func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, e
 		return false, err
 	}
 	defer unlock()
-	defer s.userWritten(id)
+	defer s.userWritten(ctx, id)
 	res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": id, "mfa.recovery": hash},
 		bson.M{"$pull": bson.M{"mfa.recovery": hash}})
 	if err != nil {
@@ -253,7 +256,7 @@ func (s *Storage) UseRecoveryCode(ctx context.Context, id, hash string) (bool, e
 // UpdateUser stores the editable fields of u: name, roles, department,
 // manager, hire date, email and the ids that mention the person in group chats.
 func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
-	defer s.userWritten(u.ID)
+	defer s.userWritten(ctx, u.ID)
 	defer s.usersChanged(ctx) // the reports' directory holds these fields
 	return s.writeUser(func() error {
 		res, err := s.c(colUsers).UpdateOne(ctx, bson.M{"_id": u.ID}, bson.M{"$set": bson.M{
@@ -277,7 +280,7 @@ func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
 
 // SetException stores HR's exception for one person and lesson; nil clears it.
 func (s *Storage) SetException(ctx context.Context, userID, slug string, ex *model.Exception) error {
-	defer s.userWritten(userID)
+	defer s.userWritten(ctx, userID)
 	defer s.usersChanged(ctx) // the reports' directory holds exceptions
 	up := bson.M{"$unset": bson.M{"exceptions." + slug: ""}}
 	if ex != nil {

@@ -1,0 +1,244 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"conductportal/server/model"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Instances that share a database (SetShared) keep sessions, users,
+// progress, receipts and the lesson list in memory as a sole writer does,
+// and learn of each other's writes from the change log: after a write that
+// another instance may hold a copy of (a logout, a deactivation, a role or
+// password change, a progress update, a publish), the writer appends one
+// document naming what changed, before it answers. Each instance reads the
+// log forward every sharedPoll, by _id (FerretDB reads anything else by a
+// scan), and drops what it names.
+//
+// The bound: an instance believes what it holds only while its latest
+// complete read of the log started less than SharedStaleness ago (else it
+// asks the database), and never an entry older than sharedMaxAge. So a
+// write another instance finished is seen here within SharedStaleness, and
+// one whose log entry was lost (the writer failed between its write and
+// the entry) within sharedMaxAge.
+//
+// Entries are numbered 1, 2, 3, ... by unique inserts: a writer tries the
+// number after the last it saw and, on a duplicate key, the next; so a
+// number is taken only after every smaller one was (no gaps for a reader
+// to skip). Every changeHintEvery-th writer records its number in meta (a
+// hint where an instance starts reading), every changePruneEvery-th
+// deletes the entries more than changeKeep behind it.
+const (
+	SharedStaleness  = 2 * time.Second
+	sharedPoll       = 500 * time.Millisecond
+	sharedMaxAge     = time.Minute
+	changeHintEvery  = 64
+	changePruneEvery = 1024
+	changeKeep       = 8192
+	metaChangesHead  = "changes_head"
+)
+
+// What a change log entry names: its kind and an id.
+const (
+	changeSession      = "session"       // a session ended: its id
+	changeUserSessions = "user_sessions" // a user's sessions ended: the user's id
+	changeUser         = "user"          // a user changed: the id
+	changeProgress     = "progress"      // a user's progress or receipts: the user's id
+	changeLessons      = "lessons"       // a lesson's settings or publication
+	changeAll          = "all"           // a restore: everything
+)
+
+type changeEntry struct {
+	Seq  int64     `bson:"_id"`
+	Kind string    `bson:"kind"`
+	ID   string    `bson:"id,omitempty"`
+	At   time.Time `bson:"at"`
+	From string    `bson:"from"` // the writing instance: its own entries it skips
+}
+
+// changeFeed is an instance's place in the change log.
+type changeFeed struct {
+	self string     // this instance, in the entries it writes
+	read sync.Mutex // one read of the log at a time
+
+	mu      sync.Mutex // guards the fields below
+	next    int64      // the next entry to read; 0: not known yet
+	wrote   int64      // the last entry this instance wrote
+	polled  time.Time  // when the latest complete read of the log started
+	reading bool       // a read is running
+	failed  error      // the latest read's error, for tests and logs
+}
+
+// fresh tells whether an entry kept since at may be believed, and starts a
+// read of the log when one is due.
+func (f *changeFeed) fresh(at time.Time, s *Storage) bool {
+	f.mu.Lock()
+	since := time.Since(f.polled)
+	due := since >= sharedPoll && !f.reading
+	if due {
+		f.reading = true
+	}
+	f.mu.Unlock()
+	if due {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = s.readChanges(ctx) // failed: kept entries are not believed, and the next read tries again
+		}()
+	}
+	return since < SharedStaleness && time.Since(at) < sharedMaxAge
+}
+
+// changed appends an entry to the change log, when instances share the
+// database. A failure is not the write's: the write is done; other
+// instances then see it within sharedMaxAge.
+func (s *Storage) changed(ctx context.Context, kind, id string) {
+	f := s.feed
+	if f == nil {
+		return
+	}
+	// The write is done: its word goes out even if the request that made
+	// it was cancelled meanwhile.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	f.mu.Lock()
+	seq := max(f.next, f.wrote+1)
+	stale := f.next == 0 || time.Since(f.polled) >= SharedStaleness
+	f.mu.Unlock()
+	if stale { // start past what was pruned: from the hint
+		hint, err := s.changesHint(ctx)
+		if err != nil {
+			return
+		}
+		seq = max(seq, hint+1)
+	}
+	for range 10_000 { // far more writers than any company runs
+		_, err := s.c(colChanges).InsertOne(ctx, changeEntry{Seq: seq, Kind: kind, ID: id, At: time.Now().UTC(), From: f.self})
+		if mongo.IsDuplicateKeyError(err) {
+			seq++
+			continue
+		}
+		if err != nil {
+			return
+		}
+		f.mu.Lock()
+		f.wrote = max(f.wrote, seq)
+		f.mu.Unlock()
+		if seq%changeHintEvery == 0 {
+			_, _ = s.c(colMeta).UpdateOne(ctx, bson.M{"_id": metaChangesHead},
+				bson.M{"$max": bson.M{"seq": seq}}, options.UpdateOne().SetUpsert(true))
+		}
+		if seq%changePruneEvery == 0 {
+			_, _ = s.c(colChanges).DeleteMany(ctx, bson.M{"_id": bson.M{"$lt": seq - changeKeep}})
+		}
+		return
+	}
+}
+
+// changesHint is the latest entry number recorded in meta (0: none yet).
+func (s *Storage) changesHint(ctx context.Context) (int64, error) {
+	var doc struct {
+		Seq int64 `bson:"seq"`
+	}
+	err := s.c(colMeta).FindOne(ctx, bson.M{"_id": metaChangesHead}).Decode(&doc)
+	if isNotFound(err) {
+		return 0, nil
+	}
+	return doc.Seq, wrap("changes hint", err)
+}
+
+// readChanges reads the change log forward from where this instance is,
+// dropping what each entry names.
+func (s *Storage) readChanges(ctx context.Context) error {
+	f := s.feed
+	f.read.Lock()
+	defer f.read.Unlock()
+	started := time.Now()
+	err := s.readChangesFrom(ctx, started)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reading, f.failed = false, err
+	if err == nil {
+		f.polled = started
+	}
+	return err
+}
+
+func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) error {
+	f := s.feed
+	f.mu.Lock()
+	next, out := f.next, started.Sub(f.polled) >= SharedStaleness
+	f.mu.Unlock()
+	if next == 0 || out {
+		// New, or out of touch (what it holds was not believed meanwhile):
+		// from the hint, forgetting everything when that is past what the
+		// log still holds of where this instance was.
+		hint, err := s.changesHint(ctx)
+		if err != nil {
+			return err
+		}
+		if next == 0 || hint-next >= changeKeep/2 {
+			s.dropKept()
+			next = max(next, hint+1, 1)
+		}
+	}
+	for {
+		var e changeEntry
+		err := s.c(colChanges).FindOne(ctx, bson.M{"_id": next}).Decode(&e)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			break
+		}
+		if err != nil {
+			return wrap("read changes", err)
+		}
+		if e.From != f.self {
+			s.applyChange(e)
+		}
+		next++
+		f.mu.Lock()
+		f.next = next
+		f.mu.Unlock()
+	}
+	f.mu.Lock()
+	f.next = next
+	f.mu.Unlock()
+	return nil
+}
+
+// applyChange drops what another instance changed.
+func (s *Storage) applyChange(e changeEntry) {
+	switch e.Kind {
+	case changeSession:
+		s.sessions.drop(e.ID)
+	case changeUserSessions:
+		s.sessions.dropIf(func(sess *model.Session) bool { return sess.UserID == e.ID })
+	case changeUser:
+		s.users.drop(e.ID)
+	case changeProgress:
+		s.progs.drop(e.ID)
+		s.chains.drop(e.ID)
+	case changeLessons:
+		s.lessons.drop("")
+	default: // changeAll, or a kind a newer version writes
+		s.dropKept()
+	}
+}
+
+// dropKept forgets every kept session, user, progress, receipt, attempt
+// and the lesson list.
+func (s *Storage) dropKept() {
+	s.sessions.dropAll()
+	s.users.dropAll()
+	s.progs.dropAll()
+	s.receipts.dropAll()
+	s.chains.dropAll()
+	s.attempts.dropAll()
+	s.lessons.dropAll()
+}

@@ -1,0 +1,172 @@
+package storage_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"conductportal/server/database"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+	"conductportal/server/testkit"
+)
+
+// instance is one portal's storage on a shared database, with the reads it
+// sent, by collection.
+type instance struct {
+	*storage.Storage
+	mu    sync.Mutex
+	finds map[string]int
+}
+
+func (in *instance) found(coll string) int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.finds[coll]
+}
+
+// sharedPair opens two storages on one database, as two instances behind a
+// load balancer reach one MongoDB (the embedded server, by its URI).
+func sharedPair(t *testing.T) (a, b *instance) {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	host, uri, err := database.Host(ctx, filepath.Join(t.TempDir(), "db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = host.Close(context.Background()) })
+	open := func() *instance {
+		in := &instance{finds: map[string]int{}}
+		db, err := database.Open(ctx, database.Options{URI: uri, Logger: log,
+			Observe: func(cmd, coll string, _ time.Duration, _ bool) {
+				if cmd == "find" {
+					in.mu.Lock()
+					in.finds[coll]++
+					in.mu.Unlock()
+				}
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close(context.Background()) })
+		if _, err := db.Migrate(ctx, log); err != nil {
+			t.Fatal(err)
+		}
+		in.Storage = storage.New(db.Database)
+		in.SetShared()
+		return in
+	}
+	return open(), open()
+}
+
+// Two instances on one database keep sessions, users and progress in
+// memory, and each learns of the other's logout, deactivation, role change
+// and progress from the change log: B serves its copies (no read) until it
+// reads the log, then the new state; and, left to itself, never serves the
+// old state to a read that starts SharedStaleness after A's write ended.
+func TestSharedInstancesAgree(t *testing.T) {
+	ctx := context.Background()
+	a, b := sharedPair(t)
+	now := testkit.Epoch
+	u := &model.User{ID: storage.NewID(), Login: "shared.one", Name: "共享", Roles: []string{model.RoleEmployee}, Active: true, Created: now}
+	if err := a.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	sess := func(id string) *model.Session {
+		return &model.Session{ID: id, UserID: u.ID, CSRF: "x", Created: now, LastSeen: now, Expires: now.Add(time.Hour)}
+	}
+	for _, id := range []string{"s1", "s2"} {
+		if err := a.CreateSession(ctx, sess(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// B reads everything once (and the log, which names A's writes so far).
+	read := func() (*model.Session, *model.User, *model.Progress) {
+		t.Helper()
+		s1, err := b.Session(ctx, "s1")
+		if err != nil && !isNotFound(err) {
+			t.Fatal(err)
+		}
+		bu, err := b.User(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := b.Progress(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s1, bu, p
+	}
+	if err := b.ReadChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	read()
+	if _, err := b.Session(ctx, "s2"); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]int{}
+	for _, c := range []string{"sessions", "users", "progress"} {
+		before[c] = b.found(c)
+	}
+	read()
+	for _, c := range []string{"sessions", "users", "progress"} {
+		if got := b.found(c) - before[c]; got != 0 {
+			t.Errorf("B read %s %d times for what it holds", c, got)
+		}
+	}
+
+	// A logs s1 out, takes a role, writes progress.
+	if err := a.DeleteSession(ctx, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	u.Roles = []string{model.RoleEmployee, model.RoleHR}
+	if err := a.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.UpdateLessonProgress(ctx, u.ID, "dress", storage.ProgressUpdate{ReadVersion: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if s1, bu, p := read(); s1 == nil || len(bu.Roles) != 1 || p.Lessons["dress"].ReadVersion != 0 {
+		t.Fatalf("B before reading the log: session %v, roles %v, progress %+v: not its kept copies", s1, bu.Roles, p.Lessons)
+	}
+	if err := b.ReadChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s1, bu, p := read(); s1 != nil || len(bu.Roles) != 2 || p.Lessons["dress"].ReadVersion != 1 {
+		t.Fatalf("B after reading the log: session %v, roles %v, progress %+v", s1, bu.Roles, p.Lessons)
+	}
+
+	// Left to itself: A deactivates the person and ends their sessions; B
+	// may show the old state only to reads that start within the bound.
+	if _, err := b.Session(ctx, "s2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetUserActive(ctx, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	done := time.Now()
+	for {
+		started := time.Now()
+		_, err := b.Session(ctx, "s2")
+		bu, uerr := b.User(ctx, u.ID)
+		if uerr != nil {
+			t.Fatal(uerr)
+		}
+		gone := isNotFound(err) && !bu.Active
+		if !gone && started.Sub(done) > storage.SharedStaleness {
+			t.Fatalf("B, %s after A's write ended: session %v, active %v", started.Sub(done), err, bu.Active)
+		}
+		if gone {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

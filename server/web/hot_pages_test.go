@@ -1,0 +1,123 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"conductportal/server/auth"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+	"conductportal/server/testkit"
+)
+
+// The hot pages and their API twins ask the database nothing once a
+// signed-in learner has seen them: this process is the embedded
+// database's only writer, so what it holds in memory (session, user,
+// progress, lessons, receipts) is true until it writes. Counted by the
+// driver's command monitor, over real HTTP.
+func TestHotPagesAskNothing(t *testing.T) {
+	ctx := context.Background()
+	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
+	const pw = "hot pages test password"
+	u, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "hot.pages", Name: "热页", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := testkit.Complete(t, p.Training, u, "dress") // a passed attempt and a receipt
+	a, err := p.Training.StartAttempt(ctx, u, "grooming", model.LangZH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := p.Training.Quiz(ctx, "grooming", a.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.Training.Submit(ctx, u, a.ID, testkit.Answers(q, a.Questions, false)); err != nil {
+		t.Fatal(err)
+	}
+	open, err := p.Training.StartAttempt(ctx, u, "professional-ethics", model.LangZH) // an open quiz
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := newCaller(t, p.Base, u.Login, pw)
+	paths := []string{"/", "/lessons/dress", "/lessons/grooming", "/lessons/professional-ethics", "/attempts/" + a.ID, "/attempts/" + open.ID,
+		"/receipts", "/receipts/" + r.ID,
+		"/api/v1/me", "/api/v1/me/lessons", "/api/v1/lessons/dress", "/api/v1/me/receipts"}
+	get := func() {
+		t.Helper()
+		for _, path := range paths {
+			if got := cl.call(t, http.MethodGet, p.Base+path); got != http.StatusOK {
+				t.Fatalf("GET %s: %d", path, got)
+			}
+		}
+	}
+	get() // the first visit may read what this process has not seen yet
+	// Past the time a process that does not own its database believes a
+	// copy: what the second visit shows is held, not just recent.
+	time.Sleep(storage.AccessCacheTTL)
+	before, err := p.Metrics.DBCommands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	get()
+	after, err := p.Metrics.DBCommands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	for k, n := range after {
+		if d := n - before[k]; d > 0 {
+			asked = append(asked, fmt.Sprintf("%s ×%d", k, d))
+		}
+	}
+	slices.Sort(asked)
+	if len(asked) > 0 {
+		t.Errorf("the second visit of %d pages asked the database: %s", len(paths), strings.Join(asked, ", "))
+	}
+}
+
+// After a restart the portal reads every user and session beside serving
+// (storage.LoadKept): a person's first page then asks the database nothing
+// about either.
+func TestRestartLoadsSessions(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	p := testkit.Start(t, dir, io.Discard)
+	const pw = "restart test password"
+	if _, err := p.Auth.CreateUser(ctx, auth.NewUser{Login: "restart.one", Name: "重启", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	cl := newCaller(t, p.Base, "restart.one", pw) // its cookie works on any port of this host
+	p.Stop()
+
+	p = testkit.Start(t, dir, io.Discard)
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(p.LogText(), "users and sessions loaded"); {
+		if time.Now().After(deadline) {
+			t.Fatal("users and sessions not loaded a minute after start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	before, err := p.Metrics.DBCommands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cl.call(t, http.MethodGet, p.Base+"/lessons/dress"); got != http.StatusOK {
+		t.Fatalf("the lesson page after the restart: %d", got)
+	}
+	after, err := p.Metrics.DBCommands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"find sessions", "find users"} {
+		if d := after[k] - before[k]; d != 0 {
+			t.Errorf("the first page after the restart: %s ×%d", k, d)
+		}
+	}
+}
