@@ -150,6 +150,9 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	getOK := func(path, cookie string) bool { _, ok := c.get(path, cookie); return ok }
 
 	run := func(name string, op func(rnd *rand.Rand) (bool, bool)) *result {
+		if !o.wants(name) {
+			return &result{name: name}
+		}
 		fmt.Printf("bench: %s: %s...\n", r.backend, name)
 		prof := profile(pprofAddr, o.profiles, r.backend, name, d)
 		res := closed(name, o.clients, d, op)
@@ -164,7 +167,7 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	lessonOp := func(rnd *rand.Rand) bool { return getOK("/lessons/"+pick(rnd), learner(rnd).cookie) }
 	trainingOp := func(rnd *rand.Rand) bool { return getOK("/", learner(rnd).cookie) }
 
-	ceiling := run("static file (ceiling)", page1(staticOp))
+	ceiling := run(ceilingLine, page1(staticOp))
 	lesson := run("lesson page", page1(lessonOp))
 	training := run("My training", page1(trainingOp))
 	run("team view (30)", page1(func(rnd *rand.Rand) bool {
@@ -251,6 +254,9 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 		op   func(*rand.Rand) bool
 	}{{lesson, lessonOp}, {training, trainingOp}} {
 		name := x.peak.name + " at half peak"
+		if !o.wants(name) || x.peak.rps() <= 0 {
+			continue
+		}
 		fmt.Printf("bench: %s: %s...\n", r.backend, name)
 		r.results = append(r.results, open(name, x.peak.rps()/2, d, x.op))
 	}
