@@ -155,7 +155,9 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 		}
 		fmt.Printf("bench: %s: %s...\n", r.backend, name)
 		prof := profile(pprofAddr, o.profiles, r.backend, name, d)
+		c.takeErr()
 		res := closed(name, o.clients, d, op)
+		res.note = c.takeErr()
 		prof()
 		r.results = append(r.results, res)
 		return res
