@@ -11,10 +11,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// CreateAttempt stores a freshly drawn attempt.
+// CreateAttempt stores a freshly drawn attempt (with other requests'
+// attempts in one command when they come together: group_insert.go).
 func (s *Storage) CreateAttempt(ctx context.Context, a *model.Attempt) error {
-	_, err := s.c(colAttempts).InsertOne(ctx, a)
-	return wrap("create attempt", err)
+	return wrap("create attempt", s.attemptsIns.insert(ctx, a))
 }
 
 // attemptResult is the graded half of an attempt, stored apart with the
@@ -50,9 +50,10 @@ func (s *Storage) Attempt(ctx context.Context, id string) (*model.Attempt, error
 
 // SubmitAttempt stores the graded result unless one is stored already, and
 // reports whether this call stored it. Concurrent submits of one attempt
-// therefore grade it exactly once.
+// therefore grade it exactly once. Results submitted together are stored
+// in one command, each told its own outcome (group_insert.go).
 func (s *Storage) SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, error) {
-	_, err := s.c(colAttemptResults).InsertOne(ctx, attemptResult{
+	err := s.resultsIns.insert(ctx, attemptResult{
 		ID: a.ID, At: a.At, Answers: a.Answers, Score: a.Score, PassMark: a.PassMark, Passed: a.Passed,
 	})
 	if mongo.IsDuplicateKeyError(err) {

@@ -49,6 +49,7 @@ func (s *Storage) SetSoleWriter() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}}
 	s.dir = &dirIndex{}
 	s.auditIdx = &auditIndex{}
+	s.items = newItemBuffer()
 	s.sole = true
 }
 
