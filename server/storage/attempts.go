@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"conductportal/server/model"
@@ -14,7 +15,11 @@ import (
 // CreateAttempt stores a freshly drawn attempt (with other requests'
 // attempts in one command when they come together: group_insert.go).
 func (s *Storage) CreateAttempt(ctx context.Context, a *model.Attempt) error {
-	return wrap("create attempt", s.attemptsIns.insert(ctx, a))
+	if err := s.attemptsIns.insert(ctx, a); err != nil {
+		return wrap("create attempt", err)
+	}
+	s.attempts.put(a)
+	return nil
 }
 
 // attemptResult is the graded half of an attempt, stored apart with the
@@ -33,6 +38,9 @@ type attemptResult struct {
 
 // Attempt returns the attempt with id, with its result when submitted.
 func (s *Storage) Attempt(ctx context.Context, id string) (*model.Attempt, error) {
+	if a, ok := s.attempts.get(id); ok {
+		return a, nil
+	}
 	var a model.Attempt
 	if err := s.c(colAttempts).FindOne(ctx, bson.M{"_id": id}).Decode(&a); err != nil {
 		return nil, wrap("attempt", err)
@@ -42,6 +50,7 @@ func (s *Storage) Attempt(ctx context.Context, id string) (*model.Attempt, error
 	switch {
 	case err == nil:
 		a.Submitted, a.At, a.Answers, a.Score, a.PassMark, a.Passed = true, r.At, r.Answers, r.Score, r.PassMark, r.Passed
+		s.attempts.put(&a) // graded: final
 	case !isNotFound(err):
 		return nil, wrap("attempt result", err)
 	}
@@ -57,12 +66,79 @@ func (s *Storage) SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, er
 		ID: a.ID, At: a.At, Answers: a.Answers, Score: a.Score, PassMark: a.PassMark, Passed: a.Passed,
 	})
 	if mongo.IsDuplicateKeyError(err) {
+		s.attempts.drop(a.ID) // graded by another request: read it
 		return false, nil
 	}
 	if err != nil {
 		return false, wrap("submit attempt", err)
 	}
+	graded := *a
+	graded.Submitted = true
+	s.attempts.put(&graded)
 	return true, nil
+}
+
+// attemptCache keeps a sole writer's recent attempts, so that grading one
+// reads nothing: those this process drew (not graded, which only this
+// process can change, through SubmitAttempt) and those graded (final). An
+// attempt read from the database ungraded is not kept: a submit may have
+// overtaken that read. Bounded: the oldest go first, and are read again.
+type attemptCache struct {
+	mu   sync.Mutex
+	byID map[string]*model.Attempt
+	ring []string // ids in the order kept; ring[next] goes next
+	next int
+}
+
+const maxCachedAttempts = 8192
+
+func newAttemptCache() *attemptCache {
+	return &attemptCache{byID: map[string]*model.Attempt{}, ring: make([]string, 0, maxCachedAttempts)}
+}
+
+// get returns a copy of the kept attempt (its slices shared: nobody
+// changes them in place).
+func (c *attemptCache) get(id string) (*model.Attempt, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.byID[id]
+	if !ok {
+		return nil, false
+	}
+	cp := *a
+	return &cp, true
+}
+
+func (c *attemptCache) put(a *model.Attempt) {
+	if c == nil {
+		return
+	}
+	cp := *a
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.byID[a.ID]; !ok {
+		if len(c.ring) < maxCachedAttempts {
+			c.ring = append(c.ring, a.ID)
+		} else {
+			delete(c.byID, c.ring[c.next])
+			c.ring[c.next] = a.ID
+			c.next = (c.next + 1) % maxCachedAttempts
+		}
+	}
+	c.byID[a.ID] = &cp
+}
+
+// drop forgets an attempt (its ring slot stays until reused).
+func (c *attemptCache) drop(id string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	delete(c.byID, id)
+	c.mu.Unlock()
 }
 
 // LessonAttempts returns every submitted attempt at a lesson's quizzes, with

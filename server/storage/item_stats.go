@@ -50,6 +50,7 @@ type itemBuffer struct {
 	incs      map[string]bson.M
 	lessons   map[string]string // a question's document: its lesson, for $set
 	scheduled bool              // a flush is due
+	unsure    bool              // a write failed: it may have applied, so only a rebuild is exact
 }
 
 // AddItemTallies counts one graded attempt into its lesson's statistics:

@@ -67,19 +67,32 @@ func (s *Storage) FlushItemStats(ctx context.Context) error {
 	incs, lessons := b.incs, b.lessons
 	b.incs, b.lessons, b.scheduled = map[string]bson.M{}, map[string]string{}, false
 	b.mu.Unlock()
-	err := s.writeItemIncs(ctx, incs, lessons)
-	if err != nil {
-		// Put back, added to what came meanwhile. An unordered bulk write
-		// may have applied some: counting those twice would be wrong, and
-		// not at all is what a crash does, so the marker stays (it is
-		// removed only at a clean stop) and the next start rebuilds.
-		b.mu.Lock()
-		for id, inc := range incs {
-			addIncs(b.incs, id, inc)
+	// A command per document: the embedded database runs one write
+	// command at a time, and one command of every document (a hundred
+	// updates, each its own transaction) held the requests' writes back
+	// for a second or more under load.
+	var err error
+	for id, inc := range incs {
+		if err == nil {
+			err = s.writeItemIncs(ctx, map[string]bson.M{id: inc}, lessons)
+			if err == nil {
+				delete(lessons, id)
+				continue
+			}
 		}
-		for id, l := range lessons {
+		// Not written: held again, added to what came meanwhile. A
+		// command whose answer was lost may have applied, so the marker
+		// now stays even at a clean stop: the next start rebuilds exactly.
+		b.mu.Lock()
+		b.unsure = true
+		addIncs(b.incs, id, inc)
+		if l, ok := lessons[id]; ok {
 			b.lessons[id] = l
 		}
+		b.mu.Unlock()
+	}
+	if err != nil {
+		b.mu.Lock()
 		if !b.scheduled {
 			b.scheduled = true
 			time.AfterFunc(itemFlushEvery, s.flushItemsLater)
@@ -100,8 +113,13 @@ func (s *Storage) SettleItemStats(ctx context.Context) error {
 			return err
 		}
 		b.mu.Lock()
-		b.marked = false // a sum added from now on stores the marker again
+		unsure := b.unsure
+		b.marked = unsure // a sum added from now on stores the marker again
 		b.mu.Unlock()
+		if unsure {
+			s.logger().Warn("an item statistics write failed earlier: the next start rebuilds them")
+			return nil
+		}
 	}
 	_, err := s.c(colMeta).DeleteOne(ctx, bson.M{"_id": metaItemStatsPending})
 	return wrap("settle item statistics", err)

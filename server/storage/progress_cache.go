@@ -50,6 +50,7 @@ func (s *Storage) SetSoleWriter() {
 	s.dir = &dirIndex{}
 	s.auditIdx = &auditIndex{}
 	s.items = newItemBuffer()
+	s.attempts = newAttemptCache()
 	s.sole = true
 }
 
