@@ -80,6 +80,7 @@ soak: build
 # The real binary on a seeded database (10,000 employees; BENCH_EMPLOYEES=100000 for the large
 # run), driven over loopback: req/s, p50, p99 and errors per request kind, the lesson page against a
 # static file of its size, time to ready and peak RSS; on SQLite and on PostgreSQL (BENCH_BACKENDS).
+# BENCH_ONLY=quiz (words of the lines' names, comma-separated) runs only those lines and what they need.
 bench: build
 	$(GO) run ./server/bench -bin $(BIN)
 

@@ -180,7 +180,7 @@ func (a *API) submit(c *fiber.Ctx) error {
 		return fail(fiber.StatusBadRequest, "invalid", "answers is required", "answers")
 	}
 	u := user(c)
-	open, _, err := a.Training.Attempt(c.UserContext(), u, c.Params("id"))
+	open, q, err := a.Training.Attempt(c.UserContext(), u, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (a *API) submit(c *fiber.Ctx) error {
 			fmt.Sprintf("%d questions have no answer; answer them or send allow_unanswered: true", len(blank)),
 			"answers."+strings.Join(blank, ",answers."))
 	}
-	at, q, err := a.Training.Submit(c.UserContext(), u, c.Params("id"), body.Answers)
+	at, err := a.Training.Grade(c.UserContext(), u, open, q, body.Answers)
 	if err != nil {
 		return err
 	}

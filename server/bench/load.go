@@ -105,6 +105,22 @@ func freeLoopbackAddr() (string, error) {
 type client struct {
 	base string
 	http *http.Client
+	// firstErr is the first wrong answer since the last takeErr, so a line
+	// with errors says what they were.
+	firstErr atomic.Pointer[string]
+}
+
+// takeErr returns the first wrong answer since the last call, or "".
+func (c *client) takeErr() string {
+	if p := c.firstErr.Swap(nil); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (c *client) failed(req *http.Request, what string) {
+	msg := fmt.Sprintf("first error: %s %s: %s", req.Method, req.URL.Path, what)
+	c.firstErr.CompareAndSwap(nil, &msg)
 }
 
 func newClient(base string, conns int) *client {
@@ -148,10 +164,17 @@ func (c *client) api(path, token string, body any, want int, into any) bool {
 func (c *client) do(req *http.Request, want int) ([]byte, bool) {
 	res, err := c.http.Do(req)
 	if err != nil {
+		c.failed(req, err.Error())
 		return nil, false
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
+	switch {
+	case err != nil:
+		c.failed(req, err.Error())
+	case res.StatusCode != want:
+		c.failed(req, fmt.Sprintf("%d %.200s", res.StatusCode, body))
+	}
 	return body, err == nil && res.StatusCode == want
 }
 

@@ -14,9 +14,9 @@
 // BENCH_PROFILES a folder for a CPU profile of the server per request kind
 // (unset: none; the server then serves its profiles on loopback),
 // BENCH_SYNC_PEOPLE the people of the directory sync figures (100000;
-// BENCH_SYNC=off skips them), BENCH_ONLY the lines to measure besides the
-// static ceiling, comma separated (lesson, training, team, organisation,
-// export, quiz, half; unset: all), e.g. BENCH_ONLY=lesson,training.
+// BENCH_SYNC=off skips them), BENCH_ONLY the lines to run, as words of
+// their names separated by commas ("quiz": quiz start and submit; unset:
+// every line; the ceiling and what a chosen line needs always run).
 package main
 
 import (
@@ -62,7 +62,7 @@ func main() {
 		profiles:   os.Getenv("BENCH_PROFILES"),
 		syncPeople: envInt("BENCH_SYNC_PEOPLE", 100000),
 		sync:       envString("BENCH_SYNC", "on") != "off",
-		only:       os.Getenv("BENCH_ONLY"),
+		only:       words(os.Getenv("BENCH_ONLY")),
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -79,8 +79,52 @@ type options struct {
 	backends                    []string
 	profiles                    string // folder for CPU profiles, or ""
 	sync                        bool   // measure the directory sync (BENCH_SYNC=off: not)
-	only                        string // BENCH_ONLY: the lines to measure (empty: all)
 	syncPeople                  int
+	only                        []string // BENCH_ONLY's words, lower case; nil: every line
+}
+
+// ceilingLine is the static file's line, which every run measures: the
+// other lines are given as a share of it.
+const ceilingLine = "static file (ceiling)"
+
+// needs names the line each line's load comes from: a quiz is submitted
+// after it is started, and so on.
+var needs = map[string]string{
+	"quiz submit":              "quiz start",
+	"acknowledgement":          "quiz submit",
+	"lesson page at half peak": "lesson page",
+	"My training at half peak": "My training",
+}
+
+// wants reports whether BENCH_ONLY selects the line called name, or a line
+// that needs it.
+func (o options) wants(name string) bool {
+	if o.only == nil || name == ceilingLine {
+		return true
+	}
+	lower := strings.ToLower(name)
+	for _, w := range o.only {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	for line, need := range needs {
+		if need == name && o.wants(line) {
+			return true
+		}
+	}
+	return false
+}
+
+// words splits a comma-separated list into lower-case words; nil when empty.
+func words(list string) []string {
+	var out []string
+	for w := range strings.SplitSeq(list, ",") {
+		if w = strings.ToLower(strings.TrimSpace(w)); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func envInt(k string, def int) int {
@@ -179,17 +223,4 @@ func runBackend(ctx context.Context, o options, backend string) (*report, error)
 		return nil, err
 	}
 	return r, nil
-}
-
-// runs tells whether the line named key is measured (BENCH_ONLY).
-func (o options) runs(key string) bool {
-	if strings.TrimSpace(o.only) == "" {
-		return true
-	}
-	for _, k := range strings.Split(o.only, ",") {
-		if strings.TrimSpace(k) == key {
-			return true
-		}
-	}
-	return false
 }

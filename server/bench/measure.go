@@ -150,9 +150,14 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	getOK := func(path, cookie string) bool { _, ok := c.get(path, cookie); return ok }
 
 	run := func(name string, op func(rnd *rand.Rand) (bool, bool)) *result {
+		if !o.wants(name) {
+			return &result{name: name}
+		}
 		fmt.Printf("bench: %s: %s...\n", r.backend, name)
 		prof := profile(pprofAddr, o.profiles, r.backend, name, d)
+		c.takeErr()
 		res := closed(name, o.clients, d, op)
+		res.note = c.takeErr()
 		prof()
 		r.results = append(r.results, res)
 		return res
@@ -164,30 +169,85 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	lessonOp := func(rnd *rand.Rand) bool { return getOK("/lessons/"+pick(rnd), learner(rnd).cookie) }
 	trainingOp := func(rnd *rand.Rand) bool { return getOK("/", learner(rnd).cookie) }
 
-	ceiling := run("static file (ceiling)", page1(staticOp))
-	var lesson, training *result
-	if o.runs("lesson") {
-		lesson = run("lesson page", page1(lessonOp))
+	ceiling := run(ceilingLine, page1(staticOp))
+	lesson := run("lesson page", page1(lessonOp))
+	training := run("My training", page1(trainingOp))
+	run("team view (30)", page1(func(rnd *rand.Rand) bool {
+		return getOK("/team", sd.managers[rnd.IntN(len(sd.managers))].cookie)
+	}))
+	run(fmt.Sprintf("organisation view (%d)", o.employees), page1(func(*rand.Rand) bool { return getOK("/organisation", sd.hr.cookie) }))
+	run("CSV export (department)", page1(func(*rand.Rand) bool {
+		return getOK("/team/export.csv?department="+sd.dept, sd.hr.cookie)
+	}))
+
+	// The quiz and the signature: each (person, lesson) once, in turn.
+	pairs := make(chan pair, len(sd.pairs))
+	for _, p := range sd.pairs {
+		pairs <- p
 	}
-	if o.runs("training") {
-		training = run("My training", page1(trainingOp))
+	close(pairs)
+	type started struct {
+		pair
+		id        string
+		questions []struct {
+			ID      string `json:"id"`
+			Options []struct {
+				ID string `json:"id"`
+			} `json:"options"`
+		}
 	}
-	if o.runs("team") {
-		run("team view (30)", page1(func(rnd *rand.Rand) bool {
-			return getOK("/team", sd.managers[rnd.IntN(len(sd.managers))].cookie)
-		}))
-	}
-	if o.runs("organisation") {
-		run(fmt.Sprintf("organisation view (%d)", o.employees), page1(func(*rand.Rand) bool { return getOK("/organisation", sd.hr.cookie) }))
-	}
-	if o.runs("export") {
-		run("CSV export (department)", page1(func(*rand.Rand) bool {
-			return getOK("/team/export.csv?department="+sd.dept, sd.hr.cookie)
-		}))
-	}
-	if o.runs("quiz") {
-		quizRuns(c, sd, qz, run)
-	}
+	startedQ := make(chan started, len(sd.pairs))
+	passedQ := make(chan pair, len(sd.pairs))
+	run("quiz start", func(*rand.Rand) (bool, bool) {
+		p, more := <-pairs
+		if !more {
+			return false, false
+		}
+		var a struct {
+			ID        string `json:"id"`
+			Questions []struct {
+				ID      string `json:"id"`
+				Options []struct {
+					ID string `json:"id"`
+				} `json:"options"`
+			} `json:"questions"`
+		}
+		ok := c.api("/lessons/"+p.slug+"/attempts", p.who.token, map[string]any{}, 201, &a)
+		if ok {
+			startedQ <- started{pair: p, id: a.ID, questions: a.Questions}
+		}
+		return ok, true
+	})
+	close(startedQ)
+	run("quiz submit", func(*rand.Rand) (bool, bool) {
+		s, more := <-startedQ
+		if !more {
+			return false, false
+		}
+		answers := map[string][]string{}
+		for _, q := range s.questions {
+			if qq, ok := qz[s.slug].Question(q.ID); ok {
+				answers[q.ID] = qq.Answer
+			}
+		}
+		var res struct {
+			Passed bool `json:"passed"`
+		}
+		ok := c.api("/attempts/"+s.id+"/submit", s.who.token, map[string]any{"answers": answers}, 200, &res) && res.Passed
+		if ok {
+			passedQ <- s.pair
+		}
+		return ok, true
+	})
+	close(passedQ)
+	run("acknowledgement", func(*rand.Rand) (bool, bool) {
+		p, more := <-passedQ
+		if !more {
+			return false, false
+		}
+		return c.api("/lessons/"+p.slug+"/acknowledgements", p.who.token,
+			map[string]any{"version": 1, "signature": p.who.name}, 201, nil), true
+	})
 
 	// Page views at half their peak rate: the latency a person sees when
 	// the server is busy but not saturated.
@@ -195,14 +255,14 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 		peak *result
 		op   func(*rand.Rand) bool
 	}{{lesson, lessonOp}, {training, trainingOp}} {
-		if x.peak == nil || !o.runs("half") {
+		name := x.peak.name + " at half peak"
+		if !o.wants(name) || x.peak.rps() <= 0 {
 			continue
 		}
-		name := x.peak.name + " at half peak"
 		fmt.Printf("bench: %s: %s...\n", r.backend, name)
 		r.results = append(r.results, open(name, x.peak.rps()/2, d, x.op))
 	}
-	if r.ceiling = ceiling.rps(); r.ceiling > 0 && lesson != nil {
+	if r.ceiling = ceiling.rps(); r.ceiling > 0 {
 		r.ratio = lesson.rps() / r.ceiling
 	}
 	if r.rss, err = srv.peakRSS(); err != nil {
@@ -290,77 +350,4 @@ func printSideBySide(w io.Writer, rs []*report) {
 		fmt.Fprintf(w, "%s: lesson/static %.0f%%, ready %s, RSS %.0f MB\n", r.backend, 100*r.ratio,
 			r.readyAgain.Round(time.Millisecond), float64(r.rss)/(1<<20))
 	}
-}
-
-// quizRuns measures quiz start, quiz submit and the acknowledgement: each
-// (person, lesson) once, in turn.
-func quizRuns(c *client, sd *seeded, qz map[string]*quiz.Quiz, run func(string, func(*rand.Rand) (bool, bool)) *result) {
-	pairs := make(chan pair, len(sd.pairs))
-	for _, p := range sd.pairs {
-		pairs <- p
-	}
-	close(pairs)
-	type started struct {
-		pair
-		id        string
-		questions []struct {
-			ID      string `json:"id"`
-			Options []struct {
-				ID string `json:"id"`
-			} `json:"options"`
-		}
-	}
-	startedQ := make(chan started, len(sd.pairs))
-	passedQ := make(chan pair, len(sd.pairs))
-	run("quiz start", func(*rand.Rand) (bool, bool) {
-		p, more := <-pairs
-		if !more {
-			return false, false
-		}
-		var a struct {
-			ID        string `json:"id"`
-			Questions []struct {
-				ID      string `json:"id"`
-				Options []struct {
-					ID string `json:"id"`
-				} `json:"options"`
-			} `json:"questions"`
-		}
-		ok := c.api("/lessons/"+p.slug+"/attempts", p.who.token, map[string]any{}, 201, &a)
-		if ok {
-			startedQ <- started{pair: p, id: a.ID, questions: a.Questions}
-		}
-		return ok, true
-	})
-	close(startedQ)
-	run("quiz submit", func(*rand.Rand) (bool, bool) {
-		s, more := <-startedQ
-		if !more {
-			return false, false
-		}
-		answers := map[string][]string{}
-		for _, q := range s.questions {
-			if qq, ok := qz[s.slug].Question(q.ID); ok {
-				answers[q.ID] = qq.Answer
-			}
-		}
-		var res struct {
-			Passed bool `json:"passed"`
-		}
-		ok := c.api("/attempts/"+s.id+"/submit", s.who.token, map[string]any{"answers": answers}, 200, &res) && res.Passed
-		if ok {
-			passedQ <- s.pair
-		}
-		return ok, true
-	})
-	close(passedQ)
-	run("acknowledgement", func(*rand.Rand) (bool, bool) {
-		p, more := <-passedQ
-		if !more {
-			return false, false
-		}
-		return c.api("/lessons/"+p.slug+"/acknowledgements", p.who.token,
-			map[string]any{"version": 1, "signature": p.who.name}, 201, nil), true
-	})
-
 }

@@ -304,6 +304,7 @@ func openStoreMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		return nil, nil, err
 	}
 	store := storage.New(db.Database)
+	store.SetLogger(log)
 	if db.Embedded {
 		store.SetSoleWriter() // the embedded database's folder is locked to this process
 	} else {

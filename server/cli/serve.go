@@ -129,6 +129,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		_ = db.Close(context.Background())
 		return nil, err
 	}
+	if err := s.recoverItemStats(ctx); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
 	if n, err := s.Channels.Seed(ctx, cfg.Channels); err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
@@ -466,11 +470,43 @@ func (s *Server) Checkpoint(ctx context.Context) {
 	}
 }
 
-// Close releases the database.
+// recoverItemStats rebuilds the item statistics from the graded attempts
+// when the last process stopped with sums only in its memory (a crash: see
+// storage's item_stats.go), before any quiz is graded.
+func (s *Server) recoverItemStats(ctx context.Context) error {
+	pending, err := s.Store.ItemStatsPending(ctx)
+	if err != nil || !pending {
+		return err
+	}
+	started := time.Now()
+	lessons, err := s.Training.Lessons(ctx)
+	if err != nil {
+		return err
+	}
+	attempts := 0
+	for _, l := range lessons {
+		t, err := s.Authoring.RebuildItemStats(ctx, l.Slug)
+		if err != nil {
+			return err
+		}
+		attempts += t.Attempts
+	}
+	if err := s.Store.SettleItemStats(ctx); err != nil {
+		return err
+	}
+	s.Log.Warn("the last run did not stop cleanly: item statistics rebuilt from the graded attempts",
+		"lessons", len(lessons), "attempts", attempts, "took", time.Since(started).Round(time.Millisecond).String())
+	return nil
+}
+
+// Close writes what storage holds in memory and releases the database.
 func (s *Server) Close() error {
 	s.Notify.Wait()
 	cx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if err := s.Store.SettleItemStats(cx); err != nil {
+		s.Log.Error("item statistics not written at the stop; the next start rebuilds them", "err", err)
+	}
 	return s.DB.Close(cx)
 }
 

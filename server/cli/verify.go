@@ -104,6 +104,6 @@ func rebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			fmt.Fprintf(stdout, "rebuild: item statistics of %s from %d graded attempts\n", l.Slug, t.Attempts)
 		}
-		return nil
+		return store.SettleItemStats(ctx) // whole again: a start need not rebuild them
 	})
 }

@@ -11,10 +11,16 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// CreateAttempt stores a freshly drawn attempt.
+// CreateAttempt stores a freshly drawn attempt (with other requests'
+// attempts in one command when they come together: group_insert.go).
 func (s *Storage) CreateAttempt(ctx context.Context, a *model.Attempt) error {
-	_, err := s.c(colAttempts).InsertOne(ctx, a)
-	return wrap("create attempt", err)
+	if err := s.attemptsIns.insert(ctx, a); err != nil {
+		return wrap("create attempt", err)
+	}
+	if s.keepAttempt(a) { // grading it then reads nothing
+		s.attempts.set(a.ID, copyAttempt(a))
+	}
+	return nil
 }
 
 // keepAttempt tells whether a read attempt may be kept: a graded one never
@@ -61,18 +67,23 @@ func (s *Storage) Attempt(ctx context.Context, id string) (*model.Attempt, error
 
 // SubmitAttempt stores the graded result unless one is stored already, and
 // reports whether this call stored it. Concurrent submits of one attempt
-// therefore grade it exactly once.
+// therefore grade it exactly once. Results submitted together are stored
+// in one command, each told its own outcome (group_insert.go).
 func (s *Storage) SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, error) {
-	_, err := s.c(colAttemptResults).InsertOne(ctx, attemptResult{
+	err := s.resultsIns.insert(ctx, attemptResult{
 		ID: a.ID, At: a.At, Answers: a.Answers, Score: a.Score, PassMark: a.PassMark, Passed: a.Passed,
 	})
-	s.attempts.drop(a.ID) // graded now (by this call or another): read once more
 	if mongo.IsDuplicateKeyError(err) {
+		s.attempts.drop(a.ID) // graded by another request: read it
 		return false, nil
 	}
 	if err != nil {
+		s.attempts.drop(a.ID) // stored or not: read it once more
 		return false, wrap("submit attempt", err)
 	}
+	graded := copyAttempt(a)
+	graded.Submitted = true
+	s.attempts.set(a.ID, graded) // graded: final
 	return true, nil
 }
 

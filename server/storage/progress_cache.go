@@ -55,6 +55,7 @@ func (s *Storage) SetSoleWriter() {
 	s.progGen.Add(1)
 	s.dir = &dirIndex{}
 	s.auditIdx = &auditIndex{}
+	s.items = newItemBuffer()
 	s.sole = true
 	s.keepCaches(func(time.Time) bool { return true })
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,11 +87,16 @@ type Storage struct {
 	lessons  accessCache[[]model.Lesson] // one entry: the list
 	counted  auditCounts                 // see AuditCount
 	auditIdx *auditIndex                 // the audit log's keys, for a sole writer (see audit_page.go)
+	// Inserts of concurrent requests sent as one command (group_insert.go).
+	attemptsIns, resultsIns *inserter
+	items                   *itemBuffer  // item statistics not yet written, for a sole writer (item_stats.go)
+	log                     *slog.Logger // see SetLogger
 }
 
 // New returns a Storage over db.
 func New(db *mongo.Database) *Storage {
-	return &Storage{db: db}
+	return &Storage{db: db, attemptsIns: newInserter(db.Collection(colAttempts)),
+		resultsIns: newInserter(db.Collection(colAttemptResults))}
 }
 
 func (s *Storage) c(name string) *mongo.Collection { return s.db.Collection(name) }

@@ -505,23 +505,36 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 	if err != nil {
 		return nil, nil, err
 	}
+	got, err := s.Grade(ctx, u, a, q, answers)
+	return got, q, err
+}
+
+// Grade is Submit of an attempt the caller has just read with Attempt (a
+// handler that looked at it first), without reading it again: a stale
+// copy grades nothing twice, since the result's insert decides.
+func (s *Service) Grade(ctx context.Context, u *model.User, a *model.Attempt, q *quiz.Quiz, answers map[string][]string) (*model.Attempt, error) {
+	if a.UserID != u.ID {
+		return nil, ErrNotFound
+	}
+	cp := *a // the caller's copy stays as it was read
+	a = &cp
 	if a.Submitted {
 		// Graded before; make sure its progress update is in place too
 		// (the grading request may have stopped in between).
 		if err := s.recordPass(ctx, u, a); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return a, q, nil
+		return a, nil
 	}
 	if q.Cooldown.After > 0 {
 		// An attempt drawn before the cool-down began is not graded
 		// during it: else starting several at once would skip it.
 		prog, err := s.store.Progress(ctx, u.ID)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if until := CooldownUntil(q, prog.Lessons[a.Lesson]); s.Now().Before(until) {
-			return nil, nil, &CooldownError{Until: until}
+			return nil, &CooldownError{Until: until}
 		}
 	}
 	a.Answers, a.Score = q.Grade(a.Questions, answers)
@@ -530,17 +543,17 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 	a.At = s.Now()
 	won, err := s.store.SubmitAttempt(ctx, a)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !won {
-		stored, err := s.store.Attempt(ctx, id)
+		stored, err := s.store.Attempt(ctx, a.ID)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if err := s.recordPass(ctx, u, stored); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return stored, q, nil
+		return stored, nil
 	}
 	a.Submitted = true
 	s.metrics.QuizAttempt(a.Passed)
@@ -554,7 +567,7 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 		// both rebuilt from the events by ExpectedProgress.
 		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if a.Passed {
@@ -563,10 +576,10 @@ func (s *Service) Submit(ctx context.Context, u *model.User, id string, answers 
 		// that. No read first: one round trip less per submit.
 		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return a, q, nil
+	return a, nil
 }
 
 // recordPass moves progress to a passed attempt's version, unless it is

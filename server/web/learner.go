@@ -351,7 +351,7 @@ func (h *handler) attemptSubmit(c *fiber.Ctx) error {
 	if !a.Submitted && !confirmed(c) && len(training.Unanswered(a, answers)) > 0 {
 		return h.showAttempt(c, u, langOf(c), a, q, answers)
 	}
-	_, _, err = h.Training.Submit(ctx(c), u, id, answers)
+	_, err = h.Training.Grade(ctx(c), u, a, q, answers)
 	if errors.Is(err, training.ErrCooldown) {
 		return c.Redirect("/lessons/"+a.Lesson+"?e="+messageKey(err)+"#actions", fiber.StatusSeeOther)
 	}
