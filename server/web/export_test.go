@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -54,7 +55,9 @@ func MiddlewareChain(d Deps) ([]ChainStep, error) {
 // LessonRender gathers the lesson page of slug once, as the session tok
 // sees it in language lang, and returns a function that renders it again:
 // the template step alone, without the database.
-func LessonRender(d Deps, tok, slug, lang string) (func() ([]byte, error), error) {
+// With template true it executes layout.html and lesson.html instead, as
+// the portal did before, to compare.
+func LessonRender(d Deps, tok, slug, lang string, template bool) (func() ([]byte, error), error) {
 	h, err := newHandler(d)
 	if err != nil {
 		return nil, err
@@ -85,6 +88,15 @@ func LessonRender(d Deps, tok, slug, lang string) (func() ([]byte, error), error
 	signedIn(c)
 	return func() ([]byte, error) {
 		c.Response().Reset()
+		if template {
+			h.fillPage(c, pg)
+			var buf bytes.Buffer
+			if err := h.tpl.pages["lesson"].Execute(&buf, pg); err != nil {
+				return nil, err
+			}
+			c.Response().SetBody(buf.Bytes())
+			return c.Response().Body(), nil
+		}
 		if err := h.renderPage(c, "lesson", pg); err != nil {
 			return nil, err
 		}

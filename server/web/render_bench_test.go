@@ -69,8 +69,9 @@ func serve(b *testing.B, handle fasthttp.RequestHandler, fctx *fasthttp.RequestC
 
 // BenchmarkLessonPage renders the lesson page for a signed-in employee:
 // "route" through the real app and every middleware (database reads
-// included: the session, the user, the progress), "render" the template
-// step alone from data gathered once.
+// included: the session, the user, the progress), "render" the rendering
+// step alone from data gathered once, "render-html-template" that step as
+// html/template did it before.
 //
 //	go test -run '^$' -bench BenchmarkLessonPage -benchmem -cpuprofile cpu.out ./server/web/
 func BenchmarkLessonPage(b *testing.B) {
@@ -90,20 +91,26 @@ func BenchmarkLessonPage(b *testing.B) {
 			serve(b, handle, fctx, title)
 		}
 	})
-	b.Run("render", func(b *testing.B) {
-		render, err := web.LessonRender(bp.deps, bp.tok, slug, model.LangZH)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			body, err := render()
-			if err != nil || !bytes.Contains(body, []byte(title)) {
-				b.Fatalf("%v: %.300s", err, body)
+	for _, how := range []struct {
+		name     string
+		template bool
+	}{{"render", false}, {"render-html-template", true}} {
+		b.Run(how.name, func(b *testing.B) {
+			render, err := web.LessonRender(bp.deps, bp.tok, slug, model.LangZH, how.template)
+			if err != nil {
+				b.Fatal(err)
 			}
-		}
-	})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				body, err := render()
+				if err != nil || !bytes.Contains(body, []byte(title)) {
+					b.Fatalf("%v: %.300s", err, body)
+				}
+			}
+			b.SetBytes(int64(len(must(render()))))
+		})
+	}
 }
 
 // BenchmarkMiddlewareChain answers "ok" behind the first n middlewares of
@@ -127,4 +134,11 @@ func BenchmarkMiddlewareChain(b *testing.B) {
 			}
 		})
 	}
+}
+
+func must(body []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return body
 }
