@@ -90,7 +90,8 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	hrAgent := newCaller(t, p.Base, hr.Login, pw) // logs in over HTTP
-	for range 2 {                                 // the second through the route's counters kept since the first
+	// Twice: the second goes through the route's counters kept since the first.
+	for range 2 {
 		if got := hrAgent.call(t, http.MethodGet, p.Base+"/people/emp.metrics"); got != http.StatusOK {
 			t.Fatalf("person page: %d", got)
 		}
