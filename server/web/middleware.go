@@ -179,26 +179,25 @@ func (h *handler) loadSession(c *fiber.Ctx) error {
 }
 
 // language picks the UI language: the user's choice, then the cookie, then
-// the browser's Accept-Language.
+// the browser's Accept-Language. The cookie and the header are read as
+// bytes, not copied (fiber's Immutable copies every string it hands out):
+// only the language constant they select is kept.
 func (h *handler) language(c *fiber.Ctx) error {
-	lang := ""
-	if u, _ := currentSession(c); u != nil && locale.Supported(u.Lang) {
-		lang = u.Lang
-	} else if l := c.Cookies("lang"); locale.Supported(l) {
-		lang = l
+	var v any
+	if u, _ := currentSession(c); u != nil && langValue[u.Lang] != nil {
+		v = langValue[u.Lang]
+	} else if l, ok := langValue[string(c.Request().Header.Cookie("lang"))]; ok {
+		v = l
 	} else {
-		lang = locale.Match(c.Get(fiber.HeaderAcceptLanguage))
-	}
-	v, ok := langValue[lang]
-	if !ok {
-		v = lang
+		v = langValue[locale.Match(utils.UnsafeString(c.Request().Header.Peek(fiber.HeaderAcceptLanguage)))]
 	}
 	c.Locals(localLang, v)
 	return c.Next()
 }
 
-// langValue holds each language as an interface value made once: storing
-// a string in the locals would allocate on every request.
+// langValue holds each supported language (locale's catalogs are exactly
+// model.Languages) as an interface value made once: storing a string in
+// the locals would allocate on every request.
 var langValue = func() map[string]any {
 	m := map[string]any{}
 	for _, l := range model.Languages {
