@@ -206,3 +206,41 @@ func TestTextEscapesAsTemplate(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainingPageMatchesTemplate writes the home page (no lessons, some
+// to do, all done, overdue, renewal, a certificate line, a manager's team
+// summary, hostile titles and slugs) through training_html.go and through
+// training.html: they must agree byte for byte.
+func TestTrainingPageMatchesTemplate(t *testing.T) {
+	tpls, err := loadTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := tpls.pages["training"]
+	r := rand.New(rand.NewPCG(5, 6))
+	day := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	codes := []string{training.StatusNotStarted, training.StatusReading, training.StatusQuizPassed, training.StatusDone, training.StatusNeedsReack}
+	for i := range 2000 {
+		p := randomPage(r)
+		d := trainingPage{Certificate: pick(r, "", hostileString(r))}
+		for range r.IntN(5) {
+			st := training.Standing{Lesson: model.Lesson{Slug: pick(r, "dress", hostileString(r))}, Code: pick(r, codes...),
+				Overdue: r.IntN(3) == 0, Renewal: r.IntN(4) == 0, Due: day.AddDate(0, 0, r.IntN(90))}
+			d.Rows = append(d.Rows, trainingRow{Standing: st, Title: hostileString(r)})
+		}
+		d.Total = len(d.Rows)
+		for j := range d.Rows {
+			if d.Rows[j].Code == training.StatusDone {
+				d.Done++
+			} else if d.Next == nil {
+				d.Next = &d.Rows[j]
+			}
+		}
+		if r.IntN(3) == 0 {
+			d.Team = &teamSummary{People: r.IntN(9), Percent: r.IntN(101), OverduePeople: r.IntN(2), FailedPeople: r.IntN(2), ReackPeople: r.IntN(2),
+				Export: newExportForm("home-export", "/team/export.csv", "/team/export.xlsx", nil)}
+		}
+		p.Data = d
+		comparePages(t, fmt.Sprintf("home page %d (%+v)", i, d), tpl, "training", p)
+	}
+}

@@ -29,12 +29,7 @@ type templates struct {
 
 var funcs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
-	"pct": func(a, b int) int {
-		if b == 0 {
-			return 0
-		}
-		return a * 100 / b
-	},
+	"pct": percent,
 	// html marks lesson HTML as safe: it was sanitized by bluemonday when
 	// the version was published (see lesson.Renderer).
 	"html":      func(s string) template.HTML { return template.HTML(s) }, // #nosec G203 -- sanitized before storing
@@ -47,6 +42,14 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
+}
+
+// percent is a of b in whole percent, 0 of nothing.
+func percent(a, b int) int {
+	if b == 0 {
+		return 0
+	}
+	return a * 100 / b
 }
 
 func loadTemplates() (*templates, error) {
@@ -231,9 +234,13 @@ func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
 	return nil
 }
 
-// goPages are the pages whose content is written in Go (html_writer.go);
-// the others' comes from their template's "content".
-var goPages = map[string]func(htmlWriter, *page) error{"lesson": writeLesson}
+// goPages are the pages whose content is written in Go (html_writer.go),
+// given their template for the blocks they leave to it; the others'
+// content comes from their template's "content".
+var goPages = map[string]func(htmlWriter, *template.Template, *page) error{
+	"lesson":   func(w htmlWriter, _ *template.Template, p *page) error { return writeLesson(w, p) },
+	"training": writeTraining,
+}
 
 // writePage writes page name into buf: the layout in Go around the
 // content. It is what executing t (layout.html with the page's template)
@@ -241,7 +248,7 @@ var goPages = map[string]func(htmlWriter, *page) error{"lesson": writeLesson}
 func writePage(buf *bytes.Buffer, t *template.Template, name string, p *page) error {
 	w := htmlWriter{buf}
 	if write := goPages[name]; write != nil {
-		return writeLayout(w, p, func() error { return write(w, p) })
+		return writeLayout(w, p, func() error { return write(w, t, p) })
 	}
 	return writeLayout(w, p, func() error { return t.ExecuteTemplate(buf, "content", p) })
 }
