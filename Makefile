@@ -93,9 +93,9 @@ bench-reports:
 	$(GO) test -run '^$$' -bench . -benchtime 40x -timeout 30m ./server/report/...
 
 # The lesson page in-process (through the app; its rendering alone, in Go and as html/template
-# did it) and each middleware of a learner's page: ns/op and allocs/op.
+# did it), the home page's rendering, and each middleware of a learner's page: ns/op, allocs/op.
 bench-pages:
-	$(GO) test -run '^$$' -bench 'BenchmarkLessonPage|BenchmarkMiddlewareChain' -benchmem ./server/web
+	$(GO) test -run '^$$' -bench 'BenchmarkLessonPage|BenchmarkHomePage|BenchmarkMiddlewareChain' -benchmem ./server/web
 
 check: build
 	./$(BIN) import --check

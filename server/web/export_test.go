@@ -52,12 +52,12 @@ func MiddlewareChain(d Deps) ([]ChainStep, error) {
 	return out, nil
 }
 
-// LessonRender gathers the lesson page of slug once, as the session tok
-// sees it in language lang, and returns a function that renders it again:
-// the template step alone, without the database.
-// With template true it executes layout.html and lesson.html instead, as
-// the portal did before, to compare.
-func LessonRender(d Deps, tok, slug, lang string, template bool) (func() ([]byte, error), error) {
+// PageRender gathers the page of path (a lesson, or the home page "/")
+// once, as the session tok sees it in language lang, and returns a
+// function that renders it again: the rendering step alone, without the
+// database. With template true it executes the page's whole template
+// (layout.html around it) instead, as the portal did before, to compare.
+func PageRender(d Deps, tok, path, lang string, template bool) (func() ([]byte, error), error) {
 	h, err := newHandler(d)
 	if err != nil {
 		return nil, err
@@ -73,16 +73,25 @@ func LessonRender(d Deps, tok, slug, lang string, template bool) (func() ([]byte
 	}
 	app := h.newApp()
 	var pg *page
+	name := "lesson"
 	app.Get("/lessons/:slug", func(c *fiber.Ctx) error {
 		signedIn(c)
 		pg, err = h.lessonPageOf(c)
 		return err
 	})
+	if path == "/" {
+		name = "training"
+		app.Get("/", func(c *fiber.Ctx) error {
+			signedIn(c)
+			pg, err = h.trainingPageOf(c)
+			return err
+		})
+	}
 	var fctx fasthttp.RequestCtx
-	fctx.Request.SetRequestURI("/lessons/" + slug)
+	fctx.Request.SetRequestURI(path)
 	app.Handler()(&fctx)
 	if err != nil || pg == nil {
-		return nil, fmt.Errorf("web: lesson page of %s: %w (status %d)", slug, err, fctx.Response.StatusCode())
+		return nil, fmt.Errorf("web: page %s: %w (status %d)", path, err, fctx.Response.StatusCode())
 	}
 	c := app.AcquireCtx(&fctx)
 	signedIn(c)
@@ -91,13 +100,13 @@ func LessonRender(d Deps, tok, slug, lang string, template bool) (func() ([]byte
 		if template {
 			h.fillPage(c, pg)
 			var buf bytes.Buffer
-			if err := h.tpl.pages["lesson"].Execute(&buf, pg); err != nil {
+			if err := h.tpl.pages[name].Execute(&buf, pg); err != nil {
 				return nil, err
 			}
 			c.Response().SetBody(buf.Bytes())
 			return c.Response().Body(), nil
 		}
-		if err := h.renderPage(c, "lesson", pg); err != nil {
+		if err := h.renderPage(c, name, pg); err != nil {
 			return nil, err
 		}
 		return c.Response().Body(), nil

@@ -70,11 +70,20 @@ type trainingRow struct {
 }
 
 func (h *handler) trainingShow(c *fiber.Ctx) error {
+	pg, err := h.trainingPageOf(c)
+	if err != nil {
+		return err
+	}
+	return h.renderPage(c, "training", pg)
+}
+
+// trainingPageOf gathers what the home page shows, apart from rendering it.
+func (h *handler) trainingPageOf(c *fiber.Ctx) (*page, error) {
 	u, _ := currentSession(c)
 	lang := langOf(c)
 	sts, err := h.Training.Standings(ctx(c), u)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p := trainingPage{Total: len(sts), Team: h.teamSummaryOf(c, u)}
 	if earned, pending := training.CertificateStanding(sts); earned {
@@ -91,7 +100,7 @@ func (h *handler) trainingShow(c *fiber.Ctx) error {
 			p.Next = &p.Rows[i]
 		}
 	}
-	return h.render(c, "training", locale.T(lang, "training.title"), p)
+	return &page{Title: locale.T(lang, "training.title"), Data: p}, nil
 }
 
 type lessonPage struct {

@@ -96,7 +96,7 @@ func BenchmarkLessonPage(b *testing.B) {
 		template bool
 	}{{"render", false}, {"render-html-template", true}} {
 		b.Run(how.name, func(b *testing.B) {
-			render, err := web.LessonRender(bp.deps, bp.tok, slug, model.LangZH, how.template)
+			render, err := web.PageRender(bp.deps, bp.tok, "/lessons/"+slug, model.LangZH, how.template)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -105,6 +105,33 @@ func BenchmarkLessonPage(b *testing.B) {
 			for range b.N {
 				body, err := render()
 				if err != nil || !bytes.Contains(body, []byte(title)) {
+					b.Fatalf("%v: %.300s", err, body)
+				}
+			}
+			b.SetBytes(int64(len(must(render()))))
+		})
+	}
+}
+
+// BenchmarkHomePage renders the learner's home page ("My training") from
+// data gathered once: in Go, and as html/template did it before.
+func BenchmarkHomePage(b *testing.B) {
+	bp := startBenchPortal(b)
+	const want = "attendance"
+	for _, how := range []struct {
+		name     string
+		template bool
+	}{{"render", false}, {"render-html-template", true}} {
+		b.Run(how.name, func(b *testing.B) {
+			render, err := web.PageRender(bp.deps, bp.tok, "/", model.LangZH, how.template)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				body, err := render()
+				if err != nil || !bytes.Contains(body, []byte(want)) {
 					b.Fatalf("%v: %.300s", err, body)
 				}
 			}
