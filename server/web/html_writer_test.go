@@ -244,3 +244,35 @@ func TestTrainingPageMatchesTemplate(t *testing.T) {
 		comparePages(t, fmt.Sprintf("home page %d (%+v)", i, d), tpl, "training", p)
 	}
 }
+
+// TestQuizPageMatchesTemplate writes the quiz form (single and multiple
+// choice, answers given again after a refused submit, blank questions,
+// hostile prompts, options and ids) through quiz_html.go and through
+// quiz.html: they must agree byte for byte.
+func TestQuizPageMatchesTemplate(t *testing.T) {
+	tpls, err := loadTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := tpls.pages["quiz"]
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range 2000 {
+		p := randomPage(r)
+		d := quizPage{Attempt: &model.Attempt{ID: pick(r, "a-1", hostileString(r)), PassMark: r.IntN(101)},
+			Journey: journey{N: r.IntN(3), M: 6, Steps: []journeyStep{{Key: stepRead, Done: true}, {Key: stepQuiz, Current: true}, {Key: stepSign}}}}
+		for n := range r.IntN(4) {
+			q := quizQuestion{N: n + 1, ID: pick(r, "q1", hostileString(r)), Prompt: hostileString(r), Multiple: r.IntN(2) == 0, Unanswered: r.IntN(3) == 0}
+			for range r.IntN(4) {
+				q.Options = append(q.Options, quizOption{ID: pick(r, "a", hostileString(r)), Text: hostileString(r), Chosen: r.IntN(2) == 0})
+			}
+			if q.Unanswered {
+				d.Unanswered = append(d.Unanswered, q.N)
+			} else {
+				d.Answered++
+			}
+			d.Questions = append(d.Questions, q)
+		}
+		p.Data = d
+		comparePages(t, fmt.Sprintf("quiz page %d (%+v)", i, d), tpl, "quiz", p)
+	}
+}

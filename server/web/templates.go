@@ -240,6 +240,7 @@ func (h *handler) renderPage(c *fiber.Ctx, name string, p *page) error {
 var goPages = map[string]func(htmlWriter, *template.Template, *page) error{
 	"lesson":   func(w htmlWriter, _ *template.Template, p *page) error { return writeLesson(w, p) },
 	"training": writeTraining,
+	"quiz":     func(w htmlWriter, _ *template.Template, p *page) error { return writeQuiz(w, p) },
 }
 
 // writePage writes page name into buf: the layout in Go around the
