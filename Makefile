@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/portal
 
-.PHONY: build run demo test test-burst-postgres lint fuzz fuzz-api soak bench bench-large bench-reports check deploy-check clean
+.PHONY: build run demo test test-burst-postgres lint fuzz fuzz-api soak bench bench-large bench-reports bench-pages check deploy-check clean
 
 # "portal version" prints these. The Go toolchain stamps nothing from a git worktree or with
 # GOFLAGS=-buildvcs=false, so make passes them to the linker (empty outside git: "unknown").
@@ -92,6 +92,11 @@ bench-large: build
 # The report functions in-process on 10,000 seeded employees; p50/p99 per view.
 bench-reports:
 	$(GO) test -run '^$$' -bench . -benchtime 40x -timeout 30m ./server/report/...
+
+# The lesson page in-process (through the app; its rendering alone, in Go and as html/template
+# did it), the home page's rendering, and each middleware of a learner's page: ns/op, allocs/op.
+bench-pages:
+	$(GO) test -run '^$$' -bench 'BenchmarkLessonPage|BenchmarkHomePage|BenchmarkMiddlewareChain' -benchmem ./server/web
 
 check: build
 	./$(BIN) import --check

@@ -46,13 +46,19 @@ func Keys(lang string) []string {
 }
 
 // Match picks a supported language from an Accept-Language header.
+// It allocates nothing: it runs on every request of a visitor who has
+// not chosen.
 func Match(accept string) string {
-	for _, part := range strings.Split(accept, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+	for part := range strings.SplitSeq(accept, ",") {
+		tag, _, _ := strings.Cut(part, ";")
+		tag = strings.TrimSpace(tag)
+		if len(tag) < 2 {
+			continue
+		}
 		switch {
-		case strings.HasPrefix(tag, "zh"):
+		case strings.EqualFold(tag[:2], "zh"):
 			return model.LangZH
-		case strings.HasPrefix(tag, "en"):
+		case strings.EqualFold(tag[:2], "en"):
 			return model.LangEN
 		}
 	}

@@ -198,9 +198,13 @@ func TestCatalogMatchesCode(t *testing.T) {
 func TestMatch(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "zh-CN", "en-US,en;q=0.9": "en", "zh-TW": "zh-CN", "fr, en;q=0.5": "en", "de": "zh-CN",
+		"EN-GB": "en", " fr ;q=1, e, En ;q=0.1": "en", "*": "zh-CN", "fr,ZH-hk": "zh-CN", "english": "en",
 	} {
 		if got := Match(in); got != want {
 			t.Errorf("Match(%q) = %q, want %q", in, got, want)
 		}
+	}
+	if n := testing.AllocsPerRun(100, func() { Match("fr-FR,fr;q=0.9,en-US;q=0.8") }); n != 0 {
+		t.Errorf("Match allocates %v times", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,12 +27,28 @@ type Metrics struct {
 	receipts      prometheus.Counter
 	notifications *prometheus.CounterVec
 	logins        *prometheus.CounterVec
+	// routes holds each (route, method, status)'s counter and histogram
+	// once looked up: WithLabelValues hashes the labels and takes a lock
+	// on every request. It holds no more than the vectors themselves.
+	mu     sync.RWMutex
+	routes map[routeKey]routeMetrics
+}
+
+type routeKey struct {
+	route, method string
+	status        int
+}
+
+type routeMetrics struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // New returns the metrics, with the Go runtime's and the process's.
 func New() *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		reg:    prometheus.NewRegistry(),
+		routes: map[routeKey]routeMetrics{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portal_http_requests_total", Help: "HTTP requests answered, by route pattern, method and status.",
 		}, []string{"route", "method", "status"}),
@@ -86,8 +103,21 @@ func (m *Metrics) Request(route, method string, status int, took time.Duration) 
 	if m == nil {
 		return
 	}
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route, method).Observe(took.Seconds())
+	k := routeKey{route, method, status}
+	m.mu.RLock()
+	rm, ok := m.routes[k]
+	m.mu.RUnlock()
+	if !ok {
+		rm = routeMetrics{
+			requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(route, method),
+		}
+		m.mu.Lock()
+		m.routes[k] = rm
+		m.mu.Unlock()
+	}
+	rm.requests.Inc()
+	rm.latency.Observe(took.Seconds())
 }
 
 // DBCommand records one database command.

@@ -70,11 +70,20 @@ type trainingRow struct {
 }
 
 func (h *handler) trainingShow(c *fiber.Ctx) error {
+	pg, err := h.trainingPageOf(c)
+	if err != nil {
+		return err
+	}
+	return h.renderPage(c, "training", pg)
+}
+
+// trainingPageOf gathers what the home page shows, apart from rendering it.
+func (h *handler) trainingPageOf(c *fiber.Ctx) (*page, error) {
 	u, _ := currentSession(c)
 	lang := langOf(c)
 	sts, err := h.Training.Standings(ctx(c), u)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p := trainingPage{Total: len(sts), Team: h.teamSummaryOf(c, u)}
 	if earned, pending := training.CertificateStanding(sts); earned {
@@ -91,7 +100,7 @@ func (h *handler) trainingShow(c *fiber.Ctx) error {
 			p.Next = &p.Rows[i]
 		}
 	}
-	return h.render(c, "training", locale.T(lang, "training.title"), p)
+	return &page{Title: locale.T(lang, "training.title"), Data: p}, nil
 }
 
 type lessonPage struct {
@@ -114,15 +123,24 @@ type lessonPage struct {
 }
 
 func (h *handler) lessonShow(c *fiber.Ctx) error {
+	pg, err := h.lessonPageOf(c)
+	if err != nil {
+		return err
+	}
+	return h.renderPage(c, "lesson", pg)
+}
+
+// lessonPageOf gathers what the lesson page shows, apart from rendering it.
+func (h *handler) lessonPageOf(c *fiber.Ctx) (*page, error) {
 	u, _ := currentSession(c)
 	lang := langOf(c)
 	l, v, err := h.Training.Open(ctx(c), u, c.Params("slug"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	st, err := h.Training.Standing(ctx(c), u, l.Slug)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// ?lang= shows the text in another language than the UI's: the
 	// translation guard links an outdated translation to the original.
@@ -134,14 +152,14 @@ func (h *handler) lessonShow(c *fiber.Ctx) error {
 	p := lessonPage{Lesson: l, Version: v, Text: text, TextLang: textLang, Standing: st,
 		Outdated: slices.Contains(v.Outdated, textLang)}
 	if p.Journey, err = h.journeyOf(c, u, st, ""); err != nil {
-		return err
+		return nil, err
 	}
 	if textLang != lang {
 		p.Other = lang
 	}
 	if !st.QuizDone {
 		if p.CooldownUntil, err = h.Training.Cooldown(ctx(c), st); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	switch st.Code {
@@ -150,7 +168,7 @@ func (h *handler) lessonShow(c *fiber.Ctx) error {
 	case training.StatusNeedsReack:
 		from, ops, err := h.Training.Changes(ctx(c), st, lang)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		// lesson.HTML escapes every character of both texts.
 		p.SignedVersion, p.Diff = from, template.HTML(lesson.HTML(ops)) // #nosec G203 -- lesson.HTML escapes all text
@@ -159,7 +177,7 @@ func (h *handler) lessonShow(c *fiber.Ctx) error {
 	if m := c.Query("e"); notices[m] {
 		pg.Error = locale.T(lang, m)
 	}
-	return h.renderPage(c, "lesson", pg)
+	return pg, nil
 }
 
 func (h *handler) lessonRead(c *fiber.Ctx) error {

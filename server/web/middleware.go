@@ -2,8 +2,12 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/netip"
 	"net/url"
 	"runtime/debug"
@@ -28,7 +32,7 @@ const requestTimeout = 4 * time.Second
 // requestID names every request: in the X-Request-Id header, on error
 // pages, and in every log line about it, so a user's report finds the log.
 func (h *handler) requestID(c *fiber.Ctx) error {
-	id := randomString()[:16]
+	id := newRequestID()
 	c.Locals(localRequestID, id)
 	c.Set("X-Request-Id", id)
 	// Every line logged with the request's context carries the id.
@@ -36,22 +40,41 @@ func (h *handler) requestID(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// newRequestID is 16 random URL-safe characters (96 bits), made with one
+// allocation.
+func newRequestID() string {
+	var raw [12]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		panic(fmt.Errorf("web: crypto/rand failed: %w", err))
+	}
+	var id [16]byte
+	base64.RawURLEncoding.Encode(id[:], raw[:])
+	return string(id[:])
+}
+
 // accessLog writes one line per request, after it is answered. It logs the
 // route's pattern, not the path (paths hold logins), and the user's id,
-// never a cookie or token.
+// never a cookie or token. Typed attributes (LogAttrs) spare the boxing
+// and parsing of key-value pairs; nothing is built when Info is off.
 func (h *handler) accessLog(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
+	cx := c.UserContext()
+	if !h.Log.Enabled(cx, slog.LevelInfo) {
+		return err
+	}
 	status := c.Response().StatusCode()
 	if err != nil {
 		status = errStatus(err)
 	}
-	attrs := []any{"method", c.Method(), "route", routeOf(c), "status", status,
-		"ms", time.Since(start).Milliseconds()}
+	attrs := [5]slog.Attr{slog.String("method", c.Method()), slog.String("route", routeOf(c)), slog.Int("status", status),
+		slog.Int64("ms", time.Since(start).Milliseconds())}
+	n := 4
 	if u, _ := currentSession(c); u != nil {
-		attrs = append(attrs, "user", u.ID)
+		attrs[n] = slog.String("user", u.ID)
+		n++
 	}
-	h.Log.InfoContext(c.UserContext(), "request", attrs...)
+	h.Log.LogAttrs(cx, slog.LevelInfo, "request", attrs[:n]...)
 	return err
 }
 
@@ -73,16 +96,27 @@ func (h *handler) recoverPanics(c *fiber.Ctx) (err error) {
 // securityHeaders sets the headers every answer carries. Personal pages
 // must not be cached; static files override Cache-Control.
 func (h *handler) securityHeaders(c *fiber.Ctx) error {
-	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("X-Frame-Options", "DENY")
-	c.Set("Referrer-Policy", "same-origin")
-	c.Set("Cache-Control", "no-store")
+	hd := &c.Response().Header
+	for _, kv := range securityHeaderList {
+		hd.SetCanonical(kv[0], kv[1])
+	}
 	if h.Config.CookieSecure {
-		c.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		hd.SetCanonical(hstsHeader[0], hstsHeader[1])
 	}
 	return c.Next()
 }
+
+// securityHeaderList are the headers securityHeaders sets, made into bytes
+// once and written as they are (SetCanonical: no case normalizing).
+var securityHeaderList = [][2][]byte{
+	{[]byte("Content-Security-Policy"), []byte("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")},
+	{[]byte("X-Content-Type-Options"), []byte("nosniff")},
+	{[]byte("X-Frame-Options"), []byte("DENY")},
+	{[]byte("Referrer-Policy"), []byte("same-origin")},
+	{[]byte("Cache-Control"), []byte("no-store")},
+}
+
+var hstsHeader = [2][]byte{[]byte("Strict-Transport-Security"), []byte("max-age=31536000; includeSubDomains")}
 
 func (h *handler) withDeadline(c *fiber.Ctx) error {
 	cx, cancel := context.WithTimeout(c.UserContext(), requestTimeout)
@@ -145,19 +179,32 @@ func (h *handler) loadSession(c *fiber.Ctx) error {
 }
 
 // language picks the UI language: the user's choice, then the cookie, then
-// the browser's Accept-Language.
+// the browser's Accept-Language. The cookie and the header are read as
+// bytes, not copied (fiber's Immutable copies every string it hands out):
+// only the language constant they select is kept.
 func (h *handler) language(c *fiber.Ctx) error {
-	lang := ""
-	if u, _ := currentSession(c); u != nil && locale.Supported(u.Lang) {
-		lang = u.Lang
-	} else if l := c.Cookies("lang"); locale.Supported(l) {
-		lang = l
+	var v any
+	if u, _ := currentSession(c); u != nil && langValue[u.Lang] != nil {
+		v = langValue[u.Lang]
+	} else if l, ok := langValue[string(c.Request().Header.Cookie("lang"))]; ok {
+		v = l
 	} else {
-		lang = locale.Match(c.Get(fiber.HeaderAcceptLanguage))
+		v = langValue[locale.Match(utils.UnsafeString(c.Request().Header.Peek(fiber.HeaderAcceptLanguage)))]
 	}
-	c.Locals(localLang, lang)
+	c.Locals(localLang, v)
 	return c.Next()
 }
+
+// langValue holds each supported language (locale's catalogs are exactly
+// model.Languages) as an interface value made once: storing a string in
+// the locals would allocate on every request.
+var langValue = func() map[string]any {
+	m := map[string]any{}
+	for _, l := range model.Languages {
+		m[l] = l
+	}
+	return m
+}()
 
 func langOf(c *fiber.Ctx) string {
 	if l, ok := c.Locals(localLang).(string); ok {

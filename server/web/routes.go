@@ -9,7 +9,7 @@ import (
 
 // routes registers every route of the portal, in one place.
 func (h *handler) routes(app *fiber.App, a *api.API) {
-	app.Use(h.requestID, h.resolveClient, h.accessLog, h.countRequest, h.recoverPanics, h.securityHeaders, h.withDeadline)
+	app.Use(asAny(h.outerChain())...)
 
 	// Health, for load balancers and orchestrators: no session needed.
 	app.Get("/healthz", h.healthz)
@@ -31,7 +31,7 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	}
 
 	// Everything below needs the database: 503 at once while it is out.
-	app.Use(h.failFastWhenDown, h.loadSession, h.language, h.checkCSRF)
+	app.Use(asAny(h.sessionChain())...)
 
 	// Accounts.
 	app.Get("/login", h.loginShow)
@@ -66,7 +66,7 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	enrol.Post("/mfa/codes", h.mfaNewCodes)
 	enrol.Post("/mfa/off", h.mfaOff)
 
-	learner := pages.Group("", h.requirePasswordSet, h.requireSecondFactor)
+	learner := pages.Group("", h.learnerChain()...)
 	learner.Get("/", h.trainingShow)
 	learner.Get("/lessons/:slug", h.lessonShow)
 	learner.Post("/lessons/:slug/read", h.lessonRead)
@@ -159,4 +159,27 @@ func (h *handler) routes(app *fiber.App, a *api.API) {
 	hr.Post("/channels/:id/test", h.hrChannelTest)
 
 	app.Use(h.notFound)
+}
+
+// outerChain is the middleware every request passes, in order.
+func (h *handler) outerChain() []fiber.Handler {
+	return []fiber.Handler{h.requestID, h.resolveClient, h.accessLog, h.countRequest, h.recoverPanics, h.securityHeaders, h.withDeadline}
+}
+
+// sessionChain follows outerChain for every route that needs the database.
+func (h *handler) sessionChain() []fiber.Handler {
+	return []fiber.Handler{h.failFastWhenDown, h.loadSession, h.language, h.checkCSRF}
+}
+
+// learnerChain follows requireLogin on the learner's pages.
+func (h *handler) learnerChain() []fiber.Handler {
+	return []fiber.Handler{h.requirePasswordSet, h.requireSecondFactor}
+}
+
+func asAny(hs []fiber.Handler) []any {
+	out := make([]any, len(hs))
+	for i, x := range hs {
+		out[i] = x
+	}
+	return out
 }

@@ -73,6 +73,17 @@ type handler struct {
 // New builds the Fiber app with every route. Templates and static files are
 // loaded here, so a missing template stops the start, not a request.
 func New(d Deps) (*fiber.App, error) {
+	h, err := newHandler(d)
+	if err != nil {
+		return nil, err
+	}
+	app := h.newApp()
+	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Audit: d.Audit, Authoring: d.Authoring, Session: currentSession, Client: clientAddr, MFARequired: d.Config.MFARequired,
+		DataDir: d.Config.DataDir, Log: d.Log}))
+	return app, nil
+}
+
+func newHandler(d Deps) (*handler, error) {
 	tpl, err := loadTemplates()
 	if err != nil {
 		return nil, err
@@ -81,8 +92,13 @@ func New(d Deps) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{Deps: d, tpl: tpl, static: st, outage: newOutage(d.DB, d.Log),
-		proxies: trustedProxies(d.Config.TrustedProxies)}
+	return &handler{Deps: d, tpl: tpl, static: st, outage: newOutage(d.DB, d.Log),
+		proxies: trustedProxies(d.Config.TrustedProxies)}, nil
+}
+
+// newApp is the Fiber app with the portal's settings and no routes.
+func (h *handler) newApp() *fiber.App {
+	d := h.Deps
 	app := fiber.New(fiber.Config{
 		AppName:               "conduct-portal",
 		DisableStartupMessage: true,
@@ -94,9 +110,7 @@ func New(d Deps) (*fiber.App, error) {
 		ErrorHandler:          h.handleError,
 	})
 	app.Hooks().OnShutdown(h.outage.close)
-	h.routes(app, api.New(api.Deps{Auth: d.Auth, Training: d.Training, Reports: d.Reports, Audit: d.Audit, Authoring: d.Authoring, Session: currentSession, Client: clientAddr, MFARequired: d.Config.MFARequired,
-		DataDir: d.Config.DataDir, Log: d.Log}))
-	return app, nil
+	return app
 }
 
 // Locals keys.
