@@ -93,6 +93,19 @@ func writeLayout(w htmlWriter, p *page, content func() error) error {
 			}
 			w.raw("\n      ")
 		}
+	}
+	w.raw("\n      <form method=\"post\" action=\"/lang\" class=\"inline\" id=\"lang-switch\">\n        <input type=\"hidden\" name=\"_csrf\" value=\"")
+	w.text(p.CSRF)
+	w.raw("\">\n        <input type=\"hidden\" name=\"next\" value=\"")
+	w.text(p.Here())
+	w.raw("\">\n        <input type=\"hidden\" name=\"lang\" value=\"")
+	w.text(p.OtherLang())
+	w.raw("\">\n        <button type=\"submit\" class=\"link\" lang=\"")
+	w.text(p.OtherLang())
+	w.raw("\">")
+	w.text(p.T("nav.lang"))
+	w.raw("</button>\n      </form>\n      ")
+	if u := p.User; u != nil {
 		w.raw("\n      \n      <details class=\"account-menu\" id=\"account-menu\"")
 		if p.InAccount() {
 			w.raw(" data-current=\"true\"")
@@ -125,19 +138,33 @@ func writeLayout(w htmlWriter, p *page, content func() error) error {
 			}
 			w.raw("\n          ")
 		}
-		w.raw("\n        </ul>\n      </details>\n      ")
+		w.raw("\n          \n          <li class=\"menu-lang\"><form method=\"post\" action=\"/lang\" id=\"menu-lang\" role=\"group\" aria-labelledby=\"menu-lang-label\">\n            <input type=\"hidden\" name=\"_csrf\" value=\"")
+		w.text(p.CSRF)
+		w.raw("\">\n            <input type=\"hidden\" name=\"next\" value=\"")
+		w.text(p.Here())
+		w.raw("\">\n            <span id=\"menu-lang-label\" class=\"menu-label\">")
+		w.text(p.T("nav.language"))
+		w.raw("</span>\n            ")
+		for _, l := range p.Langs() {
+			w.raw("<button type=\"submit\" name=\"lang\" value=\"")
+			w.text(l)
+			w.raw("\" lang=\"")
+			w.text(l)
+			w.raw("\" id=\"menu-lang-")
+			w.text(l)
+			w.raw("\" aria-pressed=\"")
+			if l == p.Lang {
+				w.raw("true\">")
+				w.raw("<span aria-hidden=\"true\">✓ </span>")
+			} else {
+				w.raw("false\">")
+			}
+			w.text(p.T("lang." + l))
+			w.raw("</button>")
+		}
+		w.raw("\n          </form></li>\n        </ul>\n      </details>\n      ")
 	}
-	w.raw("\n      <form method=\"post\" action=\"/lang\" class=\"inline\">\n        <input type=\"hidden\" name=\"_csrf\" value=\"")
-	w.text(p.CSRF)
-	w.raw("\">\n        <input type=\"hidden\" name=\"next\" value=\"")
-	w.text(p.Path)
-	w.raw("\">\n        <input type=\"hidden\" name=\"lang\" value=\"")
-	w.text(p.OtherLang())
-	w.raw("\">\n        <button type=\"submit\" class=\"link\" lang=\"")
-	w.text(p.OtherLang())
-	w.raw("\">")
-	w.text(p.T("nav.lang"))
-	w.raw("</button>\n      </form>\n      ")
+	w.raw("\n      ")
 	if p.User != nil {
 		w.raw("\n      <form method=\"post\" action=\"/logout\" class=\"inline\">\n        <input type=\"hidden\" name=\"_csrf\" value=\"")
 		w.text(p.CSRF)
@@ -167,9 +194,9 @@ func writeLayout(w htmlWriter, p *page, content func() error) error {
 	if err := content(); err != nil {
 		return err
 	}
-	// The six newlines are those between layout.html's define blocks,
+	// The eight newlines are those between layout.html's define blocks,
 	// which executing the template writes after </html> too.
-	w.raw("\n</main>\n</body>\n</html>\n\n\n\n\n\n\n")
+	w.raw("\n</main>\n</body>\n</html>\n\n\n\n\n\n\n\n\n")
 	return nil
 }
 
