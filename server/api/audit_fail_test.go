@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -27,9 +28,9 @@ func TestExportsRefusedWhenAuditRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	get := func() (int, string, string) {
+	get := func(query string) (int, string, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, p.Base+"/api/v1/receipts", nil)
+		req, _ := http.NewRequest(http.MethodGet, p.Base+"/api/v1/receipts"+query, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -39,15 +40,38 @@ func TestExportsRefusedWhenAuditRefuses(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, res.Header.Get("Content-Type"), string(b)
 	}
-	if st, typ, _ := get(); st != http.StatusOK || typ != "application/x-ndjson" {
+	if st, typ, _ := get("?since=2026-01-01"); st != http.StatusOK || typ != "application/x-ndjson" {
 		t.Fatalf("export: %d %s", st, typ)
 	}
 	es, err := p.Audit.Search(ctx, model.AuditFilter{Action: "receipts.export"}, 10)
 	if err != nil || len(es) != 1 || es[0].Via != model.ViaAPI || es[0].Actor != "hr" {
 		t.Fatalf("the export's entry: %+v %v", es, err)
 	}
+	// The API's audit lines carry the detail as data and the channel.
+	at, _, err := p.Auth.CreateToken(ctx, hr, hr, auth.TokenSpec{Name: "audit", Scopes: []string{auth.ScopeAuditRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, p.Base+"/api/v1/audit?action=receipts.export&limit=5", nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var got struct {
+		Detail     string   `json:"detail"`
+		DetailKey  string   `json:"detail_key"`
+		DetailArgs []string `json:"detail_args"`
+		Via        string   `json:"via"`
+	}
+	if err := json.Unmarshal(line, &got); err != nil || got.Via != "api" || got.DetailKey != "audit.detail.counts" ||
+		len(got.DetailArgs) != 2 || got.DetailArgs[0] != "since" || got.Detail != "since=2026-01-01 (by API)" {
+		t.Fatalf("the export's audit line: %s %v", line, err)
+	}
 	testkit.RefuseAudit(t, p.DB)
-	st, typ, body := get()
+	st, typ, body := get("")
 	if st != http.StatusInternalServerError || !strings.HasPrefix(typ, "application/json") || !strings.Contains(body, `"error"`) {
 		t.Fatalf("export with the audit log refusing: %d %s %s", st, typ, body)
 	}

@@ -97,7 +97,11 @@ func (a *API) receiptsExport(c *fiber.Ctx) error {
 		return err
 	}
 	f := model.ReceiptFilter{Since: since, Lesson: c.Query("lesson")}
-	if err := a.Audit.Exported(c.UserContext(), a.actor(c), "receipts.export", f.Lesson, audit.Counts("since", c.Query("since"))); err != nil {
+	var d audit.Detail
+	if s := c.Query("since"); s != "" {
+		d = audit.Counts("since", s)
+	}
+	if err := a.Audit.Exported(c.UserContext(), a.actor(c), "receipts.export", f.Lesson, d); err != nil {
 		return err
 	}
 	a.stream(c, "receipts", func(ctx context.Context, emit func(any) error) error {
@@ -116,8 +120,22 @@ type auditLine struct {
 	Action string    `json:"action"`
 	Target string    `json:"target"`
 	Detail string    `json:"detail"`
-	Client string    `json:"client"`
-	Count  int       `json:"count"`
+	// DetailKey and DetailArgs are the detail as data (see audit.Words).
+	DetailKey  string    `json:"detail_key"`
+	DetailArgs []string  `json:"detail_args"`
+	Via        model.Via `json:"via"`
+	Client     string    `json:"client"`
+	Count      int       `json:"count"`
+}
+
+// auditLineOf is e as a line of the export.
+func auditLineOf(e *model.AuditEntry) auditLine {
+	args := e.DetailArgs
+	if args == nil {
+		args = []string{}
+	}
+	return auditLine{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail,
+		DetailKey: e.DetailKey, DetailArgs: args, Via: e.Via, Client: e.Client, Count: e.Count}
 }
 
 // auditPageMax bounds limit on a page of the audit log.
@@ -138,7 +156,7 @@ func (a *API) auditExport(c *fiber.Ctx) error {
 	}
 	a.stream(c, "audit", func(ctx context.Context, emit func(any) error) error {
 		return a.Audit.Export(ctx, f, func(e *model.AuditEntry) error {
-			return emit(auditLine{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail, Client: e.Client, Count: e.Count})
+			return emit(auditLineOf(e))
 		})
 	})
 	return nil
@@ -162,8 +180,8 @@ func (a *API) auditPage(c *fiber.Ctx, f model.AuditFilter) error {
 	}
 	var b bytes.Buffer // this request's own: fasthttp keeps what it sends
 	enc := json.NewEncoder(&b)
-	for _, e := range entries {
-		if err := enc.Encode(auditLine{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail, Client: e.Client, Count: e.Count}); err != nil {
+	for i := range entries {
+		if err := enc.Encode(auditLineOf(&entries[i])); err != nil {
 			return fmt.Errorf("api: audit page: %w", err)
 		}
 	}

@@ -283,8 +283,12 @@ var schemas = obj{
 		"digest": obj{"type": "string", "description": "SHA-256 (hex) over `user count head\\n` of every chain, sorted by user id"},
 		"key":    obj{"type": "string", "description": "the Ed25519 public key, base64"},
 		"sig":    obj{"type": "string", "description": "Ed25519 signature (base64) of the line's bytes up to `,\"sig\":`, with `}` appended"}}),
-	"AuditLine": object(obj{"id": str, "at": dateTime, "actor": str, "action": str, "target": str, "detail": str, "client": str,
-		"count": obj{"type": "integer", "description": "refused sign-ins (`login.failed`, `login.throttled`) are one line per login, address and 15-minute window: how many tries it stands for, `at` being the latest; 0 for every other line"}}),
+	"AuditLine": object(obj{"id": str, "at": dateTime, "actor": str, "action": str, "target": str, "client": str,
+		"detail":      obj{"type": "string", "description": "the detail in English plain text"},
+		"detail_key":  obj{"type": "string", "description": "the detail as data: a message key (`audit.detail.*`) for a client that words it in its reader's language; empty on lines written before"},
+		"detail_args": obj{"type": "array", "items": str, "description": "the detail key's arguments"},
+		"via":         obj{"type": "string", "enum": []string{"", "api", "import", "sso", "sync", "invite", "scim"}, "description": "the channel the change came by; empty is the portal's pages"},
+		"count":       obj{"type": "integer", "description": "refused sign-ins (`login.failed`, `login.throttled`) are one line per login, address and 15-minute window: how many tries it stands for, `at` being the latest; 0 for every other line"}}),
 }
 
 var paths = obj{

@@ -107,7 +107,7 @@ func via(lang string, v model.Via, s string) string {
 	if v == model.ViaWeb {
 		return s
 	}
-	return locale.T(lang, "audit.via."+string(v), s)
+	return strings.TrimSpace(locale.T(lang, "audit.via."+string(v), s))
 }
 
 func changes(lang string, t []string) string {

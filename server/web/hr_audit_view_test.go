@@ -20,6 +20,7 @@ import (
 	"conductportal/server/auth"
 	"conductportal/server/locale"
 	"conductportal/server/model"
+	"conductportal/server/testkit"
 	"conductportal/server/training"
 )
 
@@ -290,5 +291,21 @@ func TestAuditDetailsByChannel(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the CSV export lacks %s\n%s", want, out)
 		}
+	}
+}
+
+// TestPersonFormWhenAuditRefuses: a person made while the audit log
+// refuses is a server error, not a form error showing internal text; the
+// account exists (the error says the change is made), with no password
+// handed out.
+func TestPersonFormWhenAuditRefuses(t *testing.T) {
+	p, hr := startAsHR(t)
+	testkit.RefuseAudit(t, p.DB)
+	st, body := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"li.na"}, "name": {"李娜"}, "roles": {"employee"}, "department": {"前台"}, "confirm": {"1"}})
+	if st != http.StatusInternalServerError || strings.Contains(body, "audit entry") || strings.Contains(body, "li.na") {
+		t.Fatalf("create with the audit log refusing: %d %s", st, errorLine(body))
+	}
+	if u, err := p.Training.UserByLogin(context.Background(), "li.na"); err != nil || u.Name != "李娜" {
+		t.Fatalf("the account should exist as the error says: %+v %v", u, err)
 	}
 }

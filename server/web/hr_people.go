@@ -143,7 +143,9 @@ func personForm(c *fiber.Ctx) (auth.Person, accountPage, error) {
 }
 
 func (h *handler) personFail(c *fiber.Ctx, pp accountPage, err error) error {
-	if errors.Is(err, fault.Forbidden) {
+	if !errors.Is(err, fault.Invalid) && !errors.Is(err, fault.Conflict) {
+		// Refused (403), or a server error such as a change made but not
+		// audited: not something the form can fix.
 		return err
 	}
 	lang := langOf(c)
