@@ -254,13 +254,6 @@ func (c *accessCache[T]) dropAll() {
 	clear(c.entries)
 }
 
-// size is how many entries c holds.
-func (c *accessCache[T]) size() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
-}
-
 // copyUser is a copy of u that shares nothing a caller could change.
 func copyUser(u *model.User) *model.User {
 	c := *u
