@@ -24,14 +24,25 @@ demo: build
 	./$(BIN) demo
 
 # Every test, the browser journeys included (needs /usr/bin/chromium; .ci/run installs it).
+# Compile every test binary in parallel first; then run two streams at once, each one package at a
+# time: the browser journeys (server/web) and every other package. A test of either mostly waits on
+# one core (a request under -race, the one embedded writer), so two streams fill the 2 cores where
+# -p 2 would also pair the load tests (50 concurrent signatures) with a second heavy package and time
+# out. Temporary folders (each test's database, Chromium's profile) go on tmpfs when there is one:
+# the embedded database syncs every write, ~1,000 fsyncs per 5 portal tests, each waiting on the disk.
+# The browser stream's output is shown when both are done.
+TEST_TMP_ROOT ?= /dev/shm
+TEST_FLAGS := -race -count=1 -p 1 -timeout 25m
 test:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l server embed.go)" || (echo "gofmt needed:"; gofmt -l server embed.go; exit 1)
-	@# Compile every test binary in parallel first; then run the packages one at a time,
-	@# because the load tests (50 concurrent signatures under -race) and the browser
-	@# tests would otherwise share 2 cores and time out.
 	$(GO) test -race -count=1 -run '^$$' ./... >/dev/null
-	$(GO) test -race -count=1 -p 1 -timeout 25m ./...
+	@tmp=$$(mktemp -d "$(TEST_TMP_ROOT)/portal-test.XXXXXX" 2>/dev/null || mktemp -d); export TMPDIR="$$tmp"; \
+	echo "go test $(TEST_FLAGS) ./server/web/ (its output follows the other packages'), TMPDIR=$$tmp"; \
+	$(GO) test $(TEST_FLAGS) ./server/web/ >"$$tmp/web.log" 2>&1 & web=$$!; \
+	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -vx 'conductportal/server/web'); rest=$$?; \
+	wait $$web; webrc=$$?; cat "$$tmp/web.log"; rm -rf "$$tmp"; \
+	test $$rest -eq 0 && test $$webrc -eq 0
 
 # The sign-in burst tests against FerretDB on PostgreSQL (Debian's, in a temporary folder, as the
 # bench starts it) instead of the embedded database: PORTAL_TEST_MONGODB_URI names it.

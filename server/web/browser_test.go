@@ -332,36 +332,22 @@ const stepTimeout = 15 * time.Second
 func newBrowser(t *testing.T, base string) *browser {
 	t.Helper()
 	needChromium(t) // also for a test that did not ask first
-	profile := t.TempDir()
-	tctx, cancelTimeout := context.WithTimeout(context.Background(), 2*time.Minute)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(tctx,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
-	)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	shared, err := chromium.get()
+	if err != nil {
+		t.Fatalf("start %s: %v", chromiumPath, err)
+	}
+	// A browser context of its own (cookies, storage, cache: nothing left
+	// by an earlier test) in the one Chromium of the package.
+	tctx, cancelTimeout := context.WithTimeout(shared, 2*time.Minute)
+	ctx, cancelTab := chromedp.NewContext(tctx, chromedp.WithNewBrowserContext())
 	b := &browser{t: t, ctx: ctx, base: base}
 	t.Cleanup(b.saveShots)
 	t.Cleanup(func() {
 		cancelTab()
-		cancelAlloc()
 		cancelTimeout()
 	})
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start %s: %v", chromiumPath, err)
+	if err := chromedp.Do(ctx); err != nil { // opens the tab
+		t.Fatalf("open a tab in %s: %v", chromiumPath, err)
 	}
 	// Remember every response, to check the status of the page resources.
 	responses := chromedp.Events(ctx, network.ResponseReceived)
