@@ -77,7 +77,7 @@ func writeQuiz(w htmlWriter, p *page) error {
 		w.raw(" hidden")
 	}
 	w.raw(" data-template=\"")
-	w.text(p.T("quiz.answered", "{n}", n))
+	w.text(p.T("quiz.answered", answeredSlot, n))
 	w.raw("\">")
 	if len(d.Unanswered) > 0 {
 		w.text(p.T("quiz.answered", strconv.Itoa(d.Answered), n))
@@ -93,3 +93,6 @@ func writeQuiz(w htmlWriter, p *page) error {
 	w.raw("\n  </div>\n</form>\n\n")
 	return nil
 }
+
+// answeredSlot is what app.js replaces with the count answered so far.
+const answeredSlot = "{n}"
