@@ -48,9 +48,8 @@ const (
 func newInserter(coll *mongo.Collection) *inserter { return &inserter{coll: coll} }
 
 // insert stores doc, possibly in one command with other callers' documents,
-// and returns once that command is answered. A caller whose ctx ends first
-// is told so; its document may still be stored, as with any write whose
-// deadline passes mid-way.
+// and returns once that command is answered. A caller whose ctx ends while
+// its document waits in the queue is told so, and the document is not sent.
 func (g *inserter) insert(ctx context.Context, doc any) error {
 	call := &insertCall{doc: doc, done: make(chan error, 1)}
 	g.mu.Lock()
@@ -64,8 +63,21 @@ func (g *inserter) insert(ctx context.Context, doc any) error {
 	case err := <-call.done:
 		return err
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	// Given up while still queued: taken out, so it is surely not stored
+	// (a request that answered an error must not leave an attempt behind).
+	// Already sent: its outcome comes within groupInsertTimeout, and is
+	// the true one.
+	g.mu.Lock()
+	for i, c := range g.queue {
+		if c == call {
+			g.queue = append(g.queue[:i:i], g.queue[i+1:]...)
+			g.mu.Unlock()
+			return ctx.Err()
+		}
+	}
+	g.mu.Unlock()
+	return <-call.done
 }
 
 // run sends the queue, a group at a time, until it is empty.
