@@ -30,14 +30,15 @@ demo: build
 # -p 2 would also pair the load tests (50 concurrent signatures) with a second heavy package and time
 # out. Temporary folders (each test's database, Chromium's profile) go on tmpfs when there is one:
 # the embedded database syncs every write, ~1,000 fsyncs per 5 portal tests, each waiting on the disk.
-# The browser stream's output is shown when both are done.
+# The browser stream's output is shown when both are done. The folder may be entered by others (0711):
+# the PostgreSQL test runs initdb as the postgres user in a folder of its own inside it.
 TEST_TMP_ROOT ?= /dev/shm
 TEST_FLAGS := -race -count=1 -p 1 -timeout 25m
 test:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l server embed.go)" || (echo "gofmt needed:"; gofmt -l server embed.go; exit 1)
 	$(GO) test -race -count=1 -run '^$$' ./... >/dev/null
-	@tmp=$$(mktemp -d "$(TEST_TMP_ROOT)/portal-test.XXXXXX" 2>/dev/null || mktemp -d); export TMPDIR="$$tmp"; \
+	@tmp=$$(mktemp -d "$(TEST_TMP_ROOT)/portal-test.XXXXXX" 2>/dev/null || mktemp -d); chmod 0711 "$$tmp"; export TMPDIR="$$tmp"; \
 	echo "go test $(TEST_FLAGS) ./server/web/ (its output follows the other packages'), TMPDIR=$$tmp"; \
 	$(GO) test $(TEST_FLAGS) ./server/web/ >"$$tmp/web.log" 2>&1 & web=$$!; \
 	$(GO) test $(TEST_FLAGS) $$($(GO) list ./... | grep -vx 'conductportal/server/web'); rest=$$?; \
