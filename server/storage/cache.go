@@ -66,8 +66,8 @@ const (
 // keepCaches makes the caches of sessions, users, progress, receipts,
 // attempts and the lesson list believe their entries while trust says yes,
 // without a TTL. Entries are kept from the first read (a miss reads the
-// database once), not loaded at start: a load would scan each collection
-// (FerretDB: about 1.8 s per 10,000 documents) beside serving. Measured
+// database once); users and sessions are also loaded at start, beside
+// serving (LoadKept), the other collections are not. Measured
 // (BenchmarkCacheMemory): 100,000 people with a session each cost about
 // 100 MB in sessions and users, and 180 MB in progress of six lessons,
 // which a sole writer holds once (reportsProgress) when the reports have

@@ -73,7 +73,6 @@ type changeFeed struct {
 	wrote   int64      // the last entry this instance wrote
 	polled  time.Time  // when the latest complete read of the log started
 	reading bool       // a read is running
-	failed  error      // the latest read's error, for tests and logs
 }
 
 // fresh tells whether an entry kept since at may be believed, and starts a
@@ -164,7 +163,7 @@ func (s *Storage) readChanges(ctx context.Context) error {
 	err := s.readChangesFrom(ctx, started)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.reading, f.failed = false, err
+	f.reading = false
 	if err == nil {
 		f.polled = started
 	}

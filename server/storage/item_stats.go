@@ -29,7 +29,7 @@ import (
 // updates were most of its cost. A crash may lose the sums not yet
 // written, never an attempt: before the first sum is held only in memory,
 // a marker (meta "item_stats_pending") is stored, and it is removed only
-// once everything is written at a clean stop (StopItemStats). A start that
+// once everything is written at a clean stop (SettleItemStats). A start that
 // finds it rebuilds the statistics from the attempts first
 // (ItemStatsPending; cli does). Reads write the sums held first, so they
 // see every graded attempt.

@@ -7,6 +7,7 @@ import "strings"
 // page's header, navigation and language switch without html/template's
 // reflection. layout.html stays the readable source; change both.
 func writeLayout(w htmlWriter, p *page, content func() error) error {
+	here := p.Here() // the page with its query, for both language forms
 	w.raw("<!doctype html>\n<html lang=\"")
 	w.text(p.Lang)
 	w.raw("\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
@@ -97,7 +98,7 @@ func writeLayout(w htmlWriter, p *page, content func() error) error {
 	w.raw("\n      <form method=\"post\" action=\"/lang\" class=\"inline\" id=\"lang-switch\">\n        <input type=\"hidden\" name=\"_csrf\" value=\"")
 	w.text(p.CSRF)
 	w.raw("\">\n        <input type=\"hidden\" name=\"next\" value=\"")
-	w.text(p.Here())
+	w.text(here)
 	w.raw("\">\n        <input type=\"hidden\" name=\"lang\" value=\"")
 	w.text(p.OtherLang())
 	w.raw("\">\n        <button type=\"submit\" class=\"link\" lang=\"")
@@ -141,7 +142,7 @@ func writeLayout(w htmlWriter, p *page, content func() error) error {
 		w.raw("\n          \n          <li class=\"menu-lang\"><form method=\"post\" action=\"/lang\" id=\"menu-lang\" role=\"group\" aria-labelledby=\"menu-lang-label\">\n            <input type=\"hidden\" name=\"_csrf\" value=\"")
 		w.text(p.CSRF)
 		w.raw("\">\n            <input type=\"hidden\" name=\"next\" value=\"")
-		w.text(p.Here())
+		w.text(here)
 		w.raw("\">\n            <span id=\"menu-lang-label\" class=\"menu-label\">")
 		w.text(p.T("nav.language"))
 		w.raw("</span>\n            ")

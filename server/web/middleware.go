@@ -184,8 +184,9 @@ func (h *handler) loadSession(c *fiber.Ctx) error {
 // only the language constant they select is kept.
 func (h *handler) language(c *fiber.Ctx) error {
 	var v any
-	if u, _ := currentSession(c); u != nil && langValue[u.Lang] != nil {
-		v = langValue[u.Lang]
+	u, _ := currentSession(c)
+	if l, ok := langValue[userLang(u)]; ok {
+		v = l
 	} else if l, ok := langValue[string(c.Request().Header.Cookie("lang"))]; ok {
 		v = l
 	} else {
@@ -438,4 +439,12 @@ func trustedProxies(list []string) []netip.Prefix {
 		}
 	}
 	return out
+}
+
+// userLang is the language stored for u, or "" without a user.
+func userLang(u *model.User) string {
+	if u == nil {
+		return ""
+	}
+	return u.Lang
 }

@@ -133,7 +133,7 @@ func (h *handler) teamShow(c *fiber.Ctx) error {
 	from, ok := pageStart(t.Rows, after)
 	if !ok {
 		c.Status(fiber.StatusBadRequest)
-		return h.render(c, "error", locale.T(lang, "error.title"), errorPage{Message: locale.T(lang, "team.paging.bad"), Back: p.Back, BackKey: "team.paging.first"})
+		return h.render(c, "error", locale.T(lang, "error.title"), errorPage{Message: locale.T(lang, "team.paging.bad"), Back: p.Back, BackKey: "paging.first"})
 	}
 	end := min(from+teamPageSize, len(t.Rows))
 	p.Rows, p.From, p.To = t.Rows[from:end], from+1, end

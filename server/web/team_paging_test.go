@@ -95,7 +95,7 @@ func TestTeamPaging(t *testing.T) {
 
 	// Someone not in the list: refused, with a way back to the first page.
 	st, body := m.get(t, p.Base+"/team?sort=login&after=nobody")
-	if st != http.StatusBadRequest || !strings.Contains(body, "已不在列表中") || !strings.Contains(body, `href="/team?sort=login"`) {
+	if st != http.StatusBadRequest || !strings.Contains(body, "已不在列表中") || !strings.Contains(body, `href="/team?sort=login"`) || !strings.Contains(body, "回到第一页") {
 		t.Fatalf("bad cursor: %d %.600s", st, body)
 	}
 }
