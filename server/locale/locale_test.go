@@ -116,6 +116,14 @@ func readSource(t *testing.T) source {
 							src.literals[s] = true
 						}
 					}
+				case *ast.KeyValueExpr:
+					// A key handed to a template to translate (BackKey: "…").
+					if k, ok := n.Key.(*ast.Ident); ok && k.Name != "Key" && strings.HasSuffix(k.Name, "Key") {
+						if lit, ok := n.Value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							s, _ := strconv.Unquote(lit.Value)
+							src.called[s] = fset.Position(lit.Pos()).String()
+						}
+					}
 				case *ast.CallExpr:
 					if name := callName(n.Fun); name == "T" {
 						for _, a := range n.Args[:min(2, len(n.Args))] {
