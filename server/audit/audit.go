@@ -41,6 +41,9 @@ func Text(s string) Detail { return Detail{Key: KeyText, Args: []string{s}, Text
 // Counts is (field, value) pairs, in English "field=value field=value" as
 // the log wrote counts before.
 func Counts(kv ...string) Detail {
+	if len(kv) < 2 {
+		return Detail{} // nothing counted: no detail, not an empty key
+	}
 	var b strings.Builder
 	for i := 0; i+1 < len(kv); i += 2 {
 		if i > 0 {
