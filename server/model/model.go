@@ -287,6 +287,17 @@ type Attempt struct {
 	Passed    bool            `bson:"-"`
 }
 
+// Right is how many of a graded attempt's answers were correct.
+func (a *Attempt) Right() int {
+	n := 0
+	for _, ans := range a.Answers {
+		if ans.Correct {
+			n++
+		}
+	}
+	return n
+}
+
 // ItemTally is one graded answer as item statistics count it. Rest is the
 // share right of the attempt's other questions (0 to 1), the score the
 // discrimination index correlates with; -1 when the attempt had no other.

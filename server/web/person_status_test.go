@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
 	"conductportal/server/auth"
+	"conductportal/server/locale"
 	"conductportal/server/model"
 	"conductportal/server/testkit"
 )
@@ -32,7 +34,8 @@ func TestPersonPageSaysQuizFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	q, _ := p.Training.Quiz(ctx, "dress", a.Version)
-	if res, _, err := p.Training.Submit(ctx, u, a.ID, testkit.Answers(q, a.Questions, false)); err != nil || res.Passed {
+	res, _, err := p.Training.Submit(ctx, u, a.ID, testkit.Answers(q, a.Questions, false))
+	if err != nil || res.Passed {
 		t.Fatalf("a failed attempt: %v %v", res, err)
 	}
 	if _, err := p.Training.MarkRead(ctx, u, "grooming"); err != nil {
@@ -64,6 +67,12 @@ func TestPersonPageSaysQuizFailed(t *testing.T) {
 		}
 		if got := badge(body, "grooming"); got != c.reads {
 			t.Errorf("%s: the lesson only read reads %q, want %q", c.lang, got, c.reads)
+		}
+		// Its attempts say how many were right of how many, as the
+		// learner's result does, not a bare percentage.
+		score := locale.T(c.lang, "person.failed", res.Right(), len(res.Questions), res.Score)
+		if !strings.Contains(score, fmt.Sprintf(" %d ", len(res.Questions))) || !strings.Contains(body, `<span class="badge status-needs_reack">`+score+`</span>`) {
+			t.Errorf("%s: the attempts table does not say %q", c.lang, score)
 		}
 	}
 	// The matrix (in the manager's Chinese) says the same of that lesson.
