@@ -82,7 +82,7 @@ func hashToken(tok string) string {
 // which bounds how many run at once.
 func (s *Service) Login(ctx context.Context, login, password string) (*model.User, error) {
 	u, err := s.store.UserByLogin(ctx, strings.TrimSpace(login))
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		VerifyPassword(dummyHash, password)
 		return nil, ErrInvalid
 	}
@@ -116,7 +116,7 @@ func (s *Service) Session(ctx context.Context, tok string) (*model.Session, *mod
 		return nil, nil, ErrNoSession
 	}
 	sess, err := s.store.Session(ctx, hashToken(tok))
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil, ErrNoSession
 	}
 	if err != nil {
@@ -128,7 +128,7 @@ func (s *Service) Session(ctx context.Context, tok string) (*model.Session, *mod
 		return nil, nil, ErrNoSession
 	}
 	u, err := s.store.User(ctx, sess.UserID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !u.Active) {
+	if errors.Is(err, model.ErrNotFound) || (err == nil && !u.Active) {
 		_ = s.store.DeleteSession(ctx, sess.ID)
 		return nil, nil, ErrNoSession
 	}
@@ -305,7 +305,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 	}
 	u := newUserDoc(nu, hash, s.clock())
 	if err := s.store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, storage.ErrDuplicate) {
+		if errors.Is(err, model.ErrDuplicate) {
 			return nil, fmt.Errorf("auth: login %q is taken: %w", nu.Login, err)
 		}
 		return nil, err
@@ -319,7 +319,7 @@ func newUserDoc(nu NewUser, hash string, now time.Time) *model.User {
 		nu.Hired = now
 	}
 	u := &model.User{
-		ID: storage.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
+		ID: model.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
 		Department: nu.Department, Manager: nu.Manager, Manages: strings.TrimSpace(nu.Manages), Email: nu.Email,
 		Hired:        nu.Hired.UTC(),
 		PasswordHash: hash, MustChangePassword: nu.MustChangePassword && !nu.NoPassword, Active: true, Created: now,

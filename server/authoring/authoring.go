@@ -263,7 +263,7 @@ func (s *Service) lessonOf(ctx context.Context, slug string) (*model.Lesson, err
 		return nil, ErrNotFound
 	}
 	l, err := s.store.Lesson(ctx, slug)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	return l, err
@@ -280,7 +280,7 @@ func (s *Service) Draft(ctx context.Context, slug string) (l *model.Lesson, d *m
 	switch {
 	case err == nil:
 		return l, d, true, nil
-	case !errors.Is(err, storage.ErrNotFound):
+	case !errors.Is(err, model.ErrNotFound):
 		return nil, nil, false, err
 	}
 	d, err = s.draftOf(ctx, l, l.Current)
@@ -425,7 +425,7 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*training.Pu
 		return nil, nil, err
 	}
 	d, err := s.store.Draft(ctx, req.Slug)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil, ErrNoDraft
 	}
 	if err != nil {

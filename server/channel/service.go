@@ -120,7 +120,7 @@ func (s *Service) forget() {
 	s.cacheMu.Unlock()
 }
 
-// Channel returns one channel, storage.ErrNotFound when there is none.
+// Channel returns one channel, model.ErrNotFound when there is none.
 func (s *Service) Channel(ctx context.Context, id string) (*model.Channel, error) {
 	return s.store.Channel(ctx, id)
 }
@@ -185,7 +185,7 @@ func (s *Service) save(ctx context.Context, by string, old *model.Channel, in In
 	if err := in.check(old); err != nil {
 		return nil, err
 	}
-	ch := &model.Channel{ID: storage.NewID(), Created: s.now().UTC().Truncate(time.Millisecond)}
+	ch := &model.Channel{ID: model.NewID(), Created: s.now().UTC().Truncate(time.Millisecond)}
 	if old != nil {
 		c := *old
 		ch = &c
@@ -312,7 +312,7 @@ func (s *Service) setEmail(ch *model.Channel, in Input) error {
 func (s *Service) Delete(ctx context.Context, by model.Actor, ch *model.Channel) error {
 	defer s.forget()
 	err := s.store.DeleteChannel(ctx, ch.ID)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err != nil && !errors.Is(err, model.ErrNotFound) {
 		return err
 	}
 	if aerr := s.audit(ctx, by, "channel.delete", ch.Name, Detail(ch)); aerr != nil {
@@ -418,7 +418,7 @@ func Mentions(kind string, people []*model.User) (mobiles, ids []string) {
 // Test queues a test message for one channel, and audits it.
 func (s *Service) Test(ctx context.Context, by model.Actor, ch *model.Channel, m Message) error {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	key := "test/" + storage.NewID()
+	key := "test/" + model.NewID()
 	d := &model.Delivery{ID: key + "|" + ch.ID, Message: key, ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: ch.Kind,
 		Kind: model.DeliveryTest, Title: m.Title, Text: m.Text, Link: m.Link, LinkText: m.LinkText,
 		Status: model.DeliveryPending, Next: now, Created: now, Updated: now}

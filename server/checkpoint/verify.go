@@ -212,7 +212,7 @@ func (rep *Report) checkChain(ctx context.Context, store *storage.Storage, userI
 		login := c.login
 		if u, err := store.User(ctx, userID); err == nil && u.Login != c.login {
 			login = fmt.Sprintf("%s (now %s)", c.login, u.Login)
-		} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		} else if err != nil && !errors.Is(err, model.ErrNotFound) {
 			return err
 		}
 		rep.Problems = append(rep.Problems, Problem{Seq: c.seq, User: userID, Login: login, Detail: detail})

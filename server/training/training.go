@@ -136,7 +136,7 @@ func New(store *storage.Storage, renderer *lesson.Renderer, log *slog.Logger, no
 func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
 func notFound(err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	return err
@@ -399,7 +399,7 @@ func (s *Service) MarkRead(ctx context.Context, u *model.User, slug string) (int
 	if err != nil {
 		return 0, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, storage.ProgressUpdate{ReadVersion: l.Current})
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, model.ProgressUpdate{ReadVersion: l.Current})
 	return l.Current, err
 }
 
@@ -456,13 +456,13 @@ func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang st
 	drawn := q.Draw(pool, q.PerAttempt, s.rand)
 	s.randMu.Unlock()
 	a := &model.Attempt{
-		ID: storage.NewID(), UserID: u.ID, Lesson: slug, Version: l.Current, Lang: lang,
+		ID: model.NewID(), UserID: u.ID, Lesson: slug, Version: l.Current, Lang: lang,
 		Questions: drawn, Started: now, PassMark: q.PassMark,
 	}
 	if err := s.store.CreateAttempt(ctx, a); err != nil {
 		return nil, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, storage.ProgressUpdate{LastAttempt: now, AddAttempts: 1})
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, model.ProgressUpdate{LastAttempt: now, AddAttempts: 1})
 	return a, err
 }
 
@@ -565,7 +565,7 @@ func (s *Service) Grade(ctx context.Context, u *model.User, a *model.Attempt, q 
 	if !a.Passed {
 		// Counted for the cool-down: $inc per version, $max on the time,
 		// both rebuilt from the events by ExpectedProgress.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
+		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, model.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
 		if err != nil {
 			return nil, err
 		}
@@ -574,7 +574,7 @@ func (s *Service) Grade(ctx context.Context, u *model.User, a *model.Attempt, q 
 		// This request graded it: progress cannot show the pass yet
 		// unless a pass of this version came before, and $max keeps
 		// that. No read first: one round trip less per submit.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
+		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, model.ProgressUpdate{PassVersion: a.Version})
 		if err != nil {
 			return nil, err
 		}
@@ -595,7 +595,7 @@ func (s *Service) recordPass(ctx context.Context, u *model.User, a *model.Attemp
 	if prog.Lessons[a.Lesson].PassVersion >= a.Version {
 		return nil
 	}
-	return s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
+	return s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, model.ProgressUpdate{PassVersion: a.Version})
 }
 
 // Receipts returns the user's receipts, oldest first.
@@ -618,7 +618,7 @@ func (s *Service) Receipt(ctx context.Context, u *model.User, id string) (*model
 	return r, nil
 }
 
-// validObjectID reports whether id has the shape of storage.NewID's ids.
+// validObjectID reports whether id has the shape of model.NewID's ids.
 func validObjectID(id string) bool {
 	if len(id) != 32 {
 		return false
