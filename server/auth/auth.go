@@ -17,7 +17,6 @@ import (
 	"conductportal/server/audit"
 	"conductportal/server/model"
 	"conductportal/server/secret"
-	"conductportal/server/storage"
 )
 
 // Errors of authentication. ErrInvalid never says which part was wrong.
@@ -38,9 +37,52 @@ const (
 	tokenPrefix = "cp_"
 )
 
+// Store is what accounts, sessions, tokens, invitations, sign-on bindings and
+// the throttle read and write of the database (storage.Storage is one; cli
+// hands it in).
+type Store interface {
+	APIToken(ctx context.Context, id string) (*model.APIToken, error)
+	APITokens(ctx context.Context, userID string) ([]model.APIToken, error)
+	Audit(ctx context.Context, e *model.AuditEntry) error
+	AuditMany(ctx context.Context, entries []model.AuditEntry) error
+	ClaimInvitation(ctx context.Context, id string, at time.Time) error
+	ClaimSlot(ctx context.Context, id string, expires time.Time) (claimed bool, err error)
+	CreateAPIToken(ctx context.Context, t *model.APIToken) error
+	CreateInvitation(ctx context.Context, inv *model.Invitation) error
+	CreateSession(ctx context.Context, sess *model.Session) error
+	CreateUser(ctx context.Context, u *model.User) error
+	CreateUsersInvited(ctx context.Context, users []model.User, invs []model.Invitation) error
+	DeleteExpiredSlots(ctx context.Context, now time.Time) (int64, error)
+	DeleteInvitation(ctx context.Context, userID, id string) error
+	DeleteSession(ctx context.Context, id string) error
+	DeleteUserSessions(ctx context.Context, userID, keep string) error
+	Invitation(ctx context.Context, id string) (*model.Invitation, error)
+	LinkSSO(ctx context.Context, userID, issuer, sub string, at time.Time) (bool, error)
+	ReleaseSlots(ctx context.Context, ids ...string) error
+	RenameUser(ctx context.Context, id, old, login string) error
+	RevokeAPIToken(ctx context.Context, id string, at time.Time) error
+	SSOLinkBySubject(ctx context.Context, issuer, sub string) (*model.SSOLink, error)
+	Session(ctx context.Context, id string) (*model.Session, error)
+	SetMFA(ctx context.Context, id string, m model.MFA) error
+	SetPassword(ctx context.Context, id, hash string, mustChange bool) error
+	SetRecoveryCodes(ctx context.Context, id string, hashes []string) error
+	SetUserActive(ctx context.Context, id string, active bool) error
+	SlotTaken(ctx context.Context, id string) (bool, error)
+	TouchAPIToken(ctx context.Context, id string, at time.Time) error
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	UnlinkSSO(ctx context.Context, userID string) (bool, error)
+	UpdateUser(ctx context.Context, u *model.User) error
+	UseMFAStep(ctx context.Context, id string, step int64) (bool, error)
+	UseRecoveryCode(ctx context.Context, id, hash string) (bool, error)
+	User(ctx context.Context, id string) (*model.User, error)
+	UserByLogin(ctx context.Context, login string) (*model.User, error)
+	UserDirectory(ctx context.Context) ([]model.User, error)
+	UsersByLogin(ctx context.Context, logins []string) (map[string]*model.User, error)
+}
+
 // Service authenticates users.
 type Service struct {
-	store *storage.Storage
+	store Store
 	now   func() time.Time
 	hints slotHints  // the throttle's guesses of free slots (throttle.go)
 	gate  signInGate // sign-ins in progress
@@ -55,7 +97,7 @@ type Service struct {
 }
 
 // New returns a Service; now may be nil for the wall clock.
-func New(store *storage.Storage, now func() time.Time) *Service {
+func New(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}

@@ -17,12 +17,29 @@ import (
 
 	"conductportal/server/model"
 	"conductportal/server/secret"
-	"conductportal/server/storage"
 )
+
+// Store is what channels and their delivery queue read and write of the
+// database (storage.Storage is one; cli hands it in).
+type Store interface {
+	AttemptClaimed(ctx context.Context, deliveryID string, n int) (time.Time, error)
+	Audit(ctx context.Context, e *model.AuditEntry) error
+	Channel(ctx context.Context, id string) (*model.Channel, error)
+	Channels(ctx context.Context) ([]model.Channel, error)
+	ClaimAttempt(ctx context.Context, deliveryID string, n int, at time.Time) (bool, error)
+	DeleteChannel(ctx context.Context, id string) error
+	Deliveries(ctx context.Context, channelID, status string, limit int64) ([]model.Delivery, error)
+	DeliveriesPage(ctx context.Context, channelID, status string, after model.Cursor, limit int) ([]model.Delivery, bool, error)
+	DueDeliveries(ctx context.Context, now time.Time, limit int64) ([]model.Delivery, error)
+	PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, error)
+	QueueDelivery(ctx context.Context, d *model.Delivery) (bool, error)
+	SaveChannel(ctx context.Context, ch *model.Channel) error
+	SetDeliveryOutcome(ctx context.Context, d *model.Delivery) error
+}
 
 // Service keeps the channels and delivers messages to them.
 type Service struct {
-	store  *storage.Storage
+	store  Store
 	box    *secret.Box // nil: no key, secrets cannot be stored
 	sender *Sender
 	log    *slog.Logger
@@ -44,7 +61,7 @@ type Service struct {
 
 // NewService returns a Service. box may be nil (no PORTAL_SECRET_KEY); now
 // may be nil for the wall clock.
-func NewService(store *storage.Storage, box *secret.Box, sender *Sender, log *slog.Logger, now func() time.Time) *Service {
+func NewService(store Store, box *secret.Box, sender *Sender, log *slog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -436,7 +453,7 @@ func (s *Service) Deliveries(ctx context.Context, channelID, status string, limi
 }
 
 // DeliveriesPage returns a page of the delivery log, newest change first,
-// after the cursor, and whether more follow (see storage.DeliveriesPage).
+// after the cursor, and whether more follow (see Store.DeliveriesPage).
 func (s *Service) DeliveriesPage(ctx context.Context, channelID, status string, after model.Cursor, limit int) ([]model.Delivery, bool, error) {
 	return s.store.DeliveriesPage(ctx, channelID, status, after, limit)
 }

@@ -20,7 +20,6 @@ import (
 	"conductportal/server/metrics"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
-	"conductportal/server/storage"
 )
 
 // Errors the callers turn into messages for the user: each says its kind
@@ -88,9 +87,63 @@ func (s *Service) Cooldown(ctx context.Context, st *Standing) (time.Time, error)
 	return time.Time{}, nil
 }
 
-// Service is the training domain over storage.
+// Store is what training reads and writes of the database: lessons, attempts,
+// receipts, progress, certificates and bulk actions, in typed operations
+// (storage.Storage is one; cli hands it in).
+type Store interface {
+	AddBulkAction(ctx context.Context, a *model.BulkAction) error
+	AddItemTallies(ctx context.Context, slug string, passed bool, ts []model.ItemTally) error
+	AllProgress(ctx context.Context) (map[string]model.Progress, error)
+	Attempt(ctx context.Context, id string) (*model.Attempt, error)
+	Audit(ctx context.Context, e *model.AuditEntry) error
+	BulkAction(ctx context.Context, id string) (*model.BulkAction, error)
+	BulkActions(ctx context.Context, limit int64) ([]model.BulkAction, error)
+	Certificate(ctx context.Context, code string) (*model.Certificate, error)
+	CertificateByFingerprint(ctx context.Context, fp string) (*model.Certificate, error)
+	ClaimBulkUndo(ctx context.Context, id, by string, at time.Time) error
+	CreateAttempt(ctx context.Context, a *model.Attempt) error
+	CreateCertificate(ctx context.Context, c *model.Certificate) error
+	CreateLessonVersion(ctx context.Context, v *model.LessonVersion) error
+	CreateReceipt(ctx context.Context, r *model.Receipt) error
+	DirectoryChoices(ctx context.Context) (model.DirectoryChoices, error)
+	EachProgress(ctx context.Context, fn func(*model.Progress) error) error
+	EachReceipt(ctx context.Context, fn func(*model.Receipt) error) error
+	EventsOf(ctx context.Context, userIDs []string) (map[string]*model.Events, error)
+	ExportReceipts(ctx context.Context, f model.ReceiptFilter, fn func(*model.Receipt) error) error
+	LastReceipt(ctx context.Context, userID string) (*model.Receipt, error)
+	LatestCertificate(ctx context.Context, userID string) (*model.Certificate, error)
+	Lesson(ctx context.Context, slug string) (*model.Lesson, error)
+	LessonVersion(ctx context.Context, slug string, n int) (*model.LessonVersion, error)
+	Lessons(ctx context.Context) ([]model.Lesson, error)
+	MarkBulkUndone(ctx context.Context, id, by string, at time.Time) error
+	Progress(ctx context.Context, userID string) (*model.Progress, error)
+	ProgressOf(ctx context.Context, ids []string) (map[string]model.Progress, error)
+	PublishLesson(ctx context.Context, l *model.Lesson) error
+	Receipt(ctx context.Context, id string) (*model.Receipt, error)
+	ReceiptFor(ctx context.Context, userID, slug string, version int) (*model.Receipt, error)
+	RecentEventUsers(ctx context.Context, n int64) ([]string, error)
+	RecordReceipt(ctx context.Context, r *model.Receipt) error
+	ReplaceProgress(ctx context.Context, p *model.Progress) error
+	SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error)
+	SetException(ctx context.Context, userID, slug string, ex *model.Exception) error
+	SetExceptions(ctx context.Context, slug string, exs map[string]*model.Exception) error
+	SetLessonSettings(ctx context.Context, slug string, order int, audience string, dueDays, validMonths int) error
+	SetUserLang(ctx context.Context, id, lang string) error
+	StoredProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error)
+	SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, error)
+	UpdateLessonProgress(ctx context.Context, userID, slug string, u model.ProgressUpdate) error
+	User(ctx context.Context, id string) (*model.User, error)
+	UserByLogin(ctx context.Context, login string) (*model.User, error)
+	UserDirectory(ctx context.Context) ([]model.User, error)
+	UserIDs(ctx context.Context) ([]string, error)
+	UserReceipts(ctx context.Context, userID string) ([]model.Receipt, error)
+	Users(ctx context.Context) ([]model.User, error)
+	UsersByLogin(ctx context.Context, logins []string) (map[string]*model.User, error)
+}
+
+// Service is the training domain over its Store.
 type Service struct {
-	store    *storage.Storage
+	store    Store
 	renderer *lesson.Renderer
 	log      *slog.Logger
 	now      func() time.Time
@@ -118,7 +171,7 @@ type Service struct {
 func (s *Service) SetMetrics(m *metrics.Metrics) { s.metrics = m }
 
 // New returns a Service. now may be nil for the wall clock.
-func New(store *storage.Storage, renderer *lesson.Renderer, log *slog.Logger, now func() time.Time) *Service {
+func New(store Store, renderer *lesson.Renderer, log *slog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
