@@ -56,17 +56,20 @@ type Store interface {
 	DeleteInvitation(ctx context.Context, userID, id string) error
 	DeleteSession(ctx context.Context, id string) error
 	DeleteUserSessions(ctx context.Context, userID, keep string) error
+	DirectoryChoices(ctx context.Context) (model.DirectoryChoices, error)
 	Invitation(ctx context.Context, id string) (*model.Invitation, error)
 	LinkSSO(ctx context.Context, userID, issuer, sub string, at time.Time) (bool, error)
 	ReleaseSlots(ctx context.Context, ids ...string) error
 	RenameUser(ctx context.Context, id, old, login string) error
 	RevokeAPIToken(ctx context.Context, id string, at time.Time) error
 	SSOLinkBySubject(ctx context.Context, issuer, sub string) (*model.SSOLink, error)
+	SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error)
 	Session(ctx context.Context, id string) (*model.Session, error)
 	SetMFA(ctx context.Context, id string, m model.MFA) error
 	SetPassword(ctx context.Context, id, hash string, mustChange bool) error
 	SetRecoveryCodes(ctx context.Context, id string, hashes []string) error
 	SetUserActive(ctx context.Context, id string, active bool) error
+	SetUserLang(ctx context.Context, id, lang string) error
 	SlotTaken(ctx context.Context, id string) (bool, error)
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 	TouchSession(ctx context.Context, id string, at time.Time) error
@@ -77,6 +80,7 @@ type Store interface {
 	User(ctx context.Context, id string) (*model.User, error)
 	UserByLogin(ctx context.Context, login string) (*model.User, error)
 	UserDirectory(ctx context.Context) ([]model.User, error)
+	Users(ctx context.Context) ([]model.User, error)
 	UsersByLogin(ctx context.Context, logins []string) (map[string]*model.User, error)
 }
 

@@ -105,7 +105,6 @@ type Store interface {
 	CreateCertificate(ctx context.Context, c *model.Certificate) error
 	CreateLessonVersion(ctx context.Context, v *model.LessonVersion) error
 	CreateReceipt(ctx context.Context, r *model.Receipt) error
-	DirectoryChoices(ctx context.Context) (model.DirectoryChoices, error)
 	EachProgress(ctx context.Context, fn func(*model.Progress) error) error
 	EachReceipt(ctx context.Context, fn func(*model.Receipt) error) error
 	EventsOf(ctx context.Context, userIDs []string) (map[string]*model.Events, error)
@@ -128,16 +127,13 @@ type Store interface {
 	SetException(ctx context.Context, userID, slug string, ex *model.Exception) error
 	SetExceptions(ctx context.Context, slug string, exs map[string]*model.Exception) error
 	SetLessonSettings(ctx context.Context, slug string, order int, audience string, dueDays, validMonths int) error
-	SetUserLang(ctx context.Context, id, lang string) error
 	StoredProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error)
 	SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, error)
 	UpdateLessonProgress(ctx context.Context, userID, slug string, u model.ProgressUpdate) error
 	User(ctx context.Context, id string) (*model.User, error)
-	UserByLogin(ctx context.Context, login string) (*model.User, error)
 	UserDirectory(ctx context.Context) ([]model.User, error)
 	UserIDs(ctx context.Context) ([]string, error)
 	UserReceipts(ctx context.Context, userID string) ([]model.Receipt, error)
-	Users(ctx context.Context) ([]model.User, error)
 	UsersByLogin(ctx context.Context, logins []string) (map[string]*model.User, error)
 }
 
@@ -703,31 +699,6 @@ func langOrDefault(lang string) string {
 		return lang
 	}
 	return model.LangZH
-}
-
-// SetLanguage remembers the user's language.
-func (s *Service) SetLanguage(ctx context.Context, u *model.User, lang string) error {
-	return s.store.SetUserLang(ctx, u.ID, lang)
-}
-
-// Users returns every account, by login (for HR).
-func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
-
-// DirectoryChoices returns the departments and managers in use, for the
-// account form to offer.
-func (s *Service) DirectoryChoices(ctx context.Context) (model.DirectoryChoices, error) {
-	return s.store.DirectoryChoices(ctx)
-}
-
-// SearchUsers returns a page of people, by login, without secrets, and
-// whether more follow (see model.UserSearch).
-func (s *Service) SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error) {
-	return s.store.SearchUsers(ctx, q)
-}
-
-// UserByLogin returns the account with login.
-func (s *Service) UserByLogin(ctx context.Context, login string) (*model.User, error) {
-	return s.store.UserByLogin(ctx, login)
 }
 
 // LessonAt returns a lesson and one of its published versions.

@@ -323,7 +323,7 @@ func TestSSOMatchRolesAndLogout(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(page, "(zhao.lei) has no account in this portal") {
 		t.Errorf("unknown user: %d\n%s", res.StatusCode, page)
 	}
-	if _, err := p.Training.UserByLogin(ctx, "zhao.lei"); err == nil {
+	if _, err := p.Auth.UserByLogin(ctx, "zhao.lei"); err == nil {
 		t.Error("match mode created an account")
 	}
 	// A deactivated account stays out.
@@ -348,7 +348,7 @@ func TestSSOJustInTime(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/receipts" {
 		t.Fatalf("first sign-in ended at %s with %d:\n%s", res.Request.URL, res.StatusCode, page)
 	}
-	u, err := p.Training.UserByLogin(ctx, "li.na")
+	u, err := p.Auth.UserByLogin(ctx, "li.na")
 	if err != nil {
 		t.Fatal(err)
 	}
