@@ -48,12 +48,12 @@ func TestChangePasswordRefusals(t *testing.T) {
 		t.Errorf("a wrong current password: %v", e)
 	}
 	p.Store.DropCaches()
-	if got, err := p.Training.UserByLogin(ctx, "zhang.wei"); err != nil || !auth.VerifyPassword(got.PasswordHash, old) {
+	if got, err := p.Auth.UserByLogin(ctx, "zhang.wei"); err != nil || !auth.VerifyPassword(got.PasswordHash, old) {
 		t.Fatalf("a refused change changed the password: %v", err)
 	}
 	s.object(tok, "POST", "/me/password", map[string]string{"current": old, "new": "Blue-Tea-Kettle-Moon-42"}, 200)
 	p.Store.DropCaches()
-	if got, err := p.Training.UserByLogin(ctx, "zhang.wei"); err != nil || !auth.VerifyPassword(got.PasswordHash, "Blue-Tea-Kettle-Moon-42") {
+	if got, err := p.Auth.UserByLogin(ctx, "zhang.wei"); err != nil || !auth.VerifyPassword(got.PasswordHash, "Blue-Tea-Kettle-Moon-42") {
 		t.Fatalf("the new password is not set: %v", err)
 	}
 }

@@ -133,7 +133,7 @@ func (a *API) users(c *fiber.Ctx) error {
 			q.Limit = n
 		}
 	}
-	page, more, err := a.Training.SearchUsers(c.UserContext(), q)
+	page, more, err := a.Auth.SearchUsers(c.UserContext(), q)
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (a *API) users(c *fiber.Ctx) error {
 }
 
 func (a *API) userByLogin(c *fiber.Ctx) (*model.User, error) {
-	u, err := a.Training.UserByLogin(c.UserContext(), c.Params("login"))
+	u, err := a.Auth.UserByLogin(c.UserContext(), c.Params("login"))
 	if errors.Is(err, fault.NotFound) {
 		return nil, fail(fiber.StatusNotFound, "not_found", "no such user", "login")
 	}
@@ -191,7 +191,7 @@ func (a *API) upsertUser(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	existing, err := a.Training.UserByLogin(ctx, p.Login)
+	existing, err := a.Auth.UserByLogin(ctx, p.Login)
 	switch {
 	case errors.Is(err, fault.NotFound):
 		// A one-time password only when asked for, for a company with no
@@ -239,7 +239,7 @@ func (a *API) userUpdate(c *fiber.Ctx) error {
 	if _, err := a.Auth.UpdatePerson(c.UserContext(), user(c), a.origin(c), u, p); err != nil {
 		return accountError(err)
 	}
-	if u, err = a.Training.UserByLogin(c.UserContext(), u.Login); err != nil {
+	if u, err = a.Auth.UserByLogin(c.UserContext(), u.Login); err != nil {
 		return err
 	}
 	return c.JSON(userJSONOf(u))

@@ -17,7 +17,6 @@ import (
 	"conductportal/server/audit"
 	"conductportal/server/model"
 	"conductportal/server/secret"
-	"conductportal/server/storage"
 )
 
 // Errors of authentication. ErrInvalid never says which part was wrong.
@@ -38,9 +37,56 @@ const (
 	tokenPrefix = "cp_"
 )
 
+// Store is what accounts, sessions, tokens, invitations, sign-on bindings and
+// the throttle read and write of the database (storage.Storage is one; cli
+// hands it in).
+type Store interface {
+	APIToken(ctx context.Context, id string) (*model.APIToken, error)
+	APITokens(ctx context.Context, userID string) ([]model.APIToken, error)
+	Audit(ctx context.Context, e *model.AuditEntry) error
+	AuditMany(ctx context.Context, entries []model.AuditEntry) error
+	ClaimInvitation(ctx context.Context, id string, at time.Time) error
+	ClaimSlot(ctx context.Context, id string, expires time.Time) (claimed bool, err error)
+	CreateAPIToken(ctx context.Context, t *model.APIToken) error
+	CreateInvitation(ctx context.Context, inv *model.Invitation) error
+	CreateSession(ctx context.Context, sess *model.Session) error
+	CreateUser(ctx context.Context, u *model.User) error
+	CreateUsersInvited(ctx context.Context, users []model.User, invs []model.Invitation) error
+	DeleteExpiredSlots(ctx context.Context, now time.Time) (int64, error)
+	DeleteInvitation(ctx context.Context, userID, id string) error
+	DeleteSession(ctx context.Context, id string) error
+	DeleteUserSessions(ctx context.Context, userID, keep string) error
+	DirectoryChoices(ctx context.Context) (model.DirectoryChoices, error)
+	Invitation(ctx context.Context, id string) (*model.Invitation, error)
+	LinkSSO(ctx context.Context, userID, issuer, sub string, at time.Time) (bool, error)
+	ReleaseSlots(ctx context.Context, ids ...string) error
+	RenameUser(ctx context.Context, id, old, login string) error
+	RevokeAPIToken(ctx context.Context, id string, at time.Time) error
+	SSOLinkBySubject(ctx context.Context, issuer, sub string) (*model.SSOLink, error)
+	SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error)
+	Session(ctx context.Context, id string) (*model.Session, error)
+	SetMFA(ctx context.Context, id string, m model.MFA) error
+	SetPassword(ctx context.Context, id, hash string, mustChange bool) error
+	SetRecoveryCodes(ctx context.Context, id string, hashes []string) error
+	SetUserActive(ctx context.Context, id string, active bool) error
+	SetUserLang(ctx context.Context, id, lang string) error
+	SlotTaken(ctx context.Context, id string) (bool, error)
+	TouchAPIToken(ctx context.Context, id string, at time.Time) error
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	UnlinkSSO(ctx context.Context, userID string) (bool, error)
+	UpdateUser(ctx context.Context, u *model.User) error
+	UseMFAStep(ctx context.Context, id string, step int64) (bool, error)
+	UseRecoveryCode(ctx context.Context, id, hash string) (bool, error)
+	User(ctx context.Context, id string) (*model.User, error)
+	UserByLogin(ctx context.Context, login string) (*model.User, error)
+	UserDirectory(ctx context.Context) ([]model.User, error)
+	Users(ctx context.Context) ([]model.User, error)
+	UsersByLogin(ctx context.Context, logins []string) (map[string]*model.User, error)
+}
+
 // Service authenticates users.
 type Service struct {
-	store *storage.Storage
+	store Store
 	now   func() time.Time
 	hints slotHints  // the throttle's guesses of free slots (throttle.go)
 	gate  signInGate // sign-ins in progress
@@ -55,7 +101,7 @@ type Service struct {
 }
 
 // New returns a Service; now may be nil for the wall clock.
-func New(store *storage.Storage, now func() time.Time) *Service {
+func New(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -82,7 +128,7 @@ func hashToken(tok string) string {
 // which bounds how many run at once.
 func (s *Service) Login(ctx context.Context, login, password string) (*model.User, error) {
 	u, err := s.store.UserByLogin(ctx, strings.TrimSpace(login))
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		VerifyPassword(dummyHash, password)
 		return nil, ErrInvalid
 	}
@@ -116,7 +162,7 @@ func (s *Service) Session(ctx context.Context, tok string) (*model.Session, *mod
 		return nil, nil, ErrNoSession
 	}
 	sess, err := s.store.Session(ctx, hashToken(tok))
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil, ErrNoSession
 	}
 	if err != nil {
@@ -128,7 +174,7 @@ func (s *Service) Session(ctx context.Context, tok string) (*model.Session, *mod
 		return nil, nil, ErrNoSession
 	}
 	u, err := s.store.User(ctx, sess.UserID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !u.Active) {
+	if errors.Is(err, model.ErrNotFound) || (err == nil && !u.Active) {
 		_ = s.store.DeleteSession(ctx, sess.ID)
 		return nil, nil, ErrNoSession
 	}
@@ -305,7 +351,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*model.User, erro
 	}
 	u := newUserDoc(nu, hash, s.clock())
 	if err := s.store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, storage.ErrDuplicate) {
+		if errors.Is(err, model.ErrDuplicate) {
 			return nil, fmt.Errorf("auth: login %q is taken: %w", nu.Login, err)
 		}
 		return nil, err
@@ -319,7 +365,7 @@ func newUserDoc(nu NewUser, hash string, now time.Time) *model.User {
 		nu.Hired = now
 	}
 	u := &model.User{
-		ID: storage.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
+		ID: model.NewID(), Login: nu.Login, Name: strings.TrimSpace(nu.Name), Roles: nu.Roles,
 		Department: nu.Department, Manager: nu.Manager, Manages: strings.TrimSpace(nu.Manages), Email: nu.Email,
 		Hired:        nu.Hired.UTC(),
 		PasswordHash: hash, MustChangePassword: nu.MustChangePassword && !nu.NoPassword, Active: true, Created: now,

@@ -9,7 +9,6 @@ import (
 	"conductportal/server/audit"
 	"conductportal/server/fault"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // InvitationTTL is how long an invitation link works.
@@ -130,14 +129,14 @@ func (s *Service) OpenInvitation(ctx context.Context, tok string) (*model.Invita
 		return nil, nil, ErrInvitationInvalid
 	}
 	inv, err := s.store.Invitation(ctx, hashToken(tok))
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil, ErrInvitationInvalid
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	u, err := s.store.User(ctx, inv.UserID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!u.Active || u.Invitation != inv.ID)) {
+	if errors.Is(err, model.ErrNotFound) || (err == nil && (!u.Active || u.Invitation != inv.ID)) {
 		return nil, nil, ErrInvitationInvalid
 	}
 	if err != nil {
@@ -164,7 +163,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, tok, password string) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.ClaimInvitation(ctx, inv.ID, s.clock()); errors.Is(err, storage.ErrDuplicate) {
+	if err := s.store.ClaimInvitation(ctx, inv.ID, s.clock()); errors.Is(err, model.ErrDuplicate) {
 		return nil, ErrInvitationInvalid
 	} else if err != nil {
 		return nil, err
@@ -214,12 +213,12 @@ func (s *Service) createInvitedBatch(ctx context.Context, by *model.User, ps []P
 		users[i] = *u
 	}
 	errs := make([]error, len(ps))
-	if err := s.store.CreateUsersInvited(ctx, users, invs); errors.Is(err, storage.ErrDuplicate) {
+	if err := s.store.CreateUsersInvited(ctx, users, invs); errors.Is(err, model.ErrDuplicate) {
 		// Someone made one of these logins meanwhile: one at a time, keeping
 		// what the batch stored before it.
 		for i := range users {
 			if err := s.storeOneInvited(ctx, &users[i], invitationOf(invs, users[i].Invitation)); err != nil {
-				if !errors.Is(err, storage.ErrDuplicate) {
+				if !errors.Is(err, model.ErrDuplicate) {
 					return nil, nil, err
 				}
 				errs[i] = err
@@ -264,11 +263,11 @@ func (s *Service) storeOneInvited(ctx context.Context, u *model.User, inv *model
 	}
 	if _, err := s.store.User(ctx, u.ID); err == nil {
 		err := s.store.CreateUsersInvited(ctx, nil, invs)
-		if errors.Is(err, storage.ErrDuplicate) {
+		if errors.Is(err, model.ErrDuplicate) {
 			return nil
 		}
 		return err
-	} else if !errors.Is(err, storage.ErrNotFound) {
+	} else if !errors.Is(err, model.ErrNotFound) {
 		return err
 	}
 	if err := s.store.CreateUsersInvited(ctx, []model.User{*u}, nil); err != nil {

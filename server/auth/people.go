@@ -15,7 +15,6 @@ import (
 	"conductportal/server/audit"
 	"conductportal/server/fault"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // ErrForbidden is an account change the acting user may not make: only an
@@ -541,7 +540,7 @@ func (s *Service) applyImport(ctx context.Context, by *model.User, o model.Origi
 		switch r.Action {
 		case ImportCreate:
 			_, inv, err := s.CreateInvited(ctx, by, row, r.Person, "")
-			if errors.Is(err, storage.ErrDuplicate) {
+			if errors.Is(err, model.ErrDuplicate) {
 				continue // created meanwhile: idempotent by login
 			}
 			if err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"conductportal/server/audit"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // Refusals of a single sign-on login.
@@ -111,9 +110,9 @@ func (s *Service) ssoLogin(ctx context.Context, id model.Identity, jit, retry bo
 		// The provider account's first sign-on: the login claim names the account.
 		u, err = s.store.UserByLogin(ctx, id.Login)
 		switch {
-		case errors.Is(err, storage.ErrNotFound) && jit:
+		case errors.Is(err, model.ErrNotFound) && jit:
 			return s.ssoCreate(ctx, id)
-		case errors.Is(err, storage.ErrNotFound):
+		case errors.Is(err, model.ErrNotFound):
 			return nil, ErrSSOUnknown
 		case err != nil:
 			return nil, err
@@ -122,9 +121,9 @@ func (s *Service) ssoLogin(ctx context.Context, id model.Identity, jit, retry bo
 		}
 		made, err := s.store.LinkSSO(ctx, u.ID, id.Issuer, id.Subject, s.now())
 		switch {
-		case errors.Is(err, storage.ErrBoundElsewhere):
+		case errors.Is(err, model.ErrBoundElsewhere):
 			return nil, ErrSSOBound
-		case errors.Is(err, storage.ErrDuplicate) && retry:
+		case errors.Is(err, model.ErrDuplicate) && retry:
 			// The same provider account was bound to another account
 			// just now (a racing sign-on under another login): follow it.
 			return s.ssoLogin(ctx, id, jit, false)
@@ -195,7 +194,7 @@ func (s *Service) ssoCreate(ctx context.Context, id model.Identity) (*SSOResult,
 	// The account gets a password nobody knows: it signs on through the provider.
 	u, err := s.CreateUser(ctx, NewUser{Login: id.Login, Name: name, Email: email, Department: strings.TrimSpace(id.Department),
 		Roles: roles, Password: RandomPassword()})
-	if errors.Is(err, storage.ErrDuplicate) {
+	if errors.Is(err, model.ErrDuplicate) {
 		// Two first logins at once: the other made it; match it (and be
 		// refused if it was another provider account's).
 		return s.ssoLogin(ctx, id, false, false)
@@ -216,14 +215,14 @@ func (s *Service) ssoCreate(ctx context.Context, id model.Identity) (*SSOResult,
 // never the one whose login they now claim.
 func (s *Service) ssoBound(ctx context.Context, id model.Identity, res *SSOResult) (*model.User, error) {
 	l, err := s.store.SSOLinkBySubject(ctx, id.Issuer, id.Subject)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	u, err := s.store.User(ctx, l.UserID)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		// The account is gone: forget the binding and start afresh.
 		if _, err := s.store.UnlinkSSO(ctx, l.UserID); err != nil {
 			return nil, err
@@ -238,12 +237,12 @@ func (s *Service) ssoBound(ctx context.Context, id model.Identity, res *SSOResul
 	case err == nil && other.ID != u.ID:
 		res.LoginTaken = id.Login
 		return u, nil
-	case err != nil && !errors.Is(err, storage.ErrNotFound):
+	case err != nil && !errors.Is(err, model.ErrNotFound):
 		return nil, err
 	}
 	err = s.store.RenameUser(ctx, u.ID, u.Login, id.Login)
 	switch {
-	case errors.Is(err, storage.ErrDuplicate):
+	case errors.Is(err, model.ErrDuplicate):
 		res.LoginTaken = id.Login // taken at the same moment
 		return u, nil
 	case err != nil:

@@ -13,7 +13,6 @@ import (
 	"conductportal/server/audit"
 	"conductportal/server/fault"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // Scopes of API tokens. A token may do what its scopes name and its user's
@@ -191,7 +190,7 @@ func (s *Service) TokenUser(ctx context.Context, tok string) (*model.User, *mode
 		return nil, nil, ErrBadToken
 	}
 	t, err := s.store.APIToken(ctx, hashToken(tok))
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil, ErrBadToken
 	}
 	if err != nil {
@@ -200,7 +199,7 @@ func (s *Service) TokenUser(ctx context.Context, tok string) (*model.User, *mode
 	// The account first: a deactivated one's tokens (revoked with it) are
 	// simply not valid.
 	u, err := s.store.User(ctx, t.UserID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !u.Active) {
+	if errors.Is(err, model.ErrNotFound) || (err == nil && !u.Active) {
 		return nil, nil, ErrBadToken
 	}
 	if err != nil {

@@ -175,7 +175,7 @@ func TestSync(t *testing.T) {
 		t.Errorf("fields %v, want %v", fields, want)
 	}
 	for _, login := range []string{"dated", "boss"} {
-		if _, err := st.UserByLogin(ctx, login); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := st.UserByLogin(ctx, login); !errors.Is(err, model.ErrNotFound) {
 			t.Errorf("invalid row %s was stored: %v", login, err)
 		}
 	}
@@ -325,7 +325,7 @@ func TestSharedPasswordHash(t *testing.T) {
 		if _, err := a.CreateUser(ctx, nu); err == nil {
 			t.Errorf("CreateUser(%s) took a bad hash", nu.Login)
 		}
-		if _, err := st.UserByLogin(ctx, nu.Login); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := st.UserByLogin(ctx, nu.Login); !errors.Is(err, model.ErrNotFound) {
 			t.Errorf("%s was stored: %v", nu.Login, err)
 		}
 	}

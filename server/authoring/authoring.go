@@ -19,7 +19,6 @@ import (
 	"conductportal/server/lesson"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
-	"conductportal/server/storage"
 	"conductportal/server/training"
 
 	"gopkg.in/yaml.v3"
@@ -50,9 +49,26 @@ var (
 // QuizPart names the quiz in Problems.
 const QuizPart = "quiz"
 
+// Store is what authoring reads and writes of the database (storage.Storage is
+// one; cli hands it in).
+type Store interface {
+	AllProgress(ctx context.Context) (map[string]model.Progress, error)
+	Audit(ctx context.Context, e *model.AuditEntry) error
+	DeleteDraft(ctx context.Context, slug string) error
+	Draft(ctx context.Context, slug string) (*model.Draft, error)
+	Drafts(ctx context.Context) ([]model.Draft, error)
+	EachLessonResult(ctx context.Context, slug string, fn func(*model.Attempt) error) error
+	ItemStats(ctx context.Context, keys []string) (map[string]model.ItemStat, error)
+	Lesson(ctx context.Context, slug string) (*model.Lesson, error)
+	LessonTally(ctx context.Context, slug string) (model.LessonTally, error)
+	Lessons(ctx context.Context) ([]model.Lesson, error)
+	ReplaceItemStats(ctx context.Context, t model.LessonTally, stats []model.ItemStat) error
+	SaveDraft(ctx context.Context, d *model.Draft) error
+}
+
 // Service edits and publishes lessons.
 type Service struct {
-	store    *storage.Storage
+	store    Store
 	training *training.Service
 	renderer *lesson.Renderer
 	log      *slog.Logger
@@ -63,7 +79,7 @@ type Service struct {
 }
 
 // New returns a Service.
-func New(store *storage.Storage, tr *training.Service, renderer *lesson.Renderer, log *slog.Logger) *Service {
+func New(store Store, tr *training.Service, renderer *lesson.Renderer, log *slog.Logger) *Service {
 	return &Service{store: store, training: tr, renderer: renderer, log: log}
 }
 
@@ -263,7 +279,7 @@ func (s *Service) lessonOf(ctx context.Context, slug string) (*model.Lesson, err
 		return nil, ErrNotFound
 	}
 	l, err := s.store.Lesson(ctx, slug)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	return l, err
@@ -280,7 +296,7 @@ func (s *Service) Draft(ctx context.Context, slug string) (l *model.Lesson, d *m
 	switch {
 	case err == nil:
 		return l, d, true, nil
-	case !errors.Is(err, storage.ErrNotFound):
+	case !errors.Is(err, model.ErrNotFound):
 		return nil, nil, false, err
 	}
 	d, err = s.draftOf(ctx, l, l.Current)
@@ -425,7 +441,7 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*training.Pu
 		return nil, nil, err
 	}
 	d, err := s.store.Draft(ctx, req.Slug)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, nil, ErrNoDraft
 	}
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"conductportal/server/authoring"
 	"conductportal/server/lesson"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 	"conductportal/server/training"
 )
@@ -278,7 +277,7 @@ func TestPublishedVersionsNeverChange(t *testing.T) {
 	// Storage refuses a second version 1.
 	forged := *v1
 	forged.Note = "rewritten"
-	if err := p.Store.CreateLessonVersion(ctx, &forged); !errors.Is(err, storage.ErrDuplicate) {
+	if err := p.Store.CreateLessonVersion(ctx, &forged); !errors.Is(err, model.ErrDuplicate) {
 		t.Fatalf("storing version 1 again: %v, want ErrDuplicate", err)
 	}
 	// Publish a change in zh only: en is marked out of date.

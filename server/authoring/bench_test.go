@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 )
 
@@ -42,7 +41,7 @@ func BenchmarkAnalytics100k(b *testing.B) {
 	users := make([]model.User, people)
 	progs := make([]model.Progress, people)
 	for i := range users {
-		users[i] = model.User{ID: storage.NewID(), Login: fmt.Sprintf("user%06d", i), Name: fmt.Sprintf("员工%06d", i),
+		users[i] = model.User{ID: model.NewID(), Login: fmt.Sprintf("user%06d", i), Name: fmt.Sprintf("员工%06d", i),
 			Roles: []string{model.RoleEmployee}, Active: true, Created: now}
 		progs[i] = model.Progress{UserID: users[i].ID, Lessons: map[string]model.LessonProgress{}, Updated: now}
 	}
@@ -61,7 +60,7 @@ func BenchmarkAnalytics100k(b *testing.B) {
 				answers[d.ID] = []string{d.Options[r.IntN(len(d.Options))]}
 			}
 		}
-		a := model.Attempt{ID: storage.NewID(), UserID: users[u].ID, Lesson: "dress", Version: 1, Lang: model.LangZH,
+		a := model.Attempt{ID: model.NewID(), UserID: users[u].ID, Lesson: "dress", Version: 1, Lang: model.LangZH,
 			Questions: drawn, Started: now, PassMark: q.PassMark, At: now}
 		a.Answers, a.Score = q.Grade(drawn, answers)
 		a.Passed = a.Score >= q.PassMark

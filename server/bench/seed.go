@@ -17,7 +17,6 @@ import (
 	"conductportal/server/cli"
 	"conductportal/server/config"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/training"
 )
 
@@ -126,7 +125,7 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 	quizPeople := min(n, 5000)
 	for i := range n {
 		u := model.User{
-			ID: storage.NewID(), Login: fmt.Sprintf("user%06d", i), Name: fmt.Sprintf("员工%06d", i),
+			ID: model.NewID(), Login: fmt.Sprintf("user%06d", i), Name: fmt.Sprintf("员工%06d", i),
 			Roles: []string{model.RoleEmployee}, Department: fmt.Sprintf("dept-%02d", i%departments), Active: true,
 			Manager: fmt.Sprintf("mgr%04d", i/30), Hired: now.AddDate(0, 0, -(i % 120)), Created: now,
 		}
@@ -136,7 +135,7 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 		for j, l := range lessons {
 			switch (i + j) % 5 {
 			case 0, 1:
-				r := &model.Receipt{ID: storage.NewID(), UserID: u.ID, Login: u.Login, Lesson: l.Slug, Version: l.Current,
+				r := &model.Receipt{ID: model.NewID(), UserID: u.ID, Login: u.Login, Lesson: l.Slug, Version: l.Current,
 					Lang: model.LangZH, TextHash: hashes[l.Slug], Signature: u.Name, At: now.AddDate(0, 0, -(i % 60)), Seq: 1}
 				if head != nil {
 					r.Seq, r.PrevHash = head.Seq+1, head.Hash
@@ -173,7 +172,7 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 		}
 	}
 	for m := 0; m <= (n-1)/30; m++ {
-		u := model.User{ID: storage.NewID(), Login: fmt.Sprintf("mgr%04d", m), Name: fmt.Sprintf("经理%04d", m),
+		u := model.User{ID: model.NewID(), Login: fmt.Sprintf("mgr%04d", m), Name: fmt.Sprintf("经理%04d", m),
 			Roles: []string{model.RoleManager}, Department: fmt.Sprintf("dept-%02d", m%departments), Active: true,
 			Hired: now.AddDate(-1, 0, 0), Created: now}
 		users = append(users, u)
@@ -181,7 +180,7 @@ func seed(ctx context.Context, env []string, n int) (*seeded, error) {
 			out.managers = append(out.managers, &person{login: u.Login, name: u.Name, cookie: session(&users[len(users)-1])})
 		}
 	}
-	hr := model.User{ID: storage.NewID(), Login: "bench.hr", Name: "人事", Roles: []string{model.RoleHR},
+	hr := model.User{ID: model.NewID(), Login: "bench.hr", Name: "人事", Roles: []string{model.RoleHR},
 		Active: true, Hired: now.AddDate(-1, 0, 0), Created: now}
 	users = append(users, hr)
 	out.hr = &person{login: hr.Login, name: hr.Name, cookie: session(&users[len(users)-1])}

@@ -17,12 +17,29 @@ import (
 
 	"conductportal/server/model"
 	"conductportal/server/secret"
-	"conductportal/server/storage"
 )
+
+// Store is what channels and their delivery queue read and write of the
+// database (storage.Storage is one; cli hands it in).
+type Store interface {
+	AttemptClaimed(ctx context.Context, deliveryID string, n int) (time.Time, error)
+	Audit(ctx context.Context, e *model.AuditEntry) error
+	Channel(ctx context.Context, id string) (*model.Channel, error)
+	Channels(ctx context.Context) ([]model.Channel, error)
+	ClaimAttempt(ctx context.Context, deliveryID string, n int, at time.Time) (bool, error)
+	DeleteChannel(ctx context.Context, id string) error
+	Deliveries(ctx context.Context, channelID, status string, limit int64) ([]model.Delivery, error)
+	DeliveriesPage(ctx context.Context, channelID, status string, after model.Cursor, limit int) ([]model.Delivery, bool, error)
+	DueDeliveries(ctx context.Context, now time.Time, limit int64) ([]model.Delivery, error)
+	PruneDeliveries(ctx context.Context, cutoff time.Time) (int64, error)
+	QueueDelivery(ctx context.Context, d *model.Delivery) (bool, error)
+	SaveChannel(ctx context.Context, ch *model.Channel) error
+	SetDeliveryOutcome(ctx context.Context, d *model.Delivery) error
+}
 
 // Service keeps the channels and delivers messages to them.
 type Service struct {
-	store  *storage.Storage
+	store  Store
 	box    *secret.Box // nil: no key, secrets cannot be stored
 	sender *Sender
 	log    *slog.Logger
@@ -44,7 +61,7 @@ type Service struct {
 
 // NewService returns a Service. box may be nil (no PORTAL_SECRET_KEY); now
 // may be nil for the wall clock.
-func NewService(store *storage.Storage, box *secret.Box, sender *Sender, log *slog.Logger, now func() time.Time) *Service {
+func NewService(store Store, box *secret.Box, sender *Sender, log *slog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -120,7 +137,7 @@ func (s *Service) forget() {
 	s.cacheMu.Unlock()
 }
 
-// Channel returns one channel, storage.ErrNotFound when there is none.
+// Channel returns one channel, model.ErrNotFound when there is none.
 func (s *Service) Channel(ctx context.Context, id string) (*model.Channel, error) {
 	return s.store.Channel(ctx, id)
 }
@@ -185,7 +202,7 @@ func (s *Service) save(ctx context.Context, by string, old *model.Channel, in In
 	if err := in.check(old); err != nil {
 		return nil, err
 	}
-	ch := &model.Channel{ID: storage.NewID(), Created: s.now().UTC().Truncate(time.Millisecond)}
+	ch := &model.Channel{ID: model.NewID(), Created: s.now().UTC().Truncate(time.Millisecond)}
 	if old != nil {
 		c := *old
 		ch = &c
@@ -312,7 +329,7 @@ func (s *Service) setEmail(ch *model.Channel, in Input) error {
 func (s *Service) Delete(ctx context.Context, by model.Actor, ch *model.Channel) error {
 	defer s.forget()
 	err := s.store.DeleteChannel(ctx, ch.ID)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err != nil && !errors.Is(err, model.ErrNotFound) {
 		return err
 	}
 	if aerr := s.audit(ctx, by, "channel.delete", ch.Name, Detail(ch)); aerr != nil {
@@ -418,7 +435,7 @@ func Mentions(kind string, people []*model.User) (mobiles, ids []string) {
 // Test queues a test message for one channel, and audits it.
 func (s *Service) Test(ctx context.Context, by model.Actor, ch *model.Channel, m Message) error {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	key := "test/" + storage.NewID()
+	key := "test/" + model.NewID()
 	d := &model.Delivery{ID: key + "|" + ch.ID, Message: key, ChannelID: ch.ID, ChannelName: ch.Name, ChannelKind: ch.Kind,
 		Kind: model.DeliveryTest, Title: m.Title, Text: m.Text, Link: m.Link, LinkText: m.LinkText,
 		Status: model.DeliveryPending, Next: now, Created: now, Updated: now}
@@ -436,7 +453,7 @@ func (s *Service) Deliveries(ctx context.Context, channelID, status string, limi
 }
 
 // DeliveriesPage returns a page of the delivery log, newest change first,
-// after the cursor, and whether more follow (see storage.DeliveriesPage).
+// after the cursor, and whether more follow (see Store.DeliveriesPage).
 func (s *Service) DeliveriesPage(ctx context.Context, channelID, status string, after model.Cursor, limit int) ([]model.Delivery, bool, error) {
 	return s.store.DeliveriesPage(ctx, channelID, status, after, limit)
 }

@@ -19,8 +19,16 @@ import (
 	"syscall"
 	"time"
 
-	"conductportal/server/storage"
+	"conductportal/server/model"
 )
+
+// Store is what checkpoints read of the database: the chains' heads, every
+// receipt and an account (storage.Storage is one; cli hands it in).
+type Store interface {
+	EachReceipt(ctx context.Context, fn func(*model.Receipt) error) error
+	ReceiptHeads(ctx context.Context) (map[string]model.ReceiptHead, error)
+	User(ctx context.Context, id string) (*model.User, error)
+}
 
 // File is the checkpoint file in the data folder: one signed JSON line
 // per checkpoint, appended, never rewritten.
@@ -147,7 +155,7 @@ func (s State) Digest() string {
 
 // Heads reads the head of every receipt chain in one pass over the
 // receipts: each user's count, and the hash and login of the latest.
-func Heads(ctx context.Context, store *storage.Storage) (State, error) {
+func Heads(ctx context.Context, store Store) (State, error) {
 	heads, err := store.ReceiptHeads(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
@@ -174,7 +182,7 @@ type Result struct {
 // <dir>/checkpoints.jsonl and appends them as one line (synced), under a
 // lock on the file against another process of the same folder. Nothing
 // changed: no line.
-func Write(ctx context.Context, store *storage.Storage, dir string, k ed25519.PrivateKey, now time.Time) (*Result, error) {
+func Write(ctx context.Context, store Store, dir string, k ed25519.PrivateKey, now time.Time) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"sort"
 
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/training"
 )
 
@@ -59,7 +58,7 @@ type claim struct {
 // user's chain, walked from seq 1 with every hash recomputed and every
 // link followed, has at position count exactly the head a checkpoint
 // signed. It reads the receipts once.
-func Verify(ctx context.Context, store *storage.Storage, r io.Reader, wantKey string) (*Report, error) {
+func Verify(ctx context.Context, store Store, r io.Reader, wantKey string) (*Report, error) {
 	rep := &Report{}
 	claims := map[string][]claim{}
 	state := State{}
@@ -115,7 +114,7 @@ func Verify(ctx context.Context, store *storage.Storage, r io.Reader, wantKey st
 
 // checkDatabase walks every chain a claim names, in one pass over the
 // receipts.
-func (rep *Report) checkDatabase(ctx context.Context, store *storage.Storage, claims map[string][]claim) error {
+func (rep *Report) checkDatabase(ctx context.Context, store Store, claims map[string][]claim) error {
 	seen := map[string]bool{}
 	var user string
 	var chain []model.Receipt
@@ -163,7 +162,7 @@ func (rep *Report) checkDatabase(ctx context.Context, store *storage.Storage, cl
 // checkChain holds one user's receipts (sorted by seq) against the
 // checkpoints' claims about them, and reports the first checkpoint that
 // no longer holds.
-func (rep *Report) checkChain(ctx context.Context, store *storage.Storage, userID string, rs []model.Receipt, cs []claim) error {
+func (rep *Report) checkChain(ctx context.Context, store Store, userID string, rs []model.Receipt, cs []claim) error {
 	longest := 0
 	for _, c := range cs {
 		longest = max(longest, c.count)
@@ -212,7 +211,7 @@ func (rep *Report) checkChain(ctx context.Context, store *storage.Storage, userI
 		login := c.login
 		if u, err := store.User(ctx, userID); err == nil && u.Login != c.login {
 			login = fmt.Sprintf("%s (now %s)", c.login, u.Login)
-		} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		} else if err != nil && !errors.Is(err, model.ErrNotFound) {
 			return err
 		}
 		rep.Problems = append(rep.Problems, Problem{Seq: c.seq, User: userID, Login: login, Detail: detail})

@@ -152,7 +152,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if err := db.Database.Collection("receipts").FindOne(ctx, bson.M{}).Decode(&r); err != nil {
 		t.Fatal(err)
 	}
-	r.ID, r.Seq = storage.NewID(), 100
+	r.ID, r.Seq = model.NewID(), 100
 	if err := storage.New(db.Database).CreateReceipt(ctx, &r); err == nil {
 		t.Fatal("the restored database took a second receipt for one version")
 	}

@@ -95,7 +95,7 @@ func TestIntegrationFromCSV(t *testing.T) {
 	// Two of the three employees finish the dress code.
 	ctx := context.Background()
 	for _, login := range []string{"li.na", "zhao.lei"} {
-		u, err := p.Training.UserByLogin(ctx, login)
+		u, err := p.Auth.UserByLogin(ctx, login)
 		if err != nil {
 			t.Fatal(err)
 		}

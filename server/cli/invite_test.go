@@ -16,7 +16,6 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 )
 
@@ -87,7 +86,7 @@ func TestSyncInvitesInsteadOfPasswords(t *testing.T) {
 		t.Errorf("a synced person has a password: %+v", li)
 	}
 	// Stored only as the hash: the token itself is no _id, the hash is.
-	if _, err := p.Store.Invitation(ctx, liTok); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := p.Store.Invitation(ctx, liTok); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("the token itself is stored: %v", err)
 	}
 	inv, err := p.Store.Invitation(ctx, sha256Hex(liTok))

@@ -11,7 +11,6 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 )
 
@@ -46,10 +45,10 @@ func TestUserResetSSO(t *testing.T) {
 	}
 
 	p = testkit.Start(t, dir, io.Discard)
-	if _, err := p.Store.SSOLinkOfUser(ctx, u.ID); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := p.Store.SSOLinkOfUser(ctx, u.ID); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("still bound: %v", err)
 	}
-	if _, err := p.Store.SSOLinkBySubject(ctx, "https://idp.example.com", "sub-1"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := p.Store.SSOLinkBySubject(ctx, "https://idp.example.com", "sub-1"); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("the subject is still bound: %v", err)
 	}
 	entries, err := p.Audit.Search(ctx, model.AuditFilter{Actor: "cli"}, 10)

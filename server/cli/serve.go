@@ -260,7 +260,7 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 	missing := &training.Bundle{}
 	for _, bl := range b.Lessons {
 		switch _, err := s.Store.Lesson(ctx, bl.Slug); {
-		case errors.Is(err, storage.ErrNotFound):
+		case errors.Is(err, model.ErrNotFound):
 			missing.Lessons = append(missing.Lessons, bl)
 		case err != nil:
 			return err
@@ -285,7 +285,7 @@ func (s *Server) firstRun(ctx context.Context, b *training.Bundle, console io.Wr
 		Login: "admin", Name: "Administrator", Roles: []string{model.RoleHR, model.RoleAdmin},
 		Password: pw, MustChangePassword: true,
 	})
-	if errors.Is(err, storage.ErrDuplicate) {
+	if errors.Is(err, model.ErrDuplicate) {
 		return nil // another instance created it first
 	}
 	if err != nil {

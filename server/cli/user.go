@@ -227,7 +227,7 @@ func userResetSSO(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return withUserByLogin(ctx, "user reset-sso", "the person to unbind from their sign-on account (required)", args, stdout, stderr,
 		func(store *storage.Storage, u *model.User) error {
 			link, err := store.SSOLinkOfUser(ctx, u.ID)
-			if errors.Is(err, storage.ErrNotFound) {
+			if errors.Is(err, model.ErrNotFound) {
 				fmt.Fprintf(stdout, "%s is not bound to a sign-on account; nothing changed\n", u.Login)
 				return nil
 			}

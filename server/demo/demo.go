@@ -278,7 +278,7 @@ func (f *filler) story(u *model.User, p Account, i int) []event {
 	var ev []event
 	add := func(at time.Time, do func(ctx context.Context) error) { ev = append(ev, event{at: at, do: do}) }
 	if lang != model.LangZH {
-		add(f.day(h, 0), func(ctx context.Context) error { return f.train.SetLanguage(ctx, u, lang) })
+		add(f.day(h, 0), func(ctx context.Context) error { return f.auth.SetLanguage(ctx, u, lang) })
 	}
 	// complete reads, passes (sometimes after a failed try) and signs.
 	complete := func(slug string, d, k int, failFirst bool) {

@@ -20,7 +20,6 @@ import (
 	"conductportal/server/metrics"
 	"conductportal/server/model"
 	"conductportal/server/report"
-	"conductportal/server/storage"
 	"conductportal/server/training"
 )
 
@@ -31,9 +30,26 @@ type Config struct {
 	BaseURL      string // for links in emails
 }
 
+// Store is what notifications read and write of the database (storage.Storage
+// is one; cli hands it in).
+type Store interface {
+	AllProgress(ctx context.Context) (map[string]model.Progress, error)
+	Audit(ctx context.Context, e *model.AuditEntry) error
+	CreateNotification(ctx context.Context, n *model.Notification) (bool, error)
+	ExistingNotifications(ctx context.Context, ids []string) (map[string]bool, error)
+	Lessons(ctx context.Context) ([]model.Lesson, error)
+	MarkNotificationsRead(ctx context.Context, userID string) error
+	Notifications(ctx context.Context, userID string, limit int64) ([]model.Notification, error)
+	Progress(ctx context.Context, userID string) (*model.Progress, error)
+	ProgressOf(ctx context.Context, ids []string) (map[string]model.Progress, error)
+	ResolveNotifications(ctx context.Context, userID string, ids []string) error
+	SetNotificationEmailed(ctx context.Context, id string, at time.Time, errText string) error
+	User(ctx context.Context, id string) (*model.User, error)
+}
+
 // Service sends notifications.
 type Service struct {
-	store   *storage.Storage
+	store   Store
 	reports *report.Service
 	mailer  Mailer // nil: in-app only
 	cfg     Config
@@ -52,7 +68,7 @@ type Service struct {
 func (s *Service) SetMetrics(m *metrics.Metrics) { s.metrics = m }
 
 // New returns a Service. mailer may be nil; now may be nil for the wall clock.
-func New(store *storage.Storage, reports *report.Service, mailer Mailer, cfg Config, log *slog.Logger, now func() time.Time) *Service {
+func New(store Store, reports *report.Service, mailer Mailer, cfg Config, log *slog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}

@@ -14,7 +14,6 @@ import (
 
 	"conductportal/server/model"
 	"conductportal/server/report"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 )
 
@@ -47,7 +46,7 @@ func seed(b *testing.B) (*testkit.Portal, []model.Lesson) {
 	for i := 0; i < benchPeople; i++ {
 		dept := fmt.Sprintf("dept-%02d", i%benchDepartments)
 		u := model.User{
-			ID: storage.NewID(), Login: fmt.Sprintf("user%05d", i), Name: fmt.Sprintf("员工%05d", i),
+			ID: model.NewID(), Login: fmt.Sprintf("user%05d", i), Name: fmt.Sprintf("员工%05d", i),
 			Roles: []string{model.RoleEmployee}, Department: dept, Active: true,
 			Manager: fmt.Sprintf("mgr%03d", i/30), Hired: now.AddDate(0, 0, -(i % 120)), Created: now,
 		}
@@ -67,7 +66,7 @@ func seed(b *testing.B) (*testkit.Portal, []model.Lesson) {
 		progs = append(progs, model.Progress{UserID: u.ID, Lessons: lp, Updated: now})
 	}
 	for m := 0; m <= benchPeople/30; m++ {
-		users = append(users, model.User{ID: storage.NewID(), Login: fmt.Sprintf("mgr%03d", m), Name: fmt.Sprintf("经理%03d", m),
+		users = append(users, model.User{ID: model.NewID(), Login: fmt.Sprintf("mgr%03d", m), Name: fmt.Sprintf("经理%03d", m),
 			Roles: []string{model.RoleManager}, Department: fmt.Sprintf("dept-%02d", m%benchDepartments), Active: true, Created: now})
 	}
 	for chunk := range slices.Chunk(users, 1000) {
@@ -164,7 +163,7 @@ func BenchmarkReports(b *testing.B) {
 		i := 0
 		measure(b, func() {
 			i++
-			if err := p.Store.UpdateLessonProgress(ctx, users[i%len(users)].ID, "dress", storage.ProgressUpdate{ReadVersion: 1}); err != nil {
+			if err := p.Store.UpdateLessonProgress(ctx, users[i%len(users)].ID, "dress", model.ProgressUpdate{ReadVersion: 1}); err != nil {
 				b.Fatal(err)
 			}
 			o, err := svc.Organisation(ctx, "zh-CN")

@@ -11,7 +11,6 @@ import (
 	"conductportal/server/lesson"
 	"conductportal/server/model"
 	"conductportal/server/report"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 	"conductportal/server/training"
 )
@@ -43,7 +42,7 @@ func TestOrganisationKeptUntilSomethingChanges(t *testing.T) {
 	k.Clock.Set(first.Since.AddDate(0, 0, first.DueDays).Add(-time.Hour))
 	var users []model.User
 	for i, dept := range []string{"sales", "sales", "kitchen"} {
-		users = append(users, model.User{ID: storage.NewID(), Login: "p" + string(rune('a'+i)), Name: "P",
+		users = append(users, model.User{ID: model.NewID(), Login: "p" + string(rune('a'+i)), Name: "P",
 			Roles: []string{model.RoleEmployee}, Department: dept, Active: true, Hired: hired, Created: hired})
 	}
 	if err := k.Store.ImportUsers(ctx, users); err != nil {
@@ -78,7 +77,7 @@ func TestOrganisationKeptUntilSomethingChanges(t *testing.T) {
 	}
 
 	// A signature: done at once, without waiting for any time to pass.
-	if err := k.Store.UpdateLessonProgress(ctx, users[0].ID, first.Slug, storage.ProgressUpdate{
+	if err := k.Store.UpdateLessonProgress(ctx, users[0].ID, first.Slug, model.ProgressUpdate{
 		ReadVersion: first.Current, PassVersion: first.Current, AckVersion: first.Current, Acknowledged: k.Clock.Now()}); err != nil {
 		t.Fatal(err)
 	}

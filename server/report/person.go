@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/training"
 )
 
@@ -61,7 +60,7 @@ func (s *Service) Person(ctx context.Context, viewer *model.User, login string) 
 	if p.Attempts, err = s.store.AttemptHistory(ctx, u.ID); err != nil {
 		return nil, fmt.Errorf("report: person: %w", err)
 	}
-	if p.Receipts, err = s.store.UserReceipts(ctx, u.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if p.Receipts, err = s.store.UserReceipts(ctx, u.ID); err != nil && !errors.Is(err, model.ErrNotFound) {
 		return nil, fmt.Errorf("report: person: %w", err)
 	}
 	if p.Notices, err = s.store.NotificationsAbout(ctx, u.ID, personNotices); err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"conductportal/server/fault"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // Errors the callers turn into 403 and 404.
@@ -32,9 +31,28 @@ const (
 	directoryTTL   = time.Minute
 )
 
+// Store is what reports read of the database (storage.Storage is one; cli
+// hands it in).
+type Store interface {
+	AttemptHistory(ctx context.Context, userID string) ([]model.Attempt, error)
+	LessonVersion(ctx context.Context, slug string, n int) (*model.LessonVersion, error)
+	Lessons(ctx context.Context) ([]model.Lesson, error)
+	NotificationsAbout(ctx context.Context, userID string, limit int64) ([]model.Notification, error)
+	Progress(ctx context.Context, userID string) (*model.Progress, error)
+	ProgressGeneration() (gen uint64, ok bool)
+	ProgressLookup(ctx context.Context) (func(userID string) model.Progress, error)
+	ProgressOf(ctx context.Context, ids []string) (map[string]model.Progress, error)
+	SharedUserDirectory(ctx context.Context) ([]*model.User, error)
+	SharedUsersGeneration(ctx context.Context) (string, error)
+	SoleWriter() bool
+	UserReceipts(ctx context.Context, userID string) ([]model.Receipt, error)
+	UsersGeneration() uint64
+	WarmProgress(ctx context.Context) error
+}
+
 // Service answers report questions.
 type Service struct {
-	store *storage.Storage
+	store Store
 	now   func() time.Time
 
 	mu  sync.Mutex
@@ -47,7 +65,7 @@ type Service struct {
 }
 
 // New returns a Service; now may be nil for the wall clock.
-func New(store *storage.Storage, now func() time.Time) *Service {
+func New(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}

@@ -129,7 +129,7 @@ func (h *users) Create(r *http.Request, a scim.ResourceAttributes) (scim.Resourc
 	f := h.fieldsOf(r, a)
 	if _, err := h.store.UserByLogin(ctx, f.login); err == nil {
 		return scim.Resource{}, conflict("userName %q is taken", f.login)
-	} else if !errors.Is(err, storage.ErrNotFound) {
+	} else if !errors.Is(err, model.ErrNotFound) {
 		return scim.Resource{}, err
 	}
 	if f.externalID != "" {
@@ -170,7 +170,7 @@ func (h *users) Get(r *http.Request, id string) (scim.Resource, error) {
 
 func (h *users) user(r *http.Request, id string) (*model.User, error) {
 	u, err := h.store.User(r.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, scimerr.ScimErrorResourceNotFound(id)
 	}
 	return u, err
@@ -196,7 +196,7 @@ func (h *users) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Pag
 				goto scan
 			}
 			switch {
-			case errors.Is(err, storage.ErrNotFound):
+			case errors.Is(err, model.ErrNotFound):
 				return scim.Page{Resources: []scim.Resource{}}, nil
 			case err != nil:
 				return scim.Page{}, err
@@ -365,7 +365,7 @@ func conflict(format string, args ...any) error {
 // stays an internal error (the library answers 500 without its text).
 func scimError(err error) error {
 	switch {
-	case errors.Is(err, storage.ErrDuplicate):
+	case errors.Is(err, model.ErrDuplicate):
 		return conflict("%s", strings.TrimPrefix(err.Error(), "auth: "))
 	case errors.Is(err, auth.ErrForbidden):
 		return scimerr.ScimError{Status: http.StatusForbidden, Detail: strings.TrimPrefix(err.Error(), "auth: ")}

@@ -37,6 +37,7 @@ import (
 
 	portal "conductportal"
 	"conductportal/server/database"
+	"conductportal/server/model"
 	"conductportal/server/pgserver"
 	"conductportal/server/quiz"
 	"conductportal/server/storage"
@@ -413,7 +414,7 @@ func (s *soak) checkClaims() (stored, missing int, err error) {
 		switch c.kind {
 		case "attempt", "submit":
 			a, err := store.Attempt(ctx, c.id)
-			if errors.Is(err, storage.ErrNotFound) {
+			if errors.Is(err, model.ErrNotFound) {
 				report(c, "no such attempt")
 				continue
 			} else if err != nil {
@@ -425,7 +426,7 @@ func (s *soak) checkClaims() (stored, missing int, err error) {
 			}
 		case "ack":
 			r, err := store.Receipt(ctx, c.id)
-			if errors.Is(err, storage.ErrNotFound) {
+			if errors.Is(err, model.ErrNotFound) {
 				report(c, "no such receipt")
 				continue
 			} else if err != nil {

@@ -16,7 +16,7 @@ import (
 func TestAttemptReadsAfterGrading(t *testing.T) {
 	k := testkit.Store(t)
 	ctx := context.Background()
-	a := &model.Attempt{ID: storage.NewID(), UserID: "u1", Lesson: "dress", Version: 1, Lang: model.LangZH,
+	a := &model.Attempt{ID: model.NewID(), UserID: "u1", Lesson: "dress", Version: 1, Lang: model.LangZH,
 		Questions: []model.AttemptQuestion{{ID: "q1"}}, Started: testkit.Epoch, PassMark: 80}
 	if err := k.Store.CreateAttempt(ctx, a); err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 // Audit appends an entry to the audit log.
 func (s *Storage) Audit(ctx context.Context, e *model.AuditEntry) error {
 	if e.ID == "" {
-		e.ID = NewID()
+		e.ID = model.NewID()
 	}
 	_, err := s.c(colAudit).InsertOne(ctx, e)
 	s.auditWritten(e, err)

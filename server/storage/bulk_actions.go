@@ -56,7 +56,7 @@ func (s *Storage) SetExceptions(ctx context.Context, slug string, exs map[string
 // AddBulkAction records a bulk action with its changes.
 func (s *Storage) AddBulkAction(ctx context.Context, a *model.BulkAction) error {
 	if a.ID == "" {
-		a.ID = NewID()
+		a.ID = model.NewID()
 	}
 	_, err := s.c(colBulkActions).InsertOne(ctx, a)
 	return wrap("add bulk action", err)
@@ -69,7 +69,7 @@ func (s *Storage) BulkAction(ctx context.Context, id string) (*model.BulkAction,
 		return nil, wrap("bulk action", err)
 	}
 	if a.Kind == bulkUndoKind {
-		return nil, wrap("bulk action", ErrNotFound)
+		return nil, wrap("bulk action", model.ErrNotFound)
 	}
 	return &a, nil
 }
@@ -95,7 +95,7 @@ const bulkUndoKind = "undo"
 
 // ClaimBulkUndo claims the undo of action id once: a unique insert, since
 // a conditional update is not atomic on FerretDB. A second claim, by this
-// instance or another, is ErrDuplicate.
+// instance or another, is model.ErrDuplicate.
 func (s *Storage) ClaimBulkUndo(ctx context.Context, id, by string, at time.Time) error {
 	_, err := s.c(colBulkActions).InsertOne(ctx, model.BulkAction{ID: id + "/undo", Kind: bulkUndoKind, Actor: by, At: at})
 	return wrap("claim bulk undo", err)

@@ -10,7 +10,7 @@ import (
 )
 
 // CreateCertificate stores a certificate; the same fingerprint twice gives
-// ErrDuplicate.
+// model.ErrDuplicate.
 func (s *Storage) CreateCertificate(ctx context.Context, c *model.Certificate) error {
 	_, err := s.c(colCertificates).InsertOne(ctx, c)
 	return wrap("create certificate", err)

@@ -73,7 +73,7 @@ func TestSharedInstancesAgree(t *testing.T) {
 	ctx := context.Background()
 	a, b := sharedPair(t)
 	now := testkit.Epoch
-	u := &model.User{ID: storage.NewID(), Login: "shared.one", Name: "共享", Roles: []string{model.RoleEmployee}, Active: true, Created: now}
+	u := &model.User{ID: model.NewID(), Login: "shared.one", Name: "共享", Roles: []string{model.RoleEmployee}, Active: true, Created: now}
 	if err := a.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestSharedInstancesAgree(t *testing.T) {
 	if err := a.UpdateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.UpdateLessonProgress(ctx, u.ID, "dress", storage.ProgressUpdate{ReadVersion: 1}); err != nil {
+	if err := a.UpdateLessonProgress(ctx, u.ID, "dress", model.ProgressUpdate{ReadVersion: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if s1, bu, p := read(); s1 == nil || len(bu.Roles) != 1 || p.Lessons["dress"].ReadVersion != 0 {

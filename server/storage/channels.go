@@ -45,7 +45,7 @@ func (s *Storage) DeleteChannel(ctx context.Context, id string) error {
 		return wrap("delete channel", err)
 	}
 	if res.DeletedCount == 0 {
-		return wrap("delete channel", ErrNotFound)
+		return wrap("delete channel", model.ErrNotFound)
 	}
 	return nil
 }

@@ -133,7 +133,7 @@ func (d *dirIndex) forget() {
 // writeUser runs write, a write of users, and then apply on the index (when
 // there is one and it is loaded), both under d.write. apply changes the
 // index through the indexWriter. A failed write that is known to have
-// changed nothing (ErrNotFound, ErrDuplicate of one document) leaves the
+// changed nothing (model.ErrNotFound, model.ErrDuplicate of one document) leaves the
 // index as it is when clean is true; any other failure makes the index
 // load again on its next use.
 func (s *Storage) writeUser(write func() error, clean bool, apply func(w indexWriter)) error {
@@ -145,7 +145,7 @@ func (s *Storage) writeUser(write func() error, clean bool, apply func(w indexWr
 	defer d.write.Unlock()
 	err := write()
 	if err != nil {
-		if !clean || !(errors.Is(err, ErrNotFound) || errors.Is(err, ErrDuplicate)) {
+		if !clean || !(errors.Is(err, model.ErrNotFound) || errors.Is(err, model.ErrDuplicate)) {
 			d.forget()
 		}
 		return err

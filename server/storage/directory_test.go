@@ -52,7 +52,7 @@ func TestDirectoryFollowsEveryUserWrite(t *testing.T) {
 	st := p.Store
 	now := time.Now()
 	mk := func(login, dept, manager string) model.User {
-		return model.User{ID: storage.NewID(), Login: login, Name: "名" + login, Roles: []string{model.RoleEmployee},
+		return model.User{ID: model.NewID(), Login: login, Name: "名" + login, Roles: []string{model.RoleEmployee},
 			Department: dept, Manager: manager, Active: true, Hired: now, Created: now}
 	}
 	one := mk("boss", "总部", "")
@@ -138,7 +138,7 @@ func TestSearchUsers(t *testing.T) {
 	ctx := context.Background()
 	var users []model.User
 	for i := range 120 {
-		users = append(users, model.User{ID: storage.NewID(), Login: fmt.Sprintf("p%03d", i), Name: fmt.Sprintf("员工%03d", i),
+		users = append(users, model.User{ID: model.NewID(), Login: fmt.Sprintf("p%03d", i), Name: fmt.Sprintf("员工%03d", i),
 			Roles: []string{model.RoleEmployee}, Department: []string{"前台", "客房", "Kitchen"}[i%3], Manager: fmt.Sprintf("m%d", i%2), Active: i%10 != 0})
 	}
 	if err := p.Store.ImportUsers(ctx, users); err != nil {

@@ -24,25 +24,16 @@ func (s *Storage) EachReceipt(ctx context.Context, fn func(*model.Receipt) error
 	return each(ctx, cur, "each receipt", fn)
 }
 
-// ReceiptHead is the latest receipt of a user's chain: its position
-// (the chain's length when nothing is missing), hash and login.
-type ReceiptHead struct {
-	Login string
-	Seq   int
-	Count int // receipts of the user
-	Hash  string
-}
-
 // ReceiptHeads returns the head of every user's receipt chain, by user
 // id, from one unsorted read of the few fields it needs (a sorted one
 // makes FerretDB v1 hold every receipt in memory at once).
-func (s *Storage) ReceiptHeads(ctx context.Context) (map[string]ReceiptHead, error) {
+func (s *Storage) ReceiptHeads(ctx context.Context) (map[string]model.ReceiptHead, error) {
 	cur, err := s.c(colReceipts).Find(ctx, bson.M{},
 		options.Find().SetProjection(bson.M{"user_id": 1, "login": 1, "seq": 1, "hash": 1}))
 	if err != nil {
 		return nil, wrap("receipt heads", err)
 	}
-	out := map[string]ReceiptHead{}
+	out := map[string]model.ReceiptHead{}
 	err = each(ctx, cur, "receipt heads", func(r *model.Receipt) error {
 		h, ok := out[r.UserID]
 		h.Count++
@@ -91,18 +82,12 @@ func (s *Storage) UserIDs(ctx context.Context) ([]string, error) {
 	return s.ids(ctx, colUsers, bson.M{}, "_id", nil, 0)
 }
 
-// Events are one user's attempts (with their results) and receipts.
-type Events struct {
-	Attempts []model.Attempt // by start
-	Receipts []model.Receipt // by seq
-}
-
 // EventsOf returns the events of the given users, keyed by user id: one
 // pass over each event collection, whatever the number of users.
-func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*Events, error) {
-	out := make(map[string]*Events, len(userIDs))
+func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*model.Events, error) {
+	out := make(map[string]*model.Events, len(userIDs))
 	for _, id := range userIDs {
-		out[id] = &Events{}
+		out[id] = &model.Events{}
 	}
 	filter := bson.M{"user_id": bson.M{"$in": userIDs}}
 	cur, err := s.c(colAttempts).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "started", Value: 1}}))

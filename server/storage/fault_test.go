@@ -11,6 +11,7 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/fault"
+	"conductportal/server/model"
 	"conductportal/server/storage"
 	"conductportal/server/testkit"
 
@@ -26,7 +27,7 @@ func TestErrorsHaveTheirKinds(t *testing.T) {
 	p := testkit.Start(t, filepath.Join(t.TempDir(), "data"), io.Discard)
 	ctx := context.Background()
 	_, err := p.Store.UserByLogin(ctx, "nobody")
-	if !errors.Is(err, fault.NotFound) || !errors.Is(err, storage.ErrNotFound) {
+	if !errors.Is(err, fault.NotFound) || !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("an unknown login: %v", err)
 	}
 	if _, err := p.Store.User(ctx, "no-such-id"); !errors.Is(err, fault.NotFound) {
@@ -36,7 +37,7 @@ func TestErrorsHaveTheirKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = p.Auth.CreateUser(ctx, auth.NewUser{Login: "zhao.yi", Name: "赵一", Password: "a long password"})
-	if !errors.Is(err, fault.Conflict) || !errors.Is(err, storage.ErrDuplicate) || errors.Is(err, fault.NotFound) {
+	if !errors.Is(err, fault.Conflict) || !errors.Is(err, model.ErrDuplicate) || errors.Is(err, fault.NotFound) {
 		t.Errorf("a taken login: %v", err)
 	}
 

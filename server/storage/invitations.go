@@ -28,7 +28,7 @@ func (s *Storage) Invitation(ctx context.Context, id string) (*model.Invitation,
 
 // ClaimInvitation records the use of invitation id. Only the first claim
 // succeeds (a unique insert; a conditional update is not atomic on
-// FerretDB); a second gives ErrDuplicate.
+// FerretDB); a second gives model.ErrDuplicate.
 func (s *Storage) ClaimInvitation(ctx context.Context, id string, at time.Time) error {
 	_, err := s.c(colInvitations).InsertOne(ctx, bson.M{"_id": "used/" + id, "at": at})
 	return wrap("claim invitation", err)
@@ -58,7 +58,7 @@ func (s *Storage) setUserInvitation(ctx context.Context, userID, id string) erro
 // LinkExternalID records that the identity provider's externalID is the
 // user userID. The key document's _id is the externalId, so the lookup is
 // an _id read and a second person with the same externalId is refused
-// (ErrDuplicate).
+// (model.ErrDuplicate).
 func (s *Storage) LinkExternalID(ctx context.Context, externalID, userID string) error {
 	_, err := s.c(colExternalIDs).InsertOne(ctx, bson.M{"_id": externalID, "user_id": userID})
 	return wrap("link external id", err)
@@ -135,7 +135,7 @@ func (s *Storage) AuditMany(ctx context.Context, entries []model.AuditEntry) err
 	docs := make([]any, len(entries))
 	for i := range entries {
 		if entries[i].ID == "" {
-			entries[i].ID = NewID()
+			entries[i].ID = model.NewID()
 		}
 		docs[i] = &entries[i]
 	}

@@ -76,7 +76,7 @@ func (s *Storage) Lesson(ctx context.Context, slug string) (*model.Lesson, error
 }
 
 // CreateLessonVersion stores an immutable version; the same version twice
-// gives ErrDuplicate.
+// gives model.ErrDuplicate.
 func (s *Storage) CreateLessonVersion(ctx context.Context, v *model.LessonVersion) error {
 	_, err := s.c(colLessonVersions).InsertOne(ctx, v)
 	return wrap("create lesson version", err)
@@ -119,7 +119,7 @@ func (s *Storage) SetLessonSettings(ctx context.Context, slug string, order int,
 		return wrap("set lesson settings", err)
 	}
 	if res.MatchedCount == 0 {
-		return wrap("set lesson settings", ErrNotFound)
+		return wrap("set lesson settings", model.ErrNotFound)
 	}
 	return nil
 }

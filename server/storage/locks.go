@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"conductportal/server/model"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -66,7 +68,7 @@ func (s *Storage) lockProgress(ctx context.Context, userID string) (func(), erro
 func (s *Storage) takeLease(ctx context.Context, id string) (*lease, error) {
 	wait := time.Millisecond
 	for {
-		l := &lease{ID: id, Token: NewID(), Expires: time.Now().Add(leaseTTL)}
+		l := &lease{ID: id, Token: model.NewID(), Expires: time.Now().Add(leaseTTL)}
 		_, err := s.c(colLocks).InsertOne(ctx, l)
 		if err == nil {
 			return l, nil
@@ -117,7 +119,7 @@ func (s *Storage) giveLease(ctx context.Context, l *lease) {
 // exactly once however many instances try: the one that inserts the end
 // marker does. depth bounds the markers of markers.
 func (s *Storage) endLease(ctx context.Context, l *lease, depth int) error {
-	m := &lease{ID: l.ID + "/end/" + l.Token, Token: NewID(), Expires: time.Now().Add(leaseTTL)}
+	m := &lease{ID: l.ID + "/end/" + l.Token, Token: model.NewID(), Expires: time.Now().Add(leaseTTL)}
 	_, err := s.c(colLocks).InsertOne(ctx, m)
 	if mongo.IsDuplicateKeyError(err) {
 		var held lease

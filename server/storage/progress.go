@@ -33,30 +33,9 @@ func (s *Storage) Progress(ctx context.Context, userID string) (*model.Progress,
 	return &p, nil
 }
 
-// ProgressUpdate is what one event (or a repair) changes in a user's
-// progress on one lesson; a zero field changes nothing. Versions, times and
-// the repaired counts only move forward ($max), so a late or repeated update
-// never moves progress back; AddAttempts and FailedVersion count an event
-// ($inc). Storage owns the field names: callers never spell them.
-type ProgressUpdate struct {
-	ReadVersion  int // the version read
-	PassVersion  int // a version whose quiz was passed
-	AckVersion   int // a version acknowledged
-	LastAttempt  time.Time
-	Acknowledged time.Time
-	LastFailed   time.Time
-	// Attempts and Fails (per model.FailKey) are raised to at least these:
-	// a repair from the events.
-	Attempts int
-	Fails    map[string]int
-	// AddAttempts counts attempts started; FailedVersion, when set, counts
-	// one failed attempt at that version.
-	AddAttempts   int
-	FailedVersion int
-}
-
-// ops is u as update operators on the lesson's entry of a progress document.
-func (u ProgressUpdate) ops(slug string) bson.M {
+// progressOps is u as update operators on the lesson's entry of a progress
+// document.
+func progressOps(u model.ProgressUpdate, slug string) bson.M {
 	prefix := "lessons." + slug + "."
 	maxOps, incOps := bson.M{}, bson.M{}
 	raiseInt := func(field string, v int) {
@@ -96,8 +75,8 @@ func (u ProgressUpdate) ops(slug string) bson.M {
 }
 
 // UpdateLessonProgress applies u to the user's progress on the lesson with
-// single-document atomic operators (see ProgressUpdate).
-func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string, u ProgressUpdate) error {
+// single-document atomic operators (see model.ProgressUpdate).
+func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string, u model.ProgressUpdate) error {
 	// FerretDB v1 applies an update as read, modify, write: two concurrent
 	// updates of one user's document can lose one, so they take turns
 	// (lockProgress), across instances too.
@@ -106,7 +85,7 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 		return err
 	}
 	defer unlock()
-	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, u.ops(slug), options.UpdateOne().SetUpsert(true))
+	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, progressOps(u, slug), options.UpdateOne().SetUpsert(true))
 	s.progressChanged(ctx, userID)
 	return wrap("update progress", err)
 }

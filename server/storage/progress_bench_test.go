@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"conductportal/server/storage"
+	"conductportal/server/model"
 	"conductportal/server/testkit"
 )
 
@@ -29,7 +29,7 @@ func BenchmarkUpdateLessonProgress(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				if err := p.Store.UpdateLessonProgress(ctx, "bench-user", "dress",
-					storage.ProgressUpdate{LastAttempt: time.Now(), AddAttempts: 1}); err != nil {
+					model.ProgressUpdate{LastAttempt: time.Now(), AddAttempts: 1}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -65,7 +65,7 @@ func (s *Storage) SetSoleWriter() {
 func (s *Storage) SetShared() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}, shared: true}
 	s.progGen.Add(1)
-	s.feed = &changeFeed{self: NewID()}
+	s.feed = &changeFeed{self: model.NewID()}
 	s.keepCaches(func(at time.Time) bool { return s.feed.fresh(at, s) })
 }
 

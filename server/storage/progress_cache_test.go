@@ -19,16 +19,16 @@ func TestProgressCacheGivesBackTheDatabase(t *testing.T) {
 	k := testkit.Store(t)
 	ctx := context.Background()
 	now := testkit.Epoch.Add(1234567 * time.Microsecond) // not a whole millisecond: stored as bson's
-	ids := []string{storage.NewID(), storage.NewID(), storage.NewID()}
-	write := func(id, slug string, u storage.ProgressUpdate) {
+	ids := []string{model.NewID(), model.NewID(), model.NewID()}
+	write := func(id, slug string, u model.ProgressUpdate) {
 		t.Helper()
 		if err := k.Store.UpdateLessonProgress(ctx, id, slug, u); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(ids[0], "a", storage.ProgressUpdate{ReadVersion: 2, PassVersion: 2, AckVersion: 2, Acknowledged: now, LastAttempt: now})
-	write(ids[0], "b", storage.ProgressUpdate{ReadVersion: 1, AddAttempts: 2, FailedVersion: 1, LastFailed: now})
-	write(ids[1], "a", storage.ProgressUpdate{ReadVersion: 1})
+	write(ids[0], "a", model.ProgressUpdate{ReadVersion: 2, PassVersion: 2, AckVersion: 2, Acknowledged: now, LastAttempt: now})
+	write(ids[0], "b", model.ProgressUpdate{ReadVersion: 1, AddAttempts: 2, FailedVersion: 1, LastFailed: now})
+	write(ids[1], "a", model.ProgressUpdate{ReadVersion: 1})
 	same := func(when string) {
 		t.Helper()
 		stored, err := k.Store.StoredProgressOf(ctx, ids)
@@ -56,8 +56,8 @@ func TestProgressCacheGivesBackTheDatabase(t *testing.T) {
 		}
 	}
 	same("after the load")
-	write(ids[0], "b", storage.ProgressUpdate{PassVersion: 1, AckVersion: 1, Acknowledged: now.Add(time.Hour)})
-	write(ids[1], "c", storage.ProgressUpdate{ReadVersion: 3, AddAttempts: 1})
+	write(ids[0], "b", model.ProgressUpdate{PassVersion: 1, AckVersion: 1, Acknowledged: now.Add(time.Hour)})
+	write(ids[1], "c", model.ProgressUpdate{ReadVersion: 3, AddAttempts: 1})
 	same("after writes")
 	// A count past int32 cannot be packed: kept whole, still exact.
 	big := model.Progress{UserID: ids[2], Lessons: map[string]model.LessonProgress{"a": {Attempts: 1 << 40}}}

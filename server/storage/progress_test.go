@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 )
 
@@ -18,7 +17,7 @@ func TestProgressUpdate(t *testing.T) {
 	k := testkit.Store(t)
 	ctx := context.Background()
 	at := k.Clock.Now()
-	update := func(slug string, u storage.ProgressUpdate) model.LessonProgress {
+	update := func(slug string, u model.ProgressUpdate) model.LessonProgress {
 		t.Helper()
 		if err := k.Store.UpdateLessonProgress(ctx, "u1", slug, u); err != nil {
 			t.Fatal(err)
@@ -29,39 +28,39 @@ func TestProgressUpdate(t *testing.T) {
 		}
 		return p.Lessons[slug]
 	}
-	lp := update("dress", storage.ProgressUpdate{ReadVersion: 2, LastAttempt: at, AddAttempts: 1})
+	lp := update("dress", model.ProgressUpdate{ReadVersion: 2, LastAttempt: at, AddAttempts: 1})
 	if lp.ReadVersion != 2 || lp.Attempts != 1 || !lp.LastAttempt.Equal(at) {
 		t.Fatalf("first update: %+v", lp)
 	}
 	// A late event: older version and time; its count still adds.
-	lp = update("dress", storage.ProgressUpdate{ReadVersion: 1, LastAttempt: at.Add(-time.Hour), AddAttempts: 1})
+	lp = update("dress", model.ProgressUpdate{ReadVersion: 1, LastAttempt: at.Add(-time.Hour), AddAttempts: 1})
 	if lp.ReadVersion != 2 || lp.Attempts != 2 || !lp.LastAttempt.Equal(at) {
 		t.Fatalf("a late update moved progress back or did not count: %+v", lp)
 	}
-	lp = update("dress", storage.ProgressUpdate{FailedVersion: 2, LastFailed: at})
-	lp = update("dress", storage.ProgressUpdate{FailedVersion: 2, LastFailed: at.Add(-time.Minute)})
+	lp = update("dress", model.ProgressUpdate{FailedVersion: 2, LastFailed: at})
+	lp = update("dress", model.ProgressUpdate{FailedVersion: 2, LastFailed: at.Add(-time.Minute)})
 	if lp.Fails[model.FailKey(2)] != 2 || !lp.LastFailed.Equal(at) {
 		t.Fatalf("two failed attempts at version 2: %+v", lp)
 	}
-	lp = update("dress", storage.ProgressUpdate{PassVersion: 2, AckVersion: 2, Acknowledged: at})
+	lp = update("dress", model.ProgressUpdate{PassVersion: 2, AckVersion: 2, Acknowledged: at})
 	if lp.PassVersion != 2 || lp.AckVersion != 2 || !lp.Acknowledged.Equal(at) {
 		t.Fatalf("pass and acknowledgement: %+v", lp)
 	}
 	// A repair raises counts to at least its value, never lowers them.
-	lp = update("dress", storage.ProgressUpdate{Attempts: 5, Fails: map[string]int{model.FailKey(2): 1, model.FailKey(3): 4}})
+	lp = update("dress", model.ProgressUpdate{Attempts: 5, Fails: map[string]int{model.FailKey(2): 1, model.FailKey(3): 4}})
 	if lp.Attempts != 5 || lp.Fails[model.FailKey(2)] != 2 || lp.Fails[model.FailKey(3)] != 4 {
 		t.Fatalf("repair: %+v", lp)
 	}
 	// An empty update changes nothing of the lesson's.
 	before := lp
-	lp = update("dress", storage.ProgressUpdate{})
+	lp = update("dress", model.ProgressUpdate{})
 	if lp.Attempts != before.Attempts || lp.ReadVersion != before.ReadVersion || len(lp.Fails) != len(before.Fails) {
 		t.Fatalf("an empty update changed %+v to %+v", before, lp)
 	}
-	if other := update("grooming", storage.ProgressUpdate{ReadVersion: 1}); other.ReadVersion != 1 || other.Attempts != 0 {
+	if other := update("grooming", model.ProgressUpdate{ReadVersion: 1}); other.ReadVersion != 1 || other.Attempts != 0 {
 		t.Fatalf("another lesson: %+v", other)
 	}
-	if lp := update("dress", storage.ProgressUpdate{}); lp.Attempts != 5 {
+	if lp := update("dress", model.ProgressUpdate{}); lp.Attempts != 5 {
 		t.Fatalf("updating another lesson touched dress: %+v", lp)
 	}
 	if n := k.LoggedErrors(); n != 0 {
@@ -86,7 +85,7 @@ func TestProgressKept(t *testing.T) {
 	}
 	write := func(v int) {
 		t.Helper()
-		if err := k.Store.UpdateLessonProgress(ctx, who, "dress", storage.ProgressUpdate{ReadVersion: v}); err != nil {
+		if err := k.Store.UpdateLessonProgress(ctx, who, "dress", model.ProgressUpdate{ReadVersion: v}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // CreateReceipt inserts a receipt. The unique indexes on (user, lesson,
-// version) and (user, seq) make a duplicate or a forked chain ErrDuplicate.
+// version) and (user, seq) make a duplicate or a forked chain model.ErrDuplicate.
 func (s *Storage) CreateReceipt(ctx context.Context, r *model.Receipt) error {
 	_, err := s.c(colReceipts).InsertOne(ctx, r)
 	s.chains.drop(r.UserID) // whatever the outcome: the list is read again

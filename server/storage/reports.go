@@ -29,7 +29,7 @@ func (s *Storage) usersChanged(ctx context.Context) {
 	// looked changes what it sees. A failure here leaves the other
 	// instances to their time limit (report.directoryTTL).
 	_, _ = s.c(colMeta).UpdateOne(context.WithoutCancel(ctx), bson.M{"_id": metaUsersGen},
-		bson.M{"$set": bson.M{"value": NewID()}}, options.UpdateOne().SetUpsert(true))
+		bson.M{"$set": bson.M{"value": model.NewID()}}, options.UpdateOne().SetUpsert(true))
 }
 
 // metaUsersGen is the _id of the users generation document.

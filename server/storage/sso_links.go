@@ -26,19 +26,6 @@ import (
 // Each is a unique insert, so neither a provider account nor a portal
 // account can be bound twice, even by two instances at once.
 
-// SSOLink is one binding of a provider account to a portal account.
-type SSOLink struct {
-	ID      string    `bson:"_id"`
-	UserID  string    `bson:"user_id"`
-	Subject string    `bson:"subject_key"` // the "s:" _id
-	Issuer  string    `bson:"issuer"`
-	Sub     string    `bson:"sub"`
-	At      time.Time `bson:"at"`
-}
-
-// ErrBoundElsewhere: the account is bound to another provider account.
-var ErrBoundElsewhere = errors.New("storage: the account is bound to another sign-on identity")
-
 // SSOSubjectKey is the _id of the binding document of (issuer, sub).
 func SSOSubjectKey(issuer, sub string) string {
 	h := sha256.Sum256([]byte(issuer + "\x00" + sub))
@@ -48,8 +35,8 @@ func SSOSubjectKey(issuer, sub string) string {
 func ssoUserKey(userID string) string { return "u:" + userID }
 
 // SSOLinkBySubject returns the binding of the provider account (issuer, sub).
-func (s *Storage) SSOLinkBySubject(ctx context.Context, issuer, sub string) (*SSOLink, error) {
-	var l SSOLink
+func (s *Storage) SSOLinkBySubject(ctx context.Context, issuer, sub string) (*model.SSOLink, error) {
+	var l model.SSOLink
 	if err := s.c(colSSOLinks).FindOne(ctx, bson.M{"_id": SSOSubjectKey(issuer, sub)}).Decode(&l); err != nil {
 		return nil, wrap("sso link by subject", err)
 	}
@@ -57,8 +44,8 @@ func (s *Storage) SSOLinkBySubject(ctx context.Context, issuer, sub string) (*SS
 }
 
 // SSOLinkOfUser returns the binding of a portal account.
-func (s *Storage) SSOLinkOfUser(ctx context.Context, userID string) (*SSOLink, error) {
-	var l SSOLink
+func (s *Storage) SSOLinkOfUser(ctx context.Context, userID string) (*model.SSOLink, error) {
+	var l model.SSOLink
 	if err := s.c(colSSOLinks).FindOne(ctx, bson.M{"_id": ssoUserKey(userID)}).Decode(&l); err != nil {
 		return nil, wrap("sso link of user", err)
 	}
@@ -67,8 +54,8 @@ func (s *Storage) SSOLinkOfUser(ctx context.Context, userID string) (*SSOLink, e
 
 // LinkSSO binds the user to (issuer, sub) and reports whether this call
 // made the binding (false: it was there already, as asked). It gives
-// ErrBoundElsewhere when the user is bound to another provider account,
-// and ErrDuplicate when (issuer, sub) is bound to another user.
+// model.ErrBoundElsewhere when the user is bound to another provider account,
+// and model.ErrDuplicate when (issuer, sub) is bound to another user.
 //
 // The user's document goes first: after a crash between the two inserts
 // the account is held for (issuer, sub), and that identity's next sign-on
@@ -76,21 +63,21 @@ func (s *Storage) SSOLinkOfUser(ctx context.Context, userID string) (*SSOLink, e
 func (s *Storage) LinkSSO(ctx context.Context, userID, issuer, sub string, at time.Time) (bool, error) {
 	key := SSOSubjectKey(issuer, sub)
 	made := true
-	_, err := s.c(colSSOLinks).InsertOne(ctx, SSOLink{ID: ssoUserKey(userID), UserID: userID, Subject: key, Issuer: issuer, Sub: sub, At: at})
-	if werr := wrap("link sso", err); errors.Is(werr, ErrDuplicate) {
+	_, err := s.c(colSSOLinks).InsertOne(ctx, model.SSOLink{ID: ssoUserKey(userID), UserID: userID, Subject: key, Issuer: issuer, Sub: sub, At: at})
+	if werr := wrap("link sso", err); errors.Is(werr, model.ErrDuplicate) {
 		held, err := s.SSOLinkOfUser(ctx, userID)
 		if err != nil {
 			return false, err
 		}
 		if held.Subject != key {
-			return false, wrap("link sso", ErrBoundElsewhere)
+			return false, wrap("link sso", model.ErrBoundElsewhere)
 		}
 		made = false
 	} else if werr != nil {
 		return false, werr
 	}
-	_, err = s.c(colSSOLinks).InsertOne(ctx, SSOLink{ID: key, UserID: userID, Subject: key, Issuer: issuer, Sub: sub, At: at})
-	if err = wrap("link sso", err); errors.Is(err, ErrDuplicate) {
+	_, err = s.c(colSSOLinks).InsertOne(ctx, model.SSOLink{ID: key, UserID: userID, Subject: key, Issuer: issuer, Sub: sub, At: at})
+	if err = wrap("link sso", err); errors.Is(err, model.ErrDuplicate) {
 		other, err := s.SSOLinkBySubject(ctx, issuer, sub)
 		if err != nil {
 			return false, err
@@ -103,7 +90,7 @@ func (s *Storage) LinkSSO(ctx context.Context, userID, issuer, sub string, at ti
 		if made {
 			_, _ = s.c(colSSOLinks).DeleteOne(ctx, bson.M{"_id": ssoUserKey(userID)})
 		}
-		return false, wrap("link sso", ErrDuplicate)
+		return false, wrap("link sso", model.ErrDuplicate)
 	}
 	return made, err
 }
@@ -112,7 +99,7 @@ func (s *Storage) LinkSSO(ctx context.Context, userID, issuer, sub string, at ti
 // the next sign-on matches by login again, as a first one does.
 func (s *Storage) UnlinkSSO(ctx context.Context, userID string) (bool, error) {
 	l, err := s.SSOLinkOfUser(ctx, userID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
@@ -132,7 +119,7 @@ func (s *Storage) UnlinkSSO(ctx context.Context, userID string) (bool, error) {
 // RenameUser changes a user's login from old to login, keeping old among
 // the user's former logins (receipts signed under it still name it), and
 // points the people old managed at the new login. A login that is taken
-// gives ErrDuplicate (the unique index on login) and changes nothing.
+// gives model.ErrDuplicate (the unique index on login) and changes nothing.
 func (s *Storage) RenameUser(ctx context.Context, id, old, login string) error {
 	defer s.userWritten(ctx, id)
 	defer s.usersChanged(ctx)
@@ -143,13 +130,13 @@ func (s *Storage) RenameUser(ctx context.Context, id, old, login string) error {
 		if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
 			// FerretDB on SQLite answers an update that breaks a unique index
 			// with an internal error, not a duplicate key (inserts do).
-			return fmt.Errorf("storage: rename user: %w", errors.Join(ErrDuplicate, err))
+			return fmt.Errorf("storage: rename user: %w", errors.Join(model.ErrDuplicate, err))
 		}
 		if err != nil {
 			return wrap("rename user", err)
 		}
 		if res.MatchedCount == 0 {
-			return wrap("rename user", ErrNotFound)
+			return wrap("rename user", model.ErrNotFound)
 		}
 		s.loginIDs.Delete(old)
 		s.loginIDs.Store(login, id)

@@ -11,7 +11,6 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 )
 
@@ -62,7 +61,7 @@ func TestLinkSSOExactlyOnce(t *testing.T) {
 		t.Fatalf("made %v, errors %v", made, errs)
 	}
 	for _, err := range errs {
-		if !errors.Is(err, storage.ErrBoundElsewhere) {
+		if !errors.Is(err, model.ErrBoundElsewhere) {
 			t.Errorf("a losing provider account: %v", err)
 		}
 	}
@@ -75,7 +74,7 @@ func TestLinkSSOExactlyOnce(t *testing.T) {
 		if i == made[0] && (err != nil || l.UserID != users[0].ID) {
 			t.Errorf("the winner's subject: %+v %v", l, err)
 		}
-		if i != made[0] && !errors.Is(err, storage.ErrNotFound) {
+		if i != made[0] && !errors.Is(err, model.ErrNotFound) {
 			t.Errorf("a loser's subject sub-%d is bound: %+v %v", i, l, err)
 		}
 	}
@@ -95,7 +94,7 @@ func TestLinkSSOExactlyOnce(t *testing.T) {
 		t.Fatalf("made %v, errors %v", made, errs)
 	}
 	for _, err := range errs {
-		if !errors.Is(err, storage.ErrDuplicate) {
+		if !errors.Is(err, model.ErrDuplicate) {
 			t.Errorf("a losing account: %v", err)
 		}
 	}
@@ -110,7 +109,7 @@ func TestLinkSSOExactlyOnce(t *testing.T) {
 	if ok, err := p.Store.UnlinkSSO(ctx, users[0].ID); !ok || err != nil {
 		t.Fatalf("unlink: %v %v", ok, err)
 	}
-	if _, err := p.Store.SSOLinkBySubject(ctx, iss, winner); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := p.Store.SSOLinkBySubject(ctx, iss, winner); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("the subject is still bound: %v", err)
 	}
 	if ok, err := p.Store.LinkSSO(ctx, users[0].ID, iss, "sub-new", time.Now()); !ok || err != nil {
@@ -139,7 +138,7 @@ func TestRenameUser(t *testing.T) {
 	if _, err := p.Store.UserByLogin(ctx, "old.boss"); err != nil { // remembered by _id
 		t.Fatal(err)
 	}
-	if err := p.Store.RenameUser(ctx, boss.ID, "old.boss", "staff"); !errors.Is(err, storage.ErrDuplicate) {
+	if err := p.Store.RenameUser(ctx, boss.ID, "old.boss", "staff"); !errors.Is(err, model.ErrDuplicate) {
 		t.Fatalf("rename to a taken login: %v", err)
 	}
 	if u, _ := p.Store.User(ctx, boss.ID); u.Login != "old.boss" || len(u.FormerLogins) != 0 {
@@ -152,14 +151,14 @@ func TestRenameUser(t *testing.T) {
 	if err != nil || u.ID != boss.ID || !slices.Equal(u.FormerLogins, []string{"old.boss"}) {
 		t.Fatalf("after the rename: %+v %v", u, err)
 	}
-	if _, err := p.Store.UserByLogin(ctx, "old.boss"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := p.Store.UserByLogin(ctx, "old.boss"); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("the old login still finds someone: %v", err)
 	}
 	if s, _ := p.Store.User(ctx, staff.ID); s.Manager != "new.boss" {
 		t.Errorf("the report's manager is %q", s.Manager)
 	}
 	// A rename from a login the account no longer has is refused.
-	if err := p.Store.RenameUser(ctx, boss.ID, "old.boss", "third"); !errors.Is(err, storage.ErrNotFound) {
+	if err := p.Store.RenameUser(ctx, boss.ID, "old.boss", "third"); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("stale rename: %v", err)
 	}
 }

@@ -4,8 +4,6 @@ package storage
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,14 +16,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
-
-// ErrNotFound is returned when the asked-for document does not exist; it
-// is a fault.NotFound.
-var ErrNotFound error = &fault.Error{Kind: fault.NotFound, Text: "storage: not found"}
-
-// ErrDuplicate is returned when a unique key is already taken; it is a
-// fault.Conflict.
-var ErrDuplicate error = &fault.Error{Kind: fault.Conflict, Text: "storage: duplicate key"}
 
 // Collection names.
 const (
@@ -101,15 +91,6 @@ func New(db *mongo.Database) *Storage {
 
 func (s *Storage) c(name string) *mongo.Collection { return s.db.Collection(name) }
 
-// NewID returns a random 128-bit id in hex.
-func NewID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Errorf("storage: crypto/rand failed: %w", err))
-	}
-	return hex.EncodeToString(b[:])
-}
-
 // wrap turns driver errors into the package's errors, keeping the cause:
 // a database out of reach becomes a fault.Unavailable, so the layers above
 // answer 503 without knowing the driver.
@@ -118,9 +99,9 @@ func wrap(op string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, mongo.ErrNoDocuments):
-		return fmt.Errorf("storage: %s: %w", op, ErrNotFound)
+		return fmt.Errorf("storage: %s: %w", op, model.ErrNotFound)
 	case mongo.IsDuplicateKeyError(err):
-		return fmt.Errorf("storage: %s: %w", op, errors.Join(ErrDuplicate, err))
+		return fmt.Errorf("storage: %s: %w", op, errors.Join(model.ErrDuplicate, err))
 	case IsUnavailable(err):
 		return fmt.Errorf("storage: %s: %w", op, unavailable{err})
 	default:

@@ -12,7 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// CreateUser inserts u; a taken login gives ErrDuplicate.
+// CreateUser inserts u; a taken login gives model.ErrDuplicate.
 func (s *Storage) CreateUser(ctx context.Context, u *model.User) error {
 	err := s.writeUser(func() error {
 		_, err := s.c(colUsers).InsertOne(ctx, u)
@@ -65,7 +65,7 @@ func (s *Storage) UserByLogin(ctx context.Context, login string) (*model.User, e
 		switch {
 		case err == nil && u.Login == login:
 			return u, nil
-		case err != nil && !errors.Is(err, ErrNotFound):
+		case err != nil && !errors.Is(err, model.ErrNotFound):
 			return nil, err
 		}
 		s.loginIDs.Delete(login)
@@ -89,16 +89,16 @@ func (s *Storage) userByLoginIndexed(ctx context.Context, d *dirIndex, login str
 		e := d.byLogin[login]
 		d.mu.RUnlock()
 		if e == nil {
-			return nil, wrap("user by login", ErrNotFound)
+			return nil, wrap("user by login", model.ErrNotFound)
 		}
 		u, err := s.User(ctx, e.u.ID)
 		switch {
 		case err == nil && u.Login == login:
 			return u, nil
-		case err != nil && !errors.Is(err, ErrNotFound):
+		case err != nil && !errors.Is(err, model.ErrNotFound):
 			return nil, err
 		case try > 0:
-			return nil, wrap("user by login", ErrNotFound)
+			return nil, wrap("user by login", model.ErrNotFound)
 		}
 		d.write.Lock()
 		d.forget()
@@ -158,7 +158,7 @@ func (s *Storage) SetPassword(ctx context.Context, id, hash string, mustChange b
 		return wrap("set password", err)
 	}
 	if res.MatchedCount == 0 {
-		return wrap("set password", ErrNotFound)
+		return wrap("set password", model.ErrNotFound)
 	}
 	return nil
 }
@@ -182,7 +182,7 @@ func (s *Storage) SetUserActive(ctx context.Context, id string, active bool) err
 			return wrap("set user active", err)
 		}
 		if res.MatchedCount == 0 {
-			return wrap("set user active", ErrNotFound)
+			return wrap("set user active", model.ErrNotFound)
 		}
 		return nil
 	}, true, func(w indexWriter) { w.change(id, func(u *model.User) { u.Active = active }) })
@@ -196,7 +196,7 @@ func (s *Storage) SetMFA(ctx context.Context, id string, m model.MFA) error {
 		return wrap("set mfa", err)
 	}
 	if res.MatchedCount == 0 {
-		return wrap("set mfa", ErrNotFound)
+		return wrap("set mfa", model.ErrNotFound)
 	}
 	return nil
 }
@@ -210,7 +210,7 @@ func (s *Storage) SetRecoveryCodes(ctx context.Context, id string, hashes []stri
 		return wrap("set recovery codes", err)
 	}
 	if res.MatchedCount == 0 {
-		return wrap("set recovery codes", ErrNotFound)
+		return wrap("set recovery codes", model.ErrNotFound)
 	}
 	return nil
 }
@@ -267,7 +267,7 @@ func (s *Storage) UpdateUser(ctx context.Context, u *model.User) error {
 			return wrap("update user", err)
 		}
 		if res.MatchedCount == 0 {
-			return wrap("update user", ErrNotFound)
+			return wrap("update user", model.ErrNotFound)
 		}
 		return nil
 	}, true, func(w indexWriter) {
@@ -292,7 +292,7 @@ func (s *Storage) SetException(ctx context.Context, userID, slug string, ex *mod
 			return wrap("set exception", err)
 		}
 		if res.MatchedCount == 0 {
-			return wrap("set exception", ErrNotFound)
+			return wrap("set exception", model.ErrNotFound)
 		}
 		return nil
 	}, true, func(w indexWriter) {

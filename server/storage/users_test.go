@@ -88,7 +88,7 @@ func TestUserByLogin(t *testing.T) {
 	}
 }
 
-func isNotFound(err error) bool { return err != nil && errors.Is(err, storage.ErrNotFound) }
+func isNotFound(err error) bool { return err != nil && errors.Is(err, model.ErrNotFound) }
 
 // BenchmarkUserByLogin compares a login lookup by the remembered _id with
 // the scan FerretDB makes for {login: ...}, on 10,000 users.

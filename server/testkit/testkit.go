@@ -29,7 +29,6 @@ import (
 	"conductportal/server/logging"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
-	"conductportal/server/storage"
 	"conductportal/server/training"
 )
 
@@ -375,7 +374,7 @@ func SeedItemAttempts(t testing.TB, p *Portal, slug string, n int) *ItemSeed {
 	seed := &ItemSeed{Quiz: q, Easy: q.Questions[0].ID, Reverse: q.Questions[1].ID}
 	users := make([]model.User, n)
 	for i := range users {
-		users[i] = model.User{ID: storage.NewID(), Login: fmt.Sprintf("item.%s.%03d", slug, i), Name: fmt.Sprintf("Item %d", i),
+		users[i] = model.User{ID: model.NewID(), Login: fmt.Sprintf("item.%s.%03d", slug, i), Name: fmt.Sprintf("Item %d", i),
 			Roles: []string{model.RoleEmployee}, Active: true, Hired: time.Now(), Created: time.Now()}
 	}
 	if err := p.Store.ImportUsers(ctx, users); err != nil {

@@ -12,7 +12,6 @@ import (
 	"conductportal/server/fault"
 	"conductportal/server/lesson"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // Kinds of bulk action.
@@ -193,7 +192,7 @@ func (s *Service) PlanBulk(ctx context.Context, by *model.User, r BulkRequest) (
 		return nil, bulkErr("lesson", "lesson")
 	}
 	l, err := s.store.Lesson(ctx, r.Lesson)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, bulkErr("lesson", "lesson")
 	}
 	if err != nil {
@@ -393,7 +392,7 @@ func (s *Service) UndoBulk(ctx context.Context, by *model.User, id, client strin
 	s.bulk.Lock()
 	defer s.bulk.Unlock()
 	now := s.Now()
-	if err := s.store.ClaimBulkUndo(ctx, id, by.Login, now); errors.Is(err, storage.ErrDuplicate) {
+	if err := s.store.ClaimBulkUndo(ctx, id, by.Login, now); errors.Is(err, model.ErrDuplicate) {
 		return nil, ErrBulkUndone
 	} else if err != nil {
 		return nil, err

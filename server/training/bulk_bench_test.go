@@ -10,7 +10,6 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 	"conductportal/server/training"
 )
@@ -30,7 +29,7 @@ func BenchmarkBulk10k(b *testing.B) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	users := make([]model.User, 0, 10_000)
 	for i := range 10_000 {
-		users = append(users, model.User{ID: storage.NewID(), Login: fmt.Sprintf("u%05d", i), Name: fmt.Sprintf("员工%05d", i),
+		users = append(users, model.User{ID: model.NewID(), Login: fmt.Sprintf("u%05d", i), Name: fmt.Sprintf("员工%05d", i),
 			Roles: []string{model.RoleEmployee}, Department: fmt.Sprintf("部门%d", i%5), Active: true, Hired: now, Created: now})
 	}
 	for i := 0; i < len(users); i += 1000 {

@@ -11,7 +11,6 @@ import (
 
 	"conductportal/server/fault"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // Errors of certificates.
@@ -83,7 +82,7 @@ func (s *Service) certificate(ctx context.Context, u *model.User, issue bool) (*
 	c := certificateOf(u, sts, func(st Standing) bool { return !st.Expires.IsZero() })
 	if existing, err := s.store.CertificateByFingerprint(ctx, c.Fingerprint); err == nil {
 		return existing, nil
-	} else if !errors.Is(err, storage.ErrNotFound) {
+	} else if !errors.Is(err, model.ErrNotFound) {
 		return nil, err
 	}
 	if !issue {
@@ -91,7 +90,7 @@ func (s *Service) certificate(ctx context.Context, u *model.User, issue bool) (*
 	}
 	c.Code, c.Issued = newCode(), s.Now()
 	if err := s.store.CreateCertificate(ctx, c); err != nil {
-		if errors.Is(err, storage.ErrDuplicate) {
+		if errors.Is(err, model.ErrDuplicate) {
 			// Issued by a concurrent request: that one is the certificate.
 			return s.store.CertificateByFingerprint(ctx, c.Fingerprint)
 		}
@@ -172,13 +171,13 @@ func (s *Service) EarnedCertificate(ctx context.Context, u *model.User) (*Earned
 	// added its signing time then as it does now.
 	c := certificateOf(u, sts, func(st Standing) bool { return st.Lesson.ValidMonths > 0 && !st.Progress.Acknowledged.IsZero() })
 	prev, err := s.store.CertificateByFingerprint(ctx, c.Fingerprint)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		// Those versions were never all signed at once (one lesson signed
 		// anew while another waits): the newest certificate issued is the
 		// one earned.
 		prev, err = s.store.LatestCertificate(ctx, u.ID)
 	}
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return nil, ErrNotComplete
 	}
 	if err != nil {

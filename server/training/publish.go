@@ -8,7 +8,6 @@ import (
 
 	"conductportal/server/lesson"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // PublishRequest is a new text of a lesson in every language, with its quiz.
@@ -81,7 +80,7 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 	now := s.Now()
 	l, err := s.store.Lesson(ctx, req.Slug)
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, model.ErrNotFound):
 		l = &model.Lesson{Slug: req.Slug}
 	case err != nil:
 		return nil, err
@@ -124,7 +123,7 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 		return nil, err
 	}
 	if err := s.store.CreateLessonVersion(ctx, v); err != nil && !s.resumesImport(ctx, v, err) {
-		if errors.Is(err, storage.ErrDuplicate) {
+		if errors.Is(err, model.ErrDuplicate) {
 			return nil, fmt.Errorf("training: publish %s: version %d was published at the same time; reload and try again: %w", req.Slug, n, err)
 		}
 		return nil, err
@@ -158,7 +157,7 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*PublishResu
 // very text: an import that a crash cut short before the lesson was
 // stored. Publishing goes on as if it had just been stored.
 func (s *Service) resumesImport(ctx context.Context, v *model.LessonVersion, err error) bool {
-	if v.Version != 1 || !errors.Is(err, storage.ErrDuplicate) {
+	if v.Version != 1 || !errors.Is(err, model.ErrDuplicate) {
 		return false
 	}
 	stored, serr := s.store.LessonVersion(ctx, v.Slug, 1)

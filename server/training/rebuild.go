@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // Progress is a projection of the events (attempts, their graded results,
@@ -40,7 +39,7 @@ type RebuildReport struct {
 
 // ExpectedProgress computes a user's progress from their events, keeping
 // the reading state of stored.
-func (s *Service) ExpectedProgress(stored *model.Progress, ev *storage.Events) *model.Progress {
+func (s *Service) ExpectedProgress(stored *model.Progress, ev *model.Events) *model.Progress {
 	out := &model.Progress{UserID: stored.UserID, Lessons: map[string]model.LessonProgress{}, Updated: s.Now()}
 	for slug, lp := range stored.Lessons {
 		if lp.ReadVersion > 0 {
@@ -192,7 +191,7 @@ func (s *Service) rebuildBatch(ctx context.Context, ids []string, mode int, rep 
 		login := id
 		if u, err := s.store.User(ctx, id); err == nil {
 			login = u.Login
-		} else if !errors.Is(err, storage.ErrNotFound) {
+		} else if !errors.Is(err, model.ErrNotFound) {
 			return err
 		}
 		for i := range drift {
@@ -239,8 +238,8 @@ func (s *Service) moveForward(ctx context.Context, stored, want *model.Progress)
 
 // forward is the update that raises each of g's event fields lagging w's
 // (storage applies it with $max), and whether there is any.
-func forward(g, w model.LessonProgress) (storage.ProgressUpdate, bool) {
-	var up storage.ProgressUpdate
+func forward(g, w model.LessonProgress) (model.ProgressUpdate, bool) {
+	var up model.ProgressUpdate
 	changed := false
 	if w.Attempts > g.Attempts {
 		up.Attempts, changed = w.Attempts, true

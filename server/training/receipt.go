@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // ReceiptHash is the chain hash of a receipt: SHA-256 over every recorded
@@ -105,7 +104,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *model.User, req AckRequest
 func (s *Service) signedBefore(ctx context.Context, u *model.User, l *model.Lesson, prog *model.Progress, req AckRequest) (*model.Receipt, int, error) {
 	existing, err := s.signed(ctx, u, prog, req.Slug, req.Version)
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, model.ErrNotFound):
 		return nil, 0, nil
 	case err != nil:
 		return nil, 0, err
@@ -158,7 +157,7 @@ func (s *Service) appendReceipt(ctx context.Context, u *model.User, prog *model.
 		if err == nil {
 			return s.stored(ctx, u, r)
 		}
-		if !errors.Is(err, storage.ErrDuplicate) {
+		if !errors.Is(err, model.ErrDuplicate) {
 			return nil, err
 		}
 		// Taken: by this very version's receipt (another request for it
@@ -187,12 +186,12 @@ func (s *Service) appendReceipt(ctx context.Context, u *model.User, prog *model.
 // link makes r a new receipt at the end of the user's chain as it reads
 // now: a fresh id and time, the next seq and the head's hash, and r's hash.
 func (s *Service) link(ctx context.Context, u *model.User, prog *model.Progress, r *model.Receipt, hint bool) error {
-	r.ID, r.At, r.Seq, r.PrevHash = storage.NewID(), s.Now(), 1, ""
+	r.ID, r.At, r.Seq, r.PrevHash = model.NewID(), s.Now(), 1, ""
 	head, err := s.chainHead(ctx, u, prog, hint)
 	switch {
 	case err == nil:
 		r.Seq, r.PrevHash = head.Seq+1, head.Hash
-	case !errors.Is(err, storage.ErrNotFound):
+	case !errors.Is(err, model.ErrNotFound):
 		return err
 	}
 	r.Hash = ReceiptHash(r)
@@ -236,14 +235,14 @@ func pause(ctx context.Context, d time.Duration) error {
 func (s *Service) signed(ctx context.Context, u *model.User, prog *model.Progress, slug string, version int) (*model.Receipt, error) {
 	lp := prog.Lessons[slug]
 	if lp.AckVersion < version {
-		return nil, fmt.Errorf("training: receipt of %s: %w", slug, storage.ErrNotFound)
+		return nil, fmt.Errorf("training: receipt of %s: %w", slug, model.ErrNotFound)
 	}
 	if lp.AckVersion == version && lp.Receipt != "" {
 		r, err := s.store.Receipt(ctx, lp.Receipt)
 		if err == nil && r.UserID == u.ID && r.Lesson == slug && r.Version == version {
 			return r, nil
 		}
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
 			return nil, err
 		}
 	}
@@ -260,7 +259,7 @@ func (s *Service) chainHead(ctx context.Context, u *model.User, prog *model.Prog
 		if err == nil && r.UserID == u.ID {
 			return r, nil
 		}
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
 			return nil, err
 		}
 	}
@@ -270,7 +269,7 @@ func (s *Service) chainHead(ctx context.Context, u *model.User, prog *model.Prog
 			signedAny = signedAny || lp.AckVersion > 0
 		}
 		if !signedAny {
-			return nil, fmt.Errorf("training: chain head: %w", storage.ErrNotFound)
+			return nil, fmt.Errorf("training: chain head: %w", model.ErrNotFound)
 		}
 	}
 	return s.store.LastReceipt(ctx, u.ID)

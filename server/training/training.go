@@ -20,7 +20,6 @@ import (
 	"conductportal/server/metrics"
 	"conductportal/server/model"
 	"conductportal/server/quiz"
-	"conductportal/server/storage"
 )
 
 // Errors the callers turn into messages for the user: each says its kind
@@ -88,9 +87,59 @@ func (s *Service) Cooldown(ctx context.Context, st *Standing) (time.Time, error)
 	return time.Time{}, nil
 }
 
-// Service is the training domain over storage.
+// Store is what training reads and writes of the database: lessons, attempts,
+// receipts, progress, certificates and bulk actions, in typed operations
+// (storage.Storage is one; cli hands it in).
+type Store interface {
+	AddBulkAction(ctx context.Context, a *model.BulkAction) error
+	AddItemTallies(ctx context.Context, slug string, passed bool, ts []model.ItemTally) error
+	AllProgress(ctx context.Context) (map[string]model.Progress, error)
+	Attempt(ctx context.Context, id string) (*model.Attempt, error)
+	Audit(ctx context.Context, e *model.AuditEntry) error
+	BulkAction(ctx context.Context, id string) (*model.BulkAction, error)
+	BulkActions(ctx context.Context, limit int64) ([]model.BulkAction, error)
+	Certificate(ctx context.Context, code string) (*model.Certificate, error)
+	CertificateByFingerprint(ctx context.Context, fp string) (*model.Certificate, error)
+	ClaimBulkUndo(ctx context.Context, id, by string, at time.Time) error
+	CreateAttempt(ctx context.Context, a *model.Attempt) error
+	CreateCertificate(ctx context.Context, c *model.Certificate) error
+	CreateLessonVersion(ctx context.Context, v *model.LessonVersion) error
+	CreateReceipt(ctx context.Context, r *model.Receipt) error
+	EachProgress(ctx context.Context, fn func(*model.Progress) error) error
+	EachReceipt(ctx context.Context, fn func(*model.Receipt) error) error
+	EventsOf(ctx context.Context, userIDs []string) (map[string]*model.Events, error)
+	ExportReceipts(ctx context.Context, f model.ReceiptFilter, fn func(*model.Receipt) error) error
+	LastReceipt(ctx context.Context, userID string) (*model.Receipt, error)
+	LatestCertificate(ctx context.Context, userID string) (*model.Certificate, error)
+	Lesson(ctx context.Context, slug string) (*model.Lesson, error)
+	LessonVersion(ctx context.Context, slug string, n int) (*model.LessonVersion, error)
+	Lessons(ctx context.Context) ([]model.Lesson, error)
+	MarkBulkUndone(ctx context.Context, id, by string, at time.Time) error
+	Progress(ctx context.Context, userID string) (*model.Progress, error)
+	ProgressOf(ctx context.Context, ids []string) (map[string]model.Progress, error)
+	PublishLesson(ctx context.Context, l *model.Lesson) error
+	Receipt(ctx context.Context, id string) (*model.Receipt, error)
+	ReceiptFor(ctx context.Context, userID, slug string, version int) (*model.Receipt, error)
+	RecentEventUsers(ctx context.Context, n int64) ([]string, error)
+	RecordReceipt(ctx context.Context, r *model.Receipt) error
+	ReplaceProgress(ctx context.Context, p *model.Progress) error
+	SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error)
+	SetException(ctx context.Context, userID, slug string, ex *model.Exception) error
+	SetExceptions(ctx context.Context, slug string, exs map[string]*model.Exception) error
+	SetLessonSettings(ctx context.Context, slug string, order int, audience string, dueDays, validMonths int) error
+	StoredProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error)
+	SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, error)
+	UpdateLessonProgress(ctx context.Context, userID, slug string, u model.ProgressUpdate) error
+	User(ctx context.Context, id string) (*model.User, error)
+	UserDirectory(ctx context.Context) ([]model.User, error)
+	UserIDs(ctx context.Context) ([]string, error)
+	UserReceipts(ctx context.Context, userID string) ([]model.Receipt, error)
+	UsersByLogin(ctx context.Context, logins []string) (map[string]*model.User, error)
+}
+
+// Service is the training domain over its Store.
 type Service struct {
-	store    *storage.Storage
+	store    Store
 	renderer *lesson.Renderer
 	log      *slog.Logger
 	now      func() time.Time
@@ -118,7 +167,7 @@ type Service struct {
 func (s *Service) SetMetrics(m *metrics.Metrics) { s.metrics = m }
 
 // New returns a Service. now may be nil for the wall clock.
-func New(store *storage.Storage, renderer *lesson.Renderer, log *slog.Logger, now func() time.Time) *Service {
+func New(store Store, renderer *lesson.Renderer, log *slog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -136,7 +185,7 @@ func New(store *storage.Storage, renderer *lesson.Renderer, log *slog.Logger, no
 func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
 func notFound(err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	return err
@@ -399,7 +448,7 @@ func (s *Service) MarkRead(ctx context.Context, u *model.User, slug string) (int
 	if err != nil {
 		return 0, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, storage.ProgressUpdate{ReadVersion: l.Current})
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, model.ProgressUpdate{ReadVersion: l.Current})
 	return l.Current, err
 }
 
@@ -456,13 +505,13 @@ func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang st
 	drawn := q.Draw(pool, q.PerAttempt, s.rand)
 	s.randMu.Unlock()
 	a := &model.Attempt{
-		ID: storage.NewID(), UserID: u.ID, Lesson: slug, Version: l.Current, Lang: lang,
+		ID: model.NewID(), UserID: u.ID, Lesson: slug, Version: l.Current, Lang: lang,
 		Questions: drawn, Started: now, PassMark: q.PassMark,
 	}
 	if err := s.store.CreateAttempt(ctx, a); err != nil {
 		return nil, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, storage.ProgressUpdate{LastAttempt: now, AddAttempts: 1})
+	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, model.ProgressUpdate{LastAttempt: now, AddAttempts: 1})
 	return a, err
 }
 
@@ -565,7 +614,7 @@ func (s *Service) Grade(ctx context.Context, u *model.User, a *model.Attempt, q 
 	if !a.Passed {
 		// Counted for the cool-down: $inc per version, $max on the time,
 		// both rebuilt from the events by ExpectedProgress.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
+		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, model.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
 		if err != nil {
 			return nil, err
 		}
@@ -574,7 +623,7 @@ func (s *Service) Grade(ctx context.Context, u *model.User, a *model.Attempt, q 
 		// This request graded it: progress cannot show the pass yet
 		// unless a pass of this version came before, and $max keeps
 		// that. No read first: one round trip less per submit.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
+		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, model.ProgressUpdate{PassVersion: a.Version})
 		if err != nil {
 			return nil, err
 		}
@@ -595,7 +644,7 @@ func (s *Service) recordPass(ctx context.Context, u *model.User, a *model.Attemp
 	if prog.Lessons[a.Lesson].PassVersion >= a.Version {
 		return nil
 	}
-	return s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
+	return s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, model.ProgressUpdate{PassVersion: a.Version})
 }
 
 // Receipts returns the user's receipts, oldest first.
@@ -618,7 +667,7 @@ func (s *Service) Receipt(ctx context.Context, u *model.User, id string) (*model
 	return r, nil
 }
 
-// validObjectID reports whether id has the shape of storage.NewID's ids.
+// validObjectID reports whether id has the shape of model.NewID's ids.
 func validObjectID(id string) bool {
 	if len(id) != 32 {
 		return false
@@ -650,31 +699,6 @@ func langOrDefault(lang string) string {
 		return lang
 	}
 	return model.LangZH
-}
-
-// SetLanguage remembers the user's language.
-func (s *Service) SetLanguage(ctx context.Context, u *model.User, lang string) error {
-	return s.store.SetUserLang(ctx, u.ID, lang)
-}
-
-// Users returns every account, by login (for HR).
-func (s *Service) Users(ctx context.Context) ([]model.User, error) { return s.store.Users(ctx) }
-
-// DirectoryChoices returns the departments and managers in use, for the
-// account form to offer.
-func (s *Service) DirectoryChoices(ctx context.Context) (model.DirectoryChoices, error) {
-	return s.store.DirectoryChoices(ctx)
-}
-
-// SearchUsers returns a page of people, by login, without secrets, and
-// whether more follow (see model.UserSearch).
-func (s *Service) SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error) {
-	return s.store.SearchUsers(ctx, q)
-}
-
-// UserByLogin returns the account with login.
-func (s *Service) UserByLogin(ctx context.Context, login string) (*model.User, error) {
-	return s.store.UserByLogin(ctx, login)
 }
 
 // LessonAt returns a lesson and one of its published versions.

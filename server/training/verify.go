@@ -8,7 +8,6 @@ import (
 
 	"conductportal/server/lesson"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 )
 
 // Kinds of problem Verify reports.
@@ -138,7 +137,7 @@ func (v *verifier) login(ctx context.Context, userID, fallback string) (string, 
 	case err == nil:
 		v.logins[userID] = u.Login
 		v.former[userID] = u.FormerLogins
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, model.ErrNotFound):
 		v.logins[userID] = fallback + " (no such user)"
 	default:
 		return "", err
@@ -233,7 +232,7 @@ func (v *verifier) text(ctx context.Context, r *model.Receipt, problem func(*mod
 		tc = &textCheck{}
 		ver, err := v.s.store.LessonVersion(ctx, r.Lesson, r.Version)
 		switch {
-		case errors.Is(err, storage.ErrNotFound):
+		case errors.Is(err, model.ErrNotFound):
 			tc.problem = "the lesson version is missing from the database"
 		case err != nil:
 			return err

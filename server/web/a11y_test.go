@@ -163,7 +163,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	if _, err := s.Channels.Deliver(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	hrUser, err := s.Training.UserByLogin(ctx, "hr")
+	hrUser, err := s.Auth.UserByLogin(ctx, "hr")
 	if err != nil {
 		t.Fatal(err)
 	}

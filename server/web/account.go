@@ -132,7 +132,7 @@ func (h *handler) langSwitch(c *fiber.Ctx) error {
 		return fiber.ErrBadRequest
 	}
 	if u, _ := currentSession(c); u != nil {
-		if err := h.Training.SetLanguage(ctx(c), u, lang); err != nil {
+		if err := h.Auth.SetLanguage(ctx(c), u, lang); err != nil {
 			return err
 		}
 	}

@@ -215,7 +215,7 @@ func TestAuditDetailsByChannel(t *testing.T) {
 	if st, body := hr.post(t, p.Base+"/hr/people", url.Values{"login": {"li.na"}, "name": {"李娜"}, "roles": {"employee"}, "department": {"前台"}, "confirm": {"1"}}); st != http.StatusOK {
 		t.Fatalf("create by form: %d\n%s", st, body)
 	}
-	me, err := p.Training.UserByLogin(ctx, "hr")
+	me, err := p.Auth.UserByLogin(ctx, "hr")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestPersonFormWhenAuditRefuses(t *testing.T) {
 	if st != http.StatusInternalServerError || strings.Contains(body, "audit entry") || strings.Contains(body, "li.na") {
 		t.Fatalf("create with the audit log refusing: %d %s", st, errorLine(body))
 	}
-	if u, err := p.Training.UserByLogin(context.Background(), "li.na"); err != nil || u.Name != "李娜" {
+	if u, err := p.Auth.UserByLogin(context.Background(), "li.na"); err != nil || u.Name != "李娜" {
 		t.Fatalf("the account should exist as the error says: %+v %v", u, err)
 	}
 }

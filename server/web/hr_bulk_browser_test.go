@@ -9,7 +9,6 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 
 	"github.com/chromedp/chromedp"
 )
@@ -34,7 +33,7 @@ func TestBrowserBulkExemptDepartment(t *testing.T) {
 	var people []model.User
 	for d, dep := range bulkDepartments {
 		for i := range 60 {
-			people = append(people, model.User{ID: storage.NewID(), Login: fmt.Sprintf("p%d.%02d", d, i), Name: fmt.Sprintf("%s员工%02d", dep, i),
+			people = append(people, model.User{ID: model.NewID(), Login: fmt.Sprintf("p%d.%02d", d, i), Name: fmt.Sprintf("%s员工%02d", dep, i),
 				Roles: []string{model.RoleEmployee}, Department: dep, Active: true, Hired: now.AddDate(0, 0, -5), Created: now})
 		}
 	}

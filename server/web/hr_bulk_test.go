@@ -229,7 +229,7 @@ func TestBulkExtendListAndUndoChangedSince(t *testing.T) {
 	before := w.exceptions(t, "dress", logins...)
 	due := map[string]time.Time{}
 	for _, l := range logins {
-		u, err := w.p.Training.UserByLogin(ctx, l)
+		u, err := w.p.Auth.UserByLogin(ctx, l)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,8 +257,8 @@ func TestBulkExtendListAndUndoChangedSince(t *testing.T) {
 		}
 	}
 	// HR changes b1 by hand afterwards: the undo leaves b1 alone.
-	hr, _ := w.p.Training.UserByLogin(ctx, "hr")
-	b1, _ := w.p.Training.UserByLogin(ctx, "b1")
+	hr, _ := w.p.Auth.UserByLogin(ctx, "hr")
+	b1, _ := w.p.Auth.UserByLogin(ctx, "b1")
 	if err := w.p.Training.SetException(ctx, hr, b1, "dress", "exempt", time.Time{}, "调岗"); err != nil {
 		t.Fatal(err)
 	}

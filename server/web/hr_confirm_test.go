@@ -12,7 +12,6 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 )
 
@@ -206,7 +205,7 @@ func TestHRConfirmations(t *testing.T) {
 		t.Fatalf("a refused post discarded the draft: %v", err)
 	}
 	redirect(hr, "/hr/lessons/dress/discard", "/hr/lessons?m=hr.draft.discarded&slug=dress")
-	if _, err := p.Store.Draft(ctx, "dress"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := p.Store.Draft(ctx, "dress"); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("the confirmed discard left the draft: %v", err)
 	}
 	notice(hr, "/hr/lessons?m=hr.draft.discarded&slug=dress", "《着装规范》的草稿已删除。")

@@ -37,7 +37,7 @@ func (h *handler) hrPeople(c *fiber.Ctx) error {
 	if r := []rune(q); len(r) > 200 {
 		q = string(r[:200])
 	}
-	users, more, err := h.Training.SearchUsers(ctx(c), model.UserSearch{Q: q, After: c.Query("after"), Limit: peoplePageSize})
+	users, more, err := h.Auth.SearchUsers(ctx(c), model.UserSearch{Q: q, After: c.Query("after"), Limit: peoplePageSize})
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ type accountPage struct {
 }
 
 func (h *handler) hrPersonNew(c *fiber.Ctx) error {
-	choices, err := h.Training.DirectoryChoices(ctx(c))
+	choices, err := h.Auth.DirectoryChoices(ctx(c))
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (h *handler) askNewValues(c *fiber.Ctx, pp accountPage, action, back string
 	if confirmed(c) || (pp.Dept == "" && pp.Manager == "") {
 		return false, nil
 	}
-	choices, err := h.Training.DirectoryChoices(ctx(c))
+	choices, err := h.Auth.DirectoryChoices(ctx(c))
 	if err != nil {
 		return false, err
 	}
@@ -153,7 +153,7 @@ func (h *handler) personFail(c *fiber.Ctx, pp accountPage, err error) error {
 	if errors.Is(err, fault.Conflict) {
 		msg = locale.T(lang, "hr.person.taken", pp.Login)
 	}
-	if pp.Choices, err = h.Training.DirectoryChoices(ctx(c)); err != nil {
+	if pp.Choices, err = h.Auth.DirectoryChoices(ctx(c)); err != nil {
 		return err
 	}
 	c.Status(fiber.StatusUnprocessableEntity)
@@ -191,7 +191,7 @@ func (h *handler) person(c *fiber.Ctx) (*model.User, error) {
 	if login == "" || len(login) > 64 {
 		return nil, fiber.ErrNotFound
 	}
-	return h.Training.UserByLogin(ctx(c), login) // none: 404, by fault's table
+	return h.Auth.UserByLogin(ctx(c), login) // none: 404, by fault's table
 }
 
 func (h *handler) hrPersonShow(c *fiber.Ctx) error {
@@ -203,7 +203,7 @@ func (h *handler) hrPersonShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	choices, err := h.Training.DirectoryChoices(ctx(c))
+	choices, err := h.Auth.DirectoryChoices(ctx(c))
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func (h *handler) exceptionFail(c *fiber.Ctx, u *model.User, key string) error {
 	if err != nil {
 		return err
 	}
-	choices, err := h.Training.DirectoryChoices(ctx(c))
+	choices, err := h.Auth.DirectoryChoices(ctx(c))
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 
 	"github.com/chromedp/chromedp"
@@ -57,7 +56,7 @@ func TestBrowserManagerSummary(t *testing.T) {
 			// Stored directly, to have been known for a month: the chart
 			// then draws several weeks, with a date under the last.
 			at := now.AddDate(0, 0, p.days).UTC().Truncate(time.Millisecond)
-			u := &model.User{ID: storage.NewID(), Login: fmt.Sprintf("%s%d", p.login, n), Name: p.name, Manager: boss,
+			u := &model.User{ID: model.NewID(), Login: fmt.Sprintf("%s%d", p.login, n), Name: p.name, Manager: boss,
 				Department: "客服部", Roles: []string{model.RoleEmployee}, Active: true, Hired: at, Created: at}
 			if err := s.Store.CreateUser(ctx, u); err != nil {
 				t.Fatal(err)

@@ -45,7 +45,7 @@ func TestPasswordStrengthRefusals(t *testing.T) {
 		}
 	}
 	p.Store.DropCaches()
-	if u, err := p.Training.UserByLogin(ctx, "zhang.wei"); err != nil || !auth.VerifyPassword(u.PasswordHash, pw) {
+	if u, err := p.Auth.UserByLogin(ctx, "zhang.wei"); err != nil || !auth.VerifyPassword(u.PasswordHash, pw) {
 		t.Fatalf("a refused password was stored: %v", err)
 	}
 	const next = "Blue-Tea-Kettle-Moon-42"

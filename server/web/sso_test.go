@@ -19,7 +19,6 @@ import (
 
 	"conductportal/server/auth"
 	"conductportal/server/model"
-	"conductportal/server/storage"
 	"conductportal/server/testkit"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
@@ -324,7 +323,7 @@ func TestSSOMatchRolesAndLogout(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(page, "(zhao.lei) has no account in this portal") {
 		t.Errorf("unknown user: %d\n%s", res.StatusCode, page)
 	}
-	if _, err := p.Training.UserByLogin(ctx, "zhao.lei"); err == nil {
+	if _, err := p.Auth.UserByLogin(ctx, "zhao.lei"); err == nil {
 		t.Error("match mode created an account")
 	}
 	// A deactivated account stays out.
@@ -349,7 +348,7 @@ func TestSSOJustInTime(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/receipts" {
 		t.Fatalf("first sign-in ended at %s with %d:\n%s", res.Request.URL, res.StatusCode, page)
 	}
-	u, err := p.Training.UserByLogin(ctx, "li.na")
+	u, err := p.Auth.UserByLogin(ctx, "li.na")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +440,7 @@ func TestSSOBoundToSubject(t *testing.T) {
 	if got, err := p.Store.User(ctx, li.ID); err != nil || got.Login != "li.wei" || got.Name != "李伟" {
 		t.Errorf("li.wei's account after the takeover attempt: %+v %v", got, err)
 	}
-	if _, err := p.Store.SSOLinkOfUser(ctx, li.ID); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := p.Store.SSOLinkOfUser(ctx, li.ID); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("li.wei's account got bound: %v", err)
 	}
 	if lines := auditLines(t, p, "wang.qiang"); !hasPrefix(lines, "sso.login_taken wang.qiang sso: the provider's login li.wei is another account's") {
@@ -460,7 +459,7 @@ func TestSSOBoundToSubject(t *testing.T) {
 	if err != nil || got.Login != "qiang.wang" || !slices.Equal(got.FormerLogins, []string{"wang.qiang"}) {
 		t.Fatalf("after the rename: %+v %v", got, err)
 	}
-	if _, err := p.Store.UserByLogin(ctx, "wang.qiang"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := p.Store.UserByLogin(ctx, "wang.qiang"); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("the old login still finds an account: %v", err)
 	}
 	if lines := auditLines(t, p, "qiang.wang"); !hasPrefix(lines, "person.rename qiang.wang sso: login wang.qiang -> qiang.wang") {
@@ -484,7 +483,7 @@ func TestSSOBoundToSubject(t *testing.T) {
 	if res, _ := b.do(http.MethodGet, p.Base+"/api/v1/me", nil); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the refused sign-on has a session: %d", res.StatusCode)
 	}
-	if _, err := p.Store.SSOLinkBySubject(ctx, issuer, "u2"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := p.Store.SSOLinkBySubject(ctx, issuer, "u2"); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("the refused provider account got bound: %v", err)
 	}
 	if lines := auditLines(t, p, "qiang.wang"); !hasPrefix(lines, "login.failed qiang.wang sso: bound to another TestIdP account (sub u2)") {

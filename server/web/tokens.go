@@ -87,7 +87,7 @@ func (h *handler) renderTokens(c *fiber.Ctx, status int, form tokenForm, newToke
 	}
 	logins := map[string]string{u.ID: u.Login}
 	if admin {
-		users, err := h.Training.Users(ctx(c))
+		users, err := h.Auth.Users(ctx(c))
 		if err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (h *handler) tokenCreate(c *fiber.Ctx) error {
 	}
 	target := u
 	if isAdminPath(c) && form.Login != "" && form.Login != u.Login {
-		target, err = h.Training.UserByLogin(ctx(c), form.Login)
+		target, err = h.Auth.UserByLogin(ctx(c), form.Login)
 		if errors.Is(err, fault.NotFound) || (err == nil && !target.Active) {
 			return again("tokens.err.login")
 		}

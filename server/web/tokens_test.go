@@ -167,7 +167,7 @@ func TestTokenPages(t *testing.T) {
 
 func userID(t *testing.T, p *testkit.Portal, login string) string {
 	t.Helper()
-	u, err := p.Training.UserByLogin(context.Background(), login)
+	u, err := p.Auth.UserByLogin(context.Background(), login)
 	if err != nil {
 		t.Fatal(err)
 	}
