@@ -716,12 +716,23 @@ func (s *Service) ReceiptFor(ctx context.Context, u *model.User, slug string, ve
 	return r, notFound(err)
 }
 
-// ReceiptOf returns the receipt behind a standing's acknowledged version,
-// using the progress the standing was computed from (no second read).
-func (s *Service) ReceiptOf(ctx context.Context, u *model.User, st *Standing) (*model.Receipt, error) {
+// ReceiptIDOf returns the id of the receipt behind a standing's
+// acknowledged version, from a sole writer's index of receipts without a
+// read (storage.ReceiptID); otherwise from the progress the standing was
+// computed from and the receipt it names.
+func (s *Service) ReceiptIDOf(ctx context.Context, u *model.User, st *Standing) (string, error) {
+	if id, found, known := s.store.ReceiptID(u.ID, st.Lesson.Slug, st.Progress.AckVersion); known {
+		if !found {
+			return "", ErrNotFound
+		}
+		return id, nil
+	}
 	prog := &model.Progress{UserID: u.ID, Lessons: map[string]model.LessonProgress{st.Lesson.Slug: st.Progress}}
 	r, err := s.signed(ctx, u, prog, st.Lesson.Slug, st.Progress.AckVersion)
-	return r, notFound(err)
+	if err != nil {
+		return "", notFound(err)
+	}
+	return r.ID, nil
 }
 
 // Changes returns what changed in a lesson's text, in lang, between the

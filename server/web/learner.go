@@ -108,7 +108,8 @@ type lessonPage struct {
 	Version  *model.LessonVersion
 	Text     model.LessonText
 	Standing *training.Standing
-	Receipt  *model.Receipt
+	// ReceiptID names the receipt of a lesson done: the page links it.
+	ReceiptID string
 	// TextLang is the language of the text shown; Outdated says it lags
 	// the source language; Other is the UI's language when another is shown.
 	TextLang string
@@ -164,7 +165,7 @@ func (h *handler) lessonPageOf(c *fiber.Ctx) (*page, error) {
 	}
 	switch st.Code {
 	case training.StatusDone:
-		p.Receipt, _ = h.Training.ReceiptOf(ctx(c), u, st)
+		p.ReceiptID, _ = h.Training.ReceiptIDOf(ctx(c), u, st)
 	case training.StatusNeedsReack:
 		from, ops, err := h.Training.Changes(ctx(c), st, lang)
 		if err != nil {
