@@ -382,12 +382,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// loadKept reads every user, session and token, and the receipts' index,
-// into memory beside serving
+// loadKept reads every user, session and token, the receipts' index and
+// the lessons' current versions into memory beside serving
 // (storage.LoadKept), so no one's first page waits for the database.
 func (s *Server) loadKept(ctx context.Context) {
 	t0 := time.Now()
 	k, err := s.Store.LoadKept(ctx)
+	if err == nil {
+		_, err = s.Training.WarmCurrent(ctx)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			s.Log.Warn("users and sessions not loaded; each is read at its first use", "err", err)

@@ -156,6 +156,25 @@ func (s *Service) Version(ctx context.Context, slug string, n int) (*model.Lesso
 	return v, nil
 }
 
+// WarmCurrent reads every lesson's current version and its quiz into the
+// caches, so the first lesson page after a start reads neither; it returns
+// how many lessons.
+func (s *Service) WarmCurrent(ctx context.Context) (int, error) {
+	ls, err := s.store.Lessons(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range ls {
+		if l.Current == 0 {
+			continue // not published yet
+		}
+		if _, err := s.Quiz(ctx, l.Slug, l.Current); err != nil {
+			return 0, err
+		}
+	}
+	return len(ls), nil
+}
+
 // Quiz returns the quiz of a lesson version (cached).
 func (s *Service) Quiz(ctx context.Context, slug string, n int) (*quiz.Quiz, error) {
 	id := model.VersionID(slug, n)
