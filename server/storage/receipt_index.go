@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"encoding/hex"
+	"math"
+	"slices"
 	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -23,50 +25,95 @@ type receiptIndex struct {
 	mu      sync.Mutex
 	loaded  bool
 	loading map[string]struct{} // users written while a load runs
-	users   map[string][]receiptRef
-	unknown map[string]struct{}
-	slugs   slugs
+	users   map[rawID][]receiptRef
+	unknown map[rawID]struct{}
+	lessons lessonNumbers
 	gen     uint64 // moves at each load and forget: a load forgotten meanwhile keeps nothing
 }
 
-// receiptRef is one receipt in the index: 48 bytes.
+// rawID is an id made by NewID, decoded: half the bytes of its hex.
+type rawID [16]byte
+
+// rawOf decodes an id made by NewID; ok is false for any other id (the
+// index then holds nothing of it: a user so named is always asked of the
+// database).
+func rawOf(id string) (r rawID, ok bool) {
+	if len(id) != 32 {
+		return r, false
+	}
+	if _, err := hex.Decode(r[:], []byte(id)); err != nil || hex.EncodeToString(r[:]) != id {
+		return r, false // not lower-case hex: it would not come back the same
+	}
+	return r, true
+}
+
+func (r rawID) String() string { return hex.EncodeToString(r[:]) }
+
+// receiptRef is one receipt in the index: 32 bytes.
 type receiptRef struct {
-	id                  [16]byte // the _id, 32 hex digits (NewID) decoded
-	lesson              string   // interned
+	id                  rawID
 	version, cycle, seq int32
+	lesson              uint16 // see lessonNumbers
+}
+
+// lessonNumbers numbers the lessons' slugs for the index.
+type lessonNumbers struct {
+	of   map[string]uint16
+	slug []string
+}
+
+func (n *lessonNumbers) number(slug string) (uint16, bool) {
+	if k, ok := n.of[slug]; ok {
+		return k, true
+	}
+	if len(n.slug) > math.MaxUint16 {
+		return 0, false
+	}
+	if n.of == nil {
+		n.of = map[string]uint16{}
+	}
+	k := uint16(len(n.slug)) // #nosec G115 -- bounded above
+	n.of[slug], n.slug = k, append(n.slug, slug)
+	return k, true
 }
 
 // refOf makes the index's entry of a receipt; ok is false when the receipt
 // does not fit one (an id not made by NewID, a number past int32).
-func refOf(in slugs, id, lesson string, version, cycle, seq int) (receiptRef, bool) {
+func refOf(in *lessonNumbers, id, lesson string, version, cycle, seq int) (receiptRef, bool) {
 	var r receiptRef
-	if len(id) != 32 || !fits32(version, cycle, seq) {
+	raw, ok := rawOf(id)
+	if !ok || !fits32(version, cycle, seq) {
 		return r, false
 	}
-	if _, err := hex.Decode(r.id[:], []byte(id)); err != nil || hex.EncodeToString(r.id[:]) != id {
-		return r, false // not lower-case hex: it would not come back the same
+	k, ok := in.number(lesson)
+	if !ok {
+		return r, false
 	}
-	r.lesson, r.version, r.cycle, r.seq = in.of(lesson), int32(version), int32(cycle), int32(seq) // #nosec G115 -- fits32 checked
+	r.id, r.lesson, r.version, r.cycle, r.seq = raw, k, int32(version), int32(cycle), int32(seq) // #nosec G115 -- fits32 checked
 	return r, true
 }
 
-func (r receiptRef) ID() string { return hex.EncodeToString(r.id[:]) }
-
 // lookup returns the user's list; known is false when the index cannot
 // answer for the user.
-func (x *receiptIndex) lookup(userID string) (refs []receiptRef, known bool) {
+// The slice is the index's own: read it under x.mu only (see find).
+func (x *receiptIndex) lookup(userID string, fn func(refs []receiptRef, slug func(uint16) string)) (known bool) {
 	if x == nil {
-		return nil, false
+		return false
+	}
+	raw, ok := rawOf(userID)
+	if !ok {
+		return false
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if !x.loaded {
-		return nil, false
+		return false
 	}
-	if _, ok := x.unknown[userID]; ok {
-		return nil, false
+	if _, ok := x.unknown[raw]; ok {
+		return false
 	}
-	return x.users[userID], true
+	fn(x.users[raw], func(k uint16) string { return x.lessons.slug[k] })
+	return true
 }
 
 // add records a receipt this process stored.
@@ -79,15 +126,16 @@ func (x *receiptIndex) add(userID, id, lesson string, version, cycle, seq int) {
 	if x.loading != nil {
 		x.loading[userID] = struct{}{}
 	}
-	if !x.loaded {
+	user, ok := rawOf(userID)
+	if !x.loaded || !ok {
 		return
 	}
-	r, ok := refOf(x.slugs, id, lesson, version, cycle, seq)
+	r, ok := refOf(&x.lessons, id, lesson, version, cycle, seq)
 	if !ok {
-		x.unknown[userID] = struct{}{}
+		x.unknown[user] = struct{}{}
 		return
 	}
-	x.users[userID] = append(x.users[userID], r)
+	x.users[user] = append(x.users[user], r)
 }
 
 // doubt marks a user's list unknown: a write's outcome is not known.
@@ -100,8 +148,8 @@ func (x *receiptIndex) doubt(userID string) {
 	if x.loading != nil {
 		x.loading[userID] = struct{}{}
 	}
-	if x.loaded {
-		x.unknown[userID] = struct{}{}
+	if user, ok := rawOf(userID); ok && x.loaded {
+		x.unknown[user] = struct{}{}
 	}
 }
 
@@ -129,7 +177,7 @@ func (s *Storage) loadReceiptIndex(ctx context.Context) (int, error) {
 	gen := x.gen
 	x.loading = map[string]struct{}{}
 	x.mu.Unlock()
-	users, unknown, in := map[string][]receiptRef{}, map[string]struct{}{}, slugs{}
+	users, unknown, in := map[rawID][]receiptRef{}, map[rawID]struct{}{}, &lessonNumbers{}
 	failed := func(err error) (int, error) {
 		x.mu.Lock()
 		if x.gen == gen {
@@ -157,10 +205,14 @@ func (s *Storage) loadReceiptIndex(ctx context.Context) (int, error) {
 		if err := cur.Decode(&d); err != nil {
 			return failed(err)
 		}
+		user, ok := rawOf(d.UserID)
+		if !ok {
+			continue // the index says nothing of such a user
+		}
 		if r, ok := refOf(in, d.ID, d.Lesson, d.Version, d.Cycle, d.Seq); ok {
-			users[d.UserID] = append(users[d.UserID], r)
+			users[user] = append(users[user], r)
 		} else {
-			unknown[d.UserID] = struct{}{}
+			unknown[user] = struct{}{}
 		}
 		n++
 	}
@@ -173,9 +225,14 @@ func (s *Storage) loadReceiptIndex(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	for id := range x.loading {
-		unknown[id] = struct{}{} // written meanwhile: the scan may or may not hold it
+		if user, ok := rawOf(id); ok {
+			unknown[user] = struct{}{} // written meanwhile: the scan may or may not hold it
+		}
 	}
-	x.loading, x.loaded, x.users, x.unknown, x.slugs = nil, true, users, unknown, in
+	for user, refs := range users {
+		users[user] = slices.Clip(refs) // most never grow again
+	}
+	x.loading, x.loaded, x.users, x.unknown, x.lessons = nil, true, users, unknown, *in
 	return n, nil
 }
 
@@ -185,37 +242,33 @@ func (s *Storage) loadReceiptIndex(ctx context.Context) (int, error) {
 // writer, the index not loaded yet, or the user's list in doubt): then
 // ask ReceiptFor.
 func (s *Storage) ReceiptID(userID, slug string, version int) (id string, found, known bool) {
-	refs, known := s.rcpts.lookup(userID)
-	if !known {
-		return "", false, false
-	}
-	best := -1
-	for i, r := range refs {
-		if r.lesson == slug && int(r.version) == version && (best < 0 || r.cycle > refs[best].cycle) {
-			best = i
+	known = s.rcpts.lookup(userID, func(refs []receiptRef, slugOf func(uint16) string) {
+		best := -1
+		for i, r := range refs {
+			if int(r.version) == version && slugOf(r.lesson) == slug && (best < 0 || r.cycle > refs[best].cycle) {
+				best = i
+			}
 		}
-	}
-	if best < 0 {
-		return "", false, true
-	}
-	return refs[best].ID(), true, true
+		if best >= 0 {
+			id, found = refs[best].id.String(), true
+		}
+	})
+	return id, found, known
 }
 
 // lastReceiptID is the id of the head of the user's chain (the highest
 // seq), as ReceiptID.
 func (s *Storage) lastReceiptID(userID string) (id string, found, known bool) {
-	refs, known := s.rcpts.lookup(userID)
-	if !known {
-		return "", false, false
-	}
-	best := -1
-	for i, r := range refs {
-		if best < 0 || r.seq > refs[best].seq {
-			best = i
+	known = s.rcpts.lookup(userID, func(refs []receiptRef, _ func(uint16) string) {
+		best := -1
+		for i, r := range refs {
+			if best < 0 || r.seq > refs[best].seq {
+				best = i
+			}
 		}
-	}
-	if best < 0 {
-		return "", false, true
-	}
-	return refs[best].ID(), true, true
+		if best >= 0 {
+			id, found = refs[best].id.String(), true
+		}
+	})
+	return id, found, known
 }
