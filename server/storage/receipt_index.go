@@ -230,7 +230,7 @@ func (s *Storage) loadReceiptIndex(ctx context.Context) (int, error) {
 		}
 	}
 	for user, refs := range users {
-		users[user] = slices.Clip(refs) // most never grow again
+		users[user] = slices.Clone(refs) // exactly as long: most never grow again
 	}
 	x.loading, x.loaded, x.users, x.unknown, x.lessons = nil, true, users, unknown, *in
 	return n, nil

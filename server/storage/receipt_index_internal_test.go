@@ -84,7 +84,7 @@ func BenchmarkReceiptIndexMemory(b *testing.B) {
 			}
 		}
 		for u, refs := range x.users {
-			x.users[u] = slices.Clip(refs) // as the load leaves them
+			x.users[u] = slices.Clone(refs) // as the load leaves them
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
