@@ -27,6 +27,7 @@ type receiptIndex struct {
 	loading map[string]struct{} // users written while a load runs
 	users   map[rawID][]receiptRef
 	unknown map[rawID]struct{}
+	pending map[rawID]int // users with a receipt being inserted: not known until it is done
 	lessons lessonNumbers
 	gen     uint64 // moves at each load and forget: a load forgotten meanwhile keeps nothing
 }
@@ -112,8 +113,41 @@ func (x *receiptIndex) lookup(userID string, fn func(refs []receiptRef, slug fun
 	if _, ok := x.unknown[raw]; ok {
 		return false
 	}
+	if x.pending[raw] > 0 {
+		return false
+	}
 	fn(x.users[raw], func(k uint16) string { return x.lessons.slug[k] })
 	return true
+}
+
+// inserting marks the start of an insert of the user's receipt, for done:
+// until then the index does not answer for the user (the database may
+// hold the receipt before the index does, and a concurrent signature
+// must see it).
+func (x *receiptIndex) inserting(userID string) {
+	raw, ok := rawOf(userID)
+	if x == nil || !ok {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.pending == nil {
+		x.pending = map[rawID]int{}
+	}
+	x.pending[raw]++
+}
+
+// done ends what inserting began.
+func (x *receiptIndex) done(userID string) {
+	raw, ok := rawOf(userID)
+	if x == nil || !ok {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.pending[raw]--; x.pending[raw] <= 0 {
+		delete(x.pending, raw)
+	}
 }
 
 // add records a receipt this process stored.
