@@ -139,9 +139,17 @@ func (h *handler) lessonPageOf(c *fiber.Ctx) (*page, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := h.Training.Standing(ctx(c), u, l.Slug)
+	// The user's standings once, for this lesson's and for the journey's
+	// place among them: each read unpacks and copies the person's progress.
+	sts, err := h.Training.Standings(ctx(c), u)
 	if err != nil {
 		return nil, err
+	}
+	st := standingOf(sts, l.Slug)
+	if st == nil { // the lessons changed between the two reads
+		if st, err = h.Training.Standing(ctx(c), u, l.Slug); err != nil {
+			return nil, err
+		}
 	}
 	// ?lang= shows the text in another language than the UI's: the
 	// translation guard links an outdated translation to the original.
@@ -152,7 +160,7 @@ func (h *handler) lessonPageOf(c *fiber.Ctx) (*page, error) {
 	text, textLang := v.Text(textLang)
 	p := lessonPage{Lesson: l, Version: v, Text: text, TextLang: textLang, Standing: st,
 		Outdated: slices.Contains(v.Outdated, textLang)}
-	if p.Journey, err = h.journeyOf(c, u, st, ""); err != nil {
+	if p.Journey, err = h.journeyOf(c, u, st, "", amongStandings(sts)); err != nil {
 		return nil, err
 	}
 	if textLang != lang {
@@ -179,6 +187,17 @@ func (h *handler) lessonPageOf(c *fiber.Ctx) (*page, error) {
 		pg.Error = locale.T(lang, m)
 	}
 	return pg, nil
+}
+
+// standingOf is the standing of the lesson slug among sts, or nil.
+func standingOf(sts []training.Standing, slug string) *training.Standing {
+	for i := range sts {
+		if sts[i].Lesson.Slug == slug {
+			st := sts[i]
+			return &st
+		}
+	}
+	return nil
 }
 
 func (h *handler) lessonRead(c *fiber.Ctx) error {
