@@ -120,11 +120,11 @@ func (x *receiptIndex) lookup(userID string, fn func(refs []receiptRef, slug fun
 	return true
 }
 
-// inserting marks the start of an insert of the user's receipt, for done:
-// until then the index does not answer for the user (the database may
-// hold the receipt before the index does, and a concurrent signature
-// must see it).
-func (x *receiptIndex) inserting(userID string) {
+// inserting marks the start of an insert of the user's receipt (by +1)
+// and its end (by -1): meanwhile the index does not answer for the user
+// (the database may hold the receipt before the index does, and a
+// concurrent signature must see it).
+func (x *receiptIndex) inserting(userID string, by int) {
 	raw, ok := rawOf(userID)
 	if x == nil || !ok {
 		return
@@ -134,18 +134,7 @@ func (x *receiptIndex) inserting(userID string) {
 	if x.pending == nil {
 		x.pending = map[rawID]int{}
 	}
-	x.pending[raw]++
-}
-
-// done ends what inserting began.
-func (x *receiptIndex) done(userID string) {
-	raw, ok := rawOf(userID)
-	if x == nil || !ok {
-		return
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.pending[raw]--; x.pending[raw] <= 0 {
+	if x.pending[raw] += by; x.pending[raw] <= 0 {
 		delete(x.pending, raw)
 	}
 }

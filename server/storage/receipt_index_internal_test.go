@@ -57,11 +57,11 @@ func TestReceiptIndex(t *testing.T) {
 	if got, _, _ := s.lastReceiptID(u1); got != id(3) {
 		t.Errorf("the chain's head: %s, want %s", got, id(3))
 	}
-	s.rcpts.inserting(u1)
+	s.rcpts.inserting(u1, 1)
 	if _, _, known := s.ReceiptID(u1, "dress", 1); known {
 		t.Error("a user whose receipt is being inserted is answered")
 	}
-	s.rcpts.done(u1)
+	s.rcpts.inserting(u1, -1)
 	if _, _, known := s.ReceiptID(u1, "dress", 1); !known {
 		t.Error("a user is not answered after the insert")
 	}

@@ -14,8 +14,8 @@ import (
 // CreateReceipt inserts a receipt. The unique indexes on (user, lesson,
 // version) and (user, seq) make a duplicate or a forked chain ErrDuplicate.
 func (s *Storage) CreateReceipt(ctx context.Context, r *model.Receipt) error {
-	s.rcpts.inserting(r.UserID)
-	defer s.rcpts.done(r.UserID)
+	s.rcpts.inserting(r.UserID, 1)
+	defer s.rcpts.inserting(r.UserID, -1)
 	_, err := s.c(colReceipts).InsertOne(ctx, r)
 	s.chains.drop(r.UserID) // whatever the outcome: the list is read again
 	if err != nil {
