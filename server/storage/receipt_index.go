@@ -12,7 +12,8 @@ import (
 )
 
 // receiptIndex is a sole writer's list of every user's receipts: ids and
-// keys only, not the documents (BenchmarkCacheMemory). Loaded once at
+// keys only, not the documents (BenchmarkReceiptIndexMemory: 15 MB at
+// 100,000 people with three receipts each). Loaded once at
 // start (LoadKept) and written through by CreateReceipt, it answers which
 // receipt a user holds for a lesson version, and that none is held, the
 // common case, without a read: FerretDB v1 answers "the receipt of this
@@ -94,9 +95,9 @@ func refOf(in *lessonNumbers, id, lesson string, version, cycle, seq int) (recei
 	return r, true
 }
 
-// lookup returns the user's list; known is false when the index cannot
-// answer for the user.
-// The slice is the index's own: read it under x.mu only (see find).
+// lookup calls fn with the user's list (the index's own: fn reads it,
+// under x.mu) and the slugs' numbers; known is false, and fn not called,
+// when the index cannot answer for the user.
 func (x *receiptIndex) lookup(userID string, fn func(refs []receiptRef, slug func(uint16) string)) (known bool) {
 	if x == nil {
 		return false
