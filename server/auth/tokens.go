@@ -214,7 +214,13 @@ func (s *Service) TokenUser(ctx context.Context, tok string) (*model.User, *mode
 	}
 	if now.Sub(t.LastUsed) > touchEvery {
 		if prev, seen := s.touched.Swap(t.ID, now); !seen || now.Sub(prev.(time.Time)) > touchEvery {
-			_ = s.store.TouchAPIToken(ctx, t.ID, now)
+			// A failed touch does not refuse the token, unless the database
+			// is out of reach: then the request is answered as every other
+			// that needs it (503), and the outage is noticed although the
+			// token itself came from memory.
+			if err := s.store.TouchAPIToken(ctx, t.ID, now); storage.IsUnavailable(err) {
+				return nil, nil, err
+			}
 		}
 	}
 	return u, t, nil

@@ -330,3 +330,38 @@ func TestSharedPasswordHash(t *testing.T) {
 		}
 	}
 }
+
+// A sole writer keeps tokens in memory (as sessions): a kept token still
+// expires at its time, and a revocation refuses it at its next use.
+func TestKeptTokenExpiresAndRevokes(t *testing.T) {
+	a, st, c := newAuthStore(t)
+	st.SetSoleWriter()
+	ctx := context.Background()
+	hr := mkUser(t, a, "hr", model.RoleHR)
+	short, _, err := a.CreateToken(ctx, nil, hr, auth.TokenSpec{Name: "short", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, lt, err := a.CreateToken(ctx, nil, hr, auth.TokenSpec{Name: "long"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{short, long, short, long} { // the second use is from memory
+		if _, _, err := a.TokenUser(ctx, tok); err != nil {
+			t.Fatalf("use: %v", err)
+		}
+	}
+	c.add(time.Hour + time.Second)
+	if _, _, err := a.TokenUser(ctx, short); !errors.Is(err, auth.ErrTokenExpired) {
+		t.Errorf("a kept token after its expiry: %v", err)
+	}
+	if _, _, err := a.TokenUser(ctx, long); err != nil {
+		t.Fatalf("the other token: %v", err)
+	}
+	if _, err := a.RevokeToken(ctx, nil, lt.Ref(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.TokenUser(ctx, long); !errors.Is(err, auth.ErrTokenRevoked) {
+		t.Errorf("a kept token after its revocation: %v", err)
+	}
+}

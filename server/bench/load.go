@@ -142,6 +142,17 @@ func (c *client) get(path, cookie string) ([]byte, bool) {
 	return c.do(req, http.StatusOK)
 }
 
+// apiGet GETs a path of the JSON API with a token; ok means 200.
+func (c *client) apiGet(path, token string) bool {
+	req, err := http.NewRequest(http.MethodGet, c.base+"/api/v1"+path, nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	_, ok := c.do(req, http.StatusOK)
+	return ok
+}
+
 // api calls the JSON API with a token; ok means the wanted status.
 func (c *client) api(path, token string, body any, want int, into any) bool {
 	raw, err := json.Marshal(body)
@@ -277,7 +288,10 @@ func open(name string, rate float64, d time.Duration, op func(rnd *rand.Rand) bo
 		note: fmt.Sprintf("open loop at %.0f/s", rate)}
 }
 
-var logoRe = regexp.MustCompile(`/static/logo\.[0-9a-f]+\.svg`)
+var (
+	logoRe = regexp.MustCompile(`/static/logo\.[0-9a-f]+\.svg`)
+	cssRe  = regexp.MustCompile(`/static/app\.[0-9a-f]+\.css`)
+)
 
 // svgOfSize is an SVG image of exactly n bytes (n >= 100).
 func svgOfSize(n int) []byte {

@@ -14,6 +14,7 @@ func TestBenchOnly(t *testing.T) {
 			"lesson page": false, "organisation view (10000)": false}},
 		{"Submit", map[string]bool{"quiz start": true, "quiz submit": true, "acknowledgement": false}},
 		{"acknowledgement", map[string]bool{"quiz start": true, "quiz submit": true, "acknowledgement": true, "My training": false}},
+		{"api", map[string]bool{apiLine: true, cssLine: true, "lesson page": false, oneUserLine: false}},
 		{" half peak ,team", map[string]bool{"lesson page": true, "My training": true, "lesson page at half peak": true,
 			"team view (30)": true, "quiz start": false}},
 	}

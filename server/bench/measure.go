@@ -26,6 +26,7 @@ type report struct {
 	rss                         int64
 	results                     []*result
 	ratio                       float64 // lesson page / ceiling
+	apiRatio                    float64 // lesson API / stylesheet
 	ceiling                     float64 // req/s of the static file
 	load                        string
 	idRead, scan                time.Duration
@@ -126,6 +127,10 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	if static == nil {
 		return fmt.Errorf("no logo on the lesson page")
 	}
+	css := cssRe.Find(page)
+	if css == nil {
+		return fmt.Errorf("no stylesheet on the lesson page")
+	}
 	// The first organisation view waits for the reports' cache to load
 	// (the server loads it after it is ready); a slow database may make it
 	// answer 503 at the request deadline first, so try for a while.
@@ -167,10 +172,22 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	}
 	staticOp := func(*rand.Rand) bool { return getOK(string(static), "") }
 	lessonOp := func(rnd *rand.Rand) bool { return getOK("/lessons/"+pick(rnd), learner(rnd).cookie) }
+	oneUserOp := func(*rand.Rand) bool { return getOK("/lessons/"+sd.slugs[0], sd.learners[0].cookie) }
+	cssOp := func(*rand.Rand) bool { return getOK(string(css), "") }
+	apiOp := func(rnd *rand.Rand) bool { return c.apiGet("/lessons/"+pick(rnd), learner(rnd).token) }
 	trainingOp := func(rnd *rand.Rand) bool { return getOK("/", learner(rnd).cookie) }
 
 	ceiling := run(ceilingLine, page1(staticOp))
 	lesson := run("lesson page", page1(lessonOp))
+	// Issue 17's first two rows: the lesson page of one person against the
+	// file of its size (the ceiling), and the lesson API of random people
+	// against the stylesheet.
+	run(oneUserLine, page1(oneUserOp))
+	css1 := run(cssLine, page1(cssOp))
+	api1 := run(apiLine, page1(apiOp))
+	if css1.rps() > 0 {
+		r.apiRatio = api1.rps() / css1.rps()
+	}
 	training := run("My training", page1(trainingOp))
 	run("team view (30)", page1(func(rnd *rand.Rand) bool {
 		return getOK("/team", sd.managers[rnd.IntN(len(sd.managers))].cookie)
@@ -299,6 +316,12 @@ func (r *report) print(w io.Writer) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "lesson page: %.0f%% of the static ceiling (a %d-byte file from the same server)\n", 100*r.ratio, r.lessonBytes)
+	if one := r.find(oneUserLine); one != nil && one.requests > 0 && r.ceiling > 0 {
+		fmt.Fprintf(w, "lesson page of one person / the file of its size: %.2f (issue 17: >= 0.5)\n", one.rps()/r.ceiling)
+	}
+	if api := r.find(apiLine); api != nil && api.requests > 0 {
+		fmt.Fprintf(w, "lesson API / the static stylesheet: %.2f (issue 17: >= 0.5)\n", r.apiRatio)
+	}
 	fmt.Fprintf(w, "ready after start: %s on the freshly seeded database, %s on a restart\n",
 		r.readyFirst.Round(time.Millisecond), r.readyAgain.Round(time.Millisecond))
 	fmt.Fprintf(w, "start-up progress check (beside serving, before the measurements) ended %s after start\n", r.check.Round(time.Millisecond))

@@ -382,18 +382,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// loadKept reads every user and session into memory beside serving
+// loadKept reads every user, session and token, the receipts' index and
+// the lessons' current versions into memory beside serving
 // (storage.LoadKept), so no one's first page waits for the database.
 func (s *Server) loadKept(ctx context.Context) {
 	t0 := time.Now()
-	users, sessions, err := s.Store.LoadKept(ctx)
+	k, err := s.Store.LoadKept(ctx)
+	if err == nil {
+		_, err = s.Training.WarmCurrent(ctx)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			s.Log.Warn("users and sessions not loaded; each is read at its first use", "err", err)
 		}
 		return
 	}
-	s.Log.Info("users and sessions loaded", "users", users, "sessions", sessions, "took", time.Since(t0).Round(time.Millisecond).String())
+	s.Log.Info("users and sessions loaded", "users", k.Users, "sessions", k.Sessions, "tokens", k.Tokens, "receipts", k.Receipts,
+		"took", time.Since(t0).Round(time.Millisecond).String())
 }
 
 // deliverEvery is how often the delivery worker looks for due retries and

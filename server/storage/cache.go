@@ -79,6 +79,7 @@ func (s *Storage) keepCaches(trust func(at time.Time) bool) {
 	s.receipts.keep(trust, maxKeptReceipts)
 	s.chains.keep(trust, maxKeptReceipts)
 	s.attempts.keep(trust, maxKeptAttempts)
+	s.tokens.keep(trust, maxKeptPeople)
 	s.lessons.keep(trust, 1)
 }
 
@@ -264,6 +265,12 @@ func copyUser(u *model.User) *model.User {
 	return &c
 }
 
+func copyToken(t *model.APIToken) *model.APIToken {
+	c := *t
+	c.Scopes = slices.Clone(t.Scopes)
+	return &c
+}
+
 func copySession(s *model.Session) *model.Session {
 	c := *s
 	return &c
@@ -294,34 +301,53 @@ func copyAttempt(a *model.Attempt) *model.Attempt {
 
 func copyReceipts(rs []model.Receipt) []model.Receipt { return slices.Clone(rs) }
 
-// LoadKept reads every user and session once, in the background at start,
-// so that with thousands of people the first page of each asks nothing
-// either (measured by make bench: a scan of 10,000 users takes about
-// 40 ms, against a read by _id of 0.5 ms for each person's first page).
-// It does nothing in a process that keeps nothing (see keepCaches).
-func (s *Storage) LoadKept(ctx context.Context) (users, sessions int, err error) {
+// Kept counts what LoadKept loaded.
+type Kept struct{ Users, Sessions, Tokens, Receipts int }
+
+// LoadKept reads every user, session and API token once, and a sole
+// writer's index of every receipt (receipt_index.go), in the background
+// at start, so that with thousands of people the first page of each asks
+// nothing either (measured by make bench: a scan of 10,000 users takes
+// about 40 ms, against a read by _id of 0.5 ms for each person's first
+// page). It loads nothing into a process that keeps nothing (see
+// keepCaches).
+func (s *Storage) LoadKept(ctx context.Context) (Kept, error) {
+	var k Kept
 	if s.users.startLoad() {
 		at := time.Now()
 		all, err := loadAll[model.User](ctx, s.c(colUsers), func(u *model.User) string { return u.ID })
 		if err != nil {
 			s.users.endLoad(nil, at)
-			return 0, 0, wrap("load users", err)
+			return k, wrap("load users", err)
 		}
 		for _, u := range all {
 			s.loginIDs.Store(u.Login, u.ID)
 		}
-		users = s.users.endLoad(all, at)
+		k.Users = s.users.endLoad(all, at)
 	}
-	if s.sessions.startLoad() {
-		at := time.Now()
-		all, err := loadAll[model.Session](ctx, s.c(colSessions), func(sess *model.Session) string { return sess.ID })
-		if err != nil {
-			s.sessions.endLoad(nil, at)
-			return users, 0, wrap("load sessions", err)
-		}
-		sessions = s.sessions.endLoad(all, at)
+	var err error
+	if k.Sessions, err = loadKept(ctx, s, &s.sessions, colSessions, func(sess *model.Session) string { return sess.ID }); err != nil {
+		return k, err
 	}
-	return users, sessions, nil
+	if k.Tokens, err = loadKept(ctx, s, &s.tokens, colAPITokens, func(t *model.APIToken) string { return t.ID }); err != nil {
+		return k, err
+	}
+	k.Receipts, err = s.loadReceiptIndex(ctx)
+	return k, err
+}
+
+// loadKept loads every document of a collection into c, when c keeps.
+func loadKept[T any](ctx context.Context, s *Storage, c *accessCache[*T], col string, id func(*T) string) (int, error) {
+	if !c.startLoad() {
+		return 0, nil
+	}
+	at := time.Now()
+	all, err := loadAll[T](ctx, s.c(col), id)
+	if err != nil {
+		c.endLoad(nil, at)
+		return 0, wrap("load "+col, err)
+	}
+	return c.endLoad(all, at), nil
 }
 
 // loadAll reads every document of a collection, by its id.

@@ -52,6 +52,7 @@ const (
 	changeUser         = "user"          // a user changed: the id
 	changeProgress     = "progress"      // a user's progress or receipts: the user's id
 	changeLessons      = "lessons"       // a lesson's settings or publication
+	changeToken        = "api_token"     // an API token revoked: its id
 	changeAll          = "all"           // a restore: everything
 )
 
@@ -225,13 +226,15 @@ func (s *Storage) applyChange(e changeEntry) {
 		s.chains.drop(e.ID)
 	case changeLessons:
 		s.lessons.drop("")
+	case changeToken:
+		s.tokens.drop(e.ID)
 	default: // changeAll, or a kind a newer version writes
 		s.dropKept()
 	}
 }
 
-// dropKept forgets every kept session, user, progress, receipt, attempt
-// and the lesson list.
+// dropKept forgets every kept session, user, progress, receipt, attempt,
+// API token and the lesson list.
 func (s *Storage) dropKept() {
 	s.sessions.dropAll()
 	s.users.dropAll()
@@ -239,5 +242,6 @@ func (s *Storage) dropKept() {
 	s.receipts.dropAll()
 	s.chains.dropAll()
 	s.attempts.dropAll()
+	s.tokens.dropAll()
 	s.lessons.dropAll()
 }

@@ -170,3 +170,34 @@ func TestSharedInstancesAgree(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Instances keep API tokens as they keep sessions: B serves its copy (no
+// read) until the change log names A's revocation, then reads the token
+// again and sees it revoked.
+func TestSharedInstancesRevokeTokens(t *testing.T) {
+	ctx := context.Background()
+	a, b := sharedPair(t)
+	tok := &model.APIToken{ID: "token-hash", UserID: storage.NewID(), Name: "script", Created: testkit.Epoch}
+	if err := a.CreateAPIToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ReadChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.APIToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := b.found("api_tokens")
+	if got, err := b.APIToken(ctx, tok.ID); err != nil || got.Revoked || b.found("api_tokens") != before {
+		t.Fatalf("B's second read: %+v %v, %d reads", got, err, b.found("api_tokens")-before)
+	}
+	if err := a.RevokeAPIToken(ctx, tok.ID, testkit.Epoch.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ReadChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.APIToken(ctx, tok.ID); err != nil || !got.Revoked {
+		t.Errorf("B after reading the log: %+v %v, want revoked", got, err)
+	}
+}

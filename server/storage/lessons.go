@@ -41,6 +41,7 @@ func (s *Storage) lessonsChanged(ctx context.Context) {
 // lessons: for a change made to the database behind storage's back.
 func (s *Storage) DropCaches() {
 	s.dropKept()
+	s.rcpts.forget() // a restart loads it again; until then receipts are read
 	s.loginIDs.Clear()
 	if s.dir != nil {
 		s.dir.write.Lock()

@@ -56,6 +56,7 @@ func (s *Storage) SetSoleWriter() {
 	s.dir = &dirIndex{}
 	s.auditIdx = &auditIndex{}
 	s.items = newItemBuffer()
+	s.rcpts = &receiptIndex{}
 	s.sole = true
 	s.keepCaches(func(time.Time) bool { return true })
 }

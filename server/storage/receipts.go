@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"conductportal/server/model"
 
@@ -12,11 +14,18 @@ import (
 // CreateReceipt inserts a receipt. The unique indexes on (user, lesson,
 // version) and (user, seq) make a duplicate or a forked chain model.ErrDuplicate.
 func (s *Storage) CreateReceipt(ctx context.Context, r *model.Receipt) error {
+	s.rcpts.inserting(r.UserID, 1)
+	defer s.rcpts.inserting(r.UserID, -1)
 	_, err := s.c(colReceipts).InsertOne(ctx, r)
 	s.chains.drop(r.UserID) // whatever the outcome: the list is read again
 	if err != nil {
-		return wrap("create receipt", err)
+		err = wrap("create receipt", err)
+		if !errors.Is(err, ErrDuplicate) { // stored or not: unknown
+			s.rcpts.doubt(r.UserID)
+		}
+		return err
 	}
+	s.rcpts.add(r.UserID, r.ID, r.Lesson, r.Version, r.Cycle, r.Seq)
 	c := *r
 	s.receipts.set(r.ID, &c)
 	s.changed(ctx, changeProgress, r.UserID)
@@ -43,6 +52,12 @@ func (s *Storage) Receipt(ctx context.Context, id string) (*model.Receipt, error
 // ReceiptFor returns the user's latest receipt for one lesson version (the
 // last renewal, if any).
 func (s *Storage) ReceiptFor(ctx context.Context, userID, slug string, version int) (*model.Receipt, error) {
+	if id, found, known := s.ReceiptID(userID, slug, version); known {
+		if !found {
+			return nil, fmt.Errorf("storage: receipt for: %w", ErrNotFound)
+		}
+		return s.Receipt(ctx, id)
+	}
 	var r model.Receipt
 	err := s.c(colReceipts).FindOne(ctx, bson.M{"user_id": userID, "lesson": slug, "version": version},
 		options.FindOne().SetSort(bson.D{{Key: "cycle", Value: -1}})).Decode(&r)
@@ -54,6 +69,12 @@ func (s *Storage) ReceiptFor(ctx context.Context, userID, slug string, version i
 
 // LastReceipt returns the head of the user's receipt chain.
 func (s *Storage) LastReceipt(ctx context.Context, userID string) (*model.Receipt, error) {
+	if id, found, known := s.lastReceiptID(userID); known {
+		if !found {
+			return nil, fmt.Errorf("storage: last receipt: %w", ErrNotFound)
+		}
+		return s.Receipt(ctx, id)
+	}
 	var r model.Receipt
 	err := s.c(colReceipts).FindOne(ctx, bson.M{"user_id": userID},
 		options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}})).Decode(&r)

@@ -68,6 +68,8 @@ type Storage struct {
 	progs    accessCache[*model.Progress] // one user's progress, by user id (the reports' is s.progress)
 	receipts accessCache[*model.Receipt]  // receipts by _id: they never change
 	chains   accessCache[[]model.Receipt] // a user's receipts, oldest first, by user id
+	rcpts    *receiptIndex                // every user's receipts' keys, for a sole writer (receipt_index.go)
+	tokens   accessCache[*model.APIToken] // API tokens by _id (the token's hash)
 	attempts accessCache[*model.Attempt]  // attempts by _id, with their result
 	feed     *changeFeed                  // other instances' writes, when shared (changes.go)
 	// loginIDs maps a login to its user's _id (neither ever changes), so a

@@ -205,6 +205,25 @@ func (s *Service) Version(ctx context.Context, slug string, n int) (*model.Lesso
 	return v, nil
 }
 
+// WarmCurrent reads every lesson's current version and its quiz into the
+// caches, so the first lesson page after a start reads neither; it returns
+// how many lessons.
+func (s *Service) WarmCurrent(ctx context.Context) (int, error) {
+	ls, err := s.store.Lessons(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range ls {
+		if l.Current == 0 {
+			continue // not published yet
+		}
+		if _, err := s.Quiz(ctx, l.Slug, l.Current); err != nil {
+			return 0, err
+		}
+	}
+	return len(ls), nil
+}
+
 // Quiz returns the quiz of a lesson version (cached).
 func (s *Service) Quiz(ctx context.Context, slug string, n int) (*quiz.Quiz, error) {
 	id := model.VersionID(slug, n)
@@ -740,12 +759,23 @@ func (s *Service) ReceiptFor(ctx context.Context, u *model.User, slug string, ve
 	return r, notFound(err)
 }
 
-// ReceiptOf returns the receipt behind a standing's acknowledged version,
-// using the progress the standing was computed from (no second read).
-func (s *Service) ReceiptOf(ctx context.Context, u *model.User, st *Standing) (*model.Receipt, error) {
+// ReceiptIDOf returns the id of the receipt behind a standing's
+// acknowledged version, from a sole writer's index of receipts without a
+// read (storage.ReceiptID); otherwise from the progress the standing was
+// computed from and the receipt it names.
+func (s *Service) ReceiptIDOf(ctx context.Context, u *model.User, st *Standing) (string, error) {
+	if id, found, known := s.store.ReceiptID(u.ID, st.Lesson.Slug, st.Progress.AckVersion); known {
+		if !found {
+			return "", ErrNotFound
+		}
+		return id, nil
+	}
 	prog := &model.Progress{UserID: u.ID, Lessons: map[string]model.LessonProgress{st.Lesson.Slug: st.Progress}}
 	r, err := s.signed(ctx, u, prog, st.Lesson.Slug, st.Progress.AckVersion)
-	return r, notFound(err)
+	if err != nil {
+		return "", notFound(err)
+	}
+	return r.ID, nil
 }
 
 // Changes returns what changed in a lesson's text, in lang, between the

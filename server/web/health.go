@@ -18,7 +18,7 @@ func (h *handler) readyz(c *fiber.Ctx) error {
 	defer cancel()
 	if err := h.DB.Ping(cx); err != nil {
 		h.Log.WarnContext(ctx(c), "not ready", "err", err)
-		h.outage.report(err)
+		h.outage.confirmed(err)
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "database": "unreachable"})
 	}
 	return c.JSON(fiber.Map{"status": "ok", "database": "ok"})

@@ -2,12 +2,10 @@ package web_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,15 +67,8 @@ func TestHotPagesAskNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var asked []string
-	for k, n := range after {
-		if d := n - before[k]; d > 0 {
-			asked = append(asked, fmt.Sprintf("%s ×%d", k, d))
-		}
-	}
-	slices.Sort(asked)
-	if len(asked) > 0 {
-		t.Errorf("the second visit of %d pages asked the database: %s", len(paths), strings.Join(asked, ", "))
+	if a := asked(before, after); len(a) > 0 {
+		t.Errorf("the second visit of %d pages asked the database: %s", len(paths), strings.Join(a, ", "))
 	}
 }
 
@@ -96,13 +87,7 @@ func TestRestartLoadsSessions(t *testing.T) {
 	p.Stop()
 
 	p = testkit.Start(t, dir, io.Discard)
-	for deadline := time.Now().Add(time.Minute); !strings.Contains(p.LogText(), "users and sessions loaded"); {
-		if time.Now().After(deadline) {
-			t.Fatal("users and sessions not loaded a minute after start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	before := quiet(t, p)
+	before := waitLoaded(t, p)
 	if got := cl.call(t, http.MethodGet, p.Base+"/lessons/dress"); got != http.StatusOK {
 		t.Fatalf("the lesson page after the restart: %d", got)
 	}

@@ -142,7 +142,7 @@ func TestLessonPageMatchesTemplate(t *testing.T) {
 			Journey:  journey{N: r.IntN(3), M: 6},
 		}
 		if r.IntN(2) == 0 {
-			d.Receipt = &model.Receipt{ID: pick(r, "rcpt-1", hostileString(r))}
+			d.ReceiptID = pick(r, "rcpt-1", hostileString(r))
 		}
 		if r.IntN(3) == 0 {
 			d.SignedVersion = version - 1

@@ -108,7 +108,8 @@ type lessonPage struct {
 	Version  *model.LessonVersion
 	Text     model.LessonText
 	Standing *training.Standing
-	Receipt  *model.Receipt
+	// ReceiptID names the receipt of a lesson done: the page links it.
+	ReceiptID string
 	// TextLang is the language of the text shown; Outdated says it lags
 	// the source language; Other is the UI's language when another is shown.
 	TextLang string
@@ -138,9 +139,17 @@ func (h *handler) lessonPageOf(c *fiber.Ctx) (*page, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := h.Training.Standing(ctx(c), u, l.Slug)
+	// The user's standings once, for this lesson's and for the journey's
+	// place among them: each read unpacks and copies the person's progress.
+	sts, err := h.Training.Standings(ctx(c), u)
 	if err != nil {
 		return nil, err
+	}
+	st := standingOf(sts, l.Slug)
+	if st == nil { // the lessons changed between the two reads
+		if st, err = h.Training.Standing(ctx(c), u, l.Slug); err != nil {
+			return nil, err
+		}
 	}
 	// ?lang= shows the text in another language than the UI's: the
 	// translation guard links an outdated translation to the original.
@@ -151,7 +160,7 @@ func (h *handler) lessonPageOf(c *fiber.Ctx) (*page, error) {
 	text, textLang := v.Text(textLang)
 	p := lessonPage{Lesson: l, Version: v, Text: text, TextLang: textLang, Standing: st,
 		Outdated: slices.Contains(v.Outdated, textLang)}
-	if p.Journey, err = h.journeyOf(c, u, st, ""); err != nil {
+	if p.Journey, err = h.journeyOf(c, u, st, "", amongStandings(sts)); err != nil {
 		return nil, err
 	}
 	if textLang != lang {
@@ -164,7 +173,7 @@ func (h *handler) lessonPageOf(c *fiber.Ctx) (*page, error) {
 	}
 	switch st.Code {
 	case training.StatusDone:
-		p.Receipt, _ = h.Training.ReceiptOf(ctx(c), u, st)
+		p.ReceiptID, _ = h.Training.ReceiptIDOf(ctx(c), u, st)
 	case training.StatusNeedsReack:
 		from, ops, err := h.Training.Changes(ctx(c), st, lang)
 		if err != nil {
@@ -178,6 +187,17 @@ func (h *handler) lessonPageOf(c *fiber.Ctx) (*page, error) {
 		pg.Error = locale.T(lang, m)
 	}
 	return pg, nil
+}
+
+// standingOf is the standing of the lesson slug among sts, or nil.
+func standingOf(sts []training.Standing, slug string) *training.Standing {
+	for i := range sts {
+		if sts[i].Lesson.Slug == slug {
+			st := sts[i]
+			return &st
+		}
+	}
+	return nil
 }
 
 func (h *handler) lessonRead(c *fiber.Ctx) error {

@@ -83,12 +83,13 @@ func (h *handler) journeyOf(c *fiber.Ctx, u *model.User, st *training.Standing, 
 // donePage is what a learner sees after signing: the programme's progress,
 // the next lesson (or the certificate) and the receipt one link away.
 type donePage struct {
-	Title   string
-	Receipt *model.Receipt
-	Done    int
-	Total   int
-	Next    *trainingRow
-	Journey journey
+	Title string
+	// ReceiptID names the receipt of the version done ("" if none found).
+	ReceiptID string
+	Done      int
+	Total     int
+	Next      *trainingRow
+	Journey   journey
 }
 
 func (h *handler) lessonDone(c *fiber.Ctx) error {
@@ -107,7 +108,7 @@ func (h *handler) lessonDone(c *fiber.Ctx) error {
 		return err
 	}
 	p := donePage{Title: st.Lesson.Title(lang), Total: len(sts)}
-	p.Receipt, _ = h.Training.ReceiptOf(ctx(c), u, st)
+	p.ReceiptID, _ = h.Training.ReceiptIDOf(ctx(c), u, st)
 	// The next lesson is the first one not done after this one, else the
 	// first one not done before it.
 	pos := 0

@@ -102,9 +102,9 @@ func writeLesson(w htmlWriter, p *page) error {
 		w.raw("/done\">")
 		w.text(p.T("lesson.done.next"))
 		w.raw("</a>\n    ")
-		if d.Receipt != nil {
+		if d.ReceiptID != "" {
 			w.raw("<a class=\"button\" href=\"/receipts/")
-			w.url(d.Receipt.ID)
+			w.url(d.ReceiptID)
 			w.raw("\">")
 			w.text(p.T("lesson.receipt.view"))
 			w.raw("</a>")

@@ -55,6 +55,16 @@ func (o *outage) report(err error) {
 	}()
 }
 
+// confirmed declares the outage that a failed ping showed (readyz's): a
+// page served from memory alone asks the database nothing, so no request
+// may report it.
+func (o *outage) confirmed(err error) {
+	if o.down.CompareAndSwap(false, true) {
+		o.log.Error("database unreachable: answering 503 until it is back", "ping", err)
+		go o.watch()
+	}
+}
+
 // watch pings until the database answers, then lets requests through again.
 func (o *outage) watch() {
 	started := time.Now()
