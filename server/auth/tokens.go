@@ -218,7 +218,7 @@ func (s *Service) TokenUser(ctx context.Context, tok string) (*model.User, *mode
 			// is out of reach: then the request is answered as every other
 			// that needs it (503), and the outage is noticed although the
 			// token itself came from memory.
-			if err := s.store.TouchAPIToken(ctx, t.ID, now); storage.IsUnavailable(err) {
+			if err := s.store.TouchAPIToken(ctx, t.ID, now); errors.Is(err, fault.Unavailable) {
 				return nil, nil, err
 			}
 		}

@@ -20,7 +20,7 @@ func (s *Storage) CreateReceipt(ctx context.Context, r *model.Receipt) error {
 	s.chains.drop(r.UserID) // whatever the outcome: the list is read again
 	if err != nil {
 		err = wrap("create receipt", err)
-		if !errors.Is(err, ErrDuplicate) { // stored or not: unknown
+		if !errors.Is(err, model.ErrDuplicate) { // stored or not: unknown
 			s.rcpts.doubt(r.UserID)
 		}
 		return err
@@ -54,7 +54,7 @@ func (s *Storage) Receipt(ctx context.Context, id string) (*model.Receipt, error
 func (s *Storage) ReceiptFor(ctx context.Context, userID, slug string, version int) (*model.Receipt, error) {
 	if id, found, known := s.ReceiptID(userID, slug, version); known {
 		if !found {
-			return nil, fmt.Errorf("storage: receipt for: %w", ErrNotFound)
+			return nil, fmt.Errorf("storage: receipt for: %w", model.ErrNotFound)
 		}
 		return s.Receipt(ctx, id)
 	}
@@ -71,7 +71,7 @@ func (s *Storage) ReceiptFor(ctx context.Context, userID, slug string, version i
 func (s *Storage) LastReceipt(ctx context.Context, userID string) (*model.Receipt, error) {
 	if id, found, known := s.lastReceiptID(userID); known {
 		if !found {
-			return nil, fmt.Errorf("storage: last receipt: %w", ErrNotFound)
+			return nil, fmt.Errorf("storage: last receipt: %w", model.ErrNotFound)
 		}
 		return s.Receipt(ctx, id)
 	}

@@ -112,14 +112,15 @@ type Store interface {
 	LastReceipt(ctx context.Context, userID string) (*model.Receipt, error)
 	LatestCertificate(ctx context.Context, userID string) (*model.Certificate, error)
 	Lesson(ctx context.Context, slug string) (*model.Lesson, error)
-	LessonVersion(ctx context.Context, slug string, n int) (*model.LessonVersion, error)
 	Lessons(ctx context.Context) ([]model.Lesson, error)
+	LessonVersion(ctx context.Context, slug string, n int) (*model.LessonVersion, error)
 	MarkBulkUndone(ctx context.Context, id, by string, at time.Time) error
 	Progress(ctx context.Context, userID string) (*model.Progress, error)
 	ProgressOf(ctx context.Context, ids []string) (map[string]model.Progress, error)
 	PublishLesson(ctx context.Context, l *model.Lesson) error
 	Receipt(ctx context.Context, id string) (*model.Receipt, error)
 	ReceiptFor(ctx context.Context, userID, slug string, version int) (*model.Receipt, error)
+	ReceiptID(userID, slug string, version int) (id string, found, known bool)
 	RecentEventUsers(ctx context.Context, n int64) ([]string, error)
 	RecordReceipt(ctx context.Context, r *model.Receipt) error
 	ReplaceProgress(ctx context.Context, p *model.Progress) error
