@@ -177,7 +177,7 @@ func TestSharedInstancesAgree(t *testing.T) {
 func TestSharedInstancesRevokeTokens(t *testing.T) {
 	ctx := context.Background()
 	a, b := sharedPair(t)
-	tok := &model.APIToken{ID: "token-hash", UserID: storage.NewID(), Name: "script", Created: testkit.Epoch}
+	tok := &model.APIToken{ID: "token-hash", UserID: model.NewID(), Name: "script", Created: testkit.Epoch}
 	if err := a.CreateAPIToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
