@@ -38,6 +38,10 @@ type accessCache[T any] struct {
 	// trust, when set, replaces the TTL: entries are believed while it
 	// says yes (see above).
 	trust func(at time.Time) bool
+	// settle, when set, is asked when trust says no to an entry kept since
+	// at: it waits for what would make trust say yes again (the change
+	// log's read under way) and reports whether to ask trust once more.
+	settle func(ctx context.Context, at time.Time) bool
 	limit int // at most this many entries (0: maxAccessEntries)
 	// loading, while a bulk load runs (startLoad), names the ids written
 	// or dropped since it began: the load does not keep those. spoiled: a
@@ -82,12 +86,29 @@ func (s *Storage) keepCaches(trust func(at time.Time) bool) {
 	s.lessons.keep(trust, 1)
 }
 
+// settleCaches gives the kept caches settle (see accessCache).
+func (s *Storage) settleCaches(settle func(ctx context.Context, at time.Time) bool) {
+	s.sessions.settleWith(settle)
+	s.users.settleWith(settle)
+	s.progs.settleWith(settle)
+	s.receipts.settleWith(settle)
+	s.chains.settleWith(settle)
+	s.attempts.settleWith(settle)
+	s.lessons.settleWith(settle)
+}
+
 // keep makes c believe its entries while trust says yes, up to limit of
 // them (see SetSoleWriter and SetShared).
 func (c *accessCache[T]) keep(trust func(at time.Time) bool, limit int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.trust, c.limit = trust, limit
+}
+
+func (c *accessCache[T]) settleWith(settle func(ctx context.Context, at time.Time) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settle = settle
 }
 
 // startLoad marks the start of a bulk load, for endLoad; it reports false
@@ -136,21 +157,47 @@ func (c *accessCache[T]) touch(id string) {
 }
 
 func (c *accessCache[T]) get(id string) (T, bool) {
+	v, ok, _, _ := c.lookup(id)
+	return v, ok
+}
+
+// getSettled is get that, when trust doubts a kept entry and settle is
+// set, waits on settle (not the database) and asks trust again: while
+// the change log's read is late, readers wait for that one read instead
+// of each reading the database.
+func (c *accessCache[T]) getSettled(ctx context.Context, id string) (T, bool) {
+	v, ok, doubted, at := c.lookup(id)
+	if ok || !doubted {
+		return v, ok
+	}
+	c.mu.Lock()
+	settle := c.settle
+	c.mu.Unlock()
+	if settle == nil || !settle(ctx, at) {
+		return v, false
+	}
+	v, ok, _, _ = c.lookup(id)
+	return v, ok
+}
+
+// lookup is id's entry if believed; doubted means one is kept (since at)
+// but trust said no.
+func (c *accessCache[T]) lookup(id string) (v T, ok, doubted bool, at time.Time) {
 	var zero T
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[id]
 	switch {
 	case !ok:
-		return zero, false
+		return zero, false, false, at
 	case c.trust != nil:
 		if !c.trust(e.at) {
-			return zero, false
+			return zero, false, true, e.at
 		}
 	case time.Since(e.at) >= AccessCacheTTL:
-		return zero, false
+		return zero, false, false, at
 	}
-	return e.v, true
+	return e.v, true, false, e.at
 }
 
 // begin marks the start of a read, for put.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"conductportal/server/model"
@@ -68,31 +69,83 @@ type changeFeed struct {
 	self string     // this instance, in the entries it writes
 	read sync.Mutex // one read of the log at a time
 
-	mu      sync.Mutex // guards the fields below
-	next    int64      // the next entry to read; 0: not known yet
-	wrote   int64      // the last entry this instance wrote
-	polled  time.Time  // when the latest complete read of the log started
-	reading bool       // a read is running
+	mu     sync.Mutex // guards the fields below
+	next   int64      // the next entry to read; 0: not known yet
+	wrote  int64      // the last entry this instance wrote
+	polled time.Time  // every write finished before it is applied: when the latest complete read found the log's end
+	// reading: a read is running, since readFrom; done is closed when it
+	// ends.
+	reading  bool
+	readFrom time.Time
+	done     chan struct{}
+
+	settleFor time.Duration // how long settle waits at most (0: sharedSettle)
+	waiters   atomic.Int32  // readers waiting in settle
 }
 
+// sharedSettle bounds how long a reader waits for the log's read (settle)
+// before it asks the database itself.
+const sharedSettle = SharedStaleness
+
 // fresh tells whether an entry kept since at may be believed, and starts a
-// read of the log when one is due.
+// read of the log when one is due. An entry read from the database is as
+// good as a read of the log that started when it did.
 func (f *changeFeed) fresh(at time.Time, s *Storage) bool {
+	now := time.Now()
 	f.mu.Lock()
-	since := time.Since(f.polled)
-	due := since >= sharedPoll && !f.reading
-	if due {
-		f.reading = true
+	since := now.Sub(f.polled)
+	if since >= sharedPoll && !f.reading {
+		f.startRead(s)
 	}
 	f.mu.Unlock()
-	if due {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = s.readChanges(ctx) // failed: kept entries are not believed, and the next read tries again
-		}()
+	age := now.Sub(at)
+	return (since < SharedStaleness || age < SharedStaleness) && age < sharedMaxAge
+}
+
+// settle waits, for a reader that fresh turned away, until the log's read
+// under way (one is started if none is) ends, and reports whether the
+// entry kept since at may then be believed, as far as the log goes. It
+// waits no longer than ctx or sharedSettle: a reader then asks the
+// database. An entry past sharedMaxAge is not waited for.
+func (f *changeFeed) settle(ctx context.Context, at time.Time, s *Storage) bool {
+	if time.Since(at) >= sharedMaxAge {
+		return false
 	}
-	return since < SharedStaleness && time.Since(at) < sharedMaxAge
+	f.mu.Lock()
+	if !f.reading {
+		f.startRead(s)
+	}
+	done, wait := f.done, f.settleFor
+	f.mu.Unlock()
+	if wait == 0 {
+		wait = sharedSettle
+	}
+	f.waiters.Add(1)
+	defer f.waiters.Add(-1)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return false
+}
+
+// startRead starts a read of the log in the background; f.mu is held.
+func (f *changeFeed) startRead(s *Storage) {
+	done := make(chan struct{})
+	f.reading, f.readFrom, f.done = true, time.Now(), done
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.readChanges(ctx) // failed: kept entries are not believed, and the next read tries again
+		f.mu.Lock()
+		f.reading = false
+		close(done)
+		f.mu.Unlock()
+	}()
 }
 
 // changed appends an entry to the change log, when instances share the
@@ -159,18 +212,20 @@ func (s *Storage) readChanges(ctx context.Context) error {
 	f := s.feed
 	f.read.Lock()
 	defer f.read.Unlock()
-	started := time.Now()
-	err := s.readChangesFrom(ctx, started)
+	end, err := s.readChangesFrom(ctx, time.Now())
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.reading = false
-	if err == nil {
-		f.polled = started
+	if err == nil && end.After(f.polled) {
+		f.polled = end
 	}
 	return err
 }
 
-func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) error {
+// readChangesFrom reads the log from f.next to its end, and returns when
+// the read that found the end started: no entry was missing then (they
+// are numbered without gaps), so every write finished before it is
+// applied, however long the reads before it took.
+func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) (time.Time, error) {
 	f := s.feed
 	f.mu.Lock()
 	next, out := f.next, started.Sub(f.polled) >= SharedStaleness
@@ -181,7 +236,7 @@ func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) error 
 		// log still holds of where this instance was.
 		hint, err := s.changesHint(ctx)
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if next == 0 || hint-next >= changeKeep/2 {
 			s.dropKept()
@@ -189,13 +244,17 @@ func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) error 
 		}
 	}
 	for {
+		at := time.Now()
 		var e changeEntry
 		err := s.c(colChanges).FindOne(ctx, bson.M{"_id": next}).Decode(&e)
 		if errors.Is(err, mongo.ErrNoDocuments) {
-			break
+			f.mu.Lock()
+			f.next = next
+			f.mu.Unlock()
+			return at, nil
 		}
 		if err != nil {
-			return wrap("read changes", err)
+			return time.Time{}, wrap("read changes", err)
 		}
 		if e.From != f.self {
 			s.applyChange(e)
@@ -205,10 +264,6 @@ func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) error 
 		f.next = next
 		f.mu.Unlock()
 	}
-	f.mu.Lock()
-	f.next = next
-	f.mu.Unlock()
-	return nil
 }
 
 // applyChange drops what another instance changed.

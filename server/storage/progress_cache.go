@@ -67,6 +67,7 @@ func (s *Storage) SetShared() {
 	s.progGen.Add(1)
 	s.feed = &changeFeed{self: NewID()}
 	s.keepCaches(func(at time.Time) bool { return s.feed.fresh(at, s) })
+	s.settleCaches(func(ctx context.Context, at time.Time) bool { return s.feed.settle(ctx, at, s) })
 }
 
 // ProgressGeneration returns a number that changes whenever the cached
