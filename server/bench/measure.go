@@ -129,16 +129,20 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	// The first organisation view waits for the reports' cache to load
 	// (the server loads it after it is ready); a slow database may make it
 	// answer 503 at the request deadline first, so try for a while.
+	// Not when no line of HR's is measured: on a loaded machine the load
+	// may not finish (on PostgreSQL its scan can outlast the driver's
+	// timeout), and the page lines do not need it.
 	t0 = time.Now()
-	for {
+	r.firstOrg = -1
+	for o.wants("organisation view") || o.wants("CSV export") {
 		if _, ok := c.get("/organisation", sd.hr.cookie); ok {
+			r.firstOrg = time.Since(t0)
 			break
 		}
 		if time.Since(t0) > 10*time.Minute {
 			return fmt.Errorf("the organisation view did not answer 200 within 10 minutes")
 		}
 	}
-	r.firstOrg = time.Since(t0)
 
 	qz, err := quiz.LoadDir(portal.Assets, "quizzes") // the shipped quizzes, for right answers
 	if err != nil {
@@ -324,7 +328,9 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "ready after start: %s on the freshly seeded database, %s on a restart\n",
 		r.readyFirst.Round(time.Millisecond), r.readyAgain.Round(time.Millisecond))
 	fmt.Fprintf(w, "start-up progress check (beside serving, before the measurements) ended %s after start\n", r.check.Round(time.Millisecond))
-	fmt.Fprintf(w, "first organisation view after that: %s\n", r.firstOrg.Round(time.Millisecond))
+	if r.firstOrg >= 0 {
+		fmt.Fprintf(w, "first organisation view after that: %s\n", r.firstOrg.Round(time.Millisecond))
+	}
 	fmt.Fprintf(w, "peak RSS of the server: %.0f MB\n", float64(r.rss)/(1<<20))
 	if r.employees >= 100000 { // the large run's bounds (issue 17)
 		if org := r.findPrefix("organisation view"); org != nil {

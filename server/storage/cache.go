@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"sync"
@@ -142,10 +143,20 @@ func (c *accessCache[T]) endLoad(all map[string]T, at time.Time) int {
 		if _, ok := c.entries[id]; ok {
 			continue
 		}
-		c.store(id, v, at)
+		c.store(id, v, at.Add(-loadSpread(id)))
 		n++
 	}
 	return n
+}
+
+// loadSpread is how much older than its load an entry of a bulk load is
+// taken to be: up to half of sharedMaxAge, by its id. Older is always
+// safe to assume, and so the entries of one load do not all pass
+// sharedMaxAge, and are read again, in the same moment.
+func loadSpread(id string) time.Duration {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return time.Duration(uint64(h.Sum32()) * uint64(sharedMaxAge/2) >> 32)
 }
 
 // touch records a write or drop of id for a running bulk load; c.mu is

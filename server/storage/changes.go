@@ -24,11 +24,13 @@ import (
 // scan), and drops what it names.
 //
 // The bound: an instance believes what it holds only while its latest
-// complete read of the log started less than SharedStaleness ago (else it
+// complete read of the log found the log's end less than SharedStaleness
+// ago, or the entry itself was read from the database less than that ago
+// (else it waits for the log's read under way, at most sharedSettle, then
 // asks the database), and never an entry older than sharedMaxAge. So a
 // write another instance finished is seen here within SharedStaleness, and
-// one whose log entry was lost (the writer failed between its write and
-// the entry) within sharedMaxAge.
+// one whose log entry was lost (the writer crashed between its write and
+// the entry; a failed insert is tried again) within sharedMaxAge.
 //
 // Entries are numbered 1, 2, 3, ... by unique inserts: a writer tries the
 // number after the last it saw and, on a duplicate key, the next; so a
@@ -39,7 +41,7 @@ import (
 const (
 	SharedStaleness  = 2 * time.Second
 	sharedPoll       = 500 * time.Millisecond
-	sharedMaxAge     = time.Minute
+	sharedMaxAge     = 5 * time.Minute
 	changeHintEvery  = 64
 	changePruneEvery = 1024
 	changeKeep       = 8192
@@ -73,11 +75,9 @@ type changeFeed struct {
 	next   int64      // the next entry to read; 0: not known yet
 	wrote  int64      // the last entry this instance wrote
 	polled time.Time  // every write finished before it is applied: when the latest complete read found the log's end
-	// reading: a read is running, since readFrom; done is closed when it
-	// ends.
-	reading  bool
-	readFrom time.Time
-	done     chan struct{}
+	// reading: a read is running; done is closed when it ends.
+	reading bool
+	done    chan struct{}
 
 	settleFor time.Duration // how long settle waits at most (0: sharedSettle)
 	waiters   atomic.Int32  // readers waiting in settle
@@ -136,7 +136,7 @@ func (f *changeFeed) settle(ctx context.Context, at time.Time, s *Storage) bool 
 // startRead starts a read of the log in the background; f.mu is held.
 func (f *changeFeed) startRead(s *Storage) {
 	done := make(chan struct{})
-	f.reading, f.readFrom, f.done = true, time.Now(), done
+	f.reading, f.done = true, done
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -149,16 +149,39 @@ func (f *changeFeed) startRead(s *Storage) {
 }
 
 // changed appends an entry to the change log, when instances share the
-// database. A failure is not the write's: the write is done; other
-// instances then see it within sharedMaxAge.
+// database. A failure is not the write's: the write is done; the entry is
+// tried again in the background for sharedMaxAge (after which other
+// instances have dropped their copies anyway), so only a crash between a
+// write and its entry leaves the write to sharedMaxAge.
 func (s *Storage) changed(ctx context.Context, kind, id string) {
-	f := s.feed
-	if f == nil {
+	if s.feed == nil {
 		return
 	}
 	// The write is done: its word goes out even if the request that made
 	// it was cancelled meanwhile.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	at := time.Now()
+	if err := s.appendChange(context.WithoutCancel(ctx), kind, id); err != nil {
+		s.logger().Warn("change log: entry not written; trying again", "kind", kind, "err", err)
+		go s.retryChange(kind, id, at)
+	}
+}
+
+// retryChange tries an entry again every second until it is written or
+// sharedMaxAge after the write.
+func (s *Storage) retryChange(kind, id string, at time.Time) {
+	for time.Since(at) < sharedMaxAge {
+		time.Sleep(time.Second)
+		if s.appendChange(context.Background(), kind, id) == nil {
+			return
+		}
+	}
+}
+
+// appendChange inserts one entry, under the number after the last this
+// instance knows of (the next on a duplicate).
+func (s *Storage) appendChange(ctx context.Context, kind, id string) error {
+	f := s.feed
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	f.mu.Lock()
 	seq := max(f.next, f.wrote+1)
@@ -167,7 +190,7 @@ func (s *Storage) changed(ctx context.Context, kind, id string) {
 	if stale { // start past what was pruned: from the hint
 		hint, err := s.changesHint(ctx)
 		if err != nil {
-			return
+			return err
 		}
 		seq = max(seq, hint+1)
 	}
@@ -178,7 +201,7 @@ func (s *Storage) changed(ctx context.Context, kind, id string) {
 			continue
 		}
 		if err != nil {
-			return
+			return wrap("change log", err)
 		}
 		f.mu.Lock()
 		f.wrote = max(f.wrote, seq)
@@ -190,8 +213,9 @@ func (s *Storage) changed(ctx context.Context, kind, id string) {
 		if seq%changePruneEvery == 0 {
 			_, _ = s.c(colChanges).DeleteMany(ctx, bson.M{"_id": bson.M{"$lt": seq - changeKeep}})
 		}
-		return
+		return nil
 	}
+	return errors.New("storage: change log: no free number")
 }
 
 // changesHint is the latest entry number recorded in meta (0: none yet).
