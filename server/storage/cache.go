@@ -358,6 +358,8 @@ func copyReceipts(rs []model.Receipt) []model.Receipt { return slices.Clone(rs) 
 // 40 ms, against a read by _id of 0.5 ms for each person's first page).
 // It does nothing in a process that keeps nothing (see keepCaches).
 func (s *Storage) LoadKept(ctx context.Context) (users, sessions int, err error) {
+	ctx, cancel := bulkDeadline(ctx)
+	defer cancel()
 	if s.users.startLoad() {
 		at := time.Now()
 		all, err := loadAll[model.User](ctx, s.c(colUsers), func(u *model.User) string { return u.ID })
@@ -398,4 +400,19 @@ func loadAll[T any](ctx context.Context, c *mongo.Collection, id func(*T) string
 		out[id(v)] = v
 	}
 	return out, cur.Err()
+}
+
+// bulkTimeout bounds a background scan of a whole collection. Without a
+// deadline of its own a scan gets the driver's 10 s, which a scan of
+// 10,000 users through FerretDB on PostgreSQL outlasts on a busy machine
+// (measured 5-14 s): the load then failed, and every first read went to
+// the database.
+const bulkTimeout = 5 * time.Minute
+
+// bulkDeadline gives ctx bulkTimeout when it has no deadline.
+func bulkDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, bulkTimeout)
 }

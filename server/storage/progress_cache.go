@@ -269,6 +269,8 @@ func (s *Storage) WarmProgress(ctx context.Context) error {
 	if s.progress == nil {
 		return nil
 	}
+	ctx, cancel := bulkDeadline(ctx)
+	defer cancel()
 	return s.refresh(ctx)
 }
 
