@@ -43,7 +43,7 @@ type accessCache[T any] struct {
 	// at: it waits for what would make trust say yes again (the change
 	// log's read under way) and reports whether to ask trust once more.
 	settle func(ctx context.Context, at time.Time) bool
-	limit int // at most this many entries (0: maxAccessEntries)
+	limit  int // at most this many entries (0: maxAccessEntries)
 	// loading, while a bulk load runs (startLoad), names the ids written
 	// or dropped since it began: the load does not keep those. spoiled: a
 	// drop of many (dropIf, dropAll) happened, and it keeps nothing.
