@@ -27,6 +27,11 @@ func (s *Storage) StallChanges(age time.Duration) (release func()) {
 	f := s.feed
 	f.read.Lock()
 	f.mu.Lock()
+	for f.reading { // a read that ended is still clearing its flag
+		f.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		f.mu.Lock()
+	}
 	f.polled = f.polled.Add(-age)
 	f.settleFor = time.Hour
 	f.mu.Unlock()
