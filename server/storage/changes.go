@@ -159,19 +159,19 @@ func (s *Storage) changed(ctx context.Context, kind, id string) {
 	}
 	// The write is done: its word goes out even if the request that made
 	// it was cancelled meanwhile.
-	at := time.Now()
-	if err := s.appendChange(context.WithoutCancel(ctx), kind, id); err != nil {
+	at, ctx := time.Now(), context.WithoutCancel(ctx)
+	if err := s.appendChange(ctx, kind, id); err != nil {
 		s.logger().Warn("change log: entry not written; trying again", "kind", kind, "err", err)
-		go s.retryChange(kind, id, at)
+		go s.retryChange(ctx, kind, id, at)
 	}
 }
 
 // retryChange tries an entry again every second until it is written or
 // sharedMaxAge after the write.
-func (s *Storage) retryChange(kind, id string, at time.Time) {
+func (s *Storage) retryChange(ctx context.Context, kind, id string, at time.Time) {
 	for time.Since(at) < sharedMaxAge {
 		time.Sleep(time.Second)
-		if s.appendChange(context.Background(), kind, id) == nil {
+		if s.appendChange(ctx, kind, id) == nil {
 			return
 		}
 	}
