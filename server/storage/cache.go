@@ -360,6 +360,14 @@ func copyReceipts(rs []model.Receipt) []model.Receipt { return slices.Clone(rs) 
 func (s *Storage) LoadKept(ctx context.Context) (users, sessions int, err error) {
 	ctx, cancel := bulkDeadline(ctx)
 	defer cancel()
+	// A shared instance's first read of the change log forgets what it
+	// holds (it does not know which writes it missed): done first, so
+	// that it cannot spoil the load when a page comes before the load ends.
+	if s.feed != nil {
+		if err := s.readChanges(ctx); err != nil {
+			return 0, 0, err
+		}
+	}
 	if s.users.startLoad() {
 		at := time.Now()
 		all, err := loadAll[model.User](ctx, s.c(colUsers), func(u *model.User) string { return u.ID })

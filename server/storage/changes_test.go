@@ -251,3 +251,29 @@ func TestLateChangeReadIsWaitedFor(t *testing.T) {
 		t.Errorf("%d readers sent %d reads of users, want 0", readers, got)
 	}
 }
+
+// A shared instance's start-up load of users and sessions is kept: its
+// first read of the change log (which forgets what it holds) comes before
+// the load, not after it.
+func TestSharedLoadKeptIsKept(t *testing.T) {
+	ctx := context.Background()
+	a, b := sharedPair(t)
+	u := &model.User{ID: storage.NewID(), Login: "loaded.one", Name: "预载", Roles: []string{model.RoleEmployee}, Active: true, Created: testkit.Epoch}
+	if err := a.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if users, _, err := b.LoadKept(ctx); err != nil || users == 0 {
+		t.Fatalf("load: %d users, %v", users, err)
+	}
+	// The log's next read, as the first page starts it.
+	if err := b.ReadChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := b.found("users")
+	if _, err := b.User(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.found("users") - before; got != 0 {
+		t.Errorf("the first read of a loaded user sent %d reads, want 0", got)
+	}
+}
