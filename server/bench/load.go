@@ -197,6 +197,10 @@ type result struct {
 	took     time.Duration
 	lat      []time.Duration // sorted
 	note     string
+	// db is the database commands per request (-1: not read), dbTop the
+	// most frequent of them.
+	db    float64
+	dbTop string
 }
 
 func (r *result) rps() float64 {

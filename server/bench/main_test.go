@@ -27,3 +27,30 @@ func TestBenchOnly(t *testing.T) {
 		}
 	}
 }
+
+// The database commands per request come from /metrics: the counts of
+// each command and collection, every outcome together, between two reads.
+func TestDBCommandsPerRequest(t *testing.T) {
+	read := func(finds, failed, updates string) map[string]float64 {
+		return parseDBCommands([]byte(`# HELP portal_db_command_duration_seconds Time of a database command.
+# TYPE portal_db_command_duration_seconds histogram
+portal_db_command_duration_seconds_bucket{collection="users",command="find",outcome="ok",le="0.001"} 3
+portal_db_command_duration_seconds_sum{collection="users",command="find",outcome="ok"} 0.5
+portal_db_command_duration_seconds_count{collection="users",command="find",outcome="ok"} ` + finds + `
+portal_db_command_duration_seconds_count{collection="users",command="find",outcome="error"} ` + failed + `
+portal_db_command_duration_seconds_count{collection="progress",command="update",outcome="ok"} ` + updates + `
+portal_http_requests_total{method="GET",route="/",status="200"} 99
+`))
+	}
+	before, after := read("10", "1", "0"), read("40", "1", "10")
+	if before["find users"] != 11 || before["update progress"] != 0 {
+		t.Fatalf("parsed %v", before)
+	}
+	total, top := perRequest(before, after, 10)
+	if total != 4 || top != "find users 3.00, update progress 1.00" {
+		t.Errorf("per request: %v %q, want 4 and find users first", total, top)
+	}
+	if total, _ := perRequest(nil, after, 10); total != -1 {
+		t.Errorf("without a first reading: %v, want -1 (not read)", total)
+	}
+}

@@ -43,7 +43,7 @@ type attemptResult struct {
 
 // Attempt returns the attempt with id, with its result when submitted.
 func (s *Storage) Attempt(ctx context.Context, id string) (*model.Attempt, error) {
-	if a, ok := s.attempts.get(id); ok {
+	if a, ok := s.attempts.getSettled(ctx, id); ok {
 		return copyAttempt(a), nil
 	}
 	at, drops := s.attempts.begin()

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"sync"
@@ -38,7 +39,11 @@ type accessCache[T any] struct {
 	// trust, when set, replaces the TTL: entries are believed while it
 	// says yes (see above).
 	trust func(at time.Time) bool
-	limit int // at most this many entries (0: maxAccessEntries)
+	// settle, when set, is asked when trust says no to an entry kept since
+	// at: it waits for what would make trust say yes again (the change
+	// log's read under way) and reports whether to ask trust once more.
+	settle func(ctx context.Context, at time.Time) bool
+	limit  int // at most this many entries (0: maxAccessEntries)
 	// loading, while a bulk load runs (startLoad), names the ids written
 	// or dropped since it began: the load does not keep those. spoiled: a
 	// drop of many (dropIf, dropAll) happened, and it keeps nothing.
@@ -83,12 +88,29 @@ func (s *Storage) keepCaches(trust func(at time.Time) bool) {
 	s.lessons.keep(trust, 1)
 }
 
+// settleCaches gives the kept caches settle (see accessCache).
+func (s *Storage) settleCaches(settle func(ctx context.Context, at time.Time) bool) {
+	s.sessions.settleWith(settle)
+	s.users.settleWith(settle)
+	s.progs.settleWith(settle)
+	s.receipts.settleWith(settle)
+	s.chains.settleWith(settle)
+	s.attempts.settleWith(settle)
+	s.lessons.settleWith(settle)
+}
+
 // keep makes c believe its entries while trust says yes, up to limit of
 // them (see SetSoleWriter and SetShared).
 func (c *accessCache[T]) keep(trust func(at time.Time) bool, limit int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.trust, c.limit = trust, limit
+}
+
+func (c *accessCache[T]) settleWith(settle func(ctx context.Context, at time.Time) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settle = settle
 }
 
 // startLoad marks the start of a bulk load, for endLoad; it reports false
@@ -122,10 +144,20 @@ func (c *accessCache[T]) endLoad(all map[string]T, at time.Time) int {
 		if _, ok := c.entries[id]; ok {
 			continue
 		}
-		c.store(id, v, at)
+		c.store(id, v, at.Add(-loadSpread(id)))
 		n++
 	}
 	return n
+}
+
+// loadSpread is how much older than its load an entry of a bulk load is
+// taken to be: up to half of sharedMaxAge, by its id. Older is always
+// safe to assume, and so the entries of one load do not all pass
+// sharedMaxAge, and are read again, in the same moment.
+func loadSpread(id string) time.Duration {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return time.Duration(uint64(h.Sum32()) * uint64(sharedMaxAge/2) >> 32)
 }
 
 // touch records a write or drop of id for a running bulk load; c.mu is
@@ -137,21 +169,47 @@ func (c *accessCache[T]) touch(id string) {
 }
 
 func (c *accessCache[T]) get(id string) (T, bool) {
+	v, ok, _, _ := c.lookup(id)
+	return v, ok
+}
+
+// getSettled is get that, when trust doubts a kept entry and settle is
+// set, waits on settle (not the database) and asks trust again: while
+// the change log's read is late, readers wait for that one read instead
+// of each reading the database.
+func (c *accessCache[T]) getSettled(ctx context.Context, id string) (T, bool) {
+	v, ok, doubted, at := c.lookup(id)
+	if ok || !doubted {
+		return v, ok
+	}
+	c.mu.Lock()
+	settle := c.settle
+	c.mu.Unlock()
+	if settle == nil || !settle(ctx, at) {
+		return v, false
+	}
+	v, ok, _, _ = c.lookup(id)
+	return v, ok
+}
+
+// lookup is id's entry if believed; doubted means one is kept (since at)
+// but trust said no.
+func (c *accessCache[T]) lookup(id string) (v T, ok, doubted bool, at time.Time) {
 	var zero T
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[id]
 	switch {
 	case !ok:
-		return zero, false
+		return zero, false, false, at
 	case c.trust != nil:
 		if !c.trust(e.at) {
-			return zero, false
+			return zero, false, true, e.at
 		}
 	case time.Since(e.at) >= AccessCacheTTL:
-		return zero, false
+		return zero, false, false, at
 	}
-	return e.v, true
+	return e.v, true, false, e.at
 }
 
 // begin marks the start of a read, for put.
@@ -313,6 +371,16 @@ type Kept struct{ Users, Sessions, Tokens, Receipts int }
 // keepCaches).
 func (s *Storage) LoadKept(ctx context.Context) (Kept, error) {
 	var k Kept
+	ctx, cancel := bulkDeadline(ctx)
+	defer cancel()
+	// A shared instance's first read of the change log forgets what it
+	// holds (it does not know which writes it missed): done first, so
+	// that it cannot spoil the load when a page comes before the load ends.
+	if s.feed != nil {
+		if err := s.readChanges(ctx); err != nil {
+			return k, err
+		}
+	}
 	if s.users.startLoad() {
 		at := time.Now()
 		all, err := loadAll[model.User](ctx, s.c(colUsers), func(u *model.User) string { return u.ID })
@@ -366,4 +434,19 @@ func loadAll[T any](ctx context.Context, c *mongo.Collection, id func(*T) string
 		out[id(v)] = v
 	}
 	return out, cur.Err()
+}
+
+// bulkTimeout bounds a background scan of a whole collection. Without a
+// deadline of its own a scan gets the driver's 10 s, which a scan of
+// 10,000 users through FerretDB on PostgreSQL outlasts on a busy machine
+// (measured 5-14 s): the load then failed, and every first read went to
+// the database.
+const bulkTimeout = 5 * time.Minute
+
+// bulkDeadline gives ctx bulkTimeout when it has no deadline.
+func bulkDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, bulkTimeout)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"conductportal/server/model"
@@ -23,11 +24,13 @@ import (
 // scan), and drops what it names.
 //
 // The bound: an instance believes what it holds only while its latest
-// complete read of the log started less than SharedStaleness ago (else it
+// complete read of the log found the log's end less than SharedStaleness
+// ago, or the entry itself was read from the database less than that ago
+// (else it waits for the log's read under way, at most sharedSettle, then
 // asks the database), and never an entry older than sharedMaxAge. So a
 // write another instance finished is seen here within SharedStaleness, and
-// one whose log entry was lost (the writer failed between its write and
-// the entry) within sharedMaxAge.
+// one whose log entry was lost (the writer crashed between its write and
+// the entry; a failed insert is tried again) within sharedMaxAge.
 //
 // Entries are numbered 1, 2, 3, ... by unique inserts: a writer tries the
 // number after the last it saw and, on a duplicate key, the next; so a
@@ -38,7 +41,7 @@ import (
 const (
 	SharedStaleness  = 2 * time.Second
 	sharedPoll       = 500 * time.Millisecond
-	sharedMaxAge     = time.Minute
+	sharedMaxAge     = 5 * time.Minute
 	changeHintEvery  = 64
 	changePruneEvery = 1024
 	changeKeep       = 8192
@@ -69,44 +72,117 @@ type changeFeed struct {
 	self string     // this instance, in the entries it writes
 	read sync.Mutex // one read of the log at a time
 
-	mu      sync.Mutex // guards the fields below
-	next    int64      // the next entry to read; 0: not known yet
-	wrote   int64      // the last entry this instance wrote
-	polled  time.Time  // when the latest complete read of the log started
-	reading bool       // a read is running
+	mu     sync.Mutex // guards the fields below
+	next   int64      // the next entry to read; 0: not known yet
+	wrote  int64      // the last entry this instance wrote
+	polled time.Time  // every write finished before it is applied: when the latest complete read found the log's end
+	// reading: a read is running; done is closed when it ends.
+	reading bool
+	done    chan struct{}
+
+	settleFor time.Duration // how long settle waits at most (0: sharedSettle)
+	waiters   atomic.Int32  // readers waiting in settle
 }
 
+// sharedSettle bounds how long a reader waits for the log's read (settle)
+// before it asks the database itself.
+const sharedSettle = SharedStaleness
+
 // fresh tells whether an entry kept since at may be believed, and starts a
-// read of the log when one is due.
+// read of the log when one is due. An entry read from the database is as
+// good as a read of the log that started when it did.
 func (f *changeFeed) fresh(at time.Time, s *Storage) bool {
+	now := time.Now()
 	f.mu.Lock()
-	since := time.Since(f.polled)
-	due := since >= sharedPoll && !f.reading
-	if due {
-		f.reading = true
+	since := now.Sub(f.polled)
+	if since >= sharedPoll && !f.reading {
+		f.startRead(s)
 	}
 	f.mu.Unlock()
-	if due {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = s.readChanges(ctx) // failed: kept entries are not believed, and the next read tries again
-		}()
+	age := now.Sub(at)
+	return (since < SharedStaleness || age < SharedStaleness) && age < sharedMaxAge
+}
+
+// settle waits, for a reader that fresh turned away, until the log's read
+// under way (one is started if none is) ends, and reports whether the
+// entry kept since at may then be believed, as far as the log goes. It
+// waits no longer than ctx or sharedSettle: a reader then asks the
+// database. An entry past sharedMaxAge is not waited for.
+func (f *changeFeed) settle(ctx context.Context, at time.Time, s *Storage) bool {
+	if time.Since(at) >= sharedMaxAge {
+		return false
 	}
-	return since < SharedStaleness && time.Since(at) < sharedMaxAge
+	f.mu.Lock()
+	if !f.reading {
+		f.startRead(s)
+	}
+	done, wait := f.done, f.settleFor
+	f.mu.Unlock()
+	if wait == 0 {
+		wait = sharedSettle
+	}
+	f.waiters.Add(1)
+	defer f.waiters.Add(-1)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return false
+}
+
+// startRead starts a read of the log in the background; f.mu is held.
+func (f *changeFeed) startRead(s *Storage) {
+	done := make(chan struct{})
+	f.reading, f.done = true, done
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.readChanges(ctx) // failed: kept entries are not believed, and the next read tries again
+		f.mu.Lock()
+		f.reading = false
+		close(done)
+		f.mu.Unlock()
+	}()
 }
 
 // changed appends an entry to the change log, when instances share the
-// database. A failure is not the write's: the write is done; other
-// instances then see it within sharedMaxAge.
+// database. A failure is not the write's: the write is done; the entry is
+// tried again in the background for sharedMaxAge (after which other
+// instances have dropped their copies anyway), so only a crash between a
+// write and its entry leaves the write to sharedMaxAge.
 func (s *Storage) changed(ctx context.Context, kind, id string) {
-	f := s.feed
-	if f == nil {
+	if s.feed == nil {
 		return
 	}
 	// The write is done: its word goes out even if the request that made
 	// it was cancelled meanwhile.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	at, ctx := time.Now(), context.WithoutCancel(ctx)
+	if err := s.appendChange(ctx, kind, id); err != nil {
+		s.logger().Warn("change log: entry not written; trying again", "kind", kind, "err", err)
+		go s.retryChange(ctx, kind, id, at)
+	}
+}
+
+// retryChange tries an entry again every second until it is written or
+// sharedMaxAge after the write.
+func (s *Storage) retryChange(ctx context.Context, kind, id string, at time.Time) {
+	for time.Since(at) < sharedMaxAge {
+		time.Sleep(time.Second)
+		if s.appendChange(ctx, kind, id) == nil {
+			return
+		}
+	}
+}
+
+// appendChange inserts one entry, under the number after the last this
+// instance knows of (the next on a duplicate).
+func (s *Storage) appendChange(ctx context.Context, kind, id string) error {
+	f := s.feed
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	f.mu.Lock()
 	seq := max(f.next, f.wrote+1)
@@ -115,7 +191,7 @@ func (s *Storage) changed(ctx context.Context, kind, id string) {
 	if stale { // start past what was pruned: from the hint
 		hint, err := s.changesHint(ctx)
 		if err != nil {
-			return
+			return err
 		}
 		seq = max(seq, hint+1)
 	}
@@ -126,7 +202,7 @@ func (s *Storage) changed(ctx context.Context, kind, id string) {
 			continue
 		}
 		if err != nil {
-			return
+			return wrap("change log", err)
 		}
 		f.mu.Lock()
 		f.wrote = max(f.wrote, seq)
@@ -138,8 +214,9 @@ func (s *Storage) changed(ctx context.Context, kind, id string) {
 		if seq%changePruneEvery == 0 {
 			_, _ = s.c(colChanges).DeleteMany(ctx, bson.M{"_id": bson.M{"$lt": seq - changeKeep}})
 		}
-		return
+		return nil
 	}
+	return errors.New("storage: change log: no free number")
 }
 
 // changesHint is the latest entry number recorded in meta (0: none yet).
@@ -160,18 +237,20 @@ func (s *Storage) readChanges(ctx context.Context) error {
 	f := s.feed
 	f.read.Lock()
 	defer f.read.Unlock()
-	started := time.Now()
-	err := s.readChangesFrom(ctx, started)
+	end, err := s.readChangesFrom(ctx, time.Now())
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.reading = false
-	if err == nil {
-		f.polled = started
+	if err == nil && end.After(f.polled) {
+		f.polled = end
 	}
 	return err
 }
 
-func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) error {
+// readChangesFrom reads the log from f.next to its end, and returns when
+// the read that found the end started: no entry was missing then (they
+// are numbered without gaps), so every write finished before it is
+// applied, however long the reads before it took.
+func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) (time.Time, error) {
 	f := s.feed
 	f.mu.Lock()
 	next, out := f.next, started.Sub(f.polled) >= SharedStaleness
@@ -182,7 +261,7 @@ func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) error 
 		// log still holds of where this instance was.
 		hint, err := s.changesHint(ctx)
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if next == 0 || hint-next >= changeKeep/2 {
 			s.dropKept()
@@ -190,13 +269,17 @@ func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) error 
 		}
 	}
 	for {
+		at := time.Now()
 		var e changeEntry
 		err := s.c(colChanges).FindOne(ctx, bson.M{"_id": next}).Decode(&e)
 		if errors.Is(err, mongo.ErrNoDocuments) {
-			break
+			f.mu.Lock()
+			f.next = next
+			f.mu.Unlock()
+			return at, nil
 		}
 		if err != nil {
-			return wrap("read changes", err)
+			return time.Time{}, wrap("read changes", err)
 		}
 		if e.From != f.self {
 			s.applyChange(e)
@@ -206,10 +289,6 @@ func (s *Storage) readChangesFrom(ctx context.Context, started time.Time) error 
 		f.next = next
 		f.mu.Unlock()
 	}
-	f.mu.Lock()
-	f.next = next
-	f.mu.Unlock()
-	return nil
 }
 
 // applyChange drops what another instance changed.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,5 +200,111 @@ func TestSharedInstancesRevokeTokens(t *testing.T) {
 	}
 	if got, err := b.APIToken(ctx, tok.ID); err != nil || !got.Revoked {
 		t.Errorf("B after reading the log: %+v %v, want revoked", got, err)
+	}
+}
+
+// While the change log's read is late (under load: its last complete read
+// began more than SharedStaleness ago), readers of kept copies wait for
+// that one read instead of each reading the database, and then get what
+// it says: the copies nobody changed, not those another instance did.
+func TestLateChangeReadIsWaitedFor(t *testing.T) {
+	ctx := context.Background()
+	a, b := sharedPair(t)
+	now := testkit.Epoch
+	u := &model.User{ID: model.NewID(), Login: "late.read", Name: "迟读", Roles: []string{model.RoleEmployee}, Active: true, Created: now}
+	if err := a.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"kept", "ended"} {
+		if err := a.CreateSession(ctx, &model.Session{ID: id, UserID: u.ID, CSRF: "x", Created: now, LastSeen: now, Expires: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.ReadChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"kept", "ended"} {
+		if _, err := b.Session(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.User(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	release := b.StallChanges(2 * storage.SharedStaleness)
+	if err := a.DeleteSession(ctx, "ended"); err != nil {
+		t.Fatal(err)
+	}
+	sessions, users := b.found("sessions"), b.found("users")
+	const readers = 20
+	errs := make(chan error, readers+1)
+	var wg sync.WaitGroup
+	var finished atomic.Int32
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer finished.Add(1)
+			if _, err := b.Session(ctx, "kept"); err != nil {
+				errs <- err
+			}
+			if _, err := b.User(ctx, u.ID); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	var ended error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer finished.Add(1)
+		_, ended = b.Session(ctx, "ended")
+	}()
+	// Until every reader waits, or (wrongly) is done without waiting.
+	for b.ChangeWaiters()+int(finished.Load()) < readers+1 {
+		time.Sleep(time.Millisecond)
+	}
+	release()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if !isNotFound(ended) {
+		t.Errorf("the session A ended, after B's late read of the log: %v, want not found", ended)
+	}
+	// The ended session is read once (B dropped it); nothing else is.
+	if got := b.found("sessions") - sessions; got != 1 {
+		t.Errorf("%d readers sent %d reads of sessions, want 1 (the ended one)", readers+1, got)
+	}
+	if got := b.found("users") - users; got != 0 {
+		t.Errorf("%d readers sent %d reads of users, want 0", readers, got)
+	}
+}
+
+// A shared instance's start-up load of users and sessions is kept: its
+// first read of the change log (which forgets what it holds) comes before
+// the load, not after it.
+func TestSharedLoadKeptIsKept(t *testing.T) {
+	ctx := context.Background()
+	a, b := sharedPair(t)
+	u := &model.User{ID: model.NewID(), Login: "loaded.one", Name: "预载", Roles: []string{model.RoleEmployee}, Active: true, Created: testkit.Epoch}
+	if err := a.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := b.LoadKept(ctx); err != nil || k.Users == 0 {
+		t.Fatalf("load: %d users, %v", k.Users, err)
+	}
+	// The log's next read, as the first page starts it.
+	if err := b.ReadChanges(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := b.found("users")
+	if _, err := b.User(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.found("users") - before; got != 0 {
+		t.Errorf("the first read of a loaded user sent %d reads, want 0", got)
 	}
 }

@@ -15,7 +15,7 @@ import (
 // through this process drops it; one by another instance shows here
 // within SharedStaleness (changes.go).
 func (s *Storage) Lessons(ctx context.Context) ([]model.Lesson, error) {
-	if list, ok := s.lessons.get(""); ok {
+	if list, ok := s.lessons.getSettled(ctx, ""); ok {
 		return slices.Clone(list), nil
 	}
 	at, drops := s.lessons.begin()

@@ -17,7 +17,7 @@ func (s *Storage) Progress(ctx context.Context, userID string) (*model.Progress,
 	if p, ok := s.reportsProgress(userID); ok {
 		return p, nil
 	}
-	if p, ok := s.progs.get(userID); ok {
+	if p, ok := s.progs.getSettled(ctx, userID); ok {
 		return copyProgress(p), nil
 	}
 	at, drops := s.progs.begin()

@@ -68,6 +68,7 @@ func (s *Storage) SetShared() {
 	s.progGen.Add(1)
 	s.feed = &changeFeed{self: model.NewID()}
 	s.keepCaches(func(at time.Time) bool { return s.feed.fresh(at, s) })
+	s.settleCaches(func(ctx context.Context, at time.Time) bool { return s.feed.settle(ctx, at, s) })
 }
 
 // ProgressGeneration returns a number that changes whenever the cached
@@ -269,6 +270,8 @@ func (s *Storage) WarmProgress(ctx context.Context) error {
 	if s.progress == nil {
 		return nil
 	}
+	ctx, cancel := bulkDeadline(ctx)
+	defer cancel()
 	return s.refresh(ctx)
 }
 

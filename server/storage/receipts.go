@@ -35,7 +35,7 @@ func (s *Storage) CreateReceipt(ctx context.Context, r *model.Receipt) error {
 // Receipt returns the receipt with id. A receipt never changes, so one
 // read is kept.
 func (s *Storage) Receipt(ctx context.Context, id string) (*model.Receipt, error) {
-	if r, ok := s.receipts.get(id); ok {
+	if r, ok := s.receipts.getSettled(ctx, id); ok {
 		c := *r
 		return &c, nil
 	}
@@ -88,7 +88,7 @@ func (s *Storage) LastReceipt(ctx context.Context, userID string) (*model.Receip
 // query scans every receipt, so the list is kept until the user signs
 // again (CreateReceipt drops it).
 func (s *Storage) UserReceipts(ctx context.Context, userID string) ([]model.Receipt, error) {
-	if rs, ok := s.chains.get(userID); ok {
+	if rs, ok := s.chains.getSettled(ctx, userID); ok {
 		return copyReceipts(rs), nil
 	}
 	at, drops := s.chains.begin()

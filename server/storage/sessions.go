@@ -22,7 +22,7 @@ func (s *Storage) CreateSession(ctx context.Context, sess *model.Session) error 
 // Session returns the session with id (the hash of the cookie value),
 // from memory when kept (see accessCache).
 func (s *Storage) Session(ctx context.Context, id string) (*model.Session, error) {
-	if sess, ok := s.sessions.get(id); ok {
+	if sess, ok := s.sessions.getSettled(ctx, id); ok {
 		return copySession(sess), nil
 	}
 	at, drops := s.sessions.begin()

@@ -25,7 +25,7 @@ func (s *Storage) CreateUser(ctx context.Context, u *model.User) error {
 // User returns the user with id, from memory when kept (see
 // accessCache); every write to a user below drops it.
 func (s *Storage) User(ctx context.Context, id string) (*model.User, error) {
-	if u, ok := s.users.get(id); ok {
+	if u, ok := s.users.getSettled(ctx, id); ok {
 		return copyUser(u), nil
 	}
 	at, drops := s.users.begin()
