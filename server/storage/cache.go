@@ -300,7 +300,7 @@ func copyReceipts(rs []model.Receipt) []model.Receipt { return slices.Clone(rs) 
 // 40 ms, against a read by _id of 0.5 ms for each person's first page).
 // It does nothing in a process that keeps nothing (see keepCaches).
 func (s *Storage) LoadKept(ctx context.Context) (users, sessions int, err error) {
-	if s.users.startLoad() {
+	if !s.usersKept.Load() && s.users.startLoad() {
 		at := time.Now()
 		all, err := loadAll[model.User](ctx, s.c(colUsers), func(u *model.User) string { return u.ID })
 		if err != nil {

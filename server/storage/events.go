@@ -86,9 +86,23 @@ func each[T any](ctx context.Context, cur *mongo.Cursor, op string, fn func(*T) 
 	return wrap(op, cur.Err())
 }
 
-// UserIDs returns the id of every user.
+// UserIDs returns the id of every user: a sole writer's from its
+// directory in memory, otherwise from a scan.
 func (s *Storage) UserIDs(ctx context.Context) ([]string, error) {
-	return s.ids(ctx, colUsers, bson.M{}, "_id", nil, 0)
+	d, err := s.indexed(ctx)
+	if err != nil || d == nil {
+		if err != nil {
+			return nil, err
+		}
+		return s.ids(ctx, colUsers, bson.M{}, "_id", nil, 0)
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]string, 0, len(d.byID))
+	for id := range d.byID {
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 // Events are one user's attempts (with their results) and receipts.
@@ -156,26 +170,23 @@ func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*E
 }
 
 // StoredProgressOf reads the progress of the given users from the database
-// (never a cache), keyed by user id; a
-// user with none gets an empty one.
+// (never a cache), keyed by user id; a user with none gets an empty one.
+// Up to byIDLimit users are read by _id (FerretDB scans the collection for
+// an $in), more in one scan.
 func (s *Storage) StoredProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error) {
 	out := make(map[string]*model.Progress, len(userIDs))
 	for _, id := range userIDs {
 		out[id] = &model.Progress{UserID: id, Lessons: map[string]model.LessonProgress{}}
 	}
-	cur, err := s.c(colProgress).Find(ctx, bson.M{"_id": bson.M{"$in": userIDs}})
+	found, err := s.progressByID(ctx, userIDs)
 	if err != nil {
-		return nil, wrap("progress of users", err)
+		return nil, err
 	}
-	var ps []model.Progress
-	if err := cur.All(ctx, &ps); err != nil {
-		return nil, wrap("progress of users", err)
-	}
-	for i := range ps {
-		if ps[i].Lessons == nil {
-			ps[i].Lessons = map[string]model.LessonProgress{}
+	for id, p := range found {
+		if p.Lessons == nil {
+			p.Lessons = map[string]model.LessonProgress{}
 		}
-		out[ps[i].UserID] = &ps[i]
+		out[id] = &p
 	}
 	return out, nil
 }

@@ -83,6 +83,8 @@ type Storage struct {
 	// loginIDs maps a login to its user's _id (neither ever changes), so a
 	// lookup by login reads by _id instead of scanning the users.
 	loginIDs sync.Map
+	// usersKept: LoadDirectory filled the users cache, so LoadKept skips them.
+	usersKept atomic.Bool
 	dir      *dirIndex                   // every user's directory fields, for a sole writer (see directory.go)
 	lessons  accessCache[[]model.Lesson] // one entry: the list
 	counted  auditCounts                 // see AuditCount

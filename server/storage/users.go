@@ -102,7 +102,7 @@ func (s *Storage) userByLoginIndexed(ctx context.Context, d *dirIndex, login str
 		}
 		d.write.Lock()
 		d.forget()
-		err = s.loadIndex(ctx)
+		_, err = s.loadIndex(ctx, nil)
 		d.write.Unlock()
 		if err != nil {
 			return nil, err
