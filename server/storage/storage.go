@@ -85,10 +85,10 @@ type Storage struct {
 	loginIDs sync.Map
 	// usersKept: LoadDirectory filled the users cache, so LoadKept skips them.
 	usersKept atomic.Bool
-	dir      *dirIndex                   // every user's directory fields, for a sole writer (see directory.go)
-	lessons  accessCache[[]model.Lesson] // one entry: the list
-	counted  auditCounts                 // see AuditCount
-	auditIdx *auditIndex                 // the audit log's keys, for a sole writer (see audit_page.go)
+	dir       *dirIndex                   // every user's directory fields, for a sole writer (see directory.go)
+	lessons   accessCache[[]model.Lesson] // one entry: the list
+	counted   auditCounts                 // see AuditCount
+	auditIdx  *auditIndex                 // the audit log's keys, for a sole writer (see audit_page.go)
 	// Inserts of concurrent requests sent as one command (group_insert.go).
 	attemptsIns, resultsIns *inserter
 	items                   *itemBuffer  // item statistics not yet written, for a sole writer (item_stats.go)
