@@ -89,12 +89,6 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	if err != nil {
 		return nil, err
 	}
-	// One scan of the users now, so the first sync or search finds the
-	// directory in memory (embedded database only; see storage.LoadDirectory).
-	if err := store.LoadDirectory(ctx, log); err != nil {
-		_ = db.Close(context.Background())
-		return nil, err
-	}
 	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log, Metrics: m,
 		SigningKey: signingKey}
 	s.Training.SetMetrics(m)
@@ -413,13 +407,19 @@ const remindEvery = time.Hour
 // startupJobs runs the start's loads and checks beside serving, one after
 // another, the most useful first: each is a scan of a collection, seconds
 // of CPU at 100,000 people, and run at once they took minutes on a loaded
-// machine and held their garbage together. First the reports' progress
+// machine and held their garbage together. First the directory, then the
+// reports' progress
 // (the organisation view waits for it, and the learners' pages read
 // progress from it), then (reminders, which need it, start) the users and
 // sessions, the audit log's keys, and the progress check. Each logs how
 // long it took; "start-up jobs done" ends them.
 func (s *Server) startupJobs(ctx context.Context, warmed func()) {
 	t0 := time.Now()
+	// The directory (embedded database only; a page that needs it first
+	// waits for this load rather than the start for every page).
+	if err := s.Store.LoadDirectory(ctx, s.Log); err != nil && ctx.Err() == nil {
+		s.Log.Warn("directory not loaded; its first use loads it", "err", err)
+	}
 	s.warmReports(ctx)
 	warmed()
 	s.loadKept(ctx)

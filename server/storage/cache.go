@@ -300,13 +300,14 @@ func copyReceipts(rs []model.Receipt) []model.Receipt { return slices.Clone(rs) 
 // 40 ms, against a read by _id of 0.5 ms for each person's first page).
 // It does nothing in a process that keeps nothing (see keepCaches).
 func (s *Storage) LoadKept(ctx context.Context) (users, sessions int, err error) {
-	if !s.usersKept.Load() && s.users.startLoad() {
+	if s.users.startLoad() {
 		at := time.Now()
 		all, err := loadAll[model.User](ctx, s.c(colUsers), func(u *model.User) string { return u.ID })
 		if err != nil {
 			s.users.endLoad(nil, at)
 			return 0, 0, wrap("load users", err)
 		}
+		all = s.shareUserStrings(all)
 		for _, u := range all {
 			s.loginIDs.Store(u.Login, u.ID)
 		}
@@ -319,6 +320,7 @@ func (s *Storage) LoadKept(ctx context.Context) (users, sessions int, err error)
 			s.sessions.endLoad(nil, at)
 			return users, 0, wrap("load sessions", err)
 		}
+		s.shareSessionStrings(all)
 		sessions = s.sessions.endLoad(all, at)
 	}
 	return users, sessions, nil
@@ -340,4 +342,52 @@ func loadAll[T any](ctx context.Context, c *mongo.Collection, id func(*T) string
 		out[id(v)] = v
 	}
 	return out, cur.Err()
+}
+
+// shareUserStrings points each loaded user's text at its directory
+// entry's equal strings (and keys the map by them), so a person kept both
+// in the directory and in the users cache holds that text once: about
+// 16 MB at 100,000 people. Strings never change, so sharing them is safe.
+func (s *Storage) shareUserStrings(all map[string]*model.User) map[string]*model.User {
+	d := s.dir
+	if d == nil {
+		return all
+	}
+	out := make(map[string]*model.User, len(all))
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for _, u := range all {
+		if e := d.byID[u.ID]; e != nil {
+			du := e.u
+			for _, f := range [...]struct {
+				dst *string
+				src string
+			}{
+				{&u.ID, du.ID}, {&u.Login, du.Login}, {&u.Name, du.Name}, {&u.Department, du.Department},
+				{&u.Manager, du.Manager}, {&u.Manages, du.Manages}, {&u.Email, du.Email}, {&u.Lang, du.Lang},
+				{&u.Mobile, du.Mobile}, {&u.WeComID, du.WeComID}, {&u.DingTalkID, du.DingTalkID}, {&u.ExternalID, du.ExternalID},
+			} {
+				if *f.dst == f.src {
+					*f.dst = f.src
+				}
+			}
+		}
+		out[u.ID] = u
+	}
+	return out
+}
+
+// shareSessionStrings points each session's user id at the directory's.
+func (s *Storage) shareSessionStrings(all map[string]*model.Session) {
+	d := s.dir
+	if d == nil {
+		return
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for _, sess := range all {
+		if e := d.byID[sess.UserID]; e != nil {
+			sess.UserID = e.u.ID
+		}
+	}
 }

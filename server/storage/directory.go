@@ -66,8 +66,7 @@ func (s *Storage) indexed(ctx context.Context) (*dirIndex, error) {
 	}
 	d.write.Lock()
 	defer d.write.Unlock()
-	_, err := s.loadIndex(ctx, nil)
-	return d, err
+	return d, s.loadIndex(ctx)
 }
 
 // LoadDirectory fills the in-memory directory of a sole writer in one scan
@@ -81,25 +80,7 @@ func (s *Storage) LoadDirectory(ctx context.Context, log *slog.Logger) error {
 	t0 := time.Now()
 	d.write.Lock()
 	defer d.write.Unlock()
-	// The same scan fills the users cache (LoadKept then skips them): one
-	// scan of the users at start, not two (seconds of CPU at 100,000).
-	var full func(*model.User)
-	all := map[string]*model.User{}
-	kept := s.users.startLoad()
-	if kept {
-		full = func(u *model.User) { all[u.ID] = u }
-	}
-	loaded, err := s.loadIndex(ctx, full)
-	if kept {
-		if err != nil || !loaded {
-			all = nil
-		}
-		for _, u := range all {
-			s.loginIDs.Store(u.Login, u.ID)
-		}
-		s.usersKept.Store(s.users.endLoad(all, t0) > 0)
-	}
-	if err != nil {
+	if err := s.loadIndex(ctx); err != nil {
 		return err
 	}
 	d.mu.RLock()
@@ -109,54 +90,36 @@ func (s *Storage) LoadDirectory(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-// loadIndex reads every user once, unless loaded (then loaded is false);
-// d.write is held. With full, it reads whole users, hands each to full and
-// keeps a copy without secrets; without, only the directory's fields.
-func (s *Storage) loadIndex(ctx context.Context, full func(*model.User)) (loaded bool, err error) {
+// loadIndex reads every user once, unless loaded; d.write is held.
+func (s *Storage) loadIndex(ctx context.Context) error {
 	d := s.dir
 	d.mu.RLock()
-	was := d.loaded
+	loaded := d.loaded
 	d.mu.RUnlock()
-	if was {
-		return false, nil
+	if loaded {
+		return nil
 	}
-	opts := options.Find().SetProjection(directoryFields)
-	if full != nil {
-		opts = options.Find()
-	}
-	cur, err := s.c(colUsers).Find(ctx, bson.M{}, opts)
+	cur, err := s.c(colUsers).Find(ctx, bson.M{}, options.Find().SetProjection(directoryFields))
 	if err != nil {
-		return false, wrap("load directory", err)
+		return wrap("load directory", err)
 	}
 	defer cur.Close(ctx)
 	byLogin, byID := map[string]*dirEntry{}, map[string]*dirEntry{}
 	for cur.Next(ctx) {
 		u := &model.User{}
 		if err := cur.Decode(u); err != nil {
-			return false, wrap("load directory", err)
-		}
-		if full != nil {
-			full(u)
-			u = directoryUser(u)
+			return wrap("load directory", err)
 		}
 		e := newEntry(u)
 		byLogin[u.Login], byID[u.ID] = e, e
 	}
 	if err := cur.Err(); err != nil {
-		return false, wrap("load directory", err)
+		return wrap("load directory", err)
 	}
 	d.mu.Lock()
 	d.byLogin, d.byID, d.order, d.loaded = byLogin, byID, nil, true
 	d.mu.Unlock()
-	return true, nil
-}
-
-// directoryUser is a copy of u without what the directory leaves out
-// (secrets, the unread count).
-func directoryUser(u *model.User) *model.User {
-	c := copyUser(u)
-	c.PasswordHash, c.MustChangePassword, c.MFA, c.Unread = "", false, model.MFA{}, 0
-	return c
+	return nil
 }
 
 // forget makes the next use of the index load it again: after a write
@@ -200,7 +163,8 @@ type indexWriter struct{ d *dirIndex }
 
 // put adds or replaces u (a copy without secrets is kept).
 func (w indexWriter) put(u *model.User) {
-	c := directoryUser(u)
+	c := copyUser(u)
+	c.PasswordHash, c.MustChangePassword, c.MFA, c.Unread = "", false, model.MFA{}, 0
 	old := w.d.byID[c.ID]
 	if old == nil || old.u.Login != c.Login {
 		w.d.order = nil

@@ -83,12 +83,10 @@ type Storage struct {
 	// loginIDs maps a login to its user's _id (neither ever changes), so a
 	// lookup by login reads by _id instead of scanning the users.
 	loginIDs sync.Map
-	// usersKept: LoadDirectory filled the users cache, so LoadKept skips them.
-	usersKept atomic.Bool
-	dir       *dirIndex                   // every user's directory fields, for a sole writer (see directory.go)
-	lessons   accessCache[[]model.Lesson] // one entry: the list
-	counted   auditCounts                 // see AuditCount
-	auditIdx  *auditIndex                 // the audit log's keys, for a sole writer (see audit_page.go)
+	dir      *dirIndex                   // every user's directory fields, for a sole writer (see directory.go)
+	lessons  accessCache[[]model.Lesson] // one entry: the list
+	counted  auditCounts                 // see AuditCount
+	auditIdx *auditIndex                 // the audit log's keys, for a sole writer (see audit_page.go)
 	// Inserts of concurrent requests sent as one command (group_insert.go).
 	attemptsIns, resultsIns *inserter
 	items                   *itemBuffer  // item statistics not yet written, for a sole writer (item_stats.go)

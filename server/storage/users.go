@@ -102,7 +102,7 @@ func (s *Storage) userByLoginIndexed(ctx context.Context, d *dirIndex, login str
 		}
 		d.write.Lock()
 		d.forget()
-		_, err = s.loadIndex(ctx, nil)
+		err = s.loadIndex(ctx)
 		d.write.Unlock()
 		if err != nil {
 			return nil, err
