@@ -45,6 +45,7 @@ const (
 // startupJobs are the start-up jobs' log messages (see cli's startupJobs),
 // in their order, and the name the bench prints for each.
 var startupJobs = []struct{ msg, name string }{
+	{"directory loaded", "directory"},
 	{"report cache loaded", "report cache"},
 	{"users and sessions loaded", "users and sessions"},
 	{"audit log loaded", "audit log"},

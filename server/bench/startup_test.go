@@ -13,7 +13,8 @@ import (
 func TestStartupTimes(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "server.log")
 	first := `time=x level=INFO msg="start-up jobs done" took=1s` + "\n"
-	second := `time=x level=INFO msg="report cache loaded" took=12.5s` + "\n" +
+	second := `time=x level=INFO msg="directory loaded" users=10 took=2s` + "\n" +
+		`time=x level=INFO msg="report cache loaded" took=12.5s` + "\n" +
 		`time=x level=INFO msg="users and sessions loaded" users=0 sessions=10 took=3s` + "\n" +
 		`time=x level=WARN msg="progress drift found" users_checked=250 fields=3 users_repaired=0 took=40ms` + "\n"
 	if err := os.WriteFile(file, []byte(first+second), 0o600); err != nil {
@@ -27,7 +28,7 @@ func TestStartupTimes(t *testing.T) {
 		times["progress check"] != 40*time.Millisecond {
 		t.Fatalf("times: %v", times)
 	}
-	if got, want := jobList(times), "report cache 12.5s, users and sessions 3s, progress check 40ms"; got != want {
+	if got, want := jobList(times), "directory 2s, report cache 12.5s, users and sessions 3s, progress check 40ms"; got != want {
 		t.Fatalf("jobList: %q, want %q", got, want)
 	}
 	f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0o600)
