@@ -11,6 +11,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // AccessCacheTTL is how long a process that has not said how it shares
@@ -328,7 +329,7 @@ func (s *Storage) LoadKept(ctx context.Context) (users, sessions int, err error)
 
 // loadAll reads every document of a collection, by its id.
 func loadAll[T any](ctx context.Context, c *mongo.Collection, id func(*T) string) (map[string]*T, error) {
-	cur, err := c.Find(ctx, bson.M{})
+	cur, err := c.Find(ctx, bson.M{}, options.Find().SetBatchSize(scanBatch))
 	if err != nil {
 		return nil, err
 	}
