@@ -89,12 +89,6 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	if err != nil {
 		return nil, err
 	}
-	// One scan of the users now, so the first sync or search finds the
-	// directory in memory (embedded database only; see storage.LoadDirectory).
-	if err := store.LoadDirectory(ctx, log); err != nil {
-		_ = db.Close(context.Background())
-		return nil, err
-	}
 	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log, Metrics: m,
 		SigningKey: signingKey}
 	s.Training.SetMetrics(m)
@@ -353,13 +347,18 @@ func isTerminal(w io.Writer) bool {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var background sync.WaitGroup
-	background.Go(func() { s.checkProgress(sweepCtx) })
-	background.Go(func() { s.loadAudit(sweepCtx) })
+	started := make(chan struct{}) // closed when the start-up jobs are done
+	background.Go(func() {
+		defer close(started)
+		s.startupJobs(sweepCtx, func() {
+			if s.Config.ReminderJob {
+				background.Go(func() { s.Notify.Schedule(sweepCtx, remindEvery) })
+			}
+		})
+	})
 	background.Go(func() { s.sweepSessions(sweepCtx) })
-	background.Go(func() { s.remind(sweepCtx) })
-	background.Go(func() { s.loadKept(sweepCtx) })
 	if s.Config.CheckpointJob {
-		background.Go(func() { s.checkpoints(sweepCtx) })
+		background.Go(func() { s.checkpoints(sweepCtx, started) })
 	}
 	if s.Config.DeliveryWorker {
 		background.Go(func() { s.Channels.Run(sweepCtx, deliverEvery) })
@@ -410,15 +409,42 @@ const deliverEvery = 30 * time.Second
 // its keys make running it more than once a day harmless.
 const remindEvery = time.Hour
 
-// remind loads the reports' caches, then runs the reminder job now and
-// every remindEvery.
-func (s *Server) remind(ctx context.Context) {
-	if err := s.Reports.Warm(ctx); err != nil && ctx.Err() == nil {
-		s.Log.Warn("report cache", "err", err)
+// startupJobs runs the start's loads and checks beside serving, one after
+// another, the most useful first: each is a scan of a collection, seconds
+// of CPU at 100,000 people, and run at once they took minutes on a loaded
+// machine and held their garbage together. First the directory, then the
+// reports' progress (the organisation view waits for it, and the learners'
+// pages read progress from it), then (reminders, which need it, start) the
+// users, sessions, tokens, receipts' index and current lessons, the audit
+// log's keys, and the progress check. Each logs how
+// long it took; "start-up jobs done" ends them.
+func (s *Server) startupJobs(ctx context.Context, warmed func()) {
+	t0 := time.Now()
+	// The directory (embedded database only; a page that needs it first
+	// waits for this load rather than the start for every page).
+	if err := s.Store.LoadDirectory(ctx, s.Log); err != nil && ctx.Err() == nil {
+		s.Log.Warn("directory not loaded; its first use loads it", "err", err)
 	}
-	if s.Config.ReminderJob {
-		s.Notify.Schedule(ctx, remindEvery)
+	s.warmReports(ctx)
+	warmed()
+	s.loadKept(ctx)
+	s.loadAudit(ctx)
+	s.checkProgress(ctx)
+	if ctx.Err() == nil {
+		s.Log.Info("start-up jobs done", "took", time.Since(t0).Round(time.Millisecond).String())
 	}
+}
+
+// warmReports loads the reports' caches (every person's progress).
+func (s *Server) warmReports(ctx context.Context) {
+	t0 := time.Now()
+	if err := s.Reports.Warm(ctx); err != nil {
+		if ctx.Err() == nil {
+			s.Log.Warn("report cache not loaded; the first report loads it", "err", err)
+		}
+		return
+	}
+	s.Log.Info("report cache loaded", "took", time.Since(t0).Round(time.Millisecond).String())
 }
 
 // checkpointEvery is how often the portal signs the chain heads; a day
@@ -429,8 +455,15 @@ const checkpointEvery = 24 * time.Hour
 // the file's last checkpoint: a restart does not pass over every receipt
 // again while the day's checkpoint is signed (none yet: now). With several
 // instances on one database each writes its own data folder's file:
-// harmless, each file proves the same receipts.
-func (s *Server) checkpoints(ctx context.Context) {
+// harmless, each file proves the same receipts. The first waits for the
+// start-up jobs (started closed), so its pass over the receipts does not
+// run beside them.
+func (s *Server) checkpoints(ctx context.Context, started <-chan struct{}) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-started:
+	}
 	var wait time.Duration
 	if last, err := checkpoint.LastSigned(s.Config.DataDir); err != nil {
 		s.Log.Warn("checkpoint file not read; signing now", "err", err)

@@ -58,27 +58,123 @@ const (
 // directory and everyone's progress, or the last one computed while it
 // still holds (see orgMemo). Departments are named in order as a reader of
 // lang expects (Collator). The result is shared: read only.
+//
+// One is computed at a time: eight HR pages at once would otherwise
+// compute eight copies of the same figures (about 60 MB of garbage each at
+// 100,000 people) where the first one's serves them all. When the kept view
+// no longer holds and its computation took orgSlow or more (about 0.5 s of
+// CPU at 100,000 people, seconds on a loaded machine), the request gets it
+// all the same while the new one is computed beside it, as long as it is
+// younger than orgStale; otherwise the request waits for the new one.
 func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation, error) {
-	// One at a time: eight HR pages at once would otherwise compute eight
-	// copies of the same figures (about 60 MB of garbage each at 100,000
-	// people) where the first one's serves them all.
-	s.orgMu.Lock()
-	defer s.orgMu.Unlock()
-	lessons, err := s.publishedLessons(ctx)
-	if err != nil {
-		return nil, err
+	asked := time.Now()
+	for {
+		in, err := s.orgInputs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.orgMu.Lock()
+		kept := s.org
+		if in.cached && kept.holds(in.dir, in.gen, in.lessons, in.now) {
+			o := kept.in(lang)
+			s.orgMu.Unlock()
+			return o, nil
+		}
+		run := s.orgRun
+		if run == nil {
+			run = s.startOrganisation(ctx, in)
+		}
+		if in.cached && kept.servable(in.now, s.orgSlow) {
+			o := kept.in(lang)
+			s.orgMu.Unlock()
+			return o, nil
+		}
+		s.orgMu.Unlock()
+		select {
+		case <-run.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("report: organisation: %w", ctx.Err())
+		}
+		if run.err != nil {
+			return nil, run.err
+		}
+		// A computation that read its inputs after this request began has
+		// every write made before it; an older one may lack one: look again.
+		if !run.in.read.Before(asked) {
+			s.orgMu.Lock()
+			o := run.memo.in(lang)
+			s.orgMu.Unlock()
+			return o, nil
+		}
 	}
-	dir, err := s.Directory(ctx)
-	if err != nil {
-		return nil, err
+}
+
+// orgInputs are what an organisation view is computed from, and when
+// they were read.
+type orgInputs struct {
+	read    time.Time // wall clock, before any of them
+	lessons []model.Lesson
+	dir     *Directory
+	gen     uint64
+	cached  bool // storage keeps the progress: a view may be kept
+	now     time.Time
+}
+
+func (s *Service) orgInputs(ctx context.Context) (orgInputs, error) {
+	in := orgInputs{read: time.Now()}
+	var err error
+	if in.lessons, err = s.publishedLessons(ctx); err != nil {
+		return in, err
 	}
-	gen, cached := s.store.ProgressGeneration() // before the progress: see there
-	now := s.Now()
-	if m := s.org; cached && m.holds(dir, gen, lessons, now) {
-		return m.in(lang), nil
+	if in.dir, err = s.Directory(ctx); err != nil {
+		return in, err
 	}
-	s.org = nil // free the old figures before computing the new ones
-	pubs, err := s.publishVersions(ctx, lessons)
+	in.gen, in.cached = s.store.ProgressGeneration() // before the progress: see there
+	in.now = s.Now()
+	return in, nil
+}
+
+// orgRun is an organisation view being computed; done is closed when memo
+// or err is set.
+type orgRun struct {
+	in   orgInputs
+	done chan struct{}
+	memo *orgMemo
+	err  error
+}
+
+// orgRunLimit bounds a computation that no request waits for any more.
+const orgRunLimit = 2 * time.Minute
+
+// startOrganisation starts computing the view of in, beside the request
+// (which may end first); s.orgMu is held.
+func (s *Service) startOrganisation(ctx context.Context, in orgInputs) *orgRun {
+	run := &orgRun{in: in, done: make(chan struct{})}
+	s.orgRun = run
+	go func() {
+		cx, cancel := context.WithTimeout(context.WithoutCancel(ctx), orgRunLimit)
+		defer cancel()
+		if s.beforeOrg != nil {
+			s.beforeOrg()
+		}
+		started := time.Now()
+		m, err := s.computeOrganisation(cx, in)
+		s.orgMu.Lock()
+		if err == nil {
+			m.took = time.Since(started)
+			if in.cached {
+				s.org = m
+			}
+		}
+		run.memo, run.err, s.orgRun = m, err, nil
+		s.orgMu.Unlock()
+		close(run.done)
+	}()
+	return run
+}
+
+func (s *Service) computeOrganisation(ctx context.Context, in orgInputs) (*orgMemo, error) {
+	pubs, err := s.publishVersions(ctx, in.lessons)
 	if err != nil {
 		return nil, err
 	}
@@ -86,12 +182,8 @@ func (s *Service) Organisation(ctx context.Context, lang string) (*Organisation,
 	if err != nil {
 		return nil, fmt.Errorf("report: organisation: %w", err)
 	}
-	o, until := organisation(lessons, dir, prog, pubs, now)
-	m := &orgMemo{dir: dir, gen: gen, lessons: lessons, until: until, base: o, byLang: map[string]*Organisation{}}
-	if cached {
-		s.org = m
-	}
-	return m.in(lang), nil
+	o, until := organisation(in.lessons, in.dir, prog, pubs, in.now)
+	return &orgMemo{dir: in.dir, gen: in.gen, lessons: in.lessons, until: until, base: o, byLang: map[string]*Organisation{}}, nil
 }
 
 // orgMemo is an organisation view kept for the next ones: it holds while
@@ -105,6 +197,7 @@ type orgMemo struct {
 	gen     uint64
 	lessons []model.Lesson
 	until   time.Time
+	took    time.Duration            // how long computing it took
 	base    *Organisation            // departments in no particular order
 	byLang  map[string]*Organisation // sorted for a reader of that language
 }
@@ -112,6 +205,20 @@ type orgMemo struct {
 // orgMaxAge bounds a memo's life whatever else holds: a safety net, should
 // a figure depend on the time in a way organisation does not foresee.
 const orgMaxAge = time.Minute
+
+// A view whose computation took orgSlow or more is still answered, once
+// something changed, while the next one is computed, up to orgStale after
+// the moment it shows: HR's figures are then at most that old.
+const (
+	orgSlow  = 250 * time.Millisecond
+	orgStale = time.Minute
+)
+
+// servable reports whether m may be answered while a newer view is
+// computed: it was slow to compute and is younger than orgStale.
+func (m *orgMemo) servable(now time.Time, slow time.Duration) bool {
+	return m != nil && m.took >= slow && !now.Before(m.base.At) && now.Sub(m.base.At) < orgStale
+}
 
 func (m *orgMemo) holds(dir *Directory, gen uint64, lessons []model.Lesson, now time.Time) bool {
 	return m != nil && m.dir == dir && m.gen == gen && !now.Before(m.base.At) && now.Before(m.until) &&

@@ -19,7 +19,17 @@ import (
 // computed once and shared while nothing it depends on changed, and each
 // of those changes shows in the next view: a progress write, a user's
 // move, a publish, and time passing a due date with no write at all.
-func TestOrganisationKeptUntilSomethingChanges(t *testing.T) {
+// orgFixture is a store with the shipped lessons and three employees
+// (two in sales, one in the kitchen) hired before them, the clock an hour
+// before the first lesson falls due.
+type orgFixture struct {
+	k     *testkit.Kit
+	first model.Lesson
+	users []model.User
+}
+
+func newOrgFixture(t *testing.T) *orgFixture {
+	t.Helper()
 	k := testkit.Store(t)
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -48,6 +58,26 @@ func TestOrganisationKeptUntilSomethingChanges(t *testing.T) {
 	if err := k.Store.ImportUsers(ctx, users); err != nil {
 		t.Fatal(err)
 	}
+	return &orgFixture{k: k, first: first, users: users}
+}
+
+// sign records user i's signature of the first lesson.
+func (f *orgFixture) sign(t *testing.T, i int) {
+	t.Helper()
+	if err := f.k.Store.UpdateLessonProgress(context.Background(), f.users[i].ID, f.first.Slug, model.ProgressUpdate{
+		ReadVersion: f.first.Current, PassVersion: f.first.Current, AckVersion: f.first.Current, Acknowledged: f.k.Clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOrganisationKeptUntilSomethingChanges: the organisation view is
+// computed once and shared while nothing it depends on changed, and each
+// of those changes shows in the next view: a progress write, a user's
+// move, a publish, and time passing a due date with no write at all.
+func TestOrganisationKeptUntilSomethingChanges(t *testing.T) {
+	f := newOrgFixture(t)
+	k, first, users := f.k, f.first, f.users
+	ctx := context.Background()
 	svc := report.New(k.Store, k.Clock.Now)
 	view := func() *report.Organisation {
 		t.Helper()
@@ -77,10 +107,7 @@ func TestOrganisationKeptUntilSomethingChanges(t *testing.T) {
 	}
 
 	// A signature: done at once, without waiting for any time to pass.
-	if err := k.Store.UpdateLessonProgress(ctx, users[0].ID, first.Slug, model.ProgressUpdate{
-		ReadVersion: first.Current, PassVersion: first.Current, AckVersion: first.Current, Acknowledged: k.Clock.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	f.sign(t, 0)
 	o3 := view()
 	if o3 == o1 || lessonRow(o3).Done != 1 {
 		t.Fatalf("after a signature: %s %+v", first.Slug, lessonRow(o3))

@@ -58,10 +58,16 @@ type Service struct {
 	mu  sync.Mutex
 	dir *Directory
 
-	// orgMu lets one organisation view be computed at a time (the others
-	// wait for it and share it); org is the last one, see orgMemo.
-	orgMu sync.Mutex
-	org   *orgMemo
+	// orgMu guards org, the last organisation view (see orgMemo), and
+	// orgRun, the one being computed (one at a time: see Organisation).
+	orgMu  sync.Mutex
+	org    *orgMemo
+	orgRun *orgRun
+	// orgSlow is the computing time from which a kept view is answered
+	// while the next one computes (orgSlow; tests change it), beforeOrg a
+	// test's hook run before each computation.
+	orgSlow   time.Duration
+	beforeOrg func()
 }
 
 // New returns a Service; now may be nil for the wall clock.
@@ -69,7 +75,7 @@ func New(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now}
+	return &Service{store: store, now: now, orgSlow: orgSlow}
 }
 
 // Warm loads what the reports cache, so the first report is quick.

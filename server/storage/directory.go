@@ -99,7 +99,7 @@ func (s *Storage) loadIndex(ctx context.Context) error {
 	if loaded {
 		return nil
 	}
-	cur, err := s.c(colUsers).Find(ctx, bson.M{}, options.Find().SetProjection(directoryFields))
+	cur, err := s.c(colUsers).Find(ctx, bson.M{}, options.Find().SetProjection(directoryFields).SetBatchSize(scanBatch))
 	if err != nil {
 		return wrap("load directory", err)
 	}

@@ -1,8 +1,13 @@
 package storage
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
 
 	"conductportal/server/model"
 
@@ -14,14 +19,73 @@ import (
 // Reads over whole collections, for verification and for rebuilding the
 // progress projection. They stream, so memory stays flat.
 
-// EachReceipt calls fn with every receipt, by user and then chain position.
+// EachReceipt calls fn with every receipt, by user and then chain position
+// (receipts deleted while it runs are left out). Not a sorted find, which
+// makes FerretDB v1 hold every receipt in memory at once: one unsorted read
+// of the fields that order them, sorted here (about 100 bytes a receipt),
+// then each receipt read by _id in that order, receiptWindow at a time.
 func (s *Storage) EachReceipt(ctx context.Context, fn func(*model.Receipt) error) error {
-	cur, err := s.c(colReceipts).Find(ctx, bson.M{},
-		options.Find().SetSort(bson.D{{Key: "user_id", Value: 1}, {Key: "seq", Value: 1}}))
+	cur, err := s.c(colReceipts).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"user_id": 1, "seq": 1}))
 	if err != nil {
 		return wrap("each receipt", err)
 	}
-	return each(ctx, cur, "each receipt", fn)
+	var order []model.Receipt
+	if err := each(ctx, cur, "each receipt", func(r *model.Receipt) error {
+		order = append(order, model.Receipt{ID: r.ID, UserID: r.UserID, Seq: r.Seq})
+		return nil
+	}); err != nil {
+		return err
+	}
+	slices.SortFunc(order, func(a, b model.Receipt) int {
+		return cmp.Or(strings.Compare(a.UserID, b.UserID), cmp.Compare(a.Seq, b.Seq), strings.Compare(a.ID, b.ID))
+	})
+	for len(order) > 0 {
+		window := order[:min(len(order), receiptWindow)]
+		order = order[len(window):]
+		rs, err := s.receiptsByID(ctx, window)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r == nil {
+				continue
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// receiptWindow is how many receipts EachReceipt reads ahead.
+const receiptWindow = 256
+
+// receiptsByID reads the receipts of ids from the database, byIDParallel
+// at once, in their order; a receipt not found is nil.
+func (s *Storage) receiptsByID(ctx context.Context, ids []model.Receipt) ([]*model.Receipt, error) {
+	out := make([]*model.Receipt, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, byIDParallel)
+	for i := range ids {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			var r model.Receipt
+			switch err := s.c(colReceipts).FindOne(ctx, bson.M{"_id": ids[i].ID}).Decode(&r); {
+			case err == nil:
+				out[i] = &r
+			case !isNotFound(err):
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, wrap("each receipt", err)
+	}
+	return out, nil
 }
 
 // ReceiptHeads returns the head of every user's receipt chain, by user
@@ -49,9 +113,10 @@ func (s *Storage) ReceiptHeads(ctx context.Context) (map[string]model.ReceiptHea
 	return out, nil
 }
 
-// EachProgress calls fn with every user's progress.
+// EachProgress calls fn with every user's progress, in no particular
+// order: a sorted find makes FerretDB v1 hold every document at once.
 func (s *Storage) EachProgress(ctx context.Context, fn func(*model.Progress) error) error {
-	cur, err := s.c(colProgress).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	cur, err := s.c(colProgress).Find(ctx, bson.M{})
 	if err != nil {
 		return wrap("each progress", err)
 	}
@@ -77,9 +142,23 @@ func each[T any](ctx context.Context, cur *mongo.Cursor, op string, fn func(*T) 
 	return wrap(op, cur.Err())
 }
 
-// UserIDs returns the id of every user.
+// UserIDs returns the id of every user: a sole writer's from its
+// directory in memory, otherwise from a scan.
 func (s *Storage) UserIDs(ctx context.Context) ([]string, error) {
-	return s.ids(ctx, colUsers, bson.M{}, "_id", nil, 0)
+	d, err := s.indexed(ctx)
+	if err != nil || d == nil {
+		if err != nil {
+			return nil, err
+		}
+		return s.ids(ctx, colUsers, bson.M{}, "_id", nil, 0)
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]string, 0, len(d.byID))
+	for id := range d.byID {
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 // EventsOf returns the events of the given users, keyed by user id: one
@@ -141,26 +220,23 @@ func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*m
 }
 
 // StoredProgressOf reads the progress of the given users from the database
-// (never a cache), keyed by user id; a
-// user with none gets an empty one.
+// (never a cache), keyed by user id; a user with none gets an empty one.
+// Up to byIDLimit users are read by _id (FerretDB scans the collection for
+// an $in), more in one scan.
 func (s *Storage) StoredProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error) {
 	out := make(map[string]*model.Progress, len(userIDs))
 	for _, id := range userIDs {
 		out[id] = &model.Progress{UserID: id, Lessons: map[string]model.LessonProgress{}}
 	}
-	cur, err := s.c(colProgress).Find(ctx, bson.M{"_id": bson.M{"$in": userIDs}})
+	found, err := s.progressByID(ctx, userIDs)
 	if err != nil {
-		return nil, wrap("progress of users", err)
+		return nil, err
 	}
-	var ps []model.Progress
-	if err := cur.All(ctx, &ps); err != nil {
-		return nil, wrap("progress of users", err)
-	}
-	for i := range ps {
-		if ps[i].Lessons == nil {
-			ps[i].Lessons = map[string]model.LessonProgress{}
+	for id, p := range found {
+		if p.Lessons == nil {
+			p.Lessons = map[string]model.LessonProgress{}
 		}
-		out[ps[i].UserID] = &ps[i]
+		out[id] = &p
 	}
 	return out, nil
 }

@@ -52,3 +52,44 @@ func TestRecentEventsAndHeadsWithoutSorting(t *testing.T) {
 		}
 	}
 }
+
+// TestEachReceiptInChainOrder: EachReceipt hands over every receipt,
+// whole, by user and then seq, from unsorted reads, whatever order they
+// were stored in (more than one read-ahead window of them).
+func TestEachReceiptInChainOrder(t *testing.T) {
+	k := testkit.Store(t)
+	ctx := context.Background()
+	var stored []model.Receipt
+	for _, seq := range []int{3, 1, 2} {
+		for u := range 120 {
+			r := model.Receipt{ID: fmt.Sprintf("r-%03d-%d", u, seq), UserID: fmt.Sprintf("u%03d", (u*37)%120), Lesson: "l",
+				Version: seq, Seq: seq, Signature: "sig", Hash: fmt.Sprintf("hash-%d-%d", u, seq), At: testkit.Epoch}
+			if err := k.Store.CreateReceipt(ctx, &r); err != nil {
+				t.Fatal(err)
+			}
+			stored = append(stored, r)
+		}
+	}
+	var got []model.Receipt
+	if err := k.Store.EachReceipt(ctx, func(r *model.Receipt) error { got = append(got, *r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(stored) {
+		t.Fatalf("%d receipts, want %d", len(got), len(stored))
+	}
+	for i := 1; i < len(got); i++ {
+		a, b := got[i-1], got[i]
+		if a.UserID > b.UserID || (a.UserID == b.UserID && a.Seq >= b.Seq) {
+			t.Fatalf("out of order at %d: %s seq %d, then %s seq %d", i, a.UserID, a.Seq, b.UserID, b.Seq)
+		}
+	}
+	byID := map[string]model.Receipt{}
+	for _, r := range stored {
+		byID[r.ID] = r
+	}
+	for _, r := range got {
+		if w := byID[r.ID]; r.Hash != w.Hash || r.Signature != "sig" || r.Lesson != "l" || r.UserID != w.UserID {
+			t.Fatalf("receipt %s: %+v, want %+v", r.ID, r, w)
+		}
+	}
+}

@@ -189,10 +189,15 @@ func (s *Storage) progressWhere(ctx context.Context, filter bson.M, out map[stri
 	return out, nil
 }
 
+// scanBatch is the documents a batch of a whole-collection read holds: the
+// driver allows each batch 10 s, which FerretDB's 16 MB batches overran at
+// 100,000 people on a loaded machine (the reports' progress load failed).
+const scanBatch = 1000
+
 // eachProgressWhere calls fn with each progress document matching filter,
 // as it is read.
 func (s *Storage) eachProgressWhere(ctx context.Context, filter bson.M, fn func(model.Progress)) error {
-	cur, err := s.c(colProgress).Find(ctx, filter)
+	cur, err := s.c(colProgress).Find(ctx, filter, options.Find().SetBatchSize(scanBatch))
 	if err != nil {
 		return wrap("progress of users", err)
 	}

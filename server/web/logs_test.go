@@ -79,7 +79,7 @@ func TestLogsJSONRequestIDsNoPersonalData(t *testing.T) {
 		// Lines without a request id come from starting, stopping and the
 		// background jobs, never from a request.
 		switch msg {
-		case "starting", "ready", "lesson published", "content imported", "progress matches the events", "audit log loaded", "single sign-on", "directory loaded", "users and sessions loaded", "memory limit", "stopping", "schema step applied", "schema",
+		case "starting", "ready", "lesson published", "content imported", "progress matches the events", "audit log loaded", "single sign-on", "directory loaded", "users and sessions loaded", "report cache loaded", "start-up jobs done", "memory limit", "stopping", "schema step applied", "schema",
 			"PORTAL_SECRET_KEY unset: a key for stored secrets was created; back it up with the data",
 			"PORTAL_SIGNING_KEY unset: a key that signs the receipt checkpoints was created; keep a copy and its public key away from this machine",
 			"first start: an administrator account was created; its one-time password is in the file (delete it after the first login)":
