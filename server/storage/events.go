@@ -156,8 +156,9 @@ func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*E
 }
 
 // StoredProgressOf reads the progress of the given users from the database
-// (never a cache), keyed by user id; a
-// user with none gets an empty one.
+// (never a cache), keyed by user id; a user with none gets an empty one.
+// A sole writer's progress not written yet (progress_behind.go) is given
+// as held: the document as it is about to be stored.
 func (s *Storage) StoredProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error) {
 	out := make(map[string]*model.Progress, len(userIDs))
 	for _, id := range userIDs {
@@ -176,6 +177,11 @@ func (s *Storage) StoredProgressOf(ctx context.Context, userIDs []string) (map[s
 			ps[i].Lessons = map[string]model.LessonProgress{}
 		}
 		out[ps[i].UserID] = &ps[i]
+	}
+	for _, id := range userIDs {
+		if p, ok := s.heldProgress(id); ok {
+			out[id] = p
+		}
 	}
 	return out, nil
 }

@@ -56,6 +56,7 @@ func (s *Storage) SetSoleWriter() {
 	s.dir = &dirIndex{}
 	s.auditIdx = &auditIndex{}
 	s.items = newItemBuffer()
+	s.behind = newProgressBehind()
 	s.sole = true
 	s.keepCaches(func(time.Time) bool { return true })
 }
@@ -163,6 +164,7 @@ func (s *Storage) refresh(ctx context.Context) error {
 			return err
 		}
 		pc.mu.Lock()
+		s.overlayHeld(docs, in) // what the database does not hold yet
 		pc.docs, pc.slugs, pc.loaded, pc.fetched = docs, in, true, started
 		if since.After(pc.since) {
 			pc.since = since
@@ -189,6 +191,7 @@ func (s *Storage) refresh(ctx context.Context) error {
 			delete(pc.docs, id)
 		}
 	}
+	s.overlayHeld(pc.docs, pc.slugs)
 	pc.mu.Unlock()
 	if s.sole { // reportsProgress answers for them again
 		for id := range dirty {

@@ -312,3 +312,30 @@ func (s *Service) sampleUsers(ctx context.Context, recent int64, random int) ([]
 	}
 	return ids, nil
 }
+
+// recoverMargin is how long before the marker's time an event may have
+// been stamped whose progress change was held after it: a request's
+// whole deadline, and more.
+const recoverMargin = time.Minute
+
+// RecoverProgress moves forward, from their events, the progress of every
+// user with an event since the last process began holding progress in
+// memory, when that process did not stop cleanly (storage's
+// progress_behind.go), and then removes the marker. It reports the users
+// checked and repaired (nil: nothing to recover). Run it before serving:
+// it repairs by $max only, but must be done before requests read progress.
+func (s *Service) RecoverProgress(ctx context.Context) (*RebuildReport, error) {
+	since, pending, err := s.store.ProgressPending(ctx)
+	if err != nil || !pending {
+		return nil, err
+	}
+	ids, err := s.store.EventUsersSince(ctx, since.Add(-recoverMargin))
+	if err != nil {
+		return nil, err
+	}
+	rep, err := s.rebuild(ctx, ids, repairForward)
+	if err != nil {
+		return rep, err
+	}
+	return rep, s.store.SettleProgress(ctx)
+}

@@ -462,7 +462,8 @@ func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang st
 	if err := s.store.CreateAttempt(ctx, a); err != nil {
 		return nil, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, storage.ProgressUpdate{LastAttempt: now, AddAttempts: 1})
+	// Follows from the stored attempt: a sole writer writes it behind.
+	err = s.store.RecordEventProgress(ctx, u.ID, slug, storage.ProgressUpdate{LastAttempt: now, AddAttempts: 1})
 	return a, err
 }
 
@@ -565,7 +566,7 @@ func (s *Service) Grade(ctx context.Context, u *model.User, a *model.Attempt, q 
 	if !a.Passed {
 		// Counted for the cool-down: $inc per version, $max on the time,
 		// both rebuilt from the events by ExpectedProgress.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
+		err := s.store.RecordEventProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
 		if err != nil {
 			return nil, err
 		}
@@ -573,8 +574,9 @@ func (s *Service) Grade(ctx context.Context, u *model.User, a *model.Attempt, q 
 	if a.Passed {
 		// This request graded it: progress cannot show the pass yet
 		// unless a pass of this version came before, and $max keeps
-		// that. No read first: one round trip less per submit.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
+		// that. No read first: one round trip less per submit. Both
+		// follow from the stored result: a sole writer writes them behind.
+		err := s.store.RecordEventProgress(ctx, u.ID, a.Lesson, storage.ProgressUpdate{PassVersion: a.Version})
 		if err != nil {
 			return nil, err
 		}
