@@ -305,6 +305,7 @@ func openStoreMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 	}
 	store := storage.New(db.Database)
 	store.SetLogger(log)
+	store.SetWritesWaiting(db.WritesWaiting)
 	if db.Embedded {
 		store.SetSoleWriter() // the embedded database's folder is locked to this process
 	} else {

@@ -240,4 +240,5 @@ func (s *Storage) dropKept() {
 	s.chains.dropAll()
 	s.attempts.dropAll()
 	s.lessons.dropAll()
+	s.tokens.dropAll()
 }

@@ -310,8 +310,36 @@ func (s *Storage) FlushProgress(ctx context.Context) error {
 	return err
 }
 
+// SetWritesWaiting gives storage the count of write commands waiting for
+// the embedded database (database.DB.WritesWaiting): the progress written
+// behind lets them go first.
+func (s *Storage) SetWritesWaiting(fn func() int) { s.writesWaiting = fn }
+
+// Bounds of yielding to requests' writes: a held write waits while others
+// do, checking every yieldStep, for at most yieldMax.
+const (
+	yieldStep = 2 * time.Millisecond
+	yieldMax  = 500 * time.Millisecond
+)
+
+// yield waits, within its bounds, until no write command waits: a held
+// write taking its turn would hold back a request's (each is an fsync).
+func (s *Storage) yield(ctx context.Context) {
+	if s.writesWaiting == nil {
+		return
+	}
+	for waited := time.Duration(0); waited < yieldMax && s.writesWaiting() > 0; waited += yieldStep {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(yieldStep):
+		}
+	}
+}
+
 // writeHeld writes one held user's progress and lets it go.
 func (s *Storage) writeHeld(ctx context.Context, userID string) error {
+	s.yield(ctx)
 	unlock, err := s.lockProgress(ctx, userID)
 	if err != nil {
 		return err

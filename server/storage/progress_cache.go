@@ -59,6 +59,7 @@ func (s *Storage) SetSoleWriter() {
 	s.behind = newProgressBehind()
 	s.sole = true
 	s.keepCaches(func(time.Time) bool { return true })
+	s.tokens.keep(func(time.Time) bool { return true }, maxKeptPeople)
 }
 
 // SetShared tells storage that other instances write to the database too:

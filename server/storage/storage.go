@@ -79,6 +79,7 @@ type Storage struct {
 	receipts accessCache[*model.Receipt]  // receipts by _id: they never change
 	chains   accessCache[[]model.Receipt] // a user's receipts, oldest first, by user id
 	attempts accessCache[*model.Attempt]  // attempts by _id, with their result
+	tokens   accessCache[*model.APIToken] // API tokens by hash, for a sole writer only (see APIToken)
 	feed     *changeFeed                  // other instances' writes, when shared (changes.go)
 	// loginIDs maps a login to its user's _id (neither ever changes), so a
 	// lookup by login reads by _id instead of scanning the users.
@@ -91,6 +92,7 @@ type Storage struct {
 	attemptsIns, resultsIns *inserter
 	items                   *itemBuffer     // item statistics not yet written, for a sole writer (item_stats.go)
 	behind                  *progressBehind // progress not yet written, for a sole writer (progress_behind.go)
+	writesWaiting           func() int      // see SetWritesWaiting
 	log                     *slog.Logger    // see SetLogger
 }
 
