@@ -255,8 +255,9 @@ func (s *Storage) markProgressPending(ctx context.Context) error {
 	if marked {
 		return nil
 	}
+	// $min: the marker of a process that crashed keeps its earlier time.
 	_, err := s.c(colMeta).UpdateOne(ctx, bson.M{"_id": metaProgressPending},
-		bson.M{"$set": bson.M{"since": time.Now().UTC()}}, options.UpdateOne().SetUpsert(true))
+		bson.M{"$min": bson.M{"since": time.Now().UTC()}}, options.UpdateOne().SetUpsert(true))
 	if err != nil {
 		return wrap("mark progress pending", err)
 	}

@@ -68,6 +68,9 @@ func TestProgressWrittenBehind(t *testing.T) {
 	}
 	event(storage.ProgressUpdate{LastAttempt: at, AddAttempts: 1})
 	pending(true)
+	if since, _, err := k.Store.ProgressPending(ctx); err != nil || since.IsZero() || time.Since(since) < 0 {
+		t.Fatalf("the marker's time: %v %v, want when the first change was held", since, err)
+	}
 	check("started, before the reports' cache")
 	// Written at once, on top of what is held: the reports' cache does not
 	// reload the person from the database, which lacks the attempt.

@@ -157,7 +157,13 @@ const (
 	repairNone = iota
 	repairReplace
 	repairForward
+	// repairForwardSettled is repairForward beside serving: see settleForward.
+	repairForwardSettled
 )
+
+// settleWait is how long a repair beside serving waits before moving
+// progress forward: longer than a request's deadline (web's 4 s).
+const settleWait = 5 * time.Second
 
 func (s *Service) rebuild(ctx context.Context, ids []string, mode int) (*RebuildReport, error) {
 	rep := &RebuildReport{}
@@ -181,6 +187,12 @@ func (s *Service) rebuildBatch(ctx context.Context, ids []string, mode int, rep 
 	if err != nil {
 		return err
 	}
+	var lagging []*model.Progress // for repairForwardSettled: what the events gave
+	defer func() {
+		if len(lagging) > 0 {
+			rep.Repaired += s.settleForward(ctx, lagging)
+		}
+	}()
 	for _, id := range ids {
 		stored := progress[id]
 		want := s.ExpectedProgress(stored, events[id])
@@ -205,6 +217,8 @@ func (s *Service) rebuildBatch(ctx context.Context, ids []string, mode int, rep 
 				return err
 			}
 			rep.Repaired++
+		case repairForwardSettled:
+			lagging = append(lagging, want)
 		case repairForward:
 			moved, err := s.moveForward(ctx, stored, want)
 			if err != nil {
@@ -273,13 +287,49 @@ func forward(g, w model.LessonProgress) (storage.ProgressUpdate, bool) {
 
 // CatchUpProgressSample is CheckProgressSample for a portal that serves
 // while it runs: it repairs only by moving lagging fields forward ($max),
-// which is safe beside live updates, as they only move forward too.
+// which is safe beside live updates, as they only move forward too, and
+// only after settleWait (settleForward).
 func (s *Service) CatchUpProgressSample(ctx context.Context, recent int64, random int) (*RebuildReport, error) {
 	ids, err := s.sampleUsers(ctx, recent, random)
 	if err != nil {
 		return nil, err
 	}
-	return s.rebuild(ctx, ids, repairForward)
+	return s.rebuild(ctx, ids, repairForwardSettled)
+}
+
+// settleForward moves the users' progress forward to want, what their
+// events gave, once every request in flight when the events were read has
+// ended, and only where progress still lags: an attempt stored but not yet
+// counted when they were read counts itself (+1), and raising the count to
+// include it first would count it twice. It returns how many moved; a
+// failure is logged (the next start checks again).
+func (s *Service) settleForward(ctx context.Context, want []*model.Progress) int {
+	select {
+	case <-ctx.Done():
+		return 0
+	case <-time.After(settleWait):
+	}
+	ids := make([]string, len(want))
+	for i, w := range want {
+		ids[i] = w.UserID
+	}
+	stored, err := s.store.StoredProgressOf(ctx, ids)
+	if err != nil {
+		s.log.WarnContext(ctx, "progress not moved forward", "err", err)
+		return 0
+	}
+	moved := 0
+	for _, w := range want {
+		ok, err := s.moveForward(ctx, stored[w.UserID], w)
+		if err != nil {
+			s.log.WarnContext(ctx, "progress not moved forward", "user", w.UserID, "err", err)
+			return moved
+		}
+		if ok {
+			moved++
+		}
+	}
+	return moved
 }
 
 // CheckProgressSample compares the progress of a sample of users with
