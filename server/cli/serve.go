@@ -524,7 +524,7 @@ func (s *Server) Close() error {
 	// the rest may take.
 	px, cancelP := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancelP()
-	if err := s.Store.SettleProgress(px); err != nil {
+	if err := s.Store.CloseProgress(px); err != nil {
 		s.Log.Error("progress not written at the stop; the next start recovers it from the events", "err", err)
 	}
 	cx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -54,6 +54,7 @@ type progressBehind struct {
 	marked    bool       // the marker is stored
 	held      map[string]*heldProgress
 	scheduled bool // a flush is due
+	closing   bool // CloseProgress began: nothing more is held
 }
 
 // heldProgress is one user's progress as it is, and the lessons whose
@@ -61,6 +62,12 @@ type progressBehind struct {
 type heldProgress struct {
 	p       *model.Progress
 	lessons map[string]struct{}
+}
+
+func (b *progressBehind) isClosing() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closing
 }
 
 func newProgressBehind() *progressBehind {
@@ -74,7 +81,7 @@ func newProgressBehind() *progressBehind {
 // stored: a start after a crash derives the change from the event.
 func (s *Storage) RecordEventProgress(ctx context.Context, userID, slug string, u ProgressUpdate) error {
 	b := s.behind
-	if b == nil {
+	if b == nil || b.isClosing() {
 		return s.UpdateLessonProgress(ctx, userID, slug, u)
 	}
 	if err := s.markProgressPending(ctx); err != nil {
@@ -84,13 +91,19 @@ func (s *Storage) RecordEventProgress(ctx context.Context, userID, slug string, 
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	p, err := s.Progress(ctx, userID) // the held copy, or what is stored
 	if err != nil {
+		unlock()
 		return err
 	}
 	applyProgress(p, slug, u)
 	b.mu.Lock()
+	if b.closing { // a request that outlived the server's stop: nothing would write it
+		b.mu.Unlock()
+		unlock()
+		return s.UpdateLessonProgress(ctx, userID, slug, u)
+	}
+	defer unlock()
 	h := b.held[userID]
 	if h == nil {
 		h = &heldProgress{lessons: map[string]struct{}{}}
@@ -412,6 +425,18 @@ func (s *Storage) SettleProgress(ctx context.Context) error {
 	}
 	_, err := s.c(colMeta).DeleteOne(ctx, bson.M{"_id": metaProgressPending})
 	return wrap("settle progress", err)
+}
+
+// CloseProgress is SettleProgress at a stop: from now on every change is
+// written at once, so one made by a request that outlives the stop is not
+// left held after the last write.
+func (s *Storage) CloseProgress(ctx context.Context) error {
+	if b := s.behind; b != nil {
+		b.mu.Lock()
+		b.closing = true
+		b.mu.Unlock()
+	}
+	return s.SettleProgress(ctx)
 }
 
 // ProgressPending reports whether held progress may have been lost: the

@@ -116,6 +116,16 @@ func TestProgressWrittenBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	pending(false)
+	// Once the stop began, a late request's change is written at once:
+	// nothing is left held after the last write, and no marker is stored.
+	if err := k.Store.CloseProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	event(storage.ProgressUpdate{PassVersion: 2})
+	if got := storedDoc(t, k, who).Lessons["dress"]; got.PassVersion != 2 {
+		t.Fatalf("a change after the stop began: stored %+v, want passed version 2", got)
+	}
+	pending(false)
 	if n := k.LoggedErrors(); n != 0 {
 		t.Fatalf("%d errors logged", n)
 	}
