@@ -218,6 +218,14 @@ func (s *Service) rebuildBatch(ctx context.Context, ids []string, mode int, rep 
 			}
 			rep.Repaired++
 		case repairForwardSettled:
+			// $max fields at once (idempotent); the counts once settled.
+			moved, err := s.moveForward(ctx, stored, withCounts(want, stored))
+			if err != nil {
+				return err
+			}
+			if moved {
+				rep.Repaired++
+			}
 			lagging = append(lagging, want)
 		case repairForward:
 			moved, err := s.moveForward(ctx, stored, want)
@@ -295,6 +303,19 @@ func (s *Service) CatchUpProgressSample(ctx context.Context, recent int64, rando
 		return nil, err
 	}
 	return s.rebuild(ctx, ids, repairForwardSettled)
+}
+
+// withCounts is want with stored's counts (attempts, failures): the
+// fields an event adds to rather than raises.
+func withCounts(want, stored *model.Progress) *model.Progress {
+	out := *want
+	out.Lessons = make(map[string]model.LessonProgress, len(want.Lessons))
+	for slug, w := range want.Lessons {
+		g := stored.Lessons[slug]
+		w.Attempts, w.Fails = g.Attempts, g.Fails
+		out.Lessons[slug] = w
+	}
+	return &out
 }
 
 // settleForward moves the users' progress forward to want, what their
