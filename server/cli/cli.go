@@ -305,6 +305,7 @@ func openStoreMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 	}
 	store := storage.New(db.Database)
 	store.SetLogger(log)
+	store.SetWritesWaiting(db.WritesWaiting)
 	if db.Embedded {
 		store.SetSoleWriter() // the embedded database's folder is locked to this process
 	} else {
@@ -326,7 +327,12 @@ func withStore(ctx context.Context, stderr io.Writer, fn func(store *storage.Sto
 		return err
 	}
 	defer db.Close(context.Background())
-	return fn(store, log)
+	if err := fn(store, log); err != nil {
+		return err
+	}
+	// Progress a command's quiz submits held (portal demo) is written; the
+	// marker stays for the next start, which may have a crash to recover.
+	return store.FlushProgress(ctx)
 }
 
 // contentFS is the content to import: PORTAL_CONTENT, or the embedded one.

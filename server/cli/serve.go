@@ -127,6 +127,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 		_ = db.Close(context.Background())
 		return nil, err
 	}
+	if err := s.recoverProgress(ctx); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
 	if n, err := s.Channels.Seed(ctx, cfg.Channels); err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
@@ -537,9 +541,30 @@ func (s *Server) recoverItemStats(ctx context.Context) error {
 	return nil
 }
 
+// recoverProgress moves progress forward from the events when the last
+// process stopped with progress changes only in its memory (a crash: see
+// storage's progress_behind.go), before any request reads it.
+func (s *Server) recoverProgress(ctx context.Context) error {
+	started := time.Now()
+	rep, err := s.Training.RecoverProgress(ctx)
+	if err != nil || rep == nil {
+		return err
+	}
+	s.Log.Warn("the last run did not stop cleanly: progress moved forward from the events",
+		"users_checked", rep.Users, "users_repaired", rep.Repaired, "took", time.Since(started).Round(time.Millisecond).String())
+	return nil
+}
+
 // Close writes what storage holds in memory and releases the database.
 func (s *Server) Close() error {
 	s.Notify.Wait()
+	// Progress held after a burst is one write per person: longer than
+	// the rest may take.
+	px, cancelP := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelP()
+	if err := s.Store.CloseProgress(px); err != nil {
+		s.Log.Error("progress not written at the stop; the next start recovers it from the events", "err", err)
+	}
 	cx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.Store.SettleItemStats(cx); err != nil {

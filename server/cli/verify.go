@@ -85,6 +85,9 @@ func rebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		if *check {
 			fmt.Fprintf(stdout, "rebuild --check: %d users, %d field(s) differ from the events\n", rep.Users, len(rep.Drift))
+			if _, pending, err := store.ProgressPending(ctx); err == nil && pending && len(rep.Drift) > 0 {
+				fmt.Fprintln(stdout, "rebuild --check: the last portal did not stop cleanly: its next start moves progress forward from the events")
+			}
 			if len(rep.Drift) > 0 {
 				return errProblems
 			}
@@ -103,6 +106,9 @@ func rebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				return err
 			}
 			fmt.Fprintf(stdout, "rebuild: item statistics of %s from %d graded attempts\n", l.Slug, t.Attempts)
+		}
+		if err := store.SettleProgress(ctx); err != nil { // rebuilt from the events: nothing to recover
+			return err
 		}
 		return store.SettleItemStats(ctx) // whole again: a start need not rebuild them
 	})

@@ -54,7 +54,8 @@ type DB struct {
 	Database *mongo.Database
 	Embedded bool
 	secrets  *secret.Box
-	pgURL    string // PostgreSQL behind FerretDB (Options.PostgreSQLURL), or ""
+	pgURL    string        // PostgreSQL behind FerretDB (Options.PostgreSQLURL), or ""
+	serial   *serialDialer // the embedded database's queue of writes
 
 	mu           sync.Mutex // guards the embedded server's fields below
 	embedded     embedded
@@ -73,6 +74,16 @@ type embedded struct {
 
 // Secrets is the key the database was opened with (nil: none).
 func (db *DB) Secrets() *secret.Box { return db.secrets }
+
+// WritesWaiting is how many write commands wait for their turn on the
+// embedded database (serial.go); 0 for any other. Work that can wait (a
+// write behind) lets them go first.
+func (db *DB) WritesWaiting() int {
+	if db.serial == nil {
+		return 0
+	}
+	return int(db.serial.waiting.Load())
+}
 
 // Open connects to opts.URI, or starts the embedded database under opts.DataDir.
 func Open(ctx context.Context, opts Options) (*DB, error) {
@@ -109,7 +120,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		// FerretDB on SQLite commits each write durably; it does not
 		// implement write concerns beyond acknowledging them.
 		clientOpts.SetWriteConcern(writeconcern.W1())
-		clientOpts.SetDialer(&serialDialer{Dialer: net.Dialer{Timeout: 5 * time.Second}})
+		db.serial = &serialDialer{Dialer: net.Dialer{Timeout: 5 * time.Second}}
+		clientOpts.SetDialer(db.serial)
 	}
 	client, err := mongo.Connect(clientOpts)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // The embedded database takes the driver's writes one at a time.
@@ -21,7 +22,8 @@ import (
 // answer, so nothing about durability changes.
 type serialDialer struct {
 	net.Dialer
-	mu sync.Mutex // held from a write command's request to its answer
+	mu      sync.Mutex   // held from a write command's request to its answer
+	waiting atomic.Int32 // write commands waiting for mu
 }
 
 func (d *serialDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -29,7 +31,7 @@ func (d *serialDialer) DialContext(ctx context.Context, network, addr string) (n
 	if err != nil {
 		return nil, err
 	}
-	return &serialConn{Conn: c, mu: &d.mu}, nil
+	return &serialConn{Conn: c, mu: &d.mu, waiting: &d.waiting}, nil
 }
 
 // serialConn watches the wire messages on one driver connection: a write
@@ -39,7 +41,8 @@ func (d *serialDialer) DialContext(ctx context.Context, network, addr string) (n
 // message at a time on a connection and reads its answer before the next.
 type serialConn struct {
 	net.Conn
-	mu *sync.Mutex
+	mu      *sync.Mutex
+	waiting *atomic.Int32
 
 	state   sync.Mutex // guards the fields below (Close may come from another goroutine)
 	held    bool
@@ -85,7 +88,9 @@ func (c *serialConn) Write(b []byte) (int, error) {
 	}
 	c.state.Unlock()
 	if lock {
+		c.waiting.Add(1)
 		c.mu.Lock() // not under state: a wait here must not block Close
+		c.waiting.Add(-1)
 		c.state.Lock()
 		c.held, c.got = true, 0
 		c.state.Unlock()

@@ -323,4 +323,5 @@ func (s *Storage) dropKept() {
 	s.attempts.dropAll()
 	s.tokens.dropAll()
 	s.lessons.dropAll()
+	s.tokens.dropAll()
 }

@@ -222,7 +222,9 @@ func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*m
 // StoredProgressOf reads the progress of the given users from the database
 // (never a cache), keyed by user id; a user with none gets an empty one.
 // Up to byIDLimit users are read by _id (FerretDB scans the collection for
-// an $in), more in one scan.
+// an $in), more in one scan. A sole writer's progress not written yet
+// (progress_behind.go) is given as held: the document as it is about to be
+// stored.
 func (s *Storage) StoredProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error) {
 	out := make(map[string]*model.Progress, len(userIDs))
 	for _, id := range userIDs {
@@ -237,6 +239,11 @@ func (s *Storage) StoredProgressOf(ctx context.Context, userIDs []string) (map[s
 			p.Lessons = map[string]model.LessonProgress{}
 		}
 		out[id] = &p
+	}
+	for _, id := range userIDs {
+		if p, ok := s.heldProgress(id); ok {
+			out[id] = p
+		}
 	}
 	return out, nil
 }

@@ -14,6 +14,9 @@ import (
 // Every learner's page asks for it: it is kept (see accessCache), and
 // every write of it below drops the kept copy once the write is done.
 func (s *Storage) Progress(ctx context.Context, userID string) (*model.Progress, error) {
+	if p, ok := s.heldProgress(userID); ok { // not written yet (progress_behind.go)
+		return p, nil
+	}
 	if p, ok := s.reportsProgress(userID); ok {
 		return p, nil
 	}
@@ -86,7 +89,9 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 	}
 	defer unlock()
 	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, progressOps(u, slug), options.UpdateOne().SetUpsert(true))
-	s.progressChanged(ctx, userID)
+	if err != nil || !s.changeHeld(userID, func(p *model.Progress) { applyProgress(p, slug, u) }) {
+		s.progressChanged(ctx, userID)
+	}
 	return wrap("update progress", err)
 }
 
@@ -105,7 +110,15 @@ func (s *Storage) RecordReceipt(ctx context.Context, r *model.Receipt) error {
 		"$set": bson.M{prefix + "receipt": r.ID, "head": r.ID, "updated": time.Now().UTC()},
 	}
 	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": r.UserID}, up, options.UpdateOne().SetUpsert(true))
-	s.progressChanged(ctx, r.UserID)
+	held := err == nil && s.changeHeld(r.UserID, func(p *model.Progress) {
+		applyProgress(p, r.Lesson, model.ProgressUpdate{AckVersion: r.Version, Acknowledged: r.At})
+		lp := p.Lessons[r.Lesson]
+		lp.Receipt = r.ID
+		p.Lessons[r.Lesson], p.Head = lp, r.ID
+	})
+	if !held {
+		s.progressChanged(ctx, r.UserID)
+	}
 	return wrap("record receipt", err)
 }
 
@@ -118,6 +131,9 @@ func (s *Storage) ReplaceProgress(ctx context.Context, p *model.Progress) error 
 	}
 	defer unlock()
 	_, err = s.c(colProgress).ReplaceOne(ctx, bson.M{"_id": p.UserID}, p, options.Replace().SetUpsert(true))
+	if err == nil {
+		s.letGoHeld(p.UserID) // the stored document is whole now
+	}
 	s.progressChanged(ctx, p.UserID)
 	return wrap("replace progress", err)
 }

@@ -57,8 +57,10 @@ func (s *Storage) SetSoleWriter() {
 	s.auditIdx = &auditIndex{}
 	s.items = newItemBuffer()
 	s.rcpts = &receiptIndex{}
+	s.behind = newProgressBehind()
 	s.sole = true
 	s.keepCaches(func(time.Time) bool { return true })
+	s.tokens.keep(func(time.Time) bool { return true }, maxKeptPeople)
 }
 
 // SetShared tells storage that other instances write to the database too:
@@ -165,6 +167,7 @@ func (s *Storage) refresh(ctx context.Context) error {
 			return err
 		}
 		pc.mu.Lock()
+		s.overlayHeld(docs, in) // what the database does not hold yet
 		pc.docs, pc.slugs, pc.loaded, pc.fetched = docs, in, true, started
 		if since.After(pc.since) {
 			pc.since = since
@@ -191,6 +194,7 @@ func (s *Storage) refresh(ctx context.Context) error {
 			delete(pc.docs, id)
 		}
 	}
+	s.overlayHeld(pc.docs, pc.slugs)
 	pc.mu.Unlock()
 	if s.sole { // reportsProgress answers for them again
 		for id := range dirty {

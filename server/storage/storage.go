@@ -81,8 +81,10 @@ type Storage struct {
 	auditIdx *auditIndex                 // the audit log's keys, for a sole writer (see audit_page.go)
 	// Inserts of concurrent requests sent as one command (group_insert.go).
 	attemptsIns, resultsIns *inserter
-	items                   *itemBuffer  // item statistics not yet written, for a sole writer (item_stats.go)
-	log                     *slog.Logger // see SetLogger
+	items                   *itemBuffer     // item statistics not yet written, for a sole writer (item_stats.go)
+	behind                  *progressBehind // progress not yet written, for a sole writer (progress_behind.go)
+	writesWaiting           func() int      // see SetWritesWaiting
+	log                     *slog.Logger    // see SetLogger
 }
 
 // New returns a Storage over db.

@@ -156,7 +156,13 @@ const (
 	repairNone = iota
 	repairReplace
 	repairForward
+	// repairForwardSettled is repairForward beside serving: see settleForward.
+	repairForwardSettled
 )
+
+// settleWait is how long a repair beside serving waits before moving
+// progress forward: longer than a request's deadline (web's 4 s).
+const settleWait = 5 * time.Second
 
 func (s *Service) rebuild(ctx context.Context, ids []string, mode int) (*RebuildReport, error) {
 	rep := &RebuildReport{}
@@ -180,6 +186,12 @@ func (s *Service) rebuildBatch(ctx context.Context, ids []string, mode int, rep 
 	if err != nil {
 		return err
 	}
+	var lagging []*model.Progress // for repairForwardSettled: what the events gave
+	defer func() {
+		if len(lagging) > 0 {
+			rep.Repaired += s.settleForward(ctx, lagging)
+		}
+	}()
 	for _, id := range ids {
 		stored := progress[id]
 		want := s.ExpectedProgress(stored, events[id])
@@ -204,6 +216,16 @@ func (s *Service) rebuildBatch(ctx context.Context, ids []string, mode int, rep 
 				return err
 			}
 			rep.Repaired++
+		case repairForwardSettled:
+			// $max fields at once (idempotent); the counts once settled.
+			moved, err := s.moveForward(ctx, stored, withCounts(want, stored))
+			if err != nil {
+				return err
+			}
+			if moved {
+				rep.Repaired++
+			}
+			lagging = append(lagging, want)
 		case repairForward:
 			moved, err := s.moveForward(ctx, stored, want)
 			if err != nil {
@@ -272,13 +294,62 @@ func forward(g, w model.LessonProgress) (model.ProgressUpdate, bool) {
 
 // CatchUpProgressSample is CheckProgressSample for a portal that serves
 // while it runs: it repairs only by moving lagging fields forward ($max),
-// which is safe beside live updates, as they only move forward too.
+// which is safe beside live updates, as they only move forward too, and
+// only after settleWait (settleForward).
 func (s *Service) CatchUpProgressSample(ctx context.Context, recent int64, random int) (*RebuildReport, error) {
 	ids, err := s.sampleUsers(ctx, recent, random)
 	if err != nil {
 		return nil, err
 	}
-	return s.rebuild(ctx, ids, repairForward)
+	return s.rebuild(ctx, ids, repairForwardSettled)
+}
+
+// withCounts is want with stored's counts (attempts, failures): the
+// fields an event adds to rather than raises.
+func withCounts(want, stored *model.Progress) *model.Progress {
+	out := *want
+	out.Lessons = make(map[string]model.LessonProgress, len(want.Lessons))
+	for slug, w := range want.Lessons {
+		g := stored.Lessons[slug]
+		w.Attempts, w.Fails = g.Attempts, g.Fails
+		out.Lessons[slug] = w
+	}
+	return &out
+}
+
+// settleForward moves the users' progress forward to want, what their
+// events gave, once every request in flight when the events were read has
+// ended, and only where progress still lags: an attempt stored but not yet
+// counted when they were read counts itself (+1), and raising the count to
+// include it first would count it twice. It returns how many moved; a
+// failure is logged (the next start checks again).
+func (s *Service) settleForward(ctx context.Context, want []*model.Progress) int {
+	select {
+	case <-ctx.Done():
+		return 0
+	case <-time.After(settleWait):
+	}
+	ids := make([]string, len(want))
+	for i, w := range want {
+		ids[i] = w.UserID
+	}
+	stored, err := s.store.StoredProgressOf(ctx, ids)
+	if err != nil {
+		s.log.WarnContext(ctx, "progress not moved forward", "err", err)
+		return 0
+	}
+	moved := 0
+	for _, w := range want {
+		ok, err := s.moveForward(ctx, stored[w.UserID], w)
+		if err != nil {
+			s.log.WarnContext(ctx, "progress not moved forward", "user", w.UserID, "err", err)
+			return moved
+		}
+		if ok {
+			moved++
+		}
+	}
+	return moved
 }
 
 // CheckProgressSample compares the progress of a sample of users with
@@ -310,4 +381,31 @@ func (s *Service) sampleUsers(ctx context.Context, recent int64, random int) ([]
 		}
 	}
 	return ids, nil
+}
+
+// recoverMargin is how long before the marker's time an event may have
+// been stamped whose progress change was held after it: a request's
+// whole deadline, and more.
+const recoverMargin = time.Minute
+
+// RecoverProgress moves forward, from their events, the progress of every
+// user with an event since the last process began holding progress in
+// memory, when that process did not stop cleanly (storage's
+// progress_behind.go), and then removes the marker. It reports the users
+// checked and repaired (nil: nothing to recover). Run it before serving:
+// it repairs by $max only, but must be done before requests read progress.
+func (s *Service) RecoverProgress(ctx context.Context) (*RebuildReport, error) {
+	since, pending, err := s.store.ProgressPending(ctx)
+	if err != nil || !pending {
+		return nil, err
+	}
+	ids, err := s.store.EventUsersSince(ctx, since.Add(-recoverMargin))
+	if err != nil {
+		return nil, err
+	}
+	rep, err := s.rebuild(ctx, ids, repairForward)
+	if err != nil {
+		return rep, err
+	}
+	return rep, s.store.SettleProgress(ctx)
 }

@@ -108,6 +108,7 @@ type Store interface {
 	EachProgress(ctx context.Context, fn func(*model.Progress) error) error
 	EachReceipt(ctx context.Context, fn func(*model.Receipt) error) error
 	EventsOf(ctx context.Context, userIDs []string) (map[string]*model.Events, error)
+	EventUsersSince(ctx context.Context, since time.Time) ([]string, error)
 	ExportReceipts(ctx context.Context, f model.ReceiptFilter, fn func(*model.Receipt) error) error
 	LastReceipt(ctx context.Context, userID string) (*model.Receipt, error)
 	LatestCertificate(ctx context.Context, userID string) (*model.Certificate, error)
@@ -117,17 +118,20 @@ type Store interface {
 	MarkBulkUndone(ctx context.Context, id, by string, at time.Time) error
 	Progress(ctx context.Context, userID string) (*model.Progress, error)
 	ProgressOf(ctx context.Context, ids []string) (map[string]model.Progress, error)
+	ProgressPending(ctx context.Context) (time.Time, bool, error)
 	PublishLesson(ctx context.Context, l *model.Lesson) error
 	Receipt(ctx context.Context, id string) (*model.Receipt, error)
 	ReceiptFor(ctx context.Context, userID, slug string, version int) (*model.Receipt, error)
 	ReceiptID(userID, slug string, version int) (id string, found, known bool)
 	RecentEventUsers(ctx context.Context, n int64) ([]string, error)
+	RecordEventProgress(ctx context.Context, userID, slug string, u model.ProgressUpdate) error
 	RecordReceipt(ctx context.Context, r *model.Receipt) error
 	ReplaceProgress(ctx context.Context, p *model.Progress) error
 	SearchUsers(ctx context.Context, q model.UserSearch) ([]model.User, bool, error)
 	SetException(ctx context.Context, userID, slug string, ex *model.Exception) error
 	SetExceptions(ctx context.Context, slug string, exs map[string]*model.Exception) error
 	SetLessonSettings(ctx context.Context, slug string, order int, audience string, dueDays, validMonths int) error
+	SettleProgress(ctx context.Context) error
 	StoredProgressOf(ctx context.Context, userIDs []string) (map[string]*model.Progress, error)
 	SubmitAttempt(ctx context.Context, a *model.Attempt) (bool, error)
 	UpdateLessonProgress(ctx context.Context, userID, slug string, u model.ProgressUpdate) error
@@ -531,7 +535,8 @@ func (s *Service) StartAttempt(ctx context.Context, u *model.User, slug, lang st
 	if err := s.store.CreateAttempt(ctx, a); err != nil {
 		return nil, err
 	}
-	err = s.store.UpdateLessonProgress(ctx, u.ID, slug, model.ProgressUpdate{LastAttempt: now, AddAttempts: 1})
+	// Follows from the stored attempt: a sole writer writes it behind.
+	err = s.store.RecordEventProgress(ctx, u.ID, slug, model.ProgressUpdate{LastAttempt: now, AddAttempts: 1})
 	return a, err
 }
 
@@ -634,7 +639,7 @@ func (s *Service) Grade(ctx context.Context, u *model.User, a *model.Attempt, q 
 	if !a.Passed {
 		// Counted for the cool-down: $inc per version, $max on the time,
 		// both rebuilt from the events by ExpectedProgress.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, model.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
+		err := s.store.RecordEventProgress(ctx, u.ID, a.Lesson, model.ProgressUpdate{LastFailed: a.At, FailedVersion: a.Version})
 		if err != nil {
 			return nil, err
 		}
@@ -642,8 +647,9 @@ func (s *Service) Grade(ctx context.Context, u *model.User, a *model.Attempt, q 
 	if a.Passed {
 		// This request graded it: progress cannot show the pass yet
 		// unless a pass of this version came before, and $max keeps
-		// that. No read first: one round trip less per submit.
-		err := s.store.UpdateLessonProgress(ctx, u.ID, a.Lesson, model.ProgressUpdate{PassVersion: a.Version})
+		// that. No read first: one round trip less per submit. Both
+		// follow from the stored result: a sole writer writes them behind.
+		err := s.store.RecordEventProgress(ctx, u.ID, a.Lesson, model.ProgressUpdate{PassVersion: a.Version})
 		if err != nil {
 			return nil, err
 		}
