@@ -42,11 +42,10 @@ const metaItemStatsPending = "item_stats_pending"
 
 // itemBuffer holds the item sums not yet written.
 type itemBuffer struct {
-	mark  sync.Mutex // held while the marker is written or removed
-	flush sync.Mutex // one write of the sums at a time
+	pending pendingMarker // meta item_stats_pending
+	flush   sync.Mutex    // one write of the sums at a time
 
 	mu        sync.Mutex // guards the fields below
-	marked    bool       // the marker is stored
 	incs      map[string]bson.M
 	lessons   map[string]string // a question's document: its lesson, for $set
 	scheduled bool              // a flush is due

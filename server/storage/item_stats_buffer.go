@@ -6,42 +6,18 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // The item sums held in memory by a sole writer: see item_stats.go.
 
 func newItemBuffer() *itemBuffer {
-	return &itemBuffer{incs: map[string]bson.M{}, lessons: map[string]string{}}
+	return &itemBuffer{incs: map[string]bson.M{}, lessons: map[string]string{}, pending: pendingMarker{id: metaItemStatsPending}}
 }
 
 // markItemsPending stores the marker before the first sum is held only in
 // memory, so a crash from then on is seen by the next start.
 func (s *Storage) markItemsPending(ctx context.Context) error {
-	b := s.items
-	b.mu.Lock()
-	marked := b.marked
-	b.mu.Unlock()
-	if marked {
-		return nil
-	}
-	b.mark.Lock()
-	defer b.mark.Unlock()
-	b.mu.Lock()
-	marked = b.marked
-	b.mu.Unlock()
-	if marked {
-		return nil
-	}
-	_, err := s.c(colMeta).UpdateOne(ctx, bson.M{"_id": metaItemStatsPending},
-		bson.M{"$set": bson.M{"since": time.Now().UTC()}}, options.UpdateOne().SetUpsert(true))
-	if err != nil {
-		return wrap("mark item statistics pending", err)
-	}
-	b.mu.Lock()
-	b.marked = true
-	b.mu.Unlock()
-	return nil
+	return s.items.pending.ensure(ctx, s, "mark item statistics pending", sinceNow("$set"))
 }
 
 // flushItemsLater writes the sums when their time is up; one that fails is
@@ -106,23 +82,18 @@ func (s *Storage) FlushItemStats(ctx context.Context) error {
 // statistics are whole, and the next start need not rebuild them. Call it
 // at a clean stop, once requests are done, and after a rebuild.
 func (s *Storage) SettleItemStats(ctx context.Context) error {
-	if b := s.items; b != nil {
-		b.mark.Lock()
-		defer b.mark.Unlock()
-		if err := s.FlushItemStats(ctx); err != nil {
-			return err
-		}
-		b.mu.Lock()
-		unsure := b.unsure
-		b.marked = unsure // a sum added from now on stores the marker again
-		b.mu.Unlock()
-		if unsure {
-			s.logger().Warn("an item statistics write failed earlier: the next start rebuilds them")
-			return nil
-		}
+	b := s.items
+	if b == nil {
+		return removeMarker(ctx, s, "settle item statistics", metaItemStatsPending)
 	}
-	_, err := s.c(colMeta).DeleteOne(ctx, bson.M{"_id": metaItemStatsPending})
-	return wrap("settle item statistics", err)
+	return b.pending.settle(ctx, s, "settle item statistics", s.FlushItemStats, func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.unsure {
+			s.logger().Warn("an item statistics write failed earlier: the next start rebuilds them")
+		}
+		return b.unsure
+	})
 }
 
 // ItemStatsPending reports whether sums may have been lost: the marker of a

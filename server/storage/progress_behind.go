@@ -47,11 +47,10 @@ const metaProgressPending = "progress_pending"
 
 // progressBehind holds the progress documents changed but not yet written.
 type progressBehind struct {
-	mark  sync.Mutex // held while the marker is written or removed
-	flush sync.Mutex // one write of the held documents at a time
+	pending pendingMarker // meta progress_pending
+	flush   sync.Mutex    // one write of the held documents at a time
 
 	mu        sync.Mutex // guards the fields below
-	marked    bool       // the marker is stored
 	held      map[string]*heldProgress
 	scheduled bool // a flush is due
 	closing   bool // CloseProgress began: nothing more is held
@@ -71,7 +70,7 @@ func (b *progressBehind) isClosing() bool {
 }
 
 func newProgressBehind() *progressBehind {
-	return &progressBehind{held: map[string]*heldProgress{}}
+	return &progressBehind{held: map[string]*heldProgress{}, pending: pendingMarker{id: metaProgressPending}}
 }
 
 // RecordEventProgress applies u, the change that a stored event (an
@@ -252,33 +251,10 @@ func (s *Storage) overlayHeld(docs map[string]packed, in slugs) {
 }
 
 // markProgressPending stores the marker before the first change is held
-// only in memory, so a crash from then on is seen by the next start.
+// only in memory, so a crash from then on is seen by the next start ($min:
+// the marker of a process that crashed keeps its earlier time).
 func (s *Storage) markProgressPending(ctx context.Context) error {
-	b := s.behind
-	b.mu.Lock()
-	marked := b.marked
-	b.mu.Unlock()
-	if marked {
-		return nil
-	}
-	b.mark.Lock()
-	defer b.mark.Unlock()
-	b.mu.Lock()
-	marked = b.marked
-	b.mu.Unlock()
-	if marked {
-		return nil
-	}
-	// $min: the marker of a process that crashed keeps its earlier time.
-	_, err := s.c(colMeta).UpdateOne(ctx, bson.M{"_id": metaProgressPending},
-		bson.M{"$min": bson.M{"since": time.Now().UTC()}}, options.UpdateOne().SetUpsert(true))
-	if err != nil {
-		return wrap("mark progress pending", err)
-	}
-	b.mu.Lock()
-	b.marked = true
-	b.mu.Unlock()
-	return nil
+	return s.behind.pending.ensure(ctx, s, "mark progress pending", sinceNow("$min"))
 }
 
 // flushProgressLater writes the held progress when its time is up.
@@ -414,18 +390,10 @@ func heldOps(h *heldProgress) bson.M {
 // the documents are whole, and the next start need not recover them.
 // Call it at a clean stop, once requests are done, and after a recovery.
 func (s *Storage) SettleProgress(ctx context.Context) error {
-	if b := s.behind; b != nil {
-		b.mark.Lock()
-		defer b.mark.Unlock()
-		if err := s.FlushProgress(ctx); err != nil {
-			return err
-		}
-		b.mu.Lock()
-		b.marked = false // a change held from now on stores the marker again
-		b.mu.Unlock()
+	if s.behind == nil {
+		return removeMarker(ctx, s, "settle progress", metaProgressPending)
 	}
-	_, err := s.c(colMeta).DeleteOne(ctx, bson.M{"_id": metaProgressPending})
-	return wrap("settle progress", err)
+	return s.behind.pending.settle(ctx, s, "settle progress", s.FlushProgress, nil)
 }
 
 // CloseProgress is SettleProgress at a stop: from now on every change is
