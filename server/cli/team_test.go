@@ -327,7 +327,7 @@ func TestTeamViewExportsAndReminders(t *testing.T) {
 
 	// The person page shows the reminder, lessons, attempts and receipts.
 	zp := m.get("/people/zhao.lei")
-	for _, s := range []string{"赵磊", "测验记录", "通过（100%）", "确认回执", "着装规范"} {
+	for _, s := range []string{"赵磊", "测验记录", "通过：答对 ", " 题（100%）", "确认回执", "着装规范"} {
 		if !strings.Contains(zp.body, s) {
 			t.Errorf("zhao.lei's page lacks %q", s)
 		}
