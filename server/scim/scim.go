@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"conductportal/server/auth"
+	"conductportal/server/logging"
 	"conductportal/server/model"
 	"conductportal/server/storage"
 
@@ -60,9 +61,12 @@ func Handler(a *auth.Service, store *storage.Storage, baseURL string, log *slog.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Behind Fiber's adaptor the request's context is fasthttp's
 		// RequestCtx, whose Done races with the server's shutdown when a
-		// derived context watches it: this handler keeps its values and
-		// sets its own deadline instead.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), requestTimeout)
+		// derived context watches it, and whose values are reset for the
+		// next request on that connection while work this request started
+		// (an invitation's email) still reads them: this handler keeps only
+		// the request id, on a context of its own with its own deadline.
+		base := logging.WithRequestID(context.Background(), logging.RequestID(r.Context()))
+		ctx, cancel := context.WithTimeout(base, requestTimeout)
 		defer cancel()
 		r = r.WithContext(ctx)
 		u, status, detail := authenticate(r.Context(), a, r.Header.Get("Authorization"))
