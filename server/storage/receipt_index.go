@@ -140,6 +140,15 @@ func (x *receiptIndex) inserting(userID string, by int) {
 	}
 }
 
+// wroteDuringLoad notes a user written while the index loads: the load's
+// read may predate the write, so that user's list is not taken from it.
+// x.mu is held.
+func (x *receiptIndex) wroteDuringLoad(userID string) {
+	if x.loading != nil {
+		x.loading[userID] = struct{}{}
+	}
+}
+
 // add records a receipt this process stored.
 func (x *receiptIndex) add(userID, id, lesson string, version, cycle, seq int) {
 	if x == nil {
@@ -147,9 +156,7 @@ func (x *receiptIndex) add(userID, id, lesson string, version, cycle, seq int) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.loading != nil {
-		x.loading[userID] = struct{}{}
-	}
+	x.wroteDuringLoad(userID)
 	user, ok := rawOf(userID)
 	if !x.loaded || !ok {
 		return
@@ -169,9 +176,7 @@ func (x *receiptIndex) doubt(userID string) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.loading != nil {
-		x.loading[userID] = struct{}{}
-	}
+	x.wroteDuringLoad(userID)
 	if user, ok := rawOf(userID); ok && x.loaded {
 		x.unknown[user] = struct{}{}
 	}
