@@ -327,12 +327,15 @@ func withStore(ctx context.Context, stderr io.Writer, fn func(store *storage.Sto
 		return err
 	}
 	defer db.Close(context.Background())
+	// No flush timer outlives the command (the flushes below failing leave
+	// one to try again).
+	defer store.StopLater()
 	if err := fn(store, log); err != nil {
 		return err
 	}
-	// Progress a command's quiz submits held (portal demo) is written; the
-	// marker stays for the next start, which may have a crash to recover.
-	return store.FlushProgress(ctx)
+	// What a command's quiz submits held (portal demo) is written; the
+	// markers stay for the next start, which may have a crash to recover.
+	return errors.Join(store.FlushProgress(ctx), store.FlushItemStats(ctx))
 }
 
 // contentFS is the content to import: PORTAL_CONTENT, or the embedded one.

@@ -62,6 +62,7 @@ func TestProgressSurvivesACrash(t *testing.T) {
 	passOverHTTP(t, a, client, tok, "dress")
 	passOverHTTP(t, a, client, tok, "grooming")
 	failOverHTTP(t, a, client, tok, "attendance")
+	a.WaitStarted(t) // or the start-up check may repair the loss made below
 	if _, pending, err := a.Store.ProgressPending(ctx); err != nil || !pending {
 		t.Fatalf("after the submits, the marker of progress in memory: %v %v, want stored", pending, err)
 	}

@@ -62,7 +62,15 @@ type Server struct {
 	// SigningKey signs the receipt checkpoints; it is never stored in the
 	// database (PORTAL_SIGNING_KEY or <data>/signing.key).
 	SigningKey ed25519.PrivateKey
+
+	started chan struct{} // closed when the start-up jobs are done (see StartupDone)
 }
+
+// StartupDone is closed once the start-up jobs (loads and the progress
+// check, run beside serving) are done or stopped: a test that changes the
+// database behind the portal's back waits for it, or the check may repair
+// the change.
+func (s *Server) StartupDone() <-chan struct{} { return s.started }
 
 // Start opens the database, applies the schema, imports the content into an
 // empty database, creates the first admin, and builds the app. It does not
@@ -89,7 +97,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log, Metrics: m,
+	s := &Server{started: make(chan struct{}), Config: cfg, DB: db, Store: store, Auth: newAuth(store), Training: newTraining(store, log), Log: log, Metrics: m,
 		SigningKey: signingKey}
 	s.Training.SetMetrics(m)
 	s.Audit = audit.NewLog(store, s.Training.Now)
@@ -351,7 +359,7 @@ func isTerminal(w io.Writer) bool {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var background sync.WaitGroup
-	started := make(chan struct{}) // closed when the start-up jobs are done
+	started := s.started
 	background.Go(func() {
 		defer close(started)
 		s.startupJobs(sweepCtx, func() {
@@ -570,6 +578,7 @@ func (s *Server) Close() error {
 	if err := s.Store.SettleItemStats(cx); err != nil {
 		s.Log.Error("item statistics not written at the stop; the next start rebuilds them", "err", err)
 	}
+	s.Store.StopLater()
 	return s.DB.Close(cx)
 }
 

@@ -79,3 +79,49 @@ func TestURIDatabase(t *testing.T) {
 		}
 	}
 }
+
+// Step 9 removes the chosen: null of item statistics stored before it
+// (they refused every later $inc of an option), leaving counts alone.
+func TestItemStatsWithoutChoicesMigrated(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Options{DataDir: t.TempDir(), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	if _, err := db.Migrate(ctx, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	stats := db.Database.Collection("item_stats")
+	if _, err := stats.InsertMany(ctx, []any{
+		bson.M{"_id": "dress/q1", "lesson": "dress", "n": 1, "blank": 1, "chosen": nil},
+		bson.M{"_id": "dress/q2", "lesson": "dress", "n": 1, "chosen": bson.M{"a": 1}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Database.Collection("schema").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 8}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	var q1 bson.M
+	var q2 struct {
+		Chosen map[string]int `bson:"chosen"`
+	}
+	if err := stats.FindOne(ctx, bson.M{"_id": "dress/q1"}).Decode(&q1); err != nil {
+		t.Fatal(err)
+	}
+	if err := stats.FindOne(ctx, bson.M{"_id": "dress/q2"}).Decode(&q2); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := q1["chosen"]; ok || q1["n"] != int32(1) {
+		t.Fatalf("after step 9: %v", q1)
+	}
+	if q2.Chosen["a"] != 1 {
+		t.Fatalf("a question with choices after step 9: %v", q2)
+	}
+	if _, err := stats.UpdateOne(ctx, bson.M{"_id": "dress/q1"}, bson.M{"$inc": bson.M{"chosen.false": 1}}); err != nil {
+		t.Fatalf("an option counted after step 9: %v", err)
+	}
+}

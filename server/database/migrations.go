@@ -101,6 +101,15 @@ var steps = []step{
 	// 8: second-factor secrets (and enrolments under way) stored in clear
 	// are sealed with the portal's key, as channel secrets are.
 	sealSecondFactors,
+	// 9: item statistics a rebuild stored with no option chosen had
+	// chosen: null, which refuses the next $inc of chosen.<option>, so the
+	// sums held for them were never written.
+	func(ctx context.Context, db *mongo.Database, _ *secret.Box) error {
+		if _, err := db.Collection("item_stats").UpdateMany(ctx, bson.M{"chosen": nil}, bson.M{"$unset": bson.M{"chosen": ""}}); err != nil {
+			return fmt.Errorf("item statistics without choices: %w", err)
+		}
+		return nil
+	},
 }
 
 // sealSecondFactors seals every clear TOTP secret and pending enrolment.

@@ -315,15 +315,15 @@ type ItemTally struct {
 type ItemStat struct {
 	ID     string         `bson:"_id"`
 	Lesson string         `bson:"lesson"`
-	N      int            `bson:"n"`      // answers
-	Right  int            `bson:"right"`  // right answers
-	ND     int            `bson:"nd"`     // answers in attempts with other questions
-	RD     int            `bson:"rd"`     // of those, right
-	SY     float64        `bson:"sy"`     // sum of rest scores (of the ND)
-	SYY    float64        `bson:"syy"`    // sum of squared rest scores
-	SXY    float64        `bson:"sxy"`    // sum of rest scores of the right answers
-	Chosen map[string]int `bson:"chosen"` // option id -> times chosen
-	Blank  int            `bson:"blank"`  // answers with no option chosen
+	N      int            `bson:"n"`                // answers
+	Right  int            `bson:"right"`            // right answers
+	ND     int            `bson:"nd"`               // answers in attempts with other questions
+	RD     int            `bson:"rd"`               // of those, right
+	SY     float64        `bson:"sy"`               // sum of rest scores (of the ND)
+	SYY    float64        `bson:"syy"`              // sum of squared rest scores
+	SXY    float64        `bson:"sxy"`              // sum of rest scores of the right answers
+	Chosen map[string]int `bson:"chosen,omitempty"` // option id -> times chosen (omitted when none: a null refuses $inc of chosen.<id>)
+	Blank  int            `bson:"blank"`            // answers with no option chosen
 }
 
 // Add counts one answer into the sums.

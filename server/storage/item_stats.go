@@ -70,7 +70,7 @@ func (s *Storage) AddItemTallies(ctx context.Context, slug string, passed bool, 
 		}
 		if !b.scheduled {
 			b.scheduled = true
-			time.AfterFunc(itemFlushEvery, s.flushItemsLater)
+			s.after(itemFlushEvery, s.flushItemsLater)
 		}
 		b.mu.Unlock()
 		return nil

@@ -71,7 +71,7 @@ func (s *Storage) FlushItemStats(ctx context.Context) error {
 		b.mu.Lock()
 		if !b.scheduled {
 			b.scheduled = true
-			time.AfterFunc(itemFlushEvery, s.flushItemsLater)
+			s.after(itemFlushEvery, s.flushItemsLater)
 		}
 		b.mu.Unlock()
 	}

@@ -112,7 +112,7 @@ func (s *Storage) RecordEventProgress(ctx context.Context, userID, slug string, 
 	h.lessons[slug] = struct{}{}
 	if !b.scheduled {
 		b.scheduled = true
-		time.AfterFunc(progressFlushEvery, s.flushProgressLater)
+		s.after(progressFlushEvery, s.flushProgressLater)
 	}
 	b.mu.Unlock()
 	s.progressHeld(userID, p)
@@ -294,7 +294,7 @@ func (s *Storage) FlushProgress(ctx context.Context) error {
 		b.mu.Lock()
 		if !b.scheduled {
 			b.scheduled = true
-			time.AfterFunc(progressFlushEvery, s.flushProgressLater)
+			s.after(progressFlushEvery, s.flushProgressLater)
 		}
 		b.mu.Unlock()
 	}

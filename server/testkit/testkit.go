@@ -133,6 +133,18 @@ func StartOn(t testing.TB, cfg *config.Config, ln net.Listener, console io.Write
 // Stop stops the server and its database now.
 func (p *Portal) Stop() { p.stop() }
 
+// WaitStarted waits for the start-up jobs (run beside serving) to end: a
+// test that then changes the database behind the portal's back knows the
+// start-up progress check will not repair the change.
+func (p *Portal) WaitStarted(t testing.TB) {
+	t.Helper()
+	select {
+	case <-p.StartupDone():
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the start-up jobs did not end within 2 minutes")
+	}
+}
+
 // LoggedErrors is how many errors the server logged.
 func (p *Portal) LoggedErrors() int { return p.log.errors() }
 
