@@ -25,20 +25,20 @@ func TestPersonChangesFailWhenAuditFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.RefuseAudit(t, k.DB)
-	pw, err := a.ResetPassword(ctx, admin, u, "192.0.2.1")
+	pw, err := a.ResetPassword(ctx, admin, model.Origin{Client: "192.0.2.1"}, u)
 	if err == nil || pw != "" || !strings.Contains(err.Error(), "user.password_reset e is done but its audit entry is not stored") {
 		t.Fatalf("reset with the audit log refusing: %q %v", pw, err)
 	}
 	if stored, _ := a.UserByID(ctx, u.ID); stored == nil || !stored.MustChangePassword {
 		t.Fatalf("the reset should be stored as the error says: %+v", stored)
 	}
-	if err := a.ResetMFABy(ctx, admin, u, "192.0.2.1"); err == nil || !strings.Contains(err.Error(), "user.mfa_off e is done") {
+	if err := a.ResetMFABy(ctx, admin, model.Origin{Client: "192.0.2.1"}, u); err == nil || !strings.Contains(err.Error(), "user.mfa_off e is done") {
 		t.Fatalf("second step off with the audit log refusing: %v", err)
 	}
 	if err := a.Deactivate(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.ReactivateBy(ctx, admin, u, "192.0.2.1"); err == nil || !strings.Contains(err.Error(), "user.reactivate e is done") {
+	if err := a.ReactivateBy(ctx, admin, model.Origin{Client: "192.0.2.1"}, u); err == nil || !strings.Contains(err.Error(), "user.reactivate e is done") {
 		t.Fatalf("reactivate with the audit log refusing: %v", err)
 	}
 	if err := a.ChangePassword(ctx, admin, "admin long password", "admin second password", "", "192.0.2.1"); err == nil || !strings.Contains(err.Error(), "password.change boss is done") {

@@ -216,7 +216,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *model.User, current, ne
 	if err := s.store.DeleteUserSessions(ctx, u.ID, keepSession); err != nil {
 		return err
 	}
-	return s.auditDone(ctx, u.Login, client, "password.change", u.Login, audit.Detail{})
+	return s.auditChange(ctx, model.Actor{Login: u.Login, Client: client}, "password.change", u.Login, audit.Detail{})
 }
 
 // FirstPasswordWindow is how long after logging in with a one-time

@@ -223,7 +223,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, u *model.User, code, cli
 		return nil, err
 	}
 	u.MFA.Recovery = hashes
-	if err := s.auditDone(ctx, u.Login, client, "mfa.codes", u.Login,
+	if err := s.auditChange(ctx, model.Actor{Login: u.Login, Client: client}, "mfa.codes", u.Login,
 		audit.Detail{Key: "audit.detail.mfa_codes", Text: "new recovery codes; the old ones no longer work"}); err != nil {
 		return nil, err
 	}
@@ -244,7 +244,7 @@ func (s *Service) TurnOffMFA(ctx context.Context, u *model.User, code string, re
 		return err
 	}
 	u.MFA = model.MFA{}
-	return s.auditDone(ctx, u.Login, client, "mfa.off", u.Login,
+	return s.auditChange(ctx, model.Actor{Login: u.Login, Client: client}, "mfa.off", u.Login,
 		audit.Detail{Key: "audit.detail.mfa_off_own", Text: "turned off by its owner"})
 }
 

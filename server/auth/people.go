@@ -259,37 +259,37 @@ func (s *Service) DeactivateBy(ctx context.Context, by *model.User, o model.Orig
 // deactivated is the detail of a deactivation.
 var deactivated = audit.Detail{Key: "audit.detail.deactivated", Text: "active: true -> false; sessions ended"}
 
-// ReactivateBy turns u on again on by's request (see Reactivate), and
-// audits it with the client's address.
-func (s *Service) ReactivateBy(ctx context.Context, by, u *model.User, client string) error {
+// ReactivateBy turns u on again on by's request (see Reactivate),
+// audited from o.
+func (s *Service) ReactivateBy(ctx context.Context, by *model.User, o model.Origin, u *model.User) error {
 	if err := MayDeactivate(by, u); err != nil {
 		return err
 	}
 	if err := s.Reactivate(ctx, u); err != nil {
 		return err
 	}
-	return s.auditDone(ctx, by.Login, client, "user.reactivate", u.Login,
+	return s.auditChange(ctx, o.As(by.Login), "user.reactivate", u.Login,
 		audit.Detail{Key: "audit.detail.reactivated", Text: "active: false -> true"})
 }
 
 // ResetMFABy turns u's second step off on by's request (see ResetMFA),
-// and audits it with the client's address.
-func (s *Service) ResetMFABy(ctx context.Context, by, u *model.User, client string) error {
+// audited from o.
+func (s *Service) ResetMFABy(ctx context.Context, by *model.User, o model.Origin, u *model.User) error {
 	if err := MayResetMFA(by, u); err != nil {
 		return err
 	}
 	if err := s.ResetMFA(ctx, u); err != nil {
 		return err
 	}
-	return s.auditDone(ctx, by.Login, client, "user.mfa_off", u.Login,
+	return s.auditChange(ctx, o.As(by.Login), "user.mfa_off", u.Login,
 		audit.Detail{Key: "audit.detail.mfa_off", Text: "second step off; sessions ended"})
 }
 
 // ResetPassword gives u a new one-time password, returned once, and ends
 // their sessions: they must choose their own at the next login. Audited
-// with the client's address; when the entry cannot be stored the password
-// is not returned (HR resets it again), so no reset goes unrecorded.
-func (s *Service) ResetPassword(ctx context.Context, by, u *model.User, client string) (string, error) {
+// from o; when the entry cannot be stored the password is not returned
+// (HR resets it again), so no reset goes unrecorded.
+func (s *Service) ResetPassword(ctx context.Context, by *model.User, o model.Origin, u *model.User) (string, error) {
 	if err := MayResetPassword(by, u); err != nil {
 		return "", err
 	}
@@ -304,14 +304,16 @@ func (s *Service) ResetPassword(ctx context.Context, by, u *model.User, client s
 	if err := s.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
 		return "", err
 	}
-	if err := s.auditDone(ctx, by.Login, client, "user.password_reset", u.Login,
+	if err := s.auditChange(ctx, o.As(by.Login), "user.password_reset", u.Login,
 		audit.Detail{Key: "audit.detail.password_reset", Text: "one-time password issued; sessions ended"}); err != nil {
 		return "", err
 	}
 	return pw, nil
 }
 
-// auditChange writes the entry for a change already made (see auditDone).
+// auditChange records a change already made. It is written after the
+// change, not before: an entry for a change that then failed would be
+// false. Its failure is the caller's error, saying the change is made.
 func (s *Service) auditChange(ctx context.Context, by model.Actor, action, target string, d audit.Detail) error {
 	e := audit.Entry(by, action, target, d)
 	e.At = s.clock()
@@ -334,13 +336,6 @@ func (s *Service) auditChanges(ctx context.Context, what string, es []model.Audi
 		return fmt.Errorf("auth: %s is done but its audit entries are not stored: %w", what, err)
 	}
 	return nil
-}
-
-// auditDone records a change already made. It is written after the change,
-// not before: an entry for a change that then failed would be false. Its
-// failure is the caller's error, saying the change is made.
-func (s *Service) auditDone(ctx context.Context, actor, client, action, target string, d audit.Detail) error {
-	return s.auditChange(ctx, model.Actor{Login: actor, Client: client}, action, target, d)
 }
 
 // Import actions of one CSV row.

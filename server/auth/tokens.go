@@ -176,7 +176,7 @@ func (s *Service) CreateToken(ctx context.Context, by, u *model.User, spec Token
 	// Audited after it is stored (an entry for a token never made would be
 	// false); when the entry fails the token is not handed out, so no
 	// working token goes unrecorded.
-	if err := s.auditDone(ctx, createdBy, spec.Client, "token.create", u.Login, audit.Detail{Key: "audit.detail.token_create",
+	if err := s.auditChange(ctx, model.Actor{Login: createdBy, Client: spec.Client}, "token.create", u.Login, audit.Detail{Key: "audit.detail.token_create",
 		Args: []string{t.Ref(), t.Name, strings.Join(t.Scopes, ", ")}, Text: t.Ref() + " " + t.Name + " scopes=" + strings.Join(t.Scopes, ",")}); err != nil {
 		return "", nil, err
 	}
@@ -283,7 +283,7 @@ func (s *Service) RevokeToken(ctx context.Context, by *model.User, ref, client s
 	if by != nil {
 		actor = by.Login
 	}
-	if err := s.auditDone(ctx, actor, client, "token.revoke", found.Ref(), audit.Text(found.Name)); err != nil {
+	if err := s.auditChange(ctx, model.Actor{Login: actor, Client: client}, "token.revoke", found.Ref(), audit.Text(found.Name)); err != nil {
 		return nil, err
 	}
 	return found, nil

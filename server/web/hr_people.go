@@ -281,88 +281,61 @@ func (h *handler) hrPersonUpdate(c *fiber.Ctx) error {
 // hrPersonDeactivate turns an account off, after asking (naming the
 // person and what ends with it).
 func (h *handler) hrPersonDeactivate(c *fiber.Ctx) error {
-	by, _ := currentSession(c)
-	u, err := h.person(c)
-	if err != nil {
-		return err
-	}
-	if auth.MayDeactivate(by, u) != nil {
-		return fiber.ErrForbidden
-	}
-	if !u.Active {
-		return c.Redirect("/hr/people/"+u.Login, fiber.StatusSeeOther)
-	}
-	if !confirmed(c) {
-		return h.askPerson(c, u, askDeactivate)
-	}
-	if err := h.Auth.DeactivateBy(ctx(c), by, originOf(c), u); err != nil {
-		return err // auth.ErrForbidden: 403, by fault's table
-	}
-	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.deactivated", fiber.StatusSeeOther)
+	return h.actOnPerson(c, askDeactivate, auth.MayDeactivate, func(u *model.User) bool { return u.Active },
+		func(by, u *model.User) error { return h.Auth.DeactivateBy(ctx(c), by, originOf(c), u) })
 }
 
 // hrPersonReactivate turns a deactivated account on again, after asking.
 func (h *handler) hrPersonReactivate(c *fiber.Ctx) error {
-	by, _ := currentSession(c)
-	u, err := h.person(c)
-	if err != nil {
-		return err
-	}
-	if auth.MayDeactivate(by, u) != nil {
-		return fiber.ErrForbidden
-	}
-	if u.Active {
-		return c.Redirect("/hr/people/"+u.Login, fiber.StatusSeeOther)
-	}
-	if !confirmed(c) {
-		return h.askPerson(c, u, askReactivate)
-	}
-	if err := h.Auth.ReactivateBy(ctx(c), by, u, clientAddr(c)); err != nil {
-		return err
-	}
-	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.reactivated", fiber.StatusSeeOther)
+	return h.actOnPerson(c, askReactivate, auth.MayDeactivate, func(u *model.User) bool { return !u.Active },
+		func(by, u *model.User) error { return h.Auth.ReactivateBy(ctx(c), by, originOf(c), u) })
 }
 
+// hrPersonPassword gives the person a one-time password, after asking,
+// and shows it once.
 func (h *handler) hrPersonPassword(c *fiber.Ctx) error {
-	by, _ := currentSession(c)
-	u, err := h.person(c)
-	if err != nil {
-		return err
-	}
-	if auth.MayResetPassword(by, u) != nil {
-		return fiber.ErrForbidden
-	}
-	if !confirmed(c) {
-		return h.askPerson(c, u, askReset)
-	}
-	pw, err := h.Auth.ResetPassword(ctx(c), by, u, clientAddr(c))
-	if err != nil {
-		return err // auth.ErrForbidden: 403, by fault's table
-	}
-	return h.render(c, "hr_onetime", locale.T(langOf(c), "hr.onetime.title"), oneTimePage{User: u, Password: pw})
+	return h.actOnPerson(c, askReset, auth.MayResetPassword, nil, func(by, u *model.User) error {
+		pw, err := h.Auth.ResetPassword(ctx(c), by, originOf(c), u)
+		if err != nil {
+			return err
+		}
+		return h.render(c, "hr_onetime", locale.T(langOf(c), "hr.onetime.title"), oneTimePage{User: u, Password: pw})
+	})
 }
 
 // hrPersonMFAOff turns a person's second step off (they lost their phone
 // and their recovery codes), after asking; an admin's action only.
 func (h *handler) hrPersonMFAOff(c *fiber.Ctx) error {
+	return h.actOnPerson(c, askMFAOff, auth.MayResetMFA, func(u *model.User) bool { return u.MFA.Enabled || u.MFA.Pending != "" },
+		func(by, u *model.User) error { return h.Auth.ResetMFABy(ctx(c), by, originOf(c), u) })
+}
+
+// actOnPerson is the steps every consequential action on an account
+// takes: the person by login, whether by may (403 before any question),
+// back to their page when there is nothing to do (needed false; nil: always
+// needed), the question, then do, and the person's page with a.done's
+// notice (do may answer itself: a.done empty).
+func (h *handler) actOnPerson(c *fiber.Ctx, a personAction, may func(by, u *model.User) error,
+	needed func(*model.User) bool, do func(by, u *model.User) error) error {
 	by, _ := currentSession(c)
 	u, err := h.person(c)
 	if err != nil {
 		return err
 	}
-	if auth.MayResetMFA(by, u) != nil {
+	if may(by, u) != nil {
 		return fiber.ErrForbidden
 	}
-	if !u.MFA.Enabled && u.MFA.Pending == "" {
-		return c.Redirect("/hr/people/"+u.Login, fiber.StatusSeeOther)
+	page := "/hr/people/" + url.PathEscape(u.Login)
+	if needed != nil && !needed(u) {
+		return c.Redirect(page, fiber.StatusSeeOther)
 	}
 	if !confirmed(c) {
-		return h.askPerson(c, u, askMFAOff)
+		return h.askPerson(c, u, a)
 	}
-	if err := h.Auth.ResetMFABy(ctx(c), by, u, clientAddr(c)); err != nil {
-		return err
+	if err := do(by, u); err != nil || a.done == "" {
+		return err // auth.ErrForbidden: 403, by fault's table
 	}
-	return c.Redirect("/hr/people/"+u.Login+"?m=hr.person.mfa_offed", fiber.StatusSeeOther)
+	return c.Redirect(page+"?m="+a.done, fiber.StatusSeeOther)
 }
 
 // askPerson asks before an action on a person's account: the question
@@ -386,13 +359,14 @@ func (h *handler) askPerson(c *fiber.Ctx, u *model.User, a personAction) error {
 type personAction struct {
 	path, title, intro, yes string
 	danger                  bool
+	done                    string // the notice once done (a personNotices key), if the page is the person's
 }
 
 var (
-	askDeactivate = personAction{"deactivate", "hr.person.deactivate.confirm.title", "hr.person.deactivate.confirm.intro", "hr.person.deactivate.confirm.yes", true}
-	askReactivate = personAction{"reactivate", "hr.person.reactivate.confirm.title", "hr.person.reactivate.confirm.intro", "hr.person.reactivate.confirm.yes", false}
-	askReset      = personAction{"password", "hr.person.reset.confirm.title", "hr.person.reset.confirm.intro", "hr.person.reset.confirm.yes", true}
-	askMFAOff     = personAction{"mfa/off", "hr.person.mfa_off.confirm.title", "hr.person.mfa_off.confirm.intro", "hr.person.mfa_off.confirm.yes", true}
+	askDeactivate = personAction{"deactivate", "hr.person.deactivate.confirm.title", "hr.person.deactivate.confirm.intro", "hr.person.deactivate.confirm.yes", true, "hr.person.deactivated"}
+	askReactivate = personAction{"reactivate", "hr.person.reactivate.confirm.title", "hr.person.reactivate.confirm.intro", "hr.person.reactivate.confirm.yes", false, "hr.person.reactivated"}
+	askReset      = personAction{"password", "hr.person.reset.confirm.title", "hr.person.reset.confirm.intro", "hr.person.reset.confirm.yes", true, ""}
+	askMFAOff     = personAction{"mfa/off", "hr.person.mfa_off.confirm.title", "hr.person.mfa_off.confirm.intro", "hr.person.mfa_off.confirm.yes", true, "hr.person.mfa_offed"}
 )
 
 // personNotices are the person page's notices that name the person
