@@ -20,6 +20,21 @@ import (
 // the keys of the questions graded.
 func passOverHTTP(t *testing.T, p *testkit.Portal, client *http.Client, tok, slug string) []string {
 	t.Helper()
+	return answerOverHTTP(t, p, client, tok, slug, true)
+}
+
+// failOverHTTP starts the quiz of slug over the API and submits a wrong
+// option for every question.
+func failOverHTTP(t *testing.T, p *testkit.Portal, client *http.Client, tok, slug string) {
+	t.Helper()
+	answerOverHTTP(t, p, client, tok, slug, false)
+}
+
+// answerOverHTTP starts the quiz of slug over the API and submits every
+// question's answer, right or wrong; the result must be a pass or a fail
+// to match. It returns the keys of the questions graded.
+func answerOverHTTP(t *testing.T, p *testkit.Portal, client *http.Client, tok, slug string, right bool) []string {
+	t.Helper()
 	st, a, err := call(client, p.Base, tok, "POST", "/lessons/"+slug+"/attempts", map[string]any{})
 	if err != nil || st != http.StatusCreated {
 		t.Fatalf("start %s: %d %v %v", slug, st, a, err)
@@ -32,14 +47,45 @@ func passOverHTTP(t *testing.T, p *testkit.Portal, client *http.Client, tok, slu
 	for _, x := range a["questions"].([]any) {
 		id := x.(map[string]any)["id"].(string)
 		qq, _ := q.Question(id)
-		answers[id] = qq.Answer
 		keys = append(keys, quiz.ItemKey(slug, qq))
+		if right {
+			answers[id] = qq.Answer
+			continue
+		}
+		opts := x.(map[string]any)["options"].([]any)
+		answers[id] = []string{opts[0].(map[string]any)["id"].(string)} // of several keyed, one alone is wrong too
+		for _, o := range opts {
+			if oid := o.(map[string]any)["id"].(string); !slices.Contains(qq.Answer, oid) {
+				answers[id] = []string{oid}
+				break
+			}
+		}
 	}
 	st, res, err := call(client, p.Base, tok, "POST", fmt.Sprintf("/attempts/%s/submit", a["id"]), map[string]any{"answers": answers})
-	if err != nil || st != http.StatusOK || res["passed"] != true {
-		t.Fatalf("submit %s: %d %v %v", slug, st, res, err)
+	if err != nil || st != http.StatusOK || res["passed"] != right {
+		t.Fatalf("submit %s (right: %v): %d %v %v", slug, right, st, res, err)
 	}
 	return keys
+}
+
+// crash leaves what a kill leaves, whenever it strikes: what p held in
+// memory (flush writes it) not in the database (the documents of filter
+// in col removed after the flush, so a test does not depend on when the
+// writer's timer fires), the markers still there, and no clean stop.
+func crash(t *testing.T, p *testkit.Portal, flush func(context.Context) error, col string, filter bson.M) {
+	t.Helper()
+	ctx := context.Background()
+	p.WaitStarted(t) // or the start-up check may repair the loss made here
+	if err := flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DB.Database.Collection(col).DeleteMany(ctx, filter); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.DB.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Stop() // its database already gone: nothing more is written
 }
 
 // The item statistics are summed in memory and written later; a process
@@ -62,20 +108,8 @@ func TestItemStatsSurviveACrash(t *testing.T) {
 	if pending, err := a.Store.ItemStatsPending(ctx); err != nil || !pending {
 		t.Fatalf("after grading, the marker of sums in memory: %v %v, want true", pending, err)
 	}
-	// What a crash leaves, whenever it strikes: the sums of the graded
-	// attempts not in the database (written, then removed here, so the
-	// test does not depend on when the writer's timer fires), the marker
-	// still there, and no clean stop.
-	if err := a.Store.FlushItemStats(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.DB.Database.Collection("item_stats").DeleteMany(ctx, bson.M{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.DB.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a.Stop() // its database already gone: nothing more is written
+	// The sums of the graded attempts lost.
+	crash(t, a, a.Store.FlushItemStats, "item_stats", bson.M{})
 
 	b := startPortal(t, dir, io.Discard)
 	if !strings.Contains(b.LogText(), "item statistics rebuilt") {

@@ -2,10 +2,8 @@ package cli_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,37 +13,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// failOverHTTP starts the quiz of slug over the API and submits a wrong
-// option for every question.
-func failOverHTTP(t *testing.T, p *testkit.Portal, client *http.Client, tok, slug string) {
-	t.Helper()
-	st, a, err := call(client, p.Base, tok, "POST", "/lessons/"+slug+"/attempts", map[string]any{})
-	if err != nil || st != http.StatusCreated {
-		t.Fatalf("start %s: %d %v %v", slug, st, a, err)
-	}
-	q, err := p.Training.Quiz(context.Background(), slug, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answers := map[string][]string{}
-	for _, x := range a["questions"].([]any) {
-		id := x.(map[string]any)["id"].(string)
-		qq, _ := q.Question(id)
-		opts := x.(map[string]any)["options"].([]any)
-		answers[id] = []string{opts[0].(map[string]any)["id"].(string)} // of several keyed, one alone is wrong too
-		for _, o := range opts {
-			if oid := o.(map[string]any)["id"].(string); !slices.Contains(qq.Answer, oid) {
-				answers[id] = []string{oid}
-				break
-			}
-		}
-	}
-	st, res, err := call(client, p.Base, tok, "POST", fmt.Sprintf("/attempts/%s/submit", a["id"]), map[string]any{"answers": answers})
-	if err != nil || st != http.StatusOK || res["passed"] != false {
-		t.Fatalf("submit %s wrong: %d %v %v", slug, st, res, err)
-	}
-}
 
 // The progress that quiz starts and submits make is held in memory and
 // written behind; a process killed before writing it loses nothing it
@@ -62,24 +29,11 @@ func TestProgressSurvivesACrash(t *testing.T) {
 	passOverHTTP(t, a, client, tok, "dress")
 	passOverHTTP(t, a, client, tok, "grooming")
 	failOverHTTP(t, a, client, tok, "attendance")
-	a.WaitStarted(t) // or the start-up check may repair the loss made below
 	if _, pending, err := a.Store.ProgressPending(ctx); err != nil || !pending {
 		t.Fatalf("after the submits, the marker of progress in memory: %v %v, want stored", pending, err)
 	}
-	// What a kill leaves, whenever it strikes: the attempts and results
-	// stored, their progress not (written, then removed here, so the test
-	// does not depend on when the writer's timer fires), the marker still
-	// there, and no clean stop.
-	if err := a.Store.FlushProgress(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.DB.Database.Collection("progress").DeleteOne(ctx, bson.M{"_id": u.ID}); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.DB.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a.Stop() // its database already gone: nothing more is written
+	// The attempts and results stored, their progress lost.
+	crash(t, a, a.Store.FlushProgress, "progress", bson.M{"_id": u.ID})
 
 	b := startPortal(t, dir, io.Discard)
 	if !strings.Contains(b.LogText(), "progress moved forward from the events") {
