@@ -38,6 +38,8 @@ type dirIndex struct {
 	byLogin map[string]*dirEntry // entries are never changed, only replaced
 	byID    map[string]*dirEntry
 	order   []string // the logins, sorted; nil when a login came or went since
+
+	keptUsers int // users the last load gave the users cache; d.write guards it
 }
 
 // dirEntry is one user in the index, with the lower-case text a people
@@ -90,7 +92,12 @@ func (s *Storage) LoadDirectory(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-// loadIndex reads every user once, unless loaded; d.write is held.
+// loadIndex reads every user once, unless loaded; d.write is held. When
+// the users cache keeps (a sole writer), the same scan reads the whole
+// documents and loads that cache too, so the start scans the users once,
+// not once here and again in LoadKept: the directory's entry is the
+// cache's user without secrets, sharing its text, lists and maps (never
+// changed in place, only replaced).
 func (s *Storage) loadIndex(ctx context.Context) error {
 	d := s.dir
 	d.mu.RLock()
@@ -99,27 +106,76 @@ func (s *Storage) loadIndex(ctx context.Context) error {
 	if loaded {
 		return nil
 	}
-	cur, err := s.c(colUsers).Find(ctx, bson.M{}, options.Find().SetProjection(directoryFields).SetBatchSize(scanBatch))
+	feed, at := s.users.startLoad(), time.Now()
+	var kept map[string]*model.User
+	if feed {
+		kept = map[string]*model.User{}
+	}
+	byLogin, byID, err := s.scanDirectory(ctx, kept)
 	if err != nil {
-		return wrap("load directory", err)
+		if feed {
+			s.users.endLoad(nil, at)
+		}
+		return err
+	}
+	d.mu.Lock()
+	d.byLogin, d.byID, d.order, d.loaded = byLogin, byID, nil, true
+	d.mu.Unlock()
+	if feed {
+		d.keptUsers = s.users.endLoad(kept, at)
+	}
+	return nil
+}
+
+// scanDirectory reads every user into directory entries, by login and by
+// _id; with kept not nil, whole documents, each kept there too by _id.
+func (s *Storage) scanDirectory(ctx context.Context, kept map[string]*model.User) (byLogin, byID map[string]*dirEntry, err error) {
+	opts := options.Find().SetBatchSize(scanBatch)
+	if kept == nil {
+		opts.SetProjection(directoryFields)
+	}
+	cur, err := s.c(colUsers).Find(ctx, bson.M{}, opts)
+	if err != nil {
+		return nil, nil, wrap("load directory", err)
 	}
 	defer cur.Close(ctx)
-	byLogin, byID := map[string]*dirEntry{}, map[string]*dirEntry{}
+	byLogin, byID = map[string]*dirEntry{}, map[string]*dirEntry{}
 	for cur.Next(ctx) {
 		u := &model.User{}
 		if err := cur.Decode(u); err != nil {
-			return wrap("load directory", err)
+			return nil, nil, wrap("load directory", err)
+		}
+		if kept != nil {
+			kept[u.ID] = u
+			u = withoutSecrets(u)
 		}
 		e := newEntry(u)
 		byLogin[u.Login], byID[u.ID] = e, e
 	}
 	if err := cur.Err(); err != nil {
-		return wrap("load directory", err)
+		return nil, nil, wrap("load directory", err)
 	}
-	d.mu.Lock()
-	d.byLogin, d.byID, d.order, d.loaded = byLogin, byID, nil, true
-	d.mu.Unlock()
-	return nil
+	return byLogin, byID, nil
+}
+
+// withoutSecrets is a shallow copy of u without what the directory never
+// holds: the password, second factor and unread count.
+func withoutSecrets(u *model.User) *model.User {
+	c := *u
+	c.PasswordHash, c.MustChangePassword, c.MFA, c.Unread = "", false, model.MFA{}, 0
+	return &c
+}
+
+// usersKept is how many users the directory's last load gave the users
+// cache, loading the directory first when it is not (LoadKept).
+func (s *Storage) usersKept(ctx context.Context) (int, error) {
+	d := s.dir
+	d.write.Lock()
+	defer d.write.Unlock()
+	if err := s.loadIndex(ctx); err != nil {
+		return 0, err
+	}
+	return d.keptUsers, nil
 }
 
 // forget makes the next use of the index load it again: after a write
@@ -163,8 +219,7 @@ type indexWriter struct{ d *dirIndex }
 
 // put adds or replaces u (a copy without secrets is kept).
 func (w indexWriter) put(u *model.User) {
-	c := copyUser(u)
-	c.PasswordHash, c.MustChangePassword, c.MFA, c.Unread = "", false, model.MFA{}, 0
+	c := withoutSecrets(copyUser(u))
 	old := w.d.byID[c.ID]
 	if old == nil || old.u.Login != c.Login {
 		w.d.order = nil

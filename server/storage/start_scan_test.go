@@ -1,0 +1,140 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"conductportal/server/database"
+	"conductportal/server/model"
+	"conductportal/server/storage"
+)
+
+// commandCounter counts a database's commands by "command collection".
+type commandCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *commandCounter) observe(cmd, coll string, _ time.Duration, _ bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[cmd+" "+coll]++
+}
+
+func (c *commandCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.n
+	c.n = map[string]int{}
+	return out
+}
+
+// TestStartScansUsersOnce: a sole writer's start-up loads (LoadDirectory,
+// then LoadKept) read the users in one find, which feeds both the
+// directory and the users cache; afterwards a person, their login, the
+// directory and a search ask the users collection nothing, the person
+// comes with their password and second factor, and the directory's
+// answers come without them.
+func TestStartScansUsersOnce(t *testing.T) {
+	ctx := context.Background()
+	cnt := &commandCounter{n: map[string]int{}}
+	log := slog.New(slog.DiscardHandler)
+	db, err := database.Open(ctx, database.Options{DataDir: filepath.Join(t.TempDir(), "data"), Logger: log, Observe: cnt.observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	if _, err := db.Migrate(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.IndexEmbeddedIDs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seed := storage.New(db.Database)
+	now := time.Now()
+	const people = 120
+	users := make([]model.User, people)
+	for i := range users {
+		users[i] = model.User{ID: model.NewID(), Login: fmt.Sprintf("p.%03d", i), Name: fmt.Sprintf("人%03d", i),
+			Roles: []string{model.RoleEmployee}, Department: "客服部", Active: true, Hired: now, Created: now}
+	}
+	if err := seed.ImportUsers(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	who := users[7]
+	if err := seed.SetPassword(ctx, who.ID, "hash-of-p007", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.SetMFA(ctx, who.ID, model.MFA{Enabled: true, Secret: "sealed", Recovery: []string{"r1"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	st := storage.New(db.Database)
+	st.SetSoleWriter()
+	cnt.take()
+	if err := st.LoadDirectory(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	k, err := st.LoadKept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Users != people {
+		t.Errorf("LoadKept kept %d users, want %d", k.Users, people)
+	}
+	if got := cnt.take(); got["find users"] != 1 || got["getMore users"] != 0 {
+		t.Errorf("the start read the users with %d finds and %d getMores, want one find", got["find users"], got["getMore users"])
+	}
+
+	u, err := st.User(ctx, who.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.PasswordHash != "hash-of-p007" || !u.MFA.Enabled || u.MFA.Secret != "sealed" || len(u.MFA.Recovery) != 1 {
+		t.Errorf("the kept user lost their secrets: %+v", u)
+	}
+	if u, err := st.UserByLogin(ctx, who.Login); err != nil || u.ID != who.ID || u.PasswordHash != "hash-of-p007" {
+		t.Errorf("UserByLogin: %v, %v", u, err)
+	}
+	dir, err := st.UserDirectory(ctx)
+	if err != nil || len(dir) != people {
+		t.Fatalf("the directory: %d users, %v", len(dir), err)
+	}
+	found, _, err := st.SearchUsers(ctx, model.UserSearch{Q: "p.007"})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("search: %v, %v", found, err)
+	}
+	byLogin, err := st.UsersByLogin(ctx, []string{who.Login})
+	if err != nil || byLogin[who.Login] == nil {
+		t.Fatalf("UsersByLogin: %v, %v", byLogin, err)
+	}
+	for _, d := range []*model.User{&dir[7], &found[0], byLogin[who.Login]} {
+		if d.ID != who.ID || d.Name != who.Name {
+			t.Errorf("the directory gave %s/%s, want %s", d.ID, d.Name, who.ID)
+		}
+		if d.PasswordHash != "" || d.MFA.Enabled || d.MFA.Secret != "" || d.MFA.Recovery != nil {
+			t.Errorf("the directory gave a secret: %+v", d)
+		}
+	}
+	if got := cnt.take(); got["find users"] != 0 || got["getMore users"] != 0 {
+		t.Errorf("reads after the start asked the users: %v", got)
+	}
+	// A write still reaches both: the directory's copy changes, the
+	// person's password stays.
+	changed := who
+	changed.Name = "新名字"
+	if err := st.UpdateUser(ctx, &changed); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := st.User(ctx, who.ID); err != nil || u.Name != "新名字" || u.PasswordHash != "hash-of-p007" {
+		t.Errorf("after an update: %+v, %v", u, err)
+	}
+	if got, err := st.UsersByLogin(ctx, []string{who.Login}); err != nil || got[who.Login].Name != "新名字" {
+		t.Errorf("the directory after an update: %v, %v", got, err)
+	}
+}
