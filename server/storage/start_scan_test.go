@@ -34,13 +34,10 @@ func (c *commandCounter) take() map[string]int {
 	return out
 }
 
-// TestStartScansUsersOnce: a sole writer's start-up loads (LoadDirectory,
-// then LoadKept) read the users in one find, which feeds both the
-// directory and the users cache; afterwards a person, their login, the
-// directory and a search ask the users collection nothing, the person
-// comes with their password and second factor, and the directory's
-// answers come without them.
-func TestStartScansUsersOnce(t *testing.T) {
+// openCounted opens a migrated embedded database whose commands cnt
+// counts.
+func openCounted(t *testing.T) (*database.DB, *commandCounter, *slog.Logger) {
+	t.Helper()
 	ctx := context.Background()
 	cnt := &commandCounter{n: map[string]int{}}
 	log := slog.New(slog.DiscardHandler)
@@ -55,6 +52,18 @@ func TestStartScansUsersOnce(t *testing.T) {
 	if _, err := db.IndexEmbeddedIDs(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return db, cnt, log
+}
+
+// TestStartScansUsersOnce: a sole writer's start-up loads (LoadDirectory,
+// then LoadKept) read the users in one find, which feeds both the
+// directory and the users cache; afterwards a person, their login, the
+// directory and a search ask the users collection nothing, the person
+// comes with their password and second factor, and the directory's
+// answers come without them.
+func TestStartScansUsersOnce(t *testing.T) {
+	ctx := context.Background()
+	db, cnt, log := openCounted(t)
 	seed := storage.New(db.Database)
 	now := time.Now()
 	const people = 120
@@ -136,5 +145,74 @@ func TestStartScansUsersOnce(t *testing.T) {
 	}
 	if got, err := st.UsersByLogin(ctx, []string{who.Login}); err != nil || got[who.Login].Name != "新名字" {
 		t.Errorf("the directory after an update: %v, %v", got, err)
+	}
+}
+
+// TestEventsOfReadsOnlyTheirs: a sole writer with its receipt index
+// loaded gives a few users' events (the start's progress check) from
+// reads by _id of their own receipts and results, not scans of every
+// receipt and result, and the same events, in chain order, as a scan.
+func TestEventsOfReadsOnlyTheirs(t *testing.T) {
+	ctx := context.Background()
+	db, cnt, _ := openCounted(t)
+	st := storage.New(db.Database)
+	st.SetSoleWriter()
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	ids := map[string]string{} // the receipt index knows ids of model.NewID's form only
+	id := func(name string) string {
+		if ids[name] == "" {
+			ids[name] = model.NewID()
+		}
+		return ids[name]
+	}
+	receipt := func(user string, seq int) {
+		t.Helper()
+		r := &model.Receipt{ID: model.NewID(), UserID: id(user), Login: "l-" + user, Lesson: "l", Version: 1,
+			Cycle: seq, At: t0.Add(time.Duration(seq) * time.Minute), Seq: seq, Hash: fmt.Sprintf("h-%s-%d", user, seq)}
+		if err := st.CreateReceipt(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, seq := range []int{3, 1, 2} { // stored out of chain order
+		receipt("u1", seq)
+	}
+	receipt("u2", 1)
+	for i := range 40 { // others' receipts, which a scan would read too
+		receipt(fmt.Sprintf("other%02d", i), 1)
+	}
+	a := &model.Attempt{ID: model.NewID(), UserID: id("u1"), Lesson: "l", Version: 1, Started: t0}
+	if err := st.CreateAttempt(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	a.Submitted, a.At, a.Score, a.PassMark, a.Passed = true, t0.Add(time.Minute), 100, 80, true
+	if ok, err := st.SubmitAttempt(ctx, a); err != nil || !ok {
+		t.Fatalf("submit: %v, %v", ok, err)
+	}
+	if _, err := st.LoadKept(ctx); err != nil { // the receipt index
+		t.Fatal(err)
+	}
+	cnt.take()
+	users := []string{id("u1"), id("u2"), id("u3")}
+	got, err := st.EventsOf(ctx, users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cnt.take(); n["find receipts"] != 4 || n["find attempt_results"] != 1 {
+		t.Errorf("EventsOf of 3 people with 4 receipts and 1 result: %v, want a find by _id of each", n)
+	}
+	want, err := storage.New(db.Database).EventsOf(ctx, users) // not a sole writer: scans
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if g, w := fmt.Sprintf("%+v", *got[u]), fmt.Sprintf("%+v", *want[u]); g != w {
+			t.Errorf("events of %s:\n got %s\nwant %s", u, g, w)
+		}
+	}
+	if r := got[id("u1")].Receipts; len(r) != 3 || r[0].Seq != 1 || r[1].Seq != 2 || r[2].Seq != 3 {
+		t.Errorf("u1's receipts out of chain order: %+v", r)
+	}
+	if at := got[id("u1")].Attempts; len(at) != 1 || !at[0].Submitted || at[0].Score != 100 {
+		t.Errorf("u1's attempts: %+v", at)
 	}
 }
