@@ -331,12 +331,34 @@ func (s *Storage) RecentEventUsers(ctx context.Context, n int64) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	if len(graded) > 0 {
-		ofGraded, err := s.ids(ctx, colAttempts, bson.M{"_id": bson.M{"$in": graded}}, "user_id", nil, 0)
-		if err != nil {
-			return nil, err
+	ofGraded, err := s.usersOfAttempts(ctx, graded)
+	if err != nil {
+		return nil, err
+	}
+	add(ofGraded)
+	return out, nil
+}
+
+// usersOfAttempts returns the users of the attempts with ids: each read
+// by _id when they are few (up to byIDLimit), else in one scan.
+func (s *Storage) usersOfAttempts(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > byIDLimit {
+		return s.ids(ctx, colAttempts, bson.M{"_id": bson.M{"$in": ids}}, "user_id", nil, 0)
+	}
+	byID, err := readByIDs[struct {
+		UserID string `bson:"user_id"`
+	}](ctx, s.c(colAttempts), ids)
+	if err != nil {
+		return nil, wrap("users of attempts", err)
+	}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids { // in the order given: latest first
+		if a, ok := byID[id]; ok && a.UserID != "" {
+			out = append(out, a.UserID)
 		}
-		add(ofGraded)
 	}
 	return out, nil
 }

@@ -216,3 +216,32 @@ func TestEventsOfReadsOnlyTheirs(t *testing.T) {
 		t.Errorf("u1's attempts: %+v", at)
 	}
 }
+
+// TestRecentEventUsersOfGradedAttempts: the users of the latest graded
+// results are found from their attempts (read by _id), besides the users
+// of the latest started attempts.
+func TestRecentEventUsersOfGradedAttempts(t *testing.T) {
+	ctx := context.Background()
+	db, _, _ := openCounted(t)
+	st := storage.New(db.Database)
+	st.SetSoleWriter()
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	graded := &model.Attempt{ID: model.NewID(), UserID: "graded-late", Lesson: "l", Version: 1, Started: t0}
+	open := &model.Attempt{ID: model.NewID(), UserID: "started-late", Lesson: "l", Version: 1, Started: t0.Add(time.Hour)}
+	for _, a := range []*model.Attempt{graded, open} {
+		if err := st.CreateAttempt(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	graded.Submitted, graded.At, graded.Score, graded.PassMark, graded.Passed = true, t0.Add(2*time.Hour), 100, 80, true
+	if ok, err := st.SubmitAttempt(ctx, graded); err != nil || !ok {
+		t.Fatalf("submit: %v, %v", ok, err)
+	}
+	got, err := st.RecentEventUsers(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[started-late graded-late]" {
+		t.Errorf("users of the latest attempt and the latest graded result: %v, want [started-late graded-late]", got)
+	}
+}
