@@ -114,6 +114,13 @@ func (c *accessCache[T]) settleWith(settle func(ctx context.Context, at time.Tim
 	c.settle = settle
 }
 
+// keeps reports whether c keeps its entries without a TTL (see keep).
+func (c *accessCache[T]) keeps() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.trust != nil
+}
+
 // startLoad marks the start of a bulk load, for endLoad; it reports false
 // when c keeps nothing without a TTL (nothing to load).
 func (c *accessCache[T]) startLoad() bool {
@@ -450,8 +457,8 @@ func bulkDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, bulkTimeout)
 }
 
-// loadKeptUsers loads every user into the users cache: a sole writer's
-// directory load does (loadIndex: one scan for both), others scan here.
+// loadKeptUsers loads every user: a sole writer's into its directory
+// (loadIndex: one scan, one copy), others' into the users cache.
 func (s *Storage) loadKeptUsers(ctx context.Context, k *Kept) error {
 	if s.dir != nil {
 		n, err := s.usersKept(ctx)

@@ -16,14 +16,19 @@ import (
 
 // commandCounter counts a database's commands by "command collection".
 type commandCounter struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu    sync.Mutex
+	n     map[string]int
+	after func(cmd, coll string) // when set, called after each command is counted
 }
 
 func (c *commandCounter) observe(cmd, coll string, _ time.Duration, _ bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.n[cmd+" "+coll]++
+	after := c.after
+	c.mu.Unlock()
+	if after != nil {
+		after(cmd, coll)
+	}
 }
 
 func (c *commandCounter) take() map[string]int {
@@ -133,6 +138,13 @@ func TestStartScansUsersOnce(t *testing.T) {
 	if got := cnt.take(); got["find users"] != 0 || got["getMore users"] != 0 {
 		t.Errorf("reads after the start asked the users: %v", got)
 	}
+	// A secret's write reaches the next read.
+	if err := st.SetPassword(ctx, who.ID, "new-hash", true); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := st.User(ctx, who.ID); err != nil || u.PasswordHash != "new-hash" || !u.MustChangePassword || !u.MFA.Enabled {
+		t.Errorf("after a new password: %+v, %v", u, err)
+	}
 	// A write still reaches both: the directory's copy changes, the
 	// person's password stays.
 	changed := who
@@ -140,7 +152,7 @@ func TestStartScansUsersOnce(t *testing.T) {
 	if err := st.UpdateUser(ctx, &changed); err != nil {
 		t.Fatal(err)
 	}
-	if u, err := st.User(ctx, who.ID); err != nil || u.Name != "新名字" || u.PasswordHash != "hash-of-p007" {
+	if u, err := st.User(ctx, who.ID); err != nil || u.Name != "新名字" || u.PasswordHash != "new-hash" {
 		t.Errorf("after an update: %+v, %v", u, err)
 	}
 	if got, err := st.UsersByLogin(ctx, []string{who.Login}); err != nil || got[who.Login].Name != "新名字" {
@@ -243,5 +255,63 @@ func TestRecentEventUsersOfGradedAttempts(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[started-late graded-late]" {
 		t.Errorf("users of the latest attempt and the latest graded result: %v, want [started-late graded-late]", got)
+	}
+}
+
+// TestDirectoryLoadMissesNoSecretWrite: a password written while the
+// directory's load scans the users (after the scan read the old one) is
+// what the next read gives, not the load's old copy.
+func TestDirectoryLoadMissesNoSecretWrite(t *testing.T) {
+	ctx := context.Background()
+	var (
+		mu    sync.Mutex
+		armed func()
+	)
+	db, cnt, log := openCounted(t)
+	seed := storage.New(db.Database)
+	now := time.Now()
+	users := make([]model.User, 1500) // more than one batch of the scan
+	for i := range users {
+		users[i] = model.User{ID: model.NewID(), Login: fmt.Sprintf("p.%04d", i), Name: "人", Roles: []string{model.RoleEmployee},
+			Active: true, Hired: now, Created: now, PasswordHash: "old-hash"}
+	}
+	if err := seed.ImportUsers(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	first := users[0] // stored first: in the scan's first batch
+	st := storage.New(db.Database)
+	st.SetSoleWriter()
+	cnt.after = func(cmd, coll string) {
+		mu.Lock()
+		fn := armed
+		if cmd == "find" && coll == "users" {
+			armed = nil
+		}
+		mu.Unlock()
+		if fn != nil && cmd == "find" && coll == "users" {
+			fn()
+		}
+	}
+	mu.Lock()
+	armed = func() {
+		if err := st.SetPassword(ctx, first.ID, "new-hash", false); err != nil {
+			t.Error(err)
+		}
+	}
+	mu.Unlock()
+	if err := st.LoadDirectory(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	fired := armed == nil
+	mu.Unlock()
+	if !fired {
+		t.Fatal("the load's scan was not seen")
+	}
+	if u, err := st.User(ctx, first.ID); err != nil || u.PasswordHash != "new-hash" {
+		t.Errorf("after a password written during the load: %q, %v", u.PasswordHash, err)
+	}
+	if u, err := st.User(ctx, users[1].ID); err != nil || u.PasswordHash != "old-hash" {
+		t.Errorf("another user: %q, %v", u.PasswordHash, err)
 	}
 }
