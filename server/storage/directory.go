@@ -203,10 +203,28 @@ func (d *dirIndex) written(id string) {
 		d.loading[id] = struct{}{}
 	}
 	if e := d.byID[id]; e != nil && e.sec != nil {
-		c := *e // entries are replaced, never changed
-		c.sec = nil
-		d.byID[id], d.byLogin[e.u.Login] = &c, &c
+		d.replaceWithoutSecrets(id, e)
 	}
+}
+
+// forgetSecrets makes every User read the user's document again (after
+// a change behind storage's back), keeping the index.
+func (d *dirIndex) forgetSecrets() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, e := range d.byID {
+		if e.sec != nil {
+			d.replaceWithoutSecrets(id, e)
+		}
+	}
+}
+
+// replaceWithoutSecrets replaces e, user id's entry, by a copy without
+// its secrets (entries are replaced, never changed); d.mu is held.
+func (d *dirIndex) replaceWithoutSecrets(id string, e *dirEntry) {
+	c := *e
+	c.sec = nil
+	d.byID[id], d.byLogin[e.u.Login] = &c, &c
 }
 
 // usersKept is how many users the directory holds with their secrets,
