@@ -32,14 +32,7 @@ func profile(addr, folder, backend, name string, d time.Duration) func() {
 		}
 		defer res.Body.Close()
 		file := filepath.Join(folder, backend+"-"+strings.Trim(unsafeName.ReplaceAllString(strings.ToLower(name), "-"), "-")+".pprof")
-		f, err := os.Create(file) // #nosec G304 -- a folder the bench's user named
-		if err == nil {
-			_, err = io.Copy(f, res.Body)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
+		if err := saveTo(file, res.Body); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: profile:", err)
 		}
 	}()
@@ -61,15 +54,20 @@ func heapProfile(addr, folder, backend, name string) {
 		return
 	}
 	defer res.Body.Close()
-	file := filepath.Join(folder, backend+"-heap-"+name+".pprof")
-	f, err := os.Create(file) // #nosec G304 -- a folder the bench's user named
-	if err == nil {
-		_, err = io.Copy(f, res.Body)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
+	if err := saveTo(filepath.Join(folder, backend+"-heap-"+name+".pprof"), res.Body); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: heap profile:", err)
 	}
+}
+
+// saveTo writes what r gives into file.
+func saveTo(file string, r io.Reader) error {
+	f, err := os.Create(file) // #nosec G304 -- a folder the bench's user named
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
