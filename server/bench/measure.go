@@ -192,6 +192,7 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 		return err
 	}
 	r.jobs, r.check = times, waited+took
+	heapProfile(pprofAddr, o.profiles, r.backend, "after-startup")
 	c := newClient(srv.base, o.clients)
 	page, _ = c.get("/lessons/"+sd.slugs[0], sd.learners[0].cookie)
 	r.lessonBytes = len(page)

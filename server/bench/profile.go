@@ -32,16 +32,42 @@ func profile(addr, folder, backend, name string, d time.Duration) func() {
 		}
 		defer res.Body.Close()
 		file := filepath.Join(folder, backend+"-"+strings.Trim(unsafeName.ReplaceAllString(strings.ToLower(name), "-"), "-")+".pprof")
-		f, err := os.Create(file) // #nosec G304 -- a folder the bench's user named
-		if err == nil {
-			_, err = io.Copy(f, res.Body)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
+		if err := saveTo(file, res.Body); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: profile:", err)
 		}
 	}()
 	return func() { <-done }
+}
+
+// heapProfile saves the server's live heap (after a GC) into
+// folder/<backend>-heap-<name>.pprof: what the start-up loads keep, by
+// type (go tool pprof -sample_index=inuse_space). With no profiler
+// address it does nothing.
+func heapProfile(addr, folder, backend, name string) {
+	if addr == "" {
+		return
+	}
+	c := &http.Client{Timeout: time.Minute}
+	res, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/heap?gc=1", addr))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: heap profile:", err)
+		return
+	}
+	defer res.Body.Close()
+	if err := saveTo(filepath.Join(folder, backend+"-heap-"+name+".pprof"), res.Body); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: heap profile:", err)
+	}
+}
+
+// saveTo writes what r gives into file.
+func saveTo(file string, r io.Reader) error {
+	f, err := os.Create(file) // #nosec G304 -- a folder the bench's user named
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -114,6 +114,13 @@ func (c *accessCache[T]) settleWith(settle func(ctx context.Context, at time.Tim
 	c.settle = settle
 }
 
+// keeps reports whether c keeps its entries without a TTL (see keep).
+func (c *accessCache[T]) keeps() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.trust != nil
+}
+
 // startLoad marks the start of a bulk load, for endLoad; it reports false
 // when c keeps nothing without a TTL (nothing to load).
 func (c *accessCache[T]) startLoad() bool {
@@ -382,18 +389,8 @@ func (s *Storage) LoadKept(ctx context.Context) (Kept, error) {
 			return k, err
 		}
 	}
-	if s.users.startLoad() {
-		at := time.Now()
-		all, err := loadAll[model.User](ctx, s.c(colUsers), func(u *model.User) string { return u.ID })
-		if err != nil {
-			s.users.endLoad(nil, at)
-			return k, wrap("load users", err)
-		}
-		all = s.shareUserStrings(all)
-		for _, u := range all {
-			s.loginIDs.Store(u.Login, u.ID)
-		}
-		k.Users = s.users.endLoad(all, at)
+	if err := s.loadKeptUsers(ctx, &k); err != nil {
+		return k, err
 	}
 	if s.sessions.startLoad() {
 		at := time.Now()
@@ -460,37 +457,28 @@ func bulkDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, bulkTimeout)
 }
 
-// shareUserStrings points each loaded user's text at its directory
-// entry's equal strings (and keys the map by them), so a person kept both
-// in the directory and in the users cache holds that text once: about
-// 16 MB at 100,000 people. Strings never change, so sharing them is safe.
-func (s *Storage) shareUserStrings(all map[string]*model.User) map[string]*model.User {
-	d := s.dir
-	if d == nil {
-		return all
+// loadKeptUsers loads every user: a sole writer's into its directory
+// (loadIndex: one scan, one copy), others' into the users cache.
+func (s *Storage) loadKeptUsers(ctx context.Context, k *Kept) error {
+	if s.dir != nil {
+		n, err := s.usersKept(ctx)
+		k.Users = n
+		return err
 	}
-	out := make(map[string]*model.User, len(all))
-	d.mu.RLock()
-	defer d.mu.RUnlock()
+	if !s.users.startLoad() {
+		return nil
+	}
+	at := time.Now()
+	all, err := loadAll[model.User](ctx, s.c(colUsers), func(u *model.User) string { return u.ID })
+	if err != nil {
+		s.users.endLoad(nil, at)
+		return wrap("load users", err)
+	}
 	for _, u := range all {
-		if e := d.byID[u.ID]; e != nil {
-			du := e.u
-			for _, f := range [...]struct {
-				dst *string
-				src string
-			}{
-				{&u.ID, du.ID}, {&u.Login, du.Login}, {&u.Name, du.Name}, {&u.Department, du.Department},
-				{&u.Manager, du.Manager}, {&u.Manages, du.Manages}, {&u.Email, du.Email}, {&u.Lang, du.Lang},
-				{&u.Mobile, du.Mobile}, {&u.WeComID, du.WeComID}, {&u.DingTalkID, du.DingTalkID}, {&u.ExternalID, du.ExternalID},
-			} {
-				if *f.dst == f.src {
-					*f.dst = f.src
-				}
-			}
-		}
-		out[u.ID] = u
+		s.loginIDs.Store(u.Login, u.ID)
 	}
-	return out
+	k.Users = s.users.endLoad(all, at)
+	return nil
 }
 
 // shareSessionStrings points each session's user id at the directory's.

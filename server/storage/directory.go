@@ -38,6 +38,10 @@ type dirIndex struct {
 	byLogin map[string]*dirEntry // entries are never changed, only replaced
 	byID    map[string]*dirEntry
 	order   []string // the logins, sorted; nil when a login came or went since
+
+	// loading, while a load runs, names the users written since it began:
+	// their secrets as the load read them may be old, so it keeps none.
+	loading map[string]struct{}
 }
 
 // dirEntry is one user in the index, with the lower-case text a people
@@ -45,6 +49,19 @@ type dirIndex struct {
 type dirEntry struct {
 	u   *model.User
 	key string // login, name, department and manager, lower case, 0-separated
+	// sec, when set, is what the user's document held beside u when the
+	// index was loaded, so that User needs no second copy of everyone
+	// (keptUser); dropped at the user's first write since (the next User
+	// reads the document, and the users cache keeps that).
+	sec *userSecrets
+}
+
+// userSecrets are the fields of a user the directory does not give out.
+type userSecrets struct {
+	passwordHash       string
+	mustChangePassword bool
+	mfa                model.MFA
+	unread             int
 }
 
 func newEntry(u *model.User) *dirEntry {
@@ -90,36 +107,145 @@ func (s *Storage) LoadDirectory(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-// loadIndex reads every user once, unless loaded; d.write is held.
+// loadIndex reads every user once, unless loaded; d.write is held. For a
+// sole writer (whose users cache keeps) the same scan reads the whole
+// documents and keeps each user's secrets on its entry, so the start scans
+// the users once, not again in LoadKept, and holds one copy of each user,
+// not a second in the users cache (User answers from the entry).
 func (s *Storage) loadIndex(ctx context.Context) error {
 	d := s.dir
-	d.mu.RLock()
+	d.mu.Lock()
 	loaded := d.loaded
-	d.mu.RUnlock()
+	if !loaded {
+		d.loading = map[string]struct{}{}
+	}
+	d.mu.Unlock()
 	if loaded {
 		return nil
 	}
-	cur, err := s.c(colUsers).Find(ctx, bson.M{}, options.Find().SetProjection(directoryFields).SetBatchSize(scanBatch))
+	byLogin, byID, err := s.scanDirectory(ctx, s.users.keeps())
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	written := d.loading
+	d.loading = nil
 	if err != nil {
-		return wrap("load directory", err)
+		return err
+	}
+	for id := range written {
+		if e := byID[id]; e != nil {
+			e.sec = nil
+		}
+	}
+	d.byLogin, d.byID, d.order, d.loaded = byLogin, byID, nil, true
+	return nil
+}
+
+// scanDirectory reads every user into directory entries, by login and by
+// _id; with secrets, the whole documents, each entry with its secrets.
+func (s *Storage) scanDirectory(ctx context.Context, secrets bool) (byLogin, byID map[string]*dirEntry, err error) {
+	opts := options.Find().SetBatchSize(scanBatch)
+	if !secrets {
+		opts.SetProjection(directoryFields)
+	}
+	cur, err := s.c(colUsers).Find(ctx, bson.M{}, opts)
+	if err != nil {
+		return nil, nil, wrap("load directory", err)
 	}
 	defer cur.Close(ctx)
-	byLogin, byID := map[string]*dirEntry{}, map[string]*dirEntry{}
+	byLogin, byID = map[string]*dirEntry{}, map[string]*dirEntry{}
 	for cur.Next(ctx) {
 		u := &model.User{}
 		if err := cur.Decode(u); err != nil {
-			return wrap("load directory", err)
+			return nil, nil, wrap("load directory", err)
+		}
+		var sec *userSecrets
+		if secrets {
+			sec = &userSecrets{passwordHash: u.PasswordHash, mustChangePassword: u.MustChangePassword, mfa: u.MFA, unread: u.Unread}
+			stripSecrets(u)
 		}
 		e := newEntry(u)
+		e.sec = sec
 		byLogin[u.Login], byID[u.ID] = e, e
 	}
 	if err := cur.Err(); err != nil {
-		return wrap("load directory", err)
+		return nil, nil, wrap("load directory", err)
 	}
+	return byLogin, byID, nil
+}
+
+// stripSecrets empties what the directory never holds: the password,
+// second factor and unread count.
+func stripSecrets(u *model.User) {
+	u.PasswordHash, u.MustChangePassword, u.MFA, u.Unread = "", false, model.MFA{}, 0
+}
+
+// keptUser is user id as its document was when the index was loaded, if
+// the index holds their secrets from then (no write of them since).
+func (d *dirIndex) keptUser(id string) (*model.User, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	e := d.byID[id]
+	if e == nil || e.sec == nil {
+		return nil, false
+	}
+	u := copyUser(e.u)
+	u.PasswordHash, u.MustChangePassword, u.MFA, u.Unread = e.sec.passwordHash, e.sec.mustChangePassword, e.sec.mfa, e.sec.unread
+	u.MFA.Recovery = slices.Clone(e.sec.mfa.Recovery)
+	return u, true
+}
+
+// written forgets the secrets kept for user id after a write of them (a
+// running load keeps none of theirs).
+func (d *dirIndex) written(id string) {
 	d.mu.Lock()
-	d.byLogin, d.byID, d.order, d.loaded = byLogin, byID, nil, true
-	d.mu.Unlock()
-	return nil
+	defer d.mu.Unlock()
+	if d.loading != nil {
+		d.loading[id] = struct{}{}
+	}
+	if e := d.byID[id]; e != nil && e.sec != nil {
+		d.replaceWithoutSecrets(id, e)
+	}
+}
+
+// forgetSecrets makes every User read the user's document again (after
+// a change behind storage's back), keeping the index.
+func (d *dirIndex) forgetSecrets() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, e := range d.byID {
+		if e.sec != nil {
+			d.replaceWithoutSecrets(id, e)
+		}
+	}
+}
+
+// replaceWithoutSecrets replaces e, user id's entry, by a copy without
+// its secrets (entries are replaced, never changed); d.mu is held.
+func (d *dirIndex) replaceWithoutSecrets(id string, e *dirEntry) {
+	c := *e
+	c.sec = nil
+	d.byID[id], d.byLogin[e.u.Login] = &c, &c
+}
+
+// usersKept is how many users the directory holds with their secrets,
+// loading it first when it is not (LoadKept).
+func (s *Storage) usersKept(ctx context.Context) (int, error) {
+	d := s.dir
+	d.write.Lock()
+	err := s.loadIndex(ctx)
+	d.write.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	n := 0
+	for _, e := range d.byID {
+		if e.sec != nil {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // forget makes the next use of the index load it again: after a write
@@ -164,7 +290,7 @@ type indexWriter struct{ d *dirIndex }
 // put adds or replaces u (a copy without secrets is kept).
 func (w indexWriter) put(u *model.User) {
 	c := copyUser(u)
-	c.PasswordHash, c.MustChangePassword, c.MFA, c.Unread = "", false, model.MFA{}, 0
+	stripSecrets(c)
 	old := w.d.byID[c.ID]
 	if old == nil || old.u.Login != c.Login {
 		w.d.order = nil

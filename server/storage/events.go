@@ -182,17 +182,9 @@ func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*m
 		for i, a := range attempts {
 			ids[i] = a.ID
 		}
-		rcur, err := s.c(colAttemptResults).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+		byID, err := s.attemptResults(ctx, ids)
 		if err != nil {
-			return nil, wrap("attempt results of users", err)
-		}
-		var results []attemptResult
-		if err := rcur.All(ctx, &results); err != nil {
-			return nil, wrap("attempt results of users", err)
-		}
-		byID := make(map[string]attemptResult, len(results))
-		for _, r := range results {
-			byID[r.ID] = r
+			return nil, err
 		}
 		for _, a := range attempts {
 			if r, ok := byID[a.ID]; ok {
@@ -203,20 +195,84 @@ func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*m
 			}
 		}
 	}
-	cur, err = s.c(colReceipts).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "user_id", Value: 1}, {Key: "seq", Value: 1}}))
+	receipts, err := s.receiptsOf(ctx, userIDs)
 	if err != nil {
-		return nil, wrap("receipts of users", err)
-	}
-	var receipts []model.Receipt
-	if err := cur.All(ctx, &receipts); err != nil {
-		return nil, wrap("receipts of users", err)
+		return nil, err
 	}
 	for _, r := range receipts {
 		if e := out[r.UserID]; e != nil {
 			e.Receipts = append(e.Receipts, r)
 		}
 	}
+	for _, e := range out {
+		slices.SortFunc(e.Receipts, func(a, b model.Receipt) int { return cmp.Compare(a.Seq, b.Seq) })
+	}
 	return out, nil
+}
+
+// attemptResults reads the graded results of the attempts with ids, by
+// _id: one at a time for up to byIDLimit of them (a start's progress check
+// of a few hundred people reads only theirs), else in one scan.
+func (s *Storage) attemptResults(ctx context.Context, ids []string) (map[string]attemptResult, error) {
+	if len(ids) <= byIDLimit {
+		out, err := readByIDs[attemptResult](ctx, s.c(colAttemptResults), ids)
+		return out, wrap("attempt results of users", err)
+	}
+	cur, err := s.c(colAttemptResults).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	if err != nil {
+		return nil, wrap("attempt results of users", err)
+	}
+	var results []attemptResult
+	if err := cur.All(ctx, &results); err != nil {
+		return nil, wrap("attempt results of users", err)
+	}
+	out := make(map[string]attemptResult, len(results))
+	for _, r := range results {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
+// receiptsOf reads the receipts of the users, in no order. A sole
+// writer's receipt index names those of the users it knows, read by _id
+// when they are few (up to byIDLimit); the rest come from one scan for
+// the users it does not know.
+func (s *Storage) receiptsOf(ctx context.Context, userIDs []string) ([]model.Receipt, error) {
+	var ids, unknown []string
+	for _, u := range userIDs {
+		if !s.rcpts.lookup(u, func(refs []receiptRef, _ func(uint16) string) {
+			for _, r := range refs {
+				ids = append(ids, r.id.String())
+			}
+		}) {
+			unknown = append(unknown, u)
+		}
+	}
+	if len(ids) > byIDLimit {
+		ids, unknown = nil, userIDs
+	}
+	var out []model.Receipt
+	if len(ids) > 0 {
+		byID, err := readByIDs[model.Receipt](ctx, s.c(colReceipts), ids)
+		if err != nil {
+			return nil, wrap("receipts of users", err)
+		}
+		for _, r := range byID {
+			out = append(out, r)
+		}
+	}
+	if len(unknown) == 0 {
+		return out, nil
+	}
+	cur, err := s.c(colReceipts).Find(ctx, bson.M{"user_id": bson.M{"$in": unknown}})
+	if err != nil {
+		return nil, wrap("receipts of users", err)
+	}
+	var scanned []model.Receipt
+	if err := cur.All(ctx, &scanned); err != nil {
+		return nil, wrap("receipts of users", err)
+	}
+	return append(out, scanned...), nil
 }
 
 // StoredProgressOf reads the progress of the given users from the database
@@ -275,12 +331,34 @@ func (s *Storage) RecentEventUsers(ctx context.Context, n int64) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	if len(graded) > 0 {
-		ofGraded, err := s.ids(ctx, colAttempts, bson.M{"_id": bson.M{"$in": graded}}, "user_id", nil, 0)
-		if err != nil {
-			return nil, err
+	ofGraded, err := s.usersOfAttempts(ctx, graded)
+	if err != nil {
+		return nil, err
+	}
+	add(ofGraded)
+	return out, nil
+}
+
+// usersOfAttempts returns the users of the attempts with ids: each read
+// by _id when they are few (up to byIDLimit), else in one scan.
+func (s *Storage) usersOfAttempts(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > byIDLimit {
+		return s.ids(ctx, colAttempts, bson.M{"_id": bson.M{"$in": ids}}, "user_id", nil, 0)
+	}
+	byID, err := readByIDs[struct {
+		UserID string `bson:"user_id"`
+	}](ctx, s.c(colAttempts), ids)
+	if err != nil {
+		return nil, wrap("users of attempts", err)
+	}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids { // in the order given: latest first
+		if a, ok := byID[id]; ok && a.UserID != "" {
+			out = append(out, a.UserID)
 		}
-		add(ofGraded)
 	}
 	return out, nil
 }

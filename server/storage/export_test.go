@@ -11,10 +11,15 @@ import (
 // than packed.
 func PacksWhole(p model.Progress) bool { return pack(p, slugs{}).whole != nil }
 
-// ForgetKept forgets the kept documents only (not the directory's index
-// nor the remembered logins): for tests that change the database behind
+// ForgetKept forgets the kept documents only (the directory's copies of
+// the users' secrets too, but not its index nor the remembered logins): for tests that change the database behind
 // storage's back.
-func (s *Storage) ForgetKept() { s.dropKept() }
+func (s *Storage) ForgetKept() {
+	s.dropKept()
+	if s.dir != nil {
+		s.dir.forgetSecrets()
+	}
+}
 
 // ReadChanges reads the change log now, as a shared instance does every
 // sharedPoll.

@@ -7,6 +7,7 @@ import (
 	"conductportal/server/model"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
@@ -137,7 +138,15 @@ func (s *Storage) progressByID(ctx context.Context, ids []string) (map[string]mo
 	if len(ids) > byIDLimit {
 		return s.progressWhere(ctx, bson.M{"_id": bson.M{"$in": ids}}, map[string]model.Progress{})
 	}
-	out := make(map[string]model.Progress, len(ids))
+	out, err := readByIDs[model.Progress](ctx, s.c(colProgress), ids)
+	return out, wrap("progress by id", err)
+}
+
+// readByIDs reads the documents with ids one _id at a time, byIDParallel
+// at once (see progressByID); an id without a document is missing from the
+// map.
+func readByIDs[T any](ctx context.Context, c *mongo.Collection, ids []string) (map[string]T, error) {
+	out := make(map[string]T, len(ids))
 	var (
 		mu      sync.Mutex
 		wg      sync.WaitGroup
@@ -149,13 +158,13 @@ func (s *Storage) progressByID(ctx context.Context, ids []string) (map[string]mo
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			var p model.Progress
-			err := s.c(colProgress).FindOne(ctx, bson.M{"_id": id}).Decode(&p)
+			var v T
+			err := c.FindOne(ctx, bson.M{"_id": id}).Decode(&v)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
-				out[id] = p
+				out[id] = v
 			case !isNotFound(err) && errOnce == nil:
 				errOnce = err
 			}
@@ -163,7 +172,7 @@ func (s *Storage) progressByID(ctx context.Context, ids []string) (map[string]mo
 	}
 	wg.Wait()
 	if errOnce != nil {
-		return nil, wrap("progress by id", errOnce)
+		return nil, errOnce
 	}
 	return out, nil
 }

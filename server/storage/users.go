@@ -28,6 +28,11 @@ func (s *Storage) User(ctx context.Context, id string) (*model.User, error) {
 	if u, ok := s.users.getSettled(ctx, id); ok {
 		return copyUser(u), nil
 	}
+	if s.dir != nil {
+		if u, ok := s.dir.keptUser(id); ok {
+			return u, nil
+		}
+	}
 	at, drops := s.users.begin()
 	var u model.User
 	err := s.c(colUsers).FindOne(ctx, bson.M{"_id": id}).Decode(&u)
@@ -43,6 +48,9 @@ func (s *Storage) User(ctx context.Context, id string) (*model.User, error) {
 // the old document past it.
 func (s *Storage) userWritten(ctx context.Context, id string) {
 	s.users.drop(id)
+	if s.dir != nil {
+		s.dir.written(id)
+	}
 	s.changed(ctx, changeUser, id)
 }
 
