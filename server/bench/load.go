@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -64,19 +65,23 @@ func start(ctx context.Context, bin, dir string, env []string) (*server, time.Du
 }
 
 // peakRSS is the server's peak resident memory, from the kernel.
-func (s *server) peakRSS() (int64, error) {
+func (s *server) peakRSS() (int64, error) { return s.rss("VmHWM:") }
+
+// rss is a memory figure of the server's /proc status (VmHWM: peak
+// resident, VmRSS: resident now), in bytes.
+func (s *server) rss(field string) (int64, error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.SplitSeq(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			var kb int64
 			_, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb)
 			return kb * 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", s.cmd.Process.Pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, s.cmd.Process.Pid)
 }
 
 func (s *server) stop() {
@@ -196,11 +201,27 @@ type result struct {
 	errors   int
 	took     time.Duration
 	lat      []time.Duration // sorted
+	timeline []sample        // the open loop's requests by when they were due
 	note     string
 	// db is the database commands per request (-1: not read), dbTop the
 	// most frequent of them.
 	db    float64
 	dbTop string
+}
+
+// sample is one request of an open loop: when it was due, from the
+// line's start, and how long it took from then.
+type sample struct{ due, took time.Duration }
+
+// writeTimeline saves an open loop's requests, one a line ("due_ms
+// took_ms"), to see whether its slow answers come together (a pause) or
+// one by one.
+func (r *result) writeTimeline(file string) error {
+	var b strings.Builder
+	for _, x := range r.timeline {
+		fmt.Fprintf(&b, "%.3f %.3f\n", float64(x.due.Microseconds())/1000, float64(x.took.Microseconds())/1000)
+	}
+	return os.WriteFile(file, []byte(b.String()), 0o600)
 }
 
 func (r *result) rps() float64 {
@@ -258,38 +279,60 @@ func closed(name string, workers int, d time.Duration, op func(rnd *rand.Rand) (
 }
 
 // open sends requests at a fixed rate, whatever the answers' pace, and
-// measures each from when it was due: a slow answer delays no other.
-func open(name string, rate float64, d time.Duration, op func(rnd *rand.Rand) bool) *result {
-	var (
-		mu   sync.Mutex
-		lat  []time.Duration
-		errs atomic.Int64
-		wg   sync.WaitGroup
-	)
+// measures each from when it was due: a slow answer delays no other, and
+// a request that waits for a free sender counts its wait. The senders are
+// a fixed pool of workers, each on its own kept-alive connection (the
+// client keeps as many idle; give it workers <= 2 x its conns): a
+// goroutine and so perhaps a new
+// connection a request let a moment's delay grow into a storm of dials and
+// of goroutines that the 2 cores the generator shares with the server
+// spent more on than on the requests (the generator, not the server,
+// collapsed: the server then used 0.4 of a core).
+func open(name string, rate float64, d time.Duration, workers int, op func(rnd *rand.Rand) bool) *result {
 	interval := time.Duration(float64(time.Second) / rate)
-	t0 := time.Now()
 	n := int(d / interval)
-	for i := range n {
-		due := t0.Add(time.Duration(i) * interval)
-		time.Sleep(time.Until(due))
+	dues := make(chan time.Time, n) // never blocks the schedule
+	var (
+		mu       sync.Mutex
+		lat      = make([]time.Duration, 0, n)
+		timeline = make([]sample, 0, n)
+		errs     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	t0 := time.Now()
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rnd := rand.New(rand.NewPCG(uint64(i), uint64(t0.UnixNano()))) // #nosec G404 -- load pattern, not a secret
-			ok := op(rnd)
-			took := time.Since(due)
-			if !ok {
-				errs.Add(1)
+			rnd := rand.New(rand.NewPCG(uint64(w), uint64(t0.UnixNano()))) // #nosec G404 -- load pattern, not a secret
+			mine := make([]time.Duration, 0, n/workers+1)
+			var when []sample
+			for due := range dues {
+				ok := op(rnd)
+				took := time.Since(due)
+				mine = append(mine, took)
+				when = append(when, sample{due.Sub(t0), took})
+				if !ok {
+					errs.Add(1)
+				}
 			}
 			mu.Lock()
-			lat = append(lat, took)
+			lat = append(lat, mine...)
+			timeline = append(timeline, when...)
 			mu.Unlock()
 		}()
 	}
+	for i := range n {
+		due := t0.Add(time.Duration(i) * interval)
+		time.Sleep(time.Until(due))
+		dues <- due
+	}
+	close(dues)
 	wg.Wait()
 	slices.Sort(lat)
-	return &result{name: name, requests: len(lat), errors: int(errs.Load()), took: time.Since(t0), lat: lat,
-		note: fmt.Sprintf("open loop at %.0f/s", rate)}
+	slices.SortFunc(timeline, func(a, b sample) int { return cmp.Compare(a.due, b.due) })
+	return &result{name: name, requests: len(lat), errors: int(errs.Load()), took: time.Since(t0), lat: lat, timeline: timeline,
+		note: fmt.Sprintf("open loop at %.0f/s, %d senders", rate, workers)}
 }
 
 var (

@@ -12,7 +12,7 @@
 // Environment: BENCH_EMPLOYEES (10000), BENCH_BACKENDS (sqlite,postgresql),
 // BENCH_SECONDS per measurement (5), BENCH_CLIENTS concurrent clients (8),
 // BENCH_PROFILES a folder for a CPU profile of the server per request kind
-// and a heap profile after the start-up jobs (<backend>-heap-after-startup.pprof;
+// and a heap profile after the start-up jobs (<backend>-after-startup.heap.pprof;
 // unset: none; the server then serves its profiles on loopback),
 // BENCH_SYNC_PEOPLE the people of the directory sync figures (100000;
 // BENCH_SYNC=off skips them), BENCH_ONLY the lines to run, as words of

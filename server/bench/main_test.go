@@ -1,6 +1,14 @@
 package main
 
-import "testing"
+import (
+	"cmp"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
 
 // BENCH_ONLY picks lines by words of their names, and brings along the
 // lines whose load the chosen ones need and the ceiling.
@@ -52,5 +60,49 @@ portal_http_requests_total{method="GET",route="/",status="200"} 99
 	}
 	if total, _ := perRequest(nil, after, 10); total != -1 {
 		t.Errorf("without a first reading: %v, want -1 (not read)", total)
+	}
+}
+
+// The open loop sends every request it scheduled through its fixed pool
+// of senders, never more at once than the pool (it used to start a
+// goroutine, and so perhaps a connection, per request), counts the wrong
+// answers, and keeps each request's time in its timeline, in order.
+func TestOpenLoopSendsThroughItsPool(t *testing.T) {
+	const workers = 3
+	var (
+		mu         sync.Mutex
+		busy, most int
+		sent       int
+	)
+	op := func(*rand.Rand) bool {
+		mu.Lock()
+		busy++
+		most = max(most, busy)
+		sent++
+		ok := sent%10 != 0
+		mu.Unlock()
+		runtime.Gosched()
+		mu.Lock()
+		busy--
+		mu.Unlock()
+		return ok
+	}
+	res := open("test", 2000, 100*time.Millisecond, workers, op)
+	if res.requests != 200 || sent != 200 {
+		t.Fatalf("%d requests measured, %d sent, want 200", res.requests, sent)
+	}
+	if most > workers {
+		t.Errorf("%d requests at once, the pool is %d", most, workers)
+	}
+	if res.errors != 20 {
+		t.Errorf("%d errors, want 20", res.errors)
+	}
+	if len(res.timeline) != 200 || !slices.IsSortedFunc(res.timeline, func(a, b sample) int { return cmp.Compare(a.due, b.due) }) {
+		t.Errorf("timeline of %d samples, sorted %v", len(res.timeline), slices.IsSortedFunc(res.timeline, func(a, b sample) int { return cmp.Compare(a.due, b.due) }))
+	}
+	for _, x := range res.timeline {
+		if x.took <= 0 {
+			t.Fatalf("a request took %s from when it was due", x.took)
+		}
 	}
 }

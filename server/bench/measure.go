@@ -25,7 +25,8 @@ type report struct {
 	readyFirst, readyAgain      time.Duration
 	firstOrg                    time.Duration
 	lessonBytes                 int
-	rss                         int64
+	rss                         int64 // peak
+	rssNow                      int64 // at the end of the lines
 	results                     []*result
 	ratio                       float64 // lesson page / ceiling
 	apiRatio                    float64 // lesson API / stylesheet
@@ -243,6 +244,7 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 		res.note = c.takeErr()
 		res.db, res.dbTop = perRequest(before, c.dbCommands(), res.requests)
 		prof()
+		heapProfile(pprofAddr, o.profiles, r.backend, name)
 		r.results = append(r.results, res)
 		return res
 	}
@@ -346,27 +348,45 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	})
 
 	// Page views at half their peak rate: the latency a person sees when
-	// the server is busy but not saturated.
-	for _, x := range []struct {
+	// the server is busy but not saturated. The static file's goes first,
+	// whenever another is measured: the same generator and HTTP stack at
+	// half their own peak, so its p99 is the floor of the others'.
+	type half struct {
 		peak *result
 		op   func(*rand.Rand) bool
-	}{{lesson, lessonOp}, {training, trainingOp}} {
+	}
+	halves := []half{{lesson, lessonOp}, {training, trainingOp}}
+	if slices.ContainsFunc(halves, func(x half) bool { return o.wants(x.peak.name+" at half peak") && x.peak.rps() > 0 }) {
+		halves = append([]half{{ceiling, staticOp}}, halves...)
+	}
+	for _, x := range halves {
 		name := x.peak.name + " at half peak"
-		if !o.wants(name) || x.peak.rps() <= 0 {
+		if (x.peak != ceiling && !o.wants(name)) || x.peak.rps() <= 0 {
 			continue
 		}
 		fmt.Printf("bench: %s: %s...\n", r.backend, name)
+		prof := profile(pprofAddr, o.profiles, r.backend, name, d)
 		c.takeErr()
 		before := c.dbCommands()
-		res := open(name, x.peak.rps()/2, d, x.op)
+		res := open(name, x.peak.rps()/2, d, 2*o.clients, x.op)
 		if e := c.takeErr(); e != "" {
 			res.note += "; " + e
 		}
 		res.db, res.dbTop = perRequest(before, c.dbCommands(), res.requests)
+		prof()
+		heapProfile(pprofAddr, o.profiles, r.backend, name)
+		if o.profiles != "" {
+			if err := res.writeTimeline(profileFile(o.profiles, r.backend, name, ".timeline")); err != nil {
+				fmt.Fprintln(os.Stderr, "bench: timeline:", err)
+			}
+		}
 		r.results = append(r.results, res)
 	}
 	if r.ceiling = ceiling.rps(); r.ceiling > 0 {
 		r.ratio = lesson.rps() / r.ceiling
+	}
+	if r.rssNow, err = srv.rss("VmRSS:"); err != nil {
+		return err
 	}
 	if r.rss, err = srv.peakRSS(); err != nil {
 		return err
@@ -428,7 +448,7 @@ func (r *report) print(w io.Writer) {
 	if r.firstOrg >= 0 {
 		fmt.Fprintf(w, "first organisation view after that: %s\n", r.firstOrg.Round(time.Millisecond))
 	}
-	fmt.Fprintf(w, "peak RSS of the server: %.0f MB\n", float64(r.rss)/(1<<20))
+	fmt.Fprintf(w, "peak RSS of the server: %.0f MB (%.0f MB after the last line)\n", float64(r.rss)/(1<<20), float64(r.rssNow)/(1<<20))
 	if r.employees >= 100000 { // the large run's bounds (issue 17)
 		if org := r.findPrefix("organisation view"); org != nil {
 			fmt.Fprintf(w, "large-run bounds: organisation view p99 %s ms (bound 1000: %s), peak RSS %.0f MB (bound 250: %s), start-up jobs %.0f s (bound %.0f: %s)\n",

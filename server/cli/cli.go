@@ -308,6 +308,7 @@ func openStoreMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 	store.SetWritesWaiting(db.WritesWaiting)
 	if db.Embedded {
 		store.SetSoleWriter() // the embedded database's folder is locked to this process
+		store.SetCounter(db.CountEmbedded)
 	} else {
 		store.SetShared()
 	}

@@ -110,3 +110,42 @@ func sqliteTable(t *testing.T, dir, collection string) (*sql.DB, string) {
 	}
 	return raw, table
 }
+
+// TestCountEmbedded: SQLite's count of an embedded collection is the one
+// FerretDB gives (documents inserted, deleted, a collection never
+// written), without FerretDB reading them.
+func TestCountEmbedded(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Options{DataDir: t.TempDir(), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	same := func(name string, want int64) {
+		t.Helper()
+		got, err := db.CountEmbedded(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ferret, err := db.Database.Collection(name).CountDocuments(ctx, bson.M{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want || ferret != want {
+			t.Errorf("%s: counted %d, FerretDB %d, want %d", name, got, ferret, want)
+		}
+	}
+	same("sessions", 0)
+	col := db.Database.Collection("sessions")
+	for i := range 25 {
+		if _, err := col.InsertOne(ctx, bson.M{"_id": string(rune('a' + i)), "user_id": "u"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	same("sessions", 25)
+	if _, err := col.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": []string{"a", "b", "c"}}}); err != nil {
+		t.Fatal(err)
+	}
+	same("sessions", 22)
+	same("never_written", 0)
+}

@@ -57,3 +57,6 @@ func (c *accessCache[T]) age(d time.Duration) {
 		c.entries[k] = e
 	}
 }
+
+// CopyProgress is the copy a reader of progress gets of p.
+func CopyProgress(p *model.Progress) *model.Progress { return copyProgress(p) }

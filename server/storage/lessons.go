@@ -15,8 +15,15 @@ import (
 // through this process drops it; one by another instance shows here
 // within SharedStaleness (changes.go).
 func (s *Storage) Lessons(ctx context.Context) ([]model.Lesson, error) {
+	list, err := s.lessonList(ctx)
+	return slices.Clone(list), err
+}
+
+// lessonList is the kept list of lessons itself: read it, never change
+// it (Lesson copies the one it wants instead of the whole list).
+func (s *Storage) lessonList(ctx context.Context) ([]model.Lesson, error) {
 	if list, ok := s.lessons.getSettled(ctx, ""); ok {
-		return slices.Clone(list), nil
+		return list, nil
 	}
 	at, drops := s.lessons.begin()
 	cur, err := s.c(colLessons).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "order", Value: 1}, {Key: "_id", Value: 1}}))
@@ -27,7 +34,7 @@ func (s *Storage) Lessons(ctx context.Context) ([]model.Lesson, error) {
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, wrap("lessons", err)
 	}
-	s.lessons.put("", slices.Clone(out), at, drops)
+	s.lessons.put("", out, at, drops)
 	return out, nil
 }
 
@@ -58,7 +65,7 @@ func (s *Storage) Lesson(ctx context.Context, slug string) (*model.Lesson, error
 	// The list is a handful of documents: reading all of them (kept)
 	// saves the page views' reads by _id, two per lesson page (measured
 	// with make bench's profiles).
-	list, err := s.Lessons(ctx)
+	list, err := s.lessonList(ctx)
 	if err != nil {
 		return nil, err
 	}

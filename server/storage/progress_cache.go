@@ -129,12 +129,11 @@ func (s *Storage) reportsProgress(userID string) (*model.Progress, bool) {
 	if !pc.loaded || dirty || pending {
 		return nil, false
 	}
-	p := model.Progress{UserID: userID} // loaded by a sole writer: none stored
 	if k, ok := pc.docs[userID]; ok {
-		p = k.unpack(userID)
+		return k.own(userID), true
 	}
-	// unpack shares the failure counts with the cache: the caller gets its own.
-	return copyProgress(&p), true
+	// Loaded by a sole writer: none stored.
+	return &model.Progress{UserID: userID, Lessons: map[string]model.LessonProgress{}}, true
 }
 
 // refresh loads the cache, or reloads its dirty users.

@@ -65,3 +65,58 @@ func TestProgressCacheGivesBackTheDatabase(t *testing.T) {
 		t.Error("a count past int32 was packed")
 	}
 }
+
+// TestProgressReadIsOneCopy: a sole writer's read of a person's progress
+// from the reports' packed copy allocates what one copy of the document
+// does (it used to unpack it and then copy that: a lesson page's largest
+// garbage after its standings), and the copy is the caller's: changing
+// it, failure counts included, changes no later read.
+func TestProgressReadIsOneCopy(t *testing.T) {
+	k := testkit.Store(t)
+	ctx := context.Background()
+	id := model.NewID()
+	for i, slug := range []string{"a", "b", "c", "d", "e", "f"} {
+		u := model.ProgressUpdate{ReadVersion: 1, AddAttempts: i, LastAttempt: testkit.Epoch}
+		if i%2 == 0 {
+			u.FailedVersion, u.LastFailed = 1, testkit.Epoch
+		}
+		if err := k.Store.UpdateLessonProgress(ctx, id, slug, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := k.Store.ProgressOf(ctx, []string{id}); err != nil { // loads the reports' copy
+		t.Fatal(err)
+	}
+	stored, err := k.Store.StoredProgressOf(ctx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := stored[id]
+	got, err := k.Store.Progress(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("read %+v\nstored %+v", got, want)
+	}
+	for slug, lp := range got.Lessons {
+		for key := range lp.Fails {
+			lp.Fails[key] += 10
+		}
+		lp.Attempts += 10
+		got.Lessons[slug] = lp
+	}
+	got.Lessons["z"] = model.LessonProgress{ReadVersion: 9}
+	if again, err := k.Store.Progress(ctx, id); err != nil || !reflect.DeepEqual(again, want) {
+		t.Fatalf("after the reader changed its copy: %+v, %v\nstored %+v", again, err, want)
+	}
+	reads := testing.AllocsPerRun(200, func() {
+		if _, err := k.Store.Progress(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	})
+	copies := testing.AllocsPerRun(200, func() { _ = storage.CopyProgress(want) })
+	if reads > copies {
+		t.Errorf("a read of progress allocates %.0f times, one copy of it %.0f", reads, copies)
+	}
+}

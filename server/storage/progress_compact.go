@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"maps"
 	"math"
 	"reflect"
 	"time"
@@ -99,6 +100,27 @@ func (k packed) unpack(id string) model.Progress {
 			Fails: l.fails, LastFailed: unpackTime(l.lastFailed), Receipt: l.receipt}
 	}
 	return p
+}
+
+// own is the progress of user id as a copy the caller may change (unpack's
+// shares the failure counts, and a whole document, with the cache): built
+// once, not unpacked and then copied (a lesson page read progress twice
+// over, 2.8 KB a request, a third of its garbage with Standings').
+func (k packed) own(id string) *model.Progress {
+	if k.whole != nil {
+		return copyProgress(k.whole)
+	}
+	p := k.unpack(id)
+	if p.Lessons == nil {
+		p.Lessons = map[string]model.LessonProgress{}
+	}
+	for slug, l := range p.Lessons {
+		if l.Fails != nil {
+			l.Fails = maps.Clone(l.Fails)
+			p.Lessons[slug] = l
+		}
+	}
+	return &p
 }
 
 // updatedAt is when the progress was last written.

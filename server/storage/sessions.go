@@ -34,11 +34,22 @@ func (s *Storage) Session(ctx context.Context, id string) (*model.Session, error
 	return &sess, nil
 }
 
-// SessionCount is about how many sessions are stored (the collection's
-// count from its metadata: cheap, no scan).
+// SessionCount is about how many sessions are stored: by the counter of
+// SetCounter when given (FerretDB v1 reads every document to count, even
+// for the estimated count a MongoDB takes from its metadata).
 func (s *Storage) SessionCount(ctx context.Context) (int64, error) {
+	if s.counter != nil {
+		n, err := s.counter(ctx, colSessions)
+		return n, wrap("count sessions", err)
+	}
 	n, err := s.c(colSessions).EstimatedDocumentCount(ctx)
 	return n, wrap("count sessions", err)
+}
+
+// SetCounter gives storage a count of a collection's documents that reads
+// none of them (database.DB.CountEmbedded).
+func (s *Storage) SetCounter(fn func(ctx context.Context, collection string) (int64, error)) {
+	s.counter = fn
 }
 
 // TouchSession records activity on a session. The kept copy takes the

@@ -81,11 +81,12 @@ type Storage struct {
 	auditIdx *auditIndex                 // the audit log's keys, for a sole writer (see audit_page.go)
 	// Inserts of concurrent requests sent as one command (group_insert.go).
 	attemptsIns, resultsIns *inserter
-	items                   *itemBuffer     // item statistics not yet written, for a sole writer (item_stats.go)
-	behind                  *progressBehind // progress not yet written, for a sole writer (progress_behind.go)
-	writesWaiting           func() int      // see SetWritesWaiting
-	log                     *slog.Logger    // see SetLogger
-	later                   laterJobs       // the buffers' timed flushes (later.go)
+	items                   *itemBuffer                                                 // item statistics not yet written, for a sole writer (item_stats.go)
+	behind                  *progressBehind                                             // progress not yet written, for a sole writer (progress_behind.go)
+	writesWaiting           func() int                                                  // see SetWritesWaiting
+	counter                 func(ctx context.Context, collection string) (int64, error) // see SetCounter
+	log                     *slog.Logger                                                // see SetLogger
+	later                   laterJobs                                                   // the buffers' timed flushes (later.go)
 }
 
 // New returns a Storage over db.

@@ -428,7 +428,7 @@ func (s *Service) Standings(ctx context.Context, u *model.User) ([]Standing, err
 		return nil, err
 	}
 	now := s.Now()
-	var out []Standing
+	out := make([]Standing, 0, len(lessons)) // grown by append, a page's largest garbage
 	for _, l := range lessons {
 		if l.Current == 0 || !Assigned(&l, u) {
 			continue
