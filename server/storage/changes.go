@@ -303,12 +303,15 @@ func (s *Storage) applyChange(e changeEntry) {
 	case changeProgress:
 		s.progs.drop(e.ID)
 		s.chains.drop(e.ID)
+		s.progressNamed(e.ID)
+		s.rcpts.doubt(e.ID)
 	case changeLessons:
 		s.lessons.drop("")
 	case changeToken:
 		s.tokens.drop(e.ID)
 	default: // changeAll, or a kind a newer version writes
 		s.dropKept()
+		s.rebaseProgress(true)
 	}
 }
 
@@ -324,4 +327,8 @@ func (s *Storage) dropKept() {
 	s.tokens.dropAll()
 	s.lessons.dropAll()
 	s.tokens.dropAll()
+	if s.feed != nil { // the log skipped entries: what they named is not known
+		s.rcpts.forget()
+		s.rebaseProgress(false)
+	}
 }
