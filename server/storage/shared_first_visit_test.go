@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +47,9 @@ func TestSharedFirstVisitFromMemory(t *testing.T) {
 		t.Helper()
 		r := &model.Receipt{ID: model.NewID(), UserID: userID, Lesson: "dress", Version: version, Seq: version, At: testkit.Epoch}
 		if err := a.CreateReceipt(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.RecordReceipt(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		return r
@@ -126,5 +130,53 @@ func TestSharedFirstVisitFromMemory(t *testing.T) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// commands is how many commands of one kind an instance sent.
+func (in *instance) commands(cmdColl string) int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.cmds[cmdColl]
+}
+
+// An acknowledgement on a shared instance (the receipt, then the progress
+// it moves) names its user in the change log once, however many sign at
+// the same time: concurrent writers of one instance do not race each
+// other for the log's numbers.
+func TestSharedAcknowledgementLogsOnce(t *testing.T) {
+	ctx := context.Background()
+	a, _ := sharedPair(t)
+	const people = 8
+	ids := make([]string, people)
+	for i := range ids {
+		ids[i] = model.NewID()
+	}
+	before := a.commands("insert changes")
+	var wg sync.WaitGroup
+	errs := make(chan error, people)
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &model.Receipt{ID: model.NewID(), UserID: id, Lesson: "dress", Version: 1, Seq: 1, At: testkit.Epoch}
+			if err := a.CreateReceipt(ctx, r); err != nil {
+				errs <- err
+				return
+			}
+			errs <- a.RecordReceipt(ctx, r)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := a.commands("insert changes") - before
+	t.Logf("%d change-log inserts for %d acknowledgements", got, people)
+	if got > people {
+		t.Errorf("%d acknowledgements sent %d inserts to the change log, want at most %d", people, got, people)
 	}
 }
