@@ -57,6 +57,11 @@ type Service struct {
 
 	mu  sync.Mutex
 	dir *Directory
+	// loading is held by the one request loading the directory: the others
+	// wait for its list instead of each scanning the users (on a shared
+	// database 8 concurrent scans of 10,000 users all ran past the request
+	// deadline, so none was ever kept).
+	loading sync.Mutex
 
 	// orgMu guards org, the last organisation view (see orgMemo), and
 	// orgRun, the one being computed (one at a time: see Organisation).
@@ -113,18 +118,36 @@ func (d *Directory) ByID(id string) *model.User { return d.byID[id] }
 // Directory returns the cached directory, loading it when this process
 // changed a user since, or when it is older than directoryTTL.
 func (s *Service) Directory(ctx context.Context) (*Directory, error) {
+	if d, ok, err := s.keptDirectory(ctx); ok || err != nil {
+		return d, err
+	}
+	s.loading.Lock()
+	defer s.loading.Unlock()
+	if d, ok, err := s.keptDirectory(ctx); ok || err != nil { // loaded while this one waited
+		return d, err
+	}
+	return s.loadDirectory(ctx)
+}
+
+// keptDirectory is the kept directory while it is true (ok).
+func (s *Service) keptDirectory(ctx context.Context) (*Directory, bool, error) {
 	gen := s.store.UsersGeneration()
 	s.mu.Lock()
 	d := s.dir
 	s.mu.Unlock()
-	if d != nil && d.gen == gen {
-		if s.store.SoleWriter() {
-			return d, nil
-		}
-		if fresh, err := s.sharedFresh(ctx, d); err != nil || fresh {
-			return d, err
-		}
+	if d == nil || d.gen != gen {
+		return nil, false, nil
 	}
+	if s.store.SoleWriter() {
+		return d, true, nil
+	}
+	fresh, err := s.sharedFresh(ctx, d)
+	return d, fresh, err
+}
+
+// loadDirectory reads every user into a new kept directory.
+func (s *Service) loadDirectory(ctx context.Context) (*Directory, error) {
+	gen := s.store.UsersGeneration()
 	// The generation is read before the users: a change written after
 	// this read moves it on, and the next check reloads.
 	var shared string
@@ -138,7 +161,7 @@ func (s *Service) Directory(ctx context.Context) (*Directory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: directory: %w", err)
 	}
-	d = &Directory{Users: users, byLogin: make(map[string]*model.User, len(users)),
+	d := &Directory{Users: users, byLogin: make(map[string]*model.User, len(users)),
 		byID: make(map[string]*model.User, len(users)), gen: gen, shared: shared, loaded: time.Now()}
 	d.checked.Store(d.loaded.UnixNano())
 	for _, u := range users {
