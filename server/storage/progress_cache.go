@@ -147,9 +147,13 @@ func (s *Storage) reportsProgress(userID string) (*model.Progress, bool) {
 // a user the change log has not named since (applyChange marks them
 // dirty): only when it was fetched after the log's latest forgetting
 // (base: entries were skipped then) and while fresh says so, as any kept
-// entry. It keeps the fetches going.
+// entry. The log keeps it true; a fetch (after a forgetting, and every
+// sharedMaxAge/2) bounds a write whose entry was lost. Pages do not ask
+// for one a second: on FerretDB a fetch scans the collection.
 func (s *Storage) sharedCopy(fetched, base time.Time) bool {
-	s.startFetch()
+	if !fetched.After(base) || time.Since(fetched) >= sharedMaxAge/2 {
+		s.startFetch()
+	}
 	return fetched.After(base) && s.feed.fresh(fetched, s)
 }
 
