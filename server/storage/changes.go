@@ -209,11 +209,16 @@ func (s *Storage) appendChange(ctx context.Context, kind, id string) error {
 	if start {
 		go s.writeQueued(context.Background()) // it writes for every writer, not for this one
 	}
+	// Not behind a queue of failing inserts for long: the caller tries again.
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
 	select {
 	case err := <-q.done:
 		return err
 	case <-ctx.Done():
 		return wrap("change log", ctx.Err())
+	case <-t.C:
+		return errors.New("storage: change log: the queue's insert took too long")
 	}
 }
 
@@ -397,7 +402,7 @@ func (s *Storage) dropKept() {
 	s.tokens.dropAll()
 	s.lessons.dropAll()
 	s.tokens.dropAll()
-	if s.feed != nil { // the log skipped entries: what they named is not known
+	if s.feed != nil { // entries were skipped (or the database replaced): what they named is not known
 		s.rcpts.forget()
 		s.rebaseProgress(false)
 	}
