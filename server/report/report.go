@@ -7,6 +7,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,8 +25,9 @@ var (
 // When other portal instances share the database, the cached list of
 // people is checked against the database's users generation (one read by
 // _id) at most every directoryCheck, so another instance's change shows
-// within that; directoryTTL reloads it regardless, should a generation
-// write have failed. Changes made by this process are seen at once.
+// within that; directoryTTL reloads it regardless (in the background, up
+// to twice that), should a generation write have failed. Changes made by
+// this process are seen at once.
 const (
 	directoryCheck = time.Second
 	directoryTTL   = time.Minute
@@ -116,7 +118,10 @@ func (d *Directory) ByLogin(login string) *model.User { return d.byLogin[login] 
 func (d *Directory) ByID(id string) *model.User { return d.byID[id] }
 
 // Directory returns the cached directory, loading it when this process
-// changed a user since, or when it is older than directoryTTL.
+// changed a user since, or when another instance did (shared). Past
+// directoryTTL a shared instance answers the kept one while one load runs
+// behind it (a scan of the users, seconds on PostgreSQL: requests waiting
+// for it ran past their deadline), up to twice that.
 func (s *Service) Directory(ctx context.Context) (*Directory, error) {
 	if d, ok, err := s.keptDirectory(ctx); ok || err != nil {
 		return d, err
@@ -129,7 +134,7 @@ func (s *Service) Directory(ctx context.Context) (*Directory, error) {
 	return s.loadDirectory(ctx)
 }
 
-// keptDirectory is the kept directory while it is true (ok).
+// keptDirectory is the kept directory while it may be answered (ok).
 func (s *Service) keptDirectory(ctx context.Context) (*Directory, bool, error) {
 	gen := s.store.UsersGeneration()
 	s.mu.Lock()
@@ -142,7 +147,49 @@ func (s *Service) keptDirectory(ctx context.Context) (*Directory, bool, error) {
 		return d, true, nil
 	}
 	fresh, err := s.sharedFresh(ctx, d)
-	return d, fresh, err
+	if err != nil || !fresh {
+		return d, false, err
+	}
+	if age := time.Since(d.loaded); age >= directoryTTL {
+		s.reloadBehind()
+		return d, age < 2*directoryTTL, nil
+	}
+	return d, true, nil
+}
+
+// reloadBehind loads the directory again in the background, unless a load
+// runs.
+func (s *Service) reloadBehind() {
+	if !s.loading.TryLock() {
+		return
+	}
+	go func() {
+		defer s.loading.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := s.loadDirectory(ctx); err != nil {
+			slog.Warn("report: directory not loaded again; the kept one answers meanwhile", "err", err)
+		}
+	}()
+}
+
+// sharedFresh reports whether d still holds what the shared database
+// holds: true within directoryCheck of the last check, else when the
+// database's users generation has not moved. Its age is the caller's.
+func (s *Service) sharedFresh(ctx context.Context, d *Directory) (bool, error) {
+	now := time.Now()
+	if now.UnixNano()-d.checked.Load() < int64(directoryCheck) {
+		return true, nil
+	}
+	shared, err := s.store.SharedUsersGeneration(ctx)
+	if err != nil {
+		return false, fmt.Errorf("report: directory: %w", err)
+	}
+	if shared != d.shared {
+		return false, nil
+	}
+	d.checked.Store(now.UnixNano())
+	return true, nil
 }
 
 // loadDirectory reads every user into a new kept directory.
@@ -172,28 +219,6 @@ func (s *Service) loadDirectory(ctx context.Context) (*Directory, error) {
 	s.dir = d
 	s.mu.Unlock()
 	return d, nil
-}
-
-// sharedFresh reports whether d still holds what the shared database
-// holds: true within directoryCheck of the last check, else when the
-// database's users generation has not moved (and d is within directoryTTL).
-func (s *Service) sharedFresh(ctx context.Context, d *Directory) (bool, error) {
-	now := time.Now()
-	if now.Sub(d.loaded) >= directoryTTL {
-		return false, nil
-	}
-	if now.UnixNano()-d.checked.Load() < int64(directoryCheck) {
-		return true, nil
-	}
-	shared, err := s.store.SharedUsersGeneration(ctx)
-	if err != nil {
-		return false, fmt.Errorf("report: directory: %w", err)
-	}
-	if shared != d.shared {
-		return false, nil
-	}
-	d.checked.Store(now.UnixNano())
-	return true, nil
 }
 
 // Lessons returns the published lessons, in order.
