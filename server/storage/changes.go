@@ -207,7 +207,7 @@ func (s *Storage) appendChange(ctx context.Context, kind, id string) error {
 	f.appending = true
 	f.amu.Unlock()
 	if start {
-		go s.writeQueued(context.Background()) // it writes for every writer, not for this one
+		go s.writeQueued(context.WithoutCancel(ctx)) // it writes for every writer: no one's cancellation stops it
 	}
 	// Not behind a queue of failing inserts for long: the caller tries again.
 	t := time.NewTimer(10 * time.Second)
