@@ -7,6 +7,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,8 +25,9 @@ var (
 // When other portal instances share the database, the cached list of
 // people is checked against the database's users generation (one read by
 // _id) at most every directoryCheck, so another instance's change shows
-// within that; directoryTTL reloads it regardless, should a generation
-// write have failed. Changes made by this process are seen at once.
+// within that; directoryTTL reloads it regardless (in the background, up
+// to twice that), should a generation write have failed. Changes made by
+// this process are seen at once.
 const (
 	directoryCheck = time.Second
 	directoryTTL   = time.Minute
@@ -57,6 +59,11 @@ type Service struct {
 
 	mu  sync.Mutex
 	dir *Directory
+	// loading is held by the one request loading the directory: the others
+	// wait for its list instead of each scanning the users (on a shared
+	// database 8 concurrent scans of 10,000 users all ran past the request
+	// deadline, so none was ever kept).
+	loading sync.Mutex
 
 	// orgMu guards org, the last organisation view (see orgMemo), and
 	// orgRun, the one being computed (one at a time: see Organisation).
@@ -111,20 +118,83 @@ func (d *Directory) ByLogin(login string) *model.User { return d.byLogin[login] 
 func (d *Directory) ByID(id string) *model.User { return d.byID[id] }
 
 // Directory returns the cached directory, loading it when this process
-// changed a user since, or when it is older than directoryTTL.
+// changed a user since, or when another instance did (shared). Past
+// directoryTTL a shared instance answers the kept one while one load runs
+// behind it (a scan of the users, seconds on PostgreSQL: requests waiting
+// for it ran past their deadline), up to twice that.
 func (s *Service) Directory(ctx context.Context) (*Directory, error) {
+	if d, ok, err := s.keptDirectory(ctx); ok || err != nil {
+		return d, err
+	}
+	s.loading.Lock()
+	defer s.loading.Unlock()
+	if d, ok, err := s.keptDirectory(ctx); ok || err != nil { // loaded while this one waited
+		return d, err
+	}
+	return s.loadDirectory(ctx)
+}
+
+// keptDirectory is the kept directory while it may be answered (ok).
+func (s *Service) keptDirectory(ctx context.Context) (*Directory, bool, error) {
 	gen := s.store.UsersGeneration()
 	s.mu.Lock()
 	d := s.dir
 	s.mu.Unlock()
-	if d != nil && d.gen == gen {
-		if s.store.SoleWriter() {
-			return d, nil
-		}
-		if fresh, err := s.sharedFresh(ctx, d); err != nil || fresh {
-			return d, err
-		}
+	if d == nil || d.gen != gen {
+		return nil, false, nil
 	}
+	if s.store.SoleWriter() {
+		return d, true, nil
+	}
+	fresh, err := s.sharedFresh(ctx, d)
+	if err != nil || !fresh {
+		return d, false, err
+	}
+	if age := time.Since(d.loaded); age >= directoryTTL {
+		s.reloadBehind()
+		return d, age < 2*directoryTTL, nil
+	}
+	return d, true, nil
+}
+
+// reloadBehind loads the directory again in the background, unless a load
+// runs.
+func (s *Service) reloadBehind() {
+	if !s.loading.TryLock() {
+		return
+	}
+	go func() {
+		defer s.loading.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := s.loadDirectory(ctx); err != nil {
+			slog.Warn("report: directory not loaded again; the kept one answers meanwhile", "err", err)
+		}
+	}()
+}
+
+// sharedFresh reports whether d still holds what the shared database
+// holds: true within directoryCheck of the last check, else when the
+// database's users generation has not moved. Its age is the caller's.
+func (s *Service) sharedFresh(ctx context.Context, d *Directory) (bool, error) {
+	now := time.Now()
+	if now.UnixNano()-d.checked.Load() < int64(directoryCheck) {
+		return true, nil
+	}
+	shared, err := s.store.SharedUsersGeneration(ctx)
+	if err != nil {
+		return false, fmt.Errorf("report: directory: %w", err)
+	}
+	if shared != d.shared {
+		return false, nil
+	}
+	d.checked.Store(now.UnixNano())
+	return true, nil
+}
+
+// loadDirectory reads every user into a new kept directory.
+func (s *Service) loadDirectory(ctx context.Context) (*Directory, error) {
+	gen := s.store.UsersGeneration()
 	// The generation is read before the users: a change written after
 	// this read moves it on, and the next check reloads.
 	var shared string
@@ -138,7 +208,7 @@ func (s *Service) Directory(ctx context.Context) (*Directory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: directory: %w", err)
 	}
-	d = &Directory{Users: users, byLogin: make(map[string]*model.User, len(users)),
+	d := &Directory{Users: users, byLogin: make(map[string]*model.User, len(users)),
 		byID: make(map[string]*model.User, len(users)), gen: gen, shared: shared, loaded: time.Now()}
 	d.checked.Store(d.loaded.UnixNano())
 	for _, u := range users {
@@ -149,28 +219,6 @@ func (s *Service) Directory(ctx context.Context) (*Directory, error) {
 	s.dir = d
 	s.mu.Unlock()
 	return d, nil
-}
-
-// sharedFresh reports whether d still holds what the shared database
-// holds: true within directoryCheck of the last check, else when the
-// database's users generation has not moved (and d is within directoryTTL).
-func (s *Service) sharedFresh(ctx context.Context, d *Directory) (bool, error) {
-	now := time.Now()
-	if now.Sub(d.loaded) >= directoryTTL {
-		return false, nil
-	}
-	if now.UnixNano()-d.checked.Load() < int64(directoryCheck) {
-		return true, nil
-	}
-	shared, err := s.store.SharedUsersGeneration(ctx)
-	if err != nil {
-		return false, fmt.Errorf("report: directory: %w", err)
-	}
-	if shared != d.shared {
-		return false, nil
-	}
-	d.checked.Store(now.UnixNano())
-	return true, nil
 }
 
 // Lessons returns the published lessons, in order.

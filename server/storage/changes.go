@@ -82,6 +82,19 @@ type changeFeed struct {
 
 	settleFor time.Duration // how long settle waits at most (0: sharedSettle)
 	waiters   atomic.Int32  // readers waiting in settle
+
+	// The entries this instance's writers wait to have written (see
+	// appendChange), and whether a goroutine is writing them.
+	amu       sync.Mutex
+	queue     []*queuedChange
+	appending bool
+}
+
+// queuedChange is one writer's entry waiting in the queue, told its
+// outcome on done.
+type queuedChange struct {
+	kind, id string
+	done     chan error
 }
 
 // sharedSettle bounds how long a reader waits for the log's read (settle)
@@ -178,9 +191,71 @@ func (s *Storage) retryChange(ctx context.Context, kind, id string, at time.Time
 	}
 }
 
-// appendChange inserts one entry, under the number after the last this
-// instance knows of (the next on a duplicate).
+// appendChange has an entry written and waits for it. An instance's
+// writers queue their entries for one goroutine, which inserts them one at
+// a time and names a thing once for all the writers waiting to name it
+// (each one's write finished before it queued): concurrent writers of one
+// instance no longer race each other for the next number (8 concurrent
+// acknowledgements sent 73 inserts for 16 entries), and a busy instance
+// writes fewer entries than writes.
 func (s *Storage) appendChange(ctx context.Context, kind, id string) error {
+	f := s.feed
+	q := &queuedChange{kind: kind, id: id, done: make(chan error, 1)}
+	f.amu.Lock()
+	f.queue = append(f.queue, q)
+	start := !f.appending
+	f.appending = true
+	f.amu.Unlock()
+	if start {
+		go s.writeQueued(context.WithoutCancel(ctx)) // it writes for every writer: no one's cancellation stops it
+	}
+	// Not behind a queue of failing inserts for long: the caller tries again.
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	select {
+	case err := <-q.done:
+		return err
+	case <-ctx.Done():
+		return wrap("change log", ctx.Err())
+	case <-t.C:
+		return errors.New("storage: change log: the queue's insert took too long")
+	}
+}
+
+// writeQueued writes the queued entries until none is left.
+func (s *Storage) writeQueued(ctx context.Context) {
+	f := s.feed
+	for {
+		f.amu.Lock()
+		batch := f.queue
+		f.queue = nil
+		if len(batch) == 0 {
+			f.appending = false
+			f.amu.Unlock()
+			return
+		}
+		f.amu.Unlock()
+		waiting := map[[2]string][]*queuedChange{}
+		var order [][2]string
+		for _, q := range batch {
+			k := [2]string{q.kind, q.id}
+			if _, ok := waiting[k]; !ok {
+				order = append(order, k)
+			}
+			waiting[k] = append(waiting[k], q)
+		}
+		for _, k := range order {
+			err := s.insertChange(ctx, k[0], k[1])
+			for _, q := range waiting[k] {
+				q.done <- err
+			}
+		}
+	}
+}
+
+// insertChange inserts one entry, under the number after the last this
+// instance knows of (the next on a duplicate: another instance took it).
+func (s *Storage) insertChange(ctx context.Context, kind, id string) error {
 	f := s.feed
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -303,12 +378,15 @@ func (s *Storage) applyChange(e changeEntry) {
 	case changeProgress:
 		s.progs.drop(e.ID)
 		s.chains.drop(e.ID)
+		s.progressNamed(e.ID)
+		s.rcpts.doubt(e.ID)
 	case changeLessons:
 		s.lessons.drop("")
 	case changeToken:
 		s.tokens.drop(e.ID)
 	default: // changeAll, or a kind a newer version writes
 		s.dropKept()
+		s.rebaseProgress(true)
 	}
 }
 
@@ -324,4 +402,8 @@ func (s *Storage) dropKept() {
 	s.tokens.dropAll()
 	s.lessons.dropAll()
 	s.tokens.dropAll()
+	if s.feed != nil { // entries were skipped (or the database replaced): what they named is not known
+		s.rcpts.forget()
+		s.rebaseProgress(false)
+	}
 }

@@ -22,6 +22,7 @@ type instance struct {
 	*storage.Storage
 	mu    sync.Mutex
 	finds map[string]int
+	cmds  map[string]int // every command, by "command collection"
 }
 
 func (in *instance) found(coll string) int {
@@ -42,13 +43,14 @@ func sharedPair(t *testing.T) (a, b *instance) {
 	}
 	t.Cleanup(func() { _ = host.Close(context.Background()) })
 	open := func() *instance {
-		in := &instance{finds: map[string]int{}}
+		in := &instance{finds: map[string]int{}, cmds: map[string]int{}}
 		db, err := database.Open(ctx, database.Options{URI: uri, Logger: log,
 			Observe: func(cmd, coll string, _ time.Duration, _ bool) {
+				in.mu.Lock()
+				defer in.mu.Unlock()
+				in.cmds[cmd+" "+coll]++
 				if cmd == "find" {
-					in.mu.Lock()
 					in.finds[coll]++
-					in.mu.Unlock()
 				}
 			}})
 		if err != nil {

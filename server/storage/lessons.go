@@ -48,7 +48,8 @@ func (s *Storage) lessonsChanged(ctx context.Context) {
 // lessons: for a change made to the database behind storage's back.
 func (s *Storage) DropCaches() {
 	s.dropKept()
-	s.rcpts.forget() // a restart loads it again; until then receipts are read
+	s.rebaseProgress(true) // a shared instance's pages read progress until the reports' copy is loaded again
+	s.rcpts.forget()       // a restart loads it again; until then receipts are read
 	s.loginIDs.Clear()
 	if s.dir != nil {
 		s.dir.write.Lock()

@@ -35,6 +35,7 @@ type progressCache struct {
 	pending map[string]struct{}
 
 	shared   bool
+	base     time.Time   // shared: when the change log last forgot what this instance held (see sharedCopy)
 	since    time.Time   // the latest updated time seen
 	fetched  time.Time   // when the changes were last fetched
 	fetching atomic.Bool // a fetch is running
@@ -69,6 +70,7 @@ func (s *Storage) SetShared() {
 	s.progress = &progressCache{dirty: map[string]struct{}{}, shared: true}
 	s.progGen.Add(1)
 	s.feed = &changeFeed{self: model.NewID()}
+	s.sharedReceipts()
 	s.keepCaches(func(at time.Time) bool { return s.feed.fresh(at, s) })
 	s.settleCaches(func(ctx context.Context, at time.Time) bool { return s.feed.settle(ctx, at, s) })
 }
@@ -116,24 +118,72 @@ func (s *Storage) progressDirty(userID string) {
 // reportsProgress is a sole writer's copy of the user's progress from the
 // reports' cache, once that is loaded and while the user is not marked
 // dirty: every person's progress is then in memory once, not twice
-// (BenchmarkCacheMemory: 180 MB for 100,000 people).
+// (BenchmarkCacheMemory: 180 MB for 100,000 people). A shared instance
+// answers from it too, within the change log's bound (see sharedCopy).
 func (s *Storage) reportsProgress(userID string) (*model.Progress, bool) {
 	pc := s.progress
-	if pc == nil || !s.sole {
+	if pc == nil || !s.sole && s.feed == nil {
 		return nil, false
 	}
 	pc.mu.Lock()
-	defer pc.mu.Unlock()
 	_, dirty := pc.dirty[userID]
 	_, pending := pc.pending[userID]
-	if !pc.loaded || dirty || pending {
+	loaded, fetched, base := pc.loaded, pc.fetched, pc.base
+	k, has := pc.docs[userID]
+	pc.mu.Unlock()
+	if !loaded || dirty || pending || !s.sole && !s.sharedCopy(fetched, base) {
 		return nil, false
 	}
-	if k, ok := pc.docs[userID]; ok {
+	if has {
 		return k.own(userID), true
 	}
-	// Loaded by a sole writer: none stored.
+	// Loaded (and, on a shared instance, fetched since) without one: none stored.
 	return &model.Progress{UserID: userID, Lessons: map[string]model.LessonProgress{}}, true
+}
+
+// sharedCopy tells whether a shared instance's reports' copy, last fetched
+// (every document updated since the one before) at fetched, may answer for
+// a user the change log has not named since (applyChange marks them
+// dirty): only when it was fetched after the log's latest forgetting
+// (base: entries were skipped then) and while fresh says so, as any kept
+// entry. The log keeps it true; a fetch (after a forgetting, and every
+// sharedMaxAge/2) bounds a write whose entry was lost. Pages do not ask
+// for one a second: on FerretDB a fetch scans the collection.
+func (s *Storage) sharedCopy(fetched, base time.Time) bool {
+	if !fetched.After(base) || time.Since(fetched) >= sharedMaxAge/2 {
+		s.startFetch()
+	}
+	return fetched.After(base) && s.feed.fresh(fetched, s)
+}
+
+// progressNamed marks a user another instance changed (the change log
+// named them) dirty in the reports' copy: it says nothing of them until
+// reloaded by _id.
+func (s *Storage) progressNamed(userID string) {
+	if pc := s.progress; pc != nil {
+		pc.mu.Lock()
+		pc.dirty[userID] = struct{}{}
+		pc.mu.Unlock()
+		s.progGen.Add(1)
+	}
+}
+
+// rebaseProgress makes a shared instance's reports' copy say nothing for
+// the first visits until its next fetch (the change log skipped entries);
+// with all, until it is loaded again (the database was replaced: a fetch by
+// updated time would not see it).
+func (s *Storage) rebaseProgress(all bool) {
+	pc := s.progress
+	if pc == nil || !pc.shared {
+		return
+	}
+	pc.mu.Lock()
+	pc.base = time.Now()
+	if all {
+		pc.loaded = false
+	}
+	pc.mu.Unlock()
+	s.progGen.Add(1)
 }
 
 // refresh loads the cache, or reloads its dirty users.

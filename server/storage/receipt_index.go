@@ -6,12 +6,15 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// receiptIndex is a sole writer's list of every user's receipts: ids and
+// receiptIndex is a sole writer's (and a shared instance's: see
+// sharedReceipts) list of every user's receipts: ids and
 // keys only, not the documents (BenchmarkReceiptIndexMemory: 15 MB at
 // 100,000 people with three receipts each). Loaded once at
 // start (LoadKept) and written through by CreateReceipt, it answers which
@@ -31,6 +34,12 @@ type receiptIndex struct {
 	pending map[rawID]int // users with a receipt being inserted: not known until it is done
 	lessons lessonNumbers
 	gen     uint64 // moves at each load and forget: a load forgotten meanwhile keeps nothing
+
+	// A shared instance's index (sharedReceipts): true as of its load's
+	// start (at), and of what the change log named since (doubt).
+	at     time.Time
+	trust  func(at time.Time) bool // the change log's bound; nil: a sole writer's, always true
+	reload func()                  // starts a load in the background
 }
 
 // rawID is an id made by NewID, decoded: half the bytes of its hex.
@@ -103,7 +112,7 @@ func (x *receiptIndex) lookup(userID string, fn func(refs []receiptRef, slug fun
 		return false
 	}
 	raw, ok := rawOf(userID)
-	if !ok {
+	if !ok || !x.trusted() {
 		return false
 	}
 	x.mu.Lock()
@@ -119,6 +128,22 @@ func (x *receiptIndex) lookup(userID string, fn func(refs []receiptRef, slug fun
 	}
 	fn(x.users[raw], func(k uint16) string { return x.lessons.slug[k] })
 	return true
+}
+
+// trusted tells whether a shared instance's index may answer now (a sole
+// writer's may, always), and starts a load when it was forgotten or is
+// half way to sharedMaxAge: the bound of a change whose log entry was lost.
+func (x *receiptIndex) trusted() bool {
+	if x.trust == nil {
+		return true
+	}
+	x.mu.Lock()
+	loaded, at := x.loaded, x.at
+	x.mu.Unlock()
+	if !at.IsZero() && (!loaded || time.Since(at) >= sharedMaxAge/2) {
+		x.reload()
+	}
+	return loaded && x.trust(at)
 }
 
 // inserting marks the start of an insert of the user's receipt (by +1)
@@ -201,6 +226,7 @@ func (s *Storage) loadReceiptIndex(ctx context.Context) (int, error) {
 	if x == nil {
 		return 0, nil
 	}
+	at := time.Now()
 	x.mu.Lock()
 	x.gen++
 	gen := x.gen
@@ -261,14 +287,40 @@ func (s *Storage) loadReceiptIndex(ctx context.Context) (int, error) {
 	for user, refs := range users {
 		users[user] = slices.Clone(refs) // exactly as long: most never grow again
 	}
-	x.loading, x.loaded, x.users, x.unknown, x.lessons = nil, true, users, unknown, *in
+	x.loading, x.loaded, x.users, x.unknown, x.lessons, x.at = nil, true, users, unknown, *in, at
 	return n, nil
+}
+
+// sharedReceipts gives a shared instance a receipts' index: receipts are
+// only ever inserted, so the index loaded once (LoadKept) stays true but
+// for the users another instance wrote since, whom the change log names
+// (doubt: read from the database until the next load). It is believed as
+// the kept copies are (the change log's bound), and loaded again every
+// sharedMaxAge/2 in the background.
+func (s *Storage) sharedReceipts() {
+	x := &receiptIndex{trust: func(at time.Time) bool { return s.feed.fresh(at, s) }}
+	var loading atomic.Bool
+	x.reload = func() {
+		if !loading.CompareAndSwap(false, true) {
+			return
+		}
+		go func() {
+			defer loading.Store(false)
+			ctx, cancel := bulkDeadline(context.Background())
+			defer cancel()
+			if _, err := s.loadReceiptIndex(ctx); err != nil {
+				s.logger().Warn("receipts' index not loaded; receipts are read meanwhile", "err", err)
+			}
+		}()
+	}
+	s.rcpts = x
 }
 
 // ReceiptID returns the id of the user's latest receipt (the highest
 // cycle) of a lesson version, found false when there is none. known is
-// false when this process cannot tell without the database (not a sole
-// writer, the index not loaded yet, or the user's list in doubt): then
+// false when this process cannot tell without the database (no index, the
+// index not loaded yet or past the change log's bound, or the user's list
+// in doubt): then
 // ask ReceiptFor.
 func (s *Storage) ReceiptID(userID, slug string, version int) (id string, found, known bool) {
 	known = s.rcpts.lookup(userID, func(refs []receiptRef, slugOf func(uint16) string) {

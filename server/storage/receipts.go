@@ -13,6 +13,12 @@ import (
 
 // CreateReceipt inserts a receipt. The unique indexes on (user, lesson,
 // version) and (user, seq) make a duplicate or a forked chain model.ErrDuplicate.
+// A stored receipt is recorded in the user's progress next (RecordReceipt),
+// before anyone is told: that write's change log entry names the user for
+// both, so this one writes none (a crash between the two leaves other
+// instances to sharedMaxAge, as any lost entry). On a shared instance a
+// duplicate doubts the user too: another instance stored a receipt the
+// index may not hold yet.
 func (s *Storage) CreateReceipt(ctx context.Context, r *model.Receipt) error {
 	s.rcpts.inserting(r.UserID, 1)
 	defer s.rcpts.inserting(r.UserID, -1)
@@ -20,7 +26,7 @@ func (s *Storage) CreateReceipt(ctx context.Context, r *model.Receipt) error {
 	s.chains.drop(r.UserID) // whatever the outcome: the list is read again
 	if err != nil {
 		err = wrap("create receipt", err)
-		if !errors.Is(err, model.ErrDuplicate) { // stored or not: unknown
+		if !errors.Is(err, model.ErrDuplicate) || s.feed != nil { // stored or not: unknown
 			s.rcpts.doubt(r.UserID)
 		}
 		return err
@@ -28,7 +34,6 @@ func (s *Storage) CreateReceipt(ctx context.Context, r *model.Receipt) error {
 	s.rcpts.add(r.UserID, r.ID, r.Lesson, r.Version, r.Cycle, r.Seq)
 	c := *r
 	s.receipts.set(r.ID, &c)
-	s.changed(ctx, changeProgress, r.UserID)
 	return nil
 }
 
