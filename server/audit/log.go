@@ -12,7 +12,6 @@ import (
 type Store interface {
 	Audit(ctx context.Context, e *model.AuditEntry) error
 	AuditCount(ctx context.Context, id string, e *model.AuditEntry) error
-	AuditMany(ctx context.Context, entries []model.AuditEntry) error
 	AuditSearch(ctx context.Context, f model.AuditFilter, limit int64) ([]model.AuditEntry, error)
 	AuditActors(ctx context.Context) ([]string, error)
 	AuditPage(ctx context.Context, f model.AuditFilter, after model.Cursor, limit int) ([]model.AuditEntry, bool, error)
@@ -36,15 +35,6 @@ func NewLog(store Store, now func() time.Time) *Log { return &Log{store: store, 
 func (l *Log) Write(ctx context.Context, e *model.AuditEntry) error {
 	e.At = l.now()
 	return l.store.Audit(ctx, e)
-}
-
-// WriteMany appends entries in one write, all stamped now.
-func (l *Log) WriteMany(ctx context.Context, entries []model.AuditEntry) error {
-	now := l.now()
-	for i := range entries {
-		entries[i].At = now
-	}
-	return l.store.AuditMany(ctx, entries)
 }
 
 // Count counts e in the row named key (one per key and window).

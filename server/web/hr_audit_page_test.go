@@ -97,8 +97,8 @@ func TestAuditPaging(t *testing.T) {
 
 	// Written after the log was read into memory: the first page has them,
 	// the rest follows unchanged.
-	late := []model.AuditEntry{{Actor: "seed", Action: "test.paging", Target: "late0"}}
-	if err := p.Audit.WriteMany(context.Background(), late); err != nil {
+	late := &model.AuditEntry{Actor: "seed", Action: "test.paging", Target: "late0"}
+	if err := p.Audit.Write(context.Background(), late); err != nil {
 		t.Fatal(err)
 	}
 	rows, _ = walk("test.")
