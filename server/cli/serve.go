@@ -103,7 +103,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	s.Audit = audit.NewLog(store, s.Training.Now)
 	s.Auth.SetCompany(cfg.CompanyName)
 	m.WatchSessions(store.SessionCount)
-	s.Reports = report.New(store, nil)
+	s.Reports = report.New(store, log, nil)
 	var mailer notify.Mailer
 	if cfg.SMTPURL != "" {
 		if mailer, err = notify.NewSMTP(cfg.SMTPURL, "Conduct Portal"); err != nil {
@@ -359,9 +359,8 @@ func isTerminal(w io.Writer) bool {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var background sync.WaitGroup
-	started := s.started
 	background.Go(func() {
-		defer close(started)
+		defer close(s.started)
 		s.startupJobs(sweepCtx, func() {
 			if s.Config.ReminderJob {
 				background.Go(func() { s.Notify.Schedule(sweepCtx, remindEvery) })
@@ -370,7 +369,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	background.Go(func() { s.sweepSessions(sweepCtx) })
 	if s.Config.CheckpointJob {
-		background.Go(func() { s.checkpoints(sweepCtx, started) })
+		background.Go(func() { s.checkpoints(sweepCtx) })
 	}
 	if s.Config.DeliveryWorker {
 		background.Go(func() { s.Channels.Run(sweepCtx, deliverEvery) })
@@ -468,13 +467,13 @@ const checkpointEvery = 24 * time.Hour
 // again while the day's checkpoint is signed (none yet: now). With several
 // instances on one database each writes its own data folder's file:
 // harmless, each file proves the same receipts. The first waits for the
-// start-up jobs (started closed), so its pass over the receipts does not
+// start-up jobs (StartupDone), so its pass over the receipts does not
 // run beside them.
-func (s *Server) checkpoints(ctx context.Context, started <-chan struct{}) {
+func (s *Server) checkpoints(ctx context.Context) {
 	select {
 	case <-ctx.Done():
 		return
-	case <-started:
+	case <-s.started:
 	}
 	var wait time.Duration
 	if last, err := checkpoint.LastSigned(s.Config.DataDir); err != nil {

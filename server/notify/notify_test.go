@@ -341,7 +341,7 @@ func TestExpiringSignatures(t *testing.T) {
 		at       time.Time
 		expiring int
 	}{{expires.AddDate(0, -2, 0), 0}, {expires.AddDate(0, 0, -20), 1}} {
-		rep := report.New(p.Store, func() time.Time { return tc.at })
+		rep := report.New(p.Store, nil, func() time.Time { return tc.at })
 		team, err := rep.Team(ctx, report.Scope{Manager: boss.Login}, report.Filter{Expiring: true})
 		if err != nil {
 			t.Fatal(err)

@@ -104,12 +104,12 @@ func measure(b *testing.B, f func()) {
 func BenchmarkReports(b *testing.B) {
 	p, _ := seed(b)
 	ctx := context.Background()
-	svc := report.New(p.Store, nil)
+	svc := report.New(p.Store, nil, nil)
 	b.Run("cold-load", func(b *testing.B) {
 		// The first report after start loads the directory and everyone's
 		// progress once (the server warms this in the background).
 		measure(b, func() {
-			fresh := report.New(p.Store, nil)
+			fresh := report.New(p.Store, nil, nil)
 			p.Store.SetSoleWriter()
 			if err := fresh.Warm(ctx); err != nil {
 				b.Fatal(err)

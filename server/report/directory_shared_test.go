@@ -54,7 +54,7 @@ func TestSharedDirectoryLoadedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	svc := report.New(st, time.Now)
+	svc := report.New(st, nil, time.Now)
 	before := userFinds.Load()
 	const clients = 8
 	var wg sync.WaitGroup

@@ -15,7 +15,7 @@ import (
 // staleness bound, the kept view is not answered: the request waits.
 func TestOrganisationKeptWhileRecomputed(t *testing.T) {
 	f := newOrgFixture(t)
-	svc := report.New(f.k.Store, f.k.Clock.Now)
+	svc := report.New(f.k.Store, nil, f.k.Clock.Now)
 	var hold atomic.Bool
 	entered, release := make(chan struct{}), make(chan struct{})
 	// Every view counts as slow; a held computation waits for release.

@@ -78,7 +78,7 @@ func TestOrganisationKeptUntilSomethingChanges(t *testing.T) {
 	f := newOrgFixture(t)
 	k, first, users := f.k, f.first, f.users
 	ctx := context.Background()
-	svc := report.New(k.Store, k.Clock.Now)
+	svc := report.New(k.Store, nil, k.Clock.Now)
 	view := func() *report.Organisation {
 		t.Helper()
 		o, err := svc.Organisation(ctx, "zh-CN")

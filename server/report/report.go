@@ -55,6 +55,7 @@ type Store interface {
 // Service answers report questions.
 type Service struct {
 	store Store
+	log   *slog.Logger
 	now   func() time.Time
 
 	mu  sync.Mutex
@@ -77,12 +78,16 @@ type Service struct {
 	beforeOrg func()
 }
 
-// New returns a Service; now may be nil for the wall clock.
-func New(store Store, now func() time.Time) *Service {
+// New returns a Service logging what it does in the background to log;
+// log and now may be nil (nothing logged; the wall clock).
+func New(store Store, log *slog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now, orgSlow: orgSlow}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: store, log: log, now: now, orgSlow: orgSlow}
 }
 
 // Warm loads what the reports cache, so the first report is quick.
@@ -168,7 +173,7 @@ func (s *Service) reloadBehind() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if _, err := s.loadDirectory(ctx); err != nil {
-			slog.Warn("report: directory not loaded again; the kept one answers meanwhile", "err", err)
+			s.log.Warn("directory not loaded again; the kept one answers meanwhile", "err", err)
 		}
 	}()
 }

@@ -392,26 +392,20 @@ func (s *Storage) LoadKept(ctx context.Context) (Kept, error) {
 	if err := s.loadKeptUsers(ctx, &k); err != nil {
 		return k, err
 	}
-	if s.sessions.startLoad() {
-		at := time.Now()
-		all, err := loadAll[model.Session](ctx, s.c(colSessions), func(sess *model.Session) string { return sess.ID })
-		if err != nil {
-			s.sessions.endLoad(nil, at)
-			return k, wrap("load sessions", err)
-		}
-		s.shareSessionStrings(all)
-		k.Sessions = s.sessions.endLoad(all, at)
-	}
 	var err error
-	if k.Tokens, err = loadKept(ctx, s, &s.tokens, colAPITokens, func(t *model.APIToken) string { return t.ID }); err != nil {
+	if k.Sessions, err = loadKept(ctx, s, &s.sessions, colSessions, func(sess *model.Session) string { return sess.ID }, s.shareSessionStrings); err != nil {
+		return k, err
+	}
+	if k.Tokens, err = loadKept(ctx, s, &s.tokens, colAPITokens, func(t *model.APIToken) string { return t.ID }, nil); err != nil {
 		return k, err
 	}
 	k.Receipts, err = s.loadReceiptIndex(ctx)
 	return k, err
 }
 
-// loadKept loads every document of a collection into c, when c keeps.
-func loadKept[T any](ctx context.Context, s *Storage, c *accessCache[*T], col string, id func(*T) string) (int, error) {
+// loadKept loads every document of a collection into c, when c keeps;
+// loaded (nil: nothing) sees them first.
+func loadKept[T any](ctx context.Context, s *Storage, c *accessCache[*T], col string, id func(*T) string, loaded func(map[string]*T)) (int, error) {
 	if !c.startLoad() {
 		return 0, nil
 	}
@@ -420,6 +414,9 @@ func loadKept[T any](ctx context.Context, s *Storage, c *accessCache[*T], col st
 	if err != nil {
 		c.endLoad(nil, at)
 		return 0, wrap("load "+col, err)
+	}
+	if loaded != nil {
+		loaded(all)
 	}
 	return c.endLoad(all, at), nil
 }
@@ -465,20 +462,13 @@ func (s *Storage) loadKeptUsers(ctx context.Context, k *Kept) error {
 		k.Users = n
 		return err
 	}
-	if !s.users.startLoad() {
-		return nil
-	}
-	at := time.Now()
-	all, err := loadAll[model.User](ctx, s.c(colUsers), func(u *model.User) string { return u.ID })
-	if err != nil {
-		s.users.endLoad(nil, at)
-		return wrap("load users", err)
-	}
-	for _, u := range all {
-		s.loginIDs.Store(u.Login, u.ID)
-	}
-	k.Users = s.users.endLoad(all, at)
-	return nil
+	n, err := loadKept(ctx, s, &s.users, colUsers, func(u *model.User) string { return u.ID }, func(all map[string]*model.User) {
+		for _, u := range all {
+			s.loginIDs.Store(u.Login, u.ID)
+		}
+	})
+	k.Users = n
+	return err
 }
 
 // shareSessionStrings points each session's user id at the directory's.

@@ -4,10 +4,8 @@ import (
 	"cmp"
 	"container/heap"
 	"context"
-	"errors"
 	"slices"
 	"strings"
-	"sync"
 
 	"conductportal/server/model"
 
@@ -42,16 +40,19 @@ func (s *Storage) EachReceipt(ctx context.Context, fn func(*model.Receipt) error
 	for len(order) > 0 {
 		window := order[:min(len(order), receiptWindow)]
 		order = order[len(window):]
-		rs, err := s.receiptsByID(ctx, window)
-		if err != nil {
-			return err
+		ids := make([]string, len(window))
+		for i, r := range window {
+			ids[i] = r.ID
 		}
-		for _, r := range rs {
-			if r == nil {
-				continue
-			}
-			if err := fn(r); err != nil {
-				return err
+		byID, err := readByIDs[model.Receipt](ctx, s.c(colReceipts), ids)
+		if err != nil {
+			return wrap("each receipt", err)
+		}
+		for _, w := range window {
+			if r, ok := byID[w.ID]; ok { // else deleted meanwhile
+				if err := fn(&r); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -60,33 +61,6 @@ func (s *Storage) EachReceipt(ctx context.Context, fn func(*model.Receipt) error
 
 // receiptWindow is how many receipts EachReceipt reads ahead.
 const receiptWindow = 256
-
-// receiptsByID reads the receipts of ids from the database, byIDParallel
-// at once, in their order; a receipt not found is nil.
-func (s *Storage) receiptsByID(ctx context.Context, ids []model.Receipt) ([]*model.Receipt, error) {
-	out := make([]*model.Receipt, len(ids))
-	errs := make([]error, len(ids))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, byIDParallel)
-	for i := range ids {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			var r model.Receipt
-			switch err := s.c(colReceipts).FindOne(ctx, bson.M{"_id": ids[i].ID}).Decode(&r); {
-			case err == nil:
-				out[i] = &r
-			case !isNotFound(err):
-				errs[i] = err
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, wrap("each receipt", err)
-	}
-	return out, nil
-}
 
 // ReceiptHeads returns the head of every user's receipt chain, by user
 // id, from one unsorted read of the few fields it needs (a sorted one

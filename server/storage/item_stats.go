@@ -45,11 +45,11 @@ type itemBuffer struct {
 	pending pendingMarker // meta item_stats_pending
 	flush   sync.Mutex    // one write of the sums at a time
 
-	mu        sync.Mutex // guards the fields below
-	incs      map[string]bson.M
-	lessons   map[string]string // a question's document: its lesson, for $set
-	scheduled bool              // a flush is due
-	unsure    bool              // a write failed: it may have applied, so only a rebuild is exact
+	mu      sync.Mutex // guards the fields below
+	incs    map[string]bson.M
+	lessons map[string]string // a question's document: its lesson, for $set
+	due     flushDue          // the timed flush
+	unsure  bool              // a write failed: it may have applied, so only a rebuild is exact
 }
 
 // AddItemTallies counts one graded attempt into its lesson's statistics:
@@ -68,10 +68,7 @@ func (s *Storage) AddItemTallies(ctx context.Context, slug string, passed bool, 
 				b.lessons[id] = slug
 			}
 		}
-		if !b.scheduled {
-			b.scheduled = true
-			s.after(itemFlushEvery, s.flushItemsLater)
-		}
+		b.due.soon(s)
 		b.mu.Unlock()
 		return nil
 	}

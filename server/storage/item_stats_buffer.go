@@ -3,31 +3,21 @@ package storage
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // The item sums held in memory by a sole writer: see item_stats.go.
 
-func newItemBuffer() *itemBuffer {
-	return &itemBuffer{incs: map[string]bson.M{}, lessons: map[string]string{}, pending: pendingMarker{id: metaItemStatsPending}}
+func newItemBuffer(s *Storage) *itemBuffer {
+	return &itemBuffer{incs: map[string]bson.M{}, lessons: map[string]string{}, pending: pendingMarker{id: metaItemStatsPending},
+		due: flushDue{every: itemFlushEvery, failed: "item statistics not written yet; trying again", flush: s.FlushItemStats}}
 }
 
 // markItemsPending stores the marker before the first sum is held only in
 // memory, so a crash from then on is seen by the next start.
 func (s *Storage) markItemsPending(ctx context.Context) error {
 	return s.items.pending.ensure(ctx, s, "mark item statistics pending", sinceNow("$set"))
-}
-
-// flushItemsLater writes the sums when their time is up; one that fails is
-// tried again after another itemFlushEvery.
-func (s *Storage) flushItemsLater() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := s.FlushItemStats(ctx); err != nil {
-		s.logger().Warn("item statistics not written yet; trying again", "err", err)
-	}
 }
 
 // FlushItemStats writes the item sums held in memory (a sole writer's; a
@@ -41,7 +31,7 @@ func (s *Storage) FlushItemStats(ctx context.Context) error {
 	defer b.flush.Unlock()
 	b.mu.Lock()
 	incs, lessons := b.incs, b.lessons
-	b.incs, b.lessons, b.scheduled = map[string]bson.M{}, map[string]string{}, false
+	b.incs, b.lessons, b.due.scheduled = map[string]bson.M{}, map[string]string{}, false
 	b.mu.Unlock()
 	// A command per document: the embedded database runs one write
 	// command at a time, and one command of every document (a hundred
@@ -69,10 +59,7 @@ func (s *Storage) FlushItemStats(ctx context.Context) error {
 	}
 	if err != nil {
 		b.mu.Lock()
-		if !b.scheduled {
-			b.scheduled = true
-			s.after(itemFlushEvery, s.flushItemsLater)
-		}
+		b.due.soon(s) // tried again after another itemFlushEvery
 		b.mu.Unlock()
 	}
 	return err

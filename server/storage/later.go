@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -58,4 +59,29 @@ func (s *Storage) StopLater() {
 	clear(j.timers)
 	j.mu.Unlock()
 	j.running.Wait()
+}
+
+// flushDue is a write-behind buffer's timed flush: due once something is
+// held, no longer due once a flush took what is held (clear it then), due
+// again after a flush that failed. Guarded by the buffer's mutex.
+type flushDue struct {
+	every     time.Duration
+	failed    string // the warning of a timed flush that failed
+	flush     func(context.Context) error
+	scheduled bool
+}
+
+// soon schedules the flush unless one is due; the buffer's mutex is held.
+func (f *flushDue) soon(s *Storage) {
+	if f.scheduled {
+		return
+	}
+	f.scheduled = true
+	s.after(f.every, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := f.flush(ctx); err != nil {
+			s.logger().Warn(f.failed, "err", err)
+		}
+	})
 }

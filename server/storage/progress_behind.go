@@ -50,10 +50,10 @@ type progressBehind struct {
 	pending pendingMarker // meta progress_pending
 	flush   sync.Mutex    // one write of the held documents at a time
 
-	mu        sync.Mutex // guards the fields below
-	held      map[string]*heldProgress
-	scheduled bool // a flush is due
-	closing   bool // CloseProgress began: nothing more is held
+	mu      sync.Mutex // guards the fields below
+	held    map[string]*heldProgress
+	due     flushDue // the timed flush
+	closing bool     // CloseProgress began: nothing more is held
 }
 
 // heldProgress is one user's progress as it is, and the lessons whose
@@ -69,8 +69,9 @@ func (b *progressBehind) isClosing() bool {
 	return b.closing
 }
 
-func newProgressBehind() *progressBehind {
-	return &progressBehind{held: map[string]*heldProgress{}, pending: pendingMarker{id: metaProgressPending}}
+func newProgressBehind(s *Storage) *progressBehind {
+	return &progressBehind{held: map[string]*heldProgress{}, pending: pendingMarker{id: metaProgressPending},
+		due: flushDue{every: progressFlushEvery, failed: "progress not written yet; trying again", flush: s.FlushProgress}}
 }
 
 // RecordEventProgress applies u, the change that a stored event (an
@@ -110,10 +111,7 @@ func (s *Storage) RecordEventProgress(ctx context.Context, userID, slug string, 
 	}
 	h.p = p
 	h.lessons[slug] = struct{}{}
-	if !b.scheduled {
-		b.scheduled = true
-		s.after(progressFlushEvery, s.flushProgressLater)
-	}
+	b.due.soon(s)
 	b.mu.Unlock()
 	s.progressHeld(userID, p)
 	return nil
@@ -257,15 +255,6 @@ func (s *Storage) markProgressPending(ctx context.Context) error {
 	return s.behind.pending.ensure(ctx, s, "mark progress pending", sinceNow("$min"))
 }
 
-// flushProgressLater writes the held progress when its time is up.
-func (s *Storage) flushProgressLater() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := s.FlushProgress(ctx); err != nil {
-		s.logger().Warn("progress not written yet; trying again", "err", err)
-	}
-}
-
 // FlushProgress writes the progress held in memory (a sole writer's; a
 // no-op otherwise): a command per user, each in the user's turn, so a
 // request of that user waits for one write at most. What is not written
@@ -282,7 +271,7 @@ func (s *Storage) FlushProgress(ctx context.Context) error {
 	for id := range b.held {
 		ids = append(ids, id)
 	}
-	b.scheduled = false
+	b.due.scheduled = false
 	b.mu.Unlock()
 	var err error
 	for _, id := range ids {
@@ -292,10 +281,7 @@ func (s *Storage) FlushProgress(ctx context.Context) error {
 	}
 	if err != nil {
 		b.mu.Lock()
-		if !b.scheduled {
-			b.scheduled = true
-			s.after(progressFlushEvery, s.flushProgressLater)
-		}
+		b.due.soon(s) // tried again after another progressFlushEvery
 		b.mu.Unlock()
 	}
 	return err

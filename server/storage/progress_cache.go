@@ -56,9 +56,9 @@ func (s *Storage) SetSoleWriter() {
 	s.progGen.Add(1)
 	s.dir = &dirIndex{}
 	s.auditIdx = &auditIndex{}
-	s.items = newItemBuffer()
+	s.items = newItemBuffer(s)
 	s.rcpts = &receiptIndex{}
-	s.behind = newProgressBehind()
+	s.behind = newProgressBehind(s)
 	s.sole = true
 	s.keepCaches(func(time.Time) bool { return true })
 	s.tokens.keep(func(time.Time) bool { return true }, maxKeptPeople)
