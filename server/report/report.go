@@ -111,8 +111,8 @@ type Directory struct {
 	byLogin map[string]*model.User
 	byID    map[string]*model.User
 	gen     uint64
-	shared  string // the database's users generation when loaded
-	loaded  time.Time
+	shared  string       // the database's users generation when loaded
+	loaded  time.Time    // by the service's clock, which its age is read by
 	checked atomic.Int64 // unix nanoseconds of the last generation check
 }
 
@@ -155,7 +155,7 @@ func (s *Service) keptDirectory(ctx context.Context) (*Directory, bool, error) {
 	if err != nil || !fresh {
 		return d, false, err
 	}
-	if age := time.Since(d.loaded); age >= directoryTTL {
+	if age := s.now().Sub(d.loaded); age >= directoryTTL {
 		s.reloadBehind()
 		return d, age < 2*directoryTTL, nil
 	}
@@ -214,8 +214,8 @@ func (s *Service) loadDirectory(ctx context.Context) (*Directory, error) {
 		return nil, fmt.Errorf("report: directory: %w", err)
 	}
 	d := &Directory{Users: users, byLogin: make(map[string]*model.User, len(users)),
-		byID: make(map[string]*model.User, len(users)), gen: gen, shared: shared, loaded: time.Now()}
-	d.checked.Store(d.loaded.UnixNano())
+		byID: make(map[string]*model.User, len(users)), gen: gen, shared: shared, loaded: s.now()}
+	d.checked.Store(time.Now().UnixNano())
 	for _, u := range users {
 		d.byLogin[u.Login] = u
 		d.byID[u.ID] = u
