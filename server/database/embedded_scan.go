@@ -1,0 +1,331 @@
+package database
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
+)
+
+// ScanEmbedded calls fn with every document of an embedded collection, read
+// straight from FerretDB's SQLite file and converted from its sjson to BSON
+// here, for the start's bulk loads. FerretDB v1 decodes each document's
+// sjson value by value (a json.Decoder for every field), builds its own
+// document, encodes it to BSON and sends it over the wire: at 20,000
+// people the start-up scans allocated 14.8 GB, most of it there. This
+// reads the same rows (the embedded database's writes are this process's,
+// the folder lock; SQLite's WAL gives the read one committed snapshot).
+//
+// fields, when given, are the top-level fields to convert (_id always,
+// as a MongoDB projection includes it); the rest of each document is not
+// read. match, when its Field is set, keeps only the documents whose
+// top-level string field is one of In. fn gets a document valid only
+// during the call. Not embedded: an error (ask the database).
+func (db *DB) ScanEmbedded(ctx context.Context, collection string, fields []string, match Match, fn func(bson.Raw) error) error {
+	if !db.Embedded {
+		return fmt.Errorf("database: scan %s: not embedded", collection)
+	}
+	for _, f := range append(slices.Clone(fields), match.Field) {
+		if f != "" && !plainField.MatchString(f) {
+			return fmt.Errorf("database: scan %s: field %q: only plain names", collection, f)
+		}
+	}
+	file := db.EmbeddedFile()
+	conn, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		return fmt.Errorf("database: open %s: %w", file, err)
+	}
+	defer conn.Close()
+	table, err := embeddedTable(ctx, conn, collection)
+	if err != nil || table == "" {
+		return err
+	}
+	query, args := scanQuery(table, fields, match)
+	rows, err := conn.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("database: scan %s: %w", collection, err)
+	}
+	defer rows.Close()
+	if fields != nil && !slices.Contains(fields, "_id") {
+		fields = append([]string{"_id"}, fields...)
+	}
+	var (
+		buf  []byte
+		text sql.RawBytes
+		vals = make([]sql.RawBytes, 2*len(fields)+1) // each field's value and schema, then the keys' order
+		ptrs = make([]any, len(vals))
+	)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if fields == nil {
+		ptrs = []any{&text}
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("database: scan %s: %w", collection, err)
+		}
+		if fields == nil {
+			buf, err = appendSJSONDocument(buf[:0], text)
+		} else {
+			buf, err = appendSJSONFields(buf[:0], fields, vals)
+		}
+		if err != nil {
+			return fmt.Errorf("database: scan %s: %w", collection, err)
+		}
+		if err := fn(bson.Raw(buf)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("database: scan %s: %w", collection, err)
+	}
+	return nil
+}
+
+// Match keeps the documents whose top-level string Field is one of In
+// (Field empty: every document).
+type Match struct {
+	Field string
+	In    []string
+}
+
+// plainField is what a field name given to ScanEmbedded may be: it goes
+// into a JSON path of the query's text.
+var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// embeddedTable is the SQLite table of a collection ("" when it was never
+// written).
+func embeddedTable(ctx context.Context, conn *sql.DB, collection string) (string, error) {
+	var table string
+	err := conn.QueryRowContext(ctx, `SELECT table_name FROM _ferretdb_collections WHERE name = ?`, collection).Scan(&table)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "no such table"), errors.Is(err, sql.ErrNoRows):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("database: table of %s: %w", collection, err)
+	case strings.ContainsAny(table, `"'`):
+		return "", fmt.Errorf("database: table of %s: unexpected name %q", collection, table)
+	}
+	return table, nil
+}
+
+// scanQuery is the SQL of a scan: the whole sjson text, or for each field
+// its value and its schema entry (JSON text, NULL when absent).
+func scanQuery(table string, fields []string, match Match) (string, []any) {
+	var cols []string
+	if fields == nil {
+		cols = []string{"_ferretdb_sjson"}
+	} else {
+		if !slices.Contains(fields, "_id") {
+			fields = append([]string{"_id"}, fields...)
+		}
+		for _, f := range fields {
+			cols = append(cols, fmt.Sprintf(`_ferretdb_sjson->'$.%s'`, f), fmt.Sprintf(`_ferretdb_sjson->'$."$s".p.%s'`, f))
+		}
+		cols = append(cols, `_ferretdb_sjson->'$."$s"."$k"'`)
+	}
+	q := fmt.Sprintf(`SELECT %s FROM "%s"`, strings.Join(cols, ", "), table) // #nosec G201 -- plain names and a FerretDB table name, both checked
+	var args []any
+	if match.Field != "" {
+		in, _ := json.Marshal(match.In)
+		q += fmt.Sprintf(` WHERE _ferretdb_sjson->>'$.%s' IN (SELECT value FROM json_each(?)) AND _ferretdb_sjson->>'$."$s".p.%s.t' = 'string'`, match.Field, match.Field)
+		args = append(args, string(in))
+	}
+	return q, args
+}
+
+// sjsonSchema and sjsonElem are FerretDB v1's sjson schema (its
+// internal/handler/sjson: the document's "$s").
+type sjsonSchema struct {
+	P map[string]*sjsonElem `json:"p"`
+	K []string              `json:"$k"`
+}
+
+type sjsonElem struct {
+	T string       `json:"t"`
+	S *sjsonSchema `json:"$s"`
+	O *string      `json:"o"`
+	I []*sjsonElem `json:"i"`
+	B *byte        `json:"s"` // binData's subtype
+}
+
+// appendSJSONDocument appends the BSON of a whole sjson document.
+func appendSJSONDocument(dst, text []byte) ([]byte, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(text, &top); err != nil {
+		return dst, fmt.Errorf("sjson: %w", err)
+	}
+	var sch sjsonSchema
+	if err := json.Unmarshal(top["$s"], &sch); err != nil {
+		return dst, fmt.Errorf("sjson schema: %w", err)
+	}
+	return appendObject(dst, top, &sch)
+}
+
+// appendSJSONFields appends a document of the fields given, from their
+// values and schema entries (pairs in vals; NULL: the field is absent),
+// in the document's order (the keys' list, last in vals), as a
+// projection answers.
+func appendSJSONFields(dst []byte, fields []string, vals []sql.RawBytes) ([]byte, error) {
+	var keys []string
+	if err := json.Unmarshal(vals[len(vals)-1], &keys); err != nil {
+		return dst, fmt.Errorf("sjson keys: %w", err)
+	}
+	idx, dst := bsoncore.AppendDocumentStart(dst)
+	for _, f := range keys {
+		i := slices.Index(fields, f)
+		if i < 0 {
+			continue
+		}
+		v, s := vals[2*i], vals[2*i+1]
+		if v == nil || s == nil {
+			continue
+		}
+		var e sjsonElem
+		if err := json.Unmarshal(s, &e); err != nil {
+			return dst, fmt.Errorf("sjson schema of %s: %w", f, err)
+		}
+		var err error
+		if dst, err = appendValue(dst, f, json.RawMessage(v), &e); err != nil {
+			return dst, err
+		}
+	}
+	return bsoncore.AppendDocumentEnd(dst, idx)
+}
+
+func appendObject(dst []byte, vals map[string]json.RawMessage, sch *sjsonSchema) ([]byte, error) {
+	idx, dst := bsoncore.AppendDocumentStart(dst)
+	for _, k := range sch.K {
+		v, ok := vals[k]
+		e := sch.P[k]
+		if !ok || e == nil {
+			return dst, fmt.Errorf("sjson: field %q missing", k)
+		}
+		var err error
+		if dst, err = appendValue(dst, k, v, e); err != nil {
+			return dst, err
+		}
+	}
+	return bsoncore.AppendDocumentEnd(dst, idx)
+}
+
+// appendValue appends one element, as FerretDB's sjson.unmarshalSingleValue
+// reads it.
+func appendValue(dst []byte, key string, v json.RawMessage, e *sjsonElem) ([]byte, error) {
+	if bytes.Equal(v, []byte("null")) {
+		return bsoncore.AppendNullElement(dst, key), nil
+	}
+	bad := func(err error) ([]byte, error) {
+		return dst, fmt.Errorf("sjson: field %q (%s): %w", key, e.T, err)
+	}
+	switch e.T {
+	case "object":
+		if e.S == nil {
+			return bad(errors.New("no schema"))
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(v, &m); err != nil {
+			return bad(err)
+		}
+		if len(m) != len(e.S.K) {
+			return bad(errors.New("fields and schema differ"))
+		}
+		dst = bsoncore.AppendHeader(dst, bsoncore.TypeEmbeddedDocument, key)
+		return appendObject(dst, m, e.S)
+	case "array":
+		var items []json.RawMessage
+		if err := json.Unmarshal(v, &items); err != nil {
+			return bad(err)
+		}
+		if len(items) != len(e.I) {
+			return bad(errors.New("items and schema differ"))
+		}
+		idx, out := bsoncore.AppendArrayElementStart(dst, key)
+		for i, it := range items {
+			var err error
+			if out, err = appendValue(out, strconv.Itoa(i), it, e.I[i]); err != nil {
+				return out, err
+			}
+		}
+		return bsoncore.AppendArrayEnd(out, idx)
+	case "string":
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return bad(err)
+		}
+		return bsoncore.AppendStringElement(dst, key, s), nil
+	case "int":
+		n, err := strconv.ParseInt(string(v), 10, 32)
+		if err != nil {
+			return bad(err)
+		}
+		return bsoncore.AppendInt32Element(dst, key, int32(n)), nil
+	case "long", "date":
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return bad(err)
+		}
+		if e.T == "date" {
+			return bsoncore.AppendDateTimeElement(dst, key, n), nil
+		}
+		return bsoncore.AppendInt64Element(dst, key, n), nil
+	case "double":
+		var f float64
+		if err := json.Unmarshal(v, &f); err != nil {
+			return bad(err)
+		}
+		return bsoncore.AppendDoubleElement(dst, key, f), nil
+	case "bool":
+		var b bool
+		if err := json.Unmarshal(v, &b); err != nil {
+			return bad(err)
+		}
+		return bsoncore.AppendBooleanElement(dst, key, b), nil
+	case "objectId":
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return bad(err)
+		}
+		oid, err := bson.ObjectIDFromHex(s)
+		if err != nil {
+			return bad(err)
+		}
+		return bsoncore.AppendObjectIDElement(dst, key, oid), nil
+	case "binData":
+		var b []byte
+		if err := json.Unmarshal(v, &b); err != nil {
+			return bad(err)
+		}
+		if e.B == nil {
+			return bad(errors.New("no subtype"))
+		}
+		return bsoncore.AppendBinaryElement(dst, key, *e.B, b), nil
+	case "regex":
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return bad(err)
+		}
+		if e.O == nil {
+			return bad(errors.New("no options"))
+		}
+		return bsoncore.AppendRegexElement(dst, key, s, *e.O), nil
+	case "timestamp":
+		n, err := strconv.ParseUint(string(v), 10, 64)
+		if err != nil {
+			return bad(err)
+		}
+		return bsoncore.AppendTimestampElement(dst, key, uint32(n>>32), uint32(n&math.MaxUint32)), nil // #nosec G115 -- the two halves
+	}
+	return bad(errors.New("unknown type"))
+}
