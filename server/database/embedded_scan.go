@@ -28,14 +28,14 @@ import (
 //
 // fields, when given, are the top-level fields to convert (_id always,
 // as a MongoDB projection includes it); the rest of each document is not
-// read. match, when its Field is set, keeps only the documents whose
-// top-level string field is one of In. fn gets a document valid only
-// during the call. Not embedded: an error (ask the database).
-func (db *DB) ScanEmbedded(ctx context.Context, collection string, fields []string, match Match, fn func(bson.Raw) error) error {
+// read. matchField, when set, keeps only the documents whose top-level
+// string field of that name is one of matchIn. fn gets a document valid
+// only during the call. Not embedded: an error (ask the database).
+func (db *DB) ScanEmbedded(ctx context.Context, collection string, fields []string, matchField string, matchIn []string, fn func(bson.Raw) error) error {
 	if !db.Embedded {
 		return fmt.Errorf("database: scan %s: not embedded", collection)
 	}
-	for _, f := range append(slices.Clone(fields), match.Field) {
+	for _, f := range append(slices.Clone(fields), matchField) {
 		if f != "" && !plainField.MatchString(f) {
 			return fmt.Errorf("database: scan %s: field %q: only plain names", collection, f)
 		}
@@ -50,7 +50,7 @@ func (db *DB) ScanEmbedded(ctx context.Context, collection string, fields []stri
 	if err != nil || table == "" {
 		return err
 	}
-	query, args := scanQuery(table, fields, match)
+	query, args := scanQuery(table, fields, matchField, matchIn)
 	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("database: scan %s: %w", collection, err)
@@ -93,13 +93,6 @@ func (db *DB) ScanEmbedded(ctx context.Context, collection string, fields []stri
 	return nil
 }
 
-// Match keeps the documents whose top-level string Field is one of In
-// (Field empty: every document).
-type Match struct {
-	Field string
-	In    []string
-}
-
 // plainField is what a field name given to ScanEmbedded may be: it goes
 // into a JSON path of the query's text.
 var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -122,7 +115,7 @@ func embeddedTable(ctx context.Context, conn *sql.DB, collection string) (string
 
 // scanQuery is the SQL of a scan: the whole sjson text, or for each field
 // its value and its schema entry (JSON text, NULL when absent).
-func scanQuery(table string, fields []string, match Match) (string, []any) {
+func scanQuery(table string, fields []string, matchField string, matchIn []string) (string, []any) {
 	var cols []string
 	if fields == nil {
 		cols = []string{"_ferretdb_sjson"}
@@ -137,9 +130,9 @@ func scanQuery(table string, fields []string, match Match) (string, []any) {
 	}
 	q := fmt.Sprintf(`SELECT %s FROM "%s"`, strings.Join(cols, ", "), table) // #nosec G201 -- plain names and a FerretDB table name, both checked
 	var args []any
-	if match.Field != "" {
-		in, _ := json.Marshal(match.In)
-		q += fmt.Sprintf(` WHERE _ferretdb_sjson->>'$.%s' IN (SELECT value FROM json_each(?)) AND _ferretdb_sjson->>'$."$s".p.%s.t' = 'string'`, match.Field, match.Field)
+	if matchField != "" {
+		in, _ := json.Marshal(matchIn)
+		q += fmt.Sprintf(` WHERE _ferretdb_sjson->>'$.%s' IN (SELECT value FROM json_each(?)) AND _ferretdb_sjson->>'$."$s".p.%s.t' = 'string'`, matchField, matchField)
 		args = append(args, string(in))
 	}
 	return q, args
