@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +196,55 @@ func TestStartLoadsReadTheFile(t *testing.T) {
 				t.Errorf("%s differ:\n file   %+v\n driver %+v", f, g, w)
 			}
 		}
+	}
+}
+
+// BenchmarkStartLoads is the start-up jobs' loads (directory, reports'
+// progress, LoadKept, the progress check's reads of the latest events)
+// of a sole writer on STORAGE_BENCH_PEOPLE seeded people (1000), through
+// FerretDB and from the file (SetScanner): time and allocations a start,
+// without make bench-large's 8 minutes.
+func BenchmarkStartLoads(b *testing.B) {
+	people := 1000
+	if n, err := strconv.Atoi(os.Getenv("STORAGE_BENCH_PEOPLE")); err == nil && n > 0 {
+		people = n
+	}
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	db, err := database.Open(ctx, database.Options{DataDir: filepath.Join(b.TempDir(), "data"), Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close(ctx)
+	if _, err := db.Migrate(ctx, log); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.IndexEmbeddedIDs(ctx); err != nil {
+		b.Fatal(err)
+	}
+	seedStart(b, db, people)
+	for _, file := range []bool{false, true} {
+		b.Run(map[bool]string{false: "ferretdb", true: "file"}[file], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				st := storage.New(db.Database)
+				st.SetSoleWriter()
+				if file {
+					st.SetScanner(db.ScanEmbedded)
+				}
+				if err := st.LoadDirectory(ctx, log); err != nil {
+					b.Fatal(err)
+				}
+				if err := st.WarmProgress(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.LoadKept(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.RecentEventUsers(ctx, 200); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
