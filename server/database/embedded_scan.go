@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
@@ -64,6 +66,7 @@ func (db *DB) ScanEmbedded(ctx context.Context, collection string, fields []stri
 		text sql.RawBytes
 		vals = make([]sql.RawBytes, 2*len(fields)+1) // each field's value and schema, then the keys' order
 		ptrs = make([]any, len(vals))
+		conv = newConverter()
 	)
 	for i := range vals {
 		ptrs[i] = &vals[i]
@@ -76,9 +79,9 @@ func (db *DB) ScanEmbedded(ctx context.Context, collection string, fields []stri
 			return fmt.Errorf("database: scan %s: %w", collection, err)
 		}
 		if fields == nil {
-			buf, err = appendSJSONDocument(buf[:0], text)
+			buf, err = conv.document(buf[:0], text)
 		} else {
-			buf, err = appendSJSONFields(buf[:0], fields, vals)
+			buf, err = conv.fields(buf[:0], fields, vals)
 		}
 		if err != nil {
 			return fmt.Errorf("database: scan %s: %w", collection, err)
@@ -153,26 +156,68 @@ type sjsonElem struct {
 	B *byte        `json:"s"` // binData's subtype
 }
 
-// appendSJSONDocument appends the BSON of a whole sjson document.
-func appendSJSONDocument(dst, text []byte) ([]byte, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(text, &top); err != nil {
-		return dst, fmt.Errorf("sjson: %w", err)
-	}
-	var sch sjsonSchema
-	if err := json.Unmarshal(top["$s"], &sch); err != nil {
-		return dst, fmt.Errorf("sjson schema: %w", err)
-	}
-	return appendObject(dst, top, &sch)
+// converter turns sjson into BSON; it keeps the schemas it parsed, by
+// their text: a collection's documents mostly share a few.
+type converter struct {
+	schemas map[string]*sjsonSchema
+	elems   map[string]*sjsonElem
+	keys    map[string][]string
 }
 
-// appendSJSONFields appends a document of the fields given, from their
-// values and schema entries (pairs in vals; NULL: the field is absent),
-// in the document's order (the keys' list, last in vals), as a
-// projection answers.
-func appendSJSONFields(dst []byte, fields []string, vals []sql.RawBytes) ([]byte, error) {
-	var keys []string
-	if err := json.Unmarshal(vals[len(vals)-1], &keys); err != nil {
+// maxSchemas bounds each of the converter's caches.
+const maxSchemas = 1024
+
+func newConverter() *converter {
+	return &converter{schemas: map[string]*sjsonSchema{}, elems: map[string]*sjsonElem{}, keys: map[string][]string{}}
+}
+
+func cached[T any](m map[string]T, raw []byte, parse func(*T) error) (T, error) {
+	if v, ok := m[string(raw)]; ok {
+		return v, nil
+	}
+	var v T
+	if err := parse(&v); err != nil {
+		return v, err
+	}
+	if len(m) < maxSchemas {
+		m[string(raw)] = v
+	}
+	return v, nil
+}
+
+func (c *converter) schema(raw []byte) (*sjsonSchema, error) {
+	return cached(c.schemas, raw, func(v **sjsonSchema) error { return json.Unmarshal(raw, v) })
+}
+
+// document appends the BSON of a whole sjson document.
+func (c *converter) document(dst, text []byte) ([]byte, error) {
+	members, err := objectMembers(text, nil)
+	if err != nil {
+		return dst, fmt.Errorf("sjson: %w", err)
+	}
+	var sch *sjsonSchema
+	for i, m := range members {
+		if string(m.key) == "$s" {
+			if sch, err = c.schema(m.val); err != nil {
+				return dst, fmt.Errorf("sjson schema: %w", err)
+			}
+			members = append(members[:i:i], members[i+1:]...)
+			break
+		}
+	}
+	if sch == nil {
+		return dst, errors.New("sjson: no schema")
+	}
+	return appendObject(dst, members, sch)
+}
+
+// fields appends a document of the fields given, from their values and
+// schema entries (pairs in vals; NULL: the field is absent), in the
+// document's order (the keys' list, last in vals), as a projection
+// answers.
+func (c *converter) fields(dst []byte, fields []string, vals []sql.RawBytes) ([]byte, error) {
+	keys, err := cached(c.keys, vals[len(vals)-1], func(v *[]string) error { return json.Unmarshal(vals[len(vals)-1], v) })
+	if err != nil {
 		return dst, fmt.Errorf("sjson keys: %w", err)
 	}
 	idx, dst := bsoncore.AppendDocumentStart(dst)
@@ -185,37 +230,204 @@ func appendSJSONFields(dst []byte, fields []string, vals []sql.RawBytes) ([]byte
 		if v == nil || s == nil {
 			continue
 		}
-		var e sjsonElem
-		if err := json.Unmarshal(s, &e); err != nil {
+		e, err := cached(c.elems, s, func(v **sjsonElem) error { return json.Unmarshal(s, v) })
+		if err != nil {
 			return dst, fmt.Errorf("sjson schema of %s: %w", f, err)
 		}
-		var err error
-		if dst, err = appendValue(dst, f, json.RawMessage(v), &e); err != nil {
+		if dst, err = appendValue(dst, f, v, e); err != nil {
 			return dst, err
 		}
 	}
 	return bsoncore.AppendDocumentEnd(dst, idx)
 }
 
-func appendObject(dst []byte, vals map[string]json.RawMessage, sch *sjsonSchema) ([]byte, error) {
+// member is a key and the raw JSON of its value, both within the text.
+type member struct{ key, val []byte }
+
+func appendObject(dst []byte, members []member, sch *sjsonSchema) ([]byte, error) {
+	if len(members) != len(sch.K) {
+		return dst, errors.New("sjson: fields and schema differ")
+	}
 	idx, dst := bsoncore.AppendDocumentStart(dst)
-	for _, k := range sch.K {
-		v, ok := vals[k]
+	for i, k := range sch.K {
+		j := i // FerretDB writes the fields in the schema's order
+		if string(members[j].key) != k {
+			if j = slices.IndexFunc(members, func(m member) bool { return string(m.key) == k }); j < 0 {
+				return dst, fmt.Errorf("sjson: field %q missing", k)
+			}
+		}
 		e := sch.P[k]
-		if !ok || e == nil {
-			return dst, fmt.Errorf("sjson: field %q missing", k)
+		if e == nil {
+			return dst, fmt.Errorf("sjson: field %q has no schema", k)
 		}
 		var err error
-		if dst, err = appendValue(dst, k, v, e); err != nil {
+		if dst, err = appendValue(dst, k, members[j].val, e); err != nil {
 			return dst, err
 		}
 	}
 	return bsoncore.AppendDocumentEnd(dst, idx)
+}
+
+// objectMembers appends the members of the JSON object b to out, without
+// copying or unescaping (a key with an escape is unescaped, rare).
+func objectMembers(b []byte, out []member) ([]member, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return out, errors.New("not an object")
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return out, nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return out, errors.New("no key")
+		}
+		end, err := skipValue(b, i)
+		if err != nil {
+			return out, err
+		}
+		key := b[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var k string
+			if err := json.Unmarshal(b[i:end], &k); err != nil {
+				return out, err
+			}
+			key = []byte(k)
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return out, errors.New("no colon")
+		}
+		i = skipSpace(b, i+1)
+		if end, err = skipValue(b, i); err != nil {
+			return out, err
+		}
+		out = append(out, member{key, b[i:end]})
+		i = skipSpace(b, end)
+		switch {
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == '}':
+			return out, nil
+		default:
+			return out, errors.New("unterminated object")
+		}
+	}
+}
+
+// arrayItems appends the raw JSON of each item of the array b to out.
+func arrayItems(b []byte, out [][]byte) ([][]byte, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return out, errors.New("not an array")
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return out, nil
+	}
+	for {
+		end, err := skipValue(b, i)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, b[i:end])
+		i = skipSpace(b, end)
+		switch {
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == ']':
+			return out, nil
+		default:
+			return out, errors.New("unterminated array")
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value that starts at b[i].
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return i, errors.New("no value")
+	}
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1, nil
+			}
+		}
+		return len(b), errors.New("unterminated string")
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, err := skipValue(b, j)
+				if err != nil {
+					return end, err
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return len(b), errors.New("unterminated value")
+	}
+	j := i
+	for j < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[j])) {
+		j++
+	}
+	if j == i {
+		return j, errors.New("no value")
+	}
+	return j, nil
+}
+
+// appendStringBytes appends a string element from the raw JSON of a
+// string: as it is when it has no escape (Go's encoder leaves other text,
+// Chinese too, unescaped), else decoded.
+func appendStringBytes(dst []byte, key string, raw []byte) ([]byte, error) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return dst, errors.New("not a string")
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') >= 0 {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return dst, err
+		}
+		return bsoncore.AppendStringElement(dst, key, s), nil
+	}
+	if !utf8.Valid(body) || bytes.IndexByte(body, 0) >= 0 {
+		var s string // as encoding/json would read it
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return dst, err
+		}
+		return bsoncore.AppendStringElement(dst, key, s), nil
+	}
+	dst = bsoncore.AppendHeader(dst, bsoncore.TypeString, key)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(body)+1)) // #nosec G115 -- a document's string
+	dst = append(dst, body...)
+	return append(dst, 0), nil
 }
 
 // appendValue appends one element, as FerretDB's sjson.unmarshalSingleValue
 // reads it.
-func appendValue(dst []byte, key string, v json.RawMessage, e *sjsonElem) ([]byte, error) {
+func appendValue(dst []byte, key string, v []byte, e *sjsonElem) ([]byte, error) {
 	if bytes.Equal(v, []byte("null")) {
 		return bsoncore.AppendNullElement(dst, key), nil
 	}
@@ -227,18 +439,15 @@ func appendValue(dst []byte, key string, v json.RawMessage, e *sjsonElem) ([]byt
 		if e.S == nil {
 			return bad(errors.New("no schema"))
 		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(v, &m); err != nil {
+		m, err := objectMembers(v, nil)
+		if err != nil {
 			return bad(err)
-		}
-		if len(m) != len(e.S.K) {
-			return bad(errors.New("fields and schema differ"))
 		}
 		dst = bsoncore.AppendHeader(dst, bsoncore.TypeEmbeddedDocument, key)
 		return appendObject(dst, m, e.S)
 	case "array":
-		var items []json.RawMessage
-		if err := json.Unmarshal(v, &items); err != nil {
+		items, err := arrayItems(v, nil)
+		if err != nil {
 			return bad(err)
 		}
 		if len(items) != len(e.I) {
@@ -253,11 +462,11 @@ func appendValue(dst []byte, key string, v json.RawMessage, e *sjsonElem) ([]byt
 		}
 		return bsoncore.AppendArrayEnd(out, idx)
 	case "string":
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
+		out, err := appendStringBytes(dst, key, v)
+		if err != nil {
 			return bad(err)
 		}
-		return bsoncore.AppendStringElement(dst, key, s), nil
+		return out, nil
 	case "int":
 		n, err := strconv.ParseInt(string(v), 10, 32)
 		if err != nil {

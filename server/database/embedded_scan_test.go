@@ -42,6 +42,7 @@ func everyType(id string, n int) bson.D {
 			{Key: "z", Value: 1}, {Key: "a", Value: "first after z"},
 			{Key: "deep", Value: bson.D{{Key: "m", Value: bson.A{int32(1), "two", bson.D{{Key: "x", Value: nil}}}}}},
 			{Key: "none", Value: bson.D{}},
+			{Key: "key \" \\ é", Value: bson.A{"]}\"{[", bson.D{{Key: "}", Value: "{"}}}},
 		}},
 		{Key: "arr", Value: bson.A{"a", int64(2), 3.5, bson.D{{Key: "in", Value: bson.D{{Key: "b", Value: true}}}}, nil, bson.NewDateTimeFromTime(time.Unix(1, 0))}},
 		{Key: "emptyArr", Value: bson.A{}},
