@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,18 +28,13 @@ import (
 // the folder lock; SQLite's WAL gives the read one committed snapshot).
 //
 // fields, when given, are the top-level fields to convert (_id always,
-// as a MongoDB projection includes it); the rest of each document is not
-// read. matchField, when set, keeps only the documents whose top-level
+// as a MongoDB projection includes it); the rest of each document is
+// skipped, not converted. matchField, when set, keeps only the documents whose top-level
 // string field of that name is one of matchIn. fn gets a document valid
 // only during the call. Not embedded: an error (ask the database).
 func (db *DB) ScanEmbedded(ctx context.Context, collection string, fields []string, matchField string, matchIn []string, fn func(bson.Raw) error) error {
 	if !db.Embedded {
 		return fmt.Errorf("database: scan %s: not embedded", collection)
-	}
-	for _, f := range append(slices.Clone(fields), matchField) {
-		if f != "" && !plainField.MatchString(f) {
-			return fmt.Errorf("database: scan %s: field %q: only plain names", collection, f)
-		}
 	}
 	file := db.EmbeddedFile()
 	conn, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
@@ -52,39 +46,36 @@ func (db *DB) ScanEmbedded(ctx context.Context, collection string, fields []stri
 	if err != nil || table == "" {
 		return err
 	}
-	query, args := scanQuery(table, fields, matchField, matchIn)
-	rows, err := conn.QueryContext(ctx, query, args...)
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT _ferretdb_sjson FROM "%s"`, table)) // #nosec G201 -- a FerretDB table name, quotes refused
 	if err != nil {
 		return fmt.Errorf("database: scan %s: %w", collection, err)
 	}
 	defer rows.Close()
-	if fields != nil && !slices.Contains(fields, "_id") {
-		fields = append([]string{"_id"}, fields...)
+	// The match and the fields are read here, not by SQLite's JSON
+	// functions: they parse the whole text again for each field asked.
+	sel := scanSelection{fields: fields, matchField: matchField}
+	if matchField != "" {
+		sel.in = make(map[string]struct{}, len(matchIn))
+		for _, v := range matchIn {
+			sel.in[v] = struct{}{}
+		}
 	}
 	var (
 		buf  []byte
 		text sql.RawBytes
-		vals = make([]sql.RawBytes, 2*len(fields)+1) // each field's value and schema, then the keys' order
-		ptrs = make([]any, len(vals))
 		conv = newConverter()
 	)
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if fields == nil {
-		ptrs = []any{&text}
-	}
 	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
+		if err := rows.Scan(&text); err != nil {
 			return fmt.Errorf("database: scan %s: %w", collection, err)
 		}
-		if fields == nil {
-			buf, err = conv.document(buf[:0], text)
-		} else {
-			buf, err = conv.fields(buf[:0], fields, vals)
-		}
+		var keep bool
+		buf, keep, err = conv.document(buf[:0], text, &sel)
 		if err != nil {
 			return fmt.Errorf("database: scan %s: %w", collection, err)
+		}
+		if !keep {
+			continue
 		}
 		if err := fn(bson.Raw(buf)); err != nil {
 			return err
@@ -95,10 +86,6 @@ func (db *DB) ScanEmbedded(ctx context.Context, collection string, fields []stri
 	}
 	return nil
 }
-
-// plainField is what a field name given to ScanEmbedded may be: it goes
-// into a JSON path of the query's text.
-var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // embeddedTable is the SQLite table of a collection ("" when it was never
 // written).
@@ -116,29 +103,17 @@ func embeddedTable(ctx context.Context, conn *sql.DB, collection string) (string
 	return table, nil
 }
 
-// scanQuery is the SQL of a scan: the whole sjson text, or for each field
-// its value and its schema entry (JSON text, NULL when absent).
-func scanQuery(table string, fields []string, matchField string, matchIn []string) (string, []any) {
-	var cols []string
-	if fields == nil {
-		cols = []string{"_ferretdb_sjson"}
-	} else {
-		if !slices.Contains(fields, "_id") {
-			fields = append([]string{"_id"}, fields...)
-		}
-		for _, f := range fields {
-			cols = append(cols, fmt.Sprintf(`_ferretdb_sjson->'$.%s'`, f), fmt.Sprintf(`_ferretdb_sjson->'$."$s".p.%s'`, f))
-		}
-		cols = append(cols, `_ferretdb_sjson->'$."$s"."$k"'`)
-	}
-	q := fmt.Sprintf(`SELECT %s FROM "%s"`, strings.Join(cols, ", "), table) // #nosec G201 -- plain names and a FerretDB table name, both checked
-	var args []any
-	if matchField != "" {
-		in, _ := json.Marshal(matchIn)
-		q += fmt.Sprintf(` WHERE _ferretdb_sjson->>'$.%s' IN (SELECT value FROM json_each(?)) AND _ferretdb_sjson->>'$."$s".p.%s.t' = 'string'`, matchField, matchField)
-		args = append(args, string(in))
-	}
-	return q, args
+// scanSelection is what a scan keeps: the documents whose string field
+// matchField is in in (matchField empty: all), with only fields and _id
+// (nil: all).
+type scanSelection struct {
+	fields     []string
+	matchField string
+	in         map[string]struct{}
+}
+
+func (s *scanSelection) wants(key string) bool {
+	return s.fields == nil || key == "_id" || slices.Contains(s.fields, key)
 }
 
 // sjsonSchema and sjsonElem are FerretDB v1's sjson schema (its
@@ -160,15 +135,14 @@ type sjsonElem struct {
 // their text: a collection's documents mostly share a few.
 type converter struct {
 	schemas map[string]*sjsonSchema
-	elems   map[string]*sjsonElem
-	keys    map[string][]string
+	members []member // the top level's, reused
 }
 
 // maxSchemas bounds each of the converter's caches.
 const maxSchemas = 1024
 
 func newConverter() *converter {
-	return &converter{schemas: map[string]*sjsonSchema{}, elems: map[string]*sjsonElem{}, keys: map[string][]string{}}
+	return &converter{schemas: map[string]*sjsonSchema{}}
 }
 
 func cached[T any](m map[string]T, raw []byte, parse func(*T) error) (T, error) {
@@ -189,56 +163,68 @@ func (c *converter) schema(raw []byte) (*sjsonSchema, error) {
 	return cached(c.schemas, raw, func(v **sjsonSchema) error { return json.Unmarshal(raw, v) })
 }
 
-// document appends the BSON of a whole sjson document.
-func (c *converter) document(dst, text []byte) ([]byte, error) {
-	members, err := objectMembers(text, nil)
+// document appends the BSON of an sjson document, or of the fields sel
+// names; keep is false (and nothing appended) when sel's match rejects it.
+func (c *converter) document(dst, text []byte, sel *scanSelection) (out []byte, keep bool, err error) {
+	c.members, err = objectMembers(text, c.members[:0])
 	if err != nil {
-		return dst, fmt.Errorf("sjson: %w", err)
+		return dst, false, fmt.Errorf("sjson: %w", err)
 	}
+	members := c.members
 	var sch *sjsonSchema
 	for i, m := range members {
 		if string(m.key) == "$s" {
 			if sch, err = c.schema(m.val); err != nil {
-				return dst, fmt.Errorf("sjson schema: %w", err)
+				return dst, false, fmt.Errorf("sjson schema: %w", err)
 			}
-			members = append(members[:i:i], members[i+1:]...)
+			if i == 0 { // where FerretDB writes it
+				members = members[1:]
+			} else {
+				members = append(members[:i:i], members[i+1:]...)
+			}
 			break
 		}
 	}
 	if sch == nil {
-		return dst, errors.New("sjson: no schema")
+		return dst, false, errors.New("sjson: no schema")
 	}
-	return appendObject(dst, members, sch)
-}
-
-// fields appends a document of the fields given, from their values and
-// schema entries (pairs in vals; NULL: the field is absent), in the
-// document's order (the keys' list, last in vals), as a projection
-// answers.
-func (c *converter) fields(dst []byte, fields []string, vals []sql.RawBytes) ([]byte, error) {
-	keys, err := cached(c.keys, vals[len(vals)-1], func(v *[]string) error { return json.Unmarshal(vals[len(vals)-1], v) })
-	if err != nil {
-		return dst, fmt.Errorf("sjson keys: %w", err)
+	if len(members) != len(sch.K) {
+		return dst, false, errors.New("sjson: fields and schema differ")
+	}
+	if sel.matchField != "" {
+		j := slices.IndexFunc(members, func(m member) bool { return string(m.key) == sel.matchField })
+		if e := sch.P[sel.matchField]; j < 0 || e == nil || e.T != "string" {
+			return dst, false, nil
+		}
+		v, err := jsonString(members[j].val)
+		if err != nil {
+			return dst, false, fmt.Errorf("sjson: %w", err)
+		}
+		if _, ok := sel.in[v]; !ok {
+			return dst, false, nil
+		}
 	}
 	idx, dst := bsoncore.AppendDocumentStart(dst)
-	for _, f := range keys {
-		i := slices.Index(fields, f)
-		if i < 0 {
+	for i, k := range sch.K {
+		if !sel.wants(k) {
 			continue
 		}
-		v, s := vals[2*i], vals[2*i+1]
-		if v == nil || s == nil {
-			continue
-		}
-		e, err := cached(c.elems, s, func(v **sjsonElem) error { return json.Unmarshal(s, v) })
-		if err != nil {
-			return dst, fmt.Errorf("sjson schema of %s: %w", f, err)
-		}
-		if dst, err = appendValue(dst, f, v, e); err != nil {
-			return dst, err
+		if dst, err = appendMember(dst, members, i, k, sch); err != nil {
+			return dst, false, err
 		}
 	}
-	return bsoncore.AppendDocumentEnd(dst, idx)
+	dst, err = bsoncore.AppendDocumentEnd(dst, idx)
+	return dst, err == nil, err
+}
+
+// jsonString is the string of a raw JSON string.
+func jsonString(raw []byte) (string, error) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // member is a key and the raw JSON of its value, both within the text.
@@ -250,22 +236,27 @@ func appendObject(dst []byte, members []member, sch *sjsonSchema) ([]byte, error
 	}
 	idx, dst := bsoncore.AppendDocumentStart(dst)
 	for i, k := range sch.K {
-		j := i // FerretDB writes the fields in the schema's order
-		if string(members[j].key) != k {
-			if j = slices.IndexFunc(members, func(m member) bool { return string(m.key) == k }); j < 0 {
-				return dst, fmt.Errorf("sjson: field %q missing", k)
-			}
-		}
-		e := sch.P[k]
-		if e == nil {
-			return dst, fmt.Errorf("sjson: field %q has no schema", k)
-		}
 		var err error
-		if dst, err = appendValue(dst, k, members[j].val, e); err != nil {
+		if dst, err = appendMember(dst, members, i, k, sch); err != nil {
 			return dst, err
 		}
 	}
 	return bsoncore.AppendDocumentEnd(dst, idx)
+}
+
+// appendMember appends field k, the schema's i-th, from members.
+func appendMember(dst []byte, members []member, i int, k string, sch *sjsonSchema) ([]byte, error) {
+	j := i // FerretDB writes the fields in the schema's order
+	if string(members[j].key) != k {
+		if j = slices.IndexFunc(members, func(m member) bool { return string(m.key) == k }); j < 0 {
+			return dst, fmt.Errorf("sjson: field %q missing", k)
+		}
+	}
+	e := sch.P[k]
+	if e == nil {
+		return dst, fmt.Errorf("sjson: field %q has no schema", k)
+	}
+	return appendValue(dst, k, members[j].val, e)
 }
 
 // objectMembers appends the members of the JSON object b to out, without
