@@ -309,6 +309,7 @@ func openStoreMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 	if db.Embedded {
 		store.SetSoleWriter() // the embedded database's folder is locked to this process
 		store.SetCounter(db.CountEmbedded)
+		store.SetScanner(db.ScanEmbedded) // the bulk loads read its file, not through FerretDB
 	} else {
 		store.SetShared()
 	}

@@ -11,8 +11,6 @@ import (
 	"conductportal/server/model"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // AccessCacheTTL is how long a process that has not said how it shares
@@ -410,7 +408,7 @@ func loadKept[T any](ctx context.Context, s *Storage, c *accessCache[*T], col st
 		return 0, nil
 	}
 	at := time.Now()
-	all, err := loadAll[T](ctx, s.c(col), id)
+	all, err := loadAll[T](ctx, s, col, id)
 	if err != nil {
 		c.endLoad(nil, at)
 		return 0, wrap("load "+col, err)
@@ -421,22 +419,22 @@ func loadKept[T any](ctx context.Context, s *Storage, c *accessCache[*T], col st
 	return c.endLoad(all, at), nil
 }
 
-// loadAll reads every document of a collection, by its id.
-func loadAll[T any](ctx context.Context, c *mongo.Collection, id func(*T) string) (map[string]*T, error) {
-	cur, err := c.Find(ctx, bson.M{}, options.Find().SetBatchSize(scanBatch))
+// loadAll reads every document of a collection, by its id (s.scan: the
+// embedded database's are read from its file).
+func loadAll[T any](ctx context.Context, s *Storage, col string, id func(*T) string) (map[string]*T, error) {
+	out := map[string]*T{}
+	err := s.scan(ctx, col, nil, "", nil, func(doc bson.Raw) error {
+		v := new(T)
+		if err := bson.Unmarshal(doc, v); err != nil {
+			return err
+		}
+		out[id(v)] = v
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer cur.Close(ctx)
-	out := map[string]*T{}
-	for cur.Next(ctx) {
-		v := new(T)
-		if err := cur.Decode(v); err != nil {
-			return nil, err
-		}
-		out[id(v)] = v
-	}
-	return out, cur.Err()
+	return out, nil
 }
 
 // bulkTimeout bounds a background scan of a whole collection. Without a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -143,20 +144,15 @@ func (s *Storage) loadIndex(ctx context.Context) error {
 // scanDirectory reads every user into directory entries, by login and by
 // _id; with secrets, the whole documents, each entry with its secrets.
 func (s *Storage) scanDirectory(ctx context.Context, secrets bool) (byLogin, byID map[string]*dirEntry, err error) {
-	opts := options.Find().SetBatchSize(scanBatch)
+	var fields []string
 	if !secrets {
-		opts.SetProjection(directoryFields)
+		fields = slices.Collect(maps.Keys(directoryFields))
 	}
-	cur, err := s.c(colUsers).Find(ctx, bson.M{}, opts)
-	if err != nil {
-		return nil, nil, wrap("load directory", err)
-	}
-	defer cur.Close(ctx)
 	byLogin, byID = map[string]*dirEntry{}, map[string]*dirEntry{}
-	for cur.Next(ctx) {
+	err = s.scan(ctx, colUsers, fields, "", nil, func(doc bson.Raw) error {
 		u := &model.User{}
-		if err := cur.Decode(u); err != nil {
-			return nil, nil, wrap("load directory", err)
+		if err := bson.Unmarshal(doc, u); err != nil {
+			return err
 		}
 		var sec *userSecrets
 		if secrets {
@@ -166,8 +162,9 @@ func (s *Storage) scanDirectory(ctx context.Context, secrets bool) (byLogin, byI
 		e := newEntry(u)
 		e.sec = sec
 		byLogin[u.Login], byID[u.ID] = e, e
-	}
-	if err := cur.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, nil, wrap("load directory", err)
 	}
 	return byLogin, byID, nil

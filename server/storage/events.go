@@ -142,15 +142,21 @@ func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*m
 	for _, id := range userIDs {
 		out[id] = &model.Events{}
 	}
-	filter := bson.M{"user_id": bson.M{"$in": userIDs}}
-	cur, err := s.c(colAttempts).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "started", Value: 1}}))
+	var attempts []model.Attempt
+	err := s.scan(ctx, colAttempts, nil, "user_id", userIDs, func(doc bson.Raw) error {
+		var a model.Attempt
+		if err := bson.Unmarshal(doc, &a); err != nil {
+			return err
+		}
+		attempts = append(attempts, a)
+		return nil
+	})
 	if err != nil {
 		return nil, wrap("attempts of users", err)
 	}
-	var attempts []model.Attempt
-	if err := cur.All(ctx, &attempts); err != nil {
-		return nil, wrap("attempts of users", err)
-	}
+	// Oldest first (sorted here: FerretDB v1 sorts by reading every match
+	// into memory, and the embedded scan does not sort).
+	slices.SortStableFunc(attempts, func(a, b model.Attempt) int { return a.Started.Compare(b.Started) })
 	if len(attempts) > 0 {
 		ids := make([]string, len(attempts))
 		for i, a := range attempts {
@@ -238,15 +244,18 @@ func (s *Storage) receiptsOf(ctx context.Context, userIDs []string) ([]model.Rec
 	if len(unknown) == 0 {
 		return out, nil
 	}
-	cur, err := s.c(colReceipts).Find(ctx, bson.M{"user_id": bson.M{"$in": unknown}})
+	err := s.scan(ctx, colReceipts, nil, "user_id", unknown, func(doc bson.Raw) error {
+		var r model.Receipt
+		if err := bson.Unmarshal(doc, &r); err != nil {
+			return err
+		}
+		out = append(out, r)
+		return nil
+	})
 	if err != nil {
 		return nil, wrap("receipts of users", err)
 	}
-	var scanned []model.Receipt
-	if err := cur.All(ctx, &scanned); err != nil {
-		return nil, wrap("receipts of users", err)
-	}
-	return append(out, scanned...), nil
+	return out, nil
 }
 
 // StoredProgressOf reads the progress of the given users from the database
@@ -343,21 +352,16 @@ func (s *Storage) usersOfAttempts(ctx context.Context, ids []string) ([]string, 
 // receipts of 100,000 people); an unsorted find with a projection streams,
 // and only the n latest are kept here.
 func (s *Storage) latestIDs(ctx context.Context, col, field, at string, n int64) ([]string, error) {
-	cur, err := s.c(col).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{field: 1, at: 1}))
-	if err != nil {
-		return nil, wrap("ids of "+col, err)
-	}
-	defer cur.Close(ctx)
 	h := &latest{}
-	for cur.Next(ctx) {
+	err := s.scan(ctx, col, []string{field, at}, "", nil, func(doc bson.Raw) error {
 		var d bson.M
-		if err := cur.Decode(&d); err != nil {
-			return nil, wrap("ids of "+col, err)
+		if err := bson.Unmarshal(doc, &d); err != nil {
+			return err
 		}
 		id, _ := d[field].(string)
 		t, _ := d[at].(bson.DateTime)
 		if id == "" || n <= 0 {
-			continue
+			return nil
 		}
 		if int64(h.Len()) < n {
 			heap.Push(h, stamped{id, t})
@@ -365,8 +369,9 @@ func (s *Storage) latestIDs(ctx context.Context, col, field, at string, n int64)
 			(*h)[0] = stamped{id, t}
 			heap.Fix(h, 0)
 		}
-	}
-	if err := cur.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, wrap("ids of "+col, err)
 	}
 	out := make([]string, h.Len())

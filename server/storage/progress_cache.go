@@ -205,7 +205,7 @@ func (s *Storage) refresh(ctx context.Context) error {
 		// Packed as they come: the whole documents are never all held.
 		docs, in := map[string]packed{}, slugs{}
 		var since time.Time
-		err := s.eachProgressWhere(ctx, bson.M{}, func(p model.Progress) {
+		err := s.eachProgress(ctx, func(p model.Progress) {
 			docs[p.UserID] = pack(p, in)
 			if p.Updated.After(since) {
 				since = p.Updated

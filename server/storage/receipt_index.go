@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // receiptIndex is a sole writer's (and a shared instance's: see
@@ -241,14 +240,8 @@ func (s *Storage) loadReceiptIndex(ctx context.Context) (int, error) {
 		x.mu.Unlock()
 		return 0, wrap("load receipt index", err)
 	}
-	cur, err := s.c(colReceipts).Find(ctx, bson.M{}, options.Find().
-		SetProjection(bson.M{"user_id": 1, "lesson": 1, "version": 1, "cycle": 1, "seq": 1}))
-	if err != nil {
-		return failed(err)
-	}
-	defer cur.Close(ctx)
 	n := 0
-	for cur.Next(ctx) {
+	err := s.scan(ctx, colReceipts, []string{"user_id", "lesson", "version", "cycle", "seq"}, "", nil, func(doc bson.Raw) error {
 		var d struct {
 			ID      string `bson:"_id"`
 			UserID  string `bson:"user_id"`
@@ -257,12 +250,12 @@ func (s *Storage) loadReceiptIndex(ctx context.Context) (int, error) {
 			Cycle   int    `bson:"cycle"`
 			Seq     int    `bson:"seq"`
 		}
-		if err := cur.Decode(&d); err != nil {
-			return failed(err)
+		if err := bson.Unmarshal(doc, &d); err != nil {
+			return err
 		}
 		user, ok := rawOf(d.UserID)
 		if !ok {
-			continue // the index says nothing of such a user
+			return nil // the index says nothing of such a user
 		}
 		if r, ok := refOf(in, d.ID, d.Lesson, d.Version, d.Cycle, d.Seq); ok {
 			users[user] = append(users[user], r)
@@ -270,8 +263,9 @@ func (s *Storage) loadReceiptIndex(ctx context.Context) (int, error) {
 			unknown[user] = struct{}{}
 		}
 		n++
-	}
-	if err := cur.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return failed(err)
 	}
 	x.mu.Lock()

@@ -221,6 +221,20 @@ func (s *Storage) eachProgressWhere(ctx context.Context, filter bson.M, fn func(
 	return wrap("progress of users", cur.Err())
 }
 
+// eachProgress calls fn with every progress document, by s.scan (the
+// embedded database's read from its file: the reports' load at start).
+func (s *Storage) eachProgress(ctx context.Context, fn func(model.Progress)) error {
+	err := s.scan(ctx, colProgress, nil, "", nil, func(doc bson.Raw) error {
+		var p model.Progress
+		if err := bson.Unmarshal(doc, &p); err != nil {
+			return err
+		}
+		fn(p)
+		return nil
+	})
+	return wrap("progress of users", err)
+}
+
 // AttemptHistory returns every attempt of a user, oldest first, with the
 // results of those submitted.
 func (s *Storage) AttemptHistory(ctx context.Context, userID string) ([]model.Attempt, error) {

@@ -85,6 +85,7 @@ type Storage struct {
 	behind                  *progressBehind                                             // progress not yet written, for a sole writer (progress_behind.go)
 	writesWaiting           func() int                                                  // see SetWritesWaiting
 	counter                 func(ctx context.Context, collection string) (int64, error) // see SetCounter
+	scanner                 Scanner                                                     // see SetScanner
 	log                     *slog.Logger                                                // see SetLogger
 	later                   laterJobs                                                   // the buffers' timed flushes (later.go)
 }
