@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,11 +107,12 @@ func (s *Service) Warm(ctx context.Context) error {
 func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
 // Directory is every user, indexed, without secrets. It is shared: read
-// only (for a sole writer its users are storage's own).
+// only (for a sole writer its users are storage's own). It looks people up
+// by binary search, not by maps: two maps of 100,000 people held 11 MB,
+// the sorted ids 0.4 MB (TestDirectoryLookups).
 type Directory struct {
-	Users   []*model.User
-	byLogin map[string]*model.User
-	byID    map[string]*model.User
+	Users   []*model.User // by login
+	byID    []int32       // indexes into Users, by the users' _id
 	gen     uint64
 	shared  string       // the database's users generation when loaded
 	loaded  time.Time    // by the service's clock, which its age is read by
@@ -117,10 +120,36 @@ type Directory struct {
 }
 
 // ByLogin returns the user with login, or nil.
-func (d *Directory) ByLogin(login string) *model.User { return d.byLogin[login] }
+func (d *Directory) ByLogin(login string) *model.User {
+	i, ok := slices.BinarySearchFunc(d.Users, login, func(u *model.User, l string) int { return strings.Compare(u.Login, l) })
+	if !ok {
+		return nil
+	}
+	return d.Users[i]
+}
 
 // ByID returns the user with id, or nil.
-func (d *Directory) ByID(id string) *model.User { return d.byID[id] }
+func (d *Directory) ByID(id string) *model.User {
+	i, ok := slices.BinarySearchFunc(d.byID, id, func(x int32, id string) int { return strings.Compare(d.Users[x].ID, id) })
+	if !ok {
+		return nil
+	}
+	return d.Users[d.byID[i]]
+}
+
+// newDirectory indexes users (which it may reorder by login).
+func newDirectory(users []*model.User) *Directory {
+	byLogin := func(a, b *model.User) int { return strings.Compare(a.Login, b.Login) }
+	if !slices.IsSortedFunc(users, byLogin) { // the database's order, should it differ from Go's
+		slices.SortFunc(users, byLogin)
+	}
+	d := &Directory{Users: users, byID: make([]int32, len(users))}
+	for i := range d.byID {
+		d.byID[i] = int32(i) // #nosec G115 -- fewer people than that
+	}
+	slices.SortFunc(d.byID, func(a, b int32) int { return strings.Compare(users[a].ID, users[b].ID) })
+	return d
+}
 
 // Directory returns the cached directory, loading it when this process
 // changed a user since, or when another instance did (shared). Past
@@ -213,13 +242,9 @@ func (s *Service) loadDirectory(ctx context.Context) (*Directory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: directory: %w", err)
 	}
-	d := &Directory{Users: users, byLogin: make(map[string]*model.User, len(users)),
-		byID: make(map[string]*model.User, len(users)), gen: gen, shared: shared, loaded: s.now()}
+	d := newDirectory(users)
+	d.gen, d.shared, d.loaded = gen, shared, s.now()
 	d.checked.Store(time.Now().UnixNano())
-	for _, u := range users {
-		d.byLogin[u.Login] = u
-		d.byID[u.ID] = u
-	}
 	s.mu.Lock()
 	s.dir = d
 	s.mu.Unlock()

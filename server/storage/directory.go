@@ -39,17 +39,24 @@ type dirIndex struct {
 	byLogin map[string]*dirEntry // entries are never changed, only replaced
 	byID    map[string]*dirEntry
 	order   []string // the logins, sorted; nil when a login came or went since
+	strs    *dirStrings
 
 	// loading, while a load runs, names the users written since it began:
 	// their secrets as the load read them may be old, so it keeps none.
 	loading map[string]struct{}
 }
 
-// dirEntry is one user in the index, with the lower-case text a people
-// search matches.
+// dirEntry is one user in the index. At 100,000 people every byte of it
+// counts (BenchmarkDirectoryMemory): the values many people share are
+// interned (see dirStrings), the secrets of most are one shared empty
+// value, and the lower-case search text is kept only when it differs from
+// the fields.
 type dirEntry struct {
-	u   *model.User
-	key string // login, name, department and manager, lower case, 0-separated
+	u *model.User // shared, read only: its strings and role list may be interned
+	// key, when not empty, is login, name, department and manager in lower
+	// case, 0-separated, for a user whose fields are not all lower case
+	// already; empty, a people search matches the fields themselves.
+	key string
 	// sec, when set, is what the user's document held beside u when the
 	// index was loaded, so that User needs no second copy of everyone
 	// (keptUser); dropped at the user's first write since (the next User
@@ -60,13 +67,88 @@ type dirEntry struct {
 // userSecrets are the fields of a user the directory does not give out.
 type userSecrets struct {
 	passwordHash       string
-	mustChangePassword bool
-	mfa                model.MFA
+	mfa                *model.MFA // nil: none (the zero MFA)
 	unread             int
+	mustChangePassword bool
 }
 
-func newEntry(u *model.User) *dirEntry {
-	return &dirEntry{u: u, key: strings.ToLower(u.Login + "\x00" + u.Name + "\x00" + u.Department + "\x00" + u.Manager)}
+// noSecrets is the secrets of everyone who has none (no password, as
+// people invited or signing on through a provider, no second factor, no
+// unread notice): one value for them all.
+var noSecrets = &userSecrets{}
+
+// secretsOf is u's secrets, noSecrets when they are all empty.
+func secretsOf(u *model.User) *userSecrets {
+	m := u.MFA
+	if !m.Enabled && m.Secret == "" && m.Pending == "" && m.LastStep == 0 && m.Recovery == nil && m.Since.IsZero() {
+		if u.PasswordHash == "" && !u.MustChangePassword && u.Unread == 0 {
+			return noSecrets
+		}
+		return &userSecrets{passwordHash: u.PasswordHash, unread: u.Unread, mustChangePassword: u.MustChangePassword}
+	}
+	return &userSecrets{passwordHash: u.PasswordHash, mfa: &m, unread: u.Unread, mustChangePassword: u.MustChangePassword}
+}
+
+// dirStrings interns what many users share: departments, managers,
+// languages and role lists (100,000 people name 50 departments and a few
+// thousand managers), so each is held once, not once a person. Its
+// owner's lock guards it; the values it gives are read only.
+type dirStrings struct {
+	strs  map[string]string
+	roles map[string][]string
+}
+
+func newDirStrings() *dirStrings {
+	return &dirStrings{strs: map[string]string{}, roles: map[string][]string{}}
+}
+
+func (in *dirStrings) str(v string) string {
+	if v == "" {
+		return ""
+	}
+	if c, ok := in.strs[v]; ok {
+		return c
+	}
+	in.strs[v] = v
+	return v
+}
+
+func (in *dirStrings) roleList(r []string) []string {
+	if len(r) == 0 {
+		return r
+	}
+	k := strings.Join(r, "\x00")
+	if c, ok := in.roles[k]; ok {
+		return c
+	}
+	c := slices.Clip(slices.Clone(r)) // no append may reach past it
+	in.roles[k] = c
+	return c
+}
+
+// newEntry makes the entry of u, a user without secrets the index keeps
+// from now on: it interns u's shared values in place.
+func newEntry(u *model.User, in *dirStrings) *dirEntry {
+	u.Department, u.Manager, u.Manages, u.Lang = in.str(u.Department), in.str(u.Manager), in.str(u.Manages), in.str(u.Lang)
+	u.Roles = in.roleList(u.Roles)
+	e := &dirEntry{u: u}
+	if strings.ToLower(u.Login) != u.Login || strings.ToLower(u.Name) != u.Name ||
+		strings.ToLower(u.Department) != u.Department || strings.ToLower(u.Manager) != u.Manager {
+		e.key = strings.ToLower(u.Login + "\x00" + u.Name + "\x00" + u.Department + "\x00" + u.Manager)
+	}
+	return e
+}
+
+// matches reports whether t, a lower-case term, is in e's search text.
+func (e *dirEntry) matches(t string) bool {
+	if e.key != "" {
+		return strings.Contains(e.key, t)
+	}
+	u := e.u
+	if strings.Contains(t, "\x00") { // as the joined text would match it
+		return strings.Contains(u.Login+"\x00"+u.Name+"\x00"+u.Department+"\x00"+u.Manager, t)
+	}
+	return strings.Contains(u.Login, t) || strings.Contains(u.Name, t) || strings.Contains(u.Department, t) || strings.Contains(u.Manager, t)
 }
 
 // indexed returns the loaded index, loading it first, or nil when this
@@ -124,7 +206,7 @@ func (s *Storage) loadIndex(ctx context.Context) error {
 	if loaded {
 		return nil
 	}
-	byLogin, byID, err := s.scanDirectory(ctx, s.users.keeps())
+	byLogin, byID, strs, err := s.scanDirectory(ctx, s.users.keeps())
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	written := d.loading
@@ -137,37 +219,54 @@ func (s *Storage) loadIndex(ctx context.Context) error {
 			e.sec = nil
 		}
 	}
-	d.byLogin, d.byID, d.order, d.loaded = byLogin, byID, nil, true
+	d.byLogin, d.byID, d.strs, d.order, d.loaded = byLogin, byID, strs, nil, true
 	return nil
 }
 
 // scanDirectory reads every user into directory entries, by login and by
 // _id; with secrets, the whole documents, each entry with its secrets.
-func (s *Storage) scanDirectory(ctx context.Context, secrets bool) (byLogin, byID map[string]*dirEntry, err error) {
+func (s *Storage) scanDirectory(ctx context.Context, secrets bool) (byLogin, byID map[string]*dirEntry, strs *dirStrings, err error) {
 	var fields []string
 	if !secrets {
 		fields = slices.Collect(maps.Keys(directoryFields))
 	}
-	byLogin, byID = map[string]*dirEntry{}, map[string]*dirEntry{}
+	l := newDirLoad()
 	err = s.scan(ctx, colUsers, fields, "", nil, func(doc bson.Raw) error {
 		u := &model.User{}
 		if err := bson.Unmarshal(doc, u); err != nil {
 			return err
 		}
-		var sec *userSecrets
-		if secrets {
-			sec = &userSecrets{passwordHash: u.PasswordHash, mustChangePassword: u.MustChangePassword, mfa: u.MFA, unread: u.Unread}
-			stripSecrets(u)
-		}
-		e := newEntry(u)
-		e.sec = sec
-		byLogin[u.Login], byID[u.ID] = e, e
+		l.add(u, secrets)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, wrap("load directory", err)
+		return nil, nil, nil, wrap("load directory", err)
 	}
-	return byLogin, byID, nil
+	return l.byLogin, l.byID, l.strs, nil
+}
+
+// dirLoad is a directory being built by a load.
+type dirLoad struct {
+	byLogin, byID map[string]*dirEntry
+	strs          *dirStrings
+}
+
+func newDirLoad() *dirLoad {
+	return &dirLoad{byLogin: map[string]*dirEntry{}, byID: map[string]*dirEntry{}, strs: newDirStrings()}
+}
+
+// add keeps u, a user as decoded from the database, which the directory
+// then owns; with secrets, u is the whole document and its entry keeps
+// its secrets.
+func (l *dirLoad) add(u *model.User, secrets bool) {
+	var sec *userSecrets
+	if secrets {
+		sec = secretsOf(u)
+		stripSecrets(u)
+	}
+	e := newEntry(u, l.strs)
+	e.sec = sec
+	l.byLogin[u.Login], l.byID[u.ID] = e, e
 }
 
 // stripSecrets empties what the directory never holds: the password,
@@ -186,8 +285,11 @@ func (d *dirIndex) keptUser(id string) (*model.User, bool) {
 		return nil, false
 	}
 	u := copyUser(e.u)
-	u.PasswordHash, u.MustChangePassword, u.MFA, u.Unread = e.sec.passwordHash, e.sec.mustChangePassword, e.sec.mfa, e.sec.unread
-	u.MFA.Recovery = slices.Clone(e.sec.mfa.Recovery)
+	u.PasswordHash, u.MustChangePassword, u.Unread = e.sec.passwordHash, e.sec.mustChangePassword, e.sec.unread
+	if m := e.sec.mfa; m != nil {
+		u.MFA = *m
+		u.MFA.Recovery = slices.Clone(m.Recovery)
+	}
 	return u, true
 }
 
@@ -249,7 +351,7 @@ func (s *Storage) usersKept(ctx context.Context) (int, error) {
 // whose outcome is unknown, or a change behind storage's back (restore).
 func (d *dirIndex) forget() {
 	d.mu.Lock()
-	d.loaded, d.byLogin, d.byID, d.order = false, nil, nil, nil
+	d.loaded, d.byLogin, d.byID, d.strs, d.order = false, nil, nil, nil, nil
 	d.mu.Unlock()
 }
 
@@ -295,7 +397,7 @@ func (w indexWriter) put(u *model.User) {
 	if old != nil && old.u.Login != c.Login {
 		delete(w.d.byLogin, old.u.Login)
 	}
-	e := newEntry(c)
+	e := newEntry(c, w.d.strs)
 	w.d.byLogin[c.Login], w.d.byID[c.ID] = e, e
 }
 
@@ -420,7 +522,7 @@ func selects(q model.UserSearch, e *dirEntry, terms []string) bool {
 		return false
 	}
 	for _, t := range terms {
-		if !strings.Contains(e.key, t) {
+		if !e.matches(t) {
 			return false
 		}
 	}

@@ -120,3 +120,49 @@ func TestProgressReadIsOneCopy(t *testing.T) {
 		t.Errorf("a read of progress allocates %.0f times, one copy of it %.0f", reads, copies)
 	}
 }
+
+// TestProgressPacksReceiptIDs: receipt ids and chain heads made by NewID
+// are packed as their bytes and read back exactly; any other id (an
+// imported one, NewID's all-zero) keeps the document whole, still exact.
+func TestProgressPacksReceiptIDs(t *testing.T) {
+	k := testkit.Store(t)
+	ctx := context.Background()
+	now := testkit.Epoch
+	zero := "00000000000000000000000000000000"
+	mk := func(head, receipt string) model.Progress {
+		return model.Progress{UserID: model.NewID(), Updated: now, Head: head, Lessons: map[string]model.LessonProgress{
+			"a": {ReadVersion: 1, PassVersion: 1, AckVersion: 1, Acknowledged: now, Receipt: receipt},
+			"b": {ReadVersion: 1},
+		}}
+	}
+	r := model.NewID()
+	ps := []model.Progress{mk(r, r), mk("", ""), mk(model.NewID(), "imported-7"), mk(zero, model.NewID()), mk(model.NewID(), zero)}
+	for i, want := range []bool{false, false, true, true, true} {
+		if got := storage.PacksWhole(ps[i]); got != want {
+			t.Errorf("progress %d (head %q, receipt %q): kept whole %v, want %v", i, ps[i].Head, ps[i].Lessons["a"].Receipt, got, want)
+		}
+	}
+	if err := k.Store.ImportProgress(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(ps))
+	for i := range ps {
+		ids[i] = ps[i].UserID
+	}
+	stored, err := k.Store.StoredProgressOf(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached, err := k.Store.ProgressOf(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if !reflect.DeepEqual(cached[id], *stored[id]) {
+			t.Errorf("%s: cached %+v\nstored %+v", id, cached[id], *stored[id])
+		}
+		if got, err := k.Store.Progress(ctx, id); err != nil || !reflect.DeepEqual(*got, *stored[id]) {
+			t.Errorf("%s: read %+v, %v\nstored %+v", id, got, err, *stored[id])
+		}
+	}
+}
