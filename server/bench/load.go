@@ -376,6 +376,7 @@ func interleave(a, b halfLine, d, slice time.Duration, workers int, pprofAddr st
 	var (
 		parts [2][]*result
 		rt    [2]*runtimeRead
+		reads [2]int // turns whose runtime reads both answered
 		cpu   [2]cpuRead
 	)
 	for i := range rt {
@@ -390,7 +391,10 @@ func interleave(a, b halfLine, d, slice time.Duration, workers int, pprofAddr st
 			x := lines[k]
 			r0, c0 := readRuntime(pprofAddr), readCPU(serverPID, dir)
 			parts[k] = append(parts[k], open(x.name, x.rate, min(slice, d), workers, x.op))
-			rt[k].add(diffRuntime(r0, readRuntime(pprofAddr)))
+			if d := diffRuntime(r0, readRuntime(pprofAddr)); d != nil {
+				rt[k].add(d)
+				reads[k]++
+			}
 			cpu[k] = cpu[k].plus(c0, readCPU(serverPID, dir))
 		}
 	}
@@ -400,7 +404,7 @@ func interleave(a, b halfLine, d, slice time.Duration, workers int, pprofAddr st
 		out[k].note = fmt.Sprintf("open loop at %.0f/s, %d senders, in turns of %s with the %s", lines[k].rate, workers,
 			slice, map[int]string{0: "page", 1: "static file"}[k])
 		out[k].cpu = cpuShare(cpuRead{}, cpu[k])
-		if pprofAddr != "" {
+		if reads[k] == len(parts[k]) { // not from some turns only (an older server has no figures)
 			out[k].runtime = runtimeSummary(rt[k])
 		}
 	}
