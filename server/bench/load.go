@@ -207,6 +207,12 @@ type result struct {
 	// most frequent of them.
 	db    float64
 	dbTop string
+	// runtime is what the server's runtime did during the line (see
+	// runtimeSummary), when it was profiled; cpu who used the machine's
+	// cores meanwhile (see cpuShare); floor the static file's line measured
+	// in the same seconds (interleave).
+	runtime, cpu string
+	floor        *result
 }
 
 // sample is one request of an open loop: when it was due, from the
@@ -346,4 +352,78 @@ func svgOfSize(n int) []byte {
 	tail := `--></svg>` + "\n"
 	pad := max(0, n-len(head)-len(tail))
 	return []byte(head + strings.Repeat("x", pad) + tail)
+}
+
+// halfSlice is how long each turn of an interleaved pair of lines runs.
+const halfSlice = time.Second
+
+// halfLine is one side of an interleaved pair: an open loop at rate.
+type halfLine struct {
+	name string
+	rate float64
+	op   func(*rand.Rand) bool
+}
+
+// interleave runs two open loops by turns of slice, ABBA, until each has
+// run for d, and returns each one's requests together: what the machine
+// did meanwhile (a pause of the database, another process's burst) falls
+// on both alike. With a profiler address, each line also says what the
+// server's runtime did in its own turns; and each line says who used the
+// machine's cores in its turns (the server's process is serverPID, the
+// database's under dir).
+func interleave(a, b halfLine, d, slice time.Duration, workers int, pprofAddr string, serverPID int, dir string) (*result, *result) {
+	lines := [2]halfLine{a, b}
+	var (
+		parts [2][]*result
+		rt    [2]*runtimeRead
+		reads [2]int // turns whose runtime reads both answered
+		cpu   [2]cpuRead
+	)
+	for i := range rt {
+		rt[i] = &runtimeRead{num: map[string]float64{}, hist: map[string]map[float64]uint64{}}
+	}
+	for turn := 0; time.Duration(len(parts[1]))*slice < d; turn++ {
+		order := []int{0, 1}
+		if turn%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, k := range order {
+			x := lines[k]
+			r0, c0 := readRuntime(pprofAddr), readCPU(serverPID, dir)
+			parts[k] = append(parts[k], open(x.name, x.rate, min(slice, d), workers, x.op))
+			if d := diffRuntime(r0, readRuntime(pprofAddr)); d != nil {
+				rt[k].add(d)
+				reads[k]++
+			}
+			cpu[k] = cpu[k].plus(c0, readCPU(serverPID, dir))
+		}
+	}
+	var out [2]*result
+	for k := range out {
+		out[k] = merge(lines[k].name, parts[k])
+		out[k].note = fmt.Sprintf("open loop at %.0f/s, %d senders, in turns of %s with the %s", lines[k].rate, workers,
+			slice, map[int]string{0: "page", 1: "static file"}[k])
+		out[k].cpu = cpuShare(cpuRead{}, cpu[k])
+		if reads[k] == len(parts[k]) { // not from some turns only (an older server has no figures)
+			out[k].runtime = runtimeSummary(rt[k])
+		}
+	}
+	return out[0], out[1]
+}
+
+// merge puts the turns of one line together: their requests and time,
+// the timeline one turn after another.
+func merge(name string, parts []*result) *result {
+	out := &result{name: name}
+	for _, p := range parts {
+		for _, s := range p.timeline {
+			out.timeline = append(out.timeline, sample{out.took + s.due, s.took})
+		}
+		out.requests += p.requests
+		out.errors += p.errors
+		out.took += p.took
+		out.lat = append(out.lat, p.lat...)
+	}
+	slices.Sort(out.lat)
+	return out
 }

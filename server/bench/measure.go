@@ -348,39 +348,52 @@ func measure(ctx context.Context, o options, dir string, env []string, sd *seede
 	})
 
 	// Page views at half their peak rate: the latency a person sees when
-	// the server is busy but not saturated. The static file's goes first,
-	// whenever another is measured: the same generator and HTTP stack at
-	// half their own peak, so its p99 is the floor of the others'.
+	// the server is busy but not saturated. Each is measured interleaved
+	// with the static file at the same rate (the same generator, senders
+	// and HTTP stack at the same pace, so its p99 is the floor of the
+	// page's: at its own half peak, measured apart, it was not, the peaks
+	// being as noisy as the machine), in turns of halfSlice in the order
+	// ABBA: both see the same seconds of the machine (the database's
+	// background work, other processes' load), so a tail that is the
+	// machine's shows in both and one that is the page's in the page's
+	// alone.
 	type half struct {
 		peak *result
 		op   func(*rand.Rand) bool
 	}
-	halves := []half{{lesson, lessonOp}, {training, trainingOp}}
-	if slices.ContainsFunc(halves, func(x half) bool { return o.wants(x.peak.name+" at half peak") && x.peak.rps() > 0 }) {
-		halves = append([]half{{ceiling, staticOp}}, halves...)
-	}
-	for _, x := range halves {
+	for _, x := range []half{{lesson, lessonOp}, {training, trainingOp}} {
 		name := x.peak.name + " at half peak"
-		if (x.peak != ceiling && !o.wants(name)) || x.peak.rps() <= 0 {
+		if !o.wants(name) || x.peak.rps() <= 0 || ceiling.rps() <= 0 {
 			continue
 		}
-		fmt.Printf("bench: %s: %s...\n", r.backend, name)
-		prof := profile(pprofAddr, o.profiles, r.backend, name, d)
+		fmt.Printf("bench: %s: %s, interleaved with the static file's...\n", r.backend, name)
+		prof := profile(pprofAddr, o.profiles, r.backend, name, 2*d)
+		tr := traceProfile(pprofAddr, o.profiles, r.backend, name, 2*d)
 		c.takeErr()
 		before := c.dbCommands()
-		res := open(name, x.peak.rps()/2, d, 2*o.clients, x.op)
+		floor, res := interleave(
+			halfLine{name: "static file at the same rate, beside " + x.peak.name, rate: x.peak.rps() / 2, op: staticOp},
+			halfLine{name: name, rate: x.peak.rps() / 2, op: x.op},
+			d, halfSlice, 2*o.clients, pprofAddr, srv.cmd.Process.Pid, dir)
 		if e := c.takeErr(); e != "" {
 			res.note += "; " + e
 		}
+		// The commands of both: the static file's are none.
 		res.db, res.dbTop = perRequest(before, c.dbCommands(), res.requests)
+		floor.db = -1
+		res.floor = floor
 		prof()
+		tr()
 		heapProfile(pprofAddr, o.profiles, r.backend, name)
 		if o.profiles != "" {
 			if err := res.writeTimeline(profileFile(o.profiles, r.backend, name, ".timeline")); err != nil {
 				fmt.Fprintln(os.Stderr, "bench: timeline:", err)
 			}
+			if err := floor.writeTimeline(profileFile(o.profiles, r.backend, floor.name, ".timeline")); err != nil {
+				fmt.Fprintln(os.Stderr, "bench: timeline:", err)
+			}
 		}
-		r.results = append(r.results, res)
+		r.results = append(r.results, floor, res)
 	}
 	if r.ceiling = ceiling.rps(); r.ceiling > 0 {
 		r.ratio = lesson.rps() / r.ceiling
@@ -428,12 +441,24 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t%d\t%s\t  %s\n", x.name, x.rps(), percent(x.rps(), r.ceiling),
 			ms(x.pct(0.50)), ms(x.pct(0.99)), x.errors, x.requests, dbPerRequest(x), x.note)
 	}
+	_ = tw.Flush()
 	for _, x := range r.results {
 		if x.dbTop != "" {
 			fmt.Fprintf(w, "database commands per request, %s: %s\n", x.name, x.dbTop)
 		}
 	}
-	_ = tw.Flush()
+	for _, x := range r.results {
+		if x.floor != nil && x.floor.pct(0.99) > 0 {
+			fmt.Fprintf(w, "%s: p99 %s ms beside the static file's %s ms in the same seconds (%.1fx its floor)\n",
+				x.name, ms(x.pct(0.99)), ms(x.floor.pct(0.99)), float64(x.pct(0.99))/float64(x.floor.pct(0.99)))
+		}
+		if x.cpu != "" {
+			fmt.Fprintf(w, "  %s: %s\n", x.name, x.cpu)
+		}
+		if x.runtime != "" {
+			fmt.Fprintf(w, "  %s: %s\n", x.name, x.runtime)
+		}
+	}
 	fmt.Fprintf(w, "lesson page: %.0f%% of the static ceiling (a %d-byte file from the same server)\n", 100*r.ratio, r.lessonBytes)
 	if one := r.find(oneUserLine); one != nil && one.requests > 0 && r.ceiling > 0 {
 		fmt.Fprintf(w, "lesson page of one person / the file of its size: %.2f (issue 17: >= 0.5)\n", one.rps()/r.ceiling)

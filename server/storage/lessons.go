@@ -19,6 +19,14 @@ func (s *Storage) Lessons(ctx context.Context) ([]model.Lesson, error) {
 	return slices.Clone(list), err
 }
 
+// LessonsReadOnly returns the kept list of lessons itself, in order: the
+// caller reads it and never changes it (or its lessons' maps), and it is
+// not changed under the caller (a change replaces the list). For the
+// hottest pages' reads, which copy the lessons they keep anyway.
+func (s *Storage) LessonsReadOnly(ctx context.Context) ([]model.Lesson, error) {
+	return s.lessonList(ctx)
+}
+
 // lessonList is the kept list of lessons itself: read it, never change
 // it (Lesson copies the one it wants instead of the whole list).
 func (s *Storage) lessonList(ctx context.Context) ([]model.Lesson, error) {

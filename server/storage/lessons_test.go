@@ -45,3 +45,34 @@ func TestLessonReadCopiesOne(t *testing.T) {
 		t.Errorf("a lesson read allocates %.0f times, want 1 (the lesson's copy)", allocs)
 	}
 }
+
+// TestLessonsReadOnlyLends: the read-only list is the kept one (no copy a
+// page), and a publish replaces it rather than changing it under a
+// reader that still holds it.
+func TestLessonsReadOnlyLends(t *testing.T) {
+	k := testkit.Store(t)
+	ctx := context.Background()
+	for i := range 3 {
+		l := &model.Lesson{Slug: fmt.Sprintf("l%d", i), Order: i, Current: 1, Titles: map[string]string{"en": "T"}}
+		if err := k.Store.PublishLesson(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held, err := k.Store.LessonsReadOnly(ctx)
+	if err != nil || len(held) != 3 {
+		t.Fatalf("lessons: %d, %v", len(held), err)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { _, _ = k.Store.LessonsReadOnly(ctx) }); allocs != 0 {
+		t.Errorf("a read-only read allocates %.0f times, want 0", allocs)
+	}
+	if err := k.Store.PublishLesson(ctx, &model.Lesson{Slug: "l1", Order: 1, Current: 2, Titles: map[string]string{"en": "T2"}}); err != nil {
+		t.Fatal(err)
+	}
+	now, err := k.Store.LessonsReadOnly(ctx)
+	if err != nil || len(now) != 3 || now[1].Current != 2 {
+		t.Fatalf("after the publish: %+v, %v", now, err)
+	}
+	if held[1].Current != 1 || held[1].Titles["en"] != "T" {
+		t.Fatalf("the held list changed under its reader: %+v", held[1])
+	}
+}

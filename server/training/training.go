@@ -419,7 +419,17 @@ func StandingFor(l model.Lesson, p model.LessonProgress, u *model.User, now time
 
 // Standings returns every lesson assigned to u with its status, in order.
 func (s *Service) Standings(ctx context.Context, u *model.User) ([]Standing, error) {
-	lessons, err := s.store.Lessons(ctx)
+	var (
+		lessons []model.Lesson
+		err     error
+	)
+	// Each standing copies its lesson: the store's own list, when it lends
+	// it, saves a copy of every lesson per page.
+	if ro, ok := s.store.(lessonLender); ok {
+		lessons, err = ro.LessonsReadOnly(ctx)
+	} else {
+		lessons, err = s.store.Lessons(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -436,6 +446,12 @@ func (s *Service) Standings(ctx context.Context, u *model.User) ([]Standing, err
 		out = append(out, StandingFor(l, prog.Lessons[l.Slug], u, now))
 	}
 	return out, nil
+}
+
+// lessonLender is a store that lends its kept list of lessons: the caller
+// reads it and never changes it.
+type lessonLender interface {
+	LessonsReadOnly(ctx context.Context) ([]model.Lesson, error)
 }
 
 // Standing returns the status of one assigned lesson.

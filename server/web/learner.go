@@ -189,12 +189,13 @@ func (h *handler) lessonPageOf(c *fiber.Ctx) (*page, error) {
 	return pg, nil
 }
 
-// standingOf is the standing of the lesson slug among sts, or nil.
+// standingOf is the standing of the lesson slug among sts, or nil: the
+// element itself, not a copy (a page's third largest garbage), so sts
+// must be the caller's own.
 func standingOf(sts []training.Standing, slug string) *training.Standing {
 	for i := range sts {
 		if sts[i].Lesson.Slug == slug {
-			st := sts[i]
-			return &st
+			return &sts[i]
 		}
 	}
 	return nil

@@ -66,16 +66,19 @@ func (h *handler) journeyOf(c *fiber.Ctx, u *model.User, st *training.Standing, 
 			j.N = i + 1
 		}
 	}
-	done := map[string]bool{
-		stepRead: st.Code == training.StatusDone || st.QuizDone || st.Progress.ReadVersion >= st.Lesson.Current,
-		stepQuiz: st.Code == training.StatusDone || st.QuizDone,
-		stepSign: st.Code == training.StatusDone,
+	// The three steps in an array, not a map: every lesson page places one.
+	steps := [3]string{stepRead, stepQuiz, stepSign}
+	done := [3]bool{
+		st.Code == training.StatusDone || st.QuizDone || st.Progress.ReadVersion >= st.Lesson.Current,
+		st.Code == training.StatusDone || st.QuizDone,
+		st.Code == training.StatusDone,
 	}
-	for _, k := range []string{stepRead, stepQuiz, stepSign} {
-		if current == "" && !done[k] {
+	j.Steps = make([]journeyStep, 0, len(steps))
+	for i, k := range steps {
+		if current == "" && !done[i] {
 			current = k
 		}
-		j.Steps = append(j.Steps, journeyStep{Key: k, Done: done[k], Current: k == current})
+		j.Steps = append(j.Steps, journeyStep{Key: k, Done: done[i], Current: k == current})
 	}
 	return j, nil
 }
