@@ -9,7 +9,7 @@ import (
 
 // PacksWhole reports whether the progress cache keeps p whole rather
 // than packed.
-func PacksWhole(p model.Progress) bool { return pack(p, slugs{}).whole != nil }
+func PacksWhole(p model.Progress) bool { return pack(p).whole != nil }
 
 // ForgetKept forgets the kept documents only (the directory's copies of
 // the users' secrets too, but not its index nor the remembered logins): for tests that change the database behind

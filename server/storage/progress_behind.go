@@ -226,7 +226,7 @@ func (s *Storage) progressHeld(userID string, p *model.Progress) {
 	if pc := s.progress; pc != nil {
 		pc.mu.Lock()
 		if pc.loaded {
-			pc.docs[userID] = pack(*p, pc.slugs)
+			pc.docs[userID] = pack(*p)
 		}
 		pc.mu.Unlock()
 		s.progGen.Add(1)
@@ -236,7 +236,7 @@ func (s *Storage) progressHeld(userID string, p *model.Progress) {
 // overlayHeld replaces, in docs, the progress of every held user by what
 // is held; the cache's mu is held by the caller (a refresh that read the
 // database).
-func (s *Storage) overlayHeld(docs map[string]packed, in slugs) {
+func (s *Storage) overlayHeld(docs map[string]packed) {
 	b := s.behind
 	if b == nil {
 		return
@@ -244,7 +244,7 @@ func (s *Storage) overlayHeld(docs map[string]packed, in slugs) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for id, h := range b.held {
-		docs[id] = pack(*h.p, in)
+		docs[id] = pack(*h.p)
 	}
 }
 

@@ -29,7 +29,6 @@ type progressCache struct {
 	loaded bool
 	docs   map[string]packed
 	dirty  map[string]struct{}
-	slugs  slugs // the lessons' slugs, one copy each
 	// pending are the dirty users a refresh is reloading: not yet true in
 	// docs either (see reportsProgress).
 	pending map[string]struct{}
@@ -203,10 +202,10 @@ func (s *Storage) refresh(ctx context.Context) error {
 	if !loaded {
 		started := time.Now()
 		// Packed as they come: the whole documents are never all held.
-		docs, in := map[string]packed{}, slugs{}
+		docs := map[string]packed{}
 		var since time.Time
 		err := s.eachProgress(ctx, func(p model.Progress) {
-			docs[p.UserID] = pack(p, in)
+			docs[p.UserID] = pack(p)
 			if p.Updated.After(since) {
 				since = p.Updated
 			}
@@ -216,8 +215,8 @@ func (s *Storage) refresh(ctx context.Context) error {
 			return err
 		}
 		pc.mu.Lock()
-		s.overlayHeld(docs, in) // what the database does not hold yet
-		pc.docs, pc.slugs, pc.loaded, pc.fetched = docs, in, true, started
+		s.overlayHeld(docs) // what the database does not hold yet
+		pc.docs, pc.loaded, pc.fetched = docs, true, started
 		if since.After(pc.since) {
 			pc.since = since
 		}
@@ -238,12 +237,12 @@ func (s *Storage) refresh(ctx context.Context) error {
 	pc.mu.Lock()
 	for id := range dirty {
 		if p, ok := fresh[id]; ok {
-			pc.docs[id] = pack(p, pc.slugs)
+			pc.docs[id] = pack(p)
 		} else {
 			delete(pc.docs, id)
 		}
 	}
-	s.overlayHeld(pc.docs, pc.slugs)
+	s.overlayHeld(pc.docs)
 	pc.mu.Unlock()
 	if s.sole { // reportsProgress answers for them again
 		for id := range dirty {
@@ -291,7 +290,7 @@ func (s *Storage) fetchChanged(ctx context.Context) error {
 		// The window looks sharedSkew back, so most of it was merged before.
 		if old, ok := pc.docs[id]; !ok || !p.Updated.Before(old.updatedAt()) {
 			changed = changed || !ok || !reflect.DeepEqual(p, old.unpack(id))
-			pc.docs[id] = pack(p, pc.slugs)
+			pc.docs[id] = pack(p)
 		}
 		if p.Updated.After(pc.since) {
 			pc.since = p.Updated

@@ -59,10 +59,15 @@ func TestProgressCacheGivesBackTheDatabase(t *testing.T) {
 	write(ids[0], "b", model.ProgressUpdate{PassVersion: 1, AckVersion: 1, Acknowledged: now.Add(time.Hour)})
 	write(ids[1], "c", model.ProgressUpdate{ReadVersion: 3, AddAttempts: 1})
 	same("after writes")
-	// A count past int32 cannot be packed: kept whole, still exact.
-	big := model.Progress{UserID: ids[2], Lessons: map[string]model.LessonProgress{"a": {Attempts: 1 << 40}}}
-	if !storage.PacksWhole(big) {
-		t.Error("a count past int32 was packed")
+	// A count past int32 is packed too; a time not in UTC cannot be (it
+	// would read back in UTC): kept whole, still exact.
+	big := model.Progress{UserID: ids[2], Lessons: map[string]model.LessonProgress{"a": {Attempts: 1 << 40, Fails: map[string]int{"v1": -3}}}}
+	if storage.PacksWhole(big) {
+		t.Error("a count past int32 was kept whole")
+	}
+	local := model.Progress{UserID: ids[2], Updated: now.In(time.FixedZone("CST", 8*3600))}
+	if !storage.PacksWhole(local) {
+		t.Error("a time not in UTC was packed")
 	}
 }
 
