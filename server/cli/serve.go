@@ -23,6 +23,7 @@ import (
 	"conductportal/server/config"
 	"conductportal/server/database"
 	"conductportal/server/lesson"
+	"conductportal/server/logging"
 	"conductportal/server/metrics"
 	"conductportal/server/model"
 	"conductportal/server/notify"
@@ -620,7 +621,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
+	// The log's lines go to stderr from one goroutine: no request waits
+	// on another's write(2) under slog's lock (logging.Writer).
+	lw := logging.NewWriter(stderr)
+	defer lw.Close()
+	log := newLogger(cfg, lw)
 	setMemoryLimit(log)
 	if err := startProfiler(ctx, log); err != nil {
 		return err
