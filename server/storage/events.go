@@ -66,13 +66,20 @@ const receiptWindow = 256
 // id, from one unsorted read of the few fields it needs (a sorted one
 // makes FerretDB v1 hold every receipt in memory at once).
 func (s *Storage) ReceiptHeads(ctx context.Context) (map[string]model.ReceiptHead, error) {
-	cur, err := s.c(colReceipts).Find(ctx, bson.M{},
-		options.Find().SetProjection(bson.M{"user_id": 1, "login": 1, "seq": 1, "hash": 1}))
-	if err != nil {
-		return nil, wrap("receipt heads", err)
-	}
+	// Through scan: the embedded database's file is read here, not by
+	// FerretDB, whose decoding of every receipt was the garbage of the
+	// first checkpoint, just after the start-up jobs.
 	out := map[string]model.ReceiptHead{}
-	err = each(ctx, cur, "receipt heads", func(r *model.Receipt) error {
+	err := s.scan(ctx, colReceipts, []string{"user_id", "login", "seq", "hash"}, "", nil, func(doc bson.Raw) error {
+		var r struct {
+			UserID string `bson:"user_id"`
+			Login  string `bson:"login"`
+			Seq    int    `bson:"seq"`
+			Hash   string `bson:"hash"`
+		}
+		if err := bson.Unmarshal(doc, &r); err != nil {
+			return err
+		}
 		h, ok := out[r.UserID]
 		h.Count++
 		if !ok || r.Seq >= h.Seq {
@@ -82,7 +89,7 @@ func (s *Storage) ReceiptHeads(ctx context.Context) (map[string]model.ReceiptHea
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, wrap("receipt heads", err)
 	}
 	return out, nil
 }
