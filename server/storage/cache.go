@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"conductportal/server/model"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // AccessCacheTTL is how long a process that has not said how it shares
@@ -423,11 +421,7 @@ func loadKept[T any](ctx context.Context, s *Storage, c *accessCache[*T], col st
 // embedded database's are read from its file).
 func loadAll[T any](ctx context.Context, s *Storage, col string, id func(*T) string) (map[string]*T, error) {
 	out := map[string]*T{}
-	err := s.scan(ctx, col, nil, "", nil, func(doc bson.Raw) error {
-		v := new(T)
-		if err := bson.Unmarshal(doc, v); err != nil {
-			return err
-		}
+	err := scanEach(ctx, s, col, nil, "", nil, func(v *T) error {
 		out[id(v)] = v
 		return nil
 	})

@@ -70,16 +70,7 @@ func (s *Storage) ReceiptHeads(ctx context.Context) (map[string]model.ReceiptHea
 	// FerretDB, whose decoding of every receipt was the garbage of the
 	// first checkpoint, just after the start-up jobs.
 	out := map[string]model.ReceiptHead{}
-	err := s.scan(ctx, colReceipts, []string{"user_id", "login", "seq", "hash"}, "", nil, func(doc bson.Raw) error {
-		var r struct {
-			UserID string `bson:"user_id"`
-			Login  string `bson:"login"`
-			Seq    int    `bson:"seq"`
-			Hash   string `bson:"hash"`
-		}
-		if err := bson.Unmarshal(doc, &r); err != nil {
-			return err
-		}
+	err := scanEach(ctx, s, colReceipts, []string{"user_id", "login", "seq", "hash"}, "", nil, func(r *model.Receipt) error {
 		h, ok := out[r.UserID]
 		h.Count++
 		if !ok || r.Seq >= h.Seq {
@@ -150,12 +141,8 @@ func (s *Storage) EventsOf(ctx context.Context, userIDs []string) (map[string]*m
 		out[id] = &model.Events{}
 	}
 	var attempts []model.Attempt
-	err := s.scan(ctx, colAttempts, nil, "user_id", userIDs, func(doc bson.Raw) error {
-		var a model.Attempt
-		if err := bson.Unmarshal(doc, &a); err != nil {
-			return err
-		}
-		attempts = append(attempts, a)
+	err := scanEach(ctx, s, colAttempts, nil, "user_id", userIDs, func(a *model.Attempt) error {
+		attempts = append(attempts, *a)
 		return nil
 	})
 	if err != nil {
@@ -251,12 +238,8 @@ func (s *Storage) receiptsOf(ctx context.Context, userIDs []string) ([]model.Rec
 	if len(unknown) == 0 {
 		return out, nil
 	}
-	err := s.scan(ctx, colReceipts, nil, "user_id", unknown, func(doc bson.Raw) error {
-		var r model.Receipt
-		if err := bson.Unmarshal(doc, &r); err != nil {
-			return err
-		}
-		out = append(out, r)
+	err := scanEach(ctx, s, colReceipts, nil, "user_id", unknown, func(r *model.Receipt) error {
+		out = append(out, *r)
 		return nil
 	})
 	if err != nil {

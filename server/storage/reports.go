@@ -224,12 +224,8 @@ func (s *Storage) eachProgressWhere(ctx context.Context, filter bson.M, fn func(
 // eachProgress calls fn with every progress document, by s.scan (the
 // embedded database's read from its file: the reports' load at start).
 func (s *Storage) eachProgress(ctx context.Context, fn func(model.Progress)) error {
-	err := s.scan(ctx, colProgress, nil, "", nil, func(doc bson.Raw) error {
-		var p model.Progress
-		if err := bson.Unmarshal(doc, &p); err != nil {
-			return err
-		}
-		fn(p)
+	err := scanEach(ctx, s, colProgress, nil, "", nil, func(p *model.Progress) error {
+		fn(*p)
 		return nil
 	})
 	return wrap("progress of users", err)

@@ -50,3 +50,15 @@ func (s *Storage) scan(ctx context.Context, col string, fields []string, matchFi
 	}
 	return cur.Err()
 }
+
+// scanEach is scan decoding each document into a T for fn, the shape of
+// most of scan's callers.
+func scanEach[T any](ctx context.Context, s *Storage, col string, fields []string, matchField string, matchIn []string, fn func(*T) error) error {
+	return s.scan(ctx, col, fields, matchField, matchIn, func(doc bson.Raw) error {
+		var v T
+		if err := bson.Unmarshal(doc, &v); err != nil {
+			return err
+		}
+		return fn(&v)
+	})
+}
