@@ -35,36 +35,59 @@ func (in *instance) found(coll string) int {
 // load balancer reach one MongoDB (the embedded server, by its URI).
 func sharedPair(t *testing.T) (a, b *instance) {
 	t.Helper()
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	host, uri, err := database.Host(ctx, filepath.Join(t.TempDir(), "db"), log)
+	uri := hostDatabase(t)
+	a, b = openInstance(t, uri), openInstance(t, uri)
+	a.SetShared()
+	b.SetShared()
+	return a, b
+}
+
+// soleInstance is one storage that is its database's only writer, as serve
+// opens the embedded database, with the commands it sent counted.
+func soleInstance(t *testing.T) *instance {
+	t.Helper()
+	in := openInstance(t, hostDatabase(t))
+	in.SetSoleWriter()
+	return in
+}
+
+// hostDatabase runs an embedded database server for the test and returns
+// its URI.
+func hostDatabase(t *testing.T) string {
+	t.Helper()
+	host, uri, err := database.Host(context.Background(), filepath.Join(t.TempDir(), "db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = host.Close(context.Background()) })
-	open := func() *instance {
-		in := &instance{finds: map[string]int{}, cmds: map[string]int{}}
-		db, err := database.Open(ctx, database.Options{URI: uri, Logger: log,
-			Observe: func(cmd, coll string, _ time.Duration, _ bool) {
-				in.mu.Lock()
-				defer in.mu.Unlock()
-				in.cmds[cmd+" "+coll]++
-				if cmd == "find" {
-					in.finds[coll]++
-				}
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close(context.Background()) })
-		if _, err := db.Migrate(ctx, log); err != nil {
-			t.Fatal(err)
-		}
-		in.Storage = storage.New(db.Database)
-		in.SetShared()
-		return in
+	return uri
+}
+
+// openInstance opens a migrated storage on uri that counts its commands;
+// the caller says how it shares the database.
+func openInstance(t *testing.T, uri string) *instance {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	in := &instance{finds: map[string]int{}, cmds: map[string]int{}}
+	db, err := database.Open(ctx, database.Options{URI: uri, Logger: log,
+		Observe: func(cmd, coll string, _ time.Duration, _ bool) {
+			in.mu.Lock()
+			defer in.mu.Unlock()
+			in.cmds[cmd+" "+coll]++
+			if cmd == "find" {
+				in.finds[coll]++
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return open(), open()
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	if _, err := db.Migrate(ctx, log); err != nil {
+		t.Fatal(err)
+	}
+	in.Storage = storage.New(db.Database)
+	return in
 }
 
 // Two instances on one database keep sessions, users and progress in

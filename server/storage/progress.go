@@ -88,11 +88,66 @@ func (s *Storage) UpdateLessonProgress(ctx context.Context, userID, slug string,
 		return err
 	}
 	defer unlock()
-	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": userID}, progressOps(u, slug), options.UpdateOne().SetUpsert(true))
-	if err != nil || !s.changeHeld(userID, func(p *model.Progress) { applyProgress(p, slug, u) }) {
-		s.progressChanged(ctx, userID)
+	stored, err := s.writeProgress(ctx, userID, progressOps(u, slug))
+	if err == nil && s.changeHeld(userID, func(p *model.Progress) { applyProgress(p, slug, u) }) {
+		return nil
 	}
+	s.progressWritten(ctx, userID, stored)
 	return wrap("update progress", err)
+}
+
+// writeProgress applies up to the user's document (upserted) and returns
+// the document as it stands after it, or nil when the write failed. The
+// caller holds the user's turn (on a shared database a lease no other
+// instance's write of it passes), so that is what the database holds
+// until the turn is given back.
+func (s *Storage) writeProgress(ctx context.Context, userID string, up bson.M) (*model.Progress, error) {
+	p := &model.Progress{UserID: userID}
+	err := s.c(colProgress).FindOneAndUpdate(ctx, bson.M{"_id": userID}, up,
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(p)
+	if err != nil {
+		return nil, err
+	}
+	if p.Lessons == nil {
+		p.Lessons = map[string]model.LessonProgress{}
+	}
+	return p, nil
+}
+
+// progressWritten makes the caches answer p, what a write of this process
+// left stored (writeProgress; the user's turn still held), so the user's
+// next page reads nothing: before, every write marked the user dirty and
+// that page read the document again, which after a burst of quiz answers
+// and signatures on a shared database was the lesson page's p99. Other
+// instances hear of it from the change log. A nil p (the write failed,
+// its outcome unknown) drops what is kept, as before.
+func (s *Storage) progressWritten(ctx context.Context, userID string, p *model.Progress) {
+	if p == nil {
+		s.progressChanged(ctx, userID)
+		return
+	}
+	inCopy := false
+	if pc := s.progress; pc != nil {
+		pc.mu.Lock()
+		switch _, reading := pc.pending[userID]; {
+		case !pc.loaded || reading:
+			// A load or a reload by _id running may have read the
+			// document before this write: its next refresh reads it again.
+			pc.dirty[userID] = struct{}{}
+		default:
+			pc.docs[userID] = pack(*p)
+			delete(pc.dirty, userID) // this is newer than what named it
+			inCopy = true
+		}
+		pc.mu.Unlock()
+		s.progGen.Add(1)
+	}
+	if s.sole && inCopy {
+		s.progs.drop(userID) // the reports' copy answers: held once (see reportsProgress)
+	} else {
+		s.progs.set(userID, copyProgress(p))
+	}
+	s.changed(ctx, changeProgress, userID)
 }
 
 // RecordReceipt moves a user's progress to a stored receipt: $max on the
@@ -109,7 +164,7 @@ func (s *Storage) RecordReceipt(ctx context.Context, r *model.Receipt) error {
 		"$max": bson.M{prefix + "ack_version": r.Version, prefix + "acknowledged": r.At},
 		"$set": bson.M{prefix + "receipt": r.ID, "head": r.ID, "updated": time.Now().UTC()},
 	}
-	_, err = s.c(colProgress).UpdateOne(ctx, bson.M{"_id": r.UserID}, up, options.UpdateOne().SetUpsert(true))
+	stored, err := s.writeProgress(ctx, r.UserID, up)
 	held := err == nil && s.changeHeld(r.UserID, func(p *model.Progress) {
 		applyProgress(p, r.Lesson, model.ProgressUpdate{AckVersion: r.Version, Acknowledged: r.At})
 		lp := p.Lessons[r.Lesson]
@@ -117,7 +172,7 @@ func (s *Storage) RecordReceipt(ctx context.Context, r *model.Receipt) error {
 		p.Lessons[r.Lesson], p.Head = lp, r.ID
 	})
 	if !held {
-		s.progressChanged(ctx, r.UserID)
+		s.progressWritten(ctx, r.UserID, stored)
 	}
 	return wrap("record receipt", err)
 }

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -178,5 +179,74 @@ func TestSharedAcknowledgementLogsOnce(t *testing.T) {
 	t.Logf("%d change-log inserts for %d acknowledgements", got, people)
 	if got > people {
 		t.Errorf("%d acknowledgements sent %d inserts to the change log, want at most %d", people, got, people)
+	}
+}
+
+// A write of this process leaves its user's progress in memory as the
+// database answered it, so the user's next page reads nothing: before,
+// each write marked the user dirty and that page read the document again
+// (after a burst of signatures, the lesson page's p99 on a shared
+// database). What is kept is what the database holds, and the other
+// instance learns of it from the change log.
+func TestOwnProgressWriteKept(t *testing.T) {
+	for _, mode := range []string{"sole writer", "shared"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := context.Background()
+			uri := hostDatabase(t)
+			in, fresh := openInstance(t, uri), openInstance(t, uri) // fresh: no copy, reads the database
+			if mode == "shared" {
+				in.SetShared()
+				fresh.SetShared()
+			} else {
+				in.SetSoleWriter()
+			}
+			if err := in.WarmProgress(ctx); err != nil { // as serve does
+				t.Fatal(err)
+			}
+			if mode == "shared" {
+				in.HoldFetches()
+				if err := in.ReadChanges(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			id := model.NewID()
+			if err := in.UpdateLessonProgress(ctx, id, "dress", model.ProgressUpdate{ReadVersion: 1}); err != nil {
+				t.Fatal(err)
+			}
+			r := &model.Receipt{ID: model.NewID(), UserID: id, Lesson: "dress", Version: 1, Seq: 1, At: testkit.Epoch}
+			if err := in.CreateReceipt(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if err := in.RecordReceipt(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if err := in.UpdateLessonProgress(ctx, id, "grooming", model.ProgressUpdate{AddAttempts: 1, LastAttempt: testkit.Epoch}); err != nil {
+				t.Fatal(err)
+			}
+			before := in.found("progress")
+			got, err := in.Progress(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := in.found("progress") - before; n != 0 {
+				t.Errorf("the next page after the writes read progress %d times, want 0", n)
+			}
+			dress, grooming := got.Lessons["dress"], got.Lessons["grooming"]
+			if dress.ReadVersion != 1 || dress.AckVersion != 1 || dress.Receipt != r.ID || got.Head != r.ID || grooming.Attempts != 1 {
+				t.Fatalf("kept after the writes: %+v", got)
+			}
+			if mode == "shared" {
+				if err := fresh.ReadChanges(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stored, err := fresh.Progress(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, stored) {
+				t.Errorf("kept %+v\nstored %+v", got, stored)
+			}
+		})
 	}
 }
