@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // dbCommandsPrefix starts each line of /metrics that counts one kind of
@@ -94,4 +95,63 @@ func perRequest(before, after map[string]float64, requests int) (total float64, 
 		parts = append(parts, fmt.Sprintf("%s %.2f", k.name, k.n))
 	}
 	return total, strings.Join(parts, ", ")
+}
+
+// gauge reads an unlabelled gauge of the server's /metrics; ok is false
+// when it cannot (no answer, no such gauge).
+func (c *client) gauge(name string) (v float64, ok bool) {
+	req, err := http.NewRequest(http.MethodGet, c.base+"/metrics", nil)
+	if err != nil {
+		return 0, false
+	}
+	body, ok := c.do(req, http.StatusOK)
+	if !ok {
+		return 0, false
+	}
+	return parseGauge(body, name)
+}
+
+// parseGauge finds the unlabelled sample name of a /metrics body.
+func parseGauge(body []byte, name string) (float64, bool) {
+	for line := range strings.SplitSeq(string(body), "\n") {
+		value, ok := strings.CutPrefix(line, name+" ")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// drainLimit is how long the bench waits for the progress the write lines
+// left held in memory to be written before it measures on anyway.
+const drainLimit = 2 * time.Minute
+
+// drain is how the progress held after the write lines was written.
+type drain struct {
+	held  float64       // users held when the last write line ended; -1: not known
+	took  time.Duration // until none was held
+	ended bool          // false: drainLimit passed first
+}
+
+// waitDrained waits until the server holds no progress unwritten
+// (portal_progress_held 0), polling every 100 ms, at most limit.
+func waitDrained(c *client, limit time.Duration) drain {
+	t0 := time.Now()
+	d := drain{held: -1}
+	for {
+		n, ok := c.gauge("portal_progress_held")
+		if !ok {
+			return d // a server without the gauge: nothing to wait for
+		}
+		if d.held < 0 {
+			d.held = n
+		}
+		if n == 0 || time.Since(t0) >= limit {
+			d.took, d.ended = time.Since(t0), n == 0
+			return d
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -106,3 +106,15 @@ func TestOpenLoopSendsThroughItsPool(t *testing.T) {
 		}
 	}
 }
+
+// The drain wait reads portal_progress_held, not a gauge whose name it
+// starts, nor a labelled sample.
+func TestParseGauge(t *testing.T) {
+	body := []byte("# HELP portal_progress_held x\n# TYPE portal_progress_held gauge\nportal_progress_held_total 9\nportal_progress_held{a=\"b\"} 8\nportal_progress_held 42\nportal_sessions 3\n")
+	if v, ok := parseGauge(body, "portal_progress_held"); !ok || v != 42 {
+		t.Errorf("portal_progress_held = %v, %v; want 42", v, ok)
+	}
+	if _, ok := parseGauge(body, "portal_missing"); ok {
+		t.Error("a gauge not in the body was found")
+	}
+}

@@ -104,6 +104,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, console io
 	s.Audit = audit.NewLog(store, s.Training.Now)
 	s.Auth.SetCompany(cfg.CompanyName)
 	m.WatchSessions(store.SessionCount)
+	m.WatchProgressHeld(store.ProgressHeld)
 	s.Reports = report.New(store, log, nil)
 	var mailer notify.Mailer
 	if cfg.SMTPURL != "" {

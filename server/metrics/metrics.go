@@ -97,6 +97,17 @@ func (m *Metrics) WatchSessions(count func(ctx context.Context) (int64, error)) 
 	}))
 }
 
+// WatchProgressHeld publishes portal_progress_held, asking held at each
+// scrape: the users whose progress is held in memory, not yet written.
+func (m *Metrics) WatchProgressHeld(held func() int) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "portal_progress_held", Help: "Users whose progress changes are held in memory, not yet written (each within 2 s).",
+	}, func() float64 { return float64(held()) }))
+}
+
 // Request counts one answered request. route is the matched pattern
 // (never the raw path, which would make the labels unbounded).
 func (m *Metrics) Request(route, method string, status int, took time.Duration) {

@@ -457,3 +457,17 @@ func (s *Storage) EventUsersSince(ctx context.Context, since time.Time) ([]strin
 	}
 	return out, nil
 }
+
+// ProgressHeld is how many users' progress is held in memory, not yet
+// written (the metrics' portal_progress_held): each is written within
+// progressFlushEvery, so a number that stays up says the database falls
+// behind the quiz answers.
+func (s *Storage) ProgressHeld() int {
+	b := s.behind
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.held)
+}

@@ -66,8 +66,14 @@ func TestProgressWrittenBehind(t *testing.T) {
 			t.Fatalf("%s: the checker's read %+v %v, want %+v", when, stored[who].Lessons["dress"], err, want)
 		}
 	}
+	if n := k.Store.ProgressHeld(); n != 0 {
+		t.Fatalf("%d users held before any event", n)
+	}
 	event(model.ProgressUpdate{LastAttempt: at, AddAttempts: 1})
 	pending(true)
+	if n := k.Store.ProgressHeld(); n != 1 {
+		t.Fatalf("%d users held after one event, want 1", n)
+	}
 	if since, _, err := k.Store.ProgressPending(ctx); err != nil || since.IsZero() || time.Since(since) < 0 {
 		t.Fatalf("the marker's time: %v %v, want when the first change was held", since, err)
 	}
@@ -93,6 +99,9 @@ func TestProgressWrittenBehind(t *testing.T) {
 		if err := k.Store.FlushProgress(ctx); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if n := k.Store.ProgressHeld(); n != 0 {
+		t.Fatalf("%d users held after the flush, want 0", n)
 	}
 	if got := storedDoc(t, k, who); !reflect.DeepEqual(got.Lessons["dress"], want) || got.Head != r.ID {
 		t.Fatalf("written: %+v (head %s), want %+v (head %s)", got.Lessons["dress"], got.Head, want, r.ID)

@@ -113,6 +113,9 @@ func TestMetrics(t *testing.T) {
 	moved("portal_http_request_duration_seconds_count", 1, `route="/login"`, `method="POST"`)
 	moved("portal_db_command_duration_seconds_count", 1, `command="insert"`, `collection="receipts"`, `outcome="ok"`)
 	moved("portal_db_command_duration_seconds_count", 1, `command="insert"`, `collection="sessions"`) // then kept: no find
+	if !strings.Contains(after, "\nportal_progress_held ") {
+		t.Error("no portal_progress_held gauge")
+	}
 	if sample(after, "portal_sessions") < 1 {
 		t.Errorf("portal_sessions = %v after a login", sample(after, "portal_sessions"))
 	}
