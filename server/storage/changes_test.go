@@ -42,15 +42,6 @@ func sharedPair(t *testing.T) (a, b *instance) {
 	return a, b
 }
 
-// soleInstance is one storage that is its database's only writer, as serve
-// opens the embedded database, with the commands it sent counted.
-func soleInstance(t *testing.T) *instance {
-	t.Helper()
-	in := openInstance(t, hostDatabase(t))
-	in.SetSoleWriter()
-	return in
-}
-
 // hostDatabase runs an embedded database server for the test and returns
 // its URI.
 func hostDatabase(t *testing.T) string {
