@@ -18,15 +18,20 @@ const dbCommandsPrefix = "portal_db_command_duration_seconds_count{"
 // dbCommands reads the server's database commands so far from /metrics
 // (open to loopback), by "command collection"; nil when it cannot.
 func (c *client) dbCommands() map[string]float64 {
-	req, err := http.NewRequest(http.MethodGet, c.base+"/metrics", nil)
-	if err != nil {
-		return nil
-	}
-	body, ok := c.do(req, http.StatusOK)
+	body, ok := c.metrics()
 	if !ok {
 		return nil
 	}
 	return parseDBCommands(body)
+}
+
+// metrics is the server's /metrics body (open to loopback).
+func (c *client) metrics() ([]byte, bool) {
+	req, err := http.NewRequest(http.MethodGet, c.base+"/metrics", nil)
+	if err != nil {
+		return nil, false
+	}
+	return c.do(req, http.StatusOK)
 }
 
 // parseDBCommands sums the command counts of a /metrics body by command
@@ -100,11 +105,7 @@ func perRequest(before, after map[string]float64, requests int) (total float64, 
 // gauge reads an unlabelled gauge of the server's /metrics; ok is false
 // when it cannot (no answer, no such gauge).
 func (c *client) gauge(name string) (v float64, ok bool) {
-	req, err := http.NewRequest(http.MethodGet, c.base+"/metrics", nil)
-	if err != nil {
-		return 0, false
-	}
-	body, ok := c.do(req, http.StatusOK)
+	body, ok := c.metrics()
 	if !ok {
 		return 0, false
 	}
